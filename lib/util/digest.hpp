@@ -1,0 +1,56 @@
+#pragma once
+// Content digests ("sha256:<64 hex>") and a streaming SHA-256 hasher.
+#include <compare>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "util/error.hpp"
+#include "util/io.hpp"
+
+namespace mlpack::util {
+
+// A validated digest. Only sha256 and sha512 are accepted, in lowercase hex of the right length,
+// so a Digest is always safe to use as a path component.
+class Digest {
+ public:
+  static Result<Digest> parse(std::string_view text);
+  static Digest sha256_of(std::string_view data);
+
+  const std::string& algorithm() const { return algorithm_; }
+  const std::string& hex() const { return hex_; }
+  std::string str() const { return algorithm_ + ":" + hex_; }
+  // "sha256:0123456789ab" for messages.
+  std::string short_str() const { return algorithm_ + ":" + hex_.substr(0, 12); }
+
+  auto operator<=>(const Digest&) const = default;
+
+ private:
+  Digest(std::string algorithm, std::string hex) : algorithm_(std::move(algorithm)), hex_(std::move(hex)) {}
+  std::string algorithm_;
+  std::string hex_;
+};
+
+// A Writer that hashes what passes through it. Not copyable; call finish() once.
+class Sha256Writer final : public Writer {
+ public:
+  Sha256Writer();
+  ~Sha256Writer() override;
+  Sha256Writer(const Sha256Writer&) = delete;
+  Sha256Writer& operator=(const Sha256Writer&) = delete;
+
+  Result<void> write(Bytes data) override;
+  void update(Bytes data);
+  Digest finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Hashes a whole file in a streaming pass.
+Result<Digest> sha256_file(const std::string& path);
+
+std::string to_hex(Bytes data);
+
+}  // namespace mlpack::util

@@ -1,0 +1,64 @@
+#pragma once
+// Filesystem helpers. Every write that replaces something goes through AtomicFile so an
+// interrupted write leaves the previous content intact.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "util/error.hpp"
+#include "util/io.hpp"
+
+namespace mlpack::util {
+
+namespace fs = std::filesystem;
+
+// A file written under a temporary name in the destination's directory and renamed into place
+// by commit(). Destroying it without commit() removes the temporary file.
+class AtomicFile final : public Writer {
+ public:
+  static Result<std::unique_ptr<AtomicFile>> create(const fs::path& dest, int mode = 0644);
+  ~AtomicFile() override;
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  Result<void> write(Bytes data) override;
+  // fsyncs, renames over `dest`, and fsyncs the directory.
+  Result<void> commit();
+  const fs::path& temp_path() const { return temp_; }
+
+ private:
+  AtomicFile(int fd, fs::path dest, fs::path temp) : fd_(fd), dest_(std::move(dest)), temp_(std::move(temp)) {}
+  int fd_;
+  fs::path dest_;
+  fs::path temp_;
+  bool committed_ = false;
+};
+
+Result<void> write_file_atomic(const fs::path& dest, std::string_view content, int mode = 0644);
+// Reads a whole file, refusing files larger than `limit`.
+Result<std::string> read_file(const fs::path& path, std::size_t limit = 64 << 20);
+Result<void> make_dirs(const fs::path& dir);
+
+// A directory removed (recursively) on destruction.
+class TempDir {
+ public:
+  // Creates a fresh directory under `parent` (default: $TMPDIR or /tmp).
+  static Result<TempDir> create(const fs::path& parent = {}, std::string_view prefix = "mlpack-");
+  TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+  TempDir& operator=(TempDir&&) = delete;
+  ~TempDir();
+  const fs::path& path() const { return path_; }
+  // Keeps the directory on destruction.
+  fs::path release() { return std::exchange(path_, {}); }
+
+ private:
+  explicit TempDir(fs::path p) : path_(std::move(p)) {}
+  fs::path path_;
+};
+
+// An io error naming the operation, path and errno text.
+Error errno_error(std::string_view op, const fs::path& path, int err);
+
+}  // namespace mlpack::util
