@@ -1,0 +1,90 @@
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include "util/digest.hpp"
+#include "util/fs.hpp"
+#include "util/parallel.hpp"
+#include "util/text.hpp"
+
+using namespace mlpack::util;
+
+TEST_CASE("sha256 of known inputs") {
+  CHECK(Digest::sha256_of("").hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(Digest::sha256_of("abc").str() ==
+        "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("digest parsing refuses what is not safe as a path") {
+  CHECK(Digest::parse("sha256:" + std::string(64, 'a')).has_value());
+  CHECK_FALSE(Digest::parse("sha256:" + std::string(63, 'a')).has_value());
+  CHECK_FALSE(Digest::parse("sha256:../" + std::string(61, 'a')).has_value());
+  CHECK_FALSE(Digest::parse("sha256:" + std::string(64, 'A')).has_value());
+  CHECK(Digest::parse("md5:abc").error().kind == ErrorKind::unsupported);
+  CHECK_FALSE(Digest::parse("nocolon").has_value());
+}
+
+TEST_CASE("atomic file: nothing replaces the destination until commit") {
+  auto dir = TempDir::create();
+  REQUIRE(dir);
+  auto dest = dir->path() / "index.json";
+  REQUIRE(write_file_atomic(dest, "old"));
+  {
+    auto f = AtomicFile::create(dest);
+    REQUIRE(f);
+    REQUIRE((*f)->write(as_bytes("new half")));
+    CHECK(*read_file(dest) == "old");
+  }  // dropped without commit
+  CHECK(*read_file(dest) == "old");
+  CHECK(std::distance(fs::directory_iterator(dir->path()), fs::directory_iterator()) == 1);
+  REQUIRE(write_file_atomic(dest, "new"));
+  CHECK(*read_file(dest) == "new");
+}
+
+TEST_CASE("atomic file mode ignores the umask") {
+  auto dir = TempDir::create();
+  REQUIRE(dir);
+  mode_t old = ::umask(077);
+  REQUIRE(write_file_atomic(dir->path() / "f", "x", 0644));
+  ::umask(old);
+  struct stat st {};
+  REQUIRE(::stat((dir->path() / "f").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0644);
+}
+
+TEST_CASE("read_file refuses oversized files") {
+  auto dir = TempDir::create();
+  REQUIRE(dir);
+  REQUIRE(write_file_atomic(dir->path() / "f", std::string(100, 'x')));
+  CHECK(read_file(dir->path() / "f", 10).error().kind == ErrorKind::integrity);
+  CHECK(read_file(dir->path() / "missing").error().kind == ErrorKind::not_found);
+}
+
+TEST_CASE("parallel_for runs every task and reports the first failure") {
+  std::vector<int> seen(100, 0);
+  REQUIRE(parallel_for(100, 4, [&](std::size_t i) -> Result<void> {
+    seen[i]++;
+    return {};
+  }));
+  CHECK(std::count(seen.begin(), seen.end(), 1) == 100);
+  auto r = parallel_for(10, 1, [&](std::size_t i) -> Result<void> {
+    if (i == 3) return fail(ErrorKind::io, "task 3");
+    return {};
+  });
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message == "task 3");
+}
+
+TEST_CASE("redact_url hides credentials") {
+  CHECK(redact_url("https://user:secret@host/path") == "https://***@host/path");
+  CHECK(redact_url("https://host/p@th") == "https://host/p@th");
+  CHECK(redact_url("no-scheme") == "no-scheme");
+}
+
+TEST_CASE("error context chains") {
+  Error e{ErrorKind::http, "401 Unauthorized"};
+  auto chained = e.context("PUT https://r/v2/").context("pushing layer sha256:ab");
+  CHECK(chained.message == "pushing layer sha256:ab: PUT https://r/v2/: 401 Unauthorized");
+  CHECK(exit_code(ErrorKind::invalid_input) == 2);
+  CHECK(exit_code(ErrorKind::http) == 1);
+}
