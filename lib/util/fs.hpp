@@ -26,6 +26,11 @@ class AtomicFile final : public Writer {
   Result<void> write(Bytes data) override;
   // fsyncs, renames over `dest`, and fsyncs the directory.
   Result<void> commit();
+  // Like commit(), to a destination known only once the content is written (content-addressed).
+  Result<void> commit_as(const fs::path& dest) {
+    dest_ = dest;
+    return commit();
+  }
   const fs::path& temp_path() const { return temp_; }
 
  private:

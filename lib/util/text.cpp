@@ -58,3 +58,16 @@ std::string human_bytes(unsigned long long n) {
 }
 
 }  // namespace mlpack::util
+
+#include <ctime>
+
+namespace mlpack::util {
+std::string format_rfc3339(long long epoch_seconds) {
+  std::time_t t = static_cast<std::time_t>(epoch_seconds);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+}  // namespace mlpack::util

@@ -18,3 +18,8 @@ std::string redact_url(std::string_view url);
 std::string human_bytes(unsigned long long n);
 
 }  // namespace mlpack::util
+
+namespace mlpack::util {
+// "2024-01-15T10:00:00Z" for seconds since the epoch (UTC).
+std::string format_rfc3339(long long epoch_seconds);
+}  // namespace mlpack::util
