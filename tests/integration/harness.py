@@ -1,0 +1,289 @@
+"""Shared pieces of the integration suites: the built binary, real local services on free
+loopback ports (docker-registry, plain and TLS + htpasswd), a fault-injecting proxy, and the
+independent tools (skopeo, umoci, runc) that check what mlpack wrote."""
+
+import base64
+import contextlib
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import urllib.request
+import ssl
+
+MLPACK = os.environ.get("MLPACK_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "mlpack")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(cmd, check=True, env=None, input=None, timeout=300):
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, input=input, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{cmd} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def mlpack(*args, check=True, env=None, cache=None):
+    e = dict(os.environ if env is None else env)
+    if cache is not None:
+        e["MLPACK_CACHE_DIR"] = cache
+    return run([MLPACK, *args], check=check, env=e)
+
+
+def need(*tools):
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        raise unittest.SkipTest(f"needs {', '.join(missing)} (installed by scripts/setup.sh)")
+
+
+def busybox_rootfs(root):
+    """A tiny real rootfs: the static busybox from the busybox-static package plus links."""
+    need("busybox")
+    os.makedirs(os.path.join(root, "bin"), exist_ok=True)
+    shutil.copy2("/bin/busybox", os.path.join(root, "bin", "busybox"))
+    os.chmod(os.path.join(root, "bin", "busybox"), 0o755)
+    for applet in ("sh", "echo", "cat", "ls"):
+        os.symlink("busybox", os.path.join(root, "bin", applet))
+    os.makedirs(os.path.join(root, "etc"), exist_ok=True)
+    with open(os.path.join(root, "etc", "hello.txt"), "w") as f:
+        f.write("hello from a layer\n")
+    return root
+
+
+class Registry:
+    """A real docker-registry on a free loopback port, optionally with TLS and htpasswd."""
+
+    def __init__(self, workdir, tls=False, user=None, password=None):
+        need("docker-registry")
+        self.dir = tempfile.mkdtemp(dir=workdir, prefix="registry-")
+        self.port = free_port()
+        self.host = f"127.0.0.1:{self.port}"
+        self.tls = tls
+        self.ca = None
+        cfg = ["version: 0.1",
+               "log: {level: error, accesslog: {disabled: true}}",
+               "storage:",
+               f"  filesystem: {{rootdirectory: {self.dir}/data}}",
+               "  delete: {enabled: true}",
+               "http:",
+               f"  addr: 127.0.0.1:{self.port}"]
+        if tls:
+            need("openssl")
+            key, cert = f"{self.dir}/key.pem", f"{self.dir}/cert.pem"
+            run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                 "-keyout", key, "-out", cert, "-subj", "/CN=127.0.0.1",
+                 "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+            cfg += ["  tls:", f"    certificate: {cert}", f"    key: {key}"]
+            self.ca = cert
+            self.cert_dir = f"{self.dir}/certs"
+            os.makedirs(self.cert_dir)
+            shutil.copy(cert, f"{self.cert_dir}/ca.crt")
+        if user:
+            need("htpasswd")
+            htpasswd = f"{self.dir}/htpasswd"
+            out = run(["htpasswd", "-Bbn", user, password]).stdout
+            with open(htpasswd, "w") as f:
+                f.write(out)
+            cfg += ["auth:", "  htpasswd:", "    realm: mlpack-test", f"    path: {htpasswd}"]
+        with open(f"{self.dir}/config.yml", "w") as f:
+            f.write("\n".join(cfg) + "\n")
+        self.log = open(f"{self.dir}/registry.log", "w")
+        self.proc = subprocess.Popen(["docker-registry", "serve", f"{self.dir}/config.yml"],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self._wait()
+
+    def _wait(self):
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("docker-registry exited: " + open(f"{self.dir}/registry.log").read())
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("docker-registry did not start")
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+    def skopeo_flags(self):
+        if self.tls:
+            return ["--cert-dir", self.cert_dir]
+        return ["--tls-verify=false"]
+
+    def api(self, method, path, auth=None, headers=None):
+        """A raw call to the registry API, for checks independent of mlpack."""
+        scheme = "https" if self.tls else "http"
+        req = urllib.request.Request(f"{scheme}://{self.host}{path}", method=method, headers=headers or {})
+        if auth:
+            req.add_header("Authorization", "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode())
+        ctx = ssl.create_default_context(cafile=self.ca) if self.tls else None
+        try:
+            with urllib.request.urlopen(req, context=ctx, timeout=10) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+
+def docker_config(workdir, host, user, password):
+    """A DOCKER_CONFIG directory with base64 auths for `host`."""
+    d = tempfile.mkdtemp(dir=workdir, prefix="docker-config-")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump({"auths": {host: {"auth": token}}}, f)
+    return d
+
+
+class FaultProxy:
+    """An HTTP proxy in front of a real registry that injects faults.
+
+    rules: list of dicts {"method", "path_contains", "action": "status"|"drop", "status", "times"}.
+    A rule fires for the first `times` matching requests. "drop" reads part of the request body
+    and then closes the connection without answering, as a dropped link would.
+    Every request is recorded in `self.log` as (method, path, status-or-"dropped").
+    """
+
+    def __init__(self, upstream_port, rules):
+        self.upstream_port = upstream_port
+        self.rules = [dict(r) for r in rules]
+        self.log = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.host = f"127.0.0.1:{self.port}"
+        self.stopping = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def stop(self):
+        self.stopping = True
+        self.sock.close()
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _rule_for(self, method, path):
+        with self.lock:
+            for r in self.rules:
+                if r.get("times", 1) > 0 and r["method"] == method and r["path_contains"] in path:
+                    r["times"] = r.get("times", 1) - 1
+                    return dict(r)
+        return None
+
+    def _serve(self, conn):
+        f = conn.makefile("rb")
+        try:
+            while True:
+                line = f.readline()
+                if not line:
+                    return
+                method, path, _ = line.decode("latin-1").split(" ", 2)
+                headers = []
+                while True:
+                    h = f.readline().decode("latin-1")
+                    if h in ("\r\n", "\n", ""):
+                        break
+                    k, v = h.split(":", 1)
+                    headers.append((k.strip(), v.strip()))
+                hmap = {k.lower(): v for k, v in headers}
+                length = int(hmap.get("content-length", "0") or 0)
+                rule = self._rule_for(method, path)
+                if rule and rule["action"] == "drop":
+                    f.read(min(length, 4096))
+                    with self.lock:
+                        self.log.append((method, path, "dropped"))
+                    conn.shutdown(socket.SHUT_RDWR)
+                    conn.close()
+                    return
+                body = f.read(length) if length else b""
+                if rule and rule["action"] == "status":
+                    status = rule["status"]
+                    payload = b'{"errors":[{"code":"UNKNOWN","message":"injected fault"}]}'
+                    extra = "".join(f"{k}: {v}\r\n" for k, v in rule.get("headers", {}).items())
+                    conn.sendall((f"HTTP/1.1 {status} Injected\r\nContent-Type: application/json\r\n"
+                                  f"Content-Length: {len(payload)}\r\n{extra}\r\n").encode() + payload)
+                    with self.lock:
+                        self.log.append((method, path, status))
+                    continue
+                up = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=60)
+                fwd = {k: v for k, v in headers if k.lower() not in ("connection", "host")}
+                fwd["Host"] = self.host
+                up.request(method, path, body=body, headers=fwd)
+                resp = up.getresponse()
+                data = resp.read()
+                out = [f"HTTP/1.1 {resp.status} {resp.reason}\r\n"]
+                for k, v in resp.getheaders():
+                    if k.lower() in ("transfer-encoding", "connection", "content-length"):
+                        continue
+                    out.append(f"{k}: {v}\r\n")
+                out.append(f"Content-Length: {len(data)}\r\n\r\n")
+                conn.sendall("".join(out).encode("latin-1") + (b"" if method == "HEAD" else data))
+                up.close()
+                with self.lock:
+                    self.log.append((method, path, resp.status))
+        except (OSError, ValueError):
+            return
+        finally:
+            with contextlib.suppress(OSError):
+                conn.close()
+
+
+def umoci_unpack(layout_ref, bundle):
+    """umoci verifies every layer against its diff_id while unpacking."""
+    need("umoci")
+    rootless = ["--rootless"] if os.geteuid() != 0 else []
+    run(["umoci", "unpack", *rootless, "--image", layout_ref, bundle])
+
+
+def runc_run(bundle, args):
+    """Runs `args` in the unpacked bundle with runc and returns stdout."""
+    need("runc")
+    if os.geteuid() != 0:
+        raise unittest.SkipTest("runc needs root here (CI runs as root)")
+    cfg_path = os.path.join(bundle, "config.json")
+    with open(cfg_path) as f:
+        cfg = json.load(f)
+    cfg["process"]["terminal"] = False
+    cfg["process"]["args"] = args
+    with open(cfg_path, "w") as f:
+        json.dump(cfg, f)
+    name = "mlpack-test-" + os.path.basename(bundle) + str(os.getpid())
+    proc = run(["runc", "run", "--bundle", bundle, name], timeout=60)
+    return proc.stdout
+
+
+class TempTestCase(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="mlpack-it-")
+        self.cache = os.path.join(self.tmp, "cache")
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+
+    def path(self, *parts):
+        return os.path.join(self.tmp, *parts)
+
+    def mlpack(self, *args, check=True, env=None):
+        return mlpack(*args, check=check, env=env, cache=self.cache)

@@ -1,0 +1,223 @@
+"""A directory becomes an image in every local location (oci:, oci-archive:, docker-archive:),
+and independent tools (skopeo, umoci, runc) accept it. Plus reproducibility and bad input."""
+
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import MLPACK, TempTestCase, busybox_rootfs, need, run, runc_run, umoci_unpack  # noqa: E402
+
+
+class LocalImages(TempTestCase):
+    def build_busybox(self, dest, *extra):
+        root = busybox_rootfs(self.path("rootfs"))
+        return self.mlpack("append", "--layer", root, "--entrypoint", "/bin/sh",
+                           "--env", "GREETING=hi", "--workdir", "/etc", *extra, "-o", dest)
+
+    def test_oci_layout_runs_with_umoci_and_runc(self):
+        need("skopeo", "umoci")
+        layout = self.path("layout")
+        digest = self.build_busybox(f"oci:{layout}:v1").stdout.strip()
+        self.assertRegex(digest, r"^sha256:[0-9a-f]{64}$")
+        info = json.loads(run(["skopeo", "inspect", f"oci:{layout}:v1"]).stdout)
+        self.assertEqual(info["Digest"], digest)
+        self.assertIn("GREETING=hi", info["Env"])
+        bundle = self.path("bundle")
+        umoci_unpack(f"{layout}:v1", bundle)
+        with open(os.path.join(bundle, "rootfs", "etc", "hello.txt")) as f:
+            self.assertEqual(f.read(), "hello from a layer\n")
+        out = runc_run(bundle, ["/bin/sh", "-c", "echo ran-in-runc $GREETING; cat hello.txt"])
+        self.assertIn("ran-in-runc hi", out)
+        self.assertIn("hello from a layer", out)
+
+    def test_second_tag_keeps_first_and_shares_blobs(self):
+        need("skopeo")
+        layout = self.path("layout")
+        d1 = self.build_busybox(f"oci:{layout}:one").stdout.strip()
+        d2 = self.build_busybox(f"oci:{layout}:two", "--label", "which=two").stdout.strip()
+        self.assertNotEqual(d1, d2)
+        index = json.load(open(os.path.join(layout, "index.json")))
+        tags = sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in index["manifests"])
+        self.assertEqual(tags, ["one", "two"])
+        self.assertEqual(json.loads(run(["skopeo", "inspect", f"oci:{layout}:one"]).stdout)["Digest"], d1)
+        self.assertEqual(json.loads(run(["skopeo", "inspect", f"oci:{layout}:two"]).stdout)["Digest"], d2)
+        # Same layer, one blob: 1 layer + 2 configs + 2 manifests.
+        self.assertEqual(len(os.listdir(os.path.join(layout, "blobs", "sha256"))), 5)
+
+    def test_docker_archive_is_read_by_skopeo(self):
+        need("skopeo", "umoci")
+        archive = self.path("image.tar")
+        digest = self.build_busybox(f"docker-archive:{archive}:example/busybox:v1").stdout.strip()
+        self.assertTrue(digest.startswith("sha256:"))
+        info = json.loads(run(["skopeo", "inspect", f"docker-archive:{archive}"]).stdout)
+        self.assertIn("GREETING=hi", info["Env"])
+        # skopeo converts it to a layout; umoci then verifies every diff_id and runc runs it.
+        run(["skopeo", "copy", f"docker-archive:{archive}", f"oci:{self.path('copy')}:t"])
+        bundle = self.path("bundle")
+        umoci_unpack(f"{self.path('copy')}:t", bundle)
+        self.assertIn("hi", runc_run(bundle, ["/bin/sh", "-c", "echo $GREETING"]))
+
+    def test_oci_archive_is_read_by_skopeo(self):
+        need("skopeo")
+        archive = self.path("image-oci.tar")
+        digest = self.build_busybox(f"oci-archive:{archive}:v1").stdout.strip()
+        info = json.loads(run(["skopeo", "inspect", f"oci-archive:{archive}:v1"]).stdout)
+        self.assertEqual(info["Digest"], digest)
+
+    def test_push_between_local_locations_and_inspect(self):
+        layout = self.path("layout")
+        digest = self.build_busybox(f"oci:{layout}:v1").stdout.strip()
+        copy = self.path("copy.tar")
+        self.assertEqual(self.mlpack("push", f"oci:{layout}:v1", f"oci-archive:{copy}").stdout.strip(), digest)
+        doc = json.loads(self.mlpack("inspect", f"oci-archive:{copy}", "--json").stdout)
+        self.assertEqual(doc["digest"], digest)
+        self.assertEqual(doc["config"]["Entrypoint"], ["/bin/sh"])
+        self.assertEqual(doc["config"]["WorkingDir"], "/etc")
+        self.assertEqual(len(doc["layers"]), 1)
+
+    def test_append_onto_a_base(self):
+        need("skopeo", "umoci")
+        layout = self.path("layout")
+        self.build_busybox(f"oci:{layout}:base")
+        app = self.path("app")
+        os.makedirs(app)
+        with open(os.path.join(app, "main.sh"), "w") as f:
+            f.write("echo from-app-layer\n")
+        self.mlpack("append", "--base", f"oci:{layout}:base", "--layer", f"{app}:/app",
+                    "--cmd", "/app/main.sh", "--workdir", "/app", "-o", f"oci:{layout}:app")
+        doc = json.loads(self.mlpack("inspect", f"oci:{layout}:app", "--json").stdout)
+        self.assertEqual(len(doc["layers"]), 2)
+        self.assertEqual(doc["config"]["Entrypoint"], ["/bin/sh"])  # inherited
+        self.assertIn("GREETING=hi", doc["config"]["Env"])
+        bundle = self.path("bundle")
+        umoci_unpack(f"{layout}:app", bundle)
+        self.assertIn("from-app-layer", runc_run(bundle, ["/bin/sh", "/app/main.sh"]))
+
+
+class Reproducibility(TempTestCase):
+    def make_tree(self, root, order, umask, mtime):
+        old = os.umask(umask)
+        try:
+            names = ["b/c.txt", "a.txt", "b/d/e.bin", "x/y.sh"]
+            for name in (names if order else list(reversed(names))):
+                p = os.path.join(root, name)
+                os.makedirs(os.path.dirname(p), exist_ok=True)
+                with open(p, "w") as f:
+                    f.write("content of " + name)
+            os.chmod(os.path.join(root, "x/y.sh"), 0o777 & ~umask | 0o100)
+            os.symlink("../a.txt", os.path.join(root, "b", "link"))
+            for dirpath, dirs, files in os.walk(root):
+                for n in dirs + files:
+                    os.utime(os.path.join(dirpath, n), (mtime, mtime), follow_symlinks=False)
+        finally:
+            os.umask(old)
+
+    def test_same_tree_same_digest(self):
+        digests = []
+        for i, (order, umask, mtime) in enumerate([(True, 0o022, 1_000_000), (False, 0o002, 2_000_000)]):
+            root = self.path(f"tree{i}")
+            os.makedirs(root)
+            self.make_tree(root, order, umask, mtime)
+            env = dict(os.environ, MLPACK_CACHE_DIR=self.path(f"cache{i}"))
+            env.pop("SOURCE_DATE_EPOCH", None)
+            out = run([MLPACK, "append", "--layer", f"{root}:/app",
+                       "-o", f"oci:{self.path(f'out{i}')}:t"], env=env)
+            digests.append(out.stdout.strip())
+        self.assertEqual(digests[0], digests[1])
+        for z in ("gzip", "zstd"):
+            a = self.mlpack("append", "--compression", z, "--layer", f"{self.path('tree0')}:/app",
+                            "-o", f"oci:{self.path('z0')}:t").stdout
+            b = self.mlpack("append", "--compression", z, "--layer", f"{self.path('tree1')}:/app",
+                            "-o", f"oci:{self.path('z1')}:t").stdout
+            self.assertEqual(a, b, z)
+
+    def test_source_date_epoch_changes_the_digest(self):
+        root = self.path("t")
+        os.makedirs(root)
+        self.make_tree(root, True, 0o022, 5)
+        env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
+        a = self.mlpack("append", "--layer", root, "-o", f"oci:{self.path('a')}:t", env=env).stdout
+        b = self.mlpack("append", "--layer", root, "-o", f"oci:{self.path('b')}:t").stdout
+        self.assertNotEqual(a, b)
+        doc = json.loads(self.mlpack("inspect", f"oci:{self.path('a')}:t", "--json").stdout)
+        self.assertEqual(doc["created"], "2023-11-14T22:13:20Z")
+
+
+class BadInput(TempTestCase):
+    def test_socket_in_tree_is_refused(self):
+        root = self.path("tree")
+        os.makedirs(root)
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(os.path.join(root, "agent.sock"))
+        self.addCleanup(s.close)
+        r = self.mlpack("append", "--layer", root, "-o", f"oci:{self.path('out')}:t", check=False)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("agent.sock", r.stderr)
+        self.assertTrue(r.stderr.startswith("error: "))
+        self.assertFalse(os.path.exists(self.path("out", "index.json")))
+
+    def test_symlink_escaping_the_tree_is_refused(self):
+        root = self.path("tree")
+        os.makedirs(root)
+        os.symlink("../../../etc/shadow", os.path.join(root, "escape"))
+        r = self.mlpack("append", "--layer", f"{root}:/app", "-o", f"oci:{self.path('out')}:t", check=False)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("escape", r.stderr)
+
+    def test_unwritable_destination(self):
+        root = self.path("tree")
+        os.makedirs(root)
+        open(os.path.join(root, "f"), "w").close()
+        blocker = self.path("file-not-dir")
+        open(blocker, "w").close()
+        r = self.mlpack("append", "--layer", root, "-o", f"oci:{blocker}/layout:t", check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn(blocker, r.stderr)
+        if os.geteuid() != 0:
+            ro = self.path("ro")
+            os.makedirs(ro)
+            os.chmod(ro, 0o555)
+            r = self.mlpack("append", "--layer", root, "-o", f"oci:{ro}:t", check=False)
+            self.assertEqual(r.returncode, 1, r.stderr)
+
+    def test_previous_index_survives_a_failed_write(self):
+        need("skopeo")
+        root = busybox_rootfs(self.path("rootfs"))
+        layout = self.path("layout")
+        d1 = self.mlpack("append", "--layer", root, "-o", f"oci:{layout}:keep").stdout.strip()
+        before = open(os.path.join(layout, "index.json")).read()
+        sock_tree = self.path("bad")
+        os.makedirs(sock_tree)
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(os.path.join(sock_tree, "s"))
+        self.addCleanup(s.close)
+        r = self.mlpack("append", "--layer", sock_tree, "-o", f"oci:{layout}:new", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(open(os.path.join(layout, "index.json")).read(), before)
+        self.assertEqual(json.loads(run(["skopeo", "inspect", f"oci:{layout}:keep"]).stdout)["Digest"], d1)
+
+    def test_malformed_references_exit_2(self):
+        for bad in ["docker://UPPER/Case:tag", "localhost:5000/repo:bad tag", "oci:", "docker://host/repo@sha256:xyz"]:
+            r = self.mlpack("inspect", bad, check=False)
+            self.assertEqual(r.returncode, 2, (bad, r.stderr))
+            self.assertTrue(r.stderr.startswith("error: "), r.stderr)
+        r = self.mlpack("push", "oci:/nonexistent:t", "not a reference", check=False)
+        self.assertEqual(r.returncode, 2)
+        r = self.mlpack("append", "--layer", "x", check=False)  # -o missing
+        self.assertEqual(r.returncode, 2)
+
+    def test_json_error_document(self):
+        r = self.mlpack("inspect", "docker://Bad/Ref", "--json", check=False)
+        self.assertEqual(r.returncode, 2)
+        doc = json.loads(r.stdout)
+        self.assertEqual(doc["error"]["kind"], "invalid_input")
+        self.assertIn("Bad/Ref", doc["error"]["message"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
