@@ -1,0 +1,285 @@
+#include "oci/layout.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "util/fs.hpp"
+
+namespace mlpack::oci {
+
+namespace fs = std::filesystem;
+using util::ErrorKind;
+using util::fail;
+
+namespace {
+
+constexpr std::size_t manifest_limit = 4 << 20;  // manifests and indexes are small; refuse huge ones
+constexpr std::string_view layout_header = R"({"imageLayoutVersion":"1.0.0"})";
+
+std::string describe_location(const fs::path& dir, std::string_view tag) {
+  std::string s = "oci:" + dir.string();
+  if (!tag.empty()) s += ":" + std::string(tag);
+  return s;
+}
+
+fs::path blob_path(const fs::path& dir, const Digest& d) { return dir / "blobs" / d.algorithm() / d.hex(); }
+
+std::string ref_name(const Descriptor& d) {
+  auto it = d.annotations.find(std::string(ref_name_annotation));
+  return it == d.annotations.end() ? std::string() : it->second;
+}
+
+std::string list_tags(const Index& idx) {
+  std::string out;
+  for (const auto& d : idx.manifests) {
+    auto name = ref_name(d);
+    out += (out.empty() ? "" : ", ") + (name.empty() ? "(untagged " + d.digest.short_str() + ")" : "`" + name + "`");
+  }
+  return out.empty() ? "none" : out;
+}
+
+// Reads a small blob and checks it against its digest: a layout on disk is outside input.
+Result<std::string> read_small_blob(const fs::path& dir, const Digest& d) {
+  auto bytes = util::read_file(blob_path(dir, d), manifest_limit);
+  if (!bytes) {
+    if (bytes.error().kind == ErrorKind::not_found)
+      return fail(ErrorKind::not_found, "blob " + d.str() + " is missing from the layout");
+    return std::unexpected(bytes.error());
+  }
+  if (d.algorithm() == "sha256" && Digest::sha256_of(*bytes) != d)
+    return fail(ErrorKind::integrity, "blob " + d.str() + " in the layout does not match its digest");
+  return bytes;
+}
+
+Result<Index> read_index(const fs::path& dir) {
+  auto text = util::read_file(dir / "index.json", manifest_limit);
+  if (!text) return std::unexpected(text.error());
+  auto idx = parse_index(*text);
+  if (!idx) return std::unexpected(idx.error().context("`" + (dir / "index.json").string() + "`"));
+  return idx;
+}
+
+// Holds an exclusive flock on the layout directory so two processes adding tags at once do not
+// lose one of them (each reads, changes and replaces index.json).
+class DirLock {
+ public:
+  static Result<DirLock> acquire(const fs::path& dir) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return std::unexpected(util::errno_error("open", dir, errno));
+    while (::flock(fd, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      return std::unexpected(util::errno_error("lock", dir, e));
+    }
+    return DirLock(fd);
+  }
+  DirLock(DirLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  DirLock& operator=(DirLock&&) = delete;
+  ~DirLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+  }
+
+ private:
+  explicit DirLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+class LayoutSource final : public ImageSource {
+ public:
+  LayoutSource(fs::path dir, std::string tag, Descriptor top)
+      : dir_(std::move(dir)), tag_(std::move(tag)), top_(std::move(top)) {}
+
+  std::string describe() const override { return describe_location(dir_, tag_); }
+
+  Result<RawManifest> get_manifest(const std::optional<Digest>& digest) override {
+    const Digest& want = digest ? *digest : top_.digest;
+    auto bytes = read_small_blob(dir_, want);
+    if (!bytes) return std::unexpected(bytes.error().context(describe()));
+    RawManifest m;
+    m.media_type = digest && *digest != top_.digest ? detect_media_type(*bytes) : top_.media_type;
+    m.bytes = std::move(*bytes);
+    m.digest = want;
+    return m;
+  }
+
+  Result<std::unique_ptr<util::Reader>> open_blob(const Descriptor& blob) override {
+    auto r = util::FileReader::open(blob_path(dir_, blob.digest).string());
+    if (!r) {
+      if (r.error().kind == ErrorKind::not_found)
+        return fail(ErrorKind::not_found, describe() + ": blob " + blob.digest.str() + " is missing from the layout");
+      return std::unexpected(r.error().context(describe()));
+    }
+    return std::unique_ptr<util::Reader>(std::move(*r));
+  }
+
+ private:
+  fs::path dir_;
+  std::string tag_;
+  Descriptor top_;
+};
+
+class LayoutDestination final : public ImageDestination {
+ public:
+  LayoutDestination(fs::path dir, std::string tag) : dir_(std::move(dir)), tag_(std::move(tag)) {}
+
+  std::string describe() const override { return describe_location(dir_, tag_); }
+
+  Result<bool> has_blob(const Descriptor& blob, const std::optional<BlobSourceHint>&) override {
+    std::error_code ec;
+    auto st = fs::status(blob_path(dir_, blob.digest), ec);
+    if (ec || !fs::is_regular_file(st)) return false;
+    // A blob of the wrong size was not written by us (we rename only verified blobs); treat it
+    // as absent so put_blob replaces it.
+    auto size = fs::file_size(blob_path(dir_, blob.digest), ec);
+    return !ec && static_cast<std::int64_t>(size) == blob.size;
+  }
+
+  Result<void> put_blob(const Descriptor& blob, const BlobOpener& open) override {
+    auto what = "writing blob " + blob.digest.short_str() + " to " + describe();
+    if (auto have = has_blob(blob, std::nullopt); have && *have) return {};
+    auto dest = blob_path(dir_, blob.digest);
+    if (auto r = util::make_dirs(dest.parent_path()); !r) return std::unexpected(r.error().context(what));
+    auto reader = open();
+    if (!reader) return std::unexpected(reader.error().context(what));
+    auto verified = verify_reader(std::move(*reader), blob);
+    // The temporary file sits next to the blob; it is renamed into place only once the bytes
+    // have been verified, and removed otherwise, so blobs/ never holds unverified content.
+    auto file = util::AtomicFile::create(dest, 0644);
+    if (!file) return std::unexpected(file.error().context(what));
+    if (auto n = util::copy(*verified, **file); !n) return std::unexpected(n.error().context(what));
+    if (auto r = (*file)->commit(); !r) return std::unexpected(r.error().context(what));
+    return {};
+  }
+
+  Result<void> put_manifest(const RawManifest& manifest) override {
+    auto what = "writing manifest " + manifest.digest.short_str() + " to " + describe();
+    Descriptor d{manifest.media_type, manifest.digest, static_cast<std::int64_t>(manifest.bytes.size())};
+    if (auto have = has_blob(d, std::nullopt); have && *have) return {};
+    if (Digest::sha256_of(manifest.bytes) != manifest.digest)
+      return fail(ErrorKind::integrity, what + ": bytes do not match digest " + manifest.digest.str());
+    if (auto r = util::write_file_atomic(blob_path(dir_, manifest.digest), manifest.bytes); !r)
+      return std::unexpected(r.error().context(what));
+    return {};
+  }
+
+  Result<void> commit(const RawManifest& top) override {
+    if (auto r = put_manifest(top); !r) return r;
+    auto what = "updating `" + (dir_ / "index.json").string() + "`";
+    auto lock = DirLock::acquire(dir_);
+    if (!lock) return std::unexpected(lock.error().context(what));
+
+    Index idx;
+    std::error_code ec;
+    if (fs::exists(dir_ / "index.json", ec)) {
+      auto existing = read_index(dir_);
+      if (!existing) return std::unexpected(existing.error().context(what));
+      idx = std::move(*existing);
+    }
+    Descriptor entry{top.media_type, top.digest, static_cast<std::int64_t>(top.bytes.size())};
+    if (!tag_.empty()) entry.annotations[std::string(ref_name_annotation)] = tag_;
+
+    std::vector<Descriptor> kept;
+    bool replaced = false;
+    for (auto& d : idx.manifests) {
+      auto name = ref_name(d);
+      bool same_slot = tag_.empty() ? (name.empty() && d.digest == top.digest) : name == tag_;
+      if (!same_slot) {
+        kept.push_back(std::move(d));
+      } else if (!replaced) {  // keep the tag's position in the index
+        kept.push_back(entry);
+        replaced = true;
+      }
+    }
+    if (!replaced) kept.push_back(entry);
+    idx.manifests = std::move(kept);
+    idx.media_type = std::string(media::oci_index);
+
+    // oci-layout first: a layout must never have an index.json without it.
+    if (!fs::exists(dir_ / "oci-layout", ec))
+      if (auto r = util::write_file_atomic(dir_ / "oci-layout", layout_header); !r)
+        return std::unexpected(r.error().context(what));
+    if (auto r = util::write_file_atomic(dir_ / "index.json", to_json(idx)); !r)
+      return std::unexpected(r.error().context(what));
+    return {};
+  }
+
+ private:
+  fs::path dir_;
+  std::string tag_;
+};
+
+}  // namespace
+
+Result<void> validate_layout_tag(std::string_view tag) {
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  bool ok = !tag.empty() && alnum(tag.front()) && alnum(tag.back());
+  for (char c : tag)
+    if (!alnum(c) && !std::strchr("._-:@+/", c)) ok = false;
+  if (!ok)
+    return fail(ErrorKind::invalid_input, "invalid tag `" + std::string(tag) +
+                                              "`: use letters, digits and `._-:@+/`, starting and ending with a "
+                                              "letter or digit");
+  return {};
+}
+
+Result<std::unique_ptr<ImageSource>> open_layout_source(const fs::path& dir, std::string_view tag) {
+  auto where = describe_location(dir, tag);
+  if (!tag.empty())
+    if (auto r = validate_layout_tag(tag); !r) return std::unexpected(r.error().context(where));
+  std::error_code ec;
+  if (!fs::exists(dir / "oci-layout", ec))
+    return fail(ErrorKind::not_found, where + ": `" + dir.string() + "` is not an OCI layout (no `oci-layout` file)");
+  auto header = util::read_file(dir / "oci-layout", 1 << 16);
+  if (!header) return std::unexpected(header.error().context(where));
+  auto hj = nlohmann::json::parse(*header, nullptr, false);
+  if (hj.is_discarded() || !hj.is_object() || !hj.contains("imageLayoutVersion"))
+    return fail(ErrorKind::invalid_input, where + ": malformed `oci-layout` file");
+
+  auto idx = read_index(dir);
+  if (!idx) return std::unexpected(idx.error().context(where));
+  if (tag.empty()) {
+    if (idx->manifests.size() != 1)
+      return fail(ErrorKind::invalid_input,
+                  where + ": the layout holds " + std::to_string(idx->manifests.size()) +
+                      " images; name one with `oci:" + dir.string() + ":TAG` (tags: " + list_tags(*idx) + ")");
+    return std::make_unique<LayoutSource>(dir, std::string(), idx->manifests.front());
+  }
+  for (const auto& d : idx->manifests)
+    if (ref_name(d) == tag) return std::make_unique<LayoutSource>(dir, std::string(tag), d);
+  return fail(ErrorKind::not_found, where + ": no image tagged `" + std::string(tag) + "` (tags: " + list_tags(*idx) + ")");
+}
+
+Result<std::unique_ptr<ImageDestination>> open_layout_destination(const fs::path& dir, std::string_view tag) {
+  auto where = describe_location(dir, tag);
+  if (!tag.empty())
+    if (auto r = validate_layout_tag(tag); !r) return std::unexpected(r.error().context(where));
+
+  std::error_code ec;
+  auto st = fs::status(dir, ec);
+  if (fs::exists(st)) {
+    if (!fs::is_directory(st))
+      return fail(ErrorKind::invalid_input, where + ": `" + dir.string() + "` exists and is not a directory");
+    bool is_layout = fs::exists(dir / "oci-layout", ec);
+    bool empty = fs::is_empty(dir, ec);
+    // Refuse to scatter blobs into, say, a project folder named by mistake.
+    if (!is_layout && !empty)
+      return fail(ErrorKind::invalid_input,
+                  where + ": `" + dir.string() + "` is not empty and not an OCI layout; choose a new directory");
+  }
+  if (auto r = util::make_dirs(dir / "blobs" / "sha256"); !r) return std::unexpected(r.error().context(where));
+  // Say now, naming the path, rather than at the first blob. (access() says yes to root; then a
+  // later write reports the real failure, still naming the path.)
+  for (const auto& p : {dir, dir / "blobs" / "sha256"})
+    if (::access(p.c_str(), W_OK) != 0)
+      return fail(ErrorKind::io, where + ": cannot write to `" + p.string() + "`: " + std::strerror(errno));
+  return std::make_unique<LayoutDestination>(dir, std::string(tag));
+}
+
+}  // namespace mlpack::oci
