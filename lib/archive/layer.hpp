@@ -5,7 +5,9 @@
 // with bounded memory; gzip compresses in parallel blocks.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -38,12 +40,25 @@ struct Entry {
 
 struct ScanOptions {
   std::string dest = "/";  // where the tree lands in the image ("/app")
+  // Paths relative to the scanned root ("data/raw", "x.py") for which this returns true are left
+  // out; an excluded directory is not descended into. Empty: nothing is excluded.
+  std::function<bool(std::string_view relative_path)> exclude;
 };
 
-// Lists a directory tree as layer entries under `options.dest` (parent directories of dest
-// included). Refuses sockets, devices and FIFOs, and symlinks whose target resolves outside the
-// tree (relative targets are resolved lexically from the link; absolute ones inside the image).
-// Files with several links in the tree become one file plus hardlinks.
+// Lists a directory tree as layer entries under `options.dest`: "/app" gives "app", "app/x.py",
+// ...; parent directories of dest come first as directories with mode 0755 (dest "/" adds no entry
+// for the root itself). Entries are sorted by path in byte order.
+//
+// Modes are derived from the owner bits only, so neither the umask nor group/other bits on the
+// build machine change a layer: owner r -> 0444, owner w -> 0200, owner x -> 0111, and
+// suid/sgid/sticky are kept (a 0600 file becomes 0644, 0700 becomes 0755). Symlinks get 0777.
+//
+// Refused, with an error naming the path: sockets, devices and FIFOs (invalid_input), and
+// symlinks whose target resolves outside the tree (invalid_input). Relative targets are resolved
+// lexically from the link's directory within the tree (intermediate symlinks are not followed);
+// absolute targets are read as paths inside the image, so they must fall under dest. A missing
+// root is not_found. A file with several links inside the tree becomes one file (the first path in
+// sorted order) plus hardlinks to it. Contents are not read here; `source` points at each file.
 Result<std::vector<Entry>> scan_directory(const fs::path& root, const ScanOptions& options = {});
 
 struct LayerOptions {
@@ -60,10 +75,31 @@ struct LayerResult {
   std::uint64_t uncompressed_size = 0;
 };
 
-// Writes the entries (sorted here, so callers need not) as a tar stream, compressed, to `out`.
+// Input blocks of this size are compressed independently (gzip, each primed with the previous
+// 32 KiB). Part of the byte-exact output contract: changing it changes every gzip digest.
+inline constexpr std::size_t gzip_block_size = 1 << 20;
+// The level used when LayerOptions::level is -1.
+inline constexpr int default_gzip_level = 1;
+inline constexpr int default_zstd_level = 3;
+
+// Writes the entries (sorted here by tar member name, so callers need not) as a tar stream,
+// compressed, to `out`, and returns both digests, computed in the same pass.
+//
+// The tar is hand-written ustar, with a pax 'x' header ("././@PaxHeader") only for a path or link
+// target over 100 bytes or a size over 8 GiB: every member has uid/gid 0, empty user/group names,
+// mtime = options.mtime, device numbers 0, and no atime/ctime. Directories are named "dir/".
+// Whiteouts become empty files "dir/.wh.name"; an opaque whiteout of directory P becomes
+// "P/.wh..wh..opq". A hardlink's link_target must name a file entry that sorts before it.
+//
+// `source` files are streamed, never held whole in memory; a source whose size is not `size`
+// (or changes while it is read) is an error. Memory is bounded by a fixed pool of blocks whatever
+// the layer size; tar production, compression (threads), hashing and writing run concurrently.
+// The bytes depend only on the entries, compression, level and mtime, never on `threads`.
+// On error, `out` may have received part of the stream: write to an AtomicFile.
 Result<LayerResult> write_layer(std::vector<Entry> entries, const LayerOptions& options, util::Writer& out);
 
-// SOURCE_DATE_EPOCH from the environment, else 0. Errors on a malformed value.
+// SOURCE_DATE_EPOCH from the environment, else 0 (also when set but empty). Errors
+// (invalid_input) on anything but a decimal integer in [0, 8^11) (the ustar mtime range).
 Result<std::int64_t> source_date_epoch();
 
 }  // namespace mlpack::archive
