@@ -54,7 +54,10 @@ std::vector<Challenge> parse_www_authenticate(std::string_view v) {
         }
         ++i;  // the closing quote
       } else {
-        value = read_token();
+        // Lenient: servers send unquoted URLs, which are not tokens.
+        std::size_t start = i;
+        while (i < v.size() && v[i] != ',' && v[i] != ' ' && v[i] != '\t') ++i;
+        value = std::string(v.substr(start, i - start));
       }
       c.params[util::to_lower(name)] = value;
       skip_ws();

@@ -46,9 +46,10 @@ Result<void> skip(util::Reader& r, std::uint64_t count) {
   return {};
 }
 
-// The end offset in a Range header of "0-<end>" (the distribution spec's upload status), or
-// nullopt when absent or malformed.
-std::optional<std::uint64_t> range_end(const net::Response& r) {
+// How many bytes an upload holds, from the Range header of "0-<last byte>" in an upload status;
+// nullopt when absent or malformed. "0-0" is read as nothing: registries send it for an empty
+// upload too, and starting over from 0 is safe (a registry that disagrees answers 416).
+std::optional<std::uint64_t> uploaded_bytes(const net::Response& r) {
   auto range = r.headers.get("Range");
   if (!range) return std::nullopt;
   std::string v = util::trim(*range);
@@ -56,7 +57,8 @@ std::optional<std::uint64_t> range_end(const net::Response& r) {
   auto dash = v.find('-');
   if (dash == std::string::npos || dash + 1 >= v.size()) return std::nullopt;
   try {
-    return std::stoull(v.substr(dash + 1));
+    auto end = std::stoull(v.substr(dash + 1));
+    return end == 0 ? 0 : end + 1;
   } catch (...) {
     return std::nullopt;
   }
@@ -371,7 +373,7 @@ Result<void> RegistryClient::upload_chunked(const std::string& repository, const
     if (!status) return std::unexpected(error);
     if (status->status != 204 && status->status != 202) return std::unexpected(error);
     std::uint64_t have = 0;
-    if (auto end = range_end(*status)) have = *end + 1;
+    if (auto n = uploaded_bytes(*status)) have = *n;
     if (have > size) return fail(ErrorKind::http, "the registry claims " + std::to_string(have) + " bytes of a " +
                                                       std::to_string(size) + "-byte upload");
     if (auto loc = status->headers.get("Location"))
