@@ -50,6 +50,8 @@ def need(*tools):
 def busybox_rootfs(root):
     """A tiny real rootfs: the static busybox from the busybox-static package plus links."""
     need("busybox")
+    if os.path.exists(os.path.join(root, "bin", "busybox")):
+        return root
     os.makedirs(os.path.join(root, "bin"), exist_ok=True)
     shutil.copy2("/bin/busybox", os.path.join(root, "bin", "busybox"))
     os.chmod(os.path.join(root, "bin", "busybox"), 0o755)

@@ -1,0 +1,210 @@
+#include "cli/commands.hpp"
+
+#include <fmt/core.h>
+
+#include <chrono>
+#include <cstdlib>
+
+#include "image/append.hpp"
+#include "image/copy.hpp"
+#include "image/inspect.hpp"
+#include "image/location.hpp"
+#include "util/text.hpp"
+
+namespace mlpack::cli {
+
+using util::Error;
+using util::ErrorKind;
+
+std::string default_cache_dir() {
+  if (const char* d = std::getenv("MLPACK_CACHE_DIR"); d && *d) return d;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/mlpack";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/mlpack";
+  return ".mlpack-cache";
+}
+
+namespace {
+
+image::OpenOptions open_options(const Globals& g) {
+  return image::OpenOptions{g.cache_dir, g.insecure_registries, std::nullopt};
+}
+
+util::Result<oci::Platform> platform(const Globals& g) {
+  auto p = oci::Platform::parse(g.platform);
+  if (!p) return std::unexpected(p.error().context("invalid `--platform`"));
+  return p;
+}
+
+util::Result<std::map<std::string, std::string>> parse_labels(const std::vector<std::string>& labels) {
+  std::map<std::string, std::string> out;
+  for (const auto& kv : labels) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return util::fail(ErrorKind::invalid_input, "invalid label `" + kv + "`: expected `KEY=VALUE`");
+    out[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return out;
+}
+
+nlohmann::json layer_json(const oci::Descriptor& d, const util::Digest& diff_id, bool cached,
+                          const std::string& contents) {
+  return {{"digest", d.digest.str()}, {"diff_id", diff_id.str()}, {"size", d.size},
+          {"media_type", d.media_type}, {"cached", cached}, {"contents", contents}};
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+int run_version(const Globals& g) {
+  if (g.out.json) g.out.document({{"version", MLPACK_VERSION}});
+  else fmt::print("mlpack {}\n", MLPACK_VERSION);
+  return 0;
+}
+
+int run_append(const AppendArgs& args, const Globals& g) {
+  auto start = std::chrono::steady_clock::now();
+  auto fail = [&](const Error& e) { return g.out.error(e); };
+
+  image::AppendOptions options;
+  auto plat = platform(g);
+  if (!plat) return fail(plat.error());
+  options.platform = *plat;
+  options.cache_dir = g.cache_dir;
+
+  // Validate every location before doing any work.
+  std::vector<image::Location> outputs;
+  for (const auto& o : args.outputs) {
+    auto loc = image::Location::parse(o);
+    if (!loc) return fail(loc.error());
+    outputs.push_back(*loc);
+  }
+  for (const auto& l : args.layers) {
+    auto spec = image::LayerSpec::parse(l);
+    if (!spec) return fail(spec.error());
+    options.layers.push_back(*spec);
+  }
+  auto labels = parse_labels(args.labels);
+  if (!labels) return fail(labels.error());
+  options.config = image::ConfigEdits{args.entrypoint, args.cmd, args.env, args.workdir, args.user, *labels, args.ports};
+  options.layer_options.compression = args.compression == "zstd" ? archive::Compression::zstd : archive::Compression::gzip;
+  auto epoch = archive::source_date_epoch();
+  if (!epoch) return fail(epoch.error());
+  options.layer_options.mtime = *epoch;
+  options.created = util::format_rfc3339(*epoch);
+
+  if (!args.base.empty()) {
+    auto base = image::Location::parse(args.base);
+    if (!base) return fail(base.error().context("invalid `--base`"));
+    auto source = image::open_source(*base, open_options(g));
+    if (!source) return fail(source.error());
+    options.base = std::move(*source);
+  }
+
+  auto built = image::append(options);
+  if (!built) return fail(built.error());
+  auto& staged = *built->image;
+
+  nlohmann::json outputs_json = nlohmann::json::array();
+  for (const auto& loc : outputs) {
+    auto dest = image::open_destination(loc, open_options(g));
+    if (!dest) return fail(dest.error());
+    auto copied = image::copy_image(staged, **dest, image::CopyOptions{});
+    if (!copied) return fail(copied.error().context("writing " + loc.str()));
+    outputs_json.push_back(loc.str());
+    g.out.info(fmt::format("wrote {} ({} blobs written, {} already there)", loc.str(), copied->blobs_copied,
+                           copied->blobs_skipped));
+  }
+
+  const auto manifest = oci::parse_manifest(staged.manifest().bytes);
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& l : built->layers) layers.push_back(layer_json(l.descriptor, l.diff_id, false, l.contents));
+  if (g.out.json) {
+    g.out.document({{"image",
+                     {{"digest", staged.manifest().digest.str()},
+                      {"config_digest", manifest ? manifest->config.digest.str() : ""},
+                      {"outputs", outputs_json},
+                      {"layers", layers}}},
+                    {"timings", {{"total_s", seconds_since(start)}}}});
+  } else {
+    fmt::print("{}\n", staged.manifest().digest.str());
+  }
+  return 0;
+}
+
+int run_push(const PushArgs& args, const Globals& g) {
+  auto start = std::chrono::steady_clock::now();
+  auto fail = [&](const Error& e) { return g.out.error(e); };
+  auto src_loc = image::Location::parse(args.source);
+  if (!src_loc) return fail(src_loc.error());
+  auto dst_loc = image::Location::parse(args.destination);
+  if (!dst_loc) return fail(dst_loc.error());
+
+  image::CopyOptions options;
+  if (!args.all_platforms || dst_loc->kind == image::Location::Kind::docker_archive) {
+    // A docker archive holds one image, so pick one from an index.
+    auto plat = platform(g);
+    if (!plat) return fail(plat.error());
+    options.platform = *plat;
+  }
+  auto source = image::open_source(*src_loc, open_options(g));
+  if (!source) return fail(source.error());
+  auto dest = image::open_destination(*dst_loc, open_options(g));
+  if (!dest) return fail(dest.error());
+  auto copied = image::copy_image(**source, **dest, options);
+  if (!copied) return fail(copied.error());
+
+  if (g.out.json) {
+    g.out.document({{"source", src_loc->str()},
+                    {"destination", dst_loc->str()},
+                    {"digest", copied->manifest.digest.str()},
+                    {"blobs_copied", copied->blobs_copied},
+                    {"blobs_skipped", copied->blobs_skipped},
+                    {"bytes_copied", copied->bytes_copied},
+                    {"timings", {{"total_s", seconds_since(start)}}}});
+  } else {
+    g.out.info(fmt::format("copied {} blobs ({}), {} already present, in {:.2f}s", copied->blobs_copied,
+                           util::human_bytes(copied->bytes_copied), copied->blobs_skipped, seconds_since(start)));
+    fmt::print("{}\n", copied->manifest.digest.str());
+  }
+  return 0;
+}
+
+int run_inspect(const std::string& ref, const Globals& g) {
+  auto fail = [&](const Error& e) { return g.out.error(e); };
+  auto loc = image::Location::parse(ref);
+  if (!loc) return fail(loc.error());
+  auto plat = platform(g);
+  if (!plat) return fail(plat.error());
+  auto source = image::open_source(*loc, open_options(g));
+  if (!source) return fail(source.error());
+  auto doc = image::inspect(**source, *plat);
+  if (!doc) return fail(doc.error());
+  if (g.out.json) {
+    g.out.document(*doc);
+    return 0;
+  }
+  const auto& d = *doc;
+  fmt::print("Name:          {}\n", d["name"].get<std::string>());
+  fmt::print("Digest:        {}\n", d["digest"].get<std::string>());
+  if (d.contains("index_digest")) fmt::print("Index:         {}\n", d["index_digest"].get<std::string>());
+  fmt::print("Config:        {}\n", d["config_digest"].get<std::string>());
+  fmt::print("Created:       {}\n", d["created"].get<std::string>());
+  fmt::print("Platform:      {}/{}\n", d["os"].get<std::string>(), d["architecture"].get<std::string>());
+  const auto& c = d["config"];
+  if (c.contains("Entrypoint")) fmt::print("Entrypoint:    {}\n", c["Entrypoint"].dump());
+  if (c.contains("Cmd")) fmt::print("Cmd:           {}\n", c["Cmd"].dump());
+  if (c.contains("WorkingDir")) fmt::print("WorkingDir:    {}\n", c["WorkingDir"].get<std::string>());
+  if (c.contains("User")) fmt::print("User:          {}\n", c["User"].get<std::string>());
+  if (c.contains("Env"))
+    for (const auto& e : c["Env"]) fmt::print("Env:           {}\n", e.get<std::string>());
+  fmt::print("Layers:\n");
+  for (const auto& l : d["layers"])
+    fmt::print("  {}  {:>10}  {}\n", l["digest"].get<std::string>(), util::human_bytes(l["size"].get<unsigned long long>()),
+               l["media_type"].get<std::string>());
+  return 0;
+}
+
+}  // namespace mlpack::cli

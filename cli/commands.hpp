@@ -1,0 +1,46 @@
+#pragma once
+// One function per command: takes parsed flags, calls lib/, renders, returns the exit code.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/output.hpp"
+
+namespace mlpack::cli {
+
+struct Globals {
+  std::string cache_dir;  // resolved (never empty)
+  std::vector<std::string> insecure_registries;
+  std::string platform = "linux/amd64";
+  Output out;
+};
+
+struct AppendArgs {
+  std::string base;
+  std::vector<std::string> layers;
+  std::optional<std::vector<std::string>> entrypoint;
+  std::optional<std::vector<std::string>> cmd;
+  std::vector<std::string> env;
+  std::optional<std::string> workdir;
+  std::optional<std::string> user;
+  std::vector<std::string> labels;
+  std::vector<std::string> ports;
+  std::string compression = "gzip";
+  std::vector<std::string> outputs;
+};
+
+struct PushArgs {
+  std::string source;
+  std::string destination;
+  bool all_platforms = true;
+};
+
+int run_version(const Globals& g);
+int run_append(const AppendArgs& args, const Globals& g);
+int run_push(const PushArgs& args, const Globals& g);
+int run_inspect(const std::string& ref, const Globals& g);
+
+// --cache-dir, else $MLPACK_CACHE_DIR, else $XDG_CACHE_HOME/mlpack, else ~/.cache/mlpack.
+std::string default_cache_dir();
+
+}  // namespace mlpack::cli

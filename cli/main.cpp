@@ -1,0 +1,81 @@
+// mlpack: a data-science project folder to a container image, without Docker.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <cstdlib>
+
+#include "cli/commands.hpp"
+
+using namespace mlpack::cli;
+
+int main(int argc, char** argv) {
+  CLI::App app{"mlpack: turn a data-science project into a container image, without Docker"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(MLPACK_VERSION));
+
+  Globals g;
+  std::string cache_dir;
+  bool json = false;
+  std::string color = "auto";
+  app.add_option("--cache-dir", cache_dir, "Cache directory (default: $MLPACK_CACHE_DIR, $XDG_CACHE_HOME/mlpack)");
+  app.add_flag("-v,--verbose", g.out.verbose, "More output");
+  app.add_flag("-q,--quiet", g.out.quiet, "Only errors");
+  app.add_option("--color", color, "auto|always|never (NO_COLOR is honoured)")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+  app.add_option("--insecure-registry", g.insecure_registries, "Allow plain HTTP to this registry host");
+
+  auto* version = app.add_subcommand("version", "Print the version");
+
+  AppendArgs append;
+  auto* append_cmd = app.add_subcommand("append", "Add directories as layers onto a base image (or an empty one)");
+  append_cmd->add_option("--base", append.base, "Base image location (default: an empty image)");
+  append_cmd->add_option("--layer", append.layers, "DIR[:/dest] to add as a layer (repeatable)")->required();
+  append_cmd->add_option("--entrypoint", append.entrypoint, "Entrypoint argument (repeatable)");
+  append_cmd->add_option("--cmd", append.cmd, "Cmd argument (repeatable)");
+  append_cmd->add_option("--env", append.env, "K=V environment variable (repeatable)");
+  append_cmd->add_option("--workdir", append.workdir, "Working directory");
+  append_cmd->add_option("--user", append.user, "User (e.g. 1000 or 1000:1000)");
+  append_cmd->add_option("--label", append.labels, "K=V label (repeatable)");
+  append_cmd->add_option("--port", append.ports, "Exposed port, e.g. 8080 or 53/udp (repeatable)");
+  append_cmd->add_option("--compression", append.compression, "gzip|zstd")->check(CLI::IsMember({"gzip", "zstd"}));
+  append_cmd->add_option("--platform", g.platform, "Platform of the base to use (default linux/amd64)");
+  append_cmd->add_option("-o,--output", append.outputs, "Destination location (repeatable)")->required();
+  append_cmd->add_flag("--json", json, "Print one JSON document");
+
+  PushArgs push;
+  auto* push_cmd = app.add_subcommand("push", "Copy an image between two locations");
+  push_cmd->add_option("SRC", push.source, "Source location")->required();
+  push_cmd->add_option("DEST", push.destination, "Destination location")->required();
+  auto* platform_opt = push_cmd->add_option("--platform", g.platform, "Copy only this platform of an index");
+  push_cmd->add_flag("--json", json, "Print one JSON document");
+
+  std::string ref;
+  auto* inspect_cmd = app.add_subcommand("inspect", "Show an image's digest, config and layers");
+  inspect_cmd->add_option("REF", ref, "Image location")->required();
+  inspect_cmd->add_option("--platform", g.platform, "Platform to pick from an index (default linux/amd64)");
+  inspect_cmd->add_flag("--json", json, "Print one JSON document");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "error: {}\nhint: see `mlpack --help`\n", e.what());
+    return 2;
+  }
+  g.out.json = json;
+  g.cache_dir = cache_dir.empty() ? default_cache_dir() : cache_dir;
+
+  if (version->parsed()) return run_version(g);
+  if (append_cmd->parsed()) return run_append(append, g);
+  if (push_cmd->parsed()) {
+    push.all_platforms = platform_opt->count() == 0;
+    return run_push(push, g);
+  }
+  if (inspect_cmd->parsed()) return run_inspect(ref, g);
+  return 2;
+}

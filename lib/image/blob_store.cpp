@@ -1,0 +1,25 @@
+#include "image/blob_store.hpp"
+
+#include "util/fs.hpp"
+
+namespace mlpack::image {
+
+bool BlobStore::has(const Digest& d) const {
+  std::error_code ec;
+  return fs::is_regular_file(path_for(d), ec);
+}
+
+Result<Digest> BlobStore::add(const std::function<Result<Digest>(util::Writer&)>& produce) {
+  fs::path dir = root_ / "sha256";
+  if (auto r = util::make_dirs(dir); !r) return std::unexpected(r.error());
+  // The final name is known only at the end, so write under a temporary name and rename.
+  auto file = util::AtomicFile::create(dir / ".incoming", 0644);
+  if (!file) return std::unexpected(file.error());
+  auto digest = produce(**file);
+  if (!digest) return digest;
+  if (auto r = (*file)->commit_as(path_for(*digest)); !r)
+    return std::unexpected(r.error().context("storing blob " + digest->short_str()));
+  return digest;
+}
+
+}  // namespace mlpack::image

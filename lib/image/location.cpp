@@ -1,0 +1,64 @@
+#include "image/location.hpp"
+
+namespace mlpack::image {
+
+namespace {
+// Splits "PATH[:SUFFIX]" at the first colon, as skopeo does for oci: paths.
+std::pair<std::string, std::string> split_path(std::string_view rest) {
+  auto colon = rest.find(':');
+  if (colon == std::string_view::npos) return {std::string(rest), ""};
+  return {std::string(rest.substr(0, colon)), std::string(rest.substr(colon + 1))};
+}
+
+bool strip(std::string_view& s, std::string_view prefix) {
+  if (!s.starts_with(prefix)) return false;
+  s.remove_prefix(prefix.size());
+  return true;
+}
+}  // namespace
+
+Result<Location> Location::parse(std::string_view text) {
+  std::string_view rest = text;
+  Location loc;
+  auto path_and_tag = [&](Kind kind, std::string_view what) -> Result<Location> {
+    loc.kind = kind;
+    auto [path, tag] = split_path(rest);
+    if (path.empty())
+      return util::fail(util::ErrorKind::invalid_input,
+                        "invalid location `" + std::string(text) + "`: " + std::string(what) + " path is empty");
+    loc.path = path;
+    loc.tag = tag;
+    if (kind != Kind::docker_archive && !tag.empty()) {
+      // Tags in a layout follow the registry tag grammar.
+      auto ref = oci::Reference::parse("localhost/x:" + tag);
+      if (!ref || ref->tag != tag)
+        return util::fail(util::ErrorKind::invalid_input,
+                          "invalid location `" + std::string(text) + "`: invalid tag `" + tag + "`");
+    }
+    return loc;
+  };
+  if (strip(rest, "oci:")) return path_and_tag(Kind::oci_layout, "oci:");
+  if (strip(rest, "oci-archive:")) return path_and_tag(Kind::oci_archive, "oci-archive:");
+  if (strip(rest, "docker-archive:")) return path_and_tag(Kind::docker_archive, "docker-archive:");
+  strip(rest, "docker://");
+  auto ref = oci::Reference::parse(rest);
+  if (!ref) return std::unexpected(ref.error().context("invalid location `" + std::string(text) + "`"));
+  loc.kind = Kind::registry;
+  loc.reference = *ref;
+  return loc;
+}
+
+std::string Location::str() const {
+  auto with_tag = [&](std::string_view prefix) {
+    return std::string(prefix) + path.string() + (tag.empty() ? "" : ":" + tag);
+  };
+  switch (kind) {
+    case Kind::oci_layout: return with_tag("oci:");
+    case Kind::oci_archive: return with_tag("oci-archive:");
+    case Kind::docker_archive: return with_tag("docker-archive:");
+    case Kind::registry: return "docker://" + reference->str();
+  }
+  return {};
+}
+
+}  // namespace mlpack::image

@@ -1,0 +1,43 @@
+#pragma once
+// Image locations as users write them (PRODUCT.md): oci:DIR[:TAG], oci-archive:FILE[:TAG],
+// docker-archive:FILE[:REF], docker://HOST[:PORT]/REPO[:TAG|@DIGEST], or a bare HOST/REPO:TAG.
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "oci/reference.hpp"
+#include "oci/transport.hpp"
+#include "util/clock.hpp"
+
+namespace mlpack::image {
+
+using util::Result;
+namespace fs = std::filesystem;
+
+struct Location {
+  enum class Kind { oci_layout, oci_archive, docker_archive, registry };
+  Kind kind = Kind::oci_layout;
+  fs::path path;               // layout directory or archive file
+  std::string tag;             // oci/oci-archive tag, docker-archive "repo:tag"; may be empty
+  std::optional<oci::Reference> reference;  // registry only
+
+  // Errors are ErrorKind::invalid_input and say which part is wrong.
+  static Result<Location> parse(std::string_view text);
+  std::string str() const;
+};
+
+// What opening a location needs to know; nothing more (STYLE.md habit 13).
+struct OpenOptions {
+  fs::path cache_dir;
+  std::vector<std::string> insecure_registries;
+  std::optional<fs::path> docker_config;  // else $DOCKER_CONFIG or ~/.docker
+};
+
+Result<std::unique_ptr<oci::ImageSource>> open_source(const Location& location, const OpenOptions& options);
+Result<std::unique_ptr<oci::ImageDestination>> open_destination(const Location& location,
+                                                                const OpenOptions& options);
+
+}  // namespace mlpack::image

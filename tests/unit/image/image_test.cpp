@@ -1,0 +1,174 @@
+#include <doctest/doctest.h>
+
+#include <map>
+#include <mutex>
+
+#include "image/append.hpp"
+#include "image/copy.hpp"
+#include "image/location.hpp"
+
+using namespace mlpack;
+using image::Location;
+
+TEST_CASE("locations parse with the transport syntax skopeo users know") {
+  auto oci = Location::parse("oci:/tmp/layout:v1");
+  REQUIRE(oci);
+  CHECK(oci->kind == Location::Kind::oci_layout);
+  CHECK(oci->path == "/tmp/layout");
+  CHECK(oci->tag == "v1");
+  CHECK(oci->str() == "oci:/tmp/layout:v1");
+
+  auto untagged = Location::parse("oci:out");
+  REQUIRE(untagged);
+  CHECK(untagged->tag.empty());
+
+  auto archive = Location::parse("docker-archive:/tmp/img.tar:team/model:v2");
+  REQUIRE(archive);
+  CHECK(archive->kind == Location::Kind::docker_archive);
+  CHECK(archive->path == "/tmp/img.tar");
+  CHECK(archive->tag == "team/model:v2");
+
+  auto reg = Location::parse("docker://localhost:5000/team/model:v1");
+  REQUIRE(reg);
+  CHECK(reg->kind == Location::Kind::registry);
+  CHECK(reg->reference->registry == "localhost:5000");
+  CHECK(reg->reference->repository == "team/model");
+
+  auto bare = Location::parse("localhost:5000/team/model:v1");
+  REQUIRE(bare);
+  CHECK(bare->kind == Location::Kind::registry);
+  CHECK(bare->str() == "docker://localhost:5000/team/model:v1");
+}
+
+TEST_CASE("malformed locations are invalid input") {
+  for (const char* bad : {"oci:", "oci::tag", "oci:/x:bad tag", "docker://host/UPPER", "oci-archive:", ""}) {
+    auto r = Location::parse(bad);
+    CAPTURE(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == util::ErrorKind::invalid_input);
+  }
+}
+
+TEST_CASE("layer specs") {
+  auto plain = image::LayerSpec::parse("./rootfs");
+  REQUIRE(plain);
+  CHECK(plain->dest == "/");
+  auto dest = image::LayerSpec::parse("src:/app");
+  REQUIRE(dest);
+  CHECK(dest->dir == "src");
+  CHECK(dest->dest == "/app");
+  CHECK_FALSE(image::LayerSpec::parse(":/app"));
+}
+
+TEST_CASE("config edits") {
+  oci::ImageConfig config;
+  config.cmd = std::vector<std::string>{"bash"};
+  config.env = {"PATH=/usr/bin", "A=1"};
+  image::ConfigEdits edits;
+  edits.entrypoint = std::vector<std::string>{"python"};
+  edits.env = {"A=2", "B=x=y"};
+  edits.ports = {"8080", "53/udp"};
+  edits.user = "1000";
+  REQUIRE(image::apply_edits(config, edits));
+  CHECK_FALSE(config.cmd.has_value());  // an entrypoint resets the inherited cmd
+  CHECK(config.env == std::vector<std::string>{"PATH=/usr/bin", "A=2", "B=x=y"});
+  CHECK(config.exposed_ports == std::vector<std::string>{"53/udp", "8080/tcp"});
+  CHECK(config.user == "1000");
+
+  for (const char* bad_port : {"0", "65536", "80/icmp", "http"}) {
+    image::ConfigEdits e;
+    e.ports = {bad_port};
+    CAPTURE(bad_port);
+    CHECK(image::apply_edits(config, e).error().kind == util::ErrorKind::invalid_input);
+  }
+  image::ConfigEdits bad_env;
+  bad_env.env = {"NOEQUALS"};
+  CHECK_FALSE(image::apply_edits(config, bad_env));
+}
+
+namespace {
+// In-memory transports, to test the copy algorithm's ordering and skipping.
+struct MemorySource final : oci::ImageSource {
+  std::map<std::string, std::string> blobs;
+  oci::RawManifest top;
+  std::string describe() const override { return "memory"; }
+  util::Result<oci::RawManifest> get_manifest(const std::optional<util::Digest>&) override { return top; }
+  util::Result<std::unique_ptr<util::Reader>> open_blob(const oci::Descriptor& d) override {
+    return std::unique_ptr<util::Reader>(std::make_unique<util::StringReader>(blobs.at(d.digest.str())));
+  }
+};
+
+struct MemoryDestination final : oci::ImageDestination {
+  std::mutex mu;
+  std::map<std::string, std::string> blobs;
+  std::vector<std::string> events;
+  int fail_puts = 0;
+  std::string describe() const override { return "memory"; }
+  util::Result<bool> has_blob(const oci::Descriptor& d, const std::optional<oci::BlobSourceHint>&) override {
+    std::lock_guard l(mu);
+    return blobs.contains(d.digest.str());
+  }
+  util::Result<void> put_blob(const oci::Descriptor& d, const oci::BlobOpener& open) override {
+    auto r = open();
+    if (!r) return std::unexpected(r.error());
+    auto data = util::read_all(**r, 1 << 20);
+    std::lock_guard l(mu);
+    if (fail_puts > 0) {
+      --fail_puts;
+      return util::fail(util::ErrorKind::http, "500 Internal Server Error");
+    }
+    blobs[d.digest.str()] = *data;
+    events.push_back("blob");
+    return {};
+  }
+  util::Result<void> put_manifest(const oci::RawManifest&) override { return {}; }
+  util::Result<void> commit(const oci::RawManifest&) override {
+    events.push_back("commit");
+    return {};
+  }
+};
+
+MemorySource make_source() {
+  MemorySource src;
+  oci::Manifest m;
+  std::string config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})";
+  src.blobs[util::Digest::sha256_of(config).str()] = config;
+  m.config = oci::Descriptor{std::string(oci::media::oci_config), util::Digest::sha256_of(config),
+                             static_cast<std::int64_t>(config.size())};
+  for (std::string layer : {"layer-one", "layer-two"}) {
+    src.blobs[util::Digest::sha256_of(layer).str()] = layer;
+    m.layers.push_back(oci::Descriptor{std::string(oci::media::oci_layer_gzip), util::Digest::sha256_of(layer),
+                                       static_cast<std::int64_t>(layer.size())});
+  }
+  src.top = oci::RawManifest::from_bytes(oci::to_json(m), std::string(oci::media::oci_manifest));
+  return src;
+}
+}  // namespace
+
+TEST_CASE("copy sends missing blobs, skips present ones, commits last") {
+  auto src = make_source();
+  MemoryDestination dst;
+  auto first = image::copy_image(src, dst, {});
+  REQUIRE(first);
+  CHECK(first->blobs_copied == 3);
+  CHECK(first->blobs_skipped == 0);
+  CHECK(dst.events.back() == "commit");
+  CHECK(dst.events.size() == 4);
+
+  dst.events.clear();
+  auto second = image::copy_image(src, dst, {});
+  REQUIRE(second);
+  CHECK(second->blobs_copied == 0);
+  CHECK(second->blobs_skipped == 3);
+  CHECK(second->manifest.digest == src.top.digest);
+}
+
+TEST_CASE("a failed blob means no commit, and the error names the blob") {
+  auto src = make_source();
+  MemoryDestination dst;
+  dst.fail_puts = 1;
+  auto r = image::copy_image(src, dst, image::CopyOptions{std::nullopt, 1, {}});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("sha256:") != std::string::npos);
+  CHECK(std::find(dst.events.begin(), dst.events.end(), "commit") == dst.events.end());
+}
