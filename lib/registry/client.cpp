@@ -16,8 +16,7 @@ namespace {
 
 std::string describe(const net::Request& r) { return r.method + " " + net::display_url(r.url); }
 
-// Reads at most `limit` bytes of another reader, which it does not own. It can be opened once:
-// an attempt to rewind it fails, so the caller falls back to asking the registry where it stands.
+// Reads at most `limit` bytes of another reader, which it does not own.
 class WindowReader final : public util::Reader {
  public:
   WindowReader(util::Reader& inner, std::uint64_t limit) : inner_(inner), left_(limit) {}
@@ -342,9 +341,13 @@ Result<void> RegistryClient::upload_chunked(const std::string& repository, const
     req.headers.set("Content-Range", std::to_string(offset) + "-" + std::to_string(offset + n - 1));
     req.headers.set("Content-Length", std::to_string(n));
     bool opened = false;
+    const std::uint64_t chunk_start = offset;
     req.body = net::Body::from_stream(
         [&]() -> Result<std::unique_ptr<util::Reader>> {
-          if (std::exchange(opened, true)) return fail(ErrorKind::internal, "an upload chunk cannot be rewound");
+          // curl resends a request itself when a reused connection turns out dead, and rewinds
+          // the body for that; the chunk then has to be read again from a fresh stream.
+          if (std::exchange(opened, true))
+            if (auto r = reopen_at(chunk_start); !r) return std::unexpected(r.error());
           return std::unique_ptr<util::Reader>(new WindowReader(*reader, n));
         },
         n);

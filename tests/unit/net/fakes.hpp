@@ -41,6 +41,9 @@ class FakeHttp final : public net::HttpClient {
   // Sees each request (body included) and answers it. Called under a lock, so handlers need no
   // locking of their own.
   std::function<util::Result<net::Response>(const Seen&)> handler;
+  // Reads the start of each body, then opens it again, as curl does when it resends a request
+  // after finding a reused connection dead.
+  bool rewind_bodies = false;
 
   util::Result<net::Response> send(const net::Request& request, util::Writer* sink) override {
     Seen seen{request.method, request.url, request.headers, {}};
@@ -48,6 +51,12 @@ class FakeHttp final : public net::HttpClient {
       // Read as curl would, so verifying readers run and their errors surface the same way.
       auto reader = request.body->reader();
       if (!reader) return std::unexpected(reader.error());
+      if (rewind_bodies) {
+        std::byte first[10];
+        if (auto n = (*reader)->read(first); !n) return std::unexpected(n.error());
+        reader = request.body->reader();
+        if (!reader) return std::unexpected(reader.error());
+      }
       auto all = util::read_all(**reader, 1 << 30);
       if (!all) return std::unexpected(all.error());
       seen.body = std::move(*all);

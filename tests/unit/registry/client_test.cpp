@@ -165,6 +165,21 @@ TEST_CASE("push: large blobs go up in chunks with the right Content-Range") {
   CHECK(env.reg.blobs["team/app"][describe(blob).digest.str()] == blob);
 }
 
+TEST_CASE("push: bodies can be rewound, as curl does on a dead reused connection") {
+  Env env;
+  env.reg.http.rewind_bodies = true;
+  auto o = env.options();
+  o.monolithic_limit = 100;
+  o.chunk_size = 64;
+  const std::string big = pattern(300), small = pattern(50);
+  auto client = env.client(o);
+  REQUIRE(client->upload_blob("team/app", describe(big), opener(big)));
+  REQUIRE(client->upload_blob("team/app", describe(small), opener(small)));
+  CHECK(env.reg.blobs["team/app"][describe(big).digest.str()] == big);
+  CHECK(env.reg.blobs["team/app"][describe(small).digest.str()] == small);
+  CHECK(env.reg.http.count("PATCH") == 5);
+}
+
 TEST_CASE("push: a small blob goes up in one PUT") {
   Env env;
   const std::string blob = pattern(1000);

@@ -51,7 +51,9 @@ TEST_CASE("smoke: push and pull through a real registry") {
 
   const std::string small = random_bytes(1000, seed);
   const std::string large = random_bytes(3 * 1024 * 1024 + 17, seed + 1);
-  const std::string config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})";
+  // The seed makes every blob new to the registry, so each run uploads.
+  const std::string config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"seed":)" +
+                             std::to_string(seed) + "}";
   oci::Manifest m;
   m.config = describe(config, oci::media::oci_config);
   m.layers = {describe(small, oci::media::oci_layer_gzip), describe(large, oci::media::oci_layer_gzip)};
