@@ -12,6 +12,7 @@ const char* to_string(ErrorKind kind) {
     case ErrorKind::integrity: return "integrity";
     case ErrorKind::not_found: return "not_found";
     case ErrorKind::unsupported: return "unsupported";
+    case ErrorKind::unsatisfiable: return "unsatisfiable";
     case ErrorKind::internal: return "internal";
   }
   return "internal";

@@ -16,6 +16,7 @@ enum class ErrorKind {
   integrity,      // digest or size mismatch, unsafe archive member
   not_found,      // blob, manifest, tag or file absent
   unsupported,    // valid but not something we handle
+  unsatisfiable,  // no set of packages meets the requirements
   internal,
 };
 
