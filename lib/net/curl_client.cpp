@@ -288,6 +288,9 @@ class CurlClient final : public HttpClient {
       release(std::move(handle));
       if (t.callback_error) return std::unexpected(t.callback_error->context(what));
       std::string detail = errbuf[0] ? util::trim(errbuf) : curl_easy_strerror(rc);
+      if (rc == CURLE_PEER_FAILED_VERIFICATION)
+        detail += " (to trust a private CA, name its certificate in $SSL_CERT_FILE or put it in /etc/docker/certs.d/" +
+                  url->authority() + "/ca.crt)";
       if (is_tls_error(rc)) return fail(ErrorKind::network, what + ": " + std::string(tls_error_marker) + detail);
       return fail(ErrorKind::network, what + ": " + detail);
     }
