@@ -1,0 +1,669 @@
+#include "deb/deb_file.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "deb/relation.hpp"
+#include "deb/version.hpp"
+#include "util/digest.hpp"
+#include "util/fs.hpp"
+#include "util/text.hpp"
+
+namespace mlpack::deb {
+
+namespace {
+
+using util::Error;
+using util::ErrorKind;
+
+constexpr std::array<std::string_view, 6> merged_top_dirs = {"bin", "lib", "lib32", "lib64", "libx32", "sbin"};
+
+struct ArchiveFree {
+  void operator()(struct archive* a) const { archive_read_free(a); }
+};
+using ArchivePtr = std::unique_ptr<struct archive, ArchiveFree>;
+
+struct EvpFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+// MD5 is what dpkg records (md5sums, Conffiles); it is not used for integrity here.
+class Md5 {
+ public:
+  Md5() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_.get(), EVP_md5(), nullptr); }
+  void update(const void* data, std::size_t n) { EVP_DigestUpdate(ctx_.get(), data, n); }
+  std::string finish() {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+    unsigned len = 0;
+    EVP_DigestFinal_ex(ctx_.get(), out.data(), &len);
+    return util::to_hex({reinterpret_cast<const std::byte*>(out.data()), len});
+  }
+
+ private:
+  std::unique_ptr<EVP_MD_CTX, EvpFree> ctx_;
+};
+
+Error integrity(std::string message) { return Error{ErrorKind::integrity, std::move(message)}; }
+
+std::string archive_message(struct archive* a) {
+  const char* s = archive_error_string(a);
+  return s ? s : "malformed archive";
+}
+
+// Splits a "/"-separated path into components, dropping empty and "." ones.
+std::vector<std::string> components(std::string_view p) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i <= p.size()) {
+    auto slash = p.find('/', i);
+    auto c = p.substr(i, slash == std::string_view::npos ? std::string_view::npos : slash - i);
+    if (!c.empty() && c != ".") out.emplace_back(c);
+    if (slash == std::string_view::npos) break;
+    i = slash + 1;
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& parts, std::size_t from = 0) {
+  std::string out;
+  for (std::size_t i = from; i < parts.size(); ++i) {
+    if (i > from) out += '/';
+    out += parts[i];
+  }
+  return out;
+}
+
+// A member path as dpkg-deb writes it ("./usr/bin/x", "./") made relative and clean ("usr/bin/x",
+// "" for the root). Absolute paths and ".." components are refused: the data must stay under the
+// root whatever extracts it.
+std::optional<std::string> normalize_member(std::string_view raw, std::string& why) {
+  if (raw.starts_with('/')) {
+    why = "absolute path";
+    return std::nullopt;
+  }
+  auto parts = components(raw);
+  for (const auto& c : parts)
+    if (c == "..") {
+      why = "path climbs out of the root with `..`";
+      return std::nullopt;
+    }
+  return join(parts);
+}
+
+// Resolves a symlink target lexically, as seen from `dir` (components), within the image root.
+// Returns nothing when it climbs above the root.
+std::optional<std::vector<std::string>> resolve_target(std::vector<std::string> dir, std::string_view target) {
+  if (target.starts_with('/')) dir.clear();
+  for (auto& c : components(target)) {
+    if (c == "..") {
+      if (dir.empty()) return std::nullopt;
+      dir.pop_back();
+    } else {
+      dir.push_back(std::move(c));
+    }
+  }
+  return dir;
+}
+
+bool is_merged_dir(std::string_view top) {
+  return std::find(merged_top_dirs.begin(), merged_top_dirs.end(), top) != merged_top_dirs.end();
+}
+
+// usrmerge applied to components: bin/x -> usr/bin/x.
+std::vector<std::string> merge_path(std::vector<std::string> parts) {
+  if (!parts.empty() && is_merged_dir(parts.front())) parts.insert(parts.begin(), "usr");
+  return parts;
+}
+
+std::string relative_path(const std::vector<std::string>& from_dir, const std::vector<std::string>& to) {
+  std::size_t k = 0;
+  while (k < from_dir.size() && k < to.size() && from_dir[k] == to[k]) ++k;
+  std::string out;
+  for (std::size_t i = k; i < from_dir.size(); ++i) out += "../";
+  out += join(to, k);
+  if (out.empty()) return ".";
+  if (out.ends_with('/')) out.pop_back();
+  return out;
+}
+
+std::vector<std::string> parent_of(std::vector<std::string> parts) {
+  if (!parts.empty()) parts.pop_back();
+  return parts;
+}
+
+// A member of data.tar as read, before usrmerge.
+struct RawMember {
+  std::vector<std::string> parts;  // normalised path
+  archive::EntryType type = archive::EntryType::file;
+  std::uint32_t mode = 0;
+  std::string link_target;  // symlink: verbatim; hardlink: normalised path of the file
+  std::optional<fs::path> source;
+  std::uint64_t size = 0;
+  std::string md5;
+};
+
+// Reads the outer ar stream from a util::Reader.
+struct OuterSource {
+  util::Reader* reader;
+  std::array<std::byte, 1 << 16> buf;
+  std::optional<Error> error;
+};
+
+la_ssize_t outer_read(struct archive* a, void* ctx, const void** out) {
+  auto* s = static_cast<OuterSource*>(ctx);
+  auto n = s->reader->read(s->buf);
+  if (!n) {
+    s->error = n.error();
+    archive_set_error(a, EIO, "%s", n.error().message.c_str());
+    return -1;
+  }
+  *out = s->buf.data();
+  return static_cast<la_ssize_t>(*n);
+}
+
+// Feeds one ar member's data to an inner libarchive reader, counting the bytes (the decompressed
+// size is bounded by the callers, the compressed one by the .deb's own size).
+struct InnerSource {
+  struct archive* outer;
+  std::array<char, 1 << 16> buf;
+};
+
+la_ssize_t inner_read(struct archive* a, void* ctx, const void** out) {
+  auto* s = static_cast<InnerSource*>(ctx);
+  auto n = archive_read_data(s->outer, s->buf.data(), s->buf.size());
+  if (n < 0) {
+    archive_set_error(a, EIO, "%s", archive_message(s->outer).c_str());
+    return -1;
+  }
+  *out = s->buf.data();
+  return n;
+}
+
+Result<ArchivePtr> open_inner_tar(InnerSource& src, std::string_view member) {
+  ArchivePtr a(archive_read_new());
+  if (!a) return std::unexpected(Error{ErrorKind::internal, "libarchive: out of memory"});
+  archive_read_support_filter_gzip(a.get());
+  archive_read_support_filter_xz(a.get());
+  archive_read_support_filter_lzma(a.get());
+  archive_read_support_filter_zstd(a.get());
+  archive_read_support_filter_bzip2(a.get());
+  archive_read_support_format_tar(a.get());
+  archive_read_support_format_gnutar(a.get());
+  if (archive_read_open(a.get(), &src, nullptr, inner_read, nullptr) != ARCHIVE_OK)
+    return std::unexpected(integrity(std::string(member) + ": " + archive_message(a.get())));
+  return a;
+}
+
+std::string entry_path(struct archive_entry* e) {
+  if (const char* p = archive_entry_pathname(e)) return p;
+  if (const char* p = archive_entry_pathname_utf8(e)) return p;
+  return {};
+}
+
+// Reads the rest of the current inner member into a string, refusing more than `limit` bytes.
+Result<std::string> read_member(struct archive* a, std::string_view name, std::uint64_t limit) {
+  std::string out;
+  std::array<char, 1 << 16> buf;
+  for (;;) {
+    auto n = archive_read_data(a, buf.data(), buf.size());
+    if (n < 0) return std::unexpected(integrity("`" + std::string(name) + "`: " + archive_message(a)));
+    if (n == 0) return out;
+    if (out.size() + static_cast<std::size_t>(n) > limit)
+      return std::unexpected(integrity("`" + std::string(name) + "` is larger than " + util::human_bytes(limit)));
+    out.append(buf.data(), static_cast<std::size_t>(n));
+  }
+}
+
+struct Staged {
+  std::optional<fs::path> source;  // empty for an empty file
+  std::uint64_t size = 0;
+  std::string md5;
+};
+
+// Streams the current member into `<dir>/<sha256>` (written under a temporary name, then renamed:
+// the same content from another package lands on the same name). No fsync: staging is scratch
+// space that a failed build simply rewrites.
+Result<Staged> stage_member(struct archive* a, const std::string& name, const fs::path& dir, std::uint64_t limit,
+                            std::uint64_t& total, std::uint64_t total_limit) {
+  Staged st;
+  Md5 md5;
+  util::Sha256Writer sha;
+  std::string temp = (dir / ".staging-XXXXXX").string();
+  int fd = -1;
+  auto cleanup = [&] {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+    ::unlink(temp.c_str());
+  };
+  std::array<char, 1 << 16> buf;
+  for (;;) {
+    auto n = archive_read_data(a, buf.data(), buf.size());
+    if (n < 0) {
+      if (fd >= 0) cleanup();
+      return std::unexpected(integrity("`" + name + "`: " + archive_message(a)));
+    }
+    if (n == 0) break;
+    st.size += static_cast<std::uint64_t>(n);
+    total += static_cast<std::uint64_t>(n);
+    if (st.size > limit || total > total_limit) {
+      if (fd >= 0) cleanup();
+      return std::unexpected(integrity("`" + name + "`: " +
+                                       (st.size > limit ? "member is larger than " + util::human_bytes(limit)
+                                                        : "data is larger than " + util::human_bytes(total_limit))));
+    }
+    if (fd < 0) {
+      fd = ::mkstemp(temp.data());
+      if (fd < 0) return std::unexpected(util::errno_error("creating", temp, errno));
+    }
+    md5.update(buf.data(), static_cast<std::size_t>(n));
+    sha.update({reinterpret_cast<const std::byte*>(buf.data()), static_cast<std::size_t>(n)});
+    for (la_ssize_t off = 0; off < n;) {
+      auto w = ::write(fd, buf.data() + off, static_cast<std::size_t>(n - off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        int err = errno;
+        cleanup();
+        return std::unexpected(util::errno_error("writing", temp, err));
+      }
+      off += w;
+    }
+  }
+  st.md5 = md5.finish();
+  if (fd < 0) return st;  // empty: kept in memory as Entry::data
+  if (::close(fd) != 0) {
+    fd = -1;
+    int err = errno;
+    ::unlink(temp.c_str());
+    return std::unexpected(util::errno_error("closing", temp, err));
+  }
+  fd = -1;
+  auto dest = dir / sha.finish().hex();
+  if (::rename(temp.c_str(), dest.c_str()) != 0) {
+    int err = errno;
+    ::unlink(temp.c_str());
+    return std::unexpected(util::errno_error("renaming into", dest, err));
+  }
+  st.source = dest;
+  return st;
+}
+
+struct ControlData {
+  std::string control, md5sums, conffiles;
+  bool has_md5sums = false;
+  std::vector<std::string> others;
+};
+
+Result<ControlData> read_control_tar(struct archive* outer, std::string_view member, const DebOptions& options) {
+  InnerSource src{outer, {}};
+  auto a = open_inner_tar(src, member);
+  if (!a) return std::unexpected(a.error());
+  ControlData cd;
+  bool has_control = false;
+  std::uint64_t total = 0;
+  struct archive_entry* e = nullptr;
+  for (;;) {
+    int r = archive_read_next_header(a->get(), &e);
+    if (r == ARCHIVE_EOF) break;
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+      return std::unexpected(integrity(std::string(member) + ": " + archive_message(a->get())));
+    std::string raw = entry_path(e), why;
+    auto name = normalize_member(raw, why);
+    if (!name) return std::unexpected(integrity(std::string(member) + ": member `" + raw + "`: " + why));
+    if (name->empty() || archive_entry_filetype(e) == AE_IFDIR) continue;
+    if (archive_entry_filetype(e) != AE_IFREG)
+      return std::unexpected(integrity(std::string(member) + ": `" + *name + "` is not a regular file"));
+    auto body = read_member(a->get(), *name, options.max_control_size - std::min(total, options.max_control_size));
+    if (!body) return std::unexpected(body.error().context(member));
+    total += body->size();
+    if (*name == "control") {
+      cd.control = std::move(*body);
+      has_control = true;
+    } else if (*name == "md5sums") {
+      cd.md5sums = std::move(*body);
+      cd.has_md5sums = true;
+    } else if (*name == "conffiles") {
+      cd.conffiles = std::move(*body);
+    } else {
+      cd.others.push_back(*name);
+    }
+  }
+  if (!has_control) return std::unexpected(integrity(std::string(member) + ": no `control` file"));
+  std::sort(cd.others.begin(), cd.others.end());
+  return cd;
+}
+
+Result<void> read_data_tar(struct archive* outer, std::string_view member, const DebOptions& options,
+                           std::vector<RawMember>& members, std::vector<std::string>& file_list) {
+  InnerSource src{outer, {}};
+  auto a = open_inner_tar(src, member);
+  if (!a) return std::unexpected(a.error());
+  std::map<std::string, std::size_t> seen;  // path -> index in members
+  std::uint64_t total = 0;
+  struct archive_entry* e = nullptr;
+  for (;;) {
+    int r = archive_read_next_header(a->get(), &e);
+    if (r == ARCHIVE_EOF) break;
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+      return std::unexpected(integrity(std::string(member) + ": " + archive_message(a->get())));
+    std::string raw = entry_path(e), why;
+    auto path = normalize_member(raw, why);
+    if (!path) return std::unexpected(integrity("member `" + raw + "`: " + why));
+    if (path->empty()) {  // the root directory itself ("./")
+      file_list.push_back("/.");
+      continue;
+    }
+    RawMember m;
+    m.parts = components(*path);
+    m.mode = static_cast<std::uint32_t>(archive_entry_perm(e)) & 07777;
+    const char* hardlink = archive_entry_hardlink(e);
+    auto ft = archive_entry_filetype(e);
+    if (hardlink) {
+      std::string hraw = hardlink;
+      auto target = normalize_member(hraw, why);
+      if (!target) return std::unexpected(integrity("hard link `" + *path + "` -> `" + hraw + "`: " + why));
+      auto it = seen.find(*target);
+      if (it == seen.end() || members[it->second].type != archive::EntryType::file)
+        return std::unexpected(
+            integrity("hard link `" + *path + "` -> `" + *target + "`: not a file earlier in the archive"));
+      m.type = archive::EntryType::hardlink;
+      m.link_target = *target;
+      m.md5 = members[it->second].md5;
+      m.size = members[it->second].size;
+    } else if (ft == AE_IFREG) {
+      if (archive_entry_size_is_set(e) && static_cast<std::uint64_t>(archive_entry_size(e)) > options.max_member_size)
+        return std::unexpected(integrity("member `" + *path + "` is larger than " +
+                                         util::human_bytes(options.max_member_size)));
+      auto st = stage_member(a->get(), *path, options.staging_dir, options.max_member_size, total, options.max_data_size);
+      if (!st) return std::unexpected(st.error());
+      m.type = archive::EntryType::file;
+      m.source = st->source;
+      m.size = st->size;
+      m.md5 = st->md5;
+    } else if (ft == AE_IFDIR) {
+      m.type = archive::EntryType::directory;
+    } else if (ft == AE_IFLNK) {
+      const char* t = archive_entry_symlink(e);
+      m.link_target = t ? t : "";
+      if (m.link_target.empty()) return std::unexpected(integrity("symlink `" + *path + "` has an empty target"));
+      if (!resolve_target(parent_of(m.parts), m.link_target))
+        return std::unexpected(integrity("symlink `" + *path + "` -> `" + m.link_target + "` escapes the root"));
+      m.type = archive::EntryType::symlink;
+    } else {
+      const char* what = ft == AE_IFCHR ? "a character device"
+                         : ft == AE_IFBLK ? "a block device"
+                         : ft == AE_IFIFO ? "a FIFO"
+                         : ft == AE_IFSOCK ? "a socket"
+                                            : "of an unknown type";
+      return std::unexpected(integrity("member `" + *path + "` is " + what + ", which a base image never needs"));
+    }
+    if (auto it = seen.find(*path); it != seen.end()) {
+      if (m.type == archive::EntryType::directory && members[it->second].type == m.type) continue;
+      return std::unexpected(integrity("member `" + *path + "` appears twice"));
+    }
+    file_list.push_back("/" + *path);
+    seen.emplace(*path, members.size());
+    members.push_back(std::move(m));
+  }
+  return {};
+}
+
+// Applies usrmerge (or not) and turns raw members into sorted layer entries.
+Result<std::vector<archive::Entry>> build_entries(std::vector<RawMember>& members, UsrMerge usrmerge,
+                                                  std::vector<std::string>& merged_dirs) {
+  std::set<std::string> merged;
+  struct Candidate {
+    archive::Entry entry;
+    bool moved = false;
+    std::string original;  // path as shipped, for hard link groups
+  };
+  std::map<std::string, Candidate> by_path;
+  for (auto& m : members) {
+    auto new_parts = usrmerge == UsrMerge::yes ? merge_path(m.parts) : m.parts;
+    bool moved = new_parts.size() != m.parts.size();
+    if (moved) merged.insert(m.parts.front());
+    Candidate c;
+    c.moved = moved;
+    c.original = join(m.parts);
+    c.entry.path = join(new_parts);
+    c.entry.type = m.type;
+    c.entry.mode = m.mode;
+    c.entry.source = m.source;
+    c.entry.size = m.size;
+    if (m.type == archive::EntryType::symlink) {
+      c.entry.link_target = m.link_target;
+      if (usrmerge == UsrMerge::yes) {
+        auto resolved = merge_path(*resolve_target(parent_of(m.parts), m.link_target));
+        // A compatibility link onto its own merged location (lib/x -> /usr/lib/x) would loop.
+        if (resolved == new_parts) continue;
+        if (moved && !m.link_target.starts_with('/')) c.entry.link_target = relative_path(parent_of(new_parts), resolved);
+      }
+    } else if (m.type == archive::EntryType::hardlink) {
+      c.entry.link_target = m.link_target;  // still the shipped path; rewritten below
+    }
+    auto [it, inserted] = by_path.try_emplace(c.entry.path, c);
+    if (inserted) continue;
+    Candidate& old = it->second;
+    bool old_dir = old.entry.type == archive::EntryType::directory;
+    bool new_dir = c.entry.type == archive::EntryType::directory;
+    if (old_dir && new_dir) {
+      if (!c.moved) old = c;  // prefer the mode of the usr/ directory
+      continue;
+    }
+    if (old_dir != new_dir)
+      return std::unexpected(integrity("`" + c.original + "` and `" + old.original + "` are both `" + c.entry.path +
+                                       "` after usrmerge, one a directory and one not"));
+    if (!c.moved) old = c;  // the file shipped under usr/ wins over its alias
+  }
+
+  // Hard link groups: the first path in sorted order carries the content, the others link to it.
+  std::map<std::string, std::string> original_to_merged;
+  for (auto& [path, c] : by_path) original_to_merged[c.original] = path;
+  std::map<std::string, std::vector<std::string>> groups;  // merged file path -> merged paths in group
+  for (auto& [path, c] : by_path)
+    if (c.entry.type == archive::EntryType::hardlink) {
+      auto t = original_to_merged.find(c.entry.link_target);
+      if (t == original_to_merged.end() || by_path[t->second].entry.type != archive::EntryType::file)
+        return std::unexpected(integrity("hard link `" + c.original + "` -> `" + c.entry.link_target +
+                                         "`: its file was dropped by usrmerge"));
+      groups[t->second].push_back(path);
+    }
+  for (auto& [file, links] : groups) {
+    links.push_back(file);
+    std::sort(links.begin(), links.end());
+    const std::string& first = links.front();
+    if (first == file) {
+      for (std::size_t i = 1; i < links.size(); ++i) by_path[links[i]].entry.link_target = first;
+      continue;
+    }
+    archive::Entry content = by_path[file].entry;
+    for (const auto& p : links) {
+      auto& e = by_path[p].entry;
+      if (p == first) {
+        std::uint32_t mode = e.mode;
+        e = content;
+        e.path = p;
+        e.mode = mode;
+      } else {
+        e.type = archive::EntryType::hardlink;
+        e.link_target = first;
+        e.source.reset();
+      }
+    }
+  }
+
+  std::vector<archive::Entry> out;
+  out.reserve(by_path.size());
+  for (auto& [path, c] : by_path) out.push_back(std::move(c.entry));
+  merged_dirs.assign(merged.begin(), merged.end());
+  return out;
+}
+
+Result<std::vector<Conffile>> parse_conffiles(std::string_view text, const std::vector<RawMember>& members) {
+  std::map<std::string, std::string> md5_of;
+  for (const auto& m : members)
+    if (m.type == archive::EntryType::file || m.type == archive::EntryType::hardlink) md5_of["/" + join(m.parts)] = m.md5;
+  std::vector<Conffile> out;
+  for (auto& line : util::split(text, '\n')) {
+    auto l = util::trim(line);
+    if (l.empty()) continue;
+    if (!l.starts_with('/')) {
+      // "remove-on-upgrade /etc/x": a flag before the path. Such a conffile is not shipped.
+      auto space = l.find(' ');
+      if (space == std::string::npos)
+        return std::unexpected(Error{ErrorKind::invalid_input, "conffiles: malformed line `" + l + "`"});
+      if (l.substr(0, space) == "remove-on-upgrade") continue;
+      l = util::trim(l.substr(space + 1));
+    }
+    auto it = md5_of.find(l);
+    if (it == md5_of.end())
+      return std::unexpected(Error{ErrorKind::invalid_input, "conffile `" + l + "` is not a file of the package"});
+    out.push_back({l, it->second});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string DebFile::db_name() const { return multi_arch == "same" ? package + ":" + architecture : package; }
+
+Result<DebFile> read_deb(util::Reader& in, const DebOptions& options) {
+  DebFile out;
+  std::string who = "package `" + (options.label.empty() ? std::string("?") : options.label) + "`";
+  auto named = [&](Error e) { return std::unexpected(std::move(e).context(who)); };
+
+  if (options.staging_dir.empty()) return named(Error{ErrorKind::internal, "no staging directory given"});
+  if (auto r = util::make_dirs(options.staging_dir); !r) return named(r.error());
+
+  OuterSource src{&in, {}, std::nullopt};
+  ArchivePtr outer(archive_read_new());
+  if (!outer) return named(Error{ErrorKind::internal, "libarchive: out of memory"});
+  archive_read_support_format_ar(outer.get());
+  if (archive_read_open(outer.get(), &src, nullptr, outer_read, nullptr) != ARCHIVE_OK)
+    return named(src.error ? *src.error : integrity("not a .deb (ar) archive: " + archive_message(outer.get())));
+
+  enum class Stage { start, binary, control, data } stage = Stage::start;
+  std::vector<RawMember> members;
+  ControlData control;
+  struct archive_entry* e = nullptr;
+  for (;;) {
+    int r = archive_read_next_header(outer.get(), &e);
+    if (r == ARCHIVE_EOF) break;
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+      return named(src.error ? *src.error : integrity("not a valid .deb: " + archive_message(outer.get())));
+    std::string name = entry_path(e);
+    while (name.ends_with('/')) name.pop_back();  // GNU ar terminates names with '/'
+    if (stage == Stage::start) {
+      if (name != "debian-binary")
+        return named(integrity("not a .deb: first member is `" + name + "`, not `debian-binary`"));
+      auto body = read_member(outer.get(), name, 64);
+      if (!body) return named(body.error());
+      if (!body->starts_with("2.")) return named(integrity("unsupported .deb format `" + util::trim(*body) + "`"));
+      stage = Stage::binary;
+    } else if (name == "control.tar" || name == "control.tar.gz" || name == "control.tar.xz" ||
+               name == "control.tar.zst") {
+      if (stage != Stage::binary) return named(integrity("unexpected `" + name + "` member"));
+      auto cd = read_control_tar(outer.get(), name, options);
+      if (!cd) return named(cd.error());
+      control = std::move(*cd);
+      auto ps = parse_paragraphs(control.control, "control");
+      if (!ps) return named(ps.error());
+      if (ps->size() != 1) return named(integrity("control file must hold exactly one paragraph"));
+      out.control = std::move(ps->front());
+      out.package = out.control.get_or("Package");
+      out.version = out.control.get_or("Version");
+      out.architecture = out.control.get_or("Architecture");
+      out.multi_arch = out.control.get_or("Multi-Arch");
+      if (!valid_package_name(out.package))
+        return named(integrity("control file has an invalid `Package` field `" + out.package + "`"));
+      who = "package `" + out.package + "`" + (options.label.empty() ? "" : " (" + options.label + ")");
+      if (auto v = Version::parse(out.version); !v) return named(v.error());
+      if (out.architecture.empty()) return named(integrity("control file has no `Architecture` field"));
+      stage = Stage::control;
+    } else if (name == "data.tar" || name == "data.tar.gz" || name == "data.tar.xz" || name == "data.tar.zst" ||
+               name == "data.tar.bz2" || name == "data.tar.lzma") {
+      if (stage != Stage::control) return named(integrity("`" + name + "` before the control member"));
+      if (auto d = read_data_tar(outer.get(), name, options, members, out.file_list); !d) return named(d.error());
+      stage = Stage::data;
+    } else if (name.starts_with('_')) {
+      continue;  // deb(5): members starting with '_' may be ignored
+    } else {
+      return named(integrity("unexpected member `" + name + "`"));
+    }
+  }
+  if (stage != Stage::data) return named(integrity("truncated .deb: no data member"));
+
+  auto conffiles = parse_conffiles(control.conffiles, members);
+  if (!conffiles) return named(conffiles.error());
+  out.conffiles = std::move(*conffiles);
+  if (control.has_md5sums) {
+    out.md5sums = std::move(control.md5sums);
+  } else {
+    std::set<std::string> conf;
+    for (const auto& c : out.conffiles) conf.insert(c.path);
+    for (const auto& m : members)
+      if ((m.type == archive::EntryType::file || m.type == archive::EntryType::hardlink) &&
+          !conf.contains("/" + join(m.parts)))
+        out.md5sums += m.md5 + "  " + join(m.parts) + "\n";
+  }
+  out.skipped_control_members = std::move(control.others);
+  auto entries = build_entries(members, options.usrmerge, out.merged_dirs);
+  if (!entries) return named(entries.error());
+  out.entries = std::move(*entries);
+  return out;
+}
+
+Result<DebFile> read_deb(const fs::path& path, DebOptions options) {
+  if (options.label.empty()) options.label = path.filename().string();
+  auto f = util::FileReader::open(path.string());
+  if (!f) return std::unexpected(f.error().context("package `" + options.label + "`"));
+  return read_deb(**f, options);
+}
+
+std::vector<archive::Entry> usrmerge_links(std::span<const std::string> dirs) {
+  std::vector<archive::Entry> out;
+  for (const auto& d : dirs) {
+    archive::Entry e;
+    e.path = d;
+    e.type = archive::EntryType::symlink;
+    e.mode = 0777;
+    e.link_target = "usr/" + d;
+    out.push_back(std::move(e));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+  return out;
+}
+
+Result<MergedEntries> merge_entries(std::span<const std::vector<archive::Entry>> lists) {
+  std::map<std::string, archive::Entry> by_path;
+  MergedEntries out;
+  for (const auto& list : lists)
+    for (const auto& e : list) {
+      auto [it, inserted] = by_path.try_emplace(e.path, e);
+      if (inserted) continue;
+      bool old_dir = it->second.type == archive::EntryType::directory;
+      bool new_dir = e.type == archive::EntryType::directory;
+      if (old_dir && new_dir) continue;
+      if (old_dir != new_dir)
+        return util::fail(ErrorKind::integrity,
+                          "`" + e.path + "` is a directory in one package and not a directory in another");
+      it->second = e;
+      out.overwritten.push_back(e.path);
+    }
+  for (auto& [p, e] : by_path) out.entries.push_back(std::move(e));
+  std::sort(out.overwritten.begin(), out.overwritten.end());
+  out.overwritten.erase(std::unique(out.overwritten.begin(), out.overwritten.end()), out.overwritten.end());
+  return out;
+}
+
+}  // namespace mlpack::deb

@@ -1,0 +1,95 @@
+#pragma once
+// Reading .deb files (deb(5): an `ar` archive of `debian-binary`, `control.tar[.gz|.xz|.zst]` and
+// `data.tar[.gz|.xz|.zst|.bz2|.lzma]`) into layer entries plus what dpkg would record about them.
+// A .deb is outside input and never trusted: paths that are absolute or climb with `..`, links
+// that escape the root, device nodes, FIFOs, oversized members and malformed archives are refused
+// (ErrorKind::integrity), and every error names the package.
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "archive/layer.hpp"
+#include "deb/control.hpp"
+#include "util/error.hpp"
+#include "util/io.hpp"
+
+namespace mlpack::deb {
+
+namespace fs = std::filesystem;
+
+enum class UsrMerge { yes, no };
+
+struct DebOptions {
+  // File contents are staged here, content-addressed: `<staging_dir>/<sha256 hex>` (created if
+  // missing; shared by all packages, so identical files are stored once). Entries point at them
+  // through Entry::source, so the directory must outlive the layer write. Empty files are not
+  // staged (Entry::data is empty instead).
+  fs::path staging_dir;
+  // Names the package in errors until its control file has been read ("hello_2.10-3_amd64.deb");
+  // the path overload defaults it to the file name.
+  std::string label;
+  std::uint64_t max_member_size = 4ULL << 30;   // one file of data.tar
+  std::uint64_t max_data_size = 32ULL << 30;    // data.tar decompressed, all members together
+  std::uint64_t max_control_size = 64ULL << 20;  // control.tar decompressed
+  // Rewrite bin/, sbin/, lib/, lib32/, lib64/ and libx32/ into usr/ (the image's top-level
+  // directories of those names are symlinks; see usrmerge_links).
+  UsrMerge usrmerge = UsrMerge::yes;
+};
+
+struct Conffile {
+  std::string path;  // absolute, as dpkg records it ("/etc/host.conf")
+  std::string md5;   // of the shipped file, lowercase hex
+};
+
+// What one .deb holds and what dpkg records for it.
+struct DebFile {
+  Paragraph control;  // the control file, fields in the package's order
+  std::string package;
+  std::string version;
+  std::string architecture;
+  std::string multi_arch;  // "same", "foreign", "allowed" or empty
+
+  // The data as layer entries: paths normalised ("./usr/bin/x" -> "usr/bin/x", the root itself
+  // left out), directories included, modes as in the tar (Debian's are canonical; owners are
+  // not kept: layers are 0:0), usr-merged when asked, sorted by path. Hard links point at the
+  // first path of their group in sorted order, as write_layer requires.
+  std::vector<archive::Entry> entries;
+  // Top-level directories that were rewritten into usr/ ("bin", "lib64"), sorted.
+  std::vector<std::string> merged_dirs;
+
+  // dpkg's info/<name>.list: every member as shipped (before usrmerge, as dpkg on a merged
+  // bookworm system records them), "/." first, in archive order.
+  std::vector<std::string> file_list;
+  // dpkg's info/<name>.md5sums: the package's own md5sums member verbatim when it has one, else
+  // generated ("<md5>  <path>\n" for each regular file that is not a conffile, archive order).
+  std::string md5sums;
+  std::vector<Conffile> conffiles;  // in the order of the conffiles member
+  // Maintainer scripts and other control members that were not run or used ("postinst").
+  std::vector<std::string> skipped_control_members;
+
+  // The name dpkg uses for info files: "libc6:amd64" for Multi-Arch: same, else "base-files".
+  std::string db_name() const;
+};
+
+// Reads a .deb from a stream in one pass (memory bounded: file contents go straight to the
+// staging directory). Members must come in deb(5) order: debian-binary, control.tar, data.tar;
+// members whose names start with '_' are ignored.
+Result<DebFile> read_deb(util::Reader& in, const DebOptions& options);
+Result<DebFile> read_deb(const fs::path& path, DebOptions options);
+
+// The usrmerge top-level symlinks for `dirs` ("bin" -> "usr/bin", ...), sorted by path.
+std::vector<archive::Entry> usrmerge_links(std::span<const std::string> dirs);
+
+// Entries of several packages combined into one list for write_layer: a directory shipped by
+// several packages appears once (the first one's mode), and when two packages ship the same
+// non-directory path the later one wins, as when dpkg unpacks them in that order (it is listed in
+// `overwritten`). A path that is a directory in one package and not in another is refused.
+struct MergedEntries {
+  std::vector<archive::Entry> entries;  // sorted by path
+  std::vector<std::string> overwritten;
+};
+Result<MergedEntries> merge_entries(std::span<const std::vector<archive::Entry>> lists);
+
+}  // namespace mlpack::deb
