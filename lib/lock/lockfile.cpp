@@ -1,0 +1,205 @@
+#include "lock/lockfile.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <tuple>
+
+#include "util/fs.hpp"
+
+namespace mlpack::lock {
+
+using util::ErrorKind;
+
+std::string Package::url() const {
+  if (source.empty()) return filename;
+  return source.back() == '/' ? source + filename : source + "/" + filename;
+}
+
+void LockFile::normalize() {
+  std::sort(packages.begin(), packages.end(), [](const Package& a, const Package& b) {
+    return std::tie(a.ecosystem, a.name, a.architecture, a.version) <
+           std::tie(b.ecosystem, b.name, b.architecture, b.version);
+  });
+  std::sort(sources.begin(), sources.end(), [](const Source& a, const Source& b) {
+    return std::tie(a.ecosystem, a.url, a.suite) < std::tie(b.ecosystem, b.url, b.suite);
+  });
+}
+
+namespace {
+
+util::Error yaml_error(std::string_view source, const YAML::Mark& mark, const std::string& what) {
+  std::string where(source);
+  if (mark.line >= 0) where += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+  return util::Error{ErrorKind::invalid_input, where + ": " + what};
+}
+
+// Reads a scalar field; missing optional fields give `fallback`.
+Result<std::string> scalar(const YAML::Node& map, const char* key, std::string_view source, bool required) {
+  YAML::Node n = map[key];
+  if (!n) {
+    if (required) return std::unexpected(yaml_error(source, map.Mark(), std::string("missing `") + key + "`"));
+    return std::string();
+  }
+  if (n.IsNull()) return std::string();
+  if (!n.IsScalar()) return std::unexpected(yaml_error(source, n.Mark(), std::string("`") + key + "` must be a string"));
+  return n.as<std::string>();
+}
+
+}  // namespace
+
+Result<LockFile> parse(std::string_view yaml, std::string_view source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    return std::unexpected(yaml_error(source, e.mark, e.msg));
+  }
+  if (!root.IsMap()) return std::unexpected(yaml_error(source, root.Mark(), "expected a mapping at the top level"));
+  LockFile lock;
+  try {
+    auto version = root["version"];
+    if (!version) return std::unexpected(yaml_error(source, root.Mark(), "missing `version`"));
+    int v = 0;
+    if (!YAML::convert<int>::decode(version, v))
+      return std::unexpected(yaml_error(source, version.Mark(), "`version` must be an integer"));
+    if (v != current_version)
+      return std::unexpected(yaml_error(source, version.Mark(),
+                                        "unsupported lock version " + std::to_string(v) + " (this mlpack reads version " +
+                                            std::to_string(current_version) + ")"));
+    lock.version = v;
+
+#define MLPACK_FIELD(dest, node, key, required)               \
+  do {                                                        \
+    auto value_ = scalar(node, key, source, required);        \
+    if (!value_) return std::unexpected(value_.error());      \
+    dest = std::move(*value_);                                \
+  } while (0)
+
+    if (auto t = root["target"]) {
+      if (!t.IsMap()) return std::unexpected(yaml_error(source, t.Mark(), "`target` must be a mapping"));
+      MLPACK_FIELD(lock.target.platform, t, "platform", true);
+      std::string python, cuda;
+      MLPACK_FIELD(python, t, "python", false);
+      MLPACK_FIELD(cuda, t, "cuda", false);
+      if (!python.empty()) lock.target.python = python;
+      if (!cuda.empty()) lock.target.cuda = cuda;
+    }
+    MLPACK_FIELD(lock.base, root, "base", false);
+    MLPACK_FIELD(lock.inputs_digest, root, "inputs", false);
+
+    if (auto sources = root["sources"]) {
+      if (!sources.IsSequence()) return std::unexpected(yaml_error(source, sources.Mark(), "`sources` must be a list"));
+      for (const auto& s : sources) {
+        if (!s.IsMap()) return std::unexpected(yaml_error(source, s.Mark(), "each source must be a mapping"));
+        Source src;
+        MLPACK_FIELD(src.ecosystem, s, "ecosystem", true);
+        MLPACK_FIELD(src.url, s, "url", true);
+        MLPACK_FIELD(src.suite, s, "suite", false);
+        MLPACK_FIELD(src.snapshot, s, "snapshot", false);
+        if (auto c = s["components"]) {
+          if (!c.IsSequence())
+            return std::unexpected(yaml_error(source, c.Mark(), "`components` must be a list"));
+          for (const auto& comp : c) src.components.push_back(comp.as<std::string>());
+        }
+        lock.sources.push_back(std::move(src));
+      }
+    }
+    if (auto packages = root["packages"]) {
+      if (!packages.IsSequence())
+        return std::unexpected(yaml_error(source, packages.Mark(), "`packages` must be a list"));
+      for (const auto& p : packages) {
+        if (!p.IsMap()) return std::unexpected(yaml_error(source, p.Mark(), "each package must be a mapping"));
+        Package pkg;
+        MLPACK_FIELD(pkg.ecosystem, p, "ecosystem", true);
+        MLPACK_FIELD(pkg.name, p, "name", true);
+        MLPACK_FIELD(pkg.version, p, "version", true);
+        MLPACK_FIELD(pkg.architecture, p, "architecture", false);
+        MLPACK_FIELD(pkg.source, p, "source", false);
+        MLPACK_FIELD(pkg.filename, p, "filename", false);
+        MLPACK_FIELD(pkg.sha256, p, "sha256", true);
+        std::string size;
+        MLPACK_FIELD(size, p, "size", false);
+        if (!size.empty()) {
+          if (size.find_first_not_of("0123456789") != std::string::npos)
+            return std::unexpected(yaml_error(source, p["size"].Mark(), "`size` must be a whole number"));
+          pkg.size = std::stoull(size);
+        }
+        if (pkg.sha256.size() != 64 || pkg.sha256.find_first_not_of("0123456789abcdef") != std::string::npos)
+          return std::unexpected(yaml_error(source, p["sha256"].Mark(), "`sha256` of `" + pkg.name + "` is not 64 hex digits"));
+        if (auto extra = p["extra"]) {
+          if (!extra.IsMap()) return std::unexpected(yaml_error(source, extra.Mark(), "`extra` must be a mapping"));
+          for (const auto& kv : extra) pkg.extra[kv.first.as<std::string>()] = kv.second.as<std::string>();
+        }
+        lock.packages.push_back(std::move(pkg));
+      }
+    }
+#undef MLPACK_FIELD
+  } catch (const YAML::Exception& e) {
+    return std::unexpected(yaml_error(source, e.mark, e.msg));
+  }
+  return lock;
+}
+
+std::string emit(const LockFile& input) {
+  LockFile lock = input;
+  lock.normalize();
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "version" << YAML::Value << lock.version;
+  out << YAML::Key << "target" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "platform" << YAML::Value << lock.target.platform;
+  out << YAML::Key << "python" << YAML::Value;
+  if (lock.target.python) out << YAML::DoubleQuoted << *lock.target.python; else out << YAML::Null;
+  out << YAML::Key << "cuda" << YAML::Value;
+  if (lock.target.cuda) out << YAML::DoubleQuoted << *lock.target.cuda; else out << YAML::Null;
+  out << YAML::EndMap;
+  if (!lock.base.empty()) out << YAML::Key << "base" << YAML::Value << lock.base;
+  if (!lock.inputs_digest.empty()) out << YAML::Key << "inputs" << YAML::Value << lock.inputs_digest;
+  out << YAML::Key << "sources" << YAML::Value << YAML::BeginSeq;
+  for (const auto& s : lock.sources) {
+    out << YAML::BeginMap;
+    out << YAML::Key << "ecosystem" << YAML::Value << s.ecosystem;
+    out << YAML::Key << "url" << YAML::Value << s.url;
+    if (!s.suite.empty()) out << YAML::Key << "suite" << YAML::Value << s.suite;
+    if (!s.components.empty())
+      out << YAML::Key << "components" << YAML::Value << YAML::Flow << s.components;
+    if (!s.snapshot.empty()) out << YAML::Key << "snapshot" << YAML::Value << s.snapshot;
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  out << YAML::Key << "packages" << YAML::Value << YAML::BeginSeq;
+  for (const auto& p : lock.packages) {
+    out << YAML::BeginMap;
+    out << YAML::Key << "ecosystem" << YAML::Value << p.ecosystem;
+    out << YAML::Key << "name" << YAML::Value << p.name;
+    // Quoted so versions such as 1.10 or 2:1.0 stay strings for every YAML reader.
+    out << YAML::Key << "version" << YAML::Value << YAML::DoubleQuoted << p.version;
+    if (!p.architecture.empty()) out << YAML::Key << "architecture" << YAML::Value << p.architecture;
+    if (!p.source.empty()) out << YAML::Key << "source" << YAML::Value << p.source;
+    if (!p.filename.empty()) out << YAML::Key << "filename" << YAML::Value << p.filename;
+    out << YAML::Key << "sha256" << YAML::Value << p.sha256;
+    if (p.size) out << YAML::Key << "size" << YAML::Value << p.size;
+    if (!p.extra.empty()) {
+      out << YAML::Key << "extra" << YAML::Value << YAML::BeginMap;
+      for (const auto& [k, v] : p.extra) out << YAML::Key << k << YAML::Value << v;
+      out << YAML::EndMap;
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  out << YAML::EndMap;
+  return std::string("# mlpack.lock: generated by `mlpack lock`; do not edit by hand.\n") + out.c_str() + "\n";
+}
+
+Result<LockFile> read(const std::filesystem::path& path) {
+  auto text = util::read_file(path);
+  if (!text) return std::unexpected(text.error());
+  return parse(*text, path.string());
+}
+
+Result<void> write(const std::filesystem::path& path, const LockFile& lock) {
+  return util::write_file_atomic(path, emit(lock));
+}
+
+}  // namespace mlpack::lock
