@@ -54,7 +54,9 @@ class Md5 {
   std::unique_ptr<EVP_MD_CTX, EvpFree> ctx_;
 };
 
-Error integrity(std::string message) { return Error{ErrorKind::integrity, std::move(message)}; }
+Error integrity(std::string message) {
+  return Error{ErrorKind::integrity, std::move(message)};
+}
 
 std::string archive_message(struct archive* a) {
   const char* s = archive_error_string(a);
@@ -382,9 +384,10 @@ Result<void> read_data_tar(struct archive* outer, std::string_view member, const
       m.size = members[it->second].size;
     } else if (ft == AE_IFREG) {
       if (archive_entry_size_is_set(e) && static_cast<std::uint64_t>(archive_entry_size(e)) > options.max_member_size)
-        return std::unexpected(integrity("member `" + *path + "` is larger than " +
-                                         util::human_bytes(options.max_member_size)));
-      auto st = stage_member(a->get(), *path, options.staging_dir, options.max_member_size, total, options.max_data_size);
+        return std::unexpected(
+            integrity("member `" + *path + "` is larger than " + util::human_bytes(options.max_member_size)));
+      auto st =
+          stage_member(a->get(), *path, options.staging_dir, options.max_member_size, total, options.max_data_size);
       if (!st) return std::unexpected(st.error());
       m.type = archive::EntryType::file;
       m.source = st->source;
@@ -400,11 +403,11 @@ Result<void> read_data_tar(struct archive* outer, std::string_view member, const
         return std::unexpected(integrity("symlink `" + *path + "` -> `" + m.link_target + "` escapes the root"));
       m.type = archive::EntryType::symlink;
     } else {
-      const char* what = ft == AE_IFCHR ? "a character device"
-                         : ft == AE_IFBLK ? "a block device"
-                         : ft == AE_IFIFO ? "a FIFO"
+      const char* what = ft == AE_IFCHR    ? "a character device"
+                         : ft == AE_IFBLK  ? "a block device"
+                         : ft == AE_IFIFO  ? "a FIFO"
                          : ft == AE_IFSOCK ? "a socket"
-                                            : "of an unknown type";
+                                           : "of an unknown type";
       return std::unexpected(integrity("member `" + *path + "` is " + what + ", which a base image never needs"));
     }
     if (auto it = seen.find(*path); it != seen.end()) {
@@ -446,7 +449,8 @@ Result<std::vector<archive::Entry>> build_entries(std::vector<RawMember>& member
         auto resolved = merge_path(*resolve_target(parent_of(m.parts), m.link_target));
         // A compatibility link onto its own merged location (lib/x -> /usr/lib/x) would loop.
         if (resolved == new_parts) continue;
-        if (moved && !m.link_target.starts_with('/')) c.entry.link_target = relative_path(parent_of(new_parts), resolved);
+        if (moved && !m.link_target.starts_with('/'))
+          c.entry.link_target = relative_path(parent_of(new_parts), resolved);
       }
     } else if (m.type == archive::EntryType::hardlink) {
       c.entry.link_target = m.link_target;  // still the shipped path; rewritten below
@@ -512,7 +516,8 @@ Result<std::vector<archive::Entry>> build_entries(std::vector<RawMember>& member
 Result<std::vector<Conffile>> parse_conffiles(std::string_view text, const std::vector<RawMember>& members) {
   std::map<std::string, std::string> md5_of;
   for (const auto& m : members)
-    if (m.type == archive::EntryType::file || m.type == archive::EntryType::hardlink) md5_of["/" + join(m.parts)] = m.md5;
+    if (m.type == archive::EntryType::file || m.type == archive::EntryType::hardlink)
+      md5_of["/" + join(m.parts)] = m.md5;
   std::vector<Conffile> out;
   for (auto& line : util::split(text, '\n')) {
     auto l = util::trim(line);
@@ -535,7 +540,9 @@ Result<std::vector<Conffile>> parse_conffiles(std::string_view text, const std::
 
 }  // namespace
 
-std::string DebFile::db_name() const { return multi_arch == "same" ? package + ":" + architecture : package; }
+std::string DebFile::db_name() const {
+  return multi_arch == "same" ? package + ":" + architecture : package;
+}
 
 Result<DebFile> read_deb(util::Reader& in, const DebOptions& options) {
   DebFile out;

@@ -30,8 +30,8 @@ struct DebOptions {
   // Names the package in errors until its control file has been read ("hello_2.10-3_amd64.deb");
   // the path overload defaults it to the file name.
   std::string label;
-  std::uint64_t max_member_size = 4ULL << 30;   // one file of data.tar
-  std::uint64_t max_data_size = 32ULL << 30;    // data.tar decompressed, all members together
+  std::uint64_t max_member_size = 4ULL << 30;    // one file of data.tar
+  std::uint64_t max_data_size = 32ULL << 30;     // data.tar decompressed, all members together
   std::uint64_t max_control_size = 64ULL << 20;  // control.tar decompressed
   // Rewrite bin/, sbin/, lib/, lib32/, lib64/ and libx32/ into usr/ (the image's top-level
   // directories of those names are symlinks; see usrmerge_links).

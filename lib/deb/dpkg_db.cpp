@@ -14,18 +14,18 @@ namespace {
 // The fields dpkg knows, in the order it writes them to the status file (dpkg-query(1) and
 // deb-control(5) list them; the order was checked against a live /var/lib/dpkg/status).
 constexpr std::array<std::string_view, 28> dpkg_field_order = {
-    "Package",      "Essential",   "Protected",  "Status",      "Priority",        "Section",
-    "Installed-Size", "Origin",    "Maintainer", "Bugs",        "Architecture",    "Multi-Arch",
-    "Source",       "Version",     "Config-Version", "Replaces", "Provides",       "Depends",
-    "Pre-Depends",  "Recommends",  "Suggests",   "Breaks",      "Conflicts",       "Enhances",
-    "Conffiles",    "Description", "Triggers-Pending", "Triggers-Awaited"};
+    "Package",        "Essential",  "Protected", "Status",       "Priority",    "Section",          "Installed-Size",
+    "Origin",         "Maintainer", "Bugs",      "Architecture", "Multi-Arch",  "Source",           "Version",
+    "Config-Version", "Replaces",   "Provides",  "Depends",      "Pre-Depends", "Recommends",       "Suggests",
+    "Breaks",         "Conflicts",  "Enhances",  "Conffiles",    "Description", "Triggers-Pending", "Triggers-Awaited"};
 
 // Fields that describe an archive file rather than an installed package.
 constexpr std::array<std::string_view, 5> archive_only_fields = {"Filename", "Size", "MD5sum", "SHA256",
-                                                                  "MSDOS-Filename"};
+                                                                 "MSDOS-Filename"};
 
 bool in(std::string_view name, std::span<const std::string_view> set) {
-  return std::any_of(set.begin(), set.end(), [&](std::string_view f) { return util::to_lower(f) == util::to_lower(name); });
+  return std::any_of(set.begin(), set.end(),
+                     [&](std::string_view f) { return util::to_lower(f) == util::to_lower(name); });
 }
 
 archive::Entry dir(std::string path) {
@@ -67,8 +67,8 @@ Result<std::vector<InstalledPackage>> parse_dpkg_status(std::string_view text, s
     pkg.architecture = p.get_or("Architecture");
     pkg.multi_arch = p.get_or("Multi-Arch");
     if (pkg.name.empty() || pkg.version.empty())
-      return util::fail(util::ErrorKind::invalid_input,
-                        std::string(source) + ":" + std::to_string(p.line) + ": installed package without `Package` or `Version`");
+      return util::fail(util::ErrorKind::invalid_input, std::string(source) + ":" + std::to_string(p.line) +
+                                                            ": installed package without `Package` or `Version`");
     pkg.paragraph = std::move(p);
     out.push_back(std::move(pkg));
     return {};
@@ -104,7 +104,8 @@ Result<std::vector<archive::Entry>> dpkg_database(std::span<const DebFile> packa
                                                   std::span<const InstalledPackage> already_installed) {
   std::vector<StatusRecord> records;
   std::set<std::string> names;
-  auto add_name = [&](const std::string& package, const std::string& arch, const std::string& multi_arch) -> Result<void> {
+  auto add_name = [&](const std::string& package, const std::string& arch,
+                      const std::string& multi_arch) -> Result<void> {
     std::string key = multi_arch == "same" ? package + ":" + arch : package;
     if (!names.insert(key).second)
       return util::fail(util::ErrorKind::invalid_input, "package `" + key + "` is recorded twice in the dpkg database");
@@ -141,8 +142,9 @@ Result<std::vector<archive::Entry>> dpkg_database(std::span<const DebFile> packa
       out.push_back(file(info + ".conffiles", std::move(conf)));
     }
   }
-  std::sort(records.begin(), records.end(),
-            [](const StatusRecord& a, const StatusRecord& b) { return std::tie(a.name, a.arch) < std::tie(b.name, b.arch); });
+  std::sort(records.begin(), records.end(), [](const StatusRecord& a, const StatusRecord& b) {
+    return std::tie(a.name, a.arch) < std::tie(b.name, b.arch);
+  });
   std::string status;
   for (const auto& r : records) {
     status += r.text;

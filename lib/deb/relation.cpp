@@ -7,7 +7,9 @@ namespace mlpack::deb {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 Result<Relation> parse_error(std::string_view field, std::string_view part, std::string_view why) {
   return util::fail(util::ErrorKind::invalid_input,
@@ -31,8 +33,7 @@ Result<Relation> parse_one(std::string_view text, std::string_view field) {
   Relation r;
   c.skip_ws();
   std::size_t start = c.i;
-  while (!c.at_end() && !is_space(c.peek()) && c.peek() != ':' && c.peek() != '(' && c.peek() != '[' &&
-         c.peek() != '<')
+  while (!c.at_end() && !is_space(c.peek()) && c.peek() != ':' && c.peek() != '(' && c.peek() != '[' && c.peek() != '<')
     ++c.i;
   r.name = std::string(text.substr(start, c.i - start));
   if (r.name.empty()) return parse_error(field, text, "missing package name");
@@ -51,13 +52,20 @@ Result<Relation> parse_one(std::string_view text, std::string_view field) {
     start = c.i;
     while (!c.at_end() && (c.peek() == '<' || c.peek() == '>' || c.peek() == '=')) ++c.i;
     auto op = text.substr(start, c.i - start);
-    if (op == "<<") r.op = RelOp::lt;
-    else if (op == "<=" || op == "<") r.op = RelOp::le;
-    else if (op == "=") r.op = RelOp::eq;
-    else if (op == ">=" || op == ">") r.op = RelOp::ge;
-    else if (op == ">>") r.op = RelOp::gt;
-    else if (op.empty()) return parse_error(field, text, "missing version relation operator");
-    else return parse_error(field, text, "unknown version relation operator `" + std::string(op) + "`");
+    if (op == "<<")
+      r.op = RelOp::lt;
+    else if (op == "<=" || op == "<")
+      r.op = RelOp::le;
+    else if (op == "=")
+      r.op = RelOp::eq;
+    else if (op == ">=" || op == ">")
+      r.op = RelOp::ge;
+    else if (op == ">>")
+      r.op = RelOp::gt;
+    else if (op.empty())
+      return parse_error(field, text, "missing version relation operator");
+    else
+      return parse_error(field, text, "unknown version relation operator `" + std::string(op) + "`");
     auto close = text.find(')', c.i);
     if (close == std::string_view::npos) return parse_error(field, text, "missing `)`");
     auto v = Version::parse(text.substr(c.i, close - c.i));
@@ -122,12 +130,18 @@ std::pair<std::string_view, std::string_view> split_arch(std::string_view arch) 
 
 std::string_view to_string(RelOp op) {
   switch (op) {
-    case RelOp::any: return "";
-    case RelOp::lt: return "<<";
-    case RelOp::le: return "<=";
-    case RelOp::eq: return "=";
-    case RelOp::ge: return ">=";
-    case RelOp::gt: return ">>";
+    case RelOp::any:
+      return "";
+    case RelOp::lt:
+      return "<<";
+    case RelOp::le:
+      return "<=";
+    case RelOp::eq:
+      return "=";
+    case RelOp::ge:
+      return ">=";
+    case RelOp::gt:
+      return ">>";
   }
   return "";
 }
@@ -135,12 +149,18 @@ std::string_view to_string(RelOp op) {
 bool satisfies(const Version& v, RelOp op, const Version& required) {
   auto c = v <=> required;
   switch (op) {
-    case RelOp::any: return true;
-    case RelOp::lt: return c < 0;
-    case RelOp::le: return c <= 0;
-    case RelOp::eq: return c == 0;
-    case RelOp::ge: return c >= 0;
-    case RelOp::gt: return c > 0;
+    case RelOp::any:
+      return true;
+    case RelOp::lt:
+      return c < 0;
+    case RelOp::le:
+      return c <= 0;
+    case RelOp::eq:
+      return c == 0;
+    case RelOp::ge:
+      return c >= 0;
+    case RelOp::gt:
+      return c > 0;
   }
   return false;
 }
@@ -214,8 +234,8 @@ Result<std::vector<Alternatives>> parse_relations(std::string_view value, std::s
       // dpkg tolerates a trailing comma; an empty group elsewhere is a mistake.
       if (pos > value.size() && !groups.empty()) break;
       if (trim_view(value).empty()) break;
-      return util::fail(util::ErrorKind::invalid_input, std::string(field) + ": empty entry in `" +
-                                                            std::string(trim_view(value)) + "`");
+      return util::fail(util::ErrorKind::invalid_input,
+                        std::string(field) + ": empty entry in `" + std::string(trim_view(value)) + "`");
     }
     Alternatives alts;
     std::size_t apos = 0;
@@ -224,8 +244,8 @@ Result<std::vector<Alternatives>> parse_relations(std::string_view value, std::s
       auto alt = group_text.substr(apos, bar == std::string_view::npos ? std::string_view::npos : bar - apos);
       apos = bar == std::string_view::npos ? group_text.size() + 1 : bar + 1;
       if (trim_view(alt).empty())
-        return util::fail(util::ErrorKind::invalid_input, std::string(field) + ": empty alternative in `" +
-                                                              std::string(trim_view(group_text)) + "`");
+        return util::fail(util::ErrorKind::invalid_input,
+                          std::string(field) + ": empty alternative in `" + std::string(trim_view(group_text)) + "`");
       auto r = parse_one(trim_view(alt), field);
       if (!r) return std::unexpected(r.error());
       alts.push_back(std::move(*r));

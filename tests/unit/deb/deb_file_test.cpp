@@ -1,3 +1,5 @@
+#include "deb/deb_file.hpp"
+
 #include <doctest/doctest.h>
 #include <openssl/evp.h>
 
@@ -6,7 +8,6 @@
 #include <set>
 #include <sstream>
 
-#include "deb/deb_file.hpp"
 #include "deb_test_util.hpp"
 #include "util/digest.hpp"
 #include "util/fs.hpp"
@@ -131,12 +132,16 @@ TEST_CASE("real .debs: entries, file list and md5sums agree with dpkg-deb") {
       REQUIRE(e);
       CHECK(e->mode == l.mode);
       switch (l.type) {
-        case 'd': CHECK(e->type == EntryType::directory); break;
+        case 'd':
+          CHECK(e->type == EntryType::directory);
+          break;
         case 'l':
           CHECK(e->type == EntryType::symlink);
           CHECK(e->link_target == l.target);
           break;
-        case 'h': CHECK(e->type == EntryType::hardlink); break;
+        case 'h':
+          CHECK(e->type == EntryType::hardlink);
+          break;
         default:
           if (e->type == EntryType::file) {
             CHECK(e->size == l.size);
@@ -238,33 +243,33 @@ TEST_CASE("a crafted .deb: usrmerge collisions, hard links, conffiles, generated
   auto dir = util::TempDir::create();
   REQUIRE(dir);
   using M = test::Member;
-  auto path = test::make_deb(
-      dir->path(), "crafted",
-      "Package: crafted\nVersion: 1.0-1\nArchitecture: amd64\nMulti-Arch: same\nDescription: test\n",
-      {
-          M{"./", 'd', 0755, ""},
-          M{"./bin/", 'd', 0755, ""},
-          M{"./bin/tool", 'f', 04755, "#!/bin/sh\n"},
-          M{"./bin/sh", 'l', 0777, "dash"},
-          M{"./sbin/", 'd', 0755, ""},
-          M{"./sbin/up", 'l', 0777, "../usr/sbin/real"},         // relative, climbs out of sbin/
-          M{"./lib/", 'd', 0755, ""},
-          M{"./lib/libx.so.1", 'l', 0777, "/usr/lib/libx.so.1"},  // compat link onto its merged self
-          M{"./usr/", 'd', 0755, ""},
-          M{"./usr/bin/", 'd', 0755, ""},
-          M{"./usr/bin/zz", 'f', 0755, "same"},
-          M{"./usr/bin/aa", 'h', 0755, "./usr/bin/zz"},  // sorts before its partner
-          M{"./usr/lib/", 'd', 0755, ""},
-          M{"./usr/lib/libx.so.1", 'f', 0644, "ELF"},
-          M{"./usr/sbin/", 'd', 0755, ""},
-          M{"./usr/sbin/real", 'f', 0755, "real"},
-          M{"./etc/", 'd', 0755, ""},
-          M{"./etc/crafted.conf", 'f', 0644, "key=value\n"},
-          M{"./usr/share/", 'd', 0755, ""},
-          M{"./usr/share/empty", 'f', 0644, ""},
-      },
-      {M{"./conffiles", 'f', 0644, "/etc/crafted.conf\nremove-on-upgrade /etc/old.conf\n"},
-       M{"./postinst", 'f', 0755, "#!/bin/sh\nexit 1\n"}});
+  auto path =
+      test::make_deb(dir->path(), "crafted",
+                     "Package: crafted\nVersion: 1.0-1\nArchitecture: amd64\nMulti-Arch: same\nDescription: test\n",
+                     {
+                         M{"./", 'd', 0755, ""},
+                         M{"./bin/", 'd', 0755, ""},
+                         M{"./bin/tool", 'f', 04755, "#!/bin/sh\n"},
+                         M{"./bin/sh", 'l', 0777, "dash"},
+                         M{"./sbin/", 'd', 0755, ""},
+                         M{"./sbin/up", 'l', 0777, "../usr/sbin/real"},  // relative, climbs out of sbin/
+                         M{"./lib/", 'd', 0755, ""},
+                         M{"./lib/libx.so.1", 'l', 0777, "/usr/lib/libx.so.1"},  // compat link onto its merged self
+                         M{"./usr/", 'd', 0755, ""},
+                         M{"./usr/bin/", 'd', 0755, ""},
+                         M{"./usr/bin/zz", 'f', 0755, "same"},
+                         M{"./usr/bin/aa", 'h', 0755, "./usr/bin/zz"},  // sorts before its partner
+                         M{"./usr/lib/", 'd', 0755, ""},
+                         M{"./usr/lib/libx.so.1", 'f', 0644, "ELF"},
+                         M{"./usr/sbin/", 'd', 0755, ""},
+                         M{"./usr/sbin/real", 'f', 0755, "real"},
+                         M{"./etc/", 'd', 0755, ""},
+                         M{"./etc/crafted.conf", 'f', 0644, "key=value\n"},
+                         M{"./usr/share/", 'd', 0755, ""},
+                         M{"./usr/share/empty", 'f', 0644, ""},
+                     },
+                     {M{"./conffiles", 'f', 0644, "/etc/crafted.conf\nremove-on-upgrade /etc/old.conf\n"},
+                      M{"./postinst", 'f', 0755, "#!/bin/sh\nexit 1\n"}});
   deb::DebOptions options;
   options.staging_dir = dir->path() / "staging";
   auto d = deb::read_deb(path, options);
@@ -295,9 +300,9 @@ TEST_CASE("a crafted .deb: usrmerge collisions, hard links, conffiles, generated
   CHECK(d->conffiles[0].md5 == md5_hex("key=value\n"));
   CHECK(d->skipped_control_members == std::vector<std::string>{"postinst"});
   // No md5sums member: generated for regular files that are not conffiles, paths as shipped.
-  CHECK(d->md5sums == md5_hex("#!/bin/sh\n") + "  bin/tool\n" + md5_hex("same") + "  usr/bin/zz\n" +
-                          md5_hex("same") + "  usr/bin/aa\n" + md5_hex("ELF") + "  usr/lib/libx.so.1\n" +
-                          md5_hex("real") + "  usr/sbin/real\n" + md5_hex("") + "  usr/share/empty\n");
+  CHECK(d->md5sums == md5_hex("#!/bin/sh\n") + "  bin/tool\n" + md5_hex("same") + "  usr/bin/zz\n" + md5_hex("same") +
+                          "  usr/bin/aa\n" + md5_hex("ELF") + "  usr/lib/libx.so.1\n" + md5_hex("real") +
+                          "  usr/sbin/real\n" + md5_hex("") + "  usr/share/empty\n");
   CHECK(d->file_list.front() == "/.");
   CHECK(d->file_list[1] == "/bin");
   // Without usrmerge the layout is as shipped.
@@ -338,8 +343,8 @@ TEST_CASE("malicious .debs are refused with the package named") {
     std::string pkg = std::string("evil-") + c.name;
     std::vector<M> extra;
     if (std::string(c.name) == "badconf") extra.push_back(M{"./conffiles", 'f', 0644, "/etc/missing\n"});
-    auto path = test::make_deb(dir->path(), pkg, "Package: " + pkg + "\nVersion: 1\nArchitecture: all\n", c.data,
-                               extra);
+    auto path =
+        test::make_deb(dir->path(), pkg, "Package: " + pkg + "\nVersion: 1\nArchitecture: all\n", c.data, extra);
     deb::DebOptions options;
     options.staging_dir = dir->path() / "staging";
     auto d = deb::read_deb(path, options);

@@ -73,7 +73,9 @@ inline void write_tar_gz(const fs::path& dest, const std::vector<Member>& member
     archive_entry_set_perm(e, m.mode);
     archive_entry_set_mtime(e, 1700000000, 0);
     switch (m.type) {
-      case 'd': archive_entry_set_filetype(e, AE_IFDIR); break;
+      case 'd':
+        archive_entry_set_filetype(e, AE_IFDIR);
+        break;
       case 'l':
         archive_entry_set_filetype(e, AE_IFLNK);
         archive_entry_set_symlink(e, m.content.c_str());
@@ -87,7 +89,9 @@ inline void write_tar_gz(const fs::path& dest, const std::vector<Member>& member
         archive_entry_set_rdevmajor(e, 1);
         archive_entry_set_rdevminor(e, 3);
         break;
-      case 'p': archive_entry_set_filetype(e, AE_IFIFO); break;
+      case 'p':
+        archive_entry_set_filetype(e, AE_IFIFO);
+        break;
       default:
         archive_entry_set_filetype(e, AE_IFREG);
         archive_entry_set_size(e, static_cast<la_int64_t>(m.content.size()));
@@ -117,8 +121,7 @@ inline fs::path make_deb(const fs::path& dir, const std::string& name, const std
   write_tar_gz(work / "data.tar.gz", data);
   fs::path deb = dir / (name + ".deb");
   fs::remove(deb);
-  run("cd " + quote(work.string()) + " && ar rc " + quote(deb.string()) +
-      " debian-binary control.tar.gz data.tar.gz");
+  run("cd " + quote(work.string()) + " && ar rc " + quote(deb.string()) + " debian-binary control.tar.gz data.tar.gz");
   return deb;
 }
 

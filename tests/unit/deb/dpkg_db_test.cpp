@@ -1,3 +1,5 @@
+#include "deb/dpkg_db.hpp"
+
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -6,7 +8,6 @@
 #include <set>
 #include <sstream>
 
-#include "deb/dpkg_db.hpp"
 #include "deb_test_util.hpp"
 #include "util/fs.hpp"
 
@@ -23,9 +24,15 @@ void materialize(const fs::path& root, const std::vector<archive::Entry>& entrie
     auto p = root / e.path;
     fs::create_directories(p.parent_path());
     switch (e.type) {
-      case EntryType::directory: fs::create_directories(p); break;
-      case EntryType::symlink: fs::create_symlink(e.link_target, p); break;
-      case EntryType::hardlink: fs::create_hard_link(root / e.link_target, p); break;
+      case EntryType::directory:
+        fs::create_directories(p);
+        break;
+      case EntryType::symlink:
+        fs::create_symlink(e.link_target, p);
+        break;
+      case EntryType::hardlink:
+        fs::create_hard_link(root / e.link_target, p);
+        break;
       default:
         if (e.source) {
           fs::copy_file(*e.source, p);
@@ -120,8 +127,9 @@ TEST_CASE("dpkg database from real packages is read by dpkg-query and verified b
           auto theirs = field_names(i.paragraph);
           // Only the fields both have (versions may differ), in order.
           std::vector<std::string> a, b;
-          std::copy_if(ours.begin(), ours.end(), std::back_inserter(a),
-                       [&](const std::string& f) { return std::find(theirs.begin(), theirs.end(), f) != theirs.end(); });
+          std::copy_if(ours.begin(), ours.end(), std::back_inserter(a), [&](const std::string& f) {
+            return std::find(theirs.begin(), theirs.end(), f) != theirs.end();
+          });
           std::copy_if(theirs.begin(), theirs.end(), std::back_inserter(b),
                        [&](const std::string& f) { return std::find(ours.begin(), ours.end(), f) != ours.end(); });
           CHECK_MESSAGE(a == b, d.package);
@@ -135,15 +143,15 @@ TEST_CASE("status paragraph and info files of a crafted package") {
   auto dir = util::TempDir::create();
   REQUIRE(dir);
   using M = test::Member;
-  auto path = test::make_deb(dir->path(), "demo",
-                             "Package: demo\nVersion: 2:1.0-1\nArchitecture: amd64\nMaintainer: A <a@example.org>\n"
-                             "Homepage: https://example.org\nDescription: demo\n long text\n .\n more\n"
-                             "Depends: libc6 (>= 2.36)\nMulti-Arch: same\nPriority: optional\nSection: libs\n"
-                             "Installed-Size: 12\n",
-                             {M{"./", 'd', 0755, ""}, M{"./etc/", 'd', 0755, ""}, M{"./etc/demo.conf", 'f', 0644, "a=1\n"},
-                              M{"./usr/", 'd', 0755, ""}, M{"./usr/lib/", 'd', 0755, ""},
-                              M{"./usr/lib/libdemo.so", 'f', 0644, "ELF"}},
-                             {M{"./conffiles", 'f', 0644, "/etc/demo.conf\n"}});
+  auto path = test::make_deb(
+      dir->path(), "demo",
+      "Package: demo\nVersion: 2:1.0-1\nArchitecture: amd64\nMaintainer: A <a@example.org>\n"
+      "Homepage: https://example.org\nDescription: demo\n long text\n .\n more\n"
+      "Depends: libc6 (>= 2.36)\nMulti-Arch: same\nPriority: optional\nSection: libs\n"
+      "Installed-Size: 12\n",
+      {M{"./", 'd', 0755, ""}, M{"./etc/", 'd', 0755, ""}, M{"./etc/demo.conf", 'f', 0644, "a=1\n"},
+       M{"./usr/", 'd', 0755, ""}, M{"./usr/lib/", 'd', 0755, ""}, M{"./usr/lib/libdemo.so", 'f', 0644, "ELF"}},
+      {M{"./conffiles", 'f', 0644, "/etc/demo.conf\n"}});
   deb::DebOptions options;
   options.staging_dir = dir->path() / "staging";
   auto d = deb::read_deb(path, options);
@@ -160,12 +168,14 @@ TEST_CASE("status paragraph and info files of a crafted package") {
         "Version: 2:1.0-1\n"
         "Depends: libc6 (>= 2.36)\n"
         "Conffiles:\n"
-        " /etc/demo.conf " + d->conffiles[0].md5 + "\n"
-        "Description: demo\n"
-        " long text\n"
-        " .\n"
-        " more\n"
-        "Homepage: https://example.org\n");
+        " /etc/demo.conf " +
+            d->conffiles[0].md5 +
+            "\n"
+            "Description: demo\n"
+            " long text\n"
+            " .\n"
+            " more\n"
+            "Homepage: https://example.org\n");
 
   auto base = deb::parse_dpkg_status(
       "Package: zlib1g\nStatus: install ok installed\nArchitecture: amd64\nMulti-Arch: same\nVersion: 1:1.2.13\n\n"
@@ -184,12 +194,12 @@ TEST_CASE("status paragraph and info files of a crafted package") {
   REQUIRE(db);
   std::vector<std::string> paths;
   for (const auto& e : *db) paths.push_back(e.path);
-  CHECK(paths == std::vector<std::string>{
-                     "var", "var/lib", "var/lib/dpkg", "var/lib/dpkg/alternatives", "var/lib/dpkg/available",
-                     "var/lib/dpkg/diversions", "var/lib/dpkg/info", "var/lib/dpkg/info/demo:amd64.conffiles",
-                     "var/lib/dpkg/info/demo:amd64.list", "var/lib/dpkg/info/demo:amd64.md5sums",
-                     "var/lib/dpkg/info/format", "var/lib/dpkg/statoverride", "var/lib/dpkg/status",
-                     "var/lib/dpkg/triggers", "var/lib/dpkg/updates"});
+  CHECK(paths == std::vector<std::string>{"var", "var/lib", "var/lib/dpkg", "var/lib/dpkg/alternatives",
+                                          "var/lib/dpkg/available", "var/lib/dpkg/diversions", "var/lib/dpkg/info",
+                                          "var/lib/dpkg/info/demo:amd64.conffiles", "var/lib/dpkg/info/demo:amd64.list",
+                                          "var/lib/dpkg/info/demo:amd64.md5sums", "var/lib/dpkg/info/format",
+                                          "var/lib/dpkg/statoverride", "var/lib/dpkg/status", "var/lib/dpkg/triggers",
+                                          "var/lib/dpkg/updates"});
   auto get = [&](std::string_view p) {
     return std::find_if(db->begin(), db->end(), [&](const auto& e) { return e.path == p; })->data;
   };

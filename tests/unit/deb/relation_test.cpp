@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "deb/relation.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace mlpack;
 using deb::RelOp;
@@ -73,11 +73,11 @@ TEST_CASE("malformed relation fields name the field and the part") {
     const char* text;
     const char* needle;
   };
-  for (auto [text, needle] : {Case{"libc6 (>= )", "version string is empty"}, Case{"libc6 (~ 1)", "operator"},
-                              Case{"libc6 (>= 1", "missing `)`"}, Case{"a1 | , b2", "empty alternative"},
-                              Case{"Libc6", "invalid package name"}, Case{"a1 [amd64 !i386]", "mixes"},
-                              Case{"a1, , b2", "empty entry"}, Case{"a1 (>= 1) junk", "unexpected `junk`"},
-                              Case{"a1:", "empty architecture qualifier"}}) {
+  for (auto [text, needle] :
+       {Case{"libc6 (>= )", "version string is empty"}, Case{"libc6 (~ 1)", "operator"},
+        Case{"libc6 (>= 1", "missing `)`"}, Case{"a1 | , b2", "empty alternative"},
+        Case{"Libc6", "invalid package name"}, Case{"a1 [amd64 !i386]", "mixes"}, Case{"a1, , b2", "empty entry"},
+        Case{"a1 (>= 1) junk", "unexpected `junk`"}, Case{"a1:", "empty architecture qualifier"}}) {
     auto r = deb::parse_relations(text, "Depends");
     REQUIRE_MESSAGE(!r, text);
     CHECK(r.error().kind == util::ErrorKind::invalid_input);
