@@ -1,0 +1,65 @@
+#include "detectors/apt_txt.hpp"
+
+#include "util/fs.hpp"
+#include "util/text.hpp"
+
+namespace mlpack::detectors {
+
+namespace {
+// Debian Policy 5.6.1: lowercase letters, digits, + - . ; at least two characters, starting
+// alphanumeric.
+bool valid_package_name(std::string_view n) {
+  if (n.size() < 2 || !(std::isalnum(static_cast<unsigned char>(n[0])))) return false;
+  for (char c : n)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.')) return false;
+  return true;
+}
+
+bool valid_version(std::string_view v) {
+  if (v.empty() || !std::isdigit(static_cast<unsigned char>(v[0]))) return false;
+  for (char c : v)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || std::string_view(".+-~:").find(c) != std::string_view::npos))
+      return false;
+  return true;
+}
+}  // namespace
+
+util::Result<std::vector<AptRequest>> parse_apt_txt(std::string_view text, std::string_view file) {
+  std::vector<AptRequest> out;
+  int line_no = 0;
+  for (const auto& raw : util::split(text, '\n')) {
+    ++line_no;
+    std::string line = raw;
+    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    line = util::trim(line);
+    if (line.empty()) continue;
+    auto where = std::string(file) + ":" + std::to_string(line_no) + ": ";
+    if (line.find_first_of(" \t") != std::string::npos)
+      return util::fail(util::ErrorKind::invalid_input, where + "expected one package per line, got `" + line + "`");
+    AptRequest req{line, "", std::string(file), line_no};
+    if (auto eq = line.find('='); eq != std::string::npos) {
+      req.name = line.substr(0, eq);
+      req.version = line.substr(eq + 1);
+      if (!valid_version(req.version))
+        return util::fail(util::ErrorKind::invalid_input, where + "invalid version `" + req.version + "` for `" + req.name + "`");
+    }
+    if (!valid_package_name(req.name))
+      return util::fail(util::ErrorKind::invalid_input, where + "invalid Debian package name `" + req.name + "`");
+    out.push_back(std::move(req));
+  }
+  return out;
+}
+
+util::Result<std::vector<AptRequest>> read_apt_txt(const std::filesystem::path& dir) {
+  for (const char* rel : {"apt.txt", "binder/apt.txt", ".binder/apt.txt"}) {
+    auto path = dir / rel;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) continue;
+    auto text = util::read_file(path, 1 << 20);
+    if (!text) return std::unexpected(text.error());
+    return parse_apt_txt(*text, rel);
+  }
+  return std::vector<AptRequest>{};
+}
+
+}  // namespace mlpack::detectors

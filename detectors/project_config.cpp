@@ -1,0 +1,194 @@
+#include "detectors/project_config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+
+#include "util/fs.hpp"
+
+namespace mlpack::detectors {
+
+using util::ErrorKind;
+
+const std::vector<std::string>& project_config_keys() {
+  static const std::vector<std::string> keys = {"name", "base", "python", "cuda", "apt", "apt_repositories",
+                                                "snapshot", "env", "entrypoint", "command", "ports", "user",
+                                                "exclude"};
+  return keys;
+}
+
+std::string nearest(std::string_view word, const std::vector<std::string>& known) {
+  std::string best;
+  std::size_t best_distance = std::string::npos;
+  for (const auto& k : known) {
+    // Levenshtein distance, two rows.
+    std::vector<std::size_t> prev(k.size() + 1), cur(k.size() + 1);
+    for (std::size_t j = 0; j <= k.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= word.size(); ++i) {
+      cur[0] = i;
+      for (std::size_t j = 1; j <= k.size(); ++j)
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (word[i - 1] == k[j - 1] ? 0 : 1)});
+      std::swap(prev, cur);
+    }
+    if (prev[k.size()] < best_distance) {
+      best_distance = prev[k.size()];
+      best = k;
+    }
+  }
+  // Close enough: at most a third of the word changed (at least one edit allowed).
+  if (best_distance <= std::max<std::size_t>(1, word.size() / 3)) return best;
+  return "";
+}
+
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(std::string_view source) : source_(source) {}
+
+  util::Error error(const YAML::Node& node, const std::string& what) const { return error_at(node.Mark(), what); }
+  util::Error error_at(const YAML::Mark& mark, const std::string& what) const {
+    std::string where(source_);
+    if (mark.line >= 0) where += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+    return util::Error{ErrorKind::invalid_input, where + ": " + what};
+  }
+
+  Result<std::string> string(const YAML::Node& n, const std::string& key) const {
+    if (!n.IsScalar()) return std::unexpected(error(n, "`" + key + "` must be a string"));
+    return n.Scalar();
+  }
+
+  Result<std::vector<std::string>> strings(const YAML::Node& n, const std::string& key) const {
+    if (!n.IsSequence()) return std::unexpected(error(n, "`" + key + "` must be a list of strings"));
+    std::vector<std::string> out;
+    for (const auto& item : n) {
+      if (!item.IsScalar()) return std::unexpected(error(item, "each item of `" + key + "` must be a string"));
+      out.push_back(item.Scalar());
+    }
+    return out;
+  }
+
+  // A command: a list of strings, or one string split on spaces (as a shell would, without quoting).
+  Result<std::vector<std::string>> command(const YAML::Node& n, const std::string& key) const {
+    if (n.IsScalar()) {
+      std::vector<std::string> out;
+      std::string word;
+      for (char c : n.Scalar()) {
+        if (c == ' ') {
+          if (!word.empty()) out.push_back(std::move(word));
+          word.clear();
+        } else {
+          word.push_back(c);
+        }
+      }
+      if (!word.empty()) out.push_back(word);
+      if (out.empty()) return std::unexpected(error(n, "`" + key + "` is empty"));
+      return out;
+    }
+    auto list = strings(n, key);
+    if (list && list->empty()) return std::unexpected(error(n, "`" + key + "` is empty"));
+    return list;
+  }
+
+  Result<void> known_keys(const YAML::Node& map, const std::vector<std::string>& keys, const std::string& where) const {
+    for (const auto& kv : map) {
+      std::string key = kv.first.Scalar();
+      if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
+      std::string msg = "unknown key `" + key + "`" + where;
+      if (auto near = nearest(key, keys); !near.empty()) msg += "; did you mean `" + near + "`?";
+      return std::unexpected(error(kv.first, msg));
+    }
+    return {};
+  }
+
+ private:
+  std::string source_;
+};
+
+#define MLPACK_TRY_ASSIGN(dest, expr)              \
+  do {                                             \
+    auto value_ = (expr);                          \
+    if (!value_) return std::unexpected(value_.error()); \
+    dest = std::move(*value_);                     \
+  } while (0)
+
+}  // namespace
+
+Result<ProjectConfig> parse_project_config(std::string_view yaml, std::string_view source) {
+  Reader r(source);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    return std::unexpected(r.error_at(e.mark, e.msg));
+  }
+  ProjectConfig config;
+  if (root.IsNull()) return config;  // an empty file
+  if (!root.IsMap()) return std::unexpected(r.error(root, "expected a mapping of settings"));
+  try {
+    if (auto k = r.known_keys(root, project_config_keys(), ""); !k) return std::unexpected(k.error());
+    for (const auto& kv : root) {
+      const std::string key = kv.first.Scalar();
+      const YAML::Node& v = kv.second;
+      if (key == "name") MLPACK_TRY_ASSIGN(config.name, r.string(v, key));
+      else if (key == "base") MLPACK_TRY_ASSIGN(config.base, r.string(v, key));
+      else if (key == "python") MLPACK_TRY_ASSIGN(config.python, r.string(v, key));
+      else if (key == "cuda") MLPACK_TRY_ASSIGN(config.cuda, r.string(v, key));
+      else if (key == "snapshot") MLPACK_TRY_ASSIGN(config.snapshot, r.string(v, key));
+      else if (key == "user") MLPACK_TRY_ASSIGN(config.user, r.string(v, key));
+      else if (key == "apt") MLPACK_TRY_ASSIGN(config.apt, r.strings(v, key));
+      else if (key == "exclude") MLPACK_TRY_ASSIGN(config.exclude, r.strings(v, key));
+      else if (key == "entrypoint") MLPACK_TRY_ASSIGN(config.entrypoint, r.command(v, key));
+      else if (key == "command") MLPACK_TRY_ASSIGN(config.command, r.command(v, key));
+      else if (key == "env") {
+        if (!v.IsMap()) return std::unexpected(r.error(v, "`env` must be a mapping of NAME: value"));
+        for (const auto& e : v) {
+          if (!e.second.IsScalar())
+            return std::unexpected(r.error(e.second, "the value of `" + e.first.Scalar() + "` in `env` must be a string"));
+          config.env[e.first.Scalar()] = e.second.Scalar();
+        }
+      } else if (key == "ports") {
+        if (!v.IsSequence()) return std::unexpected(r.error(v, "`ports` must be a list of port numbers"));
+        for (const auto& p : v) {
+          int port = 0;
+          if (!p.IsScalar() || !YAML::convert<int>::decode(p, port) || port < 1 || port > 65535)
+            return std::unexpected(r.error(p, "each port must be a number from 1 to 65535"));
+          config.ports.push_back(port);
+        }
+      } else if (key == "apt_repositories") {
+        if (!v.IsSequence()) return std::unexpected(r.error(v, "`apt_repositories` must be a list"));
+        for (const auto& repo : v) {
+          if (!repo.IsMap())
+            return std::unexpected(r.error(repo, "each apt repository must be a mapping with `url`, `suite`, `keyring`"));
+          static const std::vector<std::string> repo_keys = {"url", "suite", "components", "keyring"};
+          if (auto k = r.known_keys(repo, repo_keys, " in an apt repository"); !k) return std::unexpected(k.error());
+          AptRepository out;
+          for (const char* required : {"url", "suite", "keyring"})
+            if (!repo[required]) return std::unexpected(r.error(repo, std::string("apt repository without `") + required + "`"));
+          MLPACK_TRY_ASSIGN(out.url, r.string(repo["url"], "url"));
+          MLPACK_TRY_ASSIGN(out.suite, r.string(repo["suite"], "suite"));
+          MLPACK_TRY_ASSIGN(out.keyring, r.string(repo["keyring"], "keyring"));
+          if (repo["components"]) MLPACK_TRY_ASSIGN(out.components, r.strings(repo["components"], "components"));
+          config.apt_repositories.push_back(std::move(out));
+        }
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return std::unexpected(r.error_at(e.mark, e.msg));
+  }
+  return config;
+}
+
+Result<ProjectConfig> read_project_config(const std::filesystem::path& dir) {
+  for (const char* name : {"mlpack.yaml", "mlpack.yml"}) {
+    auto path = dir / name;
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) continue;
+    auto text = util::read_file(path, 1 << 20);
+    if (!text) return std::unexpected(text.error());
+    return parse_project_config(*text, path.string());
+  }
+  return ProjectConfig{};
+}
+
+}  // namespace mlpack::detectors

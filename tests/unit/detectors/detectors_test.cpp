@@ -1,0 +1,81 @@
+#include <doctest/doctest.h>
+
+#include "detectors/apt_txt.hpp"
+#include "detectors/project_config.hpp"
+#include "util/fs.hpp"
+
+using namespace mlpack;
+
+TEST_CASE("apt.txt: names, pins, comments") {
+  auto r = detectors::parse_apt_txt("# system libraries\nlibgomp1\n\n  curl=7.88.1-10+deb12u5  # pinned\n");
+  REQUIRE(r);
+  REQUIRE(r->size() == 2);
+  CHECK((*r)[0].name == "libgomp1");
+  CHECK((*r)[0].line == 2);
+  CHECK((*r)[1].name == "curl");
+  CHECK((*r)[1].version == "7.88.1-10+deb12u5");
+}
+
+TEST_CASE("apt.txt: malformed lines name file and line") {
+  auto two = detectors::parse_apt_txt("curl\ncurl wget\n");
+  REQUIRE_FALSE(two);
+  CHECK(two.error().kind == util::ErrorKind::invalid_input);
+  CHECK(two.error().message == "apt.txt:2: expected one package per line, got `curl wget`");
+  CHECK(detectors::parse_apt_txt("Curl\n").error().message.find("apt.txt:1: invalid Debian package name") == 0);
+  CHECK_FALSE(detectors::parse_apt_txt("curl=\n"));
+  CHECK_FALSE(detectors::parse_apt_txt("curl=abc\n"));
+}
+
+TEST_CASE("apt.txt in binder/") {
+  auto dir = util::TempDir::create();
+  REQUIRE(dir);
+  REQUIRE(util::make_dirs(dir->path() / "binder"));
+  REQUIRE(util::write_file_atomic(dir->path() / "binder" / "apt.txt", "git\n"));
+  auto r = detectors::read_apt_txt(dir->path());
+  REQUIRE(r);
+  REQUIRE(r->size() == 1);
+  CHECK((*r)[0].file == "binder/apt.txt");
+  auto none = detectors::read_apt_txt(dir->path() / "binder" / "nothing");
+  REQUIRE(none);
+  CHECK(none->empty());
+}
+
+TEST_CASE("mlpack.yaml: the documented example parses") {
+  auto c = detectors::parse_project_config(R"(
+name: iris-classifier
+base: debian:bookworm
+python: "3.11"
+cuda: auto
+apt: [libgomp1]
+env: {MODEL_PATH: /app/model.pkl}
+entrypoint: ["python", "serve.py"]
+ports: [8080]
+user: "1000:1000"
+exclude: ["data/raw/**"]
+apt_repositories:
+  - {url: "https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64", suite: "./", keyring: keys/cuda.gpg}
+)");
+  REQUIRE(c);
+  CHECK(c->name == "iris-classifier");
+  CHECK(c->apt == std::vector<std::string>{"libgomp1"});
+  CHECK(c->env.at("MODEL_PATH") == "/app/model.pkl");
+  CHECK(*c->entrypoint == std::vector<std::string>{"python", "serve.py"});
+  CHECK(c->ports == std::vector<int>{8080});
+  CHECK(c->apt_repositories.at(0).suite == "./");
+}
+
+TEST_CASE("mlpack.yaml: unknown keys and wrong types name file:line:column") {
+  auto typo = detectors::parse_project_config("name: x\nentrypiont: [python]\n", "proj/mlpack.yaml");
+  REQUIRE_FALSE(typo);
+  CHECK(typo.error().message == "proj/mlpack.yaml:2:1: unknown key `entrypiont`; did you mean `entrypoint`?");
+  auto far = detectors::parse_project_config("zzzzzz: 1\n");
+  CHECK(far.error().message == "mlpack.yaml:1:1: unknown key `zzzzzz`");
+  auto ports = detectors::parse_project_config("ports: [80, 70000]\n");
+  CHECK(ports.error().message == "mlpack.yaml:1:13: each port must be a number from 1 to 65535");
+  auto apt = detectors::parse_project_config("apt: libgomp1\n");
+  CHECK(apt.error().message == "mlpack.yaml:1:6: `apt` must be a list of strings");
+  auto syntax = detectors::parse_project_config("name: [unclosed\n");
+  REQUIRE_FALSE(syntax);
+  CHECK(syntax.error().message.find("mlpack.yaml:") == 0);
+  CHECK(detectors::parse_project_config("").has_value());
+}
