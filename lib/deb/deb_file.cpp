@@ -526,13 +526,13 @@ Result<std::vector<Conffile>> parse_conffiles(std::string_view text, const std::
       // "remove-on-upgrade /etc/x": a flag before the path. Such a conffile is not shipped.
       auto space = l.find(' ');
       if (space == std::string::npos)
-        return std::unexpected(Error{ErrorKind::invalid_input, "conffiles: malformed line `" + l + "`"});
+        return std::unexpected(Error{ErrorKind::integrity, "conffiles: malformed line `" + l + "`"});
       if (l.substr(0, space) == "remove-on-upgrade") continue;
       l = util::trim(l.substr(space + 1));
     }
     auto it = md5_of.find(l);
     if (it == md5_of.end())
-      return std::unexpected(Error{ErrorKind::invalid_input, "conffile `" + l + "` is not a file of the package"});
+      return std::unexpected(Error{ErrorKind::integrity, "conffile `" + l + "` is not a file of the package"});
     out.push_back({l, it->second});
   }
   return out;

@@ -351,6 +351,7 @@ TEST_CASE("malicious .debs are refused with the package named") {
     REQUIRE_FALSE(d);
     CHECK_MESSAGE(d.error().message.starts_with("package `" + pkg + "` (" + pkg + ".deb): "), d.error().message);
     CHECK_MESSAGE(d.error().message.find(c.why) != std::string::npos, d.error().message);
+    CHECK(d.error().kind == util::ErrorKind::integrity);
   }
   // Nothing half-written is left in staging.
   for (const auto& e : fs::directory_iterator(dir->path() / "staging"))
