@@ -35,7 +35,19 @@ struct PushArgs {
   bool all_platforms = true;
 };
 
+struct ProjectArgs {
+  std::string dir = ".";
+  std::string base;
+  std::string platform = "linux/amd64";
+  bool locked = false;
+  bool upgrade = false;
+  bool insecure_skip_verify = false;
+  std::vector<std::string> outputs;
+};
+
 int run_version(const Globals& g);
+int run_lock(const ProjectArgs& args, const Globals& g);
+int run_build(const ProjectArgs& args, const Globals& g);
 int run_append(const AppendArgs& args, const Globals& g);
 int run_push(const PushArgs& args, const Globals& g);
 int run_inspect(const std::string& ref, const Globals& g);

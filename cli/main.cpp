@@ -49,6 +49,21 @@ int main(int argc, char** argv) {
   auto* platform_opt = push_cmd->add_option("--platform", g.platform, "Copy only this platform of an index");
   push_cmd->add_flag("--json", json, "Print one JSON document");
 
+  ProjectArgs project;
+  auto* lock_cmd = app.add_subcommand("lock", "Resolve the project's dependencies into mlpack.lock");
+  auto* build_cmd = app.add_subcommand("build", "Build the project into an image");
+  for (auto* cmd : {lock_cmd, build_cmd}) {
+    cmd->add_option("DIR", project.dir, "Project folder (default: .)");
+    cmd->add_option("--platform", project.platform, "Target platform (default linux/amd64)");
+    cmd->add_option("--base", project.base, "Base (default: mlpack.yaml `base`, else debian:bookworm)");
+    cmd->add_flag("--insecure-skip-verify", project.insecure_skip_verify,
+                  "Do not check apt archive signatures (dangerous)");
+    cmd->add_flag("--json", json, "Print one JSON document");
+  }
+  lock_cmd->add_flag("--upgrade", project.upgrade, "Resolve again even if mlpack.lock matches the project");
+  build_cmd->add_option("-o,--output", project.outputs, "Destination location (repeatable)");
+  build_cmd->add_flag("--locked", project.locked, "Build exactly mlpack.lock; fail if it no longer matches");
+
   std::string ref;
   auto* inspect_cmd = app.add_subcommand("inspect", "Show an image's digest, config and layers");
   inspect_cmd->add_option("REF", ref, "Image location")->required();
@@ -71,6 +86,8 @@ int main(int argc, char** argv) {
   g.cache_dir = cache_dir.empty() ? default_cache_dir() : cache_dir;
 
   if (version->parsed()) return run_version(g);
+  if (lock_cmd->parsed()) return run_lock(project, g);
+  if (build_cmd->parsed()) return run_build(project, g);
   if (append_cmd->parsed()) return run_append(append, g);
   if (push_cmd->parsed()) {
     push.all_platforms = platform_opt->count() == 0;

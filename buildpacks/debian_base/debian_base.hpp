@@ -1,0 +1,86 @@
+#pragma once
+// The debian-base buildpack: a pinned Debian (or Ubuntu) OS built from .debs without pulling a
+// base image, running no maintainer scripts, needing no root. It resolves the minimal base plus
+// the suite's Python (when the project needs it) plus apt.txt, records every package in the lock,
+// and turns the locked packages into layers: core OS, language runtime, apt extras, and the dpkg
+// database on top.
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "apt/client.hpp"
+#include "archive/layer.hpp"
+#include "detectors/project_config.hpp"
+#include "lock/lockfile.hpp"
+#include "net/http.hpp"
+
+namespace mlpack::buildpacks::debian_base {
+
+namespace fs = std::filesystem;
+using util::Result;
+
+// The layer a package belongs to (recorded in the lock as extra["layer"]).
+inline constexpr std::string_view layer_os = "os";
+inline constexpr std::string_view layer_runtime = "runtime";
+inline constexpr std::string_view layer_apt = "apt";
+
+// The packages the minimal base asks for: what libc, /etc/os-release and ca-certificates need,
+// plus a POSIX shell and dpkg (so `dpkg -l` and scanners work in the image), plus netbase for
+// /etc/services and /etc/protocols.
+const std::vector<std::string>& base_packages();
+
+struct Request {
+  std::string base = "debian:bookworm";
+  std::optional<std::string> snapshot;
+  std::vector<detectors::AptRepository> extra_repositories;
+  std::vector<std::string> apt;  // "name" or "name=version": apt.txt and mlpack.yaml `apt`
+  bool python = false;           // add the suite's python3
+  std::string arch = "amd64";
+};
+
+struct Environment {
+  fs::path cache_dir;
+  fs::path project_dir;  // relative keyring paths in mlpack.yaml are relative to it
+  apt::Verify verify = apt::Verify::yes;
+  // Null: libcurl, allowing plain http to the archive hosts (integrity comes from the signed
+  // Release, as with apt).
+  std::shared_ptr<net::HttpClient> http;
+};
+
+// The apt sources for a request: the distribution's (debian:bookworm → main + security) and the
+// extra repositories. Errors are invalid_input for an unknown base or a malformed repository.
+Result<std::vector<apt::Source>> sources_for(const Request& request, const Environment& env);
+
+struct Resolved {
+  std::vector<lock::Source> sources;
+  std::vector<lock::Package> packages;  // ecosystem "deb", extra["layer"] set
+};
+
+// Fetches the verified indexes and resolves the request. Unknown packages are not_found naming
+// them with close matches; an unsatisfiable set is `unsatisfiable` with the explanation.
+Result<Resolved> resolve(const Request& request, const Environment& env);
+
+struct Layer {
+  std::string group;     // "os", "runtime", "apt", "dpkg"
+  std::string contents;  // for history and --json: "debian: 12 packages (core OS)"
+  std::vector<archive::Entry> entries;
+};
+
+struct Assembled {
+  std::vector<Layer> layers;  // bottom to top
+  std::string python;         // "/usr/bin/python3" when the runtime layer has it, else ""
+  fs::path staging_dir;       // holds the unpacked file contents the entries point at
+};
+
+// Downloads (or finds in the cache) every locked deb package, verifying each sha256, unpacks
+// them, and lays them out as layers. `locked` may hold packages of other ecosystems; they are
+// ignored. Fallback URLs from a source's snapshot are tried when the mirror lost a file.
+Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env);
+
+// The non-root user every base image has.
+inline constexpr int app_uid = 1000;
+inline constexpr std::string_view app_user = "app";
+
+}  // namespace mlpack::buildpacks::debian_base

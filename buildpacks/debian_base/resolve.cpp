@@ -1,0 +1,158 @@
+// Resolving the Debian part of an image into lock entries.
+#include <map>
+#include <set>
+
+#include "apt/source.hpp"
+#include "buildpacks/debian_base/debian_base.hpp"
+#include "deb/provider.hpp"
+#include "net/curl_client.hpp"
+#include "resolve/resolver.hpp"
+#include "util/text.hpp"
+
+namespace mlpack::buildpacks::debian_base {
+
+using util::ErrorKind;
+
+const std::vector<std::string>& base_packages() {
+  // usr-is-merged says the image is already usr-merged (mlpack lays it out so), which keeps
+  // `usrmerge | usr-is-merged` dependencies from pulling in the usrmerge tool and perl.
+  static const std::vector<std::string> names = {"base-files", "ca-certificates", "dash",   "dpkg",
+                                                 "libc6",      "netbase",         "usr-is-merged"};
+  return names;
+}
+
+Result<std::vector<apt::Source>> sources_for(const Request& request, const Environment& env) {
+  auto sources = apt::distribution_sources(request.base, request.snapshot);
+  if (!sources) return std::unexpected(sources.error().context("base `" + request.base + "`"));
+  for (const auto& repo : request.extra_repositories) {
+    apt::Source s;
+    s.url = repo.url;
+    s.suite = repo.suite;
+    s.components = repo.components;
+    fs::path keyring = repo.keyring;
+    s.keyring = keyring.is_absolute() ? keyring : env.project_dir / keyring;
+    if (auto v = apt::validate(s); !v) return std::unexpected(v.error().context("apt repository " + repo.url));
+    sources->push_back(std::move(s));
+  }
+  return sources;
+}
+
+namespace {
+
+std::shared_ptr<net::HttpClient> http_for(const Environment& env, std::span<const apt::Source> sources) {
+  if (env.http) return env.http;
+  net::CurlOptions options;
+  options.insecure_hosts = apt::plain_http_hosts(sources);
+  return net::make_curl_client(options);
+}
+
+// "20240115T083012Z" for a Release date: snapshot services serve the archive as it was then,
+// which still holds every file that Release listed.
+std::string snapshot_timestamp(std::int64_t epoch) {
+  auto s = util::format_rfc3339(epoch);  // 2024-01-15T08:30:12Z
+  std::string out;
+  for (char c : s)
+    if (c != '-' && c != ':') out.push_back(c);
+  return out;
+}
+
+}  // namespace
+
+Result<Resolved> resolve(const Request& request, const Environment& env) {
+  auto sources = sources_for(request, env);
+  if (!sources) return std::unexpected(sources.error());
+
+  apt::ClientOptions options;
+  options.cache_dir = env.cache_dir;
+  options.arch = request.arch;
+  options.verify = env.verify;
+  apt::ArchiveClient client(http_for(env, *sources), options);
+  auto fetched = client.fetch_sources(*sources);
+  if (!fetched) return std::unexpected(fetched.error());
+
+  deb::PackageIndex index;
+  std::vector<std::string> repository_roots;  // by PackageIndex repository id
+  Resolved out;
+  for (const auto& src : *fetched) {
+    lock::Source ls;
+    ls.ecosystem = "deb";
+    ls.url = src.release.source.url;
+    ls.suite = src.release.source.suite;
+    ls.components = src.release.source.components;
+    if (src.release.source.snapshot) {
+      ls.snapshot = *src.release.source.snapshot;
+    } else if (src.release.release.date) {
+      // Recorded so that `--locked` can still fetch files the mirror has since dropped.
+      std::string ts = snapshot_timestamp(*src.release.release.date);
+      if (apt::snapshot_url(ls.url, ts)) ls.snapshot = ts;
+    }
+    out.sources.push_back(ls);
+    for (const auto& idx : src.indexes) {
+      std::string name = src.release.source.display() + (idx.component.empty() ? "" : "/" + idx.component) + " " + idx.arch;
+      std::size_t repo = index.add_repository(name);
+      if (repository_roots.size() <= repo) repository_roots.resize(repo + 1);
+      repository_roots[repo] = src.release.root;
+      auto added = apt::for_each_package(idx, [&](deb::Paragraph&& p) -> Result<void> {
+        return index.add_paragraph(p, repo, idx.url);
+      });
+      if (!added) return std::unexpected(added.error().context("reading " + idx.url));
+    }
+  }
+
+  deb::DebianProvider provider(index, deb::ProviderOptions{request.arch, {}});
+  std::vector<resolve::Requirement> roots;
+  auto add_roots = [&](const std::vector<std::string>& specs, std::string_view what) -> Result<void> {
+    for (const auto& spec : specs) {
+      auto r = provider.require(spec);
+      if (!r) return std::unexpected(r.error().context(std::string(what)));
+      roots.push_back(*r);
+    }
+    return {};
+  };
+  // Three nested solves tell which layer each package belongs to: what the base alone needs is
+  // the core OS, what Python adds is the runtime, the rest comes from apt.txt.
+  std::vector<std::pair<std::string_view, std::set<resolve::SolvableId>>> groups;
+  auto solve_group = [&](std::string_view group) -> Result<void> {
+    auto s = resolve::solve(provider, roots);
+    if (!s) return std::unexpected(s.error());
+    groups.emplace_back(group, std::set<resolve::SolvableId>(s->selected.begin(), s->selected.end()));
+    return {};
+  };
+  if (auto r = add_roots(base_packages(), "the base"); !r) return std::unexpected(r.error());
+  if (auto r = solve_group(layer_os); !r) return std::unexpected(r.error().context("resolving the base"));
+  if (request.python) {
+    if (auto r = add_roots({"python3"}, "the Python runtime"); !r) return std::unexpected(r.error());
+    if (auto r = solve_group(layer_runtime); !r) return std::unexpected(r.error().context("resolving python3"));
+  }
+  if (!request.apt.empty()) {
+    if (auto r = add_roots(request.apt, "apt.txt"); !r) return std::unexpected(r.error());
+    if (auto r = solve_group(layer_apt); !r) return std::unexpected(r.error().context("resolving apt.txt"));
+  }
+
+  const auto& final_set = groups.back().second;
+  for (resolve::SolvableId id : final_set) {
+    const auto& p = index.package(id);
+    if (p.installed) continue;
+    lock::Package pkg;
+    pkg.ecosystem = "deb";
+    pkg.name = p.name;
+    pkg.version = p.version.str();
+    pkg.architecture = p.architecture;
+    pkg.source = repository_roots.at(p.repository);
+    pkg.filename = p.filename;
+    pkg.sha256 = p.sha256;
+    pkg.size = p.size;
+    for (const auto& [group, members] : groups)
+      if (members.contains(id)) {
+        pkg.extra["layer"] = std::string(group);
+        break;
+      }
+    if (pkg.sha256.empty() || pkg.filename.empty())
+      return util::fail(ErrorKind::integrity, "the index lists `" + pkg.name + "` " + pkg.version +
+                                                  " without a Filename or SHA256; refusing an unpinned package");
+    out.packages.push_back(std::move(pkg));
+  }
+  return out;
+}
+
+}  // namespace mlpack::buildpacks::debian_base

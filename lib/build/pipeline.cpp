@@ -1,0 +1,364 @@
+#include "build/pipeline.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <set>
+
+#include "image/append.hpp"
+#include "image/blob_store.hpp"
+#include "image/copy.hpp"
+#include "image/staged.hpp"
+#include "util/fs.hpp"
+#include "util/text.hpp"
+
+namespace mlpack::build {
+
+using util::ErrorKind;
+namespace debian_base = buildpacks::debian_base;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string image_name(const fs::path& project, const detectors::ProjectConfig& config) {
+  if (config.name) return *config.name;
+  std::string base = fs::absolute(project).lexically_normal().filename().string();
+  if (base.empty()) base = fs::absolute(project).lexically_normal().parent_path().filename().string();
+  std::string out;
+  for (char c : base) {
+    char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.push_back((std::isalnum(static_cast<unsigned char>(l)) || l == '.' || l == '_' || l == '-') ? l : '-');
+  }
+  while (!out.empty() && !std::isalnum(static_cast<unsigned char>(out.front()))) out.erase(out.begin());
+  return out.empty() ? "project" : out;
+}
+
+bool path_exists(const fs::path& p) {
+  std::error_code ec;
+  return fs::exists(p, ec);
+}
+
+}  // namespace
+
+Result<Detected> detect(const fs::path& project) {
+  std::error_code ec;
+  if (!fs::is_directory(project, ec))
+    return util::fail(ErrorKind::invalid_input, "project folder `" + project.string() + "` does not exist");
+  Detected d;
+  d.project = project;
+  auto config = detectors::read_project_config(project);
+  if (!config) return std::unexpected(config.error());
+  d.config = std::move(*config);
+  auto apt = detectors::read_apt_txt(project);
+  if (!apt) return std::unexpected(apt.error());
+  d.apt = std::move(*apt);
+  for (const char* f : {"mlpack.yaml", "mlpack.yml", "apt.txt", "binder/apt.txt", ".binder/apt.txt", "requirements.txt",
+                        "pyproject.toml", "runtime.txt", ".python-version", "mlpack.lock"})
+    if (path_exists(project / f)) d.files.push_back(f);
+  d.name = image_name(project, d.config);
+
+  // Python is needed when the project says so or has Python in it.
+  d.python = d.config.python.has_value();
+  for (const char* f : {"requirements.txt", "pyproject.toml", ".python-version", "setup.py"})
+    if (path_exists(project / f)) d.python = true;
+  for (const auto& entry : fs::directory_iterator(project, ec))
+    if (entry.path().extension() == ".py" || entry.path().extension() == ".ipynb") d.python = true;
+  return d;
+}
+
+namespace {
+
+std::vector<std::string> apt_specs(const Detected& d) {
+  std::vector<std::string> specs = d.config.apt;
+  for (const auto& a : d.apt) specs.push_back(a.version.empty() ? a.name : a.name + "=" + a.version);
+  return specs;
+}
+
+debian_base::Request debian_request(const Detected& d, const Options& options) {
+  debian_base::Request r;
+  r.base = options.base.value_or(d.config.base.value_or("debian:bookworm"));
+  r.snapshot = d.config.snapshot;
+  r.extra_repositories = d.config.apt_repositories;
+  r.apt = apt_specs(d);
+  r.python = d.python;
+  auto platform = oci::Platform::parse(options.platform);
+  r.arch = platform ? platform->architecture : "amd64";
+  return r;
+}
+
+debian_base::Environment debian_env(const Detected& d, const Options& options) {
+  return debian_base::Environment{options.cache_dir, d.project, options.verify, nullptr};
+}
+
+}  // namespace
+
+std::string inputs_digest(const Detected& d, const Options& options) {
+  auto r = debian_request(d, options);
+  nlohmann::json doc = {{"base", r.base},       {"snapshot", r.snapshot.value_or("")},
+                        {"python", r.python},   {"arch", r.arch},
+                        {"apt", r.apt},         {"platform", options.platform}};
+  nlohmann::json repos = nlohmann::json::array();
+  for (const auto& repo : r.extra_repositories)
+    repos.push_back({{"url", repo.url}, {"suite", repo.suite}, {"components", repo.components}, {"keyring", repo.keyring}});
+  doc["apt_repositories"] = repos;
+  return util::Digest::sha256_of(doc.dump()).str();
+}
+
+Result<Locked> read_lock(const Detected& d, const Options& options) {
+  Locked out;
+  out.path = d.project / "mlpack.lock";
+  if (!path_exists(out.path))
+    return util::fail(ErrorKind::invalid_input, "`--locked` was given but `" + out.path.string() + "` does not exist");
+  auto lock = lock::read(out.path);
+  if (!lock) return std::unexpected(lock.error());
+  if (lock->inputs_digest != inputs_digest(d, options))
+    return util::fail(ErrorKind::invalid_input, "`" + out.path.string() +
+                                                    "` no longer matches the project (apt.txt, mlpack.yaml or flags "
+                                                    "changed); run `mlpack lock` to update it");
+  out.lock = std::move(*lock);
+  out.reused = true;
+  return out;
+}
+
+Result<Locked> lock_project(const Detected& d, const Options& options, bool upgrade) {
+  if (!upgrade && path_exists(d.project / "mlpack.lock")) {
+    auto existing = read_lock(d, options);
+    if (existing) return existing;
+    // A stale lock is re-resolved; a malformed one is an error rather than silently replaced.
+    if (existing.error().message.find("no longer matches") == std::string::npos) return existing;
+  }
+  auto resolved = debian_base::resolve(debian_request(d, options), debian_env(d, options));
+  if (!resolved) return std::unexpected(resolved.error());
+  Locked out;
+  out.path = d.project / "mlpack.lock";
+  out.lock.target.platform = options.platform;
+  out.lock.base = debian_request(d, options).base;
+  out.lock.inputs_digest = inputs_digest(d, options);
+  out.lock.sources = std::move(resolved->sources);
+  out.lock.packages = std::move(resolved->packages);
+  out.lock.normalize();
+  if (auto w = lock::write(out.path, out.lock); !w) return std::unexpected(w.error().context("writing the lock"));
+  return out;
+}
+
+Result<std::int64_t> created_time(const fs::path& project) {
+  if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde && *sde) return archive::source_date_epoch();
+  if (path_exists(project / ".git")) {
+    std::string cmd = "git -C '" + project.string() + "' log -1 --format=%ct 2>/dev/null";
+    if (FILE* p = ::popen(cmd.c_str(), "r")) {
+      char buf[64] = {};
+      std::string out = std::fgets(buf, sizeof buf, p) ? buf : "";
+      ::pclose(p);
+      out = util::trim(out);
+      if (!out.empty() && out.find_first_not_of("0123456789") == std::string::npos) return std::stoll(out);
+    }
+  }
+  return 0;
+}
+
+namespace {
+
+// A finished layer blob recorded under a key derived from everything that determines its bytes,
+// so a warm rebuild neither unpacks nor compresses again.
+struct LayerCache {
+  fs::path dir;
+  image::BlobStore store;
+
+  std::optional<BuiltLayer> find(const std::string& key) const {
+    auto text = util::read_file(dir / key, 1 << 16);
+    if (!text) return std::nullopt;
+    try {
+      auto doc = nlohmann::json::parse(*text);
+      auto digest = util::Digest::parse(doc.at("digest").get<std::string>());
+      auto diff_id = util::Digest::parse(doc.at("diff_id").get<std::string>());
+      if (!digest || !diff_id || !store.has(*digest)) return std::nullopt;
+      oci::Descriptor desc;
+      desc.media_type = doc.at("media_type").get<std::string>();
+      desc.digest = *digest;
+      desc.size = doc.at("size").get<std::int64_t>();
+      return BuiltLayer{desc, *diff_id, doc.at("contents").get<std::string>(), true};
+    } catch (const nlohmann::json::exception&) {
+      return std::nullopt;
+    }
+  }
+
+  void remember(const std::string& key, const BuiltLayer& layer) const {
+    nlohmann::json doc = {{"digest", layer.descriptor.digest.str()},
+                          {"diff_id", layer.diff_id.str()},
+                          {"size", layer.descriptor.size},
+                          {"media_type", layer.descriptor.media_type},
+                          {"contents", layer.contents}};
+    if (util::make_dirs(dir)) (void)util::write_file_atomic(dir / key, doc.dump());
+  }
+};
+
+std::string layer_key(std::string_view group, const std::vector<const lock::Package*>& packages,
+                      const archive::LayerOptions& options) {
+  // Bump the version when what mlpack generates into these layers changes.
+  std::string text = "mlpack-debian-layer-v1\n" + std::string(group) + "\n" +
+                     std::to_string(static_cast<int>(options.compression)) + " " + std::to_string(options.level) +
+                     " " + std::to_string(options.mtime) + "\n";
+  for (const auto* p : packages) text += p->name + " " + p->version + " " + p->architecture + " " + p->sha256 + "\n";
+  return util::Digest::sha256_of(text).hex();
+}
+
+Result<BuiltLayer> write_layer(image::BlobStore& store, std::vector<archive::Entry> entries,
+                               const archive::LayerOptions& options, std::string contents) {
+  std::optional<archive::LayerResult> written;
+  auto digest = store.add([&](util::Writer& out) -> Result<util::Digest> {
+    auto r = archive::write_layer(std::move(entries), options, out);
+    if (!r) return std::unexpected(r.error());
+    written = *r;
+    return r->digest;
+  });
+  if (!digest) return std::unexpected(digest.error().context("writing layer " + contents));
+  oci::Descriptor desc;
+  desc.media_type = image::layer_media_type(options.compression);
+  desc.digest = written->digest;
+  desc.size = static_cast<std::int64_t>(written->size);
+  return BuiltLayer{desc, written->diff_id, std::move(contents), false};
+}
+
+bool excluded_from_app(std::string_view rel) {
+  auto first = rel.substr(0, rel.find('/'));
+  if (first == ".git" || first == ".mlpack" || first == ".venv" || first == "venv") return true;
+  auto last = rel.substr(rel.rfind('/') + 1);
+  return last == "__pycache__";
+}
+
+}  // namespace
+
+Result<Built> build_image(const Detected& d, const Locked& locked, const Options& options,
+                          const BuildRequest& request) {
+  Built built;
+  auto start = Clock::now();
+
+  std::vector<image::Location> outputs;
+  std::vector<std::string> output_texts = request.outputs;
+  if (output_texts.empty()) output_texts.push_back("oci:" + (d.project / ".mlpack" / "image").string() + ":" + d.name);
+  for (const auto& o : output_texts) {
+    auto loc = image::Location::parse(o);
+    if (!loc) return std::unexpected(loc.error());
+    outputs.push_back(*loc);
+  }
+
+  auto created = created_time(d.project);
+  if (!created) return std::unexpected(created.error());
+  archive::LayerOptions layer_options;
+  layer_options.mtime = *created;
+  const std::string created_text = util::format_rfc3339(*created);
+
+  image::BlobStore store(options.cache_dir);
+  LayerCache cache{options.cache_dir / "layers", store};
+
+  // Debian layers: from the layer cache when every one is there, else unpacked and compressed.
+  std::map<std::string, std::vector<const lock::Package*>> groups;
+  std::vector<const lock::Package*> all_debs;
+  for (const auto& p : locked.lock.packages)
+    if (p.ecosystem == "deb") {
+      auto it = p.extra.find("layer");
+      groups[it == p.extra.end() ? "apt" : it->second].push_back(&p);
+      all_debs.push_back(&p);
+    }
+  std::vector<std::pair<std::string, std::string>> keys;  // group, key, bottom to top
+  for (std::string_view g : {debian_base::layer_os, debian_base::layer_runtime, debian_base::layer_apt})
+    if (groups.contains(std::string(g))) keys.emplace_back(g, layer_key(g, groups[std::string(g)], layer_options));
+  if (!all_debs.empty()) keys.emplace_back("dpkg", layer_key("dpkg", all_debs, layer_options));
+
+  std::vector<BuiltLayer> layers;
+  bool all_cached = true;
+  for (const auto& [group, key] : keys) {
+    auto hit = cache.find(key);
+    if (!hit) {
+      all_cached = false;
+      break;
+    }
+    layers.push_back(*hit);
+  }
+  std::string python = d.python ? "/usr/bin/python3" : "";
+  auto t_assemble = Clock::now();
+  if (!all_cached) {
+    layers.clear();
+    auto assembled = debian_base::assemble(locked.lock, debian_env(d, options));
+    if (!assembled) return std::unexpected(assembled.error());
+    built.timings["fetch_unpack_s"] = since(t_assemble);
+    if (assembled->layers.size() != keys.size())
+      return util::fail(ErrorKind::internal, "the Debian layers do not match the lock's layer groups");
+    for (std::size_t i = 0; i < assembled->layers.size(); ++i) {
+      auto& layer = assembled->layers[i];
+      auto b = write_layer(store, std::move(layer.entries), layer_options, layer.contents);
+      if (!b) return std::unexpected(b.error());
+      cache.remember(keys[i].second, *b);
+      layers.push_back(std::move(*b));
+    }
+  }
+  built.timings["debian_layers_s"] = since(t_assemble);
+
+  // The project's files, last, so a code change rebuilds one layer.
+  auto t_app = Clock::now();
+  auto entries = archive::scan_directory(d.project, archive::ScanOptions{"/app", excluded_from_app});
+  if (!entries) return std::unexpected(entries.error().context("adding the project's files"));
+  auto app = write_layer(store, std::move(*entries), layer_options, "project files at /app");
+  if (!app) return std::unexpected(app.error());
+  layers.push_back(std::move(*app));
+  built.timings["app_layer_s"] = since(t_app);
+
+  // Config.
+  oci::ImageConfig config;
+  auto platform = oci::Platform::parse(options.platform);
+  if (!platform) return std::unexpected(platform.error());
+  config.architecture = platform->architecture;
+  config.os = platform->os;
+  config.variant = platform->variant;
+  config.created = created_text;
+  config.set_env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  config.set_env("LANG", "C.UTF-8");
+  if (!python.empty()) config.set_env("PYTHONUNBUFFERED", "1");
+  for (const auto& [k, v] : d.config.env) config.set_env(k, v);
+  config.user = d.config.user.value_or(std::to_string(debian_base::app_uid));
+  config.working_dir = "/app";
+  if (d.config.entrypoint) config.entrypoint = d.config.entrypoint;
+  if (d.config.command) config.cmd = d.config.command;
+  if (!config.entrypoint && !config.cmd) config.cmd = std::vector<std::string>{python.empty() ? "/bin/sh" : "python3"};
+  for (int port : d.config.ports) config.exposed_ports.push_back(std::to_string(port) + "/tcp");
+  std::sort(config.exposed_ports.begin(), config.exposed_ports.end());
+  config.labels["org.opencontainers.image.created"] = created_text;
+  config.labels["org.opencontainers.image.title"] = d.name;
+
+  oci::Manifest manifest;
+  for (const auto& l : layers) {
+    manifest.layers.push_back(l.descriptor);
+    config.diff_ids.push_back(l.diff_id);
+    config.history.push_back(oci::HistoryEntry{created_text, "mlpack build: " + l.contents, "", false});
+  }
+  std::string config_json = oci::to_json(config);
+  manifest.config.media_type = std::string(oci::media::oci_config);
+  manifest.config.digest = util::Digest::sha256_of(config_json);
+  manifest.config.size = static_cast<std::int64_t>(config_json.size());
+  built.config_digest = manifest.config.digest;
+  built.manifest = oci::RawManifest::from_bytes(oci::to_json(manifest), std::string(oci::media::oci_manifest));
+  image::StagedImage staged(built.manifest, config_json, store, nullptr);
+
+  auto t_out = Clock::now();
+  image::OpenOptions open{options.cache_dir, options.insecure_registries, std::nullopt};
+  for (const auto& loc : outputs) {
+    if (loc.kind == image::Location::Kind::oci_layout || loc.kind == image::Location::Kind::oci_archive ||
+        loc.kind == image::Location::Kind::docker_archive)
+      if (auto r = util::make_dirs(fs::absolute(loc.path).parent_path()); !r) return std::unexpected(r.error());
+    auto dest = image::open_destination(loc, open);
+    if (!dest) return std::unexpected(dest.error());
+    auto copied = image::copy_image(staged, **dest, image::CopyOptions{});
+    if (!copied) return std::unexpected(copied.error().context("writing " + loc.str()));
+    built.outputs.push_back(loc.str());
+  }
+  built.timings["output_s"] = since(t_out);
+  built.layers = std::move(layers);
+  built.timings["total_s"] = since(start);
+  return built;
+}
+
+}  // namespace mlpack::build
