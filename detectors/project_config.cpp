@@ -11,7 +11,7 @@ namespace mlpack::detectors {
 using util::ErrorKind;
 
 const std::vector<std::string>& project_config_keys() {
-  static const std::vector<std::string> keys = {"name", "base", "python", "cuda", "apt", "apt_repositories",
+  static const std::vector<std::string> keys = {"name", "base", "python", "cuda", "apt", "apt_repositories", "apt_sources",
                                                 "snapshot", "env", "entrypoint", "command", "ports", "user",
                                                 "exclude"};
   return keys;
@@ -155,8 +155,8 @@ Result<ProjectConfig> parse_project_config(std::string_view yaml, std::string_vi
             return std::unexpected(r.error(p, "each port must be a number from 1 to 65535"));
           config.ports.push_back(port);
         }
-      } else if (key == "apt_repositories") {
-        if (!v.IsSequence()) return std::unexpected(r.error(v, "`apt_repositories` must be a list"));
+      } else if (key == "apt_repositories" || key == "apt_sources") {
+        if (!v.IsSequence()) return std::unexpected(r.error(v, "`" + key + "` must be a list"));
         for (const auto& repo : v) {
           if (!repo.IsMap())
             return std::unexpected(r.error(repo, "each apt repository must be a mapping with `url`, `suite`, `keyring`"));
@@ -169,7 +169,7 @@ Result<ProjectConfig> parse_project_config(std::string_view yaml, std::string_vi
           MLPACK_TRY_ASSIGN(out.suite, r.string(repo["suite"], "suite"));
           MLPACK_TRY_ASSIGN(out.keyring, r.string(repo["keyring"], "keyring"));
           if (repo["components"]) MLPACK_TRY_ASSIGN(out.components, r.strings(repo["components"], "components"));
-          config.apt_repositories.push_back(std::move(out));
+          (key == "apt_sources" ? config.apt_sources : config.apt_repositories).push_back(std::move(out));
         }
       }
     }

@@ -28,7 +28,8 @@ struct ProjectConfig {
   std::optional<std::string> python;
   std::optional<std::string> cuda;
   std::vector<std::string> apt;
-  std::vector<AptRepository> apt_repositories;
+  std::vector<AptRepository> apt_repositories;  // added to the base's sources
+  std::vector<AptRepository> apt_sources;       // replace the base's sources (a mirror, a local archive)
   std::optional<std::string> snapshot;  // snapshot.debian.org timestamp, e.g. 20240115T000000Z
   std::map<std::string, std::string> env;
   std::optional<std::vector<std::string>> entrypoint;

@@ -35,6 +35,9 @@ struct Request {
   std::string base = "debian:bookworm";
   std::optional<std::string> snapshot;
   std::vector<detectors::AptRepository> extra_repositories;
+  // When set, these replace the distribution's own sources (a mirror or a local archive holding
+  // the same suite); `base` then only names the distribution.
+  std::vector<detectors::AptRepository> replace_sources;
   std::vector<std::string> apt;  // "name" or "name=version": apt.txt and mlpack.yaml `apt`
   bool python = false;           // add the suite's python3
   std::string arch = "amd64";

@@ -24,7 +24,10 @@ const std::vector<std::string>& base_packages() {
 Result<std::vector<apt::Source>> sources_for(const Request& request, const Environment& env) {
   auto sources = apt::distribution_sources(request.base, request.snapshot);
   if (!sources) return std::unexpected(sources.error().context("base `" + request.base + "`"));
-  for (const auto& repo : request.extra_repositories) {
+  if (!request.replace_sources.empty()) sources->clear();
+  std::vector<detectors::AptRepository> repos = request.replace_sources;
+  repos.insert(repos.end(), request.extra_repositories.begin(), request.extra_repositories.end());
+  for (const auto& repo : repos) {
     apt::Source s;
     s.url = repo.url;
     s.suite = repo.suite;

@@ -83,6 +83,7 @@ debian_base::Request debian_request(const Detected& d, const Options& options) {
   r.base = options.base.value_or(d.config.base.value_or("debian:bookworm"));
   r.snapshot = d.config.snapshot;
   r.extra_repositories = d.config.apt_repositories;
+  r.replace_sources = d.config.apt_sources;
   r.apt = apt_specs(d);
   r.python = d.python;
   auto platform = oci::Platform::parse(options.platform);
@@ -102,6 +103,8 @@ std::string inputs_digest(const Detected& d, const Options& options) {
                         {"python", r.python},   {"arch", r.arch},
                         {"apt", r.apt},         {"platform", options.platform}};
   nlohmann::json repos = nlohmann::json::array();
+  for (const auto& repo : r.replace_sources)
+    repos.push_back({{"replace", true}, {"url", repo.url}, {"suite", repo.suite}, {"components", repo.components}, {"keyring", repo.keyring}});
   for (const auto& repo : r.extra_repositories)
     repos.push_back({{"url", repo.url}, {"suite", repo.suite}, {"components", repo.components}, {"keyring", repo.keyring}});
   doc["apt_repositories"] = repos;

@@ -1,0 +1,166 @@
+"""`mlpack lock` / `mlpack build` of projects that need only Debian packages, against a small but
+real apt archive the test builds (real .debs, apt-ftparchive indexes, a throwaway signing key)
+and serves on loopback. The image runs under runc; dpkg inside it lists the packages."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
+from harness import MLPACK, TempTestCase, need, run, runc_run, umoci_unpack  # noqa: E402
+
+import apt_archive  # noqa: E402
+
+BASE = ["base-files", "ca-certificates", "dash", "dpkg", "libc6", "netbase", "usr-is-merged"]
+EXTRA = ["python3", "libgomp1"]
+
+
+def make_deb(workdir, name, control_extra):
+    """A tiny synthetic package, for conflicts the real archive does not have."""
+    root = os.path.join(workdir, name)
+    os.makedirs(os.path.join(root, "DEBIAN"))
+    os.makedirs(os.path.join(root, "usr", "share", "doc", name))
+    with open(os.path.join(root, "usr", "share", "doc", name, "README"), "w") as f:
+        f.write("synthetic test package\n")
+    with open(os.path.join(root, "DEBIAN", "control"), "w") as f:
+        f.write(f"Package: {name}\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@t>\n"
+                f"Description: synthetic\n{control_extra}")
+    path = os.path.join(workdir, f"{name}_1.0_all.deb")
+    run(["dpkg-deb", "--root-owner-group", "-Zgzip", "-b", root, path])
+    return {"Package": name, "Version": "1.0", "Architecture": "all"}, path
+
+
+class DebianBuilds(TempTestCase):
+    @classmethod
+    def setUpClass(cls):
+        need("apt-ftparchive", "gpg", "gpgv", "dpkg-deb")
+        cls.work = tempfile.mkdtemp(prefix="mlpack-debian-")
+        try:
+            debs = apt_archive.fetch_debs(apt_archive.closure(BASE + EXTRA))
+        except apt_archive.FixtureSkip as e:
+            raise unittest.SkipTest(str(e))
+        debs.append(make_deb(cls.work, "conflicts-with-dash", "Conflicts: dash\n"))
+        cls.key = apt_archive.make_key(os.path.join(cls.work, "gnupg"), os.path.join(cls.work, "keyring.gpg"))
+        other = apt_archive.make_key(os.path.join(cls.work, "gnupg-other"), os.path.join(cls.work, "other.gpg"),
+                                     name="someone else")
+        apt_archive.stop_agent(other.home)
+        cls.archive = os.path.join(cls.work, "archive")
+        apt_archive.build_archive(cls.archive, debs, cls.key)
+        apt_archive.stop_agent(cls.key.home)
+        cls.server = apt_archive.Server(cls.archive)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    def project(self, apt_txt="libgomp1\n", keyring=None, name="proj"):
+        d = self.path(name)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "mlpack.yaml"), "w") as f:
+            f.write("apt_sources:\n"
+                    f"  - url: {self.server.url}\n"
+                    "    suite: bookworm\n"
+                    "    components: [main]\n"
+                    f"    keyring: {keyring or os.path.join(self.work, 'keyring.gpg')}\n")
+        with open(os.path.join(d, "apt.txt"), "w") as f:
+            f.write(apt_txt)
+        with open(os.path.join(d, "hello.py"), "w") as f:
+            f.write("import os, ssl, sys\n"
+                    "print('python', sys.version_info[:2], 'uid', os.getuid(),"
+                    " 'certs', ssl.create_default_context().cert_store_stats()['x509_ca'])\n")
+        return d
+
+    def build(self, project, *extra, cache=None, check=True):
+        env = dict(os.environ, MLPACK_CACHE_DIR=cache or self.cache)
+        env.pop("SOURCE_DATE_EPOCH", None)
+        return run([MLPACK, "build", project, "--json", *extra], env=env, check=check)
+
+    def test_build_runs_python_as_non_root_and_dpkg_lists_packages(self):
+        need("umoci")
+        project = self.project()
+        doc = json.loads(self.build(project).stdout)
+        names = {p["name"] for p in doc["packages"]}
+        self.assertTrue({"libc6", "python3", "libgomp1", "ca-certificates"} <= names, names)
+        self.assertTrue(all(p["ecosystem"] == "deb" and len(p["sha256"]) == 64 for p in doc["packages"]))
+        groups = [l["contents"] for l in doc["image"]["layers"]]
+        self.assertEqual(len(groups), 5, groups)  # os, runtime, apt, dpkg db, project
+        layout = os.path.join(project, ".mlpack", "image")
+        bundle = self.path("bundle")
+        umoci_unpack(f"{layout}:proj", bundle)
+        out = runc_run(bundle, ["python3", "/app/hello.py"])
+        self.assertIn("uid 1000", out)
+        self.assertRegex(out, r"certs [1-9]\d*")
+        listing = runc_run(bundle, ["dpkg-query", "-W", "-f", "${Package} ${Status}\\n"])
+        self.assertIn("libgomp1 install ok installed", listing)
+        self.assertIn("python3 install ok installed", listing)
+        # The lock pins every package the image holds.
+        with open(os.path.join(project, "mlpack.lock")) as f:
+            lock = f.read()
+        for line in listing.splitlines():
+            self.assertIn(f"name: {line.split()[0]}\n", lock)
+
+    def test_rebuild_from_the_lock_gives_the_same_digest(self):
+        project = self.project(name="repro")
+        first = json.loads(self.build(project, cache=self.path("cache-a")).stdout)
+        again = json.loads(self.build(project, "--locked", cache=self.path("cache-b")).stdout)
+        self.assertEqual(first["image"]["digest"], again["image"]["digest"])
+        warm = json.loads(self.build(project, "--locked", cache=self.path("cache-b")).stdout)
+        self.assertEqual(warm["image"]["digest"], first["image"]["digest"])
+        self.assertTrue(all(l["cached"] for l in warm["image"]["layers"][:-1]), warm["image"]["layers"])
+
+    def test_locked_refuses_a_lock_that_no_longer_matches(self):
+        project = self.project(name="stale")
+        self.build(project)
+        with open(os.path.join(project, "apt.txt"), "a") as f:
+            f.write("netbase\n")
+        r = self.build(project, "--locked", check=False)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("mlpack lock", r.stderr)
+
+    def test_lock_json_lists_deb_packages(self):
+        project = self.project(name="lockjson")
+        env = dict(os.environ, MLPACK_CACHE_DIR=self.cache)
+        doc = json.loads(run([MLPACK, "lock", project, "--json"], env=env).stdout)
+        self.assertEqual(doc["lock"], os.path.join(project, "mlpack.lock"))
+        self.assertEqual(doc["target"]["platform"], "linux/amd64")
+        libc = [p for p in doc["packages"] if p["name"] == "libc6"]
+        self.assertEqual(len(libc), 1)
+        self.assertTrue(libc[0]["source"].startswith(self.server.url))
+
+    def test_unknown_package_names_close_matches(self):
+        project = self.project("libgompp1\n", name="typo")
+        r = self.build(project, check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("libgompp1", r.stderr)
+        self.assertIn("libgomp1", r.stderr.split("libgompp1", 1)[1])
+        self.assertFalse(os.path.exists(os.path.join(project, "mlpack.lock")))
+
+    def test_unsatisfiable_set_is_explained(self):
+        project = self.project("conflicts-with-dash\n", name="conflict")
+        r = self.build(project, check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("cannot install", r.stderr)
+        self.assertIn("conflicts-with-dash", r.stderr)
+        self.assertIn("dash", r.stderr.replace("conflicts-with-dash", ""))
+
+    def test_wrong_keyring_is_refused(self):
+        project = self.project(keyring=os.path.join(self.work, "other.gpg"), name="badkey")
+        r = self.build(project, check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("signature", r.stderr.lower())
+
+    def test_malformed_apt_txt_is_exit_2(self):
+        project = self.project("curl wget\n", name="malformed")
+        r = self.build(project, check=False)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("apt.txt:1:", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
