@@ -178,6 +178,8 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env)
   auto read = util::parallel_for(packages.size(), util::hardware_threads(), [&](std::size_t i) -> Result<void> {
     deb::DebOptions options;
     options.staging_dir = out.staging_dir;
+    // On a base image that is not usr-merged, files go where the packages put them.
+    if (env.base_image && !env.base_image->usrmerged) options.usrmerge = deb::UsrMerge::no;
     options.label = packages[i]->name + "_" + packages[i]->version + "_" + packages[i]->architecture + ".deb";
     auto d = deb::read_deb((*paths)[i], options);
     if (!d) return std::unexpected(d.error());
@@ -231,7 +233,9 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env)
 
   std::vector<deb::DebFile> all;
   for (auto& d : unpacked) all.push_back(std::move(*d));
-  auto db = deb::dpkg_database(all);
+  std::span<const deb::InstalledPackage> installed;
+  if (env.base_image) installed = env.base_image->installed;
+  auto db = deb::dpkg_database(all, installed);
   if (!db) return std::unexpected(db.error().context("writing the dpkg database"));
   out.layers.push_back(Layer{"dpkg", "debian: dpkg database (" + std::to_string(all.size()) + " packages)", std::move(*db)});
   return out;

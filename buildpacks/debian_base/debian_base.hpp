@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "apt/client.hpp"
+#include "buildpacks/debian_base/base_image.hpp"
 #include "archive/layer.hpp"
 #include "detectors/project_config.hpp"
 #include "lock/lockfile.hpp"
@@ -41,6 +42,9 @@ struct Request {
   std::vector<std::string> apt;  // "name" or "name=version": apt.txt and mlpack.yaml `apt`
   bool python = false;           // add the suite's python3
   std::string arch = "amd64";
+  // A registry base image: its packages count as installed (kept, never reinstalled), only
+  // apt.txt is resolved on top, and neither the minimal base nor python3 is added.
+  const BaseImage* base_image = nullptr;
 };
 
 struct Environment {
@@ -50,6 +54,8 @@ struct Environment {
   // Null: libcurl, allowing plain http to the archive hosts (integrity comes from the signed
   // Release, as with apt).
   std::shared_ptr<net::HttpClient> http;
+  // Set when building on a registry base image (see Request::base_image).
+  const BaseImage* base_image = nullptr;
 };
 
 // The apt sources for a request: the distribution's (debian:bookworm → main + security) and the

@@ -102,6 +102,9 @@ Result<Resolved> resolve(const Request& request, const Environment& env) {
     }
   }
 
+  if (request.base_image)
+    if (auto r = index.add_installed(request.base_image->installed); !r)
+      return std::unexpected(r.error().context("reading the base image's packages"));
   deb::DebianProvider provider(index, deb::ProviderOptions{request.arch, {}});
   std::vector<resolve::Requirement> roots;
   auto add_roots = [&](const std::vector<std::string>& specs, std::string_view what) -> Result<void> {
@@ -121,9 +124,14 @@ Result<Resolved> resolve(const Request& request, const Environment& env) {
     groups.emplace_back(group, std::set<resolve::SolvableId>(s->selected.begin(), s->selected.end()));
     return {};
   };
-  if (auto r = add_roots(base_packages(), "the base"); !r) return std::unexpected(r.error());
-  if (auto r = solve_group(layer_os); !r) return std::unexpected(r.error().context("resolving the base"));
-  if (request.python) {
+  if (request.base_image) {
+    // Keep the base as it is: its packages are pinned at their installed versions.
+    roots = provider.installed_requirements();
+  } else {
+    if (auto r = add_roots(base_packages(), "the base"); !r) return std::unexpected(r.error());
+    if (auto r = solve_group(layer_os); !r) return std::unexpected(r.error().context("resolving the base"));
+  }
+  if (request.python && !request.base_image) {
     if (auto r = add_roots({"python3"}, "the Python runtime"); !r) return std::unexpected(r.error());
     if (auto r = solve_group(layer_runtime); !r) return std::unexpected(r.error().context("resolving python3"));
   }
@@ -132,6 +140,7 @@ Result<Resolved> resolve(const Request& request, const Environment& env) {
     if (auto r = solve_group(layer_apt); !r) return std::unexpected(r.error().context("resolving apt.txt"));
   }
 
+  if (groups.empty()) return out;  // a base image and nothing to add
   const auto& final_set = groups.back().second;
   for (resolve::SolvableId id : final_set) {
     const auto& p = index.package(id);

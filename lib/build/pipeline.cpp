@@ -95,6 +95,62 @@ debian_base::Environment debian_env(const Detected& d, const Options& options) {
   return debian_base::Environment{options.cache_dir, d.project, options.verify, nullptr};
 }
 
+// The base named by the project: a distribution mlpack builds itself, or an image.
+struct Base {
+  std::string name;
+  bool image = false;
+  std::shared_ptr<oci::ImageSource> source;
+  oci::RawManifest raw;
+  oci::Manifest manifest;
+  std::string config;
+  debian_base::BaseImage facts;
+};
+
+Result<Base> open_base(const Detected& d, const Options& options, const std::string& pinned_digest) {
+  Base base;
+  base.name = options.base.value_or(d.config.base.value_or("debian:bookworm"));
+  if (apt::distribution_sources(base.name)) return base;
+  auto loc = image::Location::parse(base.name);
+  if (!loc) return std::unexpected(loc.error().context("base"));
+  base.image = true;
+  image::OpenOptions open{options.cache_dir, options.insecure_registries, std::nullopt};
+  auto source = image::open_source(*loc, open);
+  if (!source) return std::unexpected(source.error().context("opening the base image"));
+  base.source = std::move(*source);
+  auto platform = oci::Platform::parse(options.platform);
+  if (!platform) return std::unexpected(platform.error());
+  if (!pinned_digest.empty()) {
+    auto digest = util::Digest::parse(pinned_digest);
+    if (!digest) return std::unexpected(digest.error().context("mlpack.lock `base_digest`"));
+    auto raw = base.source->get_manifest(*digest);
+    if (!raw) return std::unexpected(raw.error().context("reading the locked base image " + digest->short_str()));
+    base.raw = std::move(*raw);
+    auto m = oci::parse_manifest(base.raw.bytes);
+    if (!m) return std::unexpected(m.error().context("the locked base image"));
+    base.manifest = std::move(*m);
+  } else {
+    auto resolved = image::resolve_manifest(*base.source, *platform);
+    if (!resolved) return std::unexpected(resolved.error().context("reading the base image"));
+    base.raw = std::move(resolved->raw);
+    base.manifest = std::move(resolved->manifest);
+  }
+  auto reader = base.source->open_blob(base.manifest.config);
+  if (!reader) return std::unexpected(reader.error().context("reading the base image's config"));
+  auto verified = oci::verify_reader(std::move(*reader), base.manifest.config);
+  auto config = util::read_all(*verified, 16 << 20);
+  if (!config) return std::unexpected(config.error().context("reading the base image's config"));
+  base.config = std::move(*config);
+  auto facts = debian_base::inspect_base(*base.source, base.manifest);
+  if (!facts) return std::unexpected(facts.error().context("reading the base image"));
+  base.facts = std::move(*facts);
+  bool wants_apt = !d.apt.empty() || !d.config.apt.empty();
+  if (wants_apt && base.facts.distribution.empty())
+    return util::fail(ErrorKind::invalid_input,
+                      "the base image `" + base.name + "` is not a Debian release (os-release ID `" + base.facts.os_id +
+                          "`), so apt.txt cannot be installed on it");
+  return base;
+}
+
 }  // namespace
 
 std::string inputs_digest(const Detected& d, const Options& options) {
@@ -134,12 +190,22 @@ Result<Locked> lock_project(const Detected& d, const Options& options, bool upgr
     // A stale lock is re-resolved; a malformed one is an error rather than silently replaced.
     if (existing.error().message.find("no longer matches") == std::string::npos) return existing;
   }
-  auto resolved = debian_base::resolve(debian_request(d, options), debian_env(d, options));
+  auto base = open_base(d, options, "");
+  if (!base) return std::unexpected(base.error());
+  auto request = debian_request(d, options);
+  if (base->image) {
+    request.base = base->facts.distribution;
+    request.base_image = &base->facts;
+  }
+  debian_base::Resolved empty;
+  bool needs_debian = !base->image || !request.apt.empty();
+  auto resolved = needs_debian ? debian_base::resolve(request, debian_env(d, options)) : Result<debian_base::Resolved>(empty);
   if (!resolved) return std::unexpected(resolved.error());
   Locked out;
   out.path = d.project / "mlpack.lock";
   out.lock.target.platform = options.platform;
-  out.lock.base = debian_request(d, options).base;
+  out.lock.base = base->name;
+  if (base->image) out.lock.base_digest = base->raw.digest.str();
   out.lock.inputs_digest = inputs_digest(d, options);
   out.lock.sources = std::move(resolved->sources);
   out.lock.packages = std::move(resolved->packages);
@@ -272,8 +338,13 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
     if (groups.contains(std::string(g))) keys.emplace_back(g, layer_key(g, groups[std::string(g)], layer_options));
   if (!all_debs.empty()) keys.emplace_back("dpkg", layer_key("dpkg", all_debs, layer_options));
 
+  auto base = open_base(d, options, locked.lock.base_digest);
+  if (!base) return std::unexpected(base.error());
+  auto env = debian_env(d, options);
+  if (base->image) env.base_image = &base->facts;
+
   std::vector<BuiltLayer> layers;
-  bool all_cached = true;
+  bool all_cached = !base->image;  // the layer cache keys do not cover what a base image holds
   for (const auto& [group, key] : keys) {
     auto hit = cache.find(key);
     if (!hit) {
@@ -286,10 +357,10 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
   auto t_assemble = Clock::now();
   if (!all_cached) {
     layers.clear();
-    auto assembled = debian_base::assemble(locked.lock, debian_env(d, options));
+    auto assembled = debian_base::assemble(locked.lock, env);
     if (!assembled) return std::unexpected(assembled.error());
     built.timings["fetch_unpack_s"] = since(t_assemble);
-    if (assembled->layers.size() != keys.size())
+    if (assembled->layers.size() != keys.size() && !(base->image && all_debs.empty()))
       return util::fail(ErrorKind::internal, "the Debian layers do not match the lock's layer groups");
     for (std::size_t i = 0; i < assembled->layers.size(); ++i) {
       auto& layer = assembled->layers[i];
@@ -310,15 +381,22 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
   layers.push_back(std::move(*app));
   built.timings["app_layer_s"] = since(t_app);
 
-  // Config.
+  // Config: the base image's, or a fresh one.
   oci::ImageConfig config;
+  if (base->image) {
+    auto parsed = oci::parse_config(base->config);
+    if (!parsed) return std::unexpected(parsed.error().context("the base image's config"));
+    config = std::move(*parsed);
+    if (config.diff_ids.size() != base->manifest.layers.size())
+      return util::fail(ErrorKind::invalid_input, "the base image's config and manifest disagree on its layers");
+  }
   auto platform = oci::Platform::parse(options.platform);
   if (!platform) return std::unexpected(platform.error());
   config.architecture = platform->architecture;
   config.os = platform->os;
   config.variant = platform->variant;
   config.created = created_text;
-  config.set_env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  if (!base->image) config.set_env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   config.set_env("LANG", "C.UTF-8");
   if (!python.empty()) config.set_env("PYTHONUNBUFFERED", "1");
   for (const auto& [k, v] : d.config.env) config.set_env(k, v);
@@ -333,6 +411,11 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
   config.labels["org.opencontainers.image.title"] = d.name;
 
   oci::Manifest manifest;
+  if (base->image) {
+    manifest.layers = base->manifest.layers;
+    for (auto& l : manifest.layers)
+      if (l.media_type == oci::media::docker_layer_gzip) l.media_type = std::string(oci::media::oci_layer_gzip);
+  }
   for (const auto& l : layers) {
     manifest.layers.push_back(l.descriptor);
     config.diff_ids.push_back(l.diff_id);
@@ -344,7 +427,7 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
   manifest.config.size = static_cast<std::int64_t>(config_json.size());
   built.config_digest = manifest.config.digest;
   built.manifest = oci::RawManifest::from_bytes(oci::to_json(manifest), std::string(oci::media::oci_manifest));
-  image::StagedImage staged(built.manifest, config_json, store, nullptr);
+  image::StagedImage staged(built.manifest, config_json, store, base->source);
 
   auto t_out = Clock::now();
   image::OpenOptions open{options.cache_dir, options.insecure_registries, std::nullopt};

@@ -86,6 +86,7 @@ Result<LockFile> parse(std::string_view yaml, std::string_view source) {
       if (!cuda.empty()) lock.target.cuda = cuda;
     }
     MLPACK_FIELD(lock.base, root, "base", false);
+    MLPACK_FIELD(lock.base_digest, root, "base_digest", false);
     MLPACK_FIELD(lock.inputs_digest, root, "inputs", false);
 
     if (auto sources = root["sources"]) {
@@ -155,6 +156,7 @@ std::string emit(const LockFile& input) {
   if (lock.target.cuda) out << YAML::DoubleQuoted << *lock.target.cuda; else out << YAML::Null;
   out << YAML::EndMap;
   if (!lock.base.empty()) out << YAML::Key << "base" << YAML::Value << lock.base;
+  if (!lock.base_digest.empty()) out << YAML::Key << "base_digest" << YAML::Value << lock.base_digest;
   if (!lock.inputs_digest.empty()) out << YAML::Key << "inputs" << YAML::Value << lock.inputs_digest;
   out << YAML::Key << "sources" << YAML::Value << YAML::BeginSeq;
   for (const auto& s : lock.sources) {

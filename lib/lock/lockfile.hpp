@@ -52,7 +52,8 @@ struct Package {
 struct LockFile {
   int version = current_version;
   Target target;
-  std::string base;  // "debian:bookworm" or an image reference
+  std::string base;         // "debian:bookworm" or an image reference
+  std::string base_digest;  // the image base's manifest digest, pinned; empty for a distribution
   // sha256 of what the project asked for (apt.txt, requirements…), so `--locked` can tell when
   // the lock no longer matches the project.
   std::string inputs_digest;

@@ -12,7 +12,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
-from harness import MLPACK, TempTestCase, need, run, runc_run, umoci_unpack  # noqa: E402
+from harness import MLPACK, Registry, TempTestCase, need, run, runc_run, umoci_unpack  # noqa: E402
 
 import apt_archive  # noqa: E402
 
@@ -154,6 +154,30 @@ class DebianBuilds(TempTestCase):
         r = self.build(project, check=False)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("signature", r.stderr.lower())
+
+    def test_apt_txt_on_a_registry_base_image(self):
+        need("umoci")
+        registry = Registry(self.tmp)
+        self.addCleanup(registry.stop)
+        base_project = self.project("", name="base")
+        base_ref = f"{registry.host}/bases/python:1"
+        self.build(base_project, "-o", base_ref)
+        derived = self.project("libgomp1\n", name="derived")
+        with open(os.path.join(derived, "mlpack.yaml"), "a") as f:
+            f.write(f"base: {base_ref}\n")
+        with open(os.path.join(derived, "hello.py"), "w") as f:
+            f.write("import ctypes; ctypes.CDLL('libgomp.so.1'); print('gomp loaded')\n")
+        doc = json.loads(self.build(derived).stdout)
+        # Only what the base lacks is installed; the base's packages satisfy the rest.
+        self.assertEqual([p["name"] for p in doc["packages"]], ["libgomp1"])
+        with open(os.path.join(derived, "mlpack.lock")) as f:
+            self.assertIn("base_digest: sha256:", f.read())
+        bundle = self.path("bundle-derived")
+        umoci_unpack(f"{os.path.join(derived, '.mlpack', 'image')}:derived", bundle)
+        self.assertIn("gomp loaded", runc_run(bundle, ["python3", "/app/hello.py"]))
+        listing = runc_run(bundle, ["dpkg-query", "-W", "-f", "${Package}\\n"])
+        self.assertIn("libgomp1", listing.split())
+        self.assertIn("python3", listing.split())  # the base's packages are still recorded
 
     def test_malformed_apt_txt_is_exit_2(self):
         project = self.project("curl wget\n", name="malformed")

@@ -1,0 +1,96 @@
+#include "buildpacks/debian_base/base_image.hpp"
+
+#include <map>
+#include <optional>
+
+#include "archive/reader.hpp"
+#include "util/text.hpp"
+
+namespace mlpack::buildpacks::debian_base {
+
+namespace {
+
+// The files we need from the merged filesystem, as the last layer that touched them left them.
+struct Tracked {
+  std::map<std::string, std::optional<std::string>> files;  // path -> content (nullopt: deleted)
+  std::map<std::string, std::string> links;                 // path -> symlink target
+  std::optional<bool> bin_is_link;
+};
+
+bool tracked(const std::string& path) {
+  return path == "var/lib/dpkg/status" || path == "etc/os-release" || path == "usr/lib/os-release";
+}
+
+std::string os_release_value(const std::string& text, std::string_view key) {
+  for (const auto& line : util::split(text, '\n')) {
+    if (!line.starts_with(std::string(key) + "=")) continue;
+    std::string v = line.substr(key.size() + 1);
+    if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) v = v.substr(1, v.size() - 2);
+    return v;
+  }
+  return "";
+}
+
+}  // namespace
+
+util::Result<BaseImage> inspect_base(oci::ImageSource& source, const oci::Manifest& manifest) {
+  Tracked state;
+  for (const auto& layer : manifest.layers) {
+    auto reader = source.open_blob(layer);
+    if (!reader) return std::unexpected(reader.error().context("reading base layer " + layer.digest.short_str()));
+    auto verified = oci::verify_reader(std::move(*reader), layer);
+    auto visit = [&](const archive::TarEntry& e, util::Reader& content) -> util::Result<void> {
+      auto slash = e.path.rfind('/');
+      std::string dir = slash == std::string::npos ? "" : e.path.substr(0, slash);
+      std::string name = slash == std::string::npos ? e.path : e.path.substr(slash + 1);
+      if (name == ".wh..wh..opq") {
+        // An opaque directory hides what lower layers had below it.
+        std::string prefix = dir.empty() ? "" : dir + "/";
+        for (auto& [path, value] : state.files)
+          if (path.starts_with(prefix)) value.reset();
+        return {};
+      }
+      if (name.starts_with(".wh.")) {
+        std::string target = (dir.empty() ? "" : dir + "/") + name.substr(4);
+        if (state.files.contains(target)) state.files[target].reset();
+        state.links.erase(target);
+        if (target == "bin") state.bin_is_link = false;
+        return {};
+      }
+      if (e.path == "bin") state.bin_is_link = e.type == archive::TarType::symlink;
+      if (!tracked(e.path)) return {};
+      if (e.type == archive::TarType::symlink) {
+        state.links[e.path] = e.link_target;
+        state.files[e.path].reset();
+      } else if (e.type == archive::TarType::file) {
+        auto text = util::read_all(content, 256 << 20);
+        if (!text) return std::unexpected(text.error().context(e.path));
+        state.files[e.path] = std::move(*text);
+        state.links.erase(e.path);
+      }
+      return {};
+    };
+    auto r = archive::read_tar(*verified, visit);
+    if (!r) return std::unexpected(r.error().context("reading base layer " + layer.digest.short_str()));
+  }
+
+  BaseImage out;
+  out.usrmerged = state.bin_is_link.value_or(false);
+  std::optional<std::string> os_release;
+  if (state.files.contains("etc/os-release") && state.files["etc/os-release"]) os_release = state.files["etc/os-release"];
+  else if (state.links.contains("etc/os-release") && state.files.contains("usr/lib/os-release"))
+    os_release = state.files["usr/lib/os-release"];
+  if (os_release) {
+    out.os_id = os_release_value(*os_release, "ID");
+    std::string codename = os_release_value(*os_release, "VERSION_CODENAME");
+    if (out.os_id == "debian" && !codename.empty()) out.distribution = "debian:" + codename;
+  }
+  if (state.files.contains("var/lib/dpkg/status") && state.files["var/lib/dpkg/status"]) {
+    auto installed = deb::parse_dpkg_status(*state.files["var/lib/dpkg/status"], "base image /var/lib/dpkg/status");
+    if (!installed) return std::unexpected(installed.error());
+    out.installed = std::move(*installed);
+  }
+  return out;
+}
+
+}  // namespace mlpack::buildpacks::debian_base

@@ -1,0 +1,25 @@
+#pragma once
+// What a registry base image already is, read from its layers: its distribution
+// (/etc/os-release), its installed Debian packages (/var/lib/dpkg/status) and whether it is
+// usr-merged — so apt.txt installs on top of it, skipping what it has.
+#include <string>
+#include <vector>
+
+#include "deb/dpkg_db.hpp"
+#include "oci/transport.hpp"
+
+namespace mlpack::buildpacks::debian_base {
+
+struct BaseImage {
+  std::string distribution;  // "debian:bookworm", or "" when os-release names no Debian release
+  std::string os_id;         // ID from os-release ("debian", "ubuntu", "alpine"…)
+  std::vector<deb::InstalledPackage> installed;
+  bool usrmerged = false;  // /bin is a symlink into /usr
+};
+
+// Reads the layers of `manifest` from `source` (each verified against its digest), applying
+// whiteouts, and reports the final state of the files above. Layers are outside input: read with
+// the safe tar reader.
+util::Result<BaseImage> inspect_base(oci::ImageSource& source, const oci::Manifest& manifest);
+
+}  // namespace mlpack::buildpacks::debian_base
