@@ -11,6 +11,7 @@
 #include "net/curl_client.hpp"
 #include "net/fakes.hpp"
 #include "util/fs.hpp"
+#include "apt/test_util.hpp"
 
 using namespace mlpack;
 namespace fs = std::filesystem;
@@ -62,6 +63,24 @@ std::vector<apt::DebFile> debs_of(const apt::FetchedRelease& rel, const std::vec
   return out;
 }
 
+// ASCII armour (RFC 4880 section 6.2) around binary key packets, as `gpg --armor --export` writes.
+std::string armor(std::string_view binary) {
+  static constexpr char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string b64;
+  for (std::size_t i = 0; i < binary.size(); i += 3) {
+    unsigned n = static_cast<unsigned char>(binary[i]) << 16;
+    if (i + 1 < binary.size()) n |= static_cast<unsigned char>(binary[i + 1]) << 8;
+    if (i + 2 < binary.size()) n |= static_cast<unsigned char>(binary[i + 2]);
+    b64 += chars[(n >> 18) & 63];
+    b64 += chars[(n >> 12) & 63];
+    b64 += i + 1 < binary.size() ? chars[(n >> 6) & 63] : '=';
+    b64 += i + 2 < binary.size() ? chars[n & 63] : '=';
+  }
+  std::string out = "-----BEGIN PGP PUBLIC KEY BLOCK-----\nComment: test\n\n";
+  for (std::size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";
+  return out + "=AAAA\n-----END PGP PUBLIC KEY BLOCK-----\n";
+}
+
 #define START_FIXTURE(var, ...)                           \
   auto var = test::AptFixture::start({__VA_ARGS__});      \
   if (!var) return
@@ -73,7 +92,7 @@ TEST_CASE("a real archive: InRelease verified with gpgv, indexes and .debs fetch
   Client c;
   auto client = c.make();
   auto rel = client.fetch_release(source_of(*fx));
-  REQUIRE_MESSAGE(rel, rel.error().message);
+  REQUIRE_MESSAGE(rel, test::why(rel));
   CHECK(rel->url == fx->url() + "dists/bookworm/InRelease");
   CHECK(rel->verified == apt::Verify::yes);
   CHECK(rel->signers == std::vector<std::string>{fx->fingerprint()});
@@ -83,13 +102,13 @@ TEST_CASE("a real archive: InRelease verified with gpgv, indexes and .debs fetch
   CHECK(rel->release.find("main/binary-amd64/Packages.xz"));
 
   auto indexes = client.fetch_all_packages(*rel);
-  REQUIRE_MESSAGE(indexes, indexes.error().message);
+  REQUIRE_MESSAGE(indexes, test::why(indexes));
   REQUIRE(indexes->size() == 1);
   CHECK((*indexes)[0].url == fx->url() + "dists/bookworm/main/binary-amd64/Packages.xz");
   auto debs = debs_of(*rel, *indexes);
   REQUIRE(debs.size() == fx->info["packages"].size());
   auto paths = client.fetch_debs(debs);
-  REQUIRE_MESSAGE(paths, paths.error().message);
+  REQUIRE_MESSAGE(paths, test::why(paths));
   for (std::size_t i = 0; i < debs.size(); ++i) CHECK(util::sha256_file(paths->at(i).string()) == debs[i].sha256);
   // The real .debs, with the hashes apt-cache reported for them.
   for (const auto& p : fx->info["packages"])
@@ -151,7 +170,7 @@ TEST_CASE("a real archive without InRelease: Release + Release.gpg") {
   START_FIXTURE(fx, "--no-inrelease");
   Client c;
   auto rel = c.make().fetch_release(source_of(*fx));
-  REQUIRE_MESSAGE(rel, rel.error().message);
+  REQUIRE_MESSAGE(rel, test::why(rel));
   CHECK(rel->url == fx->url() + "dists/bookworm/Release");
   CHECK(rel->signers == std::vector<std::string>{fx->fingerprint()});
   CHECK(fx->requests() == std::vector<std::string>{"GET /dists/bookworm/InRelease 404",
@@ -173,7 +192,7 @@ TEST_CASE("a real archive with no signature at all is refused unless verificatio
   CHECK(rel.error().kind == util::ErrorKind::integrity);
   CHECK(rel.error().message.find("not signed") != std::string::npos);
   auto insecure = c.make(apt::Verify::no).fetch_release(source_of(*fx));
-  REQUIRE_MESSAGE(insecure, insecure.error().message);
+  REQUIRE_MESSAGE(insecure, test::why(insecure));
   CHECK(insecure->verified == apt::Verify::no);
   CHECK(insecure->signers.empty());
 }
@@ -230,7 +249,20 @@ TEST_CASE("a real archive: bad signatures and wrong keyrings are refused") {
     INFO("the untouched file still verifies (so the failures above were the tampering)");
     REQUIRE(util::write_file_atomic(inrelease, *original));
     auto rel = client.fetch_release(source_of(*fx));
-    CHECK_MESSAGE(rel, rel.error().message);
+    CHECK_MESSAGE(rel, test::why(rel));
+  }
+  {
+    INFO("an ASCII-armoured keyring (as third-party repositories publish them) works too");
+    auto binary = util::read_file(fx->keyring());
+    REQUIRE(binary);
+    auto asc = fx->work() / "keyring.asc";
+    REQUIRE(util::write_file_atomic(asc, armor(*binary)));
+    auto source = source_of(*fx);
+    source.keyring = asc;
+    auto rel = client.fetch_release(source);
+    CHECK_MESSAGE(rel, test::why(rel));
+    REQUIRE(util::write_file_atomic(asc, armor("garbage")));
+    CHECK(!client.fetch_release(source));
   }
   {
     INFO("a keyring that does not exist");
@@ -266,7 +298,7 @@ TEST_CASE("a real archive: a Packages file whose hash does not match Release is 
   Client c;
   auto client = c.make();
   auto rel = client.fetch_release(source_of(*fx));
-  REQUIRE_MESSAGE(rel, rel.error().message);
+  REQUIRE_MESSAGE(rel, test::why(rel));
   fx->tamper("dists/bookworm/main/binary-amd64/Packages.xz");
   auto index = client.fetch_packages(*rel, "main");
   REQUIRE(!index);
@@ -285,16 +317,16 @@ TEST_CASE("a real flat repository (suite `./`)") {
   auto source = source_of(*fx);
   REQUIRE(source.flat());
   auto rel = client.fetch_release(source);
-  REQUIRE_MESSAGE(rel, rel.error().message);
+  REQUIRE_MESSAGE(rel, test::why(rel));
   CHECK(rel->url == fx->url() + "InRelease");
   auto indexes = client.fetch_all_packages(*rel);
-  REQUIRE_MESSAGE(indexes, indexes.error().message);
+  REQUIRE_MESSAGE(indexes, test::why(indexes));
   CHECK((*indexes)[0].url == fx->url() + "Packages.xz");
   auto debs = debs_of(*rel, *indexes);
   REQUIRE(!debs.empty());
   CHECK(debs[0].urls[0].starts_with(fx->url() + "pool/main/"));  // "./pool/..." below the root
   auto paths = client.fetch_debs(debs);
-  REQUIRE_MESSAGE(paths, paths.error().message);
+  REQUIRE_MESSAGE(paths, test::why(paths));
 }
 
 TEST_CASE("a real archive with by-hash indexes") {
@@ -302,10 +334,10 @@ TEST_CASE("a real archive with by-hash indexes") {
   Client c;
   auto client = c.make();
   auto rel = client.fetch_release(source_of(*fx));
-  REQUIRE_MESSAGE(rel, rel.error().message);
+  REQUIRE_MESSAGE(rel, test::why(rel));
   CHECK(rel->release.acquire_by_hash);
   auto index = client.fetch_packages(*rel, "main");
-  REQUIRE_MESSAGE(index, index.error().message);
+  REQUIRE_MESSAGE(index, test::why(index));
   auto reqs = fx->requests();
   REQUIRE(reqs.size() == 2);
   CHECK(reqs[1].starts_with("GET /dists/bookworm/main/binary-amd64/by-hash/SHA256/"));

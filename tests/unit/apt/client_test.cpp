@@ -9,6 +9,7 @@
 #include "apt/client.hpp"
 #include "net/fakes.hpp"
 #include "util/fs.hpp"
+#include "apt/test_util.hpp"
 
 using namespace mlpack;
 namespace fs = std::filesystem;
@@ -113,14 +114,14 @@ TEST_CASE("without InRelease, Release is used; indexes are checked, decompressed
   auto client = env.client();
 
   auto rel = client.fetch_release(debian());
-  REQUIRE_MESSAGE(rel, rel.error().message);
+  REQUIRE_MESSAGE(rel, test::why(rel));
   CHECK(rel->url == "http://deb.debian.org/debian/dists/bookworm/Release");
   CHECK(rel->verified == apt::Verify::no);
   CHECK(rel->root == "http://deb.debian.org/debian/");
   CHECK(env.http->count("GET", "Release.gpg") == 0);  // not even fetched when not verifying
 
   auto indexes = client.fetch_all_packages(*rel);
-  REQUIRE_MESSAGE(indexes, indexes.error().message);
+  REQUIRE_MESSAGE(indexes, test::why(indexes));
   REQUIRE(indexes->size() == 1);
   CHECK(!(*indexes)[0].cached);
   CHECK((*indexes)[0].url == "http://deb.debian.org/debian/dists/bookworm/main/binary-amd64/Packages.gz");
@@ -146,7 +147,7 @@ TEST_CASE("Packages.xz listed but missing on the mirror falls back to Packages.g
   auto rel = client.fetch_release(debian());
   REQUIRE(rel);
   auto index = client.fetch_packages(*rel, "main");
-  REQUIRE_MESSAGE(index, index.error().message);
+  REQUIRE_MESSAGE(index, test::why(index));
   CHECK(index->url.ends_with("Packages.gz"));
   CHECK(env.http->count("GET", "Packages.xz") == 1);
 }
@@ -222,7 +223,7 @@ TEST_CASE("by-hash URLs are preferred when the Release offers them") {
   auto rel = client.fetch_release(debian());
   REQUIRE(rel);
   auto index = client.fetch_packages(*rel, "main");
-  REQUIRE_MESSAGE(index, index.error().message);
+  REQUIRE_MESSAGE(index, test::why(index));
   CHECK(env.http->count("GET", "/by-hash/SHA256/") == 1);
   CHECK(env.http->count("GET", "binary-amd64/Packages.gz") == 0);
 }
@@ -260,7 +261,7 @@ TEST_CASE("Release checks: suite, expiry, date, architecture, component") {
     auto source = debian();
     source.snapshot = "20261118T223000Z";
     auto rel = client.fetch_release(source);
-    REQUIRE_MESSAGE(rel, rel.error().message);
+    REQUIRE_MESSAGE(rel, test::why(rel));
     CHECK(rel->url == "https://snapshot.debian.org/archive/debian/20261118T223000Z/dists/bookworm/Release");
     CHECK(rel->root == "https://snapshot.debian.org/archive/debian/20261118T223000Z/");
     auto index = client.fetch_packages(*rel, "main");
@@ -313,7 +314,7 @@ TEST_CASE("InRelease text without verification undoes the clearsign armour") {
   a.serve(*env.http);
   auto client = env.client();
   auto rel = client.fetch_release(debian());
-  REQUIRE_MESSAGE(rel, rel.error().message);
+  REQUIRE_MESSAGE(rel, test::why(rel));
   CHECK(rel->url.ends_with("/InRelease"));
   CHECK(rel->release.suite == "bookworm");
   CHECK(rel->release.files.size() == 1);
@@ -375,9 +376,9 @@ TEST_CASE("a flat repository has its Release and Packages at the top") {
   auto client = env.client();
   apt::Source cuda{"https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64", "/", {}, "/k", {}};
   auto rel = client.fetch_release(cuda);
-  REQUIRE_MESSAGE(rel, rel.error().message);
+  REQUIRE_MESSAGE(rel, test::why(rel));
   auto indexes = client.fetch_all_packages(*rel);
-  REQUIRE_MESSAGE(indexes, indexes.error().message);
+  REQUIRE_MESSAGE(indexes, test::why(indexes));
   REQUIRE(indexes->size() == 1);
   CHECK((*indexes)[0].component == "");
   CHECK((*indexes)[0].url == "https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/Packages.gz");
@@ -401,7 +402,7 @@ TEST_CASE("fetch_deb: verified while streaming, content-addressed, fallback URLs
                   2};
 
   auto paths = client.fetch_debs(std::vector<apt::DebFile>{hello, tz});
-  REQUIRE_MESSAGE(paths, paths.error().message);
+  REQUIRE_MESSAGE(paths, test::why(paths));
   CHECK((*paths)[0] == env.cache.path() / "blobs/sha256" / util::Digest::sha256_of("HELLO").hex());
   CHECK(util::read_file((*paths)[1]) == "TZ");
   CHECK(env.http->count("GET", "/debian/pool/tz.deb") == 1);  // the 404 before the fallback
