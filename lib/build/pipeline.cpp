@@ -207,6 +207,13 @@ Result<Locked> lock_project(const Detected& d, const Options& options, bool upgr
   out.lock.base = base->name;
   if (base->image) out.lock.base_digest = base->raw.digest.str();
   out.lock.inputs_digest = inputs_digest(d, options);
+  for (const auto& p : resolved->packages)
+    if (p.name == "python3") {
+      // "3.11.2-1+b1" -> "3.11": the interpreter the image runs, for the Python resolver.
+      auto dot = p.version.find('.');
+      auto end = dot == std::string::npos ? dot : p.version.find_first_not_of("0123456789", dot + 1);
+      out.lock.target.python = p.version.substr(0, end);
+    }
   out.lock.sources = std::move(resolved->sources);
   out.lock.packages = std::move(resolved->packages);
   out.lock.normalize();
