@@ -1,6 +1,7 @@
 #include "archive/layer.hpp"
 
 #include <fcntl.h>
+#include <libdeflate.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -168,8 +169,8 @@ Result<int> resolve_level(const LayerOptions& o) {
       return 0;
     case Compression::gzip:
       if (o.level == -1) return default_gzip_level;
-      if (o.level < 0 || o.level > 9)
-        return fail(ErrorKind::invalid_input, "gzip level " + std::to_string(o.level) + " is not in 0..9");
+      if (o.level < 0 || o.level > 12)  // libdeflate's range; 10-12 beat zlib -9, slowly
+        return fail(ErrorKind::invalid_input, "gzip level " + std::to_string(o.level) + " is not in 0..12");
       return o.level;
     case Compression::zstd:
       if (o.level == -1) return default_zstd_level;
@@ -202,6 +203,25 @@ Result<LayerResult> write_layer(std::vector<Entry> entries, const LayerOptions& 
   auto result = pipeline.finish();
   if (!result) return std::unexpected(result.error().context("writing layer"));
   return result;
+}
+
+Result<std::string> encoding_key(const LayerOptions& options) {
+  auto level = resolve_level(options);
+  if (!level) return std::unexpected(level.error());
+  // Bump the tar version whenever this file's tar output changes for the same entries.
+  const std::string tar = "tar-v1";
+  switch (options.compression) {
+    case Compression::none:
+      return tar;
+    case Compression::gzip:
+      // The header's version: libdeflate has no runtime version query, and Debian ships the
+      // library and its headers from one source package.
+      return tar + " gzip libdeflate-" LIBDEFLATE_VERSION_STRING " level " + std::to_string(*level) + " block " +
+             std::to_string(gzip_block_size);
+    case Compression::zstd:
+      return tar + " zstd-" + ZSTD_versionString() + " level " + std::to_string(*level);
+  }
+  return fail(ErrorKind::internal, "unknown compression");
 }
 
 Result<std::int64_t> source_date_epoch() {

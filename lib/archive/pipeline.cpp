@@ -1,6 +1,6 @@
 #include "archive/pipeline.hpp"
 
-#include <zlib.h>
+#include <libdeflate.h>
 #include <zstd.h>
 
 #include <algorithm>
@@ -18,15 +18,12 @@ namespace {
 
 using util::ErrorKind;
 
-constexpr std::size_t kWindow = 32 * 1024;  // deflate's window: the dictionary each block gets
-
 struct Block {
   std::vector<std::byte> in = std::vector<std::byte>(gzip_block_size);
   std::size_t in_size = 0;
-  std::vector<std::byte> dict;  // gzip: up to 32 KiB of stream preceding this block
-  std::vector<std::byte> out;   // gzip: the block's deflate output
+  std::vector<std::byte> out;  // gzip: the block's gzip member
   std::size_t out_size = 0;
-  std::uint32_t crc = 0;
+  bool first = false;  // the stream's first block: a gzip member even when empty
   bool last = false;
   bool compressed = false;
 };
@@ -35,49 +32,46 @@ struct ZstdCtxFree {
   void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
 };
 
-// Raw deflate of one block, primed with `dict` and ended with Z_SYNC_FLUSH (Z_FINISH for the last
-// block), so that the concatenated outputs form one deflate stream. The output depends only on
-// the block, its dictionary and the level, never on which thread ran it.
-class BlockDeflater {
+struct DeflateCompressorFree {
+  void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
+};
+
+// Compresses one block into one complete gzip member (RFC 1952): the concatenated members are
+// the layer, a multi-member gzip file that gzip, zlib's inflate, Go's compress/gzip (containerd,
+// umoci, skopeo) and libarchive read as one stream. Each member stands alone (libdeflate has no
+// preset dictionary), so blocks need nothing from their neighbours and the output depends only on
+// the block, the level and the libdeflate version, never on the thread or the thread count.
+//
+// Header bytes are fixed for a level: libdeflate_gzip_compress writes 1f 8b 08, FLG 0 (no name,
+// comment or extra field), MTIME 0, XFL 4 for levels 0-1, 2 for 8-12, else 0, and OS 255
+// ("unknown"), so neither the clock nor the host ever shows.
+//
+// Reproducibility: libdeflate's output is a pure function of input, level and libdeflate version
+// (its CPU-specific code only computes checksums and resets tables, with identical results;
+// upstream states every release is deterministic but makes no promise across releases,
+// ebiggers/libdeflate#400). So the digest of a gzip layer depends on the level and the libdeflate
+// version, as it did on zlib's before.
+class BlockCompressor {
  public:
-  explicit BlockDeflater(int level) {
-    ok_ = deflateInit2(&z_, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+  explicit BlockCompressor(int level) : c_(libdeflate_alloc_compressor(level)) {
+    if (c_) bound_ = libdeflate_gzip_compress_bound(c_.get(), gzip_block_size);
   }
-  ~BlockDeflater() {
-    if (ok_) deflateEnd(&z_);
-  }
-  BlockDeflater(const BlockDeflater&) = delete;
-  BlockDeflater& operator=(const BlockDeflater&) = delete;
 
   Result<void> compress(Block& b) {
-    if (!ok_) return util::fail(ErrorKind::internal, "gzip: deflateInit2 failed");
-    if (deflateReset(&z_) != Z_OK) return util::fail(ErrorKind::internal, "gzip: deflateReset failed");
-    if (!b.dict.empty() &&
-        deflateSetDictionary(&z_, reinterpret_cast<const Bytef*>(b.dict.data()), static_cast<uInt>(b.dict.size())) != Z_OK)
-      return util::fail(ErrorKind::internal, "gzip: deflateSetDictionary failed");
-    b.out.resize(std::max<std::size_t>(b.out.size(), deflateBound(&z_, b.in_size) + 64));
-    z_.next_in = reinterpret_cast<Bytef*>(b.in.data());
-    z_.avail_in = static_cast<uInt>(b.in_size);
-    std::size_t produced = 0;
-    int flush = b.last ? Z_FINISH : Z_SYNC_FLUSH;
-    for (;;) {
-      z_.next_out = reinterpret_cast<Bytef*>(b.out.data() + produced);
-      z_.avail_out = static_cast<uInt>(b.out.size() - produced);
-      int rc = deflate(&z_, flush);
-      produced = b.out.size() - z_.avail_out;
-      if (rc == Z_STREAM_ERROR) return util::fail(ErrorKind::internal, "gzip: deflate failed");
-      bool finished = b.last ? rc == Z_STREAM_END : (z_.avail_in == 0 && z_.avail_out != 0);
-      if (finished) break;
-      if (z_.avail_out == 0) b.out.resize(b.out.size() * 2);
+    if (!c_) return util::fail(ErrorKind::internal, "gzip: cannot allocate a libdeflate compressor");
+    if (b.in_size == 0 && !b.first) {  // the stream ended on a block boundary: nothing to add
+      b.out_size = 0;
+      return {};
     }
-    b.out_size = produced;
-    b.crc = static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(b.in.data()), static_cast<uInt>(b.in_size)));
+    if (b.out.size() < bound_) b.out.resize(bound_);
+    b.out_size = libdeflate_gzip_compress(c_.get(), b.in.data(), b.in_size, b.out.data(), b.out.size());
+    if (b.out_size == 0) return util::fail(ErrorKind::internal, "gzip: libdeflate_gzip_compress overflowed its bound");
     return {};
   }
 
  private:
-  z_stream z_{};
-  bool ok_ = false;
+  std::unique_ptr<libdeflate_compressor, DeflateCompressorFree> c_;
+  std::size_t bound_ = 0;
 };
 
 }  // namespace
@@ -97,15 +91,13 @@ struct Pipeline::State {
 
   // Producer only.
   Block* current = nullptr;
-  std::vector<std::byte> tail;  // gzip: the last 32 KiB of the stream so far
-  bool finished = false;
+  bool any_submitted = false;
 
   // Writer thread only.
   util::Sha256Writer diff_hash;
   util::Sha256Writer blob_hash;
   std::uint64_t size = 0;
   std::uint64_t uncompressed_size = 0;
-  std::uint32_t crc = 0;
   std::unique_ptr<ZSTD_CCtx, ZstdCtxFree> zstd;
   std::vector<std::byte> zstd_out;
 
@@ -127,7 +119,7 @@ struct Pipeline::State {
   }
 
   void worker() {
-    BlockDeflater deflater(options.level);
+    BlockCompressor compressor(options.level);
     for (;;) {
       Block* b;
       {
@@ -137,7 +129,7 @@ struct Pipeline::State {
         b = to_compress.front();
         to_compress.pop_front();
       }
-      auto r = deflater.compress(*b);
+      auto r = compressor.compress(*b);
       std::lock_guard lock(mu);
       if (!r && !error) error = r.error();
       b->compressed = true;
@@ -146,13 +138,6 @@ struct Pipeline::State {
   }
 
   Result<void> start_output() {
-    if (options.compression == Compression::gzip) {
-      // mtime 0, no name, XFL as zlib sets it, OS 255 ("unknown") so the host never shows.
-      std::byte xfl{static_cast<unsigned char>(options.level == 9 ? 2 : options.level == 1 ? 4 : 0)};
-      const std::byte header[10] = {std::byte{0x1f}, std::byte{0x8b}, std::byte{8}, std::byte{0}, std::byte{0},
-                                    std::byte{0},    std::byte{0},    std::byte{0}, xfl,          std::byte{255}};
-      return emit(header, sizeof header);
-    }
     if (options.compression == Compression::zstd) {
       zstd.reset(ZSTD_createCCtx());
       // nbWorkers >= 1 always: zstd's multithreaded format does not depend on the worker count,
@@ -172,16 +157,8 @@ struct Pipeline::State {
     switch (options.compression) {
       case Compression::none:
         return emit(b.in.data(), b.in_size);
-      case Compression::gzip: {
-        if (auto r = emit(b.out.data(), b.out_size); !r) return r;
-        crc = static_cast<std::uint32_t>(crc32_combine(crc, b.crc, static_cast<z_off_t>(b.in_size)));
-        if (!b.last) return {};
-        std::byte trailer[8];
-        for (int i = 0; i < 4; ++i) trailer[i] = std::byte{static_cast<unsigned char>(crc >> (8 * i))};
-        for (int i = 0; i < 4; ++i)
-          trailer[4 + i] = std::byte{static_cast<unsigned char>(uncompressed_size >> (8 * i))};
-        return emit(trailer, sizeof trailer);
-      }
+      case Compression::gzip:
+        return emit(b.out.data(), b.out_size);
       case Compression::zstd: {
         ZSTD_inBuffer in{b.in.data(), b.in_size, 0};
         ZSTD_EndDirective mode = b.last ? ZSTD_e_end : ZSTD_e_continue;
@@ -215,6 +192,7 @@ struct Pipeline::State {
       if (!r && !error) error = r.error();
       b->in_size = 0;
       b->out_size = 0;
+      b->first = false;
       b->last = false;
       b->compressed = false;
       free_blocks.push_back(b);
@@ -225,16 +203,8 @@ struct Pipeline::State {
   }
 
   void submit(Block* b) {
-    if (options.compression == Compression::gzip) {
-      b->dict = tail;
-      if (b->in_size >= kWindow) {
-        tail.assign(b->in.begin() + static_cast<std::ptrdiff_t>(b->in_size - kWindow),
-                    b->in.begin() + static_cast<std::ptrdiff_t>(b->in_size));
-      } else {
-        tail.insert(tail.end(), b->in.begin(), b->in.begin() + static_cast<std::ptrdiff_t>(b->in_size));
-        if (tail.size() > kWindow) tail.erase(tail.begin(), tail.end() - static_cast<std::ptrdiff_t>(kWindow));
-      }
-    }
+    b->first = !any_submitted;
+    any_submitted = true;
     std::lock_guard lock(mu);
     ordered.push_back(b);
     if (options.compression == Compression::gzip) to_compress.push_back(b);
@@ -315,7 +285,7 @@ Result<void> Pipeline::write_zeros(std::size_t n) {
 Result<LayerResult> Pipeline::finish() {
   auto& s = *s_;
   // The last block may be empty when the stream ends on a block boundary: it still carries the
-  // end of the compressed stream.
+  // end of the zstd stream (gzip skips it unless the whole stream is empty).
   if (auto room = space(); !room) return std::unexpected(room.error());
   s.current->last = true;
   s.submit(s.current);

@@ -64,10 +64,13 @@ struct Member {
   dev_t rdev = 0;
 };
 
-inline std::vector<Member> list_tar(const std::string& tar) {
+enum class Filters { none, all };  // which of libarchive's decompression filters to enable
+
+inline std::vector<Member> list_tar(const std::string& tar, Filters filters = Filters::none) {
   std::vector<Member> out;
   struct archive* a = archive_read_new();
   archive_read_support_format_tar(a);
+  if (filters == Filters::all) archive_read_support_filter_all(a);
   REQUIRE(archive_read_open_memory(a, tar.data(), tar.size()) == ARCHIVE_OK);
   struct archive_entry* e;
   int rc;
@@ -97,22 +100,40 @@ inline std::vector<Member> list_tar(const std::string& tar) {
   return out;
 }
 
-inline std::string gunzip(const std::string& gz) {
+struct GzipMember {
+  std::size_t offset = 0;        // where the member starts in the compressed bytes
+  std::string header;            // its first 10 bytes
+  std::size_t uncompressed = 0;  // bytes it inflates to
+};
+
+// Inflates a gzip file member by member with zlib (inflateReset between members, as gzip does),
+// requiring each to end cleanly and nothing but members in the input.
+inline std::string gunzip(const std::string& gz, std::vector<GzipMember>* members = nullptr) {
   z_stream z{};
   REQUIRE(inflateInit2(&z, 16 + MAX_WBITS) == Z_OK);
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
   z.avail_in = static_cast<uInt>(gz.size());
   std::string out;
   char buf[65536];
-  int rc;
-  do {
-    z.next_out = reinterpret_cast<Bytef*>(buf);
-    z.avail_out = sizeof buf;
-    rc = inflate(&z, Z_NO_FLUSH);
-    REQUIRE((rc == Z_OK || rc == Z_STREAM_END));
-    out.append(buf, sizeof buf - z.avail_out);
-  } while (rc != Z_STREAM_END);
-  CHECK(z.avail_in == 0);  // a single member, nothing after it
+  REQUIRE(z.avail_in > 0);
+  while (z.avail_in > 0) {
+    GzipMember m;
+    m.offset = gz.size() - z.avail_in;
+    REQUIRE(z.avail_in >= 18);
+    m.header = gz.substr(m.offset, 10);
+    std::size_t before = out.size();
+    int rc;
+    do {
+      z.next_out = reinterpret_cast<Bytef*>(buf);
+      z.avail_out = sizeof buf;
+      rc = inflate(&z, Z_NO_FLUSH);
+      REQUIRE((rc == Z_OK || rc == Z_STREAM_END));
+      out.append(buf, sizeof buf - z.avail_out);
+    } while (rc != Z_STREAM_END);
+    m.uncompressed = out.size() - before;
+    if (members) members->push_back(std::move(m));
+    REQUIRE(inflateReset(&z) == Z_OK);
+  }
   inflateEnd(&z);
   return out;
 }

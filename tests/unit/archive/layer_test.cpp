@@ -9,6 +9,7 @@
 #include <cstring>
 #include <functional>
 
+#include "archive/pipeline.hpp"
 #include "archive_test_util.hpp"
 
 using namespace archive_test;
@@ -176,7 +177,7 @@ TEST_CASE("tar members: uid/gid 0, no names, fixed mtime, no extra times, kept c
   CHECK(w.bytes.substr(108, 16) == std::string("0000000\0" "0000000\0", 16));
 }
 
-TEST_CASE("gzip output is one gzip member that gunzips to the tar named by diff_id") {
+TEST_CASE("gzip output gunzips to the tar named by diff_id, with fixed member headers") {
   auto d = temp_dir();
   make_project(d.path() / "p", Order::forward, 022, 0);
   auto w = build(d.path() / "p", Compression::gzip);
@@ -184,11 +185,13 @@ TEST_CASE("gzip output is one gzip member that gunzips to the tar named by diff_
   REQUIRE(w.bytes.size() > 18);
   CHECK(w.result.digest == mlpack::util::Digest::sha256_of(w.bytes));
   CHECK(w.result.size == w.bytes.size());
-  // Header: deflate, no flags (so no name), mtime 0, OS "unknown".
+  // Header: deflate, no flags (so no name), mtime 0, OS "unknown" (XFL: see the per-level test).
   CHECK(w.bytes.substr(0, 8) == std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00", 8));
   CHECK(static_cast<unsigned char>(w.bytes[9]) == 255);
 
-  auto tar = gunzip(w.bytes);
+  std::vector<GzipMember> members;
+  auto tar = gunzip(w.bytes, &members);
+  CHECK(members.size() == 1);  // under one block
   CHECK(mlpack::util::Digest::sha256_of(tar) == w.result.diff_id);
   CHECK(tar == plain.bytes);
   CHECK(w.result.diff_id == plain.result.diff_id);
@@ -258,14 +261,81 @@ TEST_CASE("the thread count never changes the bytes (multi-block input)") {
   CHECK(mlpack::util::Digest::sha256_of(gunzip(level9.bytes)) == level9.result.diff_id);
 }
 
-TEST_CASE("a stream ending exactly on a gzip block boundary still ends the gzip stream") {
+TEST_CASE("gzip: one gzip member per block, with fixed headers, read by gzip, zlib and libarchive") {
+  std::vector<Entry> entries;
+  for (int i = 0; i < 6; ++i) {
+    Entry e;
+    e.path = "data/part" + std::to_string(i);
+    e.data = pseudo_text(static_cast<std::size_t>(700000 + 4099 * i), static_cast<unsigned>(i + 40));
+    entries.push_back(std::move(e));
+  }
+  auto d = temp_dir();
+  // XFL follows the level as libdeflate writes it: 4 "fastest" (0-1), 2 "best" (8-12), else 0.
+  for (auto [level, xfl] : {std::pair{0, '\x04'}, {1, '\x04'}, {4, '\0'}, {6, '\0'}, {9, '\x02'}, {12, '\x02'}}) {
+    CAPTURE(level);
+    auto one = layer_of(entries, {Compression::gzip, 0, level, 1});
+    auto four = layer_of(entries, {Compression::gzip, 0, level, 4});
+    CHECK(one.bytes == four.bytes);
+    CHECK(one.result.digest == four.result.digest);
+
+    std::vector<GzipMember> members;
+    auto tar = gunzip(four.bytes, &members);
+    CHECK(mlpack::util::Digest::sha256_of(tar) == four.result.diff_id);
+    auto blocks = (four.result.uncompressed_size + gzip_block_size - 1) / gzip_block_size;
+    CHECK(blocks >= 4);
+    REQUIRE(members.size() == blocks);
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      CAPTURE(i);
+      // Each member: deflate, no name or other flags, mtime 0, XFL by level, OS "unknown".
+      CHECK(members[i].header == std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00", 8) + xfl + '\xff');
+      CHECK(members[i].uncompressed ==
+            (i + 1 < blocks ? gzip_block_size : four.result.uncompressed_size - i * gzip_block_size));
+    }
+    auto file = d.path() / ("layer" + std::to_string(level) + ".tar.gz");
+    write(file, four.bytes);
+    CHECK(mlpack::util::Digest::sha256_of(run("gzip -dc '" + file.string() + "'")) == four.result.diff_id);
+    auto listed = list_tar(four.bytes, Filters::all);  // libarchive's own gzip reader
+    REQUIRE(listed.size() == entries.size());
+    CHECK(listed[5].name == "data/part5");
+    CHECK(listed[5].content == entries[5].data);
+  }
+}
+
+TEST_CASE("a stream ending exactly on a gzip block boundary gets no empty trailing member") {
   // 512 header + content + 1024 end blocks == one block exactly.
   Entry e;
   e.path = "f";
   e.data = pseudo_text(gzip_block_size - 512 - 1024, 3);
   auto w = layer_of({e}, {Compression::gzip, 0, -1, 2});
   CHECK(w.result.uncompressed_size == gzip_block_size);
-  CHECK(mlpack::util::Digest::sha256_of(gunzip(w.bytes)) == w.result.diff_id);
+  std::vector<GzipMember> members;
+  CHECK(mlpack::util::Digest::sha256_of(gunzip(w.bytes, &members)) == w.result.diff_id);
+  CHECK(members.size() == 1);  // no empty member for the empty last block
+}
+
+TEST_CASE("gzip: an empty stream is still one valid (empty) gzip member") {
+  mlpack::util::StringWriter out;
+  detail::Pipeline p({Compression::gzip, default_gzip_level, 2}, out);
+  auto r = p.finish();
+  REQUIRE(r);
+  std::vector<GzipMember> members;
+  CHECK(gunzip(out.out, &members).empty());
+  CHECK(members.size() == 1);
+  CHECK(r->size == out.out.size());
+  CHECK(r->uncompressed_size == 0);
+  CHECK(r->digest == mlpack::util::Digest::sha256_of(out.out));
+}
+
+TEST_CASE("encoding_key names the compressor, its version and the resolved level") {
+  auto gzip = encoding_key({Compression::gzip, 0, -1});
+  REQUIRE(gzip);
+  CHECK(*gzip == encoding_key({Compression::gzip, 0, default_gzip_level}).value());
+  CHECK(gzip->starts_with("tar-v1 gzip libdeflate-"));
+  CHECK(gzip->find(" block 1048576") != std::string::npos);
+  CHECK(*gzip != encoding_key({Compression::gzip, 0, 6}).value());
+  CHECK(encoding_key({Compression::zstd, 0, -1}).value().starts_with("tar-v1 zstd-"));
+  CHECK(encoding_key({Compression::none}).value() == "tar-v1");
+  CHECK_FALSE(encoding_key({Compression::gzip, 0, 13}));
 }
 
 TEST_CASE("whiteouts and opaque whiteouts") {
@@ -329,7 +399,7 @@ TEST_CASE("in-memory entries: long names, validation") {
   Entry dup;
   dup.path = "same";
   CHECK_FALSE(write_layer({dup, dup}, {}, out));
-  CHECK_FALSE(write_layer({dup}, {Compression::gzip, 0, 10}, out));
+  CHECK_FALSE(write_layer({dup}, {Compression::gzip, 0, 13}, out));
   CHECK_FALSE(write_layer({dup}, {Compression::gzip, -5}, out));
 }
 
