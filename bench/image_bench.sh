@@ -16,6 +16,15 @@ if [ ! -d "$rootfs/usr" ]; then
   echo "building $rootfs with debootstrap (once)..." >&2
   debootstrap --variant=minbase --include=python3 bookworm "$rootfs" http://deb.debian.org/debian >&2
 fi
+# Layers refuse device nodes (a rootfs gets /dev from the runtime), so measure a copy without them.
+if find "$rootfs" -type b -o -type c | grep -q .; then
+  clean="$work/rootfs-nodev"
+  if [ ! -d "$clean" ]; then
+    cp -a "$rootfs" "$clean"
+    find "$clean" \( -type b -o -type c -o -type p -o -type s \) -delete
+  fi
+  rootfs=$clean
+fi
 size=$(du -sb "$rootfs" | cut -f1)
 echo "tree: $rootfs ($((size / 1024 / 1024)) MiB, $(find "$rootfs" | wc -l) entries), $(nproc) cores"
 
