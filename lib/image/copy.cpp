@@ -21,7 +21,9 @@ Result<void> copy_blobs(oci::ImageSource& source, oci::ImageDestination& destina
     auto present = destination.has_blob(blob, hint);
     if (!present) return std::unexpected(present.error().context(what));
     if (!*present) {
-      auto put = destination.put_blob(blob, [&]() { return source.open_blob(blob); });
+      auto trusted = source.trusted_blob_file(blob);
+      auto put = trusted ? destination.put_trusted_blob_file(blob, *trusted)
+                         : destination.put_blob(blob, [&]() { return source.open_blob(blob); });
       if (!put) return std::unexpected(put.error().context(what));
     }
     {

@@ -21,6 +21,11 @@ class StagedImage final : public oci::ImageSource {
     return base_ ? base_->blob_hint() : std::nullopt;
   }
 
+  std::optional<fs::path> trusted_blob_file(const oci::Descriptor& blob) override {
+    if (store_.has(blob.digest)) return store_.path_for(blob.digest);
+    return std::nullopt;
+  }
+
   const oci::RawManifest& manifest() const { return manifest_; }
   const std::string& config() const { return config_; }
 

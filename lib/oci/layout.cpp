@@ -158,6 +158,19 @@ class LayoutDestination final : public ImageDestination {
     return {};
   }
 
+  // A hard link costs no copy and no second hash of a file that is already verified; across
+  // filesystems (or where links are refused) the bytes are streamed and verified as usual.
+  Result<void> put_trusted_blob_file(const Descriptor& blob, const fs::path& file) override {
+    if (auto have = has_blob(blob, std::nullopt); have && *have) return {};
+    auto dest = blob_path(dir_, blob.digest);
+    if (auto r = util::make_dirs(dest.parent_path()); !r)
+      return std::unexpected(r.error().context("writing blob " + blob.digest.short_str() + " to " + describe()));
+    std::error_code ec;
+    fs::create_hard_link(file, dest, ec);
+    if (!ec || ec == std::errc::file_exists) return {};
+    return ImageDestination::put_trusted_blob_file(blob, file);
+  }
+
   Result<void> put_manifest(const RawManifest& manifest) override {
     auto what = "writing manifest " + manifest.digest.short_str() + " to " + describe();
     Descriptor d{manifest.media_type, manifest.digest, static_cast<std::int64_t>(manifest.bytes.size())};

@@ -2,6 +2,7 @@
 // Image locations behind one interface, chosen by transport prefix (oci:, oci-archive:,
 // docker-archive:, docker://). Implementations: oci/layout.hpp, oci/archive_transport.hpp,
 // registry/registry_transport.hpp. The factory that parses a location lives in lib/image.
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -32,6 +33,10 @@ class ImageSource {
   virtual Result<std::unique_ptr<util::Reader>> open_blob(const Descriptor& blob) = 0;
   // Set when the blobs live on a registry, so a push to the same registry can mount them.
   virtual std::optional<BlobSourceHint> blob_hint() const { return std::nullopt; }
+  // A local file holding exactly the blob's bytes, already verified when it was written (mlpack's
+  // own content-addressed cache), so a destination may link it instead of copying and hashing it
+  // again. Sources whose files come from outside return nullopt.
+  virtual std::optional<std::filesystem::path> trusted_blob_file(const Descriptor&) { return std::nullopt; }
 };
 
 class ImageDestination {
@@ -43,6 +48,15 @@ class ImageDestination {
   virtual Result<bool> has_blob(const Descriptor& blob, const std::optional<BlobSourceHint>& hint) = 0;
   // Stores a blob. Thread-safe. Must verify digest and size and refuse a mismatch.
   virtual Result<void> put_blob(const Descriptor& blob, const BlobOpener& open) = 0;
+  // Stores a blob from a trusted file (see ImageSource::trusted_blob_file). The default streams
+  // it through put_blob; a local destination may hard-link it.
+  virtual Result<void> put_trusted_blob_file(const Descriptor& blob, const std::filesystem::path& file) {
+    return put_blob(blob, [file]() -> Result<std::unique_ptr<util::Reader>> {
+      auto r = util::FileReader::open(file.string());
+      if (!r) return std::unexpected(r.error());
+      return std::unique_ptr<util::Reader>(std::move(*r));
+    });
+  }
   // Stores a manifest referenced from the top-level index (not tagged).
   virtual Result<void> put_manifest(const RawManifest& manifest) = 0;
   // Stores the top-level manifest or index and points the location's tag at it. Called last,

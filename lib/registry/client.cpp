@@ -148,25 +148,28 @@ Result<void> RegistryClient::ping() {
   if (!parts) return std::unexpected(parts.error().context("registry `" + registry_ + "`"));
   const bool plain_allowed = net::plain_http_allowed(*parts, options_.insecure_hosts);
 
-  std::optional<util::Error> https_error;
-  for (std::string scheme : {"https", "http"}) {
-    if (scheme == "http" && !plain_allowed) break;
+  // Loopback registries are tried over plain http first: that traffic never leaves the machine,
+  // the ping carries no credentials, and a local test registry then costs no failed TLS
+  // handshake. Elsewhere https comes first and plain http only for --insecure-registry hosts.
+  std::vector<std::string> schemes{"https"};
+  if (plain_allowed) {
+    if (net::is_loopback_host(parts->host)) schemes.insert(schemes.begin(), "http");
+    else schemes.push_back("http");
+  }
+  std::optional<util::Error> https_error, http_error;
+  for (std::size_t i = 0; i < schemes.size(); ++i) {
+    const std::string& scheme = schemes[i];
+    const bool more = i + 1 < schemes.size();
     net::Request req;
     req.url = scheme + "://" + api_host_ + "/v2/";
     req.max_buffered_body = 1 << 20;
     net::RetryOptions retry{options_.retry};
-    // When plain http may follow, one https try is enough to learn the registry does not speak it.
-    if (scheme == "https" && plain_allowed) retry.policy.max_attempts = 1;
+    // When another scheme may follow, one try is enough to learn the registry does not speak this one.
+    if (more) retry.policy.max_attempts = 1;
     auto resp = net::send_with_retry(*http_, req, nullptr, retry, *clock_);
     if (!resp) {
-      if (scheme == "https") {
-        https_error = resp.error();
-        continue;
-      }
-      // Both failed; the https error is the more telling one when the http one is a mere refusal.
-      return std::unexpected(https_error ? util::Error{resp.error().kind, https_error->message + "; and over plain http: " +
-                                                                              resp.error().message}
-                                         : resp.error());
+      (scheme == "https" ? https_error : http_error) = resp.error();
+      continue;
     }
     if (resp->status == 401) auth_.set_challenge(resp->headers);
     if (resp->ok() || resp->status == 401) {
@@ -174,11 +177,20 @@ Result<void> RegistryClient::ping() {
       pinged_ = true;
       return {};
     }
-    // An https server answering plain http with 400 says nothing about the registry.
+    auto error = status_error(req, *resp).context("registry " + registry_ + " does not answer the /v2/ API");
+    // A TLS registry answers plain http with 400: that says nothing about the registry.
+    if (more) {
+      (scheme == "https" ? https_error : http_error) = error;
+      continue;
+    }
     if (scheme == "http" && https_error) return std::unexpected(*https_error);
-    return std::unexpected(status_error(req, *resp).context("registry " + registry_ + " does not answer the /v2/ API"));
+    return std::unexpected(error);
   }
-  return std::unexpected(*https_error);
+  // Both failed; the https error is the more telling one when the http one is a mere refusal.
+  if (https_error && http_error)
+    return std::unexpected(
+        util::Error{https_error->kind, https_error->message + "; and over plain http: " + http_error->message});
+  return std::unexpected(https_error ? *https_error : *http_error);
 }
 
 util::Error RegistryClient::status_error(const net::Request& request, const net::Response& response) const {

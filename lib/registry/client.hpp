@@ -35,8 +35,8 @@ struct RegistryOptions {
   util::Clock* clock = nullptr;
   net::RetryPolicy retry;
   // Blobs up to this size go up in one PUT; larger ones in PATCH chunks of chunk_size.
-  std::uint64_t monolithic_limit = 32ull << 20;
-  std::uint64_t chunk_size = 16ull << 20;
+  std::uint64_t monolithic_limit = 64ull << 20;
+  std::uint64_t chunk_size = 64ull << 20;
   // How many times one blob upload is resumed or restarted after a dropped connection.
   int upload_attempts = 3;
 };
