@@ -7,6 +7,7 @@
 #include "apt/decompress.hpp"
 #include "util/fs.hpp"
 #include "util/parallel.hpp"
+#include "util/verified_file.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::apt {
@@ -16,56 +17,6 @@ using util::fail;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A download into an AtomicFile that counts and hashes as it streams, refusing bytes beyond the
-// expected size before they reach the disk. restart() starts over for a retry.
-class VerifiedSink final : public util::Writer {
- public:
-  VerifiedSink(fs::path dest, std::uint64_t expected_size, std::string what)
-      : dest_(std::move(dest)), expected_size_(expected_size), what_(std::move(what)) {}
-
-  Result<void> restart() {
-    file_.reset();
-    hasher_.emplace();
-    count_ = 0;
-    auto f = util::AtomicFile::create(dest_);
-    if (!f) return std::unexpected(f.error());
-    file_ = std::move(*f);
-    return {};
-  }
-
-  Result<void> write(util::Bytes data) override {
-    count_ += data.size();
-    if (expected_size_ && count_ > expected_size_)
-      return fail(ErrorKind::integrity, what_ + " is longer than the " + std::to_string(expected_size_) +
-                                            " bytes the index says");
-    hasher_->update(data);
-    return file_->write(data);
-  }
-
-  // Checks size and digest; on success the file is left open and uncommitted for the caller.
-  Result<void> check(const util::Digest& expected) {
-    if (expected_size_ && count_ != expected_size_)
-      return fail(ErrorKind::integrity, what_ + " is " + std::to_string(count_) + " bytes, expected " +
-                                            std::to_string(expected_size_));
-    auto actual = hasher_->finish();
-    if (actual != expected)
-      return fail(ErrorKind::integrity,
-                  what_ + " has sha256 " + actual.hex() + ", expected " + expected.hex());
-    return {};
-  }
-
-  util::AtomicFile& file() { return *file_; }
-  std::unique_ptr<util::AtomicFile> take() { return std::move(file_); }
-
- private:
-  fs::path dest_;
-  std::uint64_t expected_size_;
-  std::string what_;
-  std::unique_ptr<util::AtomicFile> file_;
-  std::optional<util::Sha256Writer> hasher_;
-  std::uint64_t count_ = 0;
-};
 
 // Hashes and counts what passes on to another writer.
 class HashingWriter final : public util::Writer {
@@ -126,7 +77,7 @@ struct Fetcher {
   }
 
   // GETs into `sink`, starting the sink over before each try.
-  Result<void> get_into(const std::string& url, VerifiedSink& sink) const {
+  Result<void> get_into(const std::string& url, util::VerifiedFile& sink) const {
     if (auto r = sink.restart(); !r) return r;
     net::Request req;
     req.url = url;
@@ -279,7 +230,7 @@ Result<IndexFile> ArchiveClient::fetch_packages(const FetchedRelease& fetched, s
     urls.push_back(fetched.dir + name);
     out.url = urls.back();
 
-    VerifiedSink sink(dir / ("download-" + e->sha256), e->size, net::display_url(out.url));
+    util::VerifiedFile sink(dir / ("download-" + e->sha256), *digest, e->size, net::display_url(out.url));
     bool got = false;
     for (const auto& url : urls) {
       auto g = f.get_into(url, sink);
@@ -291,10 +242,10 @@ Result<IndexFile> ArchiveClient::fetch_packages(const FetchedRelease& fetched, s
       misses.push_back(g.error().message);
     }
     if (!got) continue;
-    if (auto ok = sink.check(*digest); !ok) return std::unexpected(ok.error().context(context));
-
     // Decompress next to the cache entry; the compressed download is dropped either way.
-    auto compressed = sink.take();
+    auto verified = sink.take();
+    if (!verified) return std::unexpected(verified.error().context(context));
+    auto compressed = std::move(*verified);
     auto target = util::AtomicFile::create(out.path);
     if (!target) return std::unexpected(target.error().context(context));
     HashingWriter hashing(**target);
@@ -356,7 +307,7 @@ Result<fs::path> ArchiveClient::fetch_deb(const DebFile& deb) const {
   Fetcher f{*http_, options_, *clock_};
   std::vector<util::Error> failures;
   for (const auto& url : deb.urls) {
-    VerifiedSink sink(dest, deb.size, net::display_url(url));
+    util::VerifiedFile sink(dest, deb.sha256, deb.size, net::display_url(url));
     auto g = f.get_into(url, sink);
     if (!g) {
       // A hash or size mismatch is the mirror serving something else: never try to paper over it.
@@ -364,8 +315,7 @@ Result<fs::path> ArchiveClient::fetch_deb(const DebFile& deb) const {
       failures.push_back(g.error());
       continue;
     }
-    if (auto ok = sink.check(deb.sha256); !ok) return std::unexpected(ok.error().context(context));
-    if (auto c = sink.file().commit(); !c) return std::unexpected(c.error().context(context));
+    if (auto c = sink.commit(); !c) return std::unexpected(c.error().context(context));
     return dest;
   }
   // not_found only when every URL said so; otherwise the kind of the last other failure.

@@ -6,6 +6,7 @@
 #include "util/digest.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
+#include "util/verified_file.hpp"
 
 namespace mlpack::registry {
 
@@ -62,52 +63,6 @@ std::optional<std::uint64_t> uploaded_bytes(const net::Response& r) {
     return std::nullopt;
   }
 }
-
-// A sink that writes a download into an AtomicFile while hashing and counting it; commit()
-// renames it into place only when digest and size match. restart() starts over after a dropped
-// connection.
-class VerifiedDownload final : public util::Writer {
- public:
-  VerifiedDownload(fs::path dest, const oci::Descriptor& blob) : dest_(std::move(dest)), blob_(blob) {}
-
-  Result<void> restart() {
-    file_.reset();
-    hasher_.emplace();
-    count_ = 0;
-    auto f = util::AtomicFile::create(dest_);
-    if (!f) return std::unexpected(f.error());
-    file_ = std::move(*f);
-    return {};
-  }
-
-  Result<void> write(util::Bytes data) override {
-    count_ += data.size();
-    // Stop a server that sends more than the descriptor says before it fills the disk.
-    if (count_ > static_cast<std::uint64_t>(blob_.size))
-      return fail(ErrorKind::integrity, "blob " + blob_.digest.str() + " is longer than its declared size of " +
-                                            std::to_string(blob_.size) + " bytes");
-    hasher_->update(data);
-    return file_->write(data);
-  }
-
-  Result<void> commit() {
-    if (count_ != static_cast<std::uint64_t>(blob_.size))
-      return fail(ErrorKind::integrity, "blob " + blob_.digest.str() + " is " + std::to_string(count_) +
-                                            " bytes, expected " + std::to_string(blob_.size));
-    auto actual = hasher_->finish();
-    if (actual != blob_.digest)
-      return fail(ErrorKind::integrity,
-                  "blob content does not match digest " + blob_.digest.str() + " (got " + actual.str() + ")");
-    return file_->commit();
-  }
-
- private:
-  fs::path dest_;
-  const oci::Descriptor& blob_;
-  std::unique_ptr<util::AtomicFile> file_;
-  std::optional<util::Sha256Writer> hasher_;
-  std::uint64_t count_ = 0;
-};
 
 }  // namespace
 
@@ -491,7 +446,7 @@ Result<fs::path> RegistryClient::fetch_blob(const std::string& repository, const
   if (auto size = fs::file_size(dest, ec); !ec && size == static_cast<std::uintmax_t>(blob.size)) return dest;
   if (auto r = util::make_dirs(dir); !r) return std::unexpected(r.error().context(what));
 
-  VerifiedDownload download(dest, blob);
+  util::VerifiedFile download(dest, blob.digest, static_cast<std::uint64_t>(blob.size), "blob " + blob.digest.str());
   if (auto r = download.restart(); !r) return std::unexpected(r.error().context(what));
   net::Request req;
   req.url = "/v2/" + repository + "/blobs/" + blob.digest.str();

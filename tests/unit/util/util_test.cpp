@@ -88,3 +88,38 @@ TEST_CASE("error context chains") {
   CHECK(exit_code(ErrorKind::invalid_input) == 2);
   CHECK(exit_code(ErrorKind::http) == 1);
 }
+
+#include "util/verified_file.hpp"
+
+TEST_CASE("verified file appears only with the expected size and digest") {
+  auto dir = TempDir::create();
+  REQUIRE(dir);
+  auto dest = dir->path() / "blob";
+  {
+    VerifiedFile f(dest, Digest::sha256_of("hello"), 5, "blob x");
+    REQUIRE(f.restart());
+    REQUIRE(f.write(as_bytes("hel")));
+    REQUIRE(f.restart());  // a dropped connection: start over
+    REQUIRE(f.write(as_bytes("hello")));
+    REQUIRE(f.commit());
+  }
+  CHECK(*read_file(dest) == "hello");
+
+  auto other = dir->path() / "other";
+  {
+    VerifiedFile f(other, Digest::sha256_of("hello"), 5, "blob y");
+    REQUIRE(f.write(as_bytes("jello")));
+    auto r = f.commit();
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == ErrorKind::integrity);
+    CHECK(r.error().message.find("blob y has sha256 ") == 0);
+  }
+  {
+    VerifiedFile f(other, Digest::sha256_of("hello"), 5, "blob z");
+    auto r = f.write(as_bytes("hello!"));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message == "blob z is longer than the 5 bytes expected");
+  }
+  CHECK_FALSE(fs::exists(other));
+  CHECK(std::distance(fs::directory_iterator(dir->path()), fs::directory_iterator()) == 1);
+}
