@@ -212,7 +212,9 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env)
       lists.push_back(deb::usrmerge_links(dirs));
       std::vector<archive::Entry> generated = accounts();
       generated.push_back(directory("home", 0755));
-      generated.push_back(directory("home/" + std::string(app_user), 01777));
+      auto home = directory("home/" + std::string(app_user), 0755);
+      home.uid = home.gid = app_uid;
+      generated.push_back(std::move(home));
       generated.push_back(directory("root", 0700));
       generated.push_back(directory("tmp", 01777));
       generated.push_back(directory("var/tmp", 01777));

@@ -129,6 +129,8 @@ Result<void> write_member(detail::Pipeline& p, const Member& m, std::uint64_t mt
   h.name = m.name;
   h.mode = e.mode & 07777;
   h.mtime = mtime;
+  h.uid = e.uid;
+  h.gid = e.gid;
   std::uint64_t size = 0;
   switch (e.type) {
     case EntryType::file:

@@ -36,6 +36,10 @@ struct Entry {
   std::optional<fs::path> source;
   std::string data;
   std::uint64_t size = 0;  // of `source`; for `data` it is data.size()
+  // Numeric owner. 0:0 for everything scanned or unpacked (user and group names are always
+  // empty); set only where an image needs another owner, such as the non-root user's home.
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
 };
 
 struct ScanOptions {

@@ -25,8 +25,8 @@ std::string ustar_block(const TarHeader& h) {
   char* p = b.data();
   put_string(p + 0, 100, h.name);
   put_octal(p + 100, 8, h.mode & 07777);
-  put_octal(p + 108, 8, 0);  // uid
-  put_octal(p + 116, 8, 0);  // gid
+  put_octal(p + 108, 8, std::min<std::uint32_t>(h.uid, 07777777));
+  put_octal(p + 116, 8, std::min<std::uint32_t>(h.gid, 07777777));
   put_octal(p + 124, 12, std::min(h.size, ustar_max_octal11));
   put_octal(p + 136, 12, h.mtime);
   p[156] = h.typeflag;

@@ -22,10 +22,12 @@ struct TarHeader {
   std::uint64_t size = 0;
   std::uint64_t mtime = 0;  // at most ustar_max_octal11
   std::string linkname;
+  std::uint32_t uid = 0;  // at most 07777777
+  std::uint32_t gid = 0;
 };
 
 // Returns the header blocks: a pax 'x' member first when the name or linkname is over 100 bytes
-// or the size over ustar_max_octal11, then the ustar block. uid/gid 0, empty uname/gname, device
+// or the size over ustar_max_octal11, then the ustar block. Empty uname/gname, device
 // numbers 0. Content and its padding are the caller's.
 std::string encode_tar_header(const TarHeader& h);
 

@@ -96,6 +96,9 @@ class DebianBuilds(TempTestCase):
         out = runc_run(bundle, ["python3", "/app/hello.py"])
         self.assertIn("uid 1000", out)
         self.assertRegex(out, r"certs [1-9]\d*")
+        home = runc_run(bundle, ["python3", "-c", "import os; open('/home/app/x', 'w').write('1');"
+                                 " s = os.stat('/home/app'); print('home', s.st_uid, oct(s.st_mode & 0o7777))"])
+        self.assertIn("home 1000 0o755", home)
         listing = runc_run(bundle, ["dpkg-query", "-W", "-f", "${Package} ${Status}\\n"])
         self.assertIn("libgomp1 install ok installed", listing)
         self.assertIn("python3 install ok installed", listing)

@@ -516,3 +516,24 @@ TEST_CASE("source_date_epoch") {
   }
   ::unsetenv("SOURCE_DATE_EPOCH");
 }
+
+TEST_CASE("entries keep a numeric owner when one is set") {
+  std::vector<mlpack::archive::Entry> entries(2);
+  entries[0].path = "home";
+  entries[0].type = mlpack::archive::EntryType::directory;
+  entries[0].mode = 0755;
+  entries[1].path = "home/app";
+  entries[1].type = mlpack::archive::EntryType::directory;
+  entries[1].mode = 0755;
+  entries[1].uid = entries[1].gid = 1000;
+  mlpack::archive::LayerOptions options;
+  options.compression = mlpack::archive::Compression::none;
+  mlpack::util::StringWriter out;
+  REQUIRE(mlpack::archive::write_layer(entries, options, out));
+  // ustar uid field of the second member: offset 512 + 108, 7 octal digits.
+  REQUIRE(out.out.size() >= 1024);
+  CHECK(out.out.substr(108, 7) == "0000000");
+  CHECK(out.out.substr(512 + 108, 7) == "0001750");
+  CHECK(out.out.substr(512 + 116, 7) == "0001750");
+  CHECK(out.out.substr(512 + 265, 1) == std::string(1, '\0'));  // no user name
+}
