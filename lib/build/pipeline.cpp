@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <fnmatch.h>
 #include <set>
 
 #include "image/append.hpp"
@@ -298,11 +299,31 @@ Result<BuiltLayer> write_layer(image::BlobStore& store, std::vector<archive::Ent
   return BuiltLayer{desc, written->diff_id, std::move(contents), false};
 }
 
-bool excluded_from_app(std::string_view rel) {
+// mlpack.yaml `exclude` patterns: shell globs matched against the path relative to the project
+// ("*.csv", "data/raw/**"); a pattern without '/' also matches a file or folder name anywhere.
+bool matches_exclude(std::string_view rel, const std::vector<std::string>& patterns) {
+  std::string path(rel);
+  std::string name = path.substr(path.rfind('/') + 1);
+  for (std::string p : patterns) {
+    while (p.starts_with("./") || p.starts_with("/")) p.erase(0, p.starts_with("./") ? 2 : 1);
+    if (p.ends_with("/**")) {
+      std::string dir = p.substr(0, p.size() - 3);
+      if (::fnmatch(dir.c_str(), path.c_str(), FNM_PATHNAME) == 0) return true;
+      continue;
+    }
+    if (p.ends_with("/")) p.pop_back();
+    if (::fnmatch(p.c_str(), path.c_str(), FNM_PATHNAME) == 0) return true;
+    if (p.find('/') == std::string::npos && ::fnmatch(p.c_str(), name.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+bool excluded_from_app(std::string_view rel, const std::vector<std::string>& patterns) {
   auto first = rel.substr(0, rel.find('/'));
   if (first == ".git" || first == ".mlpack" || first == ".venv" || first == "venv") return true;
   auto last = rel.substr(rel.rfind('/') + 1);
-  return last == "__pycache__";
+  if (last == "__pycache__") return true;
+  return matches_exclude(rel, patterns);
 }
 
 }  // namespace
@@ -380,7 +401,9 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
 
   // The project's files, last, so a code change rebuilds one layer.
   auto t_app = Clock::now();
-  auto entries = archive::scan_directory(d.project, archive::ScanOptions{"/app", excluded_from_app});
+  const auto& patterns = d.config.exclude;
+  auto entries = archive::scan_directory(
+      d.project, archive::ScanOptions{"/app", [&](std::string_view rel) { return excluded_from_app(rel, patterns); }});
   if (!entries) return std::unexpected(entries.error().context("adding the project's files"));
   auto app = write_layer(store, std::move(*entries), layer_options, "project files at /app");
   if (!app) return std::unexpected(app.error());

@@ -108,6 +108,24 @@ class DebianBuilds(TempTestCase):
         for line in listing.splitlines():
             self.assertIn(f"name: {line.split()[0]}\n", lock)
 
+    def test_project_layer_honours_exclude(self):
+        project = self.project(name="excl")
+        os.makedirs(os.path.join(project, "data", "raw"))
+        for rel in ("data/raw/big.bin", "data/keep.csv", "notes.tmp", ".git/HEAD"):
+            os.makedirs(os.path.dirname(os.path.join(project, rel)), exist_ok=True)
+            with open(os.path.join(project, rel), "w") as f:
+                f.write("x")
+        with open(os.path.join(project, "mlpack.yaml"), "a") as f:
+            f.write('exclude: ["data/raw/**", "*.tmp"]\n')
+        doc = json.loads(self.build(project).stdout)
+        app = doc["image"]["layers"][-1]
+        blob = os.path.join(project, ".mlpack", "image", "blobs", "sha256", app["digest"].split(":")[1])
+        names = run(["tar", "-tzf", blob]).stdout.split()
+        self.assertIn("app/data/keep.csv", names)
+        self.assertIn("app/hello.py", names)
+        for gone in ("app/data/raw/big.bin", "app/notes.tmp", "app/.git/HEAD", "app/.mlpack/"):
+            self.assertNotIn(gone, names)
+
     def test_rebuild_from_the_lock_gives_the_same_digest(self):
         project = self.project(name="repro")
         first = json.loads(self.build(project, cache=self.path("cache-a")).stdout)
