@@ -11,7 +11,7 @@ packages=(
   libcli11-dev libarchive-dev libssl-dev libyaml-cpp-dev libcurl4-openssl-dev libfmt-dev
   doctest-dev nlohmann-json3-dev libzstd-dev zlib1g-dev libdeflate-dev
   # real components the tests run against
-  docker-registry skopeo umoci runc busybox-static apache2-utils openssl python3 curl
+  docker-registry skopeo umoci runc busybox-static apache2-utils openssl python3 curl zstd xz-utils
   # apt archives: gpgv verifies Release signatures; tests build a signed archive with
   # apt-ftparchive (apt-utils) and gpg (gnupg)
   gpgv debian-archive-keyring gnupg apt-utils
