@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "corpora.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -12,9 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 fs::path pypa_corpus_name() {
-  if (const char* env = std::getenv("MLPACK_CORPORA")) return fs::path(env) / "pypa_packaging";
-  return fs::path(__FILE__).parent_path().parent_path().parent_path().parent_path().parent_path() / "shared" /
-         "corpora" / "pypa_packaging";
+  return mlpack::test::corpus_dir("pypa_packaging").value_or(fs::path("/nonexistent/pypa_packaging"));
 }
 }  // namespace
 

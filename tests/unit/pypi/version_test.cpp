@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "corpora.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -21,17 +23,7 @@ Version v(std::string_view s) {
   return *r;
 }
 
-// $MLPACK_CORPORA/pypa_packaging, else ../shared/corpora/pypa_packaging beside the repository.
-std::optional<std::filesystem::path> corpus() {
-  std::filesystem::path dir;
-  if (const char* env = std::getenv("MLPACK_CORPORA"))
-    dir = std::filesystem::path(env) / "pypa_packaging";
-  else
-    dir = std::filesystem::path(__FILE__).parent_path() / ".." / ".." / ".." / ".." / "shared" / "corpora" /
-          "pypa_packaging";
-  if (!std::filesystem::is_directory(dir)) return std::nullopt;
-  return dir;
-}
+std::optional<std::filesystem::path> corpus() { return mlpack::test::corpus_dir("pypa_packaging"); }
 
 nlohmann::json read_json(const std::filesystem::path& p) {
   std::ifstream in(p);
