@@ -2,10 +2,16 @@
 // Where conformance tests find third-party corpora: $MLPACK_CORPORA/<name>, else
 // ../shared/corpora/<name> beside the repository. nullopt when absent (the test then says it is
 // skipping and passes).
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace mlpack::test {
 
@@ -18,6 +24,23 @@ inline std::optional<std::filesystem::path> corpus_dir(std::string_view name) {
           "corpora" / name;
   if (!std::filesystem::is_directory(dir)) return std::nullopt;
   return dir;
+}
+
+// A corpus file holding one JSON document; a missing file fails the test.
+inline nlohmann::json read_json(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  REQUIRE_MESSAGE(in, p.string());
+  return nlohmann::json::parse(in);
+}
+
+// A corpus file holding one JSON document per line (blank lines skipped).
+inline std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  REQUIRE_MESSAGE(in, p.string());
+  std::vector<nlohmann::json> out;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  return out;
 }
 
 }  // namespace mlpack::test

@@ -14,6 +14,8 @@
 #include <vector>
 
 using namespace mlpack;
+using mlpack::test::read_json;
+using mlpack::test::read_jsonl;
 using pypi::Prereleases;
 using pypi::Specifier;
 using pypi::SpecifierSet;
@@ -34,21 +36,6 @@ SpecifierSet set(std::string_view s) {
 }
 
 std::optional<std::filesystem::path> corpus() { return mlpack::test::corpus_dir("pypa_packaging"); }
-
-nlohmann::json read_json(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  REQUIRE_MESSAGE(in, p.string());
-  return nlohmann::json::parse(in);
-}
-
-std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  REQUIRE_MESSAGE(in, p.string());
-  std::vector<nlohmann::json> out;
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
-  return out;
-}
 
 // The vectors spell Python's `prereleases=` as "unset", null, true or false.
 Prereleases policy(const nlohmann::json& j) {

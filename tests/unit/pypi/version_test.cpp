@@ -13,6 +13,7 @@
 #include <vector>
 
 using namespace mlpack;
+using mlpack::test::read_json;
 using pypi::Version;
 
 namespace {
@@ -24,12 +25,6 @@ Version v(std::string_view s) {
 }
 
 std::optional<std::filesystem::path> corpus() { return mlpack::test::corpus_dir("pypa_packaging"); }
-
-nlohmann::json read_json(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  REQUIRE_MESSAGE(in, p.string());
-  return nlohmann::json::parse(in);
-}
 
 }  // namespace
 
