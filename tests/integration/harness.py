@@ -289,3 +289,20 @@ class TempTestCase(unittest.TestCase):
 
     def mlpack(self, *args, check=True, env=None):
         return mlpack(*args, check=check, env=env, cache=self.cache)
+
+
+class RegistryTestCase(TempTestCase):
+    """A test class sharing one real registry, started once for the class and removed after.
+    Subclasses may set `registry_options` (keyword arguments of Registry)."""
+
+    registry_options = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix="mlpack-registry-")
+        cls.registry = Registry(cls.work, **cls.registry_options)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.registry.stop()
+        shutil.rmtree(cls.work, ignore_errors=True)

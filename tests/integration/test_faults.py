@@ -3,23 +3,13 @@
 import json
 import os
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import FaultProxy, Registry, TempTestCase, busybox_rootfs  # noqa: E402
+from harness import FaultProxy, RegistryTestCase, busybox_rootfs  # noqa: E402
 
 
-class RegistryFaults(TempTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.work = tempfile.mkdtemp(prefix="mlpack-faults-")
-        cls.registry = Registry(cls.work)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.registry.stop()
-
+class RegistryFaults(RegistryTestCase):
     def layout(self):
         root = busybox_rootfs(self.path("rootfs"))
         layout = self.path("layout")

@@ -7,23 +7,11 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (Registry, TempTestCase, busybox_rootfs, docker_config, need, run,  # noqa: E402
+from harness import (RegistryTestCase, busybox_rootfs, docker_config, need, run,  # noqa: E402
                      runc_run, umoci_unpack)
 
 
-class AnonymousRegistry(TempTestCase):
-    @classmethod
-    def setUpClass(cls):
-        import tempfile
-        cls.work = tempfile.mkdtemp(prefix="mlpack-reg-")
-        cls.registry = Registry(cls.work)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.registry.stop()
-        import shutil
-        shutil.rmtree(cls.work, ignore_errors=True)
-
+class AnonymousRegistry(RegistryTestCase):
     def build(self, tag_dest, *extra):
         root = busybox_rootfs(self.path("rootfs"))
         return self.mlpack("append", "--layer", root, "--entrypoint", "/bin/sh", *extra,
@@ -86,20 +74,9 @@ class AnonymousRegistry(TempTestCase):
         self.assertIn("nothing/here", r.stderr)
 
 
-class AuthenticatedTlsRegistry(TempTestCase):
+class AuthenticatedTlsRegistry(RegistryTestCase):
     user, password = "mlpack-user", "s3cret-Passw0rd"
-
-    @classmethod
-    def setUpClass(cls):
-        import tempfile
-        cls.work = tempfile.mkdtemp(prefix="mlpack-reg-tls-")
-        cls.registry = Registry(cls.work, tls=True, user=cls.user, password=cls.password)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.registry.stop()
-        import shutil
-        shutil.rmtree(cls.work, ignore_errors=True)
+    registry_options = {"tls": True, "user": user, "password": password}
 
     def env(self, password):
         cfg = docker_config(self.tmp, self.registry.host, self.user, password)
