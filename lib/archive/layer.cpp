@@ -123,6 +123,32 @@ Result<void> stream_file(detail::Pipeline& p, const fs::path& source, std::uint6
   return {};
 }
 
+// Streams an opened entry into the pipeline, refusing a stream that is not `size` bytes long.
+Result<void> stream_opened(detail::Pipeline& p, const ContentOpener& open, std::uint64_t size) {
+  auto reader = open();
+  if (!reader) return std::unexpected(reader.error());
+  if (!*reader) return fail(ErrorKind::internal, "the content opener returned no reader");
+  std::uint64_t left = size;
+  while (left > 0) {
+    auto room = p.space();
+    if (!room) return std::unexpected(room.error());
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(room->size(), left));
+    auto n = (*reader)->read(room->subspan(0, want));
+    if (!n) return std::unexpected(n.error());
+    if (*n == 0)
+      return fail(ErrorKind::io, "the content ended after " + std::to_string(size - left) + " of " +
+                                     std::to_string(size) + " bytes");
+    if (auto r = p.commit(*n); !r) return r;
+    left -= *n;
+  }
+  // Read to the end, so a reader that checks its content when it ends (a digest) gets to do so.
+  std::byte extra[1];
+  auto n = (*reader)->read(extra);
+  if (!n) return std::unexpected(n.error());
+  if (*n != 0) return fail(ErrorKind::io, "the content is longer than the expected " + std::to_string(size) + " bytes");
+  return {};
+}
+
 Result<void> write_member(detail::Pipeline& p, const Member& m, std::uint64_t mtime) {
   const Entry& e = *m.entry;
   detail::TarHeader h;
@@ -134,7 +160,7 @@ Result<void> write_member(detail::Pipeline& p, const Member& m, std::uint64_t mt
   std::uint64_t size = 0;
   switch (e.type) {
     case EntryType::file:
-      size = e.source ? e.size : e.data.size();
+      size = e.source || e.open ? e.size : e.data.size();
       h.typeflag = '0';
       break;
     case EntryType::directory:
@@ -159,6 +185,8 @@ Result<void> write_member(detail::Pipeline& p, const Member& m, std::uint64_t mt
   if (e.type != EntryType::file) return {};
   if (e.source) {
     if (auto r = stream_file(p, *e.source, size); !r) return r;
+  } else if (e.open) {
+    if (auto r = stream_opened(p, e.open, size); !r) return r;
   } else if (auto r = p.write(util::as_bytes(e.data)); !r) {
     return r;
   }

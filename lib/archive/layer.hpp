@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <string>
@@ -25,9 +26,15 @@ enum class Compression { gzip, zstd, none };
 
 enum class EntryType { file, directory, symlink, hardlink, whiteout, opaque_whiteout };
 
+// Opens the content of an entry when the layer is written: a stream of exactly Entry::size bytes.
+// Lets content that is neither a file on disk nor small enough for memory (a member of a package
+// archive) be streamed into the layer. Called at most once per entry, on the writing thread.
+using ContentOpener = std::function<Result<std::unique_ptr<util::Reader>>()>;
+
 // One entry of a layer. `path` is relative to the image root, without a leading "/", using "/"
 // separators ("opt/venv/bin/python"). Content comes from `source` (a file on disk, read when the
-// layer is written) or from `data` (in memory).
+// layer is written), else from `open` (streamed when the layer is written), else from `data` (in
+// memory).
 struct Entry {
   std::string path;
   EntryType type = EntryType::file;
@@ -35,11 +42,13 @@ struct Entry {
   std::string link_target;    // symlink target, or the path of the hardlink's original entry
   std::optional<fs::path> source;
   std::string data;
-  std::uint64_t size = 0;  // of `source`; for `data` it is data.size()
+  std::uint64_t size = 0;  // of `source` or `open`; for `data` it is data.size()
   // Numeric owner. 0:0 for everything scanned or unpacked (user and group names are always
   // empty); set only where an image needs another owner, such as the non-root user's home.
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
+  // Last, so that positional initialisers written before it existed keep their meaning.
+  ContentOpener open;
 };
 
 struct ScanOptions {
@@ -104,8 +113,9 @@ inline constexpr int default_zstd_level = 1;
 // Whiteouts become empty files "dir/.wh.name"; an opaque whiteout of directory P becomes
 // "P/.wh..wh..opq". A hardlink's link_target must name a file entry that sorts before it.
 //
-// `source` files are streamed, never held whole in memory; a source whose size is not `size`
-// (or changes while it is read) is an error. Memory is bounded by a fixed pool of blocks whatever
+// `source` files and `open` streams are streamed, never held whole in memory; a source whose size
+// is not `size` (or changes while it is read), or a stream that ends before or goes on after `size`
+// bytes, is an error, as is any error the opener or its reader returns. Memory is bounded by a fixed pool of blocks whatever
 // the layer size; tar production, compression (threads), hashing and writing run concurrently.
 // The bytes depend only on the entries, compression, level and mtime (and the compressor library's
 // version), never on `threads`.
