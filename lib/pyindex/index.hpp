@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "net/http.hpp"
+#include "net/retry.hpp"
+#include "util/clock.hpp"
 #include "util/error.hpp"
 
 namespace mlpack::pyindex {
@@ -61,6 +63,8 @@ struct IndexOptions {
   fs::path cache_dir;                    // HTTP cache (ETag / Last-Modified) lives below it
   std::optional<fs::path> netrc;         // default: $NETRC, else ~/.netrc
   std::size_t max_parallel = 8;          // concurrent fetches in prefetch()
+  net::RetryPolicy retry;                // for 429/5xx and dropped connections
+  util::Clock* clock = nullptr;          // default: the system clock (tests pass a fake)
 };
 
 inline constexpr std::string_view default_index = "https://pypi.org/simple/";
@@ -74,8 +78,10 @@ class IndexClient {
 
   // The files of project `name` (any spelling; normalised per PEP 503), from find-links plus the
   // indexes as the strategy says. A project no index has gives an empty list. An index that cannot
-  // be reached, or answers other than 200/404, is an error (ErrorKind::network / not_found) that
-  // names it (credentials never shown). Answers are memoised; thread-safe.
+  // be reached (ErrorKind::network), or answers other than 200/304/404 (ErrorKind::http), is an
+  // error that names it (credentials never shown). Under first_index, an index "has" a project
+  // when it serves a page for it, even an empty one. Find-links files come first. Answers are
+  // memoised (errors too); thread-safe.
   Result<std::vector<DistFile>> project_files(std::string_view name);
 
   // Core metadata of one wheel (or an sdist's PKG-INFO when the index serves `.metadata` for it),

@@ -1,0 +1,34 @@
+#pragma once
+// Credentials for indexes: userinfo in the configured URLs, else a netrc file. They leave this
+// module only as an Authorization header; messages show URLs through net::display_url.
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "pyindex/url.hpp"
+#include "util/error.hpp"
+
+namespace mlpack::pyindex {
+
+// A parsed netrc: `machine`, `default`, `login`, `password`, `account` (ignored) and `macdef`
+// (skipped to the next blank line), tokens separated by any whitespace, quotes allowed.
+class Netrc {
+ public:
+  static Netrc parse(std::string_view text);
+  // $NETRC, else ~/.netrc, unless `path` is given. A missing or unreadable file is an empty Netrc.
+  static Netrc load(const std::optional<std::filesystem::path>& path);
+  // The entry for `host` (no port), else `default`.
+  std::optional<Credentials> lookup(std::string_view host) const;
+  bool empty() const { return machines_.empty() && !default_; }
+
+ private:
+  std::map<std::string, Credentials> machines_;  // first entry per host wins, as in curl
+  std::optional<Credentials> default_;
+};
+
+// "Basic <base64(user:password)>".
+std::string basic_auth(const Credentials& c);
+
+}  // namespace mlpack::pyindex
