@@ -43,9 +43,13 @@ struct ProjectArgs {
   bool upgrade = false;
   bool insecure_skip_verify = false;
   std::vector<std::string> outputs;
+  std::string python;               // --python X.Y
+  std::vector<std::string> extras;  // --extra
+  std::vector<std::string> groups;  // --group
 };
 
 int run_version(const Globals& g);
+int run_detect(const std::string& dir, const Globals& g);
 int run_lock(const ProjectArgs& args, const Globals& g);
 int run_build(const ProjectArgs& args, const Globals& g);
 int run_append(const AppendArgs& args, const Globals& g);

@@ -59,7 +59,14 @@ int main(int argc, char** argv) {
     cmd->add_flag("--insecure-skip-verify", project.insecure_skip_verify,
                   "Do not check apt archive signatures (dangerous)");
     cmd->add_flag("--json", json, "Print one JSON document");
+    cmd->add_option("--python", project.python, "Target Python X.Y (default: mlpack.yaml, runtime.txt, else the base's)");
+    cmd->add_option("--extra", project.extras, "Include this pyproject.toml extra (repeatable)");
+    cmd->add_option("--group", project.groups, "Include this pyproject.toml dependency group (repeatable)");
   }
+  std::string detect_dir = ".";
+  auto* detect_cmd = app.add_subcommand("detect", "Show what mlpack finds in a project, without network access");
+  detect_cmd->add_option("DIR", detect_dir, "Project folder (default: .)");
+  detect_cmd->add_flag("--json", json, "Print one JSON document");
   lock_cmd->add_flag("--upgrade", project.upgrade, "Resolve again even if mlpack.lock matches the project");
   build_cmd->add_option("-o,--output", project.outputs, "Destination location (repeatable)");
   build_cmd->add_flag("--locked", project.locked, "Build exactly mlpack.lock; fail if it no longer matches");
@@ -79,6 +86,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    for (int i = 1; i < argc; ++i)
+      if (std::string_view(argv[i]) == "--json") {
+        // A failure in JSON mode is still exactly one document on stdout.
+        Output json_out;
+        json_out.json = true;
+        return json_out.error(mlpack::util::Error{mlpack::util::ErrorKind::invalid_input, e.what()});
+      }
     fmt::print(stderr, "error: {}\nhint: see `mlpack --help`\n", e.what());
     return 2;
   }
@@ -86,6 +100,7 @@ int main(int argc, char** argv) {
   g.cache_dir = cache_dir.empty() ? default_cache_dir() : cache_dir;
 
   if (version->parsed()) return run_version(g);
+  if (detect_cmd->parsed()) return run_detect(detect_dir, g);
   if (lock_cmd->parsed()) return run_lock(project, g);
   if (build_cmd->parsed()) return run_build(project, g);
   if (append_cmd->parsed()) return run_append(append, g);

@@ -1,5 +1,6 @@
 // `mlpack lock` and `mlpack build`.
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include "build/pipeline.hpp"
 #include "cli/commands.hpp"
@@ -17,6 +18,15 @@ util::Result<build::Options> options_for(const ProjectArgs& args, const Globals&
   o.platform = platform->str();
   if (!args.base.empty()) o.base = args.base;
   o.insecure_registries = g.insecure_registries;
+  if (!args.python.empty()) {
+    auto dot = args.python.find('.');
+    if (dot == std::string::npos || args.python.find_first_not_of("0123456789.") != std::string::npos ||
+        args.python.find('.', dot + 1) != std::string::npos)
+      return util::fail(util::ErrorKind::invalid_input, "invalid `--python " + args.python + "`: expected X.Y, e.g. 3.11");
+    o.python = args.python;
+  }
+  o.selection.extras = args.extras;
+  o.selection.groups = args.groups;
   if (args.insecure_skip_verify) {
     o.verify = apt::Verify::no;
     // Loud on purpose: without signatures nothing ties the packages to the distribution.
@@ -37,18 +47,93 @@ nlohmann::json lock_json(const build::Locked& locked) {
                         {"source", p.url()},
                         {"sha256", p.sha256},
                         {"size", p.size},
-                        {"layer", p.extra.contains("layer") ? p.extra.at("layer") : ""}});
+                        {"layer", p.extra.contains("layer") ? p.extra.at("layer") : ""},
+                        {"wheel", p.extra.contains("wheel") ? p.extra.at("wheel") : ""}});
   const auto& t = locked.lock.target;
   return {{"lock", locked.path.string()},
           {"reused", locked.reused},
           {"target",
            {{"platform", t.platform},
             {"python", t.python ? nlohmann::json(*t.python) : nlohmann::json(nullptr)},
-            {"cuda", t.cuda ? nlohmann::json(*t.cuda) : nlohmann::json(nullptr)}}},
+            {"cuda", t.cuda ? nlohmann::json(*t.cuda) : nlohmann::json(nullptr)},
+            {"glibc", t.glibc ? nlohmann::json(*t.glibc) : nlohmann::json(nullptr)}}},
           {"packages", packages}};
 }
 
+nlohmann::json requirement_json(const detectors::PythonRequirement& r) {
+  const auto& req = r.requirement;
+  return {{"ecosystem", "pypi"},
+          {"name", req.name},
+          {"specifier", req.specifier.str()},
+          {"extras", req.extras},
+          {"marker", req.marker ? nlohmann::json(req.marker->str()) : nlohmann::json(nullptr)},
+          {"url", req.url.empty() ? (r.path.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.path)) : nlohmann::json(util::redact_url(req.url))},
+          {"hashes", r.hashes},
+          {"constraint", r.constraint},
+          {"editable", r.editable},
+          {"file", r.file},
+          {"line", r.line}};
+}
+
 }  // namespace
+
+int run_detect(const std::string& dir, const Globals& g) {
+  auto d = build::detect(dir);
+  if (!d) return g.out.error(d.error());
+  const auto& py = d->py;
+  nlohmann::json requirements = nlohmann::json::array();
+  if (py.requirements)
+    for (const auto& r : py.requirements->requirements) requirements.push_back(requirement_json(r));
+  nlohmann::json extras = nlohmann::json::object(), groups = nlohmann::json::object();
+  std::optional<std::string> python;
+  if (d->config.python) python = d->config.python;
+  else if (py.version_file) python = py.version_file->version;
+  if (py.pyproject) {
+    for (const auto& r : py.pyproject->dependencies) requirements.push_back(requirement_json(r));
+    for (const auto& [name, list] : py.pyproject->optional_dependencies) {
+      extras[name] = nlohmann::json::array();
+      for (const auto& r : list) extras[name].push_back(requirement_json(r));
+    }
+    for (const auto& [name, list] : py.pyproject->dependency_groups) {
+      groups[name] = nlohmann::json::array();
+      for (const auto& r : list) groups[name].push_back(requirement_json(r));
+    }
+  }
+  for (const auto& a : d->apt)
+    requirements.push_back({{"ecosystem", "deb"}, {"name", a.name}, {"specifier", a.version.empty() ? "" : "=" + a.version},
+                            {"extras", nlohmann::json::array()}, {"marker", nullptr}, {"url", nullptr},
+                            {"hashes", nlohmann::json::array()}, {"file", a.file}, {"line", a.line}});
+  nlohmann::json ecosystems = nlohmann::json::array();
+  ecosystems.push_back("deb");
+  if (d->python) ecosystems.push_back("pypi");
+  auto index = buildpacks::python::index_options(py, g.cache_dir);
+  std::vector<std::string> indexes;
+  for (const auto& u : index.index_urls) indexes.push_back(util::redact_url(u));
+  nlohmann::json doc = {{"project", dir},
+                        {"name", d->name},
+                        {"files", d->files},
+                        {"ecosystems", ecosystems},
+                        {"python", python ? nlohmann::json(*python) : nlohmann::json(nullptr)},
+                        {"r", nullptr},
+                        {"cuda", d->config.cuda ? nlohmann::json(*d->config.cuda) : nlohmann::json(nullptr)},
+                        {"requirements", requirements},
+                        {"optional_dependencies", extras},
+                        {"dependency_groups", groups},
+                        {"indexes", indexes},
+                        {"find_links", index.find_links}};
+  if (py.pyproject && py.pyproject->requires_python) doc["requires_python"] = *py.pyproject->requires_python;
+  if (g.out.json) {
+    g.out.document(doc);
+    return 0;
+  }
+  fmt::print("project: {} ({})\n", dir, d->name);
+  fmt::print("files: {}\n", d->files.empty() ? "(none)" : fmt::format("{}", fmt::join(d->files, ", ")));
+  fmt::print("python: {}\n", python.value_or(d->python ? "from the base" : "not needed"));
+  for (const auto& r : requirements)
+    fmt::print("  {} {}{}  ({}:{})\n", r["ecosystem"].get<std::string>(), r["name"].get<std::string>(),
+               r["specifier"].get<std::string>(), r["file"].get<std::string>(), r["line"].get<int>());
+  return 0;
+}
 
 int run_lock(const ProjectArgs& args, const Globals& g) {
   auto options = options_for(args, g);

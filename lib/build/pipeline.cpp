@@ -61,6 +61,12 @@ Result<Detected> detect(const fs::path& project) {
                         "pyproject.toml", "runtime.txt", ".python-version", "mlpack.lock"})
     if (path_exists(project / f)) d.files.push_back(f);
   d.name = image_name(project, d.config);
+  auto py = buildpacks::python::detect(project);
+  if (!py) return std::unexpected(py.error());
+  d.py = std::move(*py);
+  for (const auto& f : d.py.files)
+    if (std::find(d.files.begin(), d.files.end(), f) == d.files.end()) d.files.push_back(f);
+  if (d.py.has_dependencies() || d.py.version_file) d.python = true;
 
   // Python is needed when the project says so or has Python in it.
   d.python = d.config.python.has_value();
@@ -154,6 +160,40 @@ Result<Base> open_base(const Detected& d, const Options& options, const std::str
 
 }  // namespace
 
+namespace {
+
+// The Python X.Y the project asks for: --python, else mlpack.yaml `python`, else runtime.txt or
+// .python-version; nullopt leaves it to the base.
+std::optional<std::string> requested_python(const Detected& d, const Options& options) {
+  if (options.python) return options.python;
+  if (d.config.python) return d.config.python;
+  return buildpacks::python::requested_python(d.py);
+}
+
+// "2.36-9+deb12u4" → {2, 36}.
+std::optional<std::pair<int, int>> glibc_of(const std::string& version) {
+  int major = 0, minor = 0;
+  if (std::sscanf(version.c_str(), "%d.%d", &major, &minor) != 2) return std::nullopt;
+  return std::pair{major, minor};
+}
+
+// "3.11.2-1+b1" → "3.11.2".
+std::string upstream_version(const std::string& version) {
+  auto colon = version.find(':');
+  std::string v = colon == std::string::npos ? version : version.substr(colon + 1);
+  auto end = v.find_first_not_of("0123456789.");
+  return v.substr(0, end);
+}
+
+std::string major_minor(const std::string& version) {
+  auto dot = version.find('.');
+  if (dot == std::string::npos) return version;
+  auto end = version.find('.', dot + 1);
+  return version.substr(0, end);
+}
+
+}  // namespace
+
 std::string inputs_digest(const Detected& d, const Options& options) {
   auto r = debian_request(d, options);
   nlohmann::json doc = {{"base", r.base},       {"snapshot", r.snapshot.value_or("")},
@@ -165,6 +205,8 @@ std::string inputs_digest(const Detected& d, const Options& options) {
   for (const auto& repo : r.extra_repositories)
     repos.push_back({{"url", repo.url}, {"suite", repo.suite}, {"components", repo.components}, {"keyring", repo.keyring}});
   doc["apt_repositories"] = repos;
+  doc["python_inputs"] = buildpacks::python::describe(d.py, options.selection);
+  doc["python_version"] = requested_python(d, options).value_or("");
   return util::Digest::sha256_of(doc.dump()).str();
 }
 
@@ -208,15 +250,45 @@ Result<Locked> lock_project(const Detected& d, const Options& options, bool upgr
   out.lock.base = base->name;
   if (base->image) out.lock.base_digest = base->raw.digest.str();
   out.lock.inputs_digest = inputs_digest(d, options);
-  for (const auto& p : resolved->packages)
-    if (p.name == "python3") {
-      // "3.11.2-1+b1" -> "3.11": the interpreter the image runs, for the Python resolver.
-      auto dot = p.version.find('.');
-      auto end = dot == std::string::npos ? dot : p.version.find_first_not_of("0123456789", dot + 1);
-      out.lock.target.python = p.version.substr(0, end);
+  // The interpreter and libc the image will have decide which wheels fit.
+  std::string base_python_full;
+  std::optional<std::pair<int, int>> glibc;
+  for (const auto& p : resolved->packages) {
+    if (p.name == "python3") base_python_full = upstream_version(p.version);
+    if (p.name == "libc6") glibc = glibc_of(p.version);
+  }
+  if (base->image)
+    for (const auto& p : base->facts.installed) {
+      if (p.name == "python3" && base_python_full.empty()) base_python_full = upstream_version(p.version);
+      if (p.name == "libc6" && !glibc) glibc = glibc_of(p.version);
     }
+  auto wanted = requested_python(d, options);
+  if (wanted && !base_python_full.empty() && major_minor(base_python_full) != *wanted)
+    return util::fail(ErrorKind::invalid_input,
+                      "the project asks for Python " + *wanted + ", but `" + base->name + "` provides Python " +
+                          major_minor(base_python_full) +
+                          "; use a base with Python " + *wanted + " (e.g. `base: docker.io/library/python:" + *wanted +
+                          "-slim` in mlpack.yaml) or ask for " + major_minor(base_python_full));
+  std::string python_full = wanted ? *wanted : base_python_full;
+  if (!base_python_full.empty() && major_minor(base_python_full) == major_minor(python_full)) python_full = base_python_full;
+  if (!python_full.empty()) out.lock.target.python = major_minor(python_full);
   out.lock.sources = std::move(resolved->sources);
   out.lock.packages = std::move(resolved->packages);
+  if (d.py.has_dependencies()) {
+    if (python_full.empty())
+      return util::fail(ErrorKind::invalid_input, "cannot tell which Python the base `" + base->name +
+                                                      "` has; set `python:` in mlpack.yaml or pass --python X.Y");
+    buildpacks::python::Target target;
+    target.python = major_minor(python_full);
+    target.python_full = python_full;
+    auto platform = oci::Platform::parse(options.platform);
+    target.arch = buildpacks::python::machine_for(platform ? platform->architecture : "amd64");
+    target.glibc = glibc;
+    if (glibc) out.lock.target.glibc = std::to_string(glibc->first) + "." + std::to_string(glibc->second);
+    auto wheels = buildpacks::python::resolve(d.py, options.selection, target, options.cache_dir);
+    if (!wheels) return std::unexpected(wheels.error());
+    for (auto& w : *wheels) out.lock.packages.push_back(std::move(w));
+  }
   out.lock.normalize();
   if (auto w = lock::write(out.path, out.lock); !w) return std::unexpected(w.error().context("writing the lock"));
   return out;

@@ -10,6 +10,7 @@
 
 #include "apt/client.hpp"
 #include "buildpacks/debian_base/debian_base.hpp"
+#include "buildpacks/python/python.hpp"
 #include "detectors/apt_txt.hpp"
 #include "detectors/project_config.hpp"
 #include "image/location.hpp"
@@ -28,6 +29,7 @@ struct Detected {
   detectors::ProjectConfig config;
   std::vector<detectors::AptRequest> apt;
   bool python = false;                // the project needs a Python interpreter
+  buildpacks::python::Inputs py;      // requirements.txt, pyproject.toml, runtime.txt…
   std::vector<std::string> files;     // project files that were understood, relative
 };
 
@@ -39,6 +41,8 @@ struct Options {
   std::optional<std::string> base;  // --base overrides mlpack.yaml
   apt::Verify verify = apt::Verify::yes;
   std::vector<std::string> insecure_registries;
+  std::optional<std::string> python;         // --python X.Y
+  buildpacks::python::Selection selection;   // --extra / --group
 };
 
 // The digest of what the project asked for; a lock whose `inputs` differs is out of date.

@@ -79,11 +79,13 @@ Result<LockFile> parse(std::string_view yaml, std::string_view source) {
     if (auto t = root["target"]) {
       if (!t.IsMap()) return std::unexpected(yaml_error(source, t.Mark(), "`target` must be a mapping"));
       MLPACK_FIELD(lock.target.platform, t, "platform", true);
-      std::string python, cuda;
+      std::string python, cuda, glibc;
       MLPACK_FIELD(python, t, "python", false);
       MLPACK_FIELD(cuda, t, "cuda", false);
+      MLPACK_FIELD(glibc, t, "glibc", false);
       if (!python.empty()) lock.target.python = python;
       if (!cuda.empty()) lock.target.cuda = cuda;
+      if (!glibc.empty()) lock.target.glibc = glibc;
     }
     MLPACK_FIELD(lock.base, root, "base", false);
     MLPACK_FIELD(lock.base_digest, root, "base_digest", false);
@@ -154,6 +156,7 @@ std::string emit(const LockFile& input) {
   if (lock.target.python) out << YAML::DoubleQuoted << *lock.target.python; else out << YAML::Null;
   out << YAML::Key << "cuda" << YAML::Value;
   if (lock.target.cuda) out << YAML::DoubleQuoted << *lock.target.cuda; else out << YAML::Null;
+  if (lock.target.glibc) out << YAML::Key << "glibc" << YAML::Value << YAML::DoubleQuoted << *lock.target.glibc;
   out << YAML::EndMap;
   if (!lock.base.empty()) out << YAML::Key << "base" << YAML::Value << lock.base;
   if (!lock.base_digest.empty()) out << YAML::Key << "base_digest" << YAML::Value << lock.base_digest;

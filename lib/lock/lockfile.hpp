@@ -22,6 +22,7 @@ struct Target {
   std::string platform = "linux/amd64";
   std::optional<std::string> python;  // "3.11"
   std::optional<std::string> cuda;    // "12.1"
+  std::optional<std::string> glibc;   // "2.36": the base's C library, which decides manylinux wheels
 };
 
 // One package repository the lock refers to (an apt archive, a Python index, a conda channel).

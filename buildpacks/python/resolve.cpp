@@ -1,0 +1,193 @@
+// Detecting and resolving the Python part of a project.
+#include <cstdlib>
+
+#include "buildpacks/python/python.hpp"
+#include "net/curl_client.hpp"
+#include "pypi/name.hpp"
+#include "pyresolve/resolve.hpp"
+#include "util/text.hpp"
+
+namespace mlpack::buildpacks::python {
+
+using util::ErrorKind;
+
+bool Inputs::has_dependencies() const {
+  if (requirements && !requirements->requirements.empty()) return true;
+  return pyproject && pyproject->has_project;
+}
+
+Result<Inputs> detect(const fs::path& project) {
+  Inputs in;
+  in.env_dir = detectors::environment_dir(project);
+  std::error_code ec;
+  if (fs::is_regular_file(in.env_dir / "requirements.txt", ec)) {
+    auto r = detectors::parse_requirements_file(in.env_dir / "requirements.txt", project);
+    if (!r) return std::unexpected(r.error());
+    for (const auto& f : r->files) in.files.push_back(f);
+    in.requirements = std::move(*r);
+  }
+  if (fs::is_regular_file(project / "pyproject.toml", ec)) {
+    auto p = detectors::parse_pyproject(project / "pyproject.toml", project);
+    if (!p) return std::unexpected(p.error());
+    in.files.push_back("pyproject.toml");
+    in.pyproject = std::move(*p);
+  }
+  auto v = detectors::read_python_version(in.env_dir, project);
+  if (!v) return std::unexpected(v.error());
+  if (*v) {
+    in.files.push_back((*v)->file);
+    in.version_file = std::move(**v);
+  }
+  return in;
+}
+
+std::string machine_for(std::string_view arch) {
+  if (arch == "amd64") return "x86_64";
+  if (arch == "arm64") return "aarch64";
+  if (arch == "386") return "i686";
+  if (arch == "arm") return "armv7l";
+  return std::string(arch);  // ppc64le, s390x, riscv64 are spelt the same
+}
+
+namespace {
+
+std::vector<std::string> env_list(const char* name) {
+  std::vector<std::string> out;
+  if (const char* v = std::getenv(name); v && *v)
+    for (auto& part : util::split(v, ' '))
+      if (!util::trim(part).empty()) out.push_back(util::trim(part));
+  return out;
+}
+
+}  // namespace
+
+pyindex::IndexOptions index_options(const Inputs& inputs, const fs::path& cache_dir) {
+  pyindex::IndexOptions o;
+  o.cache_dir = cache_dir / "pypi";
+  std::vector<std::string> primary = env_list("PIP_INDEX_URL");
+  std::vector<std::string> extra = env_list("PIP_EXTRA_INDEX_URL");
+  o.find_links = env_list("PIP_FIND_LINKS");
+  if (inputs.requirements) {
+    const auto& r = *inputs.requirements;
+    if (r.index_url_set && !r.index_urls.empty()) {
+      o.index_urls = r.index_urls;  // --index-url first, then the file's extras
+    } else {
+      o.index_urls = primary.empty() ? std::vector<std::string>{std::string(pyindex::default_index)} : primary;
+      o.index_urls.insert(o.index_urls.end(), r.index_urls.begin(), r.index_urls.end());
+    }
+    o.no_index = r.no_index;
+    o.find_links.insert(o.find_links.begin(), r.find_links.begin(), r.find_links.end());
+  } else {
+    o.index_urls = primary.empty() ? std::vector<std::string>{std::string(pyindex::default_index)} : primary;
+  }
+  o.index_urls.insert(o.index_urls.end(), extra.begin(), extra.end());
+  if (o.no_index) o.index_urls.clear();
+  return o;
+}
+
+std::optional<std::string> requested_python(const Inputs& inputs) {
+  if (inputs.version_file) return inputs.version_file->version;
+  return std::nullopt;
+}
+
+namespace {
+
+nlohmann::json requirement_json(const detectors::PythonRequirement& r) {
+  return {{"requirement", r.requirement.str()}, {"hashes", r.hashes}, {"path", r.path}, {"constraint", r.constraint}};
+}
+
+// The roots the selection asks for.
+std::vector<const detectors::PythonRequirement*> selected(const Inputs& inputs, const Selection& selection,
+                                                          std::vector<std::string>* unknown) {
+  std::vector<const detectors::PythonRequirement*> out;
+  if (inputs.requirements)
+    for (const auto& r : inputs.requirements->requirements) out.push_back(&r);
+  if (inputs.pyproject) {
+    const auto& p = *inputs.pyproject;
+    for (const auto& r : p.dependencies) out.push_back(&r);
+    for (const auto& extra : selection.extras) {
+      auto it = p.optional_dependencies.find(pypi::normalize_name(extra));
+      if (it == p.optional_dependencies.end()) {
+        if (unknown) unknown->push_back("extra `" + extra + "`");
+        continue;
+      }
+      for (const auto& r : it->second) out.push_back(&r);
+    }
+    for (const auto& group : selection.groups) {
+      auto it = p.dependency_groups.find(pypi::normalize_name(group));
+      if (it == p.dependency_groups.end()) {
+        if (unknown) unknown->push_back("dependency group `" + group + "`");
+        continue;
+      }
+      for (const auto& r : it->second) out.push_back(&r);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json describe(const Inputs& inputs, const Selection& selection) {
+  nlohmann::json reqs = nlohmann::json::array();
+  for (const auto* r : selected(inputs, selection, nullptr)) reqs.push_back(requirement_json(*r));
+  auto index = index_options(inputs, "");
+  nlohmann::json doc = {{"requirements", reqs},
+                        {"indexes", index.index_urls},
+                        {"find_links", index.find_links},
+                        {"no_index", index.no_index},
+                        {"extras", selection.extras},
+                        {"groups", selection.groups},
+                        {"python", requested_python(inputs).value_or("")}};
+  if (inputs.requirements) {
+    doc["pre"] = inputs.requirements->pre;
+    doc["only_binary"] = inputs.requirements->only_binary;
+    doc["no_binary"] = inputs.requirements->no_binary;
+  }
+  if (inputs.pyproject && inputs.pyproject->requires_python) doc["requires_python"] = *inputs.pyproject->requires_python;
+  return doc;
+}
+
+Result<std::vector<lock::Package>> resolve(const Inputs& inputs, const Selection& selection, const Target& target,
+                                           const fs::path& cache_dir, std::shared_ptr<net::HttpClient> http) {
+  std::vector<std::string> unknown;
+  auto roots = selected(inputs, selection, &unknown);
+  if (!unknown.empty())
+    return util::fail(ErrorKind::invalid_input, "pyproject.toml has no " + unknown.front());
+  if (roots.empty()) return std::vector<lock::Package>{};
+
+  pyresolve::Request request;
+  auto dot = target.python.find('.');
+  if (dot == std::string::npos)
+    return util::fail(ErrorKind::invalid_input, "Python version `" + target.python + "` is not of the form X.Y");
+  try {
+    request.target.python_major = std::stoi(target.python.substr(0, dot));
+    request.target.python_minor = std::stoi(target.python.substr(dot + 1));
+  } catch (const std::exception&) {
+    return util::fail(ErrorKind::invalid_input, "Python version `" + target.python + "` is not of the form X.Y");
+  }
+  request.target.arch = target.arch;
+  request.target.glibc = target.glibc;
+  // A bare "3.12" means 3.12.0 for requires-python, as uv treats --python-version.
+  request.python_full_version = target.python_full.find('.') != target.python_full.rfind('.') ? target.python_full : "";
+  if (inputs.requirements) {
+    if (inputs.requirements->pre) request.prereleases = pyresolve::Prereleases::allow;
+    for (const auto& n : inputs.requirements->no_binary) request.no_binary.insert(n);
+  }
+  if (inputs.pyproject && inputs.pyproject->requires_python) request.requires_python = inputs.pyproject->requires_python;
+  for (const auto* r : roots) {
+    pyresolve::Root root;
+    root.requirement = r->requirement;
+    root.hashes = r->hashes;
+    root.path = r->path;
+    root.constraint = r->constraint;
+    root.origin = r->file + ":" + std::to_string(r->line);
+    request.roots.push_back(std::move(root));
+  }
+  if (!http) http = net::make_curl_client();
+  pyindex::IndexClient index(http, index_options(inputs, cache_dir));
+  auto resolved = pyresolve::resolve(request, index);
+  if (!resolved) return std::unexpected(resolved.error());
+  return pyresolve::lock_packages(*resolved);
+}
+
+}  // namespace mlpack::buildpacks::python

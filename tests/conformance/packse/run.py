@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""packse resolver scenarios, run through the real `mlpack lock`.
+
+For every scenario TOML in a folder (default: ../shared/corpora/packse_scenarios/scenarios beside
+the checkout, or $MLPACK_CORPORA/packse_scenarios/scenarios), this generates the scenario's
+packages as real wheels and sdists, publishes them as a PEP 503 simple index served over HTTP on
+loopback, writes a project whose requirements.txt holds the scenario's root requirements, runs
+`mlpack lock --json` on it for the scenario's target Python, and compares the locked set with the
+scenario's expectation (satisfiable or not; the exact versions when satisfiable).
+
+Skipped, and counted, as the issue allows: universal (fork) scenarios, which need a multi-platform
+resolver mode; and scenarios whose expected result needs an sdist built (mlpack never runs build
+backends). Every other scenario must pass.
+
+    run.py [FOLDER] [--mlpack BIN] [--only NAME] [-v]
+
+Exit status 0 when every non-skipped scenario passes; 77 (skip) when the folder is absent.
+"""
+
+import argparse
+import base64
+import functools
+import hashlib
+import html
+import http.server
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import tomllib
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent.parent
+DEFAULT_PYTHON = "3.12"
+DEFAULT_REQUIRES_PYTHON = ">=3.12"
+
+
+def normalize(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def dist_name(name):
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def default_folder():
+    base = os.environ.get("MLPACK_CORPORA") or str(REPO.parent / "shared" / "corpora")
+    return Path(base) / "packse_scenarios" / "scenarios"
+
+
+# --- packages -----------------------------------------------------------------------------------
+
+def metadata_text(name, version, spec):
+    lines = ["Metadata-Version: 2.3", f"Name: {name}", f"Version: {version}"]
+    requires_python = spec.get("requires_python", DEFAULT_REQUIRES_PYTHON)
+    if requires_python:
+        lines.append(f"Requires-Python: {requires_python}")
+    for req in spec.get("requires", []):
+        lines.append(f"Requires-Dist: {req}")
+    for extra, reqs in sorted(spec.get("extras", {}).items()):
+        lines.append(f"Provides-Extra: {extra}")
+        for req in reqs:
+            if ";" in req:
+                req, marker = req.split(";", 1)
+                lines.append(f"Requires-Dist: {req.strip()} ; ({marker.strip()}) and extra == \"{extra}\"")
+            else:
+                lines.append(f"Requires-Dist: {req} ; extra == \"{extra}\"")
+    return "\n".join(lines) + "\n\n"
+
+
+def record_hash(data):
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def make_wheel(path, name, version, tag, meta):
+    dist = f"{dist_name(name)}-{version}.dist-info"
+    files = {
+        f"{dist_name(name)}/__init__.py": f"__version__ = {version!r}\n".encode(),
+        f"{dist}/METADATA": meta.encode(),
+        f"{dist}/WHEEL": f"Wheel-Version: 1.0\nGenerator: mlpack-packse\nRoot-Is-Purelib: true\nTag: {tag}\n".encode(),
+    }
+    record = "".join(f"{n},{record_hash(d)},{len(d)}\n" for n, d in files.items()) + f"{dist}/RECORD,,\n"
+    files[f"{dist}/RECORD"] = record.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, d in files.items():
+            info = zipfile.ZipInfo(n, date_time=(2024, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, d)
+
+
+def make_sdist(path, name, version, meta):
+    top = f"{dist_name(name)}-{version}"
+    with tarfile.open(path, "w:gz") as t:
+        for member, data in ((f"{top}/PKG-INFO", meta.encode()),
+                             (f"{top}/pyproject.toml", b"[build-system]\nrequires = []\n")):
+            info = tarfile.TarInfo(member)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+
+
+def sha256_file(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def build_index(scenario, root, with_metadata_files):
+    """Writes files/ and simple/<project>/index.html under root."""
+    files_dir = root / "files"
+    files_dir.mkdir(parents=True)
+    simple = root / "simple"
+    projects = []
+    for name, pkg in sorted(scenario.get("packages", {}).items()):
+        anchors = []
+        for version, spec in pkg.get("versions", {}).items():
+            spec = spec or {}
+            meta = metadata_text(name, version, spec)
+            produced = []
+            if spec.get("wheel", True):
+                for tag in spec.get("wheel_tags") or ["py3-none-any"]:
+                    fn = f"{dist_name(name)}-{version}-{tag}.whl"
+                    make_wheel(files_dir / fn, name, version, tag, meta)
+                    produced.append((fn, True))
+            if spec.get("sdist", True):
+                fn = f"{dist_name(name)}-{version}.tar.gz"
+                make_sdist(files_dir / fn, name, version, meta)
+                produced.append((fn, False))
+            for fn, is_wheel in produced:
+                attrs = ""
+                requires_python = spec.get("requires_python", DEFAULT_REQUIRES_PYTHON)
+                if requires_python:
+                    attrs += f' data-requires-python="{html.escape(requires_python)}"'
+                if spec.get("yanked", False):
+                    attrs += ' data-yanked=""'
+                if is_wheel and with_metadata_files:
+                    (files_dir / (fn + ".metadata")).write_text(meta)
+                    attrs += f' data-core-metadata="sha256={hashlib.sha256(meta.encode()).hexdigest()}"'
+                href = f"../../files/{fn}#sha256={sha256_file(files_dir / fn)}"
+                anchors.append(f'<a href="{html.escape(href)}"{attrs}>{html.escape(fn)}</a><br/>')
+        page = simple / normalize(name)
+        page.mkdir(parents=True)
+        (page / "index.html").write_text("<!DOCTYPE html><html><body>\n" + "\n".join(anchors) + "\n</body></html>\n")
+        projects.append(normalize(name))
+    simple.mkdir(exist_ok=True)
+    (simple / "index.html").write_text(
+        "<!DOCTYPE html><html><body>\n"
+        + "\n".join(f'<a href="{p}/">{p}</a>' for p in projects) + "\n</body></html>\n")
+
+
+# --- what mlpack can be expected to do ----------------------------------------------------------
+
+def tag_runs_on(tag, python):
+    """A small PEP 425 check for the linux/x86_64 CPython target, used only to decide skips."""
+    major, minor = (int(x) for x in python.split(".")[:2])
+    for triple in expand_tags(tag):
+        py, abi, plat = triple
+        py_ok = py in (f"py{major}", f"py{major}{minor}", f"cp{major}{minor}") or (
+            py.startswith(f"py{major}") and py[len(f"py{major}"):].isdigit() and int(py[len(f"py{major}"):]) <= minor)
+        abi_ok = abi in ("none", "abi3", f"cp{major}{minor}")
+        plat_ok = plat == "any" or plat in ("linux_x86_64",)
+        if py_ok and abi_ok and plat_ok:
+            return True
+    return False
+
+
+def expand_tags(tag):
+    parts = tag.split("-")
+    if len(parts) != 3:
+        return []
+    return [(p, a, f) for p in parts[0].split(".") for a in parts[1].split(".") for f in parts[2].split(".")]
+
+
+def needs_sdist_build(scenario, python):
+    """True when the expected set uses a version that has no usable wheel for the target."""
+    expected = scenario.get("expected", {})
+    if not expected.get("satisfiable"):
+        return False
+    no_binary = set(normalize(n) for n in scenario.get("resolver_options", {}).get("no_binary", []))
+    for name, pkg in scenario.get("packages", {}).items():
+        want = expected.get("packages", {}).get(name) or expected.get("packages", {}).get(normalize(name))
+        if want is None:
+            continue
+        spec = pkg.get("versions", {}).get(want) or {}
+        if normalize(name) in no_binary or not spec.get("wheel", True):
+            return True
+        if not any(tag_runs_on(t, python) for t in (spec.get("wheel_tags") or ["py3-none-any"])):
+            return True
+    return False
+
+
+def skip_reason(scenario):
+    options = scenario.get("resolver_options", {})
+    if options.get("universal"):
+        return "universal (fork) resolution"
+    if options.get("python_platform") or options.get("required_environments"):
+        return "a resolver platform other than the target's"
+    python = options.get("python") or scenario.get("environment", {}).get("python", DEFAULT_PYTHON)
+    if needs_sdist_build(scenario, python):
+        return "the expected result needs an sdist built"
+    return None
+
+
+# --- running ------------------------------------------------------------------------------------
+
+class Server:
+    def __init__(self, root):
+        handler = functools.partial(Quiet, directory=str(root))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def make_base(mlpack, work):
+    """An image base with nothing in it: the lock then needs no OS packages and no network."""
+    layer = work / "empty-layer"
+    (layer / "etc").mkdir(parents=True)
+    base = work / "base"
+    subprocess.run([mlpack, "append", "--layer", f"{layer}:/", "-o", f"oci:{base}:empty"],
+                   check=True, capture_output=True)
+    return f"oci:{base}:empty"
+
+
+def run_scenario(mlpack, scenario, work, server_url, index, base, cache):
+    name = scenario["name"]
+    project = work / "projects" / name
+    project.mkdir(parents=True)
+    lines = [f"--index-url {server_url}/{index}/simple/"]
+    if scenario.get("resolver_options", {}).get("prereleases"):
+        lines.append("--pre")
+    lines += scenario.get("root", {}).get("requires", [])
+    (project / "requirements.txt").write_text("\n".join(lines) + "\n")
+    (project / "mlpack.yaml").write_text(f"base: {base}\n")
+    options = scenario.get("resolver_options", {})
+    python = options.get("python") or scenario.get("environment", {}).get("python", DEFAULT_PYTHON)
+    cmd = [mlpack, "--cache-dir", str(cache), "lock", str(project), "--python", python, "--json"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    try:
+        doc = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        return False, f"exit {proc.returncode}, stdout is not one JSON document: {proc.stdout[:300]!r} {proc.stderr[-500:]!r}"
+    expected = scenario.get("expected", {})
+    if expected.get("satisfiable"):
+        if proc.returncode != 0:
+            return False, f"expected a solution, got exit {proc.returncode}: {doc.get('error', {}).get('message', '')}"
+        got = {p["name"]: p["version"] for p in doc.get("packages", []) if p.get("ecosystem") == "pypi"}
+        want = {normalize(k): v for k, v in expected.get("packages", {}).items()}
+        if want and got != want:
+            return False, f"expected {want}, locked {got}"
+        return True, ""
+    if proc.returncode != 1 or doc.get("error", {}).get("kind") not in ("unsatisfiable",):
+        detail = doc.get("error", {}).get("message") or doc.get("packages")
+        return False, f"expected no solution (exit 1, unsatisfiable), got exit {proc.returncode}: {detail}"
+    return True, ""
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", nargs="?", type=Path, default=default_folder())
+    parser.add_argument("--mlpack", default=os.environ.get("MLPACK_BIN", str(REPO / "build" / "mlpack")))
+    parser.add_argument("--only", action="append", default=[])
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args()
+    if not args.folder.is_dir():
+        print(f"SKIP: no packse scenarios at {args.folder} (set MLPACK_CORPORA)")
+        return 77
+
+    scenarios = []
+    for path in sorted(args.folder.rglob("*.toml")):
+        with open(path, "rb") as f:
+            doc = tomllib.load(f)
+        for s in doc.get("scenarios", [doc]):
+            s["_file"] = str(path.relative_to(args.folder))
+            scenarios.append(s)
+    if args.only:
+        scenarios = [s for s in scenarios if s["name"] in args.only]
+
+    passed, failed, skipped = [], [], {}
+    with tempfile.TemporaryDirectory(prefix="mlpack-packse-") as tmp:
+        work = Path(tmp)
+        served = work / "served"
+        for i, s in enumerate(scenarios):
+            if skip_reason(s) is None:
+                build_index(s, served / f"s{i}", with_metadata_files=(i % 2 == 0))
+        server = Server(served)
+        try:
+            base = make_base(args.mlpack, work)
+            cache = work / "cache"
+            for i, s in enumerate(scenarios):
+                reason = skip_reason(s)
+                if reason:
+                    skipped.setdefault(reason, []).append(s["name"])
+                    continue
+                ok, why = run_scenario(args.mlpack, s, work, server.url, f"s{i}", base, cache)
+                (passed if ok else failed).append((s["name"], why))
+                if args.verbose or not ok:
+                    print(f"{'PASS' if ok else 'FAIL'} {s['_file']} {s['name']}{': ' + why if why else ''}")
+        finally:
+            server.stop()
+
+    total_skipped = sum(len(v) for v in skipped.values())
+    for reason, names in sorted(skipped.items()):
+        print(f"skipped {len(names)}: {reason}")
+    print(f"packse: {len(passed)} passed, {len(failed)} failed, {total_skipped} skipped, of {len(scenarios)} scenarios")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
