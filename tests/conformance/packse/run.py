@@ -18,138 +18,25 @@ Exit status 0 when every non-skipped scenario passes; 77 (skip) when the folder 
 """
 
 import argparse
-import base64
-import functools
-import hashlib
-import html
-import http.server
-import io
 import json
 import os
-import re
 import subprocess
 import sys
-import tarfile
 import tempfile
-import threading
 import tomllib
-import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent.parent
+sys.path.insert(0, str(REPO / "tests" / "fixtures"))
+from python_index import Server, build_index, normalize  # noqa: E402
+
 DEFAULT_PYTHON = "3.12"
-DEFAULT_REQUIRES_PYTHON = ">=3.12"
-
-
-def normalize(name):
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def dist_name(name):
-    return re.sub(r"[-_.]+", "_", name).lower()
 
 
 def default_folder():
     base = os.environ.get("MLPACK_CORPORA") or str(REPO.parent / "shared" / "corpora")
     return Path(base) / "packse_scenarios" / "scenarios"
-
-
-# --- packages -----------------------------------------------------------------------------------
-
-def metadata_text(name, version, spec):
-    lines = ["Metadata-Version: 2.3", f"Name: {name}", f"Version: {version}"]
-    requires_python = spec.get("requires_python", DEFAULT_REQUIRES_PYTHON)
-    if requires_python:
-        lines.append(f"Requires-Python: {requires_python}")
-    for req in spec.get("requires", []):
-        lines.append(f"Requires-Dist: {req}")
-    for extra, reqs in sorted(spec.get("extras", {}).items()):
-        lines.append(f"Provides-Extra: {extra}")
-        for req in reqs:
-            if ";" in req:
-                req, marker = req.split(";", 1)
-                lines.append(f"Requires-Dist: {req.strip()} ; ({marker.strip()}) and extra == \"{extra}\"")
-            else:
-                lines.append(f"Requires-Dist: {req} ; extra == \"{extra}\"")
-    return "\n".join(lines) + "\n\n"
-
-
-def record_hash(data):
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-
-
-def make_wheel(path, name, version, tag, meta):
-    dist = f"{dist_name(name)}-{version}.dist-info"
-    files = {
-        f"{dist_name(name)}/__init__.py": f"__version__ = {version!r}\n".encode(),
-        f"{dist}/METADATA": meta.encode(),
-        f"{dist}/WHEEL": f"Wheel-Version: 1.0\nGenerator: mlpack-packse\nRoot-Is-Purelib: true\nTag: {tag}\n".encode(),
-    }
-    record = "".join(f"{n},{record_hash(d)},{len(d)}\n" for n, d in files.items()) + f"{dist}/RECORD,,\n"
-    files[f"{dist}/RECORD"] = record.encode()
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for n, d in files.items():
-            info = zipfile.ZipInfo(n, date_time=(2024, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(info, d)
-
-
-def make_sdist(path, name, version, meta):
-    top = f"{dist_name(name)}-{version}"
-    with tarfile.open(path, "w:gz") as t:
-        for member, data in ((f"{top}/PKG-INFO", meta.encode()),
-                             (f"{top}/pyproject.toml", b"[build-system]\nrequires = []\n")):
-            info = tarfile.TarInfo(member)
-            info.size = len(data)
-            t.addfile(info, io.BytesIO(data))
-
-
-def sha256_file(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def build_index(scenario, root, with_metadata_files):
-    """Writes files/ and simple/<project>/index.html under root."""
-    files_dir = root / "files"
-    files_dir.mkdir(parents=True)
-    simple = root / "simple"
-    projects = []
-    for name, pkg in sorted(scenario.get("packages", {}).items()):
-        anchors = []
-        for version, spec in pkg.get("versions", {}).items():
-            spec = spec or {}
-            meta = metadata_text(name, version, spec)
-            produced = []
-            if spec.get("wheel", True):
-                for tag in spec.get("wheel_tags") or ["py3-none-any"]:
-                    fn = f"{dist_name(name)}-{version}-{tag}.whl"
-                    make_wheel(files_dir / fn, name, version, tag, meta)
-                    produced.append((fn, True))
-            if spec.get("sdist", True):
-                fn = f"{dist_name(name)}-{version}.tar.gz"
-                make_sdist(files_dir / fn, name, version, meta)
-                produced.append((fn, False))
-            for fn, is_wheel in produced:
-                attrs = ""
-                requires_python = spec.get("requires_python", DEFAULT_REQUIRES_PYTHON)
-                if requires_python:
-                    attrs += f' data-requires-python="{html.escape(requires_python)}"'
-                if spec.get("yanked", False):
-                    attrs += ' data-yanked=""'
-                if is_wheel and with_metadata_files:
-                    (files_dir / (fn + ".metadata")).write_text(meta)
-                    attrs += f' data-core-metadata="sha256={hashlib.sha256(meta.encode()).hexdigest()}"'
-                href = f"../../files/{fn}#sha256={sha256_file(files_dir / fn)}"
-                anchors.append(f'<a href="{html.escape(href)}"{attrs}>{html.escape(fn)}</a><br/>')
-        page = simple / normalize(name)
-        page.mkdir(parents=True)
-        (page / "index.html").write_text("<!DOCTYPE html><html><body>\n" + "\n".join(anchors) + "\n</body></html>\n")
-        projects.append(normalize(name))
-    simple.mkdir(exist_ok=True)
-    (simple / "index.html").write_text(
-        "<!DOCTYPE html><html><body>\n"
-        + "\n".join(f'<a href="{p}/">{p}</a>' for p in projects) + "\n</body></html>\n")
 
 
 # --- what mlpack can be expected to do ----------------------------------------------------------
@@ -206,24 +93,6 @@ def skip_reason(scenario):
 
 
 # --- running ------------------------------------------------------------------------------------
-
-class Server:
-    def __init__(self, root):
-        handler = functools.partial(Quiet, directory=str(root))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
 
 def make_base(mlpack, work):
     """An image base with nothing in it: the lock then needs no OS packages and no network."""
@@ -295,7 +164,7 @@ def main():
         served = work / "served"
         for i, s in enumerate(scenarios):
             if skip_reason(s) is None:
-                build_index(s, served / f"s{i}", with_metadata_files=(i % 2 == 0))
+                build_index(s.get("packages", {}), served / f"s{i}", with_metadata_files=(i % 2 == 0))
         server = Server(served)
         try:
             base = make_base(args.mlpack, work)
