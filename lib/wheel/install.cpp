@@ -1,0 +1,325 @@
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "pypi/filename.hpp"
+#include "pypi/name.hpp"
+#include "pypi/version.hpp"
+#include "util/parallel.hpp"
+#include "wheel/dist_info.hpp"
+#include "wheel/paths.hpp"
+#include "wheel/wheel.hpp"
+#include "wheel/zip.hpp"
+
+namespace mlpack::wheel {
+
+namespace {
+
+using util::ErrorKind;
+using util::fail;
+
+// Metadata files, scripts and symlink targets are read into memory; anything larger is refused.
+constexpr std::size_t max_in_memory = 64 << 20;
+
+struct Checked {
+  util::Digest digest = util::Digest::sha256_of("");
+  std::optional<std::string> content;  // when kept
+};
+
+// Reads a member whole, hashing it; keeps the bytes when asked.
+Result<Checked> check_member(const fs::path& wheel, const detail::ZipMember& m, bool keep) {
+  if (keep && m.size > max_in_memory)
+    return fail(ErrorKind::integrity, "`" + m.name + "` is " + std::to_string(m.size) + " bytes, over the " +
+                                          std::to_string(max_in_memory) + " an installer reads into memory");
+  auto reader = detail::open_member(wheel, m);
+  if (!reader) return std::unexpected(reader.error().context("`" + m.name + "`"));
+  util::Sha256Writer hasher;
+  Checked out;
+  if (keep) out.content.emplace();
+  std::vector<std::byte> buf(1 << 16);
+  for (;;) {
+    auto n = (*reader)->read(buf);
+    if (!n) return std::unexpected(n.error().context("`" + m.name + "`"));
+    if (*n == 0) break;
+    hasher.update({buf.data(), *n});
+    if (keep) out.content->append(reinterpret_cast<const char*>(buf.data()), *n);
+  }
+  out.digest = hasher.finish();
+  return out;
+}
+
+bool same_version(std::string_view a, std::string_view b) {
+  if (a == b) return true;
+  auto va = pypi::Version::parse(a), vb = pypi::Version::parse(b);
+  return va && vb && *va == *vb;
+}
+
+// What one wheel install is building up.
+class Installer {
+ public:
+  Installer(const fs::path& wheel, const VenvPaths& paths) : wheel_(wheel), paths_(paths) {}
+
+  Result<Distribution> run(const util::Digest& sha256, const InstallOptions& options) {
+    auto filename = pypi::parse_wheel_filename(wheel_.filename().string());
+    if (!filename) return std::unexpected(filename.error());
+    dist_.name = filename->name;
+    dist_.version = filename->version;
+
+    auto actual = util::sha256_file(wheel_.string());
+    if (!actual) return std::unexpected(actual.error());
+    if (*actual != sha256)
+      return fail(ErrorKind::integrity, "its sha256 is " + actual->hex() + ", but the lock says " + sha256.hex());
+
+    auto members = detail::read_central_directory(wheel_);
+    if (!members) return std::unexpected(members.error());
+    members_ = std::move(*members);
+    if (auto r = find_dist_info(*filename); !r) return std::unexpected(r.error());
+    if (auto r = read_metadata(); !r) return std::unexpected(r.error());
+    if (auto r = install_members(); !r) return std::unexpected(r.error());
+    if (auto r = add_launchers(); !r) return std::unexpected(r.error());
+    add_dist_info_files(options);
+    std::sort(dist_.entries.begin(), dist_.entries.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+    return std::move(dist_);
+  }
+
+ private:
+  Result<void> find_dist_info(const pypi::WheelFilename& filename) {
+    std::set<std::string> seen, dist_infos;
+    for (const auto& m : members_) {
+      std::string_view name = m.name;
+      if (m.is_directory()) name.remove_suffix(1);
+      if (!detail::is_clean_relative(name))
+        return fail(ErrorKind::integrity, "member `" + m.name + "` has an unsafe path (absolute, `..`, empty, `.` or `\\`)");
+      if (!seen.insert(std::string(name)).second) return fail(ErrorKind::integrity, "member `" + m.name + "` appears twice");
+      std::string top(name.substr(0, name.find('/')));
+      if (top.ends_with(".dist-info") && name.find('/') != std::string_view::npos) dist_infos.insert(top);
+    }
+    if (dist_infos.size() != 1)
+      return fail(ErrorKind::integrity, dist_infos.empty() ? std::string("it has no .dist-info directory")
+                                                           : "it has " + std::to_string(dist_infos.size()) +
+                                                                 " .dist-info directories");
+    dist_info_ = *dist_infos.begin();
+    std::string stem = dist_info_.substr(0, dist_info_.size() - std::string_view(".dist-info").size());
+    auto dash = stem.rfind('-');
+    if (dash == std::string::npos || pypi::normalize_name(stem.substr(0, dash)) != filename.name ||
+        !same_version(stem.substr(dash + 1), filename.version))
+      return fail(ErrorKind::integrity, "its .dist-info directory `" + dist_info_ + "` does not match the filename");
+    dist_name_ = stem.substr(0, dash);
+    data_dir_ = stem + ".data";
+    return {};
+  }
+
+  const detail::ZipMember* member(const std::string& name) const {
+    for (const auto& m : members_)
+      if (m.name == name) return &m;
+    return nullptr;
+  }
+
+  Result<std::optional<std::string>> read_dist_info_file(std::string_view file) const {
+    const auto* m = member(dist_info_ + "/" + std::string(file));
+    if (!m) return std::optional<std::string>();
+    auto c = check_member(wheel_, *m, true);
+    if (!c) return std::unexpected(c.error());
+    return std::move(c->content);
+  }
+
+  Result<void> read_metadata() {
+    auto wheel_file = read_dist_info_file("WHEEL");
+    if (!wheel_file) return std::unexpected(wheel_file.error());
+    if (!*wheel_file) return fail(ErrorKind::integrity, "`" + dist_info_ + "/WHEEL` is missing");
+    auto info = detail::parse_wheel_info(**wheel_file);
+    if (!info) return std::unexpected(info.error());
+    // The spec: abort when the major version is greater than the installer's (1).
+    if (info->major > 1)
+      return fail(ErrorKind::unsupported, "it is Wheel-Version " + std::to_string(info->major) + "." +
+                                              std::to_string(info->minor) + "; only 1.x wheels can be installed");
+    auto record = read_dist_info_file("RECORD");
+    if (!record) return std::unexpected(record.error());
+    if (!*record) return fail(ErrorKind::integrity, "`" + dist_info_ + "/RECORD` is missing");
+    auto rows = detail::parse_record(**record);
+    if (!rows) return std::unexpected(rows.error());
+    for (auto& row : *rows) record_.emplace(row.path, std::move(row));  // the first row for a path wins
+    auto entry_points = read_dist_info_file("entry_points.txt");
+    if (!entry_points) return std::unexpected(entry_points.error());
+    if (*entry_points) {
+      auto eps = detail::parse_entry_points(**entry_points);
+      if (!eps) return std::unexpected(eps.error());
+      entry_points_ = std::move(*eps);
+    }
+    return {};
+  }
+
+  bool is_signature_or_record(const std::string& name) const {
+    return name == dist_info_ + "/RECORD" || name == dist_info_ + "/RECORD.jws" || name == dist_info_ + "/RECORD.p7s";
+  }
+
+  struct Route {
+    std::string dest;
+    bool script = false;
+  };
+
+  Result<Route> route(const std::string& name) const {
+    if (!name.starts_with(data_dir_ + "/")) return Route{detail::join(paths_.site_packages, name)};
+    std::string rest = name.substr(data_dir_.size() + 1);
+    auto slash = rest.find('/');
+    if (slash == std::string::npos)
+      return fail(ErrorKind::integrity, "`" + name + "` lies directly in the .data directory, outside any scheme");
+    std::string key = rest.substr(0, slash), sub = rest.substr(slash + 1);
+    if (key == "purelib" || key == "platlib") return Route{detail::join(paths_.site_packages, sub)};
+    if (key == "scripts") return Route{detail::join(paths_.bin, sub), true};
+    if (key == "headers") return Route{detail::join(detail::join(paths_.include, dist_name_), sub)};
+    if (key == "data") return Route{detail::join(paths_.root, sub)};
+    return fail(ErrorKind::unsupported, "`" + name + "`: `" + key +
+                                            "` is not a .data scheme (purelib, platlib, scripts, headers, data)");
+  }
+
+  // Checks one member against RECORD (hash, size) and turns it into an entry.
+  Result<void> check_against_record(const detail::ZipMember& m, const Checked& c) const {
+    auto it = record_.find(m.name);
+    if (it == record_.end()) return fail(ErrorKind::integrity, "`" + m.name + "` is not listed in RECORD");
+    const auto& row = it->second;
+    if (row.hash.empty()) return fail(ErrorKind::integrity, "`" + m.name + "` has no hash in RECORD");
+    auto eq = row.hash.find('=');
+    std::string algorithm = row.hash.substr(0, eq);
+    if (algorithm != "sha256")
+      return fail(algorithm == "md5" || algorithm == "sha1" ? ErrorKind::integrity : ErrorKind::unsupported,
+                  "`" + m.name + "`: RECORD hashes it with `" + algorithm + "`; only sha256 is supported");
+    std::string expected = row.hash.substr(eq == std::string::npos ? row.hash.size() : eq + 1);
+    while (expected.ends_with('=')) expected.pop_back();  // tolerate padding
+    std::string actual = detail::record_hash(c.digest).substr(7);
+    if (expected != actual)
+      return fail(ErrorKind::integrity, "`" + m.name + "` does not match its RECORD hash (RECORD sha256=" + expected +
+                                            ", content sha256=" + actual + ")");
+    if (!row.size.empty() && row.size != std::to_string(m.size))
+      return fail(ErrorKind::integrity, "`" + m.name + "` is " + std::to_string(m.size) + " bytes; RECORD says " +
+                                            row.size);
+    return {};
+  }
+
+  Result<void> install_members() {
+    std::vector<const detail::ZipMember*> files;
+    for (const auto& m : members_)
+      if (!m.is_directory() && !is_signature_or_record(m.name)) files.push_back(&m);
+    std::vector<Route> routes(files.size());
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      auto r = route(files[i]->name);
+      if (!r) return std::unexpected(r.error());
+      routes[i] = std::move(*r);
+    }
+    // Decompressing and hashing dominate a big wheel's install; members are independent.
+    std::vector<std::optional<Checked>> checked(files.size());
+    auto ok = util::parallel_for(files.size(), util::hardware_threads(), [&](std::size_t i) -> Result<void> {
+      auto c = check_member(wheel_, *files[i], routes[i].script || files[i]->is_symlink());
+      if (!c) return std::unexpected(c.error());
+      if (auto r = check_against_record(*files[i], *c); !r) return r;
+      checked[i] = std::move(*c);
+      return {};
+    });
+    if (!ok) return ok;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      const auto& m = *files[i];
+      auto& c = *checked[i];
+      archive::Entry e;
+      e.path = routes[i].dest;
+      if (m.is_symlink()) {
+        if (!detail::link_stays_under(e.path, *c.content, paths_.root))
+          return fail(ErrorKind::integrity,
+                      "symlink `" + m.name + "` points to `" + *c.content + "`, outside the virtual environment");
+        e.type = archive::EntryType::symlink;
+        e.mode = 0777;
+        e.link_target = std::move(*c.content);
+        add(std::move(e), "", "");
+        continue;
+      }
+      e.mode = routes[i].script || m.is_executable() ? 0755 : 0644;
+      std::optional<std::string> rewritten;
+      if (routes[i].script) rewritten = detail::rewrite_shebang(*c.content, paths_.python);
+      if (rewritten) {
+        auto digest = util::Digest::sha256_of(*rewritten);
+        e.data = std::move(*rewritten);
+        add(std::move(e), detail::record_hash(digest), std::to_string(e.data.size()));
+        continue;
+      }
+      e.size = m.size;
+      // The member streams out of the wheel when the layer is written, checked again against
+      // the digest verified here (the wheel could change on disk in between).
+      e.open = [wheel = wheel_, member = m, digest = c.digest]() {
+        return detail::open_member(wheel, member, digest);
+      };
+      add(std::move(e), detail::record_hash(c.digest), std::to_string(m.size));
+    }
+    return {};
+  }
+
+  Result<void> add_launchers() {
+    for (const auto& ep : entry_points_) {
+      if (ep.group != "console_scripts" && ep.group != "gui_scripts") continue;
+      if (!detail::is_safe_command_name(ep.name))
+        return fail(ErrorKind::integrity, "entry point `" + ep.name + "` in [" + ep.group + "] is not a safe command name");
+      if (ep.attr.empty())
+        return fail(ErrorKind::integrity, "entry point `" + ep.name + "` in [" + ep.group +
+                                              "] names a module without a function to call");
+      add_data(detail::join(paths_.bin, ep.name), detail::launcher_script(ep, paths_.python), 0755);
+    }
+    return {};
+  }
+
+  void add_dist_info_files(const InstallOptions& options) {
+    std::string dir = detail::join(paths_.site_packages, dist_info_);
+    add_data(dir + "/INSTALLER", "mlpack\n", 0644);
+    if (options.requested == Requested::yes) add_data(dir + "/REQUESTED", "", 0644);
+    rows_.push_back({detail::record_path(dir + "/RECORD", paths_.site_packages), "", ""});
+    std::sort(rows_.begin(), rows_.end());
+    archive::Entry e;
+    e.path = dir + "/RECORD";
+    e.data = detail::write_record(rows_);
+    dist_.entries.push_back(std::move(e));
+  }
+
+  void add_data(std::string path, std::string data, std::uint32_t mode) {
+    archive::Entry e;
+    e.path = std::move(path);
+    e.mode = mode;
+    auto digest = util::Digest::sha256_of(data);
+    std::string size = std::to_string(data.size());
+    e.data = std::move(data);
+    add(std::move(e), detail::record_hash(digest), size);
+  }
+
+  void add(archive::Entry e, std::string hash, std::string size) {
+    rows_.push_back({detail::record_path(e.path, paths_.site_packages), std::move(hash), std::move(size)});
+    dist_.entries.push_back(std::move(e));
+  }
+
+  fs::path wheel_;
+  const VenvPaths& paths_;
+  Distribution dist_;
+  std::vector<detail::ZipMember> members_;
+  std::string dist_info_;  // "name-1.0.dist-info"
+  std::string dist_name_;  // "name", as the .dist-info directory spells it
+  std::string data_dir_;   // "name-1.0.data"
+  std::map<std::string, detail::RecordRow> record_;
+  std::vector<detail::EntryPoint> entry_points_;
+  std::vector<detail::RecordRow> rows_;
+};
+
+}  // namespace
+
+Result<Distribution> install_wheel(const fs::path& wheel, const util::Digest& sha256, const VenvLayout& venv,
+                                   const InstallOptions& options) {
+  std::string label = "installing `" + wheel.filename().string() + "`";
+  auto paths = venv_paths(venv);
+  if (!paths) return std::unexpected(paths.error().context(label));
+  Installer installer(wheel, *paths);
+  auto dist = installer.run(sha256, options);
+  if (!dist) return std::unexpected(dist.error().context(label));
+  // A path installed twice (a .data/purelib file shadowing a root file, a script and a launcher
+  // of one name) is a broken wheel, whichever copy would win.
+  for (std::size_t i = 1; i < dist->entries.size(); ++i)
+    if (dist->entries[i].path == dist->entries[i - 1].path)
+      return fail(ErrorKind::integrity, label + ": it installs `/" + dist->entries[i].path + "` twice");
+  return dist;
+}
+
+}  // namespace mlpack::wheel

@@ -1,0 +1,134 @@
+#include <algorithm>
+#include <charconv>
+
+#include "util/text.hpp"
+#include "wheel/paths.hpp"
+#include "wheel/wheel.hpp"
+
+namespace mlpack::wheel {
+
+namespace {
+
+using util::ErrorKind;
+using util::fail;
+
+// Paths that go into shebangs, pyvenv.cfg and a shell script unquoted: a conservative alphabet.
+bool is_plain_absolute(std::string_view p) {
+  if (p.size() < 2 || p.front() != '/') return false;
+  if (!detail::is_clean_relative(p.substr(1))) return false;
+  return std::all_of(p.begin(), p.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '.' ||
+           c == '_' || c == '-' || c == '+';
+  });
+}
+
+archive::Entry directory(std::string path) {
+  archive::Entry e;
+  e.path = std::move(path);
+  e.type = archive::EntryType::directory;
+  e.mode = 0755;
+  return e;
+}
+
+archive::Entry symlink(std::string path, std::string target) {
+  archive::Entry e;
+  e.path = std::move(path);
+  e.type = archive::EntryType::symlink;
+  e.mode = 0777;
+  e.link_target = std::move(target);
+  return e;
+}
+
+archive::Entry file(std::string path, std::string data, std::uint32_t mode = 0644) {
+  archive::Entry e;
+  e.path = std::move(path);
+  e.mode = mode;
+  e.data = std::move(data);
+  return e;
+}
+
+std::string activate_script(std::string_view prefix) {
+  std::string s;
+  s += "# Source this file from a POSIX shell: `. " + std::string(prefix) + "/bin/activate`. Written by mlpack.\n";
+  s += "deactivate () {\n";
+  s += "    if [ -n \"${_OLD_VIRTUAL_PATH:-}\" ]; then\n";
+  s += "        PATH=\"$_OLD_VIRTUAL_PATH\"\n";
+  s += "        export PATH\n";
+  s += "        unset _OLD_VIRTUAL_PATH\n";
+  s += "    fi\n";
+  s += "    unset VIRTUAL_ENV\n";
+  s += "    hash -r 2> /dev/null\n";
+  s += "    if [ \"${1:-}\" != \"nondestructive\" ]; then\n";
+  s += "        unset -f deactivate\n";
+  s += "    fi\n";
+  s += "}\n";
+  s += "deactivate nondestructive\n";
+  s += "VIRTUAL_ENV=" + std::string(prefix) + "\n";
+  s += "export VIRTUAL_ENV\n";
+  s += "_OLD_VIRTUAL_PATH=\"$PATH\"\n";
+  s += "PATH=\"$VIRTUAL_ENV/bin:$PATH\"\n";
+  s += "export PATH\n";
+  s += "hash -r 2> /dev/null\n";
+  return s;
+}
+
+}  // namespace
+
+Result<VenvPaths> venv_paths(const VenvLayout& layout) {
+  if (!is_plain_absolute(layout.prefix))
+    return fail(ErrorKind::invalid_input, "venv prefix `" + layout.prefix +
+                                              "` must be an absolute, clean path of letters, digits and `/._+-`");
+  if (!is_plain_absolute(layout.interpreter))
+    return fail(ErrorKind::invalid_input, "interpreter `" + layout.interpreter +
+                                              "` must be an absolute, clean path of letters, digits and `/._+-`");
+  auto parts = util::split(layout.python_version, '.');
+  bool numeric = parts.size() >= 2 && parts.size() <= 3 && std::all_of(parts.begin(), parts.end(), [](auto& p) {
+                   return !p.empty() && p.size() <= 4 && std::all_of(p.begin(), p.end(), [](char c) {
+                     return c >= '0' && c <= '9';
+                   });
+                 });
+  if (!numeric)
+    return fail(ErrorKind::invalid_input, "Python version `" + layout.python_version + "` is not X.Y or X.Y.Z");
+  VenvPaths p;
+  p.python_xy = parts[0] + "." + parts[1];
+  p.root = layout.prefix.substr(1);
+  p.bin = p.root + "/bin";
+  p.site_packages = p.root + "/lib/python" + p.python_xy + "/site-packages";
+  p.include = p.root + "/include/site/python" + p.python_xy;
+  p.python = layout.prefix + "/bin/python";
+  return p;
+}
+
+Result<std::vector<archive::Entry>> venv_entries(const VenvLayout& layout, const VenvOptions& options) {
+  auto p = venv_paths(layout);
+  if (!p) return std::unexpected(p.error());
+  std::vector<archive::Entry> out;
+  std::string dir;
+  for (const auto& c : util::split(p->root, '/')) {
+    dir = detail::join(dir, c);
+    out.push_back(directory(dir));
+  }
+  out.push_back(directory(p->bin));
+  out.push_back(directory(p->root + "/include"));
+  out.push_back(directory(p->root + "/lib"));
+  out.push_back(directory(p->root + "/lib/python" + p->python_xy));
+  out.push_back(directory(p->site_packages));
+  out.push_back(symlink(p->root + "/lib64", "lib"));
+  // As `python -m venv` does: python is the base interpreter, the versioned names point at it.
+  out.push_back(symlink(p->bin + "/python", layout.interpreter));
+  out.push_back(symlink(p->bin + "/python3", "python"));
+  out.push_back(symlink(p->bin + "/python" + p->python_xy, "python"));
+  std::string home = detail::parent_of(layout.interpreter.substr(1));
+  std::string cfg = "home = /" + home + "\n";
+  cfg += "include-system-site-packages = false\n";
+  cfg += "version = " + layout.python_version + "\n";
+  cfg += "executable = " + layout.interpreter + "\n";
+  out.push_back(file(p->root + "/pyvenv.cfg", cfg));
+  if (options.activate == Activate::yes) out.push_back(file(p->bin + "/activate", activate_script(layout.prefix)));
+  if (options.apt_packages == AptPackages::visible)
+    out.push_back(file(p->site_packages + "/_mlpack_apt_dist_packages.pth", "/usr/lib/python3/dist-packages\n"));
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+  return out;
+}
+
+}  // namespace mlpack::wheel
