@@ -29,6 +29,9 @@ struct Requirement {
   // Whether the requirement applies on `env` when the distribution that declares it was asked for
   // with `extras` (no marker: always).
   bool applies(const MarkerEnvironment& env, std::span<const std::string> extras = {}) const;
+
+  // packaging's equality: the same normalised name, extras (normalised), specifier set, URL and marker.
+  friend bool operator==(const Requirement& a, const Requirement& b);
 };
 
 }  // namespace mlpack::pypi
