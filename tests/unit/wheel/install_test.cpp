@@ -1,0 +1,331 @@
+// install_wheel on the pip test wheels and on wheels written here, good and bad.
+#include "wheel_test_util.hpp"
+
+using namespace wheel_test;
+using mlpack::util::ErrorKind;
+using mlpack::wheel::InstallOptions;
+using mlpack::wheel::Requested;
+using mlpack::wheel::VenvLayout;
+
+namespace {
+
+const std::string sp = "opt/venv/lib/python3.11/site-packages/";
+
+util::Result<wheel::Distribution> install(const fs::path& w, InstallOptions options = {}) {
+  return wheel::install_wheel(w, sha256_of_file(w), VenvLayout{}, options);
+}
+
+wheel::Distribution must_install(const fs::path& w, InstallOptions options = {}) {
+  auto d = install(w, options);
+  if (!d) FAIL(d.error().message);
+  return std::move(*d);
+}
+
+std::string error_of(const util::Result<wheel::Distribution>& r) {
+  REQUIRE_FALSE(r);
+  return r.error().message;
+}
+
+bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("simplewheel: files to site-packages, INSTALLER, REQUESTED and a new RECORD") {
+  auto pkgs = pip_packages();
+  if (!pkgs) return;
+  auto d = must_install(*pkgs / "simplewheel-1.0-py2.py3-none-any.whl", {.requested = Requested::yes});
+  CHECK(d.name == "simplewheel");
+  CHECK(d.version == "1.0");
+  std::vector<std::string> paths;
+  for (const auto& e : d.entries) paths.push_back(e.path);
+  CHECK(std::is_sorted(paths.begin(), paths.end()));
+  CHECK(paths == std::vector<std::string>{
+                     sp + "simplewheel-1.0.dist-info/DESCRIPTION.rst", sp + "simplewheel-1.0.dist-info/INSTALLER",
+                     sp + "simplewheel-1.0.dist-info/METADATA", sp + "simplewheel-1.0.dist-info/RECORD",
+                     sp + "simplewheel-1.0.dist-info/REQUESTED", sp + "simplewheel-1.0.dist-info/WHEEL",
+                     sp + "simplewheel-1.0.dist-info/metadata.json", sp + "simplewheel-1.0.dist-info/top_level.txt",
+                     sp + "simplewheel/__init__.py"});
+  auto* init = find(d.entries, sp + "simplewheel/__init__.py");
+  REQUIRE(init);
+  CHECK(init->mode == 0644);
+  CHECK(init->open);  // streamed from the wheel when the layer is written
+  CHECK(content_of(*init).find("__version__") != std::string::npos);
+  CHECK(content_of(*find(d.entries, sp + "simplewheel-1.0.dist-info/INSTALLER")) == "mlpack\n");
+  CHECK(content_of(*find(d.entries, sp + "simplewheel-1.0.dist-info/REQUESTED")).empty());
+
+  // The RECORD lists every installed file with its hash and size, itself without.
+  auto record = wheel::detail::parse_record(find(d.entries, sp + "simplewheel-1.0.dist-info/RECORD")->data);
+  REQUIRE(record);
+  REQUIRE(record->size() == d.entries.size());
+  for (const auto& row : *record) {
+    auto* e = find(d.entries, sp + row.path);
+    REQUIRE_MESSAGE(e, row.path);
+    if (row.path.ends_with("/RECORD")) {
+      CHECK(row.hash.empty());
+      CHECK(row.size.empty());
+      continue;
+    }
+    auto content = content_of(*e);
+    CHECK(row.hash == hash_of(content));
+    CHECK(row.size == std::to_string(content.size()));
+  }
+
+  auto not_requested = must_install(*pkgs / "simplewheel-1.0-py2.py3-none-any.whl");
+  CHECK_FALSE(find(not_requested.entries, sp + "simplewheel-1.0.dist-info/REQUESTED"));
+}
+
+TEST_CASE("has.script: .data/scripts go to bin/ as 0755, listed in RECORD from site-packages") {
+  auto pkgs = pip_packages();
+  if (!pkgs) return;
+  auto d = must_install(*pkgs / "has.script-1.0-py2.py3-none-any.whl");
+  auto* script = find(d.entries, "opt/venv/bin/script.py");
+  REQUIRE(script);
+  CHECK(script->mode == 0755);
+  CHECK(content_of(*script) == "#script\n");  // not a #!python shebang: left alone
+  auto* record = find(d.entries, sp + "has.script-1.0.dist-info/RECORD");
+  REQUIRE(record);
+  CHECK(has(record->data, "../../../bin/script.py," + hash_of("#script\n") + ",8\n"));
+}
+
+TEST_CASE("script.wheel1: #!python rewritten, console_scripts launcher generated") {
+  auto pkgs = pip_packages();
+  if (!pkgs) return;
+  auto d = must_install(*pkgs / "script.wheel1-0.1-py2.py3-none-any.whl");
+  auto* script = find(d.entries, "opt/venv/bin/t1-script.py");
+  REQUIRE(script);
+  CHECK(script->data.starts_with("#!/opt/venv/bin/python\n# EASY-INSTALL-ENTRY-SCRIPT"));
+  CHECK(script->mode == 0755);
+  auto* exe = find(d.entries, "opt/venv/bin/t1.exe");
+  REQUIRE(exe);
+  CHECK(exe->mode == 0755);
+  auto* t1 = find(d.entries, "opt/venv/bin/t1");
+  REQUIRE(t1);
+  CHECK(t1->mode == 0755);
+  CHECK(t1->data.starts_with("#!/opt/venv/bin/python\n"));
+  CHECK(has(t1->data, "from test import main\n"));
+  CHECK(has(t1->data, "sys.exit(main())"));
+  auto record = find(d.entries, sp + "script.wheel1-0.1.dist-info/RECORD")->data;
+  CHECK(has(record, "../../../bin/t1," + hash_of(t1->data) + "," + std::to_string(t1->data.size()) + "\n"));
+  CHECK(has(record, "../../../bin/t1-script.py," + hash_of(script->data) + ","));
+  CHECK(find(d.entries, sp + "test.py"));
+}
+
+TEST_CASE("console_scripts_uppercase: the command keeps its case") {
+  auto pkgs = pip_packages();
+  if (!pkgs) return;
+  auto d = must_install(*pkgs / "console_scripts_uppercase-1.0-py2.py3-none-any.whl");
+  auto* cmd = find(d.entries, "opt/venv/bin/cmdName");
+  REQUIRE(cmd);
+  CHECK(has(cmd->data, "from cmdmod import cmd\n"));
+}
+
+TEST_CASE("prjwithdatafile: .data/data goes to the prefix") {
+  auto pkgs = pip_packages();
+  if (!pkgs) return;
+  auto d = must_install(*pkgs / "prjwithdatafile-1.0-py2.py3-none-any.whl");
+  CHECK(find(d.entries, "opt/venv/packages1/README.txt"));
+  CHECK(find(d.entries, "opt/venv/packages2/README.txt"));
+  CHECK(find(d.entries, sp + "prjwithdatafile/somemodule.py"));
+  CHECK(has(find(d.entries, sp + "prjwithdatafile-1.0.dist-info/RECORD")->data, "../../../packages1/README.txt,"));
+}
+
+TEST_CASE("simple_namespace: its .pth goes to site-packages") {
+  auto pkgs = pip_packages();
+  if (!pkgs) return;
+  auto d = must_install(*pkgs / "simple_namespace-1.0-py2.py3-none-any.whl");
+  auto* pth = find(d.entries, sp + "simple_namespace-1.0-py3.7-nspkg.pth");
+  REQUIRE(pth);
+  CHECK(pth->mode == 0644);  // 0600 in the zip: modes come from the owner's execute bit only
+}
+
+TEST_CASE("mypy: a real wheel with 1,500 files installs and streams") {
+  auto pkgs = pip_packages();
+  if (!pkgs) return;
+  auto d = must_install(*pkgs / "mypy-0.782-py3-none-any.whl");
+  CHECK(d.entries.size() > 1500);
+  CHECK(find(d.entries, "opt/venv/bin/mypy"));
+  CHECK(find(d.entries, "opt/venv/bin/dmypy"));
+  CHECK(find(d.entries, sp + "mypy/__main__.py"));
+  CHECK(find(d.entries, sp + "mypy/typeshed/stdlib/2and3/builtins.pyi"));
+  CHECK(find(d.entries, sp + "mypy-0.782.dist-info/RECORD"));
+  std::size_t streamed = 0;
+  for (const auto& e : d.entries) streamed += e.open ? 1 : 0;
+  CHECK(streamed > 1400);
+  // Same wheel, same entries: deterministic.
+  auto again = must_install(*pkgs / "mypy-0.782-py3-none-any.whl");
+  REQUIRE(again.entries.size() == d.entries.size());
+  for (std::size_t i = 0; i < d.entries.size(); ++i) {
+    CHECK(again.entries[i].path == d.entries[i].path);
+    CHECK(again.entries[i].mode == d.entries[i].mode);
+    CHECK(again.entries[i].data == d.entries[i].data);
+  }
+}
+
+TEST_CASE("corrupt and mismatched wheels from the corpus are refused, naming the wheel") {
+  auto pkgs = pip_packages();
+  if (!pkgs) return;
+  auto corrupt = error_of(install(*pkgs / "corruptwheel-1.0-py2.py3-none-any.whl"));
+  CHECK(has(corrupt, "`corruptwheel-1.0-py2.py3-none-any.whl`"));
+  CHECK(has(corrupt, "not a zip file"));
+
+  // license.dist 0.1: METADATA does not match its RECORD hash (and RECORD.jws is unlisted, as
+  // signatures are).
+  auto license = install(*pkgs / "license.dist-0.1-py2.py3-none-any.whl");
+  REQUIRE_FALSE(license);
+  CHECK(license.error().kind == ErrorKind::integrity);
+  CHECK(has(license.error().message, "`license.dist-0.1-py2.py3-none-any.whl`"));
+  CHECK(has(license.error().message, "`license.dist-0.1.dist-info/METADATA` does not match its RECORD hash"));
+}
+
+TEST_CASE("the whole file must match the lock's sha256 first") {
+  auto dir = temp_dir();
+  auto w = build_wheel(dir.path(), {.members = {{"demo/__init__.py", "x = 1\n"}}});
+  auto r = wheel::install_wheel(w.path, util::Digest::sha256_of("something else"), VenvLayout{});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == ErrorKind::integrity);
+  CHECK(has(r.error().message, "`demo-1.0-py3-none-any.whl`"));
+  CHECK(has(r.error().message, "the lock says"));
+  CHECK(wheel::install_wheel(w.path, w.sha256, VenvLayout{}));
+}
+
+TEST_CASE("generated wheels: a good one, with every .data scheme and an executable") {
+  auto dir = temp_dir();
+  WheelSpec spec;
+  spec.members = {
+      {"demo/__init__.py", "x = 1\n"},
+      {"demo/bin/tool", "\x7f" "ELF", 0755},
+      {"demo/link.py", "__init__.py", 0777, true},
+      {"demo-1.0.data/purelib/demo_pure.py", "p = 1\n"},
+      {"demo-1.0.data/platlib/demo_plat.py", "q = 1\n"},
+      {"demo-1.0.data/scripts/run", "#!python -u\nprint('run')\n"},
+      {"demo-1.0.data/headers/demo.h", "int demo;\n"},
+      {"demo-1.0.data/data/share/demo/x.txt", "data\n"},
+  };
+  spec.entry_points = "[console_scripts]\ndemo = demo.cli:main\n[gui_scripts]\ndemo-gui = demo:gui\n[other]\nx = y\n";
+  auto w = build_wheel(dir.path(), spec);
+  auto d = wheel::install_wheel(w.path, w.sha256, VenvLayout{});
+  REQUIRE_MESSAGE(d, d.error().message);
+  CHECK(find(d->entries, sp + "demo/bin/tool")->mode == 0755);
+  CHECK(find(d->entries, sp + "demo/__init__.py")->mode == 0644);
+  auto* link = find(d->entries, sp + "demo/link.py");
+  REQUIRE(link);
+  CHECK(link->type == archive::EntryType::symlink);
+  CHECK(link->link_target == "__init__.py");
+  CHECK(find(d->entries, sp + "demo_pure.py"));
+  CHECK(find(d->entries, sp + "demo_plat.py"));
+  CHECK(find(d->entries, "opt/venv/bin/run")->data == "#!/opt/venv/bin/python -u\nprint('run')\n");
+  CHECK(find(d->entries, "opt/venv/include/site/python3.11/demo/demo.h"));
+  CHECK(find(d->entries, "opt/venv/share/demo/x.txt"));
+  CHECK(find(d->entries, "opt/venv/bin/demo"));
+  CHECK(find(d->entries, "opt/venv/bin/demo-gui"));
+  CHECK_FALSE(find(d->entries, "opt/venv/bin/x"));
+  auto record = find(d->entries, sp + "demo-1.0.dist-info/RECORD")->data;
+  CHECK(has(record, "../../../include/site/python3.11/demo/demo.h,"));
+  CHECK(has(record, "demo/link.py,,\n"));
+}
+
+TEST_CASE("generated wheels: unsafe, broken and unsupported ones are refused") {
+  auto dir = temp_dir();
+  auto refused = [&](WheelSpec spec, ErrorKind kind, const std::string& part) {
+    auto w = build_wheel(dir.path(), spec);
+    auto r = wheel::install_wheel(w.path, w.sha256, VenvLayout{});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == kind);
+    CHECK_MESSAGE(has(r.error().message, part), r.error().message);
+    CHECK(has(r.error().message, "`demo-1.0-py3-none-any.whl`"));
+  };
+  SUBCASE("a `..` path") {
+    refused({.members = {{"demo/../../../../etc/passwd", "root::0:0\n"}}}, ErrorKind::integrity, "unsafe path");
+  }
+  SUBCASE("an absolute path") {
+    refused({.members = {{"/etc/passwd", "root::0:0\n"}}}, ErrorKind::integrity, "unsafe path");
+  }
+  SUBCASE("a symlink out of the venv") {
+    refused({.members = {{"demo/evil", "../../../../../../etc/shadow", 0777, true}}}, ErrorKind::integrity,
+            "outside the virtual environment");
+  }
+  SUBCASE("an absolute symlink") {
+    refused({.members = {{"demo/evil", "/etc/shadow", 0777, true}}}, ErrorKind::integrity,
+            "outside the virtual environment");
+  }
+  SUBCASE("a RECORD hash mismatch") {
+    refused({.members = {{"demo/__init__.py", "x = 1\n"}},
+             .record_hash_override = {{"demo/__init__.py", hash_of("x = 2\n")}}},
+            ErrorKind::integrity, "`demo/__init__.py` does not match its RECORD hash");
+  }
+  SUBCASE("a file missing from RECORD") {
+    refused({.members = {{"demo/__init__.py", "x = 1\n"}}, .record_omit = {"demo/__init__.py"}}, ErrorKind::integrity,
+            "`demo/__init__.py` is not listed in RECORD");
+  }
+  SUBCASE("a RECORD row without a hash") {
+    refused({.members = {{"demo/__init__.py", "x = 1\n"}}, .record_hash_override = {{"demo/__init__.py", ""}}},
+            ErrorKind::integrity, "no hash");
+  }
+  SUBCASE("a md5 RECORD hash") {
+    refused({.members = {{"demo/__init__.py", "x = 1\n"}}, .record_hash_override = {{"demo/__init__.py", "md5=abc"}}},
+            ErrorKind::integrity, "`md5`");
+  }
+  SUBCASE("Wheel-Version 2.0") {
+    refused({.wheel_version = "2.0", .members = {{"demo/__init__.py", "x = 1\n"}}}, ErrorKind::unsupported,
+            "Wheel-Version 2.0");
+  }
+  SUBCASE("an unknown .data scheme") {
+    refused({.members = {{"demo-1.0.data/config/x", "x\n"}}}, ErrorKind::unsupported, "`config` is not a .data scheme");
+  }
+  SUBCASE("a path installed twice") {
+    refused({.members = {{"demo.py", "a\n"}, {"demo-1.0.data/purelib/demo.py", "b\n"}}}, ErrorKind::integrity,
+            "installs `/opt/venv/lib/python3.11/site-packages/demo.py` twice");
+  }
+  SUBCASE("a launcher whose name climbs out of bin/") {
+    refused({.members = {{"demo/__init__.py", ""}}, .entry_points = "[console_scripts]\n../../evil = demo:main\n"},
+            ErrorKind::integrity, "not a safe command name");
+  }
+  SUBCASE("a .dist-info that does not match the filename") {
+    WheelSpec spec{.members = {{"demo/__init__.py", ""}}};
+    auto w = build_wheel(dir.path(), spec);
+    fs::path renamed = dir.path() / "other-1.0-py3-none-any.whl";
+    fs::rename(w.path, renamed);
+    auto r = wheel::install_wheel(renamed, w.sha256, VenvLayout{});
+    REQUIRE_FALSE(r);
+    CHECK(has(r.error().message, "does not match the filename"));
+  }
+}
+
+TEST_CASE("a truncated or damaged zip is refused") {
+  auto dir = temp_dir();
+  auto w = build_wheel(dir.path(), {.members = {{"demo/__init__.py", std::string(5000, 'x')}}});
+  auto bytes = util::read_file(w.path);
+  REQUIRE(bytes);
+  SUBCASE("truncated") {
+    REQUIRE(util::write_file_atomic(w.path, bytes->substr(0, bytes->size() / 2)));
+  }
+  SUBCASE("a flipped byte in a member's compressed data") {
+    std::string b = *bytes;
+    // Past the first local header (30 bytes, the name, the extra field) into the deflate stream.
+    auto u16 = [&](std::size_t at) { return static_cast<unsigned char>(b[at]) | static_cast<unsigned char>(b[at + 1]) << 8; };
+    std::size_t data = 30 + u16(26) + u16(28);
+    b[data + 2] = static_cast<char>(b[data + 2] ^ 0x55);
+    REQUIRE(util::write_file_atomic(w.path, b));
+  }
+  auto r = wheel::install_wheel(w.path, sha256_of_file(w.path), VenvLayout{});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == ErrorKind::integrity);
+  CHECK(has(r.error().message, "`demo-1.0-py3-none-any.whl`"));
+}
+
+TEST_CASE("a wheel changed on disk after install_wheel fails when its member is streamed") {
+  auto dir = temp_dir();
+  WheelSpec spec{.members = {{"demo/__init__.py", "x = 1\n"}}};
+  auto w = build_wheel(dir.path(), spec);
+  auto d = wheel::install_wheel(w.path, w.sha256, VenvLayout{});
+  REQUIRE(d);
+  spec.members[0].content = "x = 2\n";  // same size, other bytes
+  write_zip(w.path, wheel_members(spec));
+  auto* init = find(d->entries, sp + "demo/__init__.py");
+  REQUIRE(init);
+  auto reader = init->open();
+  REQUIRE(reader);
+  auto all = util::read_all(**reader, 1 << 20);
+  REQUIRE_FALSE(all);
+  CHECK(all.error().kind == ErrorKind::integrity);
+}
