@@ -1,0 +1,270 @@
+// pylock.toml (PEP 751, https://packaging.python.org/specifications/pylock-toml/). Each package
+// carries the marker that selects it, so no graph walk is needed: a package is in when its
+// marker holds for the target, the requested extras and the dependency groups.
+#include <algorithm>
+#include <map>
+
+#include "detectors/python_lockfiles_internal.hpp"
+#include "pypi/name.hpp"
+
+namespace mlpack::detectors::lockfiles {
+
+namespace {
+
+Result<std::optional<std::string>> optional_string(const Context& ctx, const toml::table& t, const char* key,
+                                                   std::string_view package) {
+  const auto* n = t.get(key);
+  if (!n) return std::optional<std::string>();
+  auto s = string_of(n);
+  if (!s) return std::unexpected(ctx.error(*n, "`" + std::string(package) + "`: `" + key + "` must be a string"));
+  return s;
+}
+
+// `hashes = { sha256 = "…" }`: the sha256 when present. At least one algorithm is required; one
+// without sha256 is valid PEP 751 that mlpack cannot verify.
+Result<std::string> read_hashes(const Context& ctx, const toml::table& file, std::string_view package) {
+  const auto* node = file.get("hashes");
+  const auto* hashes = table_of(node);
+  if (!hashes || hashes->empty())
+    return std::unexpected(ctx.error(file, "`" + std::string(package) + "`: a file without `hashes`"));
+  auto sha = string_of(hashes->get("sha256"));
+  if (!sha)
+    return util::fail(util::ErrorKind::unsupported,
+                      ctx.file + ":" + std::to_string(line_of(*node)) + ": `" + std::string(package) +
+                          "`: no sha256 among the file's hashes; mlpack verifies downloads with sha256");
+  if (!is_sha256_hex(*sha))
+    return std::unexpected(ctx.error(*node, "`" + std::string(package) + "`: `" + *sha + "` is not a sha256"));
+  std::string hex = *sha;
+  std::transform(hex.begin(), hex.end(), hex.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return hex;
+}
+
+// A wheel, sdist or archive: `name`, `url` and/or `path`, `size`, `hashes`.
+Result<LockedFile> read_file_entry(const Context& ctx, const toml::node& node, std::string_view package) {
+  const auto* t = node.as_table();
+  if (!t) return std::unexpected(ctx.error(node, "`" + std::string(package) + "`: expected a file table"));
+  LockedFile f;
+  auto name = optional_string(ctx, *t, "name", package);
+  auto url = optional_string(ctx, *t, "url", package);
+  auto path = optional_string(ctx, *t, "path", package);
+  for (const auto* r : {&name, &url, &path})
+    if (!*r) return std::unexpected(r->error());
+  const auto &n = *name, &u = *url, &p = *path;
+  if (!u && !p)
+    return std::unexpected(ctx.error(node, "`" + std::string(package) + "`: a file with neither `url` nor `path`"));
+  if (u) f.url = *u;
+  if (p) f.path = ctx.resolve(*p).string();
+  f.filename = n ? *n : last_segment(u ? *u : *p);
+  if (const auto* size = t->get("size")) {
+    auto v = size->value<int64_t>();
+    if (!v || *v < 0)
+      return std::unexpected(ctx.error(*size, "`" + std::string(package) + "`: `size` must be a non-negative integer"));
+    f.size = static_cast<std::uint64_t>(*v);
+  }
+  auto hash = read_hashes(ctx, *t, package);
+  if (!hash) return std::unexpected(hash.error());
+  f.sha256 = *hash;
+  return f;
+}
+
+Result<LockedDistribution> read_package(const Context& ctx, const toml::table& t, const std::string& name) {
+  LockedDistribution d;
+  d.name = name;
+  auto version = optional_string(ctx, t, "version", name);
+  auto index = optional_string(ctx, t, "index", name);
+  if (!version) return std::unexpected(version.error());
+  if (!index) return std::unexpected(index.error());
+  d.version = version->value_or("");
+  d.index = index->value_or("");
+
+  const auto* vcs = table_of(t.get("vcs"));
+  const auto* directory = table_of(t.get("directory"));
+  const auto* archive = table_of(t.get("archive"));
+  const bool files = t.get("sdist") || t.get("wheels");
+  int kinds = (vcs ? 1 : 0) + (directory ? 1 : 0) + (archive ? 1 : 0) + (files ? 1 : 0);
+  if (kinds == 0)
+    return std::unexpected(ctx.error(t, "`" + name + "`: no source (`wheels`, `sdist`, `archive`, `vcs` or `directory`)"));
+  if (kinds > 1)
+    return std::unexpected(ctx.error(t, "`" + name + "`: more than one kind of source; PEP 751 allows `vcs`, "
+                                        "`directory`, `archive` or `sdist`/`wheels`, one of them"));
+
+  if (vcs) {
+    d.source = LockedSource::vcs;
+    auto url = optional_string(ctx, *vcs, "url", name);
+    auto path = optional_string(ctx, *vcs, "path", name);
+    auto commit = optional_string(ctx, *vcs, "commit-id", name);
+    auto sub = optional_string(ctx, *vcs, "subdirectory", name);
+    for (const auto* r : {&url, &path, &commit, &sub})
+      if (!*r) return std::unexpected(r->error());
+    const auto &u = *url, &p = *path, &c = *commit;
+    if (!u && !p) return std::unexpected(ctx.error(*vcs, "`" + name + "`: `vcs` needs a `url` or `path`"));
+    if (!c) return std::unexpected(ctx.error(*vcs, "`" + name + "`: `vcs` without a `commit-id`"));
+    d.vcs_url = u ? *u : ctx.resolve(*p).string();
+    d.commit = *c;
+    d.subdirectory = sub->value_or("");
+  } else if (directory) {
+    d.source = LockedSource::directory;
+    auto path = optional_string(ctx, *directory, "path", name);
+    auto sub = optional_string(ctx, *directory, "subdirectory", name);
+    if (!path) return std::unexpected(path.error());
+    if (!sub) return std::unexpected(sub.error());
+    if (!*path) return std::unexpected(ctx.error(*directory, "`" + name + "`: `directory` without a `path`"));
+    d.directory = ctx.resolve(**path).string();
+    d.subdirectory = sub->value_or("");
+    if (const auto* e = directory->get("editable")) {
+      auto b = e->value<bool>();
+      if (!b) return std::unexpected(ctx.error(*e, "`" + name + "`: `editable` must be true or false"));
+      d.editable = *b;
+    }
+  } else if (archive) {
+    d.source = LockedSource::archive;
+    auto f = read_file_entry(ctx, *t.get("archive"), name);
+    if (!f) return std::unexpected(f.error());
+    auto sub = optional_string(ctx, *archive, "subdirectory", name);
+    if (!sub) return std::unexpected(sub.error());
+    d.subdirectory = sub->value_or("");
+    d.files.push_back(std::move(*f));
+  } else {
+    if (d.version.empty())
+      return std::unexpected(ctx.error(t, "`" + name + "`: `version` is required with `sdist` or `wheels`"));
+    if (const auto* sdist = t.get("sdist")) {
+      auto f = read_file_entry(ctx, *sdist, name);
+      if (!f) return std::unexpected(f.error());
+      d.files.push_back(std::move(*f));
+    }
+    if (const auto* wheels = t.get("wheels")) {
+      const auto* array = wheels->as_array();
+      if (!array) return std::unexpected(ctx.error(*wheels, "`" + name + "`: `wheels` must be an array of tables"));
+      for (const auto& w : *array) {
+        auto f = read_file_entry(ctx, w, name);
+        if (!f) return std::unexpected(f.error());
+        d.files.push_back(std::move(*f));
+      }
+    }
+  }
+  return d;
+}
+
+Result<std::vector<std::string>> string_list(const Context& ctx, const toml::table& doc, const char* key) {
+  std::vector<std::string> out;
+  const auto* node = doc.get(key);
+  if (!node) return out;
+  const auto* array = node->as_array();
+  if (!array) return std::unexpected(ctx.error(*node, std::string("`") + key + "` must be an array of strings"));
+  for (const auto& item : *array) {
+    auto s = item.value<std::string>();
+    if (!s) return std::unexpected(ctx.error(item, std::string("`") + key + "` must be an array of strings"));
+    out.push_back(*s);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<ImportedLock> import_pylock(const Context& ctx, std::string_view text) {
+  auto doc = parse_toml(ctx, text);
+  if (!doc) return std::unexpected(doc.error());
+  ImportedLock out;
+  out.format = "pylock.toml";
+
+  // "Tools SHOULD error out if the major version is not supported, and warn if the minor one is
+  // newer": mlpack cannot warn from here, and a newer minor only adds what older readers may
+  // ignore, so any 1.x is read.
+  const auto* version_node = doc->get("lock-version");
+  if (!version_node) return std::unexpected(ctx.error("no `lock-version` (PEP 751 requires `lock-version = \"1.0\"`)", 1));
+  auto version = string_of(version_node);
+  if (!version) return std::unexpected(ctx.error(*version_node, "`lock-version` must be a string such as \"1.0\""));
+  if (!version->starts_with("1.") || version->size() < 3 ||
+      !std::all_of(version->begin() + 2, version->end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::unexpected(ctx.error(*version_node, "lock-version `" + *version +
+                                                        "` is not one mlpack reads (it reads 1.x); "
+                                                        "relock with a tool that writes pylock 1.0"));
+  if (const auto* created = doc->get("created-by"); created && !created->is_string())
+    return std::unexpected(ctx.error(*created, "`created-by` must be a string"));
+
+  if (const auto* rp = doc->get("requires-python")) {
+    auto spec = string_of(rp);
+    if (!spec) return std::unexpected(ctx.error(*rp, "`requires-python` must be a string"));
+    auto ok = python_satisfies(ctx, rp, *spec);
+    if (!ok) return std::unexpected(ok.error());
+    if (!*ok)
+      return util::fail(util::ErrorKind::unsatisfiable,
+                        ctx.file + ":" + std::to_string(line_of(*rp)) + ": the lock is for Python `" + *spec +
+                            "`, which excludes the target's Python");
+    out.requires_python = *spec;
+  }
+
+  auto environments = string_list(ctx, *doc, "environments");
+  auto lock_extras = string_list(ctx, *doc, "extras");
+  auto lock_groups = string_list(ctx, *doc, "dependency-groups");
+  auto default_groups = string_list(ctx, *doc, "default-groups");
+  for (const auto* r : {&environments, &lock_extras, &lock_groups, &default_groups})
+    if (!*r) return std::unexpected(r->error());
+
+  if (!environments->empty()) {
+    bool any = false;
+    for (const auto& e : *environments) {
+      auto holds = marker_holds(ctx, *doc->get("environments"), "environments", e);
+      if (!holds) return std::unexpected(holds.error());
+      any = any || *holds;
+    }
+    if (!any)
+      return util::fail(util::ErrorKind::unsatisfiable,
+                        ctx.file + ":" + std::to_string(line_of(*doc->get("environments"))) +
+                            ": none of the lock's `environments` is the target");
+  }
+
+  auto extras = normalized(ctx.selection.extras);
+  auto groups = normalized(ctx.selection.groups.empty() ? *default_groups : ctx.selection.groups);
+  auto known_extras = normalized(*lock_extras), known_groups = normalized(*lock_groups);
+  for (const auto& x : extras)
+    if (!std::binary_search(known_extras.begin(), known_extras.end(), x))
+      return std::unexpected(ctx.error("the lock has no extra `" + x + "`"));
+  for (const auto& g : normalized(ctx.selection.groups))
+    if (!std::binary_search(known_groups.begin(), known_groups.end(), g))
+      return std::unexpected(ctx.error("the lock has no dependency group `" + g + "`"));
+
+  const auto* packages_node = doc->get("packages");
+  if (!packages_node) return std::unexpected(ctx.error("no `[[packages]]` (PEP 751 requires the key)", 1));
+  const auto* packages = packages_node->as_array();
+  if (!packages) return std::unexpected(ctx.error(*packages_node, "`packages` must be an array of tables"));
+
+  auto env = ctx.env;
+  env.dependency_groups = groups;
+  const Context with_groups{ctx.path, ctx.file, ctx.project_root, env, ctx.selection};
+  std::map<std::string, int> chosen_at;  // name → line, to refuse two entries holding at once
+  for (const auto& node : *packages) {
+    const auto* t = node.as_table();
+    if (!t) return std::unexpected(ctx.error(node, "`packages` must be an array of tables"));
+    auto raw_name = string_of(t->get("name"));
+    if (!raw_name) return std::unexpected(ctx.error(node, "a package without a `name`"));
+    auto name = pypi::normalize_name(*raw_name);
+    if (const auto* m = t->get("marker")) {
+      auto marker = string_of(m);
+      if (!marker) return std::unexpected(ctx.error(*m, "`" + name + "`: `marker` must be a string"));
+      // PEP 751's set-valued `extras` and `dependency_groups` hold what is being installed.
+      auto holds = marker_holds(with_groups, *m, name, *marker, extras);
+      if (!holds) return std::unexpected(holds.error());
+      if (!*holds) continue;
+    }
+    if (const auto* rp = t->get("requires-python")) {
+      auto spec = string_of(rp);
+      if (!spec) return std::unexpected(ctx.error(*rp, "`" + name + "`: `requires-python` must be a string"));
+      auto ok = python_satisfies(ctx, rp, *spec);
+      if (!ok) return std::unexpected(ok.error());
+      if (!*ok)
+        return util::fail(util::ErrorKind::unsatisfiable,
+                          ctx.file + ":" + std::to_string(line_of(*rp)) + ": `" + name + "` requires Python `" +
+                              *spec + "`, which excludes the target's Python");
+    }
+    auto d = read_package(ctx, *t, name);
+    if (!d) return std::unexpected(d.error());
+    if (auto [it, fresh] = chosen_at.emplace(name, line_of(node)); !fresh)
+      return std::unexpected(ctx.error(node, "`" + name + "` is listed twice for the target (also at line " +
+                                                 std::to_string(it->second) + "); their markers must exclude each other"));
+    out.distributions.push_back(std::move(*d));
+  }
+  return out;
+}
+
+}  // namespace mlpack::detectors::lockfiles
