@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pypi/requirement.hpp"
@@ -19,6 +20,9 @@ namespace fs = std::filesystem;
 using util::Result;
 
 // One requirement line (or pyproject entry), with where it came from.
+// A line that is a URL or a path becomes a direct reference (`requirement.url` set; for a local
+// file or directory also `path`). Its name comes from a wheel's filename or an `#egg=` fragment;
+// otherwise (an sdist or directory, as pip) only building would tell it, and the name is empty.
 struct PythonRequirement {
   pypi::Requirement requirement;
   std::string text;                 // the requirement as written, options and comments removed
@@ -28,6 +32,9 @@ struct PythonRequirement {
   bool editable = false;            // -e (accepted for local directories only)
   std::string file;                 // path relative to the project root ("requirements.txt")
   int line = 0;                     // 1-based line where the requirement starts
+  int column = 0;                   // pyproject.toml: 1-based column of the string; else 0
+  // --config-settings KEY=VALUE on the line, in order (a key given twice keeps both values).
+  std::map<std::string, std::vector<std::string>> config_settings;
 };
 
 // What a requirements.txt and the files it includes (-r, -c) say, merged in reading order.
@@ -36,10 +43,13 @@ struct RequirementsFile {
   std::vector<std::string> index_urls;          // --index-url (replaces the default) then extras
   bool index_url_set = false;                   // --index-url given (else PyPI comes first)
   bool no_index = false;
-  std::vector<std::string> find_links;          // as written; relative paths made absolute
+  std::vector<std::string> find_links;          // as written; made absolute when it exists relative to its file
   bool pre = false;
   std::vector<std::string> only_binary;         // ":all:", ":none:" or normalised names
   std::vector<std::string> no_binary;
+  bool prefer_binary = false;
+  bool require_hashes = false;
+  std::vector<std::string> trusted_hosts;
   std::vector<std::string> files;               // every file read, relative to the project root
 };
 
@@ -49,7 +59,12 @@ EnvLookup process_environment();
 
 // Parses `path` and its includes. Malformed lines, unknown options, a missing include and a
 // recursive -r are ErrorKind::invalid_input naming "file:line". URLs in -r are refused
-// (detectors never touch the network).
+// (detectors never touch the network), as are editable VCS URLs: ErrorKind::unsupported.
+// A missing `path` itself is not_found. `path` may be relative to `project_root`.
+// Paths on requirement lines and after -e are relative to the project root (pip takes them from
+// its working directory, and repo2docker runs pip from the repository root); -r, -c and -f paths
+// are relative to the including file, as pip has them. A local archive that does not exist is an
+// error here (pip only warns, then fails installing it).
 Result<RequirementsFile> parse_requirements_file(const fs::path& path, const fs::path& project_root,
                                                  const EnvLookup& env = process_environment());
 
@@ -83,5 +98,11 @@ Result<std::optional<PythonVersionFile>> read_python_version(const fs::path& dir
 // Where the project's environment files live: `binder/` when it exists, else `.binder/`, else the
 // root (repo2docker's rule: a binder folder makes files at the root ignored).
 fs::path environment_dir(const fs::path& project_root);
+
+namespace detail {
+// pip's split of a requirements line: the requirement before the first space-separated token
+// that starts with `-`, the options from there on (joined with single spaces, as written).
+std::pair<std::string, std::string> split_requirement_options(std::string_view line);
+}  // namespace detail
 
 }  // namespace mlpack::detectors

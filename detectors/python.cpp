@@ -1,0 +1,1326 @@
+#include "detectors/python.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include "pypi/filename.hpp"
+#include "pypi/name.hpp"
+#include "util/fs.hpp"
+#include "util/text.hpp"
+
+namespace mlpack::detectors {
+
+using util::ErrorKind;
+
+EnvLookup process_environment() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    if (const char* v = std::getenv(std::string(name).c_str())) return std::string(v);
+    return std::nullopt;
+  };
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Small text helpers. Whitespace is Python's str.isspace() for ASCII (it includes \x1c-\x1f),
+// because pip strips lines and finds comments with Python's notion of whitespace.
+
+bool is_space(char ch) {
+  auto c = static_cast<unsigned char>(ch);
+  return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
+}
+
+std::string strip(std::string_view s) {
+  std::size_t b = 0, e = s.size();
+  while (b < e && is_space(s[b])) ++b;
+  while (e > b && is_space(s[e - 1])) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+std::string ticked(std::string_view s) { return "`" + std::string(s) + "`"; }
+
+std::string replace_all(std::string s, std::string_view from, std::string_view to) {
+  for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
+    s.replace(pos, from.size(), to);
+  return s;
+}
+
+// Where a file is shown to people: relative to the project root, with forward slashes.
+std::string display_path(const fs::path& file, const fs::path& root) {
+  auto rel = file.lexically_normal().lexically_relative(root.lexically_normal());
+  if (rel.empty()) return file.lexically_normal().generic_string();
+  return rel.generic_string();
+}
+
+fs::path absolute_normal(const fs::path& p) {
+  std::error_code ec;
+  auto abs = fs::absolute(p, ec);
+  return (ec ? p : abs).lexically_normal();
+}
+
+bool path_exists(const fs::path& p) {
+  std::error_code ec;
+  return fs::exists(p, ec);
+}
+bool is_dir(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_directory(p, ec);
+}
+bool is_file(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p, ec);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding, as pip's auto_decode: a BOM wins (UTF-8, then UTF-16 LE/BE, then UTF-32; note that a
+// UTF-32 LE BOM starts like UTF-16 LE's and pip takes it as UTF-16, as we do), then a PEP 263
+// `# coding: …` comment on one of the first two lines, else UTF-8. Bytes that are not valid
+// UTF-8 pass through: only comments could hold them, names and versions are ASCII.
+
+void append_utf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+std::optional<std::string> from_utf16(std::string_view data, bool big_endian) {
+  if (data.size() % 2) return std::nullopt;
+  std::string out;
+  for (std::size_t i = 0; i < data.size(); i += 2) {
+    auto b0 = static_cast<unsigned char>(data[i]), b1 = static_cast<unsigned char>(data[i + 1]);
+    char32_t unit = big_endian ? (b0 << 8 | b1) : (b1 << 8 | b0);
+    if (unit >= 0xD800 && unit < 0xDC00) {
+      if (i + 3 >= data.size()) return std::nullopt;
+      auto c0 = static_cast<unsigned char>(data[i + 2]), c1 = static_cast<unsigned char>(data[i + 3]);
+      char32_t low = big_endian ? (c0 << 8 | c1) : (c1 << 8 | c0);
+      if (low < 0xDC00 || low >= 0xE000) return std::nullopt;
+      unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+      i += 2;
+    } else if (unit >= 0xDC00 && unit < 0xE000) {
+      return std::nullopt;
+    }
+    append_utf8(out, unit);
+  }
+  return out;
+}
+
+std::optional<std::string> from_utf32(std::string_view data, bool big_endian) {
+  if (data.size() % 4) return std::nullopt;
+  std::string out;
+  for (std::size_t i = 0; i < data.size(); i += 4) {
+    char32_t cp = 0;
+    for (int k = 0; k < 4; ++k) {
+      auto b = static_cast<unsigned char>(data[i + (big_endian ? k : 3 - k)]);
+      cp = cp << 8 | b;
+    }
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000)) return std::nullopt;
+    append_utf8(out, cp);
+  }
+  return out;
+}
+
+// The encoding named by a PEP 263 comment on one of the first two lines, if any.
+std::optional<std::string> pep263_encoding(std::string_view data) {
+  std::size_t start = 0;
+  for (int n = 0; n < 2 && start <= data.size(); ++n) {
+    auto end = data.find('\n', start);
+    auto line = data.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    if (!line.empty() && line[0] == '#') {
+      for (std::size_t pos = line.find("coding"); pos != std::string_view::npos; pos = line.find("coding", pos + 1)) {
+        auto i = pos + 6;
+        if (i >= line.size() || (line[i] != ':' && line[i] != '=')) continue;
+        ++i;
+        while (i < line.size() && is_space(line[i])) ++i;
+        auto b = i;
+        while (i < line.size() && (std::isalnum(static_cast<unsigned char>(line[i])) || line[i] == '-' ||
+                                   line[i] == '_' || line[i] == '.'))
+          ++i;
+        if (i > b) return std::string(line.substr(b, i - b));
+      }
+    }
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
+Result<std::string> decode_text(std::string_view data, const std::string& file) {
+  auto starts = [&](std::string_view bom) { return data.substr(0, bom.size()) == bom; };
+  auto bad = [&](const char* enc) {
+    return util::fail(ErrorKind::invalid_input, file + ": not valid " + std::string(enc) + " text");
+  };
+  using namespace std::string_view_literals;
+  if (starts("\xEF\xBB\xBF"sv)) return std::string(data.substr(3));
+  if (starts("\xFF\xFE"sv)) {
+    if (auto s = from_utf16(data.substr(2), false)) return *s;
+    return bad("UTF-16");
+  }
+  if (starts("\xFE\xFF"sv)) {
+    if (auto s = from_utf16(data.substr(2), true)) return *s;
+    return bad("UTF-16");
+  }
+  if (starts("\x00\x00\xFE\xFF"sv)) {
+    if (auto s = from_utf32(data.substr(4), true)) return *s;
+    return bad("UTF-32");
+  }
+  if (auto enc = pep263_encoding(data)) {
+    auto e = replace_all(util::to_lower(*enc), "-", "_");
+    if (e == "utf_8" || e == "utf8" || e == "u8" || e == "ascii" || e == "us_ascii") return std::string(data);
+    if (e == "latin_1" || e == "latin1" || e == "iso_8859_1" || e == "iso8859_1" || e == "l1" || e == "8859" ||
+        e == "cp819" || e == "iso_ir_100") {
+      std::string out;
+      for (char c : data) append_utf8(out, static_cast<unsigned char>(c));
+      return out;
+    }
+    return util::fail(ErrorKind::invalid_input,
+                      file + ": unsupported encoding " + ticked(*enc) + " (use UTF-8 or latin-1)");
+  }
+  return std::string(data);
+}
+
+// ---------------------------------------------------------------------------------------------
+// pip's preprocessing: split lines as Python's str.splitlines(), join backslash continuations (a
+// comment line ends one), drop comments (`#` at the start or after whitespace), strip, expand
+// ${VAR}.
+
+std::vector<std::string> split_lines(std::string_view s) {
+  std::vector<std::string> lines;
+  std::string cur;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t brk = 0;
+    if (c == '\r')
+      brk = (i + 1 < s.size() && s[i + 1] == '\n') ? 2 : 1;
+    else if (c == '\n' || c == '\v' || c == '\f' || c == 0x1c || c == 0x1d || c == 0x1e)
+      brk = 1;
+    else if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x85)
+      brk = 2;  // U+0085
+    else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+             (static_cast<unsigned char>(s[i + 2]) == 0xA8 || static_cast<unsigned char>(s[i + 2]) == 0xA9))
+      brk = 3;  // U+2028, U+2029
+    if (brk) {
+      lines.push_back(std::move(cur));
+      cur.clear();
+      i += brk - 1;
+    } else {
+      cur.push_back(s[i]);
+    }
+  }
+  if (!cur.empty()) lines.push_back(std::move(cur));
+  return lines;
+}
+
+// pip's COMMENT_RE matched at the start of a line: the first non-blank character is `#`.
+bool is_comment_line(std::string_view line) {
+  std::size_t i = 0;
+  while (i < line.size() && is_space(line[i])) ++i;
+  return i < line.size() && line[i] == '#';
+}
+
+std::string remove_comment(std::string_view line) {
+  for (std::size_t i = 0; i < line.size(); ++i)
+    if (line[i] == '#' && (i == 0 || is_space(line[i - 1]))) return strip(line.substr(0, i));
+  return strip(line);
+}
+
+struct LogicalLine {
+  int number = 0;  // of its first physical line
+  std::string text;
+};
+
+std::vector<LogicalLine> preprocess(std::string_view text, const EnvLookup& env) {
+  std::vector<LogicalLine> joined;
+  bool joining = false;
+  int primary = 0;
+  std::string pending;
+  int number = 0;
+  for (auto& line : split_lines(text)) {
+    ++number;
+    bool comment = is_comment_line(line);
+    if (line.empty() || line.back() != '\\' || comment) {
+      if (comment) line.insert(0, " ");  // so that the comment is removed after joining
+      if (joining) {
+        joined.push_back({primary, pending + line});
+        pending.clear();
+        joining = false;
+      } else {
+        joined.push_back({number, line});
+      }
+    } else {
+      if (!joining) primary = number;
+      joining = true;
+      // pip strips every backslash at either end of a continued line, not just the last one.
+      std::size_t b = 0, e = line.size();
+      while (b < e && line[b] == '\\') ++b;
+      while (e > b && line[e - 1] == '\\') --e;
+      pending += line.substr(b, e - b);
+    }
+  }
+  if (joining) joined.push_back({primary, pending});
+
+  std::vector<LogicalLine> out;
+  for (auto& l : joined) {
+    auto line = remove_comment(l.text);
+    if (line.empty()) continue;
+    // ${NAME}, NAME of [A-Z0-9_]; unset or empty variables leave the text as written.
+    std::vector<std::string> vars;
+    for (std::size_t pos = 0; (pos = line.find("${", pos)) != std::string::npos;) {
+      auto end = pos + 2;
+      while (end < line.size() && ((line[end] >= 'A' && line[end] <= 'Z') || (line[end] >= '0' && line[end] <= '9') ||
+                                   line[end] == '_'))
+        ++end;
+      if (end > pos + 2 && end < line.size() && line[end] == '}') {
+        vars.push_back(line.substr(pos + 2, end - pos - 2));
+        pos = end + 1;
+      } else {
+        pos += 2;
+      }
+    }
+    for (const auto& name : vars) {
+      auto value = env ? env(name) : std::nullopt;
+      if (!value || value->empty()) continue;
+      line = replace_all(line, "${" + name + "}", *value);
+    }
+    out.push_back({l.number, std::move(line)});
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options. pip splits a line at the first space-separated token that starts with `-`: before it
+// is the requirement, after it options, split like a POSIX shell and parsed with optparse rules
+// (unique prefixes of long options, clustered short options, `--opt=value`).
+
+}  // namespace
+
+std::pair<std::string, std::string> detail::split_requirement_options(std::string_view line) {
+  auto tokens = util::split(line, ' ');
+  std::size_t i = 0;
+  while (i < tokens.size() && (tokens[i].empty() || tokens[i][0] != '-')) ++i;
+  std::string args, options;
+  for (std::size_t k = 0; k < tokens.size(); ++k) {
+    auto& dest = k < i ? args : options;
+    if (k != 0 && k != i) dest += ' ';
+    dest += tokens[k];
+  }
+  return {args, options};
+}
+
+namespace {
+
+// shlex.split() in POSIX mode: whitespace separates, '…' is literal, "…" honours \" and \\,
+// a backslash outside quotes escapes the next character. Errors as shlex names them.
+Result<std::vector<std::string>> shell_split(std::string_view s) {
+  std::vector<std::string> out;
+  std::string token;
+  bool in_token = false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      if (in_token) out.push_back(std::move(token));
+      token.clear();
+      in_token = false;
+    } else if (c == '\\') {
+      if (i + 1 >= s.size()) return util::fail(ErrorKind::invalid_input, "no escaped character");
+      token += s[++i];
+      in_token = true;
+    } else if (c == '\'') {
+      auto end = s.find('\'', i + 1);
+      if (end == std::string_view::npos) return util::fail(ErrorKind::invalid_input, "no closing quotation");
+      token += s.substr(i + 1, end - i - 1);
+      i = end;
+      in_token = true;
+    } else if (c == '"') {
+      in_token = true;
+      for (++i;; ++i) {
+        if (i >= s.size()) return util::fail(ErrorKind::invalid_input, "no closing quotation");
+        if (s[i] == '"') break;
+        if (s[i] == '\\' && i + 1 < s.size() && (s[i + 1] == '"' || s[i + 1] == '\\')) ++i;
+        token += s[i];
+      }
+    } else {
+      token += c;
+      in_token = true;
+    }
+  }
+  if (in_token) out.push_back(std::move(token));
+  return out;
+}
+
+enum class Opt {
+  index_url,
+  extra_index_url,
+  no_index,
+  constraint,
+  requirement,
+  editable,
+  find_links,
+  no_binary,
+  only_binary,
+  prefer_binary,
+  require_hashes,
+  pre,
+  trusted_host,
+  use_feature,
+  hash,
+  config_settings,
+};
+
+struct OptionSpec {
+  std::string_view long_name;
+  char short_name;  // 0: none
+  Opt id;
+  bool takes_value;
+};
+
+// The options pip accepts in a requirements file (pip's SUPPORTED_OPTIONS and the per-requirement
+// --hash and --config-settings).
+constexpr OptionSpec option_specs[] = {
+    {"--index-url", 'i', Opt::index_url, true},
+    {"--pypi-url", 0, Opt::index_url, true},
+    {"--extra-index-url", 0, Opt::extra_index_url, true},
+    {"--no-index", 0, Opt::no_index, false},
+    {"--constraint", 'c', Opt::constraint, true},
+    {"--requirement", 'r', Opt::requirement, true},
+    {"--editable", 'e', Opt::editable, true},
+    {"--find-links", 'f', Opt::find_links, true},
+    {"--no-binary", 0, Opt::no_binary, true},
+    {"--only-binary", 0, Opt::only_binary, true},
+    {"--prefer-binary", 0, Opt::prefer_binary, false},
+    {"--require-hashes", 0, Opt::require_hashes, false},
+    {"--pre", 0, Opt::pre, false},
+    {"--trusted-host", 0, Opt::trusted_host, true},
+    {"--use-feature", 0, Opt::use_feature, true},
+    {"--hash", 0, Opt::hash, true},
+    {"--config-settings", 'C', Opt::config_settings, true},
+};
+
+struct LineOptions {
+  std::optional<std::string> index_url;
+  std::vector<std::string> extra_index_urls, requirements, constraints, editables, find_links, trusted_hosts;
+  bool no_index = false, prefer_binary = false, require_hashes = false, pre = false;
+  std::vector<std::string> hashes;
+  std::map<std::string, std::vector<std::string>> config_settings;
+};
+
+// --no-binary / --only-binary: pip applies them to the finder's state while parsing, whatever the
+// line turns out to be, so they act across lines (":all:" clears, ":none:" empties).
+struct FormatControl {
+  std::set<std::string> no_binary, only_binary;
+};
+
+Result<void> handle_format_control(std::string_view opt, const std::string& value, std::set<std::string>& target,
+                                   std::set<std::string>& other) {
+  if (!value.empty() && value[0] == '-')
+    return util::fail(ErrorKind::invalid_input, ticked(opt) + " needs a value (`:all:`, `:none:` or package names)");
+  auto names = util::split(value, ',');
+  std::size_t i = 0;
+  for (;;) {
+    auto all = std::find(names.begin() + static_cast<std::ptrdiff_t>(i), names.end(), ":all:");
+    if (all == names.end()) break;
+    other.clear();
+    target.clear();
+    target.insert(":all:");
+    i = static_cast<std::size_t>(all - names.begin()) + 1;
+    if (std::find(names.begin() + static_cast<std::ptrdiff_t>(i), names.end(), ":none:") == names.end()) return {};
+  }
+  for (; i < names.size(); ++i) {
+    if (names[i] == ":none:") {
+      target.clear();
+      continue;
+    }
+    auto name = pypi::normalize_name(names[i]);
+    other.erase(name);
+    target.insert(name);
+  }
+  return {};
+}
+
+Result<void> apply_option(const OptionSpec& spec, std::string_view opt, const std::string& value, LineOptions& o,
+                          FormatControl& fc) {
+  switch (spec.id) {
+    case Opt::index_url: o.index_url = value; break;
+    case Opt::extra_index_url: o.extra_index_urls.push_back(value); break;
+    case Opt::no_index: o.no_index = true; break;
+    case Opt::constraint: o.constraints.push_back(value); break;
+    case Opt::requirement: o.requirements.push_back(value); break;
+    case Opt::editable: o.editables.push_back(value); break;
+    case Opt::find_links: o.find_links.push_back(value); break;
+    case Opt::no_binary: return handle_format_control(opt, value, fc.no_binary, fc.only_binary);
+    case Opt::only_binary: return handle_format_control(opt, value, fc.only_binary, fc.no_binary);
+    case Opt::prefer_binary: o.prefer_binary = true; break;
+    case Opt::require_hashes: o.require_hashes = true; break;
+    case Opt::pre: o.pre = true; break;
+    case Opt::trusted_host: o.trusted_hosts.push_back(value); break;
+    case Opt::use_feature: break;  // pip features change pip, not what is installed
+    case Opt::hash: {
+      auto colon = value.find(':');
+      if (colon == std::string::npos)
+        return util::fail(ErrorKind::invalid_input,
+                          ticked(opt) + " must be an algorithm and a digest, like `--hash=sha256:<hex>`; got " +
+                              ticked(value));
+      auto algo = value.substr(0, colon);
+      if (algo != "sha256" && algo != "sha384" && algo != "sha512")
+        return util::fail(ErrorKind::invalid_input,
+                          ticked(opt) + " allows sha256, sha384 or sha512, not " + ticked(algo));
+      o.hashes.push_back(value);
+      break;
+    }
+    case Opt::config_settings: {
+      auto eq = value.find('=');
+      if (eq == std::string::npos)
+        return util::fail(ErrorKind::invalid_input, ticked(opt) + " must be KEY=VALUE; got " + ticked(value));
+      o.config_settings[value.substr(0, eq)].push_back(value.substr(eq + 1));
+      break;
+    }
+  }
+  return {};
+}
+
+// optparse's rules. Arguments that are not options are ignored, as pip ignores them.
+Result<LineOptions> parse_options(std::vector<std::string> args, FormatControl& fc) {
+  LineOptions o;
+  std::size_t i = 0;
+  auto need_value = [](std::string_view opt) {
+    return util::fail(ErrorKind::invalid_input, ticked(opt) + " needs a value");
+  };
+  while (i < args.size()) {
+    const std::string arg = args[i++];
+    if (arg == "--") break;
+    if (arg.starts_with("--")) {
+      std::string opt = arg;
+      std::optional<std::string> explicit_value;
+      if (auto eq = arg.find('='); eq != std::string::npos) {
+        opt = arg.substr(0, eq);
+        explicit_value = arg.substr(eq + 1);
+      }
+      const OptionSpec* spec = nullptr;
+      std::vector<std::string_view> candidates;
+      for (const auto& s : option_specs) {
+        if (s.long_name == opt) {
+          spec = &s;
+          candidates.clear();
+          break;
+        }
+        if (s.long_name.starts_with(opt)) candidates.push_back(s.long_name);
+      }
+      if (!spec) {
+        if (candidates.empty()) return util::fail(ErrorKind::invalid_input, "unknown option " + ticked(opt));
+        if (candidates.size() > 1) {
+          std::sort(candidates.begin(), candidates.end());
+          std::string list;
+          for (auto c : candidates) list += (list.empty() ? "" : ", ") + ticked(c);
+          return util::fail(ErrorKind::invalid_input, "ambiguous option " + ticked(opt) + " (" + list + "?)");
+        }
+        for (const auto& s : option_specs)
+          if (s.long_name == candidates[0]) spec = &s;
+        opt = std::string(spec->long_name);
+      }
+      std::string value;
+      if (spec->takes_value) {
+        if (explicit_value) value = *explicit_value;
+        else if (i < args.size()) value = args[i++];
+        else return need_value(opt);
+      } else if (explicit_value) {
+        return util::fail(ErrorKind::invalid_input, ticked(opt) + " takes no value");
+      }
+      if (auto r = apply_option(*spec, opt, value, o, fc); !r) return std::unexpected(r.error());
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      for (std::size_t k = 1; k < arg.size(); ++k) {
+        std::string opt = std::string("-") + arg[k];
+        const OptionSpec* spec = nullptr;
+        for (const auto& s : option_specs)
+          if (s.short_name == arg[k]) spec = &s;
+        if (!spec) return util::fail(ErrorKind::invalid_input, "unknown option " + ticked(opt));
+        std::string value;
+        if (spec->takes_value) {
+          if (k + 1 < arg.size()) value = arg.substr(k + 1);
+          else if (i < args.size()) value = args[i++];
+          else return need_value(opt);
+          k = arg.size();
+        }
+        if (auto r = apply_option(*spec, opt, value, o, fc); !r) return std::unexpected(r.error());
+      }
+    }
+    // else: a positional argument, which pip's line parser drops.
+  }
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// URLs and paths on requirement lines (pip's parse_req_from_line and parse_editable).
+
+constexpr std::string_view vcs_schemes[] = {
+    "git", "git+http", "git+https", "git+ssh", "git+git", "git+file",
+    "hg", "hg+file", "hg+http", "hg+https", "hg+ssh", "hg+static-http",
+    "svn", "svn+ssh", "svn+http", "svn+https", "svn+svn", "svn+file",
+    "bzr", "bzr+http", "bzr+https", "bzr+ssh", "bzr+sftp", "bzr+ftp", "bzr+lp", "bzr+file",
+};
+
+std::string url_scheme(std::string_view s) {
+  auto colon = s.find(':');
+  if (colon == std::string_view::npos) return "";
+  return util::to_lower(s.substr(0, colon));
+}
+
+bool is_vcs_scheme(std::string_view scheme) {
+  return std::find(std::begin(vcs_schemes), std::end(vcs_schemes), scheme) != std::end(vcs_schemes);
+}
+
+bool is_url(std::string_view s) {
+  auto scheme = url_scheme(s);
+  if (scheme.empty()) return false;
+  return scheme == "http" || scheme == "https" || scheme == "file" || scheme == "ftp" || is_vcs_scheme(scheme);
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// pip's path_to_url: `file://` and the absolute path, percent-encoded except for `/` and the
+// unreserved characters.
+std::string path_to_url(const fs::path& p) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out = "file://";
+  for (unsigned char c : p.generic_string()) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+// The path part of a URL, without query and fragment.
+std::string_view url_path(std::string_view url) {
+  auto colon = url.find(':');
+  auto rest = url.substr(colon + 1);
+  if (rest.starts_with("//")) {
+    auto slash = rest.find_first_of("/?#", 2);
+    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+  }
+  return rest.substr(0, rest.find_first_of("?#"));
+}
+
+// The last path segment, decoded (pip's Link.filename).
+std::string url_filename(std::string_view url) {
+  auto path = url_path(url);
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  auto slash = path.rfind('/');
+  return percent_decode(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+// A file: URL's local path (relative ones against `base`).
+std::optional<fs::path> file_url_path(std::string_view url, const fs::path& base) {
+  if (url_scheme(url) != "file") return std::nullopt;
+  auto rest = url.substr(5);
+  rest = rest.substr(0, rest.find_first_of("?#"));
+  if (rest.starts_with("//")) {
+    auto slash = rest.find('/', 2);
+    auto host = rest.substr(2, slash == std::string_view::npos ? std::string_view::npos : slash - 2);
+    if (!host.empty() && host != "localhost") return std::nullopt;  // a network share
+    rest = slash == std::string_view::npos ? std::string_view{"/"} : rest.substr(slash);
+  }
+  fs::path p = percent_decode(rest);
+  if (p.is_relative()) p = base / p;
+  return p.lexically_normal();
+}
+
+// `#egg=name` (or `&egg=`) in a URL: pip names an otherwise unnamed link by it.
+std::optional<std::string> egg_fragment(std::string_view url) {
+  for (std::size_t pos = 0; (pos = url.find("egg=", pos)) != std::string_view::npos; ++pos) {
+    if (pos == 0 || (url[pos - 1] != '#' && url[pos - 1] != '&')) continue;
+    auto value = url.substr(pos + 4);
+    return std::string(value.substr(0, value.find('&')));
+  }
+  return std::nullopt;
+}
+
+// pip's ARCHIVE_EXTENSIONS, matched on the lowercased extension (`.tar.gz` counts as one).
+bool is_archive_file(std::string_view name) {
+  auto lower = util::to_lower(name);
+  for (std::string_view ext : {".whl", ".zip", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tlz", ".tar.lz",
+                               ".tar.lzma", ".tar.gz", ".tgz", ".tar"}) {
+    if (lower.ends_with(ext)) return true;
+  }
+  return false;
+}
+
+bool looks_like_path(std::string_view name) { return name.find('/') != std::string_view::npos || name.starts_with("."); }
+
+// Splits "path[extra1,extra2]" as pip's _strip_extras does.
+std::pair<std::string, std::string> strip_extras(std::string_view s) {
+  if (s.size() < 4 || s.back() != ']') return {std::string(s), ""};
+  for (auto open = s.rfind('[', s.size() - 2); open != std::string_view::npos && open > 0;
+       open = open == 0 ? std::string_view::npos : s.rfind('[', open - 1)) {
+    auto inner = s.substr(open + 1, s.size() - open - 2);
+    if (inner.empty() || inner.find(']') != std::string_view::npos) {
+      if (inner.find(']') != std::string_view::npos) break;
+      continue;
+    }
+    return {std::string(s.substr(0, open)), std::string(s.substr(open))};
+  }
+  return {std::string(s), ""};
+}
+
+bool is_installable_dir(const fs::path& dir) { return is_file(dir / "pyproject.toml") || is_file(dir / "setup.py"); }
+
+// ---------------------------------------------------------------------------------------------
+// The parser of one requirements file tree.
+
+class RequirementsParser {
+ public:
+  RequirementsParser(fs::path root, const EnvLookup& env) : root_(absolute_normal(root)), env_(env) {}
+
+  Result<void> parse_file(const fs::path& file, bool constraint, const std::string& included_at);
+  RequirementsFile take() {
+    out_.no_binary.assign(format_control_.no_binary.begin(), format_control_.no_binary.end());
+    out_.only_binary.assign(format_control_.only_binary.begin(), format_control_.only_binary.end());
+    return std::move(out_);
+  }
+
+ private:
+  Result<void> handle_line(const fs::path& file, const std::string& shown, const LogicalLine& line, bool constraint);
+  Result<PythonRequirement> requirement_line(const std::string& where, const std::string& text);
+  Result<PythonRequirement> editable_line(const std::string& where, const std::string& text);
+  void apply_file_options(const LineOptions& o, const fs::path& file);
+
+  fs::path root_;
+  const EnvLookup& env_;
+  RequirementsFile out_;
+  FormatControl format_control_;
+  std::vector<fs::path> stack_;  // canonical paths of the files being read, outermost first
+  std::set<std::string> seen_files_;
+};
+
+Result<void> RequirementsParser::parse_file(const fs::path& file, bool constraint, const std::string& included_at) {
+  auto shown = display_path(file, root_);
+  std::error_code ec;
+  auto canonical = fs::weakly_canonical(file, ec);
+  if (ec) canonical = file;
+  if (std::find(stack_.begin(), stack_.end(), canonical) != stack_.end())
+    return util::fail(ErrorKind::invalid_input, included_at + ": " + ticked(shown) + " recursively includes itself (from " +
+                                                    ticked(display_path(stack_.front(), root_)) + ")");
+  if (!is_file(file)) {
+    if (included_at.empty())
+      return util::fail(ErrorKind::not_found, shown + ": no such file");
+    return util::fail(ErrorKind::invalid_input, included_at + ": cannot include " + ticked(shown) + ": no such file");
+  }
+  auto bytes = util::read_file(file, 16 << 20);
+  if (!bytes) return std::unexpected(bytes.error());
+  auto text = decode_text(*bytes, shown);
+  if (!text) return std::unexpected(text.error());
+  if (seen_files_.insert(shown).second) out_.files.push_back(shown);
+  stack_.push_back(canonical);
+  for (const auto& line : preprocess(*text, env_))
+    if (auto r = handle_line(file, shown, line, constraint); !r) return r;
+  stack_.pop_back();
+  return {};
+}
+
+Result<void> RequirementsParser::handle_line(const fs::path& file, const std::string& shown, const LogicalLine& line,
+                                             bool constraint) {
+  auto where = shown + ":" + std::to_string(line.number);
+  auto [args, options_text] = detail::split_requirement_options(line.text);
+  auto words = shell_split(options_text);
+  if (!words)
+    return util::fail(ErrorKind::invalid_input,
+                      where + ": cannot split options " + ticked(options_text) + ": " + words.error().message);
+  auto opts = parse_options(std::move(*words), format_control_);
+  if (!opts) return std::unexpected(opts.error().context(where));
+
+  if (!args.empty() || !opts->editables.empty()) {
+    auto req = args.empty() ? editable_line(where, opts->editables.front()) : requirement_line(where, args);
+    if (!req) return std::unexpected(req.error());
+    req->file = shown;
+    req->line = line.number;
+    req->constraint = constraint;
+    if (!req->editable) req->hashes = opts->hashes;  // pip takes --hash only on non-editable lines
+    req->config_settings = opts->config_settings;
+    out_.requirements.push_back(std::move(*req));
+    return {};
+  }
+
+  if (!opts->requirements.empty() || !opts->constraints.empty()) {
+    // One include per line: -r before -c, the first of each; other options on the line are
+    // dropped, as pip drops them.
+    bool nested_constraint = opts->requirements.empty();
+    const auto& target = nested_constraint ? opts->constraints.front() : opts->requirements.front();
+    auto scheme = url_scheme(target);
+    fs::path nested;
+    if (scheme == "file") {
+      auto p = file_url_path(target, file.parent_path());
+      if (!p) return util::fail(ErrorKind::unsupported, where + ": cannot include " + ticked(target) + ": not a local file");
+      nested = *p;
+    } else if (scheme == "http" || scheme == "https") {
+      return util::fail(ErrorKind::unsupported,
+                        where + ": cannot include " + ticked(util::redact_url(target)) +
+                            ": requirement files are read from the project only, never downloaded; save it next "
+                            "to this file and include it by path");
+    } else {
+      nested = (file.parent_path() / target).lexically_normal();
+    }
+    return parse_file(nested, nested_constraint, where);
+  }
+
+  apply_file_options(*opts, file);
+  return {};
+}
+
+// pip's handle_option_line, on the merged result.
+void RequirementsParser::apply_file_options(const LineOptions& o, const fs::path& file) {
+  if (o.no_index) {
+    out_.no_index = true;
+    out_.index_urls.clear();
+  }
+  if (o.index_url && !o.index_url->empty() && !out_.no_index) {
+    out_.index_urls = {*o.index_url};
+    out_.index_url_set = true;
+  }
+  if (!out_.no_index)
+    for (const auto& u : o.extra_index_urls) out_.index_urls.push_back(u);
+  if (!o.find_links.empty()) {
+    // Only the first -f of a line counts (pip); a path that exists relative to the requirements
+    // file is made absolute.
+    auto value = o.find_links.front();
+    auto relative = (file.parent_path() / value).lexically_normal();
+    if (!is_url(value) && path_exists(relative)) value = relative.string();
+    out_.find_links.push_back(value);
+  }
+  if (o.pre) out_.pre = true;
+  if (o.prefer_binary) out_.prefer_binary = true;
+  if (o.require_hashes) out_.require_hashes = true;
+  for (const auto& h : o.trusted_hosts) out_.trusted_hosts.push_back(h);
+}
+
+Result<PythonRequirement> RequirementsParser::requirement_line(const std::string& where, const std::string& args) {
+  PythonRequirement out;
+  out.text = strip(args);
+  std::string name = args;
+  bool url = is_url(name);
+  // pip cuts the marker off first: at "; " after a URL (a `;` may be part of it), else at ";".
+  std::string marker_text;
+  if (auto sep = name.find(url ? "; " : ";"); sep != std::string::npos) {
+    marker_text = strip(name.substr(sep + (url ? 2 : 1)));
+    name.resize(sep);
+  }
+  name = strip(name);
+
+  std::string link;
+  std::optional<fs::path> local;
+  std::string extras_text;
+  if (url) {
+    link = name;
+    local = file_url_path(link, root_);
+  } else {
+    // Paths are taken relative to the project root: pip takes them relative to its working
+    // directory, and repo2docker runs pip from the repository root.
+    auto [p, extras] = strip_extras((root_ / name).lexically_normal().string());
+    fs::path path = fs::path(p).lexically_normal();
+    extras_text = extras;
+    if (looks_like_path(name) && is_dir(path)) {
+      if (!is_installable_dir(path))
+        return util::fail(ErrorKind::invalid_input, where + ": directory " + ticked(name) +
+                                                        " is not installable: it has neither `pyproject.toml` "
+                                                        "nor `setup.py`");
+      link = path_to_url(path);
+      local = path;
+    } else if (is_archive_file(path.filename().string())) {
+      auto at = name.find('@');
+      bool pep508_url = at != std::string::npos && !looks_like_path(name.substr(0, at));
+      if (is_file(path)) {
+        link = path_to_url(path);
+        local = path;
+      } else if (!pep508_url) {
+        if (util::to_lower(path.filename().string()).ends_with(".whl")) {
+          if (auto w = pypi::parse_wheel_filename(path.filename().string()); !w)
+            return std::unexpected(w.error().context(where));
+        }
+        // pip only warns here and fails when installing; we fail now, with the reason.
+        return util::fail(ErrorKind::invalid_input,
+                          where + ": " + ticked(name) + " looks like a file name, but " +
+                              ticked(display_path(path, root_)) + " does not exist");
+      }
+    }
+  }
+
+  pypi::Requirement req;
+  if (!link.empty()) {
+    auto filename = url_filename(link);
+    if (filename.ends_with(".whl")) {
+      auto wheel = pypi::parse_wheel_filename(filename);
+      if (!wheel) return std::unexpected(wheel.error().context(where));
+      req.name = wheel->name;
+    } else if (auto egg = egg_fragment(link)) {
+      if (!pypi::is_valid_name(*egg))
+        return util::fail(ErrorKind::invalid_input, where + ": the `#egg=` fragment " + ticked(*egg) +
+                                                        " is not a valid project name; write `name @ " + link +
+                                                        "` instead");
+      req.name = *egg;
+    }
+    req.url = link;
+    if (!extras_text.empty()) {
+      auto parsed = pypi::Requirement::parse("placeholder" + util::to_lower(extras_text));
+      if (!parsed)
+        return util::fail(ErrorKind::invalid_input,
+                          where + ": invalid extras " + ticked(extras_text) + ": " + parsed.error().message);
+      req.extras = parsed->extras;
+    }
+    if (local) out.path = local->string();
+  } else {
+    auto parsed = pypi::Requirement::parse(name);
+    if (!parsed) {
+      std::string msg = where + ": invalid requirement " + ticked(name) + ": " + parsed.error().message;
+      bool has_operator = false;
+      for (std::string_view op : {"~=", "==", "!=", "<=", ">=", "<", ">", "==="})
+        if (name.find(op) != std::string::npos) has_operator = true;
+      if (name.find('/') != std::string::npos) {
+        msg += path_exists(root_ / name) ? "; hint: it looks like a path; if it is a requirements file, include it with `-r`"
+                                    : "; hint: it looks like a path, but no such file or directory exists";
+      } else if (name.find('=') != std::string::npos && !has_operator) {
+        msg += "; hint: `=` is not a version operator, did you mean `==`?";
+      }
+      return util::fail(ErrorKind::invalid_input, msg);
+    }
+    req = std::move(*parsed);
+    if (auto p = file_url_path(req.url, root_)) out.path = p->string();
+  }
+
+  if (!marker_text.empty()) {
+    auto marker = pypi::Marker::parse(marker_text);
+    if (!marker)
+      return util::fail(ErrorKind::invalid_input,
+                        where + ": invalid marker " + ticked(marker_text) + ": " + marker.error().message);
+    req.marker = std::move(*marker);
+  }
+  out.requirement = std::move(req);
+  return out;
+}
+
+// `-e`: mlpack takes local project directories only (pip also takes VCS URLs, which would need a
+// checkout at build time).
+Result<PythonRequirement> RequirementsParser::editable_line(const std::string& where, const std::string& text) {
+  PythonRequirement out;
+  out.editable = true;
+  out.text = text;
+  auto [target, extras] = strip_extras(text);
+  std::optional<fs::path> dir;
+  std::string link;
+  if (auto p = (root_ / target).lexically_normal(); !is_url(target) && is_dir(p)) {
+    dir = p;
+    link = path_to_url(p);
+  } else if (url_scheme(target) == "file") {
+    dir = file_url_path(target, root_);
+    link = target;
+    if (auto egg = egg_fragment(target)) out.requirement.name = *egg;
+  } else {
+    auto scheme = url_scheme(text);
+    if (is_vcs_scheme(scheme))
+      return util::fail(ErrorKind::unsupported,
+                        where + ": editable VCS checkouts (" + ticked(util::redact_url(text)) +
+                            ") are not supported; use a local directory, or `NAME @ URL` without `-e`");
+    return util::fail(ErrorKind::invalid_input,
+                      where + ": " + ticked(text) + " is not a valid editable requirement: `-e` takes a path to a "
+                                                    "local project directory");
+  }
+  if (!dir || !is_dir(*dir))
+    return util::fail(ErrorKind::invalid_input, where + ": `-e " + text + "`: no such directory");
+  if (!is_installable_dir(*dir))
+    return util::fail(ErrorKind::invalid_input, where + ": `-e " + text +
+                                                    "`: the directory has neither `pyproject.toml` nor `setup.py`");
+  out.path = dir->string();
+  out.requirement.url = link;
+  if (!extras.empty()) {
+    auto parsed = pypi::Requirement::parse("placeholder" + util::to_lower(extras));
+    if (!parsed)
+      return util::fail(ErrorKind::invalid_input,
+                        where + ": invalid extras " + ticked(extras) + ": " + parsed.error().message);
+    out.requirement.extras = parsed->extras;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<RequirementsFile> parse_requirements_file(const fs::path& path, const fs::path& project_root,
+                                                 const EnvLookup& env) {
+  RequirementsParser parser(project_root, env);
+  auto file = path.is_relative() ? absolute_normal(project_root) / path : path;
+  if (auto r = parser.parse_file(absolute_normal(file), false, ""); !r) return std::unexpected(r.error());
+  auto out = parser.take();
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// pyproject.toml
+
+namespace {
+
+class TomlReader {
+ public:
+  explicit TomlReader(std::string file) : file_(std::move(file)) {}
+
+  util::Error error(const toml::source_region& where, const std::string& what) const {
+    std::string at = file_;
+    if (where.begin.line > 0)
+      at += ":" + std::to_string(where.begin.line) + ":" + std::to_string(where.begin.column);
+    return util::Error{ErrorKind::invalid_input, at + ": " + what};
+  }
+
+  Result<std::string> string(const toml::node& n, const std::string& what) const {
+    if (auto s = n.as_string()) return s->get();
+    return std::unexpected(error(n.source(), what + " must be a string"));
+  }
+
+  Result<const toml::table*> table(const toml::node& n, const std::string& what) const {
+    if (auto t = n.as_table()) return t;
+    return std::unexpected(error(n.source(), what + " must be a table"));
+  }
+
+  Result<const toml::array*> array(const toml::node& n, const std::string& what) const {
+    if (auto a = n.as_array()) return a;
+    return std::unexpected(error(n.source(), what + " must be an array"));
+  }
+
+  Result<PythonRequirement> requirement(const toml::node& n, const std::string& what, const fs::path& root) const {
+    auto text = string(n, "each item of " + what);
+    if (!text) return std::unexpected(text.error());
+    auto req = pypi::Requirement::parse(*text);
+    if (!req)
+      return std::unexpected(error(n.source(), "invalid requirement " + ticked(*text) + " in " + what + ": " +
+                                                   req.error().message));
+    PythonRequirement out;
+    out.text = *text;
+    out.file = file_;
+    out.line = static_cast<int>(n.source().begin.line);
+    out.column = static_cast<int>(n.source().begin.column);
+    if (auto p = file_url_path(req->url, root)) out.path = p->string();
+    out.requirement = std::move(*req);
+    return out;
+  }
+
+  Result<std::vector<PythonRequirement>> requirements(const toml::node& n, const std::string& what,
+                                                      const fs::path& root) const {
+    auto arr = array(n, what);
+    if (!arr) return std::unexpected(arr.error());
+    std::vector<PythonRequirement> out;
+    for (const auto& item : **arr) {
+      auto r = requirement(item, what, root);
+      if (!r) return std::unexpected(r.error());
+      out.push_back(std::move(*r));
+    }
+    return out;
+  }
+
+  // `key`: the table's dotted name, e.g. "project.scripts".
+  Result<std::map<std::string, std::string>> string_table(const toml::node& n, const std::string& key) const {
+    auto t = table(n, ticked(key));
+    if (!t) return std::unexpected(t.error());
+    std::map<std::string, std::string> out;
+    for (const auto& [k, v] : **t) {
+      auto s = string(v, ticked(key + "." + std::string(k.str())));
+      if (!s) return std::unexpected(s.error());
+      out[std::string(k.str())] = *s;
+    }
+    return out;
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+};
+
+// One entry of a dependency group before includes are expanded.
+struct GroupItem {
+  std::optional<PythonRequirement> requirement;
+  std::string include;  // normalised group name
+  toml::source_region source;
+};
+
+struct RawGroup {
+  std::string name;  // as written
+  std::vector<GroupItem> items;
+};
+
+class GroupExpander {
+ public:
+  GroupExpander(const TomlReader& reader, const std::map<std::string, RawGroup>& raw) : reader_(reader), raw_(raw) {}
+
+  Result<std::vector<PythonRequirement>> expand(const std::string& group) {
+    if (auto done = done_.find(group); done != done_.end()) return done->second;
+    stack_.push_back(group);
+    std::vector<PythonRequirement> out;
+    for (const auto& item : raw_.at(group).items) {
+      if (item.requirement) {
+        out.push_back(*item.requirement);
+        continue;
+      }
+      if (!raw_.contains(item.include))
+        return std::unexpected(reader_.error(item.source, "dependency group " + ticked(raw_.at(group).name) +
+                                                              " includes " + ticked(item.include) +
+                                                              ", which is not a dependency group"));
+      if (auto cycle = std::find(stack_.begin(), stack_.end(), item.include); cycle != stack_.end()) {
+        std::string path;
+        for (auto it = cycle; it != stack_.end(); ++it) path += raw_.at(*it).name + " → ";
+        path += raw_.at(item.include).name;
+        return std::unexpected(reader_.error(item.source, "dependency groups include each other in a cycle (" + path + ")"));
+      }
+      auto nested = expand(item.include);
+      if (!nested) return nested;
+      out.insert(out.end(), nested->begin(), nested->end());
+    }
+    stack_.pop_back();
+    done_[group] = out;
+    return out;
+  }
+
+ private:
+  const TomlReader& reader_;
+  const std::map<std::string, RawGroup>& raw_;
+  std::vector<std::string> stack_;
+  std::map<std::string, std::vector<PythonRequirement>> done_;
+};
+
+Result<void> read_project_table(const TomlReader& r, const toml::table& project, const fs::path& root, PyProject& out) {
+  std::set<std::string> present;
+  for (const auto& [key, value] : project) {
+    std::string k(key.str());
+    present.insert(k);
+    if (k == "name") {
+      auto s = r.string(value, "`project.name`");
+      if (!s) return std::unexpected(s.error());
+      if (!pypi::is_valid_name(*s))
+        return std::unexpected(r.error(value.source(), "`project.name` " + ticked(*s) + " is not a valid project name"));
+      out.name = *s;
+    } else if (k == "version") {
+      auto s = r.string(value, "`project.version`");
+      if (!s) return std::unexpected(s.error());
+      if (!pypi::is_valid_version_string(*s))
+        return std::unexpected(r.error(value.source(), "`project.version` " + ticked(*s) + " is not a PEP 440 version"));
+      out.version = *s;
+    } else if (k == "requires-python") {
+      auto s = r.string(value, "`project.requires-python`");
+      if (!s) return std::unexpected(s.error());
+      if (auto spec = pypi::SpecifierSet::parse(*s); !spec)
+        return std::unexpected(r.error(value.source(), "`project.requires-python` " + ticked(*s) + ": " + spec.error().message));
+      out.requires_python = *s;
+    } else if (k == "dependencies") {
+      auto reqs = r.requirements(value, "`project.dependencies`", root);
+      if (!reqs) return std::unexpected(reqs.error());
+      out.dependencies = std::move(*reqs);
+    } else if (k == "optional-dependencies") {
+      auto t = r.table(value, "`project.optional-dependencies`");
+      if (!t) return std::unexpected(t.error());
+      for (const auto& [extra, list] : **t) {
+        std::string name(extra.str());
+        if (!pypi::is_valid_name(name))
+          return std::unexpected(r.error(extra.source(), "extra " + ticked(name) + " is not a valid name"));
+        auto normal = pypi::normalize_name(name);
+        if (out.optional_dependencies.contains(normal))
+          return std::unexpected(r.error(extra.source(), "extra " + ticked(name) + " is given twice (as `" + normal +
+                                                             "` once normalised)"));
+        auto reqs = r.requirements(list, "`project.optional-dependencies." + name + "`", root);
+        if (!reqs) return std::unexpected(reqs.error());
+        out.optional_dependencies[normal] = std::move(*reqs);
+      }
+    } else if (k == "scripts" || k == "gui-scripts") {
+      auto t = r.string_table(value, "project." + k);
+      if (!t) return std::unexpected(t.error());
+      (k == "scripts" ? out.scripts : out.gui_scripts) = std::move(*t);
+    } else if (k == "dynamic") {
+      auto arr = r.array(value, "`project.dynamic`");
+      if (!arr) return std::unexpected(arr.error());
+      for (const auto& item : **arr) {
+        auto s = r.string(item, "each item of `project.dynamic`");
+        if (!s) return std::unexpected(s.error());
+        if (*s == "name")
+          return std::unexpected(r.error(item.source(), "`name` cannot be dynamic: it must be given in `[project]`"));
+        out.dynamic.push_back(*s);
+      }
+    }
+    // Other keys (description, authors, …) do not change the image.
+  }
+  for (const auto& d : out.dynamic)
+    if (present.contains(d))
+      return std::unexpected(r.error(project.get(d)->source(),
+                                     "`project." + d + "` is given here and also listed in `project.dynamic`"));
+  if (!out.name) return std::unexpected(r.error(project.source(), "`[project]` has no `name`"));
+  if (!out.version && std::find(out.dynamic.begin(), out.dynamic.end(), "version") == out.dynamic.end())
+    return std::unexpected(
+        r.error(project.source(), "`[project]` has no `version`; give one or list `version` in `dynamic`"));
+  return {};
+}
+
+Result<void> read_dependency_groups(const TomlReader& r, const toml::node& node, const fs::path& root, PyProject& out) {
+  auto t = r.table(node, "`dependency-groups`");
+  if (!t) return std::unexpected(t.error());
+  std::map<std::string, RawGroup> raw;
+  for (const auto& [key, value] : **t) {
+    std::string name(key.str());
+    if (!pypi::is_valid_name(name))
+      return std::unexpected(r.error(key.source(), "dependency group name " + ticked(name) + " is not valid"));
+    auto normal = pypi::normalize_name(name);
+    if (raw.contains(normal))
+      return std::unexpected(r.error(key.source(), "dependency group " + ticked(name) + " duplicates " +
+                                                       ticked(raw[normal].name) + " (the same once normalised)"));
+    auto what = "dependency group " + ticked(name);
+    auto arr = r.array(value, what);
+    if (!arr) return std::unexpected(arr.error());
+    RawGroup group{name, {}};
+    for (const auto& item : **arr) {
+      if (auto tbl = item.as_table()) {
+        auto include = tbl->get("include-group");
+        if (!include || tbl->size() != 1)
+          return std::unexpected(r.error(item.source(), "an item of " + what +
+                                                            " must be a requirement string or `{include-group = "
+                                                            "\"name\"}`"));
+        auto target = r.string(*include, "`include-group`");
+        if (!target) return std::unexpected(target.error());
+        group.items.push_back({std::nullopt, pypi::normalize_name(*target), include->source()});
+      } else if (item.is_string()) {
+        auto req = r.requirement(item, what, root);
+        if (!req) return std::unexpected(req.error());
+        group.items.push_back({std::move(*req), "", item.source()});
+      } else {
+        return std::unexpected(r.error(item.source(), "an item of " + what +
+                                                          " must be a requirement string or `{include-group = "
+                                                          "\"name\"}`"));
+      }
+    }
+    raw[normal] = std::move(group);
+  }
+  GroupExpander expander(r, raw);
+  for (const auto& [normal, group] : raw) {
+    auto reqs = expander.expand(normal);
+    if (!reqs) return std::unexpected(reqs.error());
+    out.dependency_groups[normal] = std::move(*reqs);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<PyProject> parse_pyproject(const fs::path& path, const fs::path& project_root) {
+  auto root = absolute_normal(project_root);
+  auto file = absolute_normal(path.is_relative() ? root / path : path);
+  auto shown = display_path(file, root);
+  auto bytes = util::read_file(file, 16 << 20);
+  if (!bytes) return std::unexpected(bytes.error());
+  TomlReader r(shown);
+  toml::table doc;
+#if TOML_EXCEPTIONS
+  try {
+    doc = toml::parse(*bytes, shown);
+  } catch (const toml::parse_error& e) {
+    return std::unexpected(r.error(e.source(), std::string(e.description())));
+  }
+#else
+  auto parsed = toml::parse(*bytes, shown);
+  if (!parsed) return std::unexpected(r.error(parsed.error().source(), std::string(parsed.error().description())));
+  doc = std::move(parsed).table();
+#endif
+  PyProject out;
+  if (auto project = doc.get("project")) {
+    auto t = r.table(*project, "`project`");
+    if (!t) return std::unexpected(t.error());
+    out.has_project = true;
+    if (auto res = read_project_table(r, **t, root, out); !res) return std::unexpected(res.error());
+  }
+  if (auto groups = doc.get("dependency-groups"))
+    if (auto res = read_dependency_groups(r, *groups, root, out); !res) return std::unexpected(res.error());
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// runtime.txt, .python-version, binder/
+
+namespace {
+
+// "3.11" or "3.11.4" → "3.11"; else empty.
+std::string major_minor(std::string_view v) {
+  auto parts = util::split(v, '.');
+  if (parts.size() < 2 || parts.size() > 3) return "";
+  for (const auto& p : parts)
+    if (p.empty() || !std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; })) return "";
+  return parts[0] + "." + parts[1];
+}
+
+}  // namespace
+
+Result<std::optional<PythonVersionFile>> read_python_version(const fs::path& dir, const fs::path& project_root) {
+  auto root = absolute_normal(project_root);
+  for (std::string_view name : {"runtime.txt", ".python-version"}) {
+    auto path = absolute_normal(dir.is_relative() ? root / dir : dir) / name;
+    if (!is_file(path)) continue;
+    auto shown = display_path(path, root);
+    auto text = util::read_file(path, 1 << 16);
+    if (!text) return std::unexpected(text.error());
+    int number = 0;
+    for (const auto& raw : split_lines(*text)) {
+      ++number;
+      auto line = strip(raw);
+      if (line.empty() || line[0] == '#') continue;
+      auto where = shown + ":" + std::to_string(number) + ": ";
+      if (name == "runtime.txt") {
+        // repo2docker's runtime.txt also pins R (`r-4.3-2024-01-15`): not ours.
+        if (line.starts_with("r-")) break;
+        auto version = line.starts_with("python-") ? major_minor(line.substr(7)) : "";
+        if (version.empty())
+          return util::fail(ErrorKind::invalid_input,
+                            where + "expected `python-X.Y` or `python-X.Y.Z`, got " + ticked(line));
+        return PythonVersionFile{version, shown};
+      }
+      std::string_view v = line;
+      for (std::string_view prefix : {"cpython-", "cpython@", "cpython"})
+        if (v.starts_with(prefix)) {
+          v.remove_prefix(prefix.size());
+          break;
+        }
+      auto version = major_minor(v);
+      if (version.empty())
+        return util::fail(ErrorKind::invalid_input,
+                          where + "expected a CPython version such as `3.11` or `3.11.4`, got " + ticked(line));
+      return PythonVersionFile{version, shown};
+    }
+  }
+  return std::optional<PythonVersionFile>{};
+}
+
+fs::path environment_dir(const fs::path& project_root) {
+  for (const char* name : {"binder", ".binder"})
+    if (is_dir(project_root / name)) return project_root / name;
+  return project_root;
+}
+
+}  // namespace mlpack::detectors
