@@ -4,7 +4,6 @@
 #include <atomic>
 #include <future>
 #include <mutex>
-#include <set>
 
 #include "pyindex/http_cache.hpp"
 #include "pyindex/index.hpp"
@@ -252,9 +251,25 @@ struct IndexClient::Impl {
       out.insert(out.end(), (*page)->begin(), (*page)->end());
       if (options.strategy == IndexStrategy::first_index) break;
     }
-    std::set<std::string> seen;
-    std::erase_if(out, [&](const DistFile& f) { return !seen.insert(f.url).second; });
-    return out;
+    // One entry per URL (find-links and an index may list the same file); what the later
+    // listing knows (hashes, metadata) is kept.
+    std::vector<DistFile> unique;
+    std::map<std::string, std::size_t> at;
+    for (auto& f : out) {
+      auto [it, fresh] = at.emplace(f.url, unique.size());
+      if (fresh) {
+        unique.push_back(std::move(f));
+        continue;
+      }
+      auto& kept = unique[it->second];
+      kept.hashes.merge(f.hashes);
+      kept.metadata_hashes.merge(f.metadata_hashes);
+      kept.has_metadata_file = kept.has_metadata_file || f.has_metadata_file;
+      if (!kept.requires_python) kept.requires_python = f.requires_python;
+      if (!kept.yanked) kept.yanked = f.yanked;
+      if (!kept.size) kept.size = f.size;
+    }
+    return unique;
   }
 
   // ---- metadata ----------------------------------------------------------------------------
