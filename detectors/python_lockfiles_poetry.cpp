@@ -28,6 +28,7 @@ struct PoetryPackage {
 struct Root {
   std::string name;  // normalised
   std::vector<std::string> extras;
+  std::string constraint = "*";  // chooses among several lock entries of the name
 };
 
 // "PySocks (>=1.5.6,!=1.5.7)" / "chardet>=3" / "foo[bar]; extra == 'x'" → "pysocks".
@@ -40,6 +41,8 @@ std::string leading_name(std::string_view spec) {
 // ">=1.5.6,<1.5.7 || >1.5.7") allows `version`. Forms it cannot read allow everything: the
 // constraint only chooses between entries of one name, and the lock already satisfied it.
 bool constraint_allows(std::string_view constraint, const std::string& version) {
+  if (constraint.find_first_of("^") != std::string_view::npos) return true;  // Poetry's caret
+
   std::size_t start = 0;
   while (start <= constraint.size()) {
     auto bar = constraint.find("||", start);
@@ -55,6 +58,13 @@ bool constraint_allows(std::string_view constraint, const std::string& version) 
     start = bar + 2;
   }
   return false;
+}
+
+// The version constraint of a dependency's value: "1.2" | { version = "1.2", … }.
+std::string constraint_of(const toml::node& value) {
+  if (auto s = string_of(&value)) return *s;
+  if (const auto* t = value.as_table()) return string_of(t->get("version")).value_or("*");
+  return "*";
 }
 
 class PoetryLock {
@@ -86,15 +96,12 @@ class PoetryLock {
 
   const std::vector<PoetryPackage>& packages() const { return packages_; }
 
-  // The entries for `name` that `constraint` (a dependency's value) allows.
-  std::vector<std::size_t> find(const std::string& name, const toml::node* constraint) const {
+  // The entries for `name` that `constraint` allows (all of them when there is only one).
+  std::vector<std::size_t> find(const std::string& name, std::string_view constraint = "*") const {
     std::vector<std::size_t> out;
     for (auto [it, end] = by_name_.equal_range(name); it != end; ++it) out.push_back(it->second);
-    if (out.size() <= 1 || !constraint) return out;
-    std::string version_constraint;
-    if (auto s = string_of(constraint)) version_constraint = *s;
-    else if (const auto* t = table_of(constraint)) version_constraint = string_of(t->get("version")).value_or("*");
-    std::erase_if(out, [&](std::size_t i) { return !constraint_allows(version_constraint, packages_[i].version); });
+    if (out.size() <= 1) return out;
+    std::erase_if(out, [&](std::size_t i) { return !constraint_allows(constraint, packages_[i].version); });
     return out;
   }
 
@@ -142,7 +149,7 @@ Result<std::optional<std::vector<Root>>> read_roots(const Context& ctx, const st
       else
         variants.push_back(&value);
       for (const auto* v : variants) {
-        Root root{name, {}};
+        Root root{name, {}, constraint_of(*v)};
         if (const auto* c = v->as_table()) {
           if (c->get("optional") && c->get("optional")->value<bool>().value_or(false) && !optional_on.contains(name))
             continue;
@@ -172,7 +179,7 @@ Result<std::optional<std::vector<Root>>> read_roots(const Context& ctx, const st
       auto req = pypi::Requirement::parse(*s);
       if (!req) return std::unexpected(py.error(item, "`" + *s + "`: " + req.error().message));
       if (!req->applies(ctx.env)) continue;
-      Root root{req->normalized_name(), normalized(req->extras)};
+      Root root{req->normalized_name(), normalized(req->extras), req->specifier.str()};
       roots.push_back(std::move(root));
     }
     return {};
@@ -241,6 +248,11 @@ Result<LockedDistribution> distribution(const Context& ctx, const toml::table& d
       if (!f) return std::unexpected(ctx.error(node, "`" + p.name + "`: expected `{file = …, hash = …}`"));
       LockedFile out;
       out.filename = string_of(f->get("file")).value_or("");
+      // [metadata.files] lists the files of every locked version of a name together.
+      if (!p.table->get("files") && !out.filename.empty() &&
+          out.filename.find("-" + p.version + "-") == std::string::npos &&
+          out.filename.find("-" + p.version + ".") == std::string::npos)
+        continue;
       if (type == "url") out.url = url;
       if (type == "file") out.path = ctx.resolve(url).string();
       if (auto hash = string_of(f->get("hash"))) {
@@ -358,7 +370,7 @@ Result<ImportedLock> import_poetry(const Context& ctx, std::string_view text) {
     };
     if (*roots) {
       for (const auto& r : **roots) {
-        auto found = lock.find(r.name, nullptr);
+        auto found = lock.find(r.name, r.constraint);
         if (found.empty())
           return std::unexpected(ctx.error("pyproject.toml asks for `" + r.name +
                                            "`, which the lock does not list; the lock is out of date (`poetry lock`)"));
@@ -382,7 +394,7 @@ Result<ImportedLock> import_poetry(const Context& ctx, std::string_view text) {
       }
     }
     for (const auto& name : extra_packages)
-      for (auto i : lock.find(name, nullptr)) visit(i, "");
+      for (auto i : lock.find(name)) visit(i, "");
 
     while (!todo.empty()) {
       auto [i, extra] = todo.front();
@@ -425,7 +437,7 @@ Result<ImportedLock> import_poetry(const Context& ctx, std::string_view text) {
               for (const auto& e : *x)
                 if (auto s = e.value<std::string>()) dep_extras.push_back(pypi::normalize_name(*s));
           }
-          auto found = lock.find(name, v);
+          auto found = lock.find(name, constraint_of(*v));
           if (found.empty())
             return std::unexpected(ctx.error(*v, "`" + p.name + "` depends on `" + name + "`, which the lock does not list"));
           for (auto j : found) {

@@ -717,9 +717,17 @@ python-versions = ">=3.9"
 
 [package.dependencies]
 numpy = [
-    {version = ">=1.22.4", markers = "python_version < \"3.11\""},
-    {version = ">=1.23.2", markers = "python_version == \"3.11\""},
+    {version = ">=1.22.4,<2", markers = "python_version < \"3.11\""},
+    {version = ">=2.0", markers = "python_version >= \"3.11\""},
 ]
+
+[[package]]
+name = "numpy"
+version = "2.0.2"
+description = "Fundamental package for array computing in Python"
+category = "main"
+optional = false
+python-versions = ">=3.9"
 
 [[package]]
 name = "black"
@@ -738,6 +746,7 @@ content-hash = "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9
 numpy = [
     {file = "numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", hash = "sha256:9ff0f4f29c51e2803569d7a51c2304de5554655a60c5d776e35b4a41413830d0"},
     {file = "numpy-1.26.4.tar.gz", hash = "sha256:2a02aba9ed12e4ac4eb3ea9421c420301a0c6460d9830d74a9df87efa4912010"},
+    {file = "numpy-2.0.2.tar.gz", hash = "sha256:883c987dee1880e2a864ab0dc9892292582510604156762362d9326444636e78"},
 ]
 pandas = [
     {file = "pandas-2.2.2.tar.gz", hash = "sha256:9e79019aba43cb4fda9e4d983f8e88ca0373adbb697ae9c6c43093218de28b54"},
@@ -748,8 +757,12 @@ black = [
 )~");
   auto lock = p.import("poetry.lock", linux());
   REQUIRE_MESSAGE(lock, lock.error().message);
-  CHECK(names(*lock) == Names{"numpy==1.26.4", "pandas==2.2.2"});
-  CHECK(find(*lock, "numpy")->files.size() == 2);
+  CHECK(names(*lock) == Names{"numpy==2.0.2", "pandas==2.2.2"});
+  CHECK(find(*lock, "numpy")->files.size() == 1);
+  auto older = p.import("poetry.lock", linux("3.10.14"));
+  REQUIRE(older);
+  CHECK(names(*older) == Names{"numpy==1.26.4", "pandas==2.2.2"});
+  CHECK(find(*older, "numpy")->files.size() == 2);
   auto dev = p.import("poetry.lock", linux(), {.groups = {"dev"}});
   REQUIRE(dev);
   CHECK(find(*dev, "black") != nullptr);
