@@ -175,7 +175,8 @@ Result<ImportedLock> import_pipfile(const Context& ctx, std::string_view text) {
         } else {
           d.source = LockedSource::directory;
           d.directory = resolved.string();
-          d.editable = entry.value("editable", false);
+          auto editable = entry.find("editable");
+          d.editable = editable != entry.end() && editable->is_boolean() && editable->get<bool>();
         }
       } else if (file) {
         d.source = LockedSource::archive;

@@ -144,7 +144,11 @@ Result<LockedFile> read_file_entry(const Context& ctx, const UvPackage& p, const
     if (!hex) return std::unexpected(hex.error());
     f.sha256 = *hex;
   }
-  if (auto size = t->get("size"); size && size->is_integer()) f.size = static_cast<std::uint64_t>(*size->value<int64_t>());
+  if (const auto* size = t->get("size")) {
+    auto v = size->value<int64_t>();
+    if (!v || *v < 0) return std::unexpected(ctx.error(*size, "`" + p.name + "`: `size` must be a non-negative integer"));
+    f.size = static_cast<std::uint64_t>(*v);
+  }
   return f;
 }
 
