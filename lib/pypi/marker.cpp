@@ -66,11 +66,6 @@ bool is_ascii_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-// Length of the white space (Python's str.isspace() set) starting at the front of `s`.
-std::size_t leading_space(std::string_view s) {
-  auto rest = detail::strip_whitespace(s);
-  return rest.empty() ? s.size() : static_cast<std::size_t>(rest.data() - s.data());
-}
 
 // Python's `\w` for the character starting at byte `i`: ASCII letters, digits and `_`; any other
 // non-ASCII character except white space counts as a word character (an approximation: Python
@@ -79,7 +74,7 @@ bool word_at(std::string_view s, std::size_t i) {
   if (i >= s.size()) return false;
   char c = s[i];
   if (static_cast<unsigned char>(c) < 0x80) return is_ascii_alnum(c) || c == '_';
-  return leading_space(s.substr(i)) == 0;
+  return detail::space_length(s.substr(i)) == 0;
 }
 
 bool word_before(std::string_view s, std::size_t i) {
@@ -307,8 +302,11 @@ std::size_t code_points(std::string_view s) {
 // The marker half of packaging's hand-written PEP 508 parser, one method per grammar rule. Each
 // rule consumes what it recognises; a failure carries the span the message points at.
 struct MarkerParser {
+  static constexpr int kMaxDepth = 100;
+
   std::string_view s;
   std::size_t pos = 0;
+  int depth = 0;
 
   using Parsed = std::expected<std::shared_ptr<const Node>, SyntaxError>;
 
@@ -355,9 +353,14 @@ struct MarkerParser {
     blanks();
     Parsed out;
     if (pos < s.size() && s[pos] == '(') {
+      // Markers come from index metadata: bound the recursion (parser, evaluation, str()) so a
+      // hostile one cannot exhaust the stack. Python stops at its recursion limit likewise.
+      if (depth == kMaxDepth) return error("Parentheses nested more than " + std::to_string(kMaxDepth) + " deep");
       auto open = pos++;
       blanks();
+      ++depth;
       out = list();
+      --depth;
       if (!out) return out;
       blanks();
       if (pos >= s.size() || s[pos] != ')')
@@ -449,6 +452,18 @@ struct MarkerParser {
 
 namespace detail {
 
+std::size_t space_length(std::string_view s) {
+  if (s.empty()) return 0;
+  auto u = static_cast<unsigned char>(s[0]);
+  if (u == ' ' || (u >= 0x09 && u <= 0x0D) || (u >= 0x1C && u <= 0x1F)) return 1;
+  if (u < 0x80) return 0;
+  // Python's str.isspace() beyond ASCII: U+0085, U+00A0, U+1680, U+2000–U+200A, U+2028, U+2029,
+  // U+202F, U+205F, U+3000. strip_whitespace knows them; ask it about this one character only.
+  std::size_t n = u >= 0xF0 ? 4 : u >= 0xE0 ? 3 : u >= 0xC0 ? 2 : 1;
+  auto one = s.substr(0, n);
+  return strip_whitespace(one).empty() ? one.size() : 0;
+}
+
 util::Error to_error(std::string_view source, const SyntaxError& e) {
   auto start = code_points(source.substr(0, std::min(e.start, source.size())));
   auto end = code_points(source.substr(0, std::min(e.end, source.size())));
@@ -460,7 +475,7 @@ util::Error to_error(std::string_view source, const SyntaxError& e) {
 }
 
 std::expected<Marker, SyntaxError> parse_marker_at(std::string_view source, std::size_t& pos) {
-  MarkerParser p{source, pos};
+  MarkerParser p{source, pos, 0};
   auto root = p.list();
   if (!root) return std::unexpected(root.error());
   p.blanks();

@@ -76,6 +76,10 @@ struct SyntaxError {
   std::size_t end = 0;
 };
 
+// Length in bytes of the one white-space character (Python's str.isspace(), UTF-8) at the front of
+// `s`, 0 when there is none.
+std::size_t space_length(std::string_view s);
+
 // invalid_input with the message, the column of the caret (1-based, in code points), and the source
 // with packaging's `~~~^` underline beneath it.
 util::Error to_error(std::string_view source, const SyntaxError& e);

@@ -18,8 +18,9 @@ char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' +
 
 // Length of Python's `\s*` at the front of `s` (Unicode white space, line breaks included).
 std::size_t leading_space(std::string_view s) {
-  auto rest = detail::strip_whitespace(s);
-  return rest.empty() ? s.size() : static_cast<std::size_t>(rest.data() - s.data());
+  std::size_t n = 0;
+  while (auto k = detail::space_length(s.substr(n))) n += k;
+  return n;
 }
 
 // Python's `\w` at byte `i` (see marker.cpp: non-ASCII other than white space counts as a word).
@@ -27,7 +28,7 @@ bool word_at(std::string_view s, std::size_t i) {
   if (i >= s.size()) return false;
   char c = s[i];
   if (static_cast<unsigned char>(c) < 0x80) return is_ascii_alnum(c) || c == '_';
-  return leading_space(s.substr(i)) == 0;
+  return detail::space_length(s.substr(i)) == 0;
 }
 bool word_before(std::string_view s, std::size_t i) {
   if (i == 0) return false;
@@ -130,7 +131,7 @@ std::size_t specifier_token(std::string_view s, std::size_t pos) {
   if (rest.starts_with("===")) {  // `===` then anything up to white space, `;` or `)`
     auto i = pos + 3;
     i += leading_space(s.substr(i));
-    while (i < s.size() && s[i] != ';' && s[i] != ')' && leading_space(s.substr(i)) == 0) ++i;
+    while (i < s.size() && s[i] != ';' && s[i] != ')' && detail::space_length(s.substr(i)) == 0) ++i;
     return i - pos;
   }
   std::string_view op;

@@ -178,6 +178,10 @@ TEST_CASE("marker errors say what and where") {
   check_error(R"(os_name == "C:\")", "Invalid quoted string at column 17");
   check_error("python_version >= '3'\n", "Expected end of marker expression at column 22");
 
+  auto deep = std::string(100, '(') + "os_name == 'x'" + std::string(100, ')');
+  CHECK(marker(deep).str() == R"(os_name == "x")");
+  check_error("(" + deep + ")", "Parentheses nested more than 100 deep at column 101");
+
   auto r = Marker::parse("(os_name == 'x'");
   REQUIRE_FALSE(r);
   CHECK(r.error().message ==

@@ -66,6 +66,11 @@ TEST_CASE("requirement parts") {
   CHECK(req("name===1.0-weird").specifier.str() == "===1.0-weird");
   CHECK(req("name==1.0+cu121").specifier.str() == "==1.0+cu121");
   CHECK(req("name ~= 1.4.2").specifier.str() == "~=1.4.2");
+  // Python's `\s` after an operator includes Unicode white space (here U+2003 EM SPACE).
+  CHECK(req("name>=\u20031.0").specifier.str() == ">=1.0");
+  // A name may end in `_` (a word character) but not in `-` or `.`.
+  CHECK(req("name_").name == "name_");
+  CHECK_FALSE(Requirement::parse("name-"));
 }
 
 TEST_CASE("direct references") {
