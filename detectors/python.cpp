@@ -57,10 +57,17 @@ std::string display_path(const fs::path& file, const fs::path& root) {
   return rel.generic_string();
 }
 
+// Lexically normal, without the trailing separator that "dir/." or "dir/" would leave.
+fs::path normal(const fs::path& p) {
+  auto n = p.lexically_normal();
+  if (!n.has_filename() && n.has_relative_path()) n = n.parent_path();
+  return n;
+}
+
 fs::path absolute_normal(const fs::path& p) {
   std::error_code ec;
   auto abs = fs::absolute(p, ec);
-  return (ec ? p : abs).lexically_normal();
+  return normal(ec ? p : abs);
 }
 
 bool path_exists(const fs::path& p) {
@@ -653,7 +660,7 @@ std::optional<fs::path> file_url_path(std::string_view url, const fs::path& base
   }
   fs::path p = percent_decode(rest);
   if (p.is_relative()) p = base / p;
-  return p.lexically_normal();
+  return normal(p);
 }
 
 // `#egg=name` (or `&egg=`) in a URL: pip names an otherwise unnamed link by it.
@@ -788,7 +795,7 @@ Result<void> RequirementsParser::handle_line(const fs::path& file, const std::st
                             ": requirement files are read from the project only, never downloaded; save it next "
                             "to this file and include it by path");
     } else {
-      nested = (file.parent_path() / target).lexically_normal();
+      nested = normal(file.parent_path() / target);
     }
     return parse_file(nested, nested_constraint, where);
   }
@@ -813,7 +820,7 @@ void RequirementsParser::apply_file_options(const LineOptions& o, const fs::path
     // Only the first -f of a line counts (pip); a path that exists relative to the requirements
     // file is made absolute.
     auto value = o.find_links.front();
-    auto relative = (file.parent_path() / value).lexically_normal();
+    auto relative = normal(file.parent_path() / value);
     if (!is_url(value) && path_exists(relative)) value = relative.string();
     out_.find_links.push_back(value);
   }
@@ -845,8 +852,8 @@ Result<PythonRequirement> RequirementsParser::requirement_line(const std::string
   } else {
     // Paths are taken relative to the project root: pip takes them relative to its working
     // directory, and repo2docker runs pip from the repository root.
-    auto [p, extras] = strip_extras((root_ / name).lexically_normal().string());
-    fs::path path = fs::path(p).lexically_normal();
+    auto [p, extras] = strip_extras(normal(root_ / name).string());
+    fs::path path = normal(p);
     extras_text = extras;
     if (looks_like_path(name) && is_dir(path)) {
       if (!is_installable_dir(path))
@@ -936,7 +943,7 @@ Result<PythonRequirement> RequirementsParser::editable_line(const std::string& w
   auto [target, extras] = strip_extras(text);
   std::optional<fs::path> dir;
   std::string link;
-  if (auto p = (root_ / target).lexically_normal(); !is_url(target) && is_dir(p)) {
+  if (auto p = normal(root_ / target); !is_url(target) && is_dir(p)) {
     dir = p;
     link = path_to_url(p);
   } else if (url_scheme(target) == "file") {

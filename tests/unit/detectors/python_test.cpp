@@ -295,6 +295,14 @@ TEST_CASE("requirements.txt: -e takes local project directories only") {
   CHECK(e.requirement.extras == std::vector<std::string>{"dev", "test"});
   CHECK(e.text == "./src/mypkg[dev,Test]");
 
+  p.project_dir("app");
+  p.write("app/requirements.txt", "-e .\n.\n");
+  auto dot = detectors::parse_requirements_file("requirements.txt", p.root() / "app", no_env);
+  REQUIRE(dot);
+  CHECK(dot->requirements[0].path == (p.root() / "app").string());  // no trailing `/.`
+  CHECK(dot->requirements[1].requirement.url == "file://" + (p.root() / "app").string());
+  CHECK(dot->files == std::vector<std::string>{"requirements.txt"});
+
   auto vcs = parse_text(p, "-e git+https://github.com/o/r#egg=r\n");
   REQUIRE_FALSE(vcs);
   CHECK(vcs.error().kind == util::ErrorKind::unsupported);
