@@ -153,7 +153,8 @@ Result<std::vector<lock::Package>> resolve(const Inputs& inputs, const Selection
   auto roots = selected(inputs, selection, &unknown);
   if (!unknown.empty())
     return util::fail(ErrorKind::invalid_input, "pyproject.toml has no " + unknown.front());
-  if (roots.empty()) return std::vector<lock::Package>{};
+  bool checks_python = inputs.pyproject && inputs.pyproject->requires_python;
+  if (roots.empty() && !checks_python) return std::vector<lock::Package>{};
 
   pyresolve::Request request;
   auto dot = target.python.find('.');
@@ -184,7 +185,10 @@ Result<std::vector<lock::Package>> resolve(const Inputs& inputs, const Selection
     request.roots.push_back(std::move(root));
   }
   if (!http) http = net::make_curl_client();
-  pyindex::IndexClient index(http, index_options(inputs, cache_dir));
+  auto options = index_options(inputs, cache_dir);
+  for (const auto& u : options.index_urls) request.indexes.push_back(util::redact_url(u));
+  for (const auto& u : options.find_links) request.indexes.push_back(util::redact_url(u));
+  pyindex::IndexClient index(http, options);
   auto resolved = pyresolve::resolve(request, index);
   if (!resolved) return std::unexpected(resolved.error());
   return pyresolve::lock_packages(*resolved);

@@ -194,20 +194,27 @@ std::string major_minor(const std::string& version) {
 
 }  // namespace
 
-std::string inputs_digest(const Detected& d, const Options& options) {
+std::map<std::string, std::string> input_parts(const Detected& d, const Options& options) {
   auto r = debian_request(d, options);
-  nlohmann::json doc = {{"base", r.base},       {"snapshot", r.snapshot.value_or("")},
-                        {"python", r.python},   {"arch", r.arch},
-                        {"apt", r.apt},         {"platform", options.platform}};
+  nlohmann::json base = {{"base", r.base}, {"snapshot", r.snapshot.value_or("")}, {"arch", r.arch}, {"platform", options.platform}};
   nlohmann::json repos = nlohmann::json::array();
   for (const auto& repo : r.replace_sources)
     repos.push_back({{"replace", true}, {"url", repo.url}, {"suite", repo.suite}, {"components", repo.components}, {"keyring", repo.keyring}});
   for (const auto& repo : r.extra_repositories)
     repos.push_back({{"url", repo.url}, {"suite", repo.suite}, {"components", repo.components}, {"keyring", repo.keyring}});
-  doc["apt_repositories"] = repos;
-  doc["python_inputs"] = buildpacks::python::describe(d.py, options.selection);
-  doc["python_version"] = requested_python(d, options).value_or("");
-  return util::Digest::sha256_of(doc.dump()).str();
+  nlohmann::json apt = {{"apt", r.apt}, {"apt_repositories", repos}};
+  nlohmann::json python = {{"needed", r.python},
+                           {"inputs", buildpacks::python::describe(d.py, options.selection)},
+                           {"version", requested_python(d, options).value_or("")}};
+  return {{"base", util::Digest::sha256_of(base.dump()).str()},
+          {"apt", util::Digest::sha256_of(apt.dump()).str()},
+          {"python", util::Digest::sha256_of(python.dump()).str()}};
+}
+
+std::string inputs_digest(const Detected& d, const Options& options) {
+  std::string text;
+  for (const auto& [k, v] : input_parts(d, options)) text += k + " " + v + "\n";
+  return util::Digest::sha256_of(text).str();
 }
 
 Result<Locked> read_lock(const Detected& d, const Options& options) {
@@ -217,10 +224,22 @@ Result<Locked> read_lock(const Detected& d, const Options& options) {
     return util::fail(ErrorKind::invalid_input, "`--locked` was given but `" + out.path.string() + "` does not exist");
   auto lock = lock::read(out.path);
   if (!lock) return std::unexpected(lock.error());
-  if (lock->inputs_digest != inputs_digest(d, options))
-    return util::fail(ErrorKind::invalid_input, "`" + out.path.string() +
-                                                    "` no longer matches the project (apt.txt, mlpack.yaml or flags "
-                                                    "changed); run `mlpack lock` to update it");
+  if (lock->inputs_digest != inputs_digest(d, options)) {
+    static const std::map<std::string, std::string> what = {
+        {"base", "the base or platform (mlpack.yaml `base`, --base, --platform)"},
+        {"apt", "the OS packages (apt.txt, mlpack.yaml `apt` or its repositories)"},
+        {"python", "the Python requirements (requirements.txt, pyproject.toml, --extra/--group) or version"}};
+    std::vector<std::string> changed;
+    for (const auto& [k, v] : input_parts(d, options)) {
+      auto it = lock->input_parts.find(k);
+      if (it == lock->input_parts.end() || it->second != v) changed.push_back(what.contains(k) ? what.at(k) : k);
+    }
+    std::string list;
+    for (const auto& c : changed) list += (list.empty() ? "" : "; ") + c;
+    return util::fail(ErrorKind::stale, "`" + out.path.string() + "` no longer matches the project" +
+                                            (list.empty() ? std::string() : ": changed: " + list) +
+                                            "; run `mlpack lock` to update it");
+  }
   out.lock = std::move(*lock);
   out.reused = true;
   return out;
@@ -231,7 +250,7 @@ Result<Locked> lock_project(const Detected& d, const Options& options, bool upgr
     auto existing = read_lock(d, options);
     if (existing) return existing;
     // A stale lock is re-resolved; a malformed one is an error rather than silently replaced.
-    if (existing.error().message.find("no longer matches") == std::string::npos) return existing;
+    if (existing.error().kind != ErrorKind::stale) return existing;
   }
   auto base = open_base(d, options, "");
   if (!base) return std::unexpected(base.error());
@@ -250,6 +269,7 @@ Result<Locked> lock_project(const Detected& d, const Options& options, bool upgr
   out.lock.base = base->name;
   if (base->image) out.lock.base_digest = base->raw.digest.str();
   out.lock.inputs_digest = inputs_digest(d, options);
+  out.lock.input_parts = input_parts(d, options);
   // The interpreter and libc the image will have decide which wheels fit.
   std::string base_python_full;
   std::optional<std::pair<int, int>> glibc;

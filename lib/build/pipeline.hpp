@@ -47,6 +47,8 @@ struct Options {
 
 // The digest of what the project asked for; a lock whose `inputs` differs is out of date.
 std::string inputs_digest(const Detected& detected, const Options& options);
+// The digests of its parts ("base", "apt", "python"), recorded so a stale lock can name what changed.
+std::map<std::string, std::string> input_parts(const Detected& detected, const Options& options);
 
 struct Locked {
   fs::path path;  // <project>/mlpack.lock

@@ -90,6 +90,10 @@ Result<LockFile> parse(std::string_view yaml, std::string_view source) {
     MLPACK_FIELD(lock.base, root, "base", false);
     MLPACK_FIELD(lock.base_digest, root, "base_digest", false);
     MLPACK_FIELD(lock.inputs_digest, root, "inputs", false);
+    if (auto parts = root["input_parts"]) {
+      if (!parts.IsMap()) return std::unexpected(yaml_error(source, parts.Mark(), "`input_parts` must be a mapping"));
+      for (const auto& kv : parts) lock.input_parts[kv.first.as<std::string>()] = kv.second.as<std::string>();
+    }
 
     if (auto sources = root["sources"]) {
       if (!sources.IsSequence()) return std::unexpected(yaml_error(source, sources.Mark(), "`sources` must be a list"));
@@ -161,6 +165,11 @@ std::string emit(const LockFile& input) {
   if (!lock.base.empty()) out << YAML::Key << "base" << YAML::Value << lock.base;
   if (!lock.base_digest.empty()) out << YAML::Key << "base_digest" << YAML::Value << lock.base_digest;
   if (!lock.inputs_digest.empty()) out << YAML::Key << "inputs" << YAML::Value << lock.inputs_digest;
+  if (!lock.input_parts.empty()) {
+    out << YAML::Key << "input_parts" << YAML::Value << YAML::BeginMap;
+    for (const auto& [k, v] : lock.input_parts) out << YAML::Key << k << YAML::Value << v;
+    out << YAML::EndMap;
+  }
   out << YAML::Key << "sources" << YAML::Value << YAML::BeginSeq;
   for (const auto& s : lock.sources) {
     out << YAML::BeginMap;

@@ -58,6 +58,9 @@ struct LockFile {
   // sha256 of what the project asked for (apt.txt, requirements…), so `--locked` can tell when
   // the lock no longer matches the project.
   std::string inputs_digest;
+  // The digest of each part of the inputs ("base", "apt", "python"), so a stale lock can say
+  // what changed.
+  std::map<std::string, std::string> input_parts;
   std::vector<Source> sources;
   std::vector<Package> packages;
 

@@ -108,6 +108,9 @@ class PypiProvider final : public resolve::Provider {
       }
       for (const auto& spec : req.specifier.specifiers())
         if (spec.allows_prereleases()) explicit_pre_.insert(project);
+      // An exact first-party pin opts into that version even when it is yanked, wherever it is
+      // required from (PEP 592; uv does the same).
+      if (is_exact(req.specifier)) exact_pins_[project].push_back(req.specifier);
       if (root.constraint) {
         constraints_[project].push_back(req.specifier);
         continue;
@@ -157,7 +160,7 @@ class PypiProvider final : public resolve::Provider {
     const auto* constraints = find_constraints(info.project);
     for (const auto& v : (*project)->versions) {
       if (!v.wheel) continue;
-      if (v.yanked && !info.exact) continue;
+      if (v.yanked && !info.exact && !pinned(info.project, v.version)) continue;
       if (!info.spec.contains(v.version, pre)) continue;
       if (constraints && !std::all_of(constraints->begin(), constraints->end(),
                                       [&](const auto& c) { return c.contains(v.version, pre); }))
@@ -224,7 +227,9 @@ class PypiProvider final : public resolve::Provider {
     auto it = projects_.find(info.project);
     if (it == projects_.end() || !it->second) return {};
     const Project& p = *it->second;
-    if (p.versions.empty()) return "no index has a project named `" + info.project + "`";
+    if (p.versions.empty())
+      return "no index has a project named `" + info.project + "`" +
+             (request_.indexes.empty() ? std::string() : " (looked in " + join(request_.indexes, ", ") + ")");
     auto pre = allows_prereleases(info.project, p) ? pypi::Prereleases::include : pypi::Prereleases::exclude;
     std::vector<std::string> notes;
     std::size_t prereleases = 0;
@@ -312,6 +317,13 @@ class PypiProvider final : public resolve::Provider {
   const std::vector<pypi::SpecifierSet>* find_constraints(const std::string& project) const {
     auto it = constraints_.find(project);
     return it == constraints_.end() ? nullptr : &it->second;
+  }
+
+  bool pinned(const std::string& project, const pypi::Version& v) const {
+    auto it = exact_pins_.find(project);
+    if (it == exact_pins_.end()) return false;
+    return std::any_of(it->second.begin(), it->second.end(),
+                       [&](const pypi::SpecifierSet& s) { return s.contains(v, pypi::Prereleases::include); });
   }
 
   bool allows_prereleases(const std::string& project, const Project& p) const {
@@ -418,6 +430,7 @@ class PypiProvider final : public resolve::Provider {
   std::map<std::string, std::unique_ptr<Project>> projects_;
   std::map<std::string, std::set<std::string>> hashes_;
   std::map<std::string, std::vector<pypi::SpecifierSet>> constraints_;
+  std::map<std::string, std::vector<pypi::SpecifierSet>> exact_pins_;
   std::map<std::string, Cand> direct_;
   std::set<std::string> explicit_pre_;
   std::set<std::string> requested_;

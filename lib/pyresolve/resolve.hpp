@@ -39,6 +39,7 @@ struct Request {
   Prereleases prereleases = Prereleases::if_necessary_or_explicit;
   std::set<std::string> no_binary;  // normalised names, or ":all:": no wheel may be used
   std::optional<std::string> requires_python;  // the project's own (pyproject.toml)
+  std::vector<std::string> indexes;  // where packages are looked up, for messages (no credentials)
 };
 
 struct Package {

@@ -13,6 +13,7 @@ const char* to_string(ErrorKind kind) {
     case ErrorKind::not_found: return "not_found";
     case ErrorKind::unsupported: return "unsupported";
     case ErrorKind::unsatisfiable: return "unsatisfiable";
+    case ErrorKind::stale: return "stale";
     case ErrorKind::internal: return "internal";
   }
   return "internal";

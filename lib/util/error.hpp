@@ -17,6 +17,7 @@ enum class ErrorKind {
   not_found,      // blob, manifest, tag or file absent
   unsupported,    // valid but not something we handle
   unsatisfiable,  // no set of packages meets the requirements
+  stale,          // a lock or cache no longer matches what it was made from (`--locked`)
   internal,
 };
 

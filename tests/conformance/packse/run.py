@@ -68,14 +68,20 @@ def needs_sdist_build(scenario, python):
     if not expected.get("satisfiable"):
         return False
     no_binary = set(normalize(n) for n in scenario.get("resolver_options", {}).get("no_binary", []))
+
+    def usable(name, spec):
+        spec = spec or {}
+        return (normalize(name) not in no_binary and spec.get("wheel", True)
+                and any(tag_runs_on(t, python) for t in (spec.get("wheel_tags") or ["py3-none-any"])))
+
+    want = {normalize(k): v for k, v in expected.get("packages", {}).items()}
     for name, pkg in scenario.get("packages", {}).items():
-        want = expected.get("packages", {}).get(name) or expected.get("packages", {}).get(normalize(name))
-        if want is None:
-            continue
-        spec = pkg.get("versions", {}).get(want) or {}
-        if normalize(name) in no_binary or not spec.get("wheel", True):
-            return True
-        if not any(tag_runs_on(t, python) for t in (spec.get("wheel_tags") or ["py3-none-any"])):
+        versions = pkg.get("versions", {})
+        if normalize(name) in want:
+            if not usable(name, versions.get(want[normalize(name)])):
+                return True
+        elif not want and versions and not any(usable(name, spec) for spec in versions.values()):
+            # No expected set is given: a project with no usable wheel at all needs a build.
             return True
     return False
 
@@ -109,8 +115,13 @@ def run_scenario(mlpack, scenario, work, server_url, index, base, cache):
     project = work / "projects" / name
     project.mkdir(parents=True)
     lines = [f"--index-url {server_url}/{index}/simple/"]
-    if scenario.get("resolver_options", {}).get("prereleases"):
+    options = scenario.get("resolver_options", {})
+    if options.get("prereleases"):
         lines.append("--pre")
+    if options.get("no_binary"):
+        lines.append("--no-binary " + ",".join(options["no_binary"]))
+    if options.get("no_build"):
+        lines.append("--only-binary " + ",".join(options["no_build"]))
     lines += scenario.get("root", {}).get("requires", [])
     (project / "requirements.txt").write_text("\n".join(lines) + "\n")
     (project / "mlpack.yaml").write_text(f"base: {base}\n")
