@@ -67,3 +67,28 @@ Result<std::vector<lock::Package>> resolve(const Inputs& inputs, const Selection
                                            const fs::path& cache_dir, std::shared_ptr<net::HttpClient> http = nullptr);
 
 }  // namespace mlpack::buildpacks::python
+
+#include "archive/layer.hpp"
+#include "wheel/wheel.hpp"
+
+namespace mlpack::buildpacks::python {
+
+// The venv the image gets: /opt/venv on the base's interpreter. A Debian base (a python3 package
+// in the lock or the base image) has it at /usr/bin/python3.X; other image bases are assumed to
+// follow the official python images (/usr/local/bin/python3.X).
+Result<wheel::VenvLayout> venv_layout(const lock::LockFile& lock, bool base_has_debian_python);
+
+// The text a venv layer's cache key is derived from: the layout and every locked wheel.
+std::string layer_key_text(const lock::LockFile& lock, const wheel::VenvLayout& layout);
+
+struct VenvLayer {
+  std::vector<archive::Entry> entries;  // stream from the verified wheels when written
+  std::string contents;                 // "python: 12 packages in /opt/venv"
+};
+
+// Downloads (or finds in the cache) every locked `pypi` wheel, verifying its sha256, and installs
+// them into the venv's layer entries. Returns nothing when the lock has no `pypi` packages.
+Result<std::optional<VenvLayer>> assemble(const lock::LockFile& lock, const wheel::VenvLayout& layout,
+                                          const fs::path& cache_dir, std::shared_ptr<net::HttpClient> http = nullptr);
+
+}  // namespace mlpack::buildpacks::python

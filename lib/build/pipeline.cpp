@@ -491,6 +491,35 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
   }
   built.timings["debian_layers_s"] = since(t_assemble);
 
+  // The Python venv at /opt/venv: one layer, cached by the locked wheels it holds.
+  auto t_venv = Clock::now();
+  bool venv = std::any_of(locked.lock.packages.begin(), locked.lock.packages.end(),
+                          [](const lock::Package& p) { return p.ecosystem == "pypi"; });
+  std::optional<wheel::VenvLayout> venv_layout;
+  if (venv) {
+    bool debian_python = base->image && std::any_of(base->facts.installed.begin(), base->facts.installed.end(),
+                                                    [](const auto& p) { return p.name == "python3"; });
+    auto layout = buildpacks::python::venv_layout(locked.lock, debian_python);
+    if (!layout) return std::unexpected(layout.error());
+    venv_layout = *layout;
+    std::string key = util::Digest::sha256_of(buildpacks::python::layer_key_text(locked.lock, *layout) +
+                                              archive::encoding_key(layer_options).value_or("invalid-options") +
+                                              " mtime " + std::to_string(layer_options.mtime))
+                          .hex();
+    if (auto hit = cache.find(key)) {
+      layers.push_back(*hit);
+    } else {
+      auto assembled = buildpacks::python::assemble(locked.lock, *layout, options.cache_dir);
+      if (!assembled) return std::unexpected(assembled.error());
+      auto b = write_layer(store, std::move((*assembled)->entries), layer_options, (*assembled)->contents);
+      if (!b) return std::unexpected(b.error());
+      cache.remember(key, *b);
+      layers.push_back(std::move(*b));
+    }
+    python = layout->prefix + "/bin/python";
+  }
+  built.timings["venv_layer_s"] = since(t_venv);
+
   // The project's files, last, so a code change rebuilds one layer.
   auto t_app = Clock::now();
   const auto& patterns = d.config.exclude;
@@ -519,13 +548,21 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
   config.created = created_text;
   if (!base->image) config.set_env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   config.set_env("LANG", "C.UTF-8");
+  if (venv_layout) {
+    std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (const auto& e : config.env)
+      if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
+    config.set_env("PATH", venv_layout->prefix + "/bin:" + path);
+    config.set_env("VIRTUAL_ENV", venv_layout->prefix);
+  }
   if (!python.empty()) config.set_env("PYTHONUNBUFFERED", "1");
   for (const auto& [k, v] : d.config.env) config.set_env(k, v);
   config.user = d.config.user.value_or(std::to_string(debian_base::app_uid));
   config.working_dir = "/app";
   if (d.config.entrypoint) config.entrypoint = d.config.entrypoint;
   if (d.config.command) config.cmd = d.config.command;
-  if (!config.entrypoint && !config.cmd) config.cmd = std::vector<std::string>{python.empty() ? "/bin/sh" : "python3"};
+  if (!config.entrypoint && !config.cmd)
+    config.cmd = std::vector<std::string>{python.empty() ? "/bin/sh" : venv_layout ? "python" : "python3"};
   for (int port : d.config.ports) config.exposed_ports.push_back(std::to_string(port) + "/tcp");
   std::sort(config.exposed_ports.begin(), config.exposed_ports.end());
   config.labels["org.opencontainers.image.created"] = created_text;

@@ -61,7 +61,7 @@ class Installer {
   Installer(const fs::path& wheel, const VenvPaths& paths) : wheel_(wheel), paths_(paths) {}
 
   Result<Distribution> run(const util::Digest& sha256, const InstallOptions& options) {
-    auto filename = pypi::parse_wheel_filename(wheel_.filename().string());
+    auto filename = pypi::parse_wheel_filename(options.filename.empty() ? wheel_.filename().string() : options.filename);
     if (!filename) return std::unexpected(filename.error());
     dist_.name = filename->name;
     dist_.version = filename->version;
@@ -308,7 +308,7 @@ class Installer {
 
 Result<Distribution> install_wheel(const fs::path& wheel, const util::Digest& sha256, const VenvLayout& venv,
                                    const InstallOptions& options) {
-  std::string label = "installing `" + wheel.filename().string() + "`";
+  std::string label = "installing `" + (options.filename.empty() ? wheel.filename().string() : options.filename) + "`";
   auto paths = venv_paths(venv);
   if (!paths) return std::unexpected(paths.error().context(label));
   Installer installer(wheel, *paths);

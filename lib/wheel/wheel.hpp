@@ -78,6 +78,9 @@ enum class Requested { no, yes };
 
 struct InstallOptions {
   Requested requested = Requested::no;  // named by the user, not pulled in: writes REQUESTED
+  // The wheel's real filename when the file on disk is named otherwise (a content-addressed
+  // cache names it by digest); empty: the path's own filename.
+  std::string filename;
 };
 
 // Installs a wheel the way the binary distribution format spec says an installer does, into the

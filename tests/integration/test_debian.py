@@ -135,6 +135,39 @@ class DebianBuilds(TempTestCase):
         self.assertEqual(warm["image"]["digest"], first["image"]["digest"])
         self.assertTrue(all(l["cached"] for l in warm["image"]["layers"][:-1]), warm["image"]["layers"])
 
+    def test_python_requirements_install_into_a_venv_that_runs(self):
+        need("umoci", "runc")
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
+        from python_index import Server, build_index
+        build_index({"helloapp": {"versions": {"1.0": {"requires_python": ">=3.8", "requires": ["dep-lib>=1"],
+                                                       "scripts": {"hello": "helloapp:main"}}}},
+                     "dep-lib": {"versions": {"1.0": {"requires_python": ">=3.8"},
+                                              "2.0": {"requires_python": ">=3.8"}}}},
+                    self.path("index"))
+        server = Server(self.path("index"))
+        self.addCleanup(server.stop)
+        project = self.project(apt_txt="", name="venv")
+        with open(os.path.join(project, "requirements.txt"), "w") as f:
+            f.write(f"--index-url {server.url}/simple/\nhelloapp\n")
+        doc = json.loads(self.build(project).stdout)
+        pypi = {p["name"]: p["version"] for p in doc["packages"] if p["ecosystem"] == "pypi"}
+        self.assertEqual(pypi, {"helloapp": "1.0", "dep-lib": "2.0"})
+        self.assertEqual(doc["target"]["python"], "3.11")
+        self.assertTrue(any("/opt/venv" in l["contents"] for l in doc["image"]["layers"]), doc["image"]["layers"])
+        bundle = self.path("bundle-venv")
+        umoci_unpack(f"{os.path.join(project, '.mlpack', 'image')}:venv", bundle)
+        self.assertIn("hello from helloapp 1.0", runc_run(bundle, ["hello"]))
+        out = runc_run(bundle, ["python", "-c", "import sys, helloapp, dep_lib, importlib.metadata as m; "
+                                "print(sys.prefix, sorted((d.metadata['Name'], d.read_text('INSTALLER').strip()) "
+                                "for d in m.distributions()))"])
+        self.assertIn("/opt/venv", out)
+        self.assertIn("('dep-lib', 'mlpack')", out)
+        self.assertIn("('helloapp', 'mlpack')", out)
+        # A warm rebuild reuses the venv layer.
+        again = json.loads(self.build(project).stdout)
+        venv_layers = [l for l in again["image"]["layers"] if "/opt/venv" in l["contents"]]
+        self.assertTrue(venv_layers and venv_layers[0]["cached"], again["image"]["layers"])
+
     def test_locked_refuses_a_lock_that_no_longer_matches(self):
         project = self.project(name="stale")
         self.build(project)

@@ -1,0 +1,93 @@
+// Turning the locked wheels into the image's /opt/venv layer.
+#include <mutex>
+
+#include "buildpacks/python/python.hpp"
+#include "net/curl_client.hpp"
+#include "util/parallel.hpp"
+
+namespace mlpack::buildpacks::python {
+
+using util::ErrorKind;
+
+namespace {
+
+// "3.11.2-1+b1" → "3.11.2".
+std::string upstream(const std::string& version) {
+  auto colon = version.find(':');
+  std::string v = colon == std::string::npos ? version : version.substr(colon + 1);
+  return v.substr(0, v.find_first_not_of("0123456789."));
+}
+
+}  // namespace
+
+Result<wheel::VenvLayout> venv_layout(const lock::LockFile& lock, bool base_has_debian_python) {
+  if (!lock.target.python)
+    return util::fail(ErrorKind::invalid_input, "mlpack.lock has Python packages but no target Python version");
+  const std::string& xy = *lock.target.python;
+  wheel::VenvLayout layout;
+  layout.python_version = xy;
+  bool debian = base_has_debian_python;
+  for (const auto& p : lock.packages)
+    if (p.ecosystem == "deb" && p.name == "python3") {
+      debian = true;
+      std::string full = upstream(p.version);
+      if (full.rfind(xy, 0) == 0) layout.python_version = full;
+    }
+  layout.interpreter = (debian ? "/usr/bin/python" : "/usr/local/bin/python") + xy;
+  if (auto paths = wheel::venv_paths(layout); !paths) return std::unexpected(paths.error());
+  return layout;
+}
+
+std::string layer_key_text(const lock::LockFile& lock, const wheel::VenvLayout& layout) {
+  // Bump the version when what mlpack generates into the venv changes.
+  std::string text = "mlpack-venv-layer-v1\n" + layout.prefix + " " + layout.interpreter + " " + layout.python_version + "\n";
+  for (const auto& p : lock.packages)
+    if (p.ecosystem == "pypi")
+      text += p.name + " " + p.version + " " + p.sha256 + " " + (p.extra.contains("requested") ? "requested" : "") + "\n";
+  return text;
+}
+
+Result<std::optional<VenvLayer>> assemble(const lock::LockFile& lock, const wheel::VenvLayout& layout,
+                                          const fs::path& cache_dir, std::shared_ptr<net::HttpClient> http) {
+  std::vector<const lock::Package*> wheels;
+  for (const auto& p : lock.packages)
+    if (p.ecosystem == "pypi") wheels.push_back(&p);
+  if (wheels.empty()) return std::optional<VenvLayer>{};
+  if (!http) http = net::make_curl_client();
+  pyindex::IndexOptions options;
+  options.cache_dir = cache_dir / "pypi";
+  options.no_index = true;
+  pyindex::IndexClient client(http, options);
+
+  std::vector<wheel::Distribution> dists(wheels.size());
+  auto venv = wheel::venv_entries(layout);
+  if (!venv) return std::unexpected(venv.error());
+  auto done = util::parallel_for(wheels.size(), 4, [&](std::size_t i) -> Result<void> {
+    const auto& p = *wheels[i];
+    pyindex::DistFile file;
+    file.url = p.url();
+    file.filename = p.extra.contains("wheel") ? p.extra.at("wheel") : p.filename;
+    file.hashes["sha256"] = p.sha256;
+    auto path = client.download(file, p.sha256);
+    if (!path) return std::unexpected(path.error().context("downloading " + p.name + " " + p.version));
+    auto digest = util::Digest::parse("sha256:" + p.sha256);
+    if (!digest) return std::unexpected(digest.error().context("mlpack.lock: " + p.name));
+    wheel::InstallOptions install;
+    install.requested = p.extra.contains("requested") ? wheel::Requested::yes : wheel::Requested::no;
+    install.filename = file.filename;
+    auto d = wheel::install_wheel(*path, *digest, layout, install);
+    if (!d) return std::unexpected(d.error().context("installing " + p.name + " " + p.version));
+    dists[i] = std::move(*d);
+    return {};
+  });
+  if (!done) return std::unexpected(done.error());
+  dists.insert(dists.begin(), wheel::Distribution{"the virtual environment", "", std::move(*venv)});
+  auto entries = wheel::layer_entries(std::move(dists));
+  if (!entries) return std::unexpected(entries.error());
+  VenvLayer out;
+  out.entries = std::move(*entries);
+  out.contents = "python: " + std::to_string(wheels.size()) + " packages in " + layout.prefix;
+  return std::optional<VenvLayer>{std::move(out)};
+}
+
+}  // namespace mlpack::buildpacks::python
