@@ -16,7 +16,10 @@ bool Inputs::has_dependencies() const {
   return pyproject && pyproject->has_project;
 }
 
-Result<Inputs> detect(const fs::path& project) {
+Result<Inputs> detect(const fs::path& project_dir) {
+  // The detectors take paths relative to the project root, so the root itself must be absolute.
+  std::error_code abs_ec;
+  const fs::path project = fs::absolute(project_dir, abs_ec).lexically_normal();
   Inputs in;
   in.env_dir = detectors::environment_dir(project);
   std::error_code ec;

@@ -27,8 +27,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run(cmd, check=True, env=None, input=None, timeout=300):
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, input=input, timeout=timeout)
+def run(cmd, check=True, env=None, input=None, timeout=300, cwd=None):
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, input=input, timeout=timeout, cwd=cwd)
     if check and proc.returncode != 0:
         raise AssertionError(f"{cmd} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc

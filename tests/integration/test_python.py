@@ -130,6 +130,12 @@ class PythonLockTest(TempTestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("3.13", doc["error"]["message"])
 
+    def test_relative_project_paths(self):
+        project = self.project({"requirements.txt": f"--index-url {self.index}\nsix\n"}, name="rel")
+        r = run([MLPACK, "detect", "rel", "--json"], env=dict(os.environ), cwd=self.tmp)
+        self.assertEqual([q["name"] for q in json.loads(r.stdout)["requirements"]], ["six"])
+        self.assertTrue(os.path.isdir(project))
+
     def test_detect_reports_requirements_as_pip_parses_them(self):
         project = self.project({
             "requirements.txt": (f"--index-url {self.index}\n-r more.txt\n# comment\n"
