@@ -89,24 +89,6 @@ bool is_file(const fs::path& p) {
 // `# coding: …` comment on one of the first two lines, else UTF-8. Bytes that are not valid
 // UTF-8 pass through: only comments could hold them, names and versions are ASCII.
 
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 std::optional<std::string> from_utf16(std::string_view data, bool big_endian) {
   if (data.size() % 2) return std::nullopt;
   std::string out;
@@ -123,7 +105,7 @@ std::optional<std::string> from_utf16(std::string_view data, bool big_endian) {
     } else if (unit >= 0xDC00 && unit < 0xE000) {
       return std::nullopt;
     }
-    append_utf8(out, unit);
+    util::append_utf8(out, unit);
   }
   return out;
 }
@@ -138,7 +120,7 @@ std::optional<std::string> from_utf32(std::string_view data, bool big_endian) {
       cp = cp << 8 | b;
     }
     if (cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000)) return std::nullopt;
-    append_utf8(out, cp);
+    util::append_utf8(out, cp);
   }
   return out;
 }
@@ -193,7 +175,7 @@ Result<std::string> decode_text(std::string_view data, const std::string& file) 
     if (e == "latin_1" || e == "latin1" || e == "iso_8859_1" || e == "iso8859_1" || e == "l1" || e == "8859" ||
         e == "cp819" || e == "iso_ir_100") {
       std::string out;
-      for (char c : data) append_utf8(out, static_cast<unsigned char>(c));
+      for (char c : data) util::append_utf8(out, static_cast<unsigned char>(c));
       return out;
     }
     return util::fail(ErrorKind::invalid_input,

@@ -9,16 +9,11 @@ namespace mlpack::buildpacks::python {
 
 using util::ErrorKind;
 
-namespace {
-
-// "3.11.2-1+b1" → "3.11.2".
-std::string upstream(const std::string& version) {
+std::string debian_upstream_number(const std::string& version) {
   auto colon = version.find(':');
   std::string v = colon == std::string::npos ? version : version.substr(colon + 1);
   return v.substr(0, v.find_first_not_of("0123456789."));
 }
-
-}  // namespace
 
 Result<wheel::VenvLayout> venv_layout(const lock::LockFile& lock, bool base_has_debian_python) {
   if (!lock.target.python)
@@ -30,7 +25,7 @@ Result<wheel::VenvLayout> venv_layout(const lock::LockFile& lock, bool base_has_
   for (const auto& p : lock.packages)
     if (p.ecosystem == "deb" && p.name == "python3") {
       debian = true;
-      std::string full = upstream(p.version);
+      std::string full = debian_upstream_number(p.version);
       if (full.rfind(xy, 0) == 0) layout.python_version = full;
     }
   layout.interpreter = (debian ? "/usr/bin/python" : "/usr/local/bin/python") + xy;

@@ -73,6 +73,10 @@ Result<std::vector<lock::Package>> resolve(const Inputs& inputs, const Selection
 
 namespace mlpack::buildpacks::python {
 
+// "3.11.2-1+b1" → "3.11.2": the leading dotted number of a Debian version's upstream part (what
+// python3 and libc6 package versions say of the interpreter and the C library).
+std::string debian_upstream_number(const std::string& version);
+
 // The venv the image gets: /opt/venv on the base's interpreter. A Debian base (a python3 package
 // in the lock or the base image) has it at /usr/bin/python3.X; other image bases are assumed to
 // follow the official python images (/usr/local/bin/python3.X).

@@ -177,14 +177,6 @@ std::optional<std::pair<int, int>> glibc_of(const std::string& version) {
   return std::pair{major, minor};
 }
 
-// "3.11.2-1+b1" → "3.11.2".
-std::string upstream_version(const std::string& version) {
-  auto colon = version.find(':');
-  std::string v = colon == std::string::npos ? version : version.substr(colon + 1);
-  auto end = v.find_first_not_of("0123456789.");
-  return v.substr(0, end);
-}
-
 std::string major_minor(const std::string& version) {
   auto dot = version.find('.');
   if (dot == std::string::npos) return version;
@@ -274,12 +266,12 @@ Result<Locked> lock_project(const Detected& d, const Options& options, bool upgr
   std::string base_python_full;
   std::optional<std::pair<int, int>> glibc;
   for (const auto& p : resolved->packages) {
-    if (p.name == "python3") base_python_full = upstream_version(p.version);
+    if (p.name == "python3") base_python_full = buildpacks::python::debian_upstream_number(p.version);
     if (p.name == "libc6") glibc = glibc_of(p.version);
   }
   if (base->image)
     for (const auto& p : base->facts.installed) {
-      if (p.name == "python3" && base_python_full.empty()) base_python_full = upstream_version(p.version);
+      if (p.name == "python3" && base_python_full.empty()) base_python_full = buildpacks::python::debian_upstream_number(p.version);
       if (p.name == "libc6" && !glibc) glibc = glibc_of(p.version);
     }
   auto wanted = requested_python(d, options);

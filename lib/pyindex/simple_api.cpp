@@ -20,23 +20,10 @@ bool is_hex(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
 }
 
-void append_utf8(std::string& out, unsigned long cp) {
+// A character reference as HTML reads it: NUL, surrogates and out-of-range values become U+FFFD.
+void append_reference(std::string& out, unsigned long cp) {
   if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
+  util::append_utf8(out, static_cast<char32_t>(cp));
 }
 
 // Splits "#sha256=ab12" style fragments into the hash map; other fragments are dropped.
@@ -161,7 +148,7 @@ std::string decode_html_entities(std::string_view s) {
         return hex ? std::isxdigit(static_cast<unsigned char>(c)) != 0 : std::isdigit(static_cast<unsigned char>(c)) != 0;
       });
       if (ok) {
-        append_utf8(out, std::stoul(std::string(digits), nullptr, hex ? 16 : 10));
+        append_reference(out, std::stoul(std::string(digits), nullptr, hex ? 16 : 10));
         i = semi;
         continue;
       }

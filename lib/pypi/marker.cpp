@@ -1,4 +1,5 @@
 #include "pypi/marker.hpp"
+#include "util/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -87,23 +88,6 @@ bool word_before(std::string_view s, std::size_t i) {
 // Python's `\b` at byte `i`.
 bool boundary(std::string_view s, std::size_t i) { return word_before(s, i) != word_at(s, i); }
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -160,7 +144,7 @@ std::optional<std::string> python_string_value(std::string_view token) {
       case 'U': {
         auto v = hex(e == 'x' ? 2 : e == 'u' ? 4 : 8);
         if (!v || *v > 0x10FFFF) return std::nullopt;
-        append_utf8(out, *v);
+        util::append_utf8(out, *v);
         break;
       }
       case 'N': return std::nullopt;
@@ -169,7 +153,7 @@ std::optional<std::string> python_string_value(std::string_view token) {
           std::uint32_t v = static_cast<std::uint32_t>(e - '0');
           for (int k = 0; k < 2 && i + 1 < body.size() && body[i + 1] >= '0' && body[i + 1] <= '7'; ++k)
             v = v * 8 + static_cast<std::uint32_t>(body[++i] - '0');
-          append_utf8(out, v);
+          util::append_utf8(out, v);
         } else {
           out += '\\';
           out += e;

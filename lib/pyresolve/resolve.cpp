@@ -21,10 +21,6 @@ std::string python_full(const Request& r) {
   return std::to_string(r.target.python_major) + "." + std::to_string(r.target.python_minor) + ".0";
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // One version of a project, with the wheel mlpack would install for the target.
 struct VersionEntry {
@@ -60,14 +56,6 @@ struct Cand {
   pyindex::DistFile file;
 };
 
-std::string join(const std::vector<std::string>& parts, std::string_view sep) {
-  std::string out;
-  for (const auto& p : parts) {
-    if (!out.empty()) out += sep;
-    out += p;
-  }
-  return out;
-}
 
 // A URL as the lock records it: credentials never go into a file that is committed.
 std::string strip_userinfo(const std::string& url) {
@@ -102,9 +90,9 @@ class PypiProvider final : public resolve::Provider {
       std::string project = req.normalized_name();
       for (const auto& h : root.hashes) {
         auto colon = h.find(':');
-        if (colon == std::string::npos || lower(h.substr(0, colon)) != "sha256")
+        if (colon == std::string::npos || util::to_lower(h.substr(0, colon)) != "sha256")
           return util::fail(ErrorKind::invalid_input, root.origin + ": only sha256 hashes are supported, got `" + h + "`");
-        hashes_[project].insert(lower(h.substr(colon + 1)));
+        hashes_[project].insert(util::to_lower(h.substr(colon + 1)));
       }
       for (const auto& spec : req.specifier.specifiers())
         if (spec.allows_prereleases()) explicit_pre_.insert(project);
@@ -132,7 +120,7 @@ class PypiProvider final : public resolve::Provider {
           return util::fail(ErrorKind::unsatisfiable, root.origin + ": the wheel `" + file.filename +
                                                           "` does not run on the target (" + target_text() + ")");
         if (auto frag = req.url.find("#sha256="); frag != std::string::npos)
-          file.hashes["sha256"] = lower(req.url.substr(frag + 8));
+          file.hashes["sha256"] = util::to_lower(req.url.substr(frag + 8));
         direct_[project] = Cand{project, project, std::nullopt, wheel->version, file};
       }
       if (!root.requirement.url.empty() || !root.path.empty()) {
@@ -229,7 +217,7 @@ class PypiProvider final : public resolve::Provider {
     const Project& p = *it->second;
     if (p.versions.empty())
       return "no index has a project named `" + info.project + "`" +
-             (request_.indexes.empty() ? std::string() : " (looked in " + join(request_.indexes, ", ") + ")");
+             (request_.indexes.empty() ? std::string() : " (looked in " + util::join(request_.indexes, ", ") + ")");
     auto pre = allows_prereleases(info.project, p) ? pypi::Prereleases::include : pypi::Prereleases::exclude;
     std::vector<std::string> notes;
     std::size_t prereleases = 0;
@@ -247,10 +235,10 @@ class PypiProvider final : public resolve::Provider {
       else if (!v.wheel) {
         bool any_wheel = std::any_of(v.files.begin(), v.files.end(), [](const auto& f) { return f.ends_with(".whl"); });
         if (!any_wheel)
-          notes.push_back(what + " has only an sdist (" + join(v.files, ", ") +
+          notes.push_back(what + " has only an sdist (" + util::join(v.files, ", ") +
                           "); mlpack installs wheels only and never builds sdists");
         else
-          notes.push_back(what + " has no wheel for the target (" + target_text() + "); its files: " + join(v.files, ", "));
+          notes.push_back(what + " has no wheel for the target (" + target_text() + "); its files: " + util::join(v.files, ", "));
       } else if (v.yanked)
         notes.push_back(what + " is yanked (only an exact `==` pin may use it)");
       if (notes.size() >= 4) break;
@@ -258,7 +246,7 @@ class PypiProvider final : public resolve::Provider {
     if (prereleases > 0)
       notes.push_back(std::to_string(prereleases) + " pre-release version(s) match, but pre-releases need an explicit opt-in (`" +
                       info.project + ">=X.YaN` or --pre)");
-    return join(notes, "; ");
+    return util::join(notes, "; ");
   }
 
   std::string target_text() const {

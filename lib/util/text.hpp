@@ -14,6 +14,13 @@ std::string trim(std::string_view s);
 // Removes userinfo (user:password@) from a URL so it can be shown to people.
 std::string redact_url(std::string_view url);
 
+// Appends code point `cp` as UTF-8 (1 to 4 bytes). The caller decides what an invalid code
+// point (a surrogate, above U+10FFFF) becomes; this only encodes.
+void append_utf8(std::string& out, char32_t cp);
+
+// Joins `parts` with `sep` between them.
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+
 // "1.5 MiB"
 std::string human_bytes(unsigned long long n);
 
