@@ -123,9 +123,6 @@ class PypiProvider final : public resolve::Provider {
           file.hashes["sha256"] = util::to_lower(req.url.substr(frag + 8));
         direct_[project] = Cand{project, project, std::nullopt, wheel->version, file};
       }
-      if (!root.requirement.url.empty() || !root.path.empty()) {
-        // Direct references satisfy whatever specifier the other requirements give.
-      }
       requested_.insert(project);
       for (auto& r : requirements_for(req)) roots.push_back(std::move(r));
     }
@@ -250,7 +247,6 @@ class PypiProvider final : public resolve::Provider {
   }
 
   std::string target_text() const {
-    auto tags = ranker_.supported();
     std::string out = request_.target.implementation + std::to_string(request_.target.python_major) +
                       std::to_string(request_.target.python_minor) + ", " + request_.target.arch;
     if (request_.target.glibc)
@@ -360,11 +356,11 @@ class PypiProvider final : public resolve::Provider {
       std::optional<Best> best, best_yanked;
       for (const auto* f : list) {
         e.files.push_back(f->filename);
+        auto w = pypi::parse_wheel_filename(f->filename);
         if (e.text.empty()) {
-          if (auto w = pypi::parse_wheel_filename(f->filename)) e.text = w->version;
+          if (w) e.text = w->version;
           else if (auto sd = pypi::parse_sdist_filename(f->filename)) e.text = sd->version;
         }
-        auto w = pypi::parse_wheel_filename(f->filename);
         if (!w || no_binary) continue;
         if (f->requires_python) {
           auto spec = pypi::SpecifierSet::parse(*f->requires_python);
@@ -393,7 +389,7 @@ class PypiProvider final : public resolve::Provider {
         e.yanked = true;
         e.requires_python.clear();
       }
-      e.text = e.version.str() == key && !e.text.empty() ? e.text : key;
+      if (e.text.empty()) e.text = key;
       project->versions.push_back(std::move(e));
     }
     std::sort(project->versions.begin(), project->versions.end(),
