@@ -15,6 +15,7 @@ struct Tracked {
   std::map<std::string, std::optional<std::string>> files;  // path -> content (nullopt: deleted)
   std::map<std::string, std::string> links;                 // path -> symlink target
   std::optional<bool> bin_is_link;
+  std::map<std::string, bool> pythons;  // interpreter path -> present
 };
 
 bool tracked(const std::string& path) {
@@ -33,6 +34,17 @@ std::string os_release_value(const std::string& text, std::string_view key) {
 
 }  // namespace
 
+bool is_python_interpreter_path(std::string_view path) {
+  for (std::string_view dir : {"usr/local/bin/python", "usr/bin/python", "bin/python"}) {
+    if (!path.starts_with(dir)) continue;
+    std::string_view v = path.substr(dir.size());  // "3.12"
+    auto dot = v.find('.');
+    if (dot == std::string_view::npos || dot == 0 || dot + 1 == v.size()) return false;
+    return v.find_first_not_of("0123456789.") == std::string_view::npos && v.find('.', dot + 1) == std::string_view::npos;
+  }
+  return false;
+}
+
 util::Result<BaseImage> inspect_base(oci::ImageSource& source, const oci::Manifest& manifest) {
   Tracked state;
   for (const auto& layer : manifest.layers) {
@@ -48,16 +60,22 @@ util::Result<BaseImage> inspect_base(oci::ImageSource& source, const oci::Manife
         std::string prefix = dir.empty() ? "" : dir + "/";
         for (auto& [path, value] : state.files)
           if (path.starts_with(prefix)) value.reset();
+        for (auto& [path, present] : state.pythons)
+          if (path.starts_with(prefix)) present = false;
         return {};
       }
       if (name.starts_with(".wh.")) {
         std::string target = (dir.empty() ? "" : dir + "/") + name.substr(4);
         if (state.files.contains(target)) state.files[target].reset();
         state.links.erase(target);
+        if (state.pythons.contains(target)) state.pythons[target] = false;
         if (target == "bin") state.bin_is_link = false;
         return {};
       }
       if (e.path == "bin") state.bin_is_link = e.type == archive::TarType::symlink;
+      if (is_python_interpreter_path(e.path))
+        state.pythons[e.path] = e.type == archive::TarType::symlink || e.type == archive::TarType::file ||
+                                e.type == archive::TarType::hardlink;
       if (!tracked(e.path)) return {};
       if (e.type == archive::TarType::symlink) {
         state.links[e.path] = e.link_target;
@@ -76,6 +94,8 @@ util::Result<BaseImage> inspect_base(oci::ImageSource& source, const oci::Manife
 
   BaseImage out;
   out.usrmerged = state.bin_is_link.value_or(false);
+  for (const auto& [path, present] : state.pythons)
+    if (present) out.pythons.push_back("/" + path);
   std::optional<std::string> os_release;
   if (state.files.contains("etc/os-release") && state.files["etc/os-release"]) os_release = state.files["etc/os-release"];
   else if (state.links.contains("etc/os-release") && state.files.contains("usr/lib/os-release"))

@@ -15,7 +15,13 @@ struct BaseImage {
   std::string os_id;         // ID from os-release ("debian", "ubuntu", "alpine"…)
   std::vector<deb::InstalledPackage> installed;
   bool usrmerged = false;  // /bin is a symlink into /usr
+  // Python interpreters the image has, files or links: "/usr/local/bin/python3.12" (the official
+  // python images), "/usr/bin/python3.11" (Debian's). Sorted.
+  std::vector<std::string> pythons;
 };
+
+// "usr/local/bin/python3.12" → true: a versioned CPython interpreter in a bin directory.
+bool is_python_interpreter_path(std::string_view path);
 
 // Reads the layers of `manifest` from `source` (each verified against its digest), applying
 // whiteouts, and reports the final state of the files above. Layers are outside input: read with

@@ -1,9 +1,11 @@
 // Turning the locked wheels into the image's /opt/venv layer.
+#include <algorithm>
 #include <mutex>
 
 #include "buildpacks/python/python.hpp"
 #include "net/curl_client.hpp"
 #include "util/parallel.hpp"
+#include "util/text.hpp"
 
 namespace mlpack::buildpacks::python {
 
@@ -15,35 +17,86 @@ std::string debian_upstream_number(const std::string& version) {
   return v.substr(0, v.find_first_not_of("0123456789."));
 }
 
-Result<wheel::VenvLayout> venv_layout(const lock::LockFile& lock, bool base_has_debian_python) {
+Result<wheel::VenvLayout> venv_layout(const lock::LockFile& lock, const BasePython& base) {
   if (!lock.target.python)
     return util::fail(ErrorKind::invalid_input, "mlpack.lock has Python packages but no target Python version");
   const std::string& xy = *lock.target.python;
   wheel::VenvLayout layout;
   layout.python_version = xy;
-  bool debian = base_has_debian_python;
+  bool debian = base.debian;
   for (const auto& p : lock.packages)
     if (p.ecosystem == "deb" && p.name == "python3") {
       debian = true;
       std::string full = debian_upstream_number(p.version);
       if (full.rfind(xy, 0) == 0) layout.python_version = full;
     }
-  layout.interpreter = (debian ? "/usr/bin/python" : "/usr/local/bin/python") + xy;
+  if (debian) {
+    layout.interpreter = "/usr/bin/python" + xy;
+  } else {
+    for (std::string dir : {"/usr/local/bin/python", "/usr/bin/python", "/bin/python"})
+      if (std::find(base.interpreters.begin(), base.interpreters.end(), dir + xy) != base.interpreters.end()) {
+        layout.interpreter = dir + xy;
+        break;
+      }
+    if (layout.interpreter.empty())
+      return util::fail(ErrorKind::invalid_input,
+                        "the base image has no Python " + xy + " interpreter (looked for python" + xy +
+                            " in /usr/local/bin and /usr/bin" +
+                            (base.interpreters.empty() ? std::string() : "; it has " + util::join(base.interpreters, ", ")) +
+                            "); use a base with Python " + xy + " or add python3 to apt.txt");
+    if (base.version.rfind(xy + ".", 0) == 0) layout.python_version = base.version;
+  }
   if (auto paths = wheel::venv_paths(layout); !paths) return std::unexpected(paths.error());
   return layout;
 }
 
-std::string layer_key_text(const lock::LockFile& lock, const wheel::VenvLayout& layout) {
+wheel::VenvOptions venv_options(const lock::LockFile& lock) {
+  wheel::VenvOptions options;
+  for (const auto& p : lock.packages) {
+    auto layer = p.extra.find("layer");
+    bool from_apt_txt = layer != p.extra.end() && layer->second == "apt";
+    if (p.ecosystem == "deb" && from_apt_txt && p.name.starts_with("python3-")) options.apt_packages = wheel::AptPackages::visible;
+  }
+  return options;
+}
+
+std::string layer_key_text(const lock::LockFile& lock, const wheel::VenvLayout& layout, const wheel::VenvOptions& options) {
   // Bump the version when what mlpack generates into the venv changes.
-  std::string text = "mlpack-venv-layer-v1\n" + layout.prefix + " " + layout.interpreter + " " + layout.python_version + "\n";
+  std::string text = "mlpack-venv-layer-v2\n" + layout.prefix + " " + layout.interpreter + " " + layout.python_version +
+                     (options.apt_packages == wheel::AptPackages::visible ? " apt-visible" : "") +
+                     (options.activate == wheel::Activate::yes ? " activate" : "") + "\n";
   for (const auto& p : lock.packages)
     if (p.ecosystem == "pypi")
       text += p.name + " " + p.version + " " + p.sha256 + " " + (p.extra.contains("requested") ? "requested" : "") + "\n";
   return text;
 }
 
+std::optional<wheel::Project> project_of(const Inputs& inputs) {
+  if (!inputs.pyproject || !inputs.pyproject->has_project || !inputs.pyproject->name) return std::nullopt;
+  const auto& p = *inputs.pyproject;
+  wheel::Project project;
+  project.name = *p.name;
+  if (p.version) project.version = *p.version;
+  project.scripts = p.scripts;
+  project.gui_scripts = p.gui_scripts;
+  std::error_code ec;
+  if (fs::is_directory(inputs.root / "src", ec)) project.import_root = "/app/src";
+  return project;
+}
+
+Result<VenvLayer> project_layer(const wheel::Project& project, const wheel::VenvLayout& layout) {
+  auto dist = wheel::project_entries(project, layout);
+  if (!dist) return std::unexpected(dist.error().context("pyproject.toml [project]"));
+  std::vector<wheel::Distribution> dists;
+  dists.push_back(std::move(*dist));
+  auto entries = wheel::layer_entries(std::move(dists));
+  if (!entries) return std::unexpected(entries.error());
+  return VenvLayer{std::move(*entries), "python project " + project.name + " (importable from " + project.import_root + ")"};
+}
+
 Result<std::optional<VenvLayer>> assemble(const lock::LockFile& lock, const wheel::VenvLayout& layout,
-                                          const fs::path& cache_dir, std::shared_ptr<net::HttpClient> http) {
+                                          const wheel::VenvOptions& venv_options, const fs::path& cache_dir,
+                                          std::shared_ptr<net::HttpClient> http) {
   std::vector<const lock::Package*> wheels;
   for (const auto& p : lock.packages)
     if (p.ecosystem == "pypi") wheels.push_back(&p);
@@ -55,7 +108,7 @@ Result<std::optional<VenvLayer>> assemble(const lock::LockFile& lock, const whee
   pyindex::IndexClient client(http, options);
 
   std::vector<wheel::Distribution> dists(wheels.size());
-  auto venv = wheel::venv_entries(layout);
+  auto venv = wheel::venv_entries(layout, venv_options);
   if (!venv) return std::unexpected(venv.error());
   auto done = util::parallel_for(wheels.size(), 4, [&](std::size_t i) -> Result<void> {
     const auto& p = *wheels[i];

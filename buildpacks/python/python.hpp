@@ -15,6 +15,7 @@
 #include "lock/lockfile.hpp"
 #include "net/http.hpp"
 #include "pyindex/index.hpp"
+#include "pypi/tags.hpp"
 
 namespace mlpack::buildpacks::python {
 
@@ -22,10 +23,15 @@ namespace fs = std::filesystem;
 using util::Result;
 
 struct Inputs {
+  fs::path root;     // the project, absolute
   fs::path env_dir;  // where the environment files were found (the root, binder/ or .binder/)
   std::optional<detectors::RequirementsFile> requirements;
   std::optional<detectors::PyProject> pyproject;
   std::optional<detectors::PythonVersionFile> version_file;
+  // A lockfile another tool wrote (uv.lock, poetry.lock, Pipfile.lock, pylock[.name].toml), relative
+  // to the root: when present it is what gets installed, exactly, instead of resolving.
+  std::optional<std::string> lockfile;
+  std::string lockfile_digest;     // sha256 of its bytes, for the lock's inputs digest
   std::vector<std::string> files;  // what was understood, relative to the project root
 
   bool has_dependencies() const;
@@ -62,9 +68,26 @@ nlohmann::json describe(const Inputs& inputs, const Selection& selection);
 // The requested Python X.Y from the project's own files (runtime.txt / .python-version), if any.
 std::optional<std::string> requested_python(const Inputs& inputs);
 
-// Resolves the project's requirements for `target`. Nothing to resolve gives an empty list.
+// Resolves the project's requirements for `target`; with a lockfile, takes its pins as they are
+// (resolve_lockfile). Nothing to resolve gives an empty list.
 Result<std::vector<lock::Package>> resolve(const Inputs& inputs, const Selection& selection, const Target& target,
                                            const fs::path& cache_dir, std::shared_ptr<net::HttpClient> http = nullptr);
+
+// The lockfile in `project`, by precedence: pylock.toml (or a single pylock.<name>.toml), uv.lock,
+// poetry.lock, Pipfile.lock. Several pylock.<name>.toml and no pylock.toml is invalid_input.
+Result<std::optional<std::string>> find_lockfile(const fs::path& project);
+
+// The compatibility target of `target` (invalid_input when its Python is not X.Y).
+Result<pypi::Target> pypi_target(const Target& target);
+
+// The lockfile's distributions for `target` (markers evaluated, extras/groups selected), each with
+// the best-fitting wheel among the files the lockfile allows; files named only by hash or filename
+// (Pipfile.lock, poetry.lock) are found on the index by their sha256. A pinned distribution with
+// no wheel for the target is unsatisfiable naming it; a source tree or repository is
+// invalid_input (mlpack never runs a build backend).
+Result<std::vector<lock::Package>> resolve_lockfile(const Inputs& inputs, const Selection& selection,
+                                                    const Target& target, const fs::path& cache_dir,
+                                                    std::shared_ptr<net::HttpClient> http = nullptr);
 
 }  // namespace mlpack::buildpacks::python
 
@@ -77,13 +100,28 @@ namespace mlpack::buildpacks::python {
 // python3 and libc6 package versions say of the interpreter and the C library).
 std::string debian_upstream_number(const std::string& version);
 
-// The venv the image gets: /opt/venv on the base's interpreter. A Debian base (a python3 package
-// in the lock or the base image) has it at /usr/bin/python3.X; other image bases are assumed to
-// follow the official python images (/usr/local/bin/python3.X).
-Result<wheel::VenvLayout> venv_layout(const lock::LockFile& lock, bool base_has_debian_python);
+// What the base says of its Python, for the venv's interpreter.
+struct BasePython {
+  bool debian = false;                    // the base image has Debian's python3 package
+  std::vector<std::string> interpreters;  // "/usr/local/bin/python3.12"… found in its files
+  std::string version;                    // "3.12.1" when the base says (PYTHON_VERSION), else ""
+};
 
-// The text a venv layer's cache key is derived from: the layout and every locked wheel.
-std::string layer_key_text(const lock::LockFile& lock, const wheel::VenvLayout& layout);
+// The venv the image gets: /opt/venv on the base's interpreter. Debian's python3 (in the lock or the
+// base image) is /usr/bin/python3.X; otherwise it is the python3.X the base image's files have,
+// /usr/local/bin first (the official python images). A base without python3.X is invalid_input.
+Result<wheel::VenvLayout> venv_layout(const lock::LockFile& lock, const BasePython& base);
+
+// Debian's python3-* packages from apt.txt are importable in the venv when the lock has any.
+wheel::VenvOptions venv_options(const lock::LockFile& lock);
+
+// The text a venv layer's cache key is derived from: the layout, the options and every locked wheel.
+std::string layer_key_text(const lock::LockFile& lock, const wheel::VenvLayout& layout,
+                           const wheel::VenvOptions& options);
+
+// The project itself when pyproject.toml has a [project] table with a name: importable from /app,
+// or /app/src when the project has a src/ folder (the src layout).
+std::optional<wheel::Project> project_of(const Inputs& inputs);
 
 struct VenvLayer {
   std::vector<archive::Entry> entries;  // stream from the verified wheels when written
@@ -93,6 +131,10 @@ struct VenvLayer {
 // Downloads (or finds in the cache) every locked `pypi` wheel, verifying its sha256, and installs
 // them into the venv's layer entries. Returns nothing when the lock has no `pypi` packages.
 Result<std::optional<VenvLayer>> assemble(const lock::LockFile& lock, const wheel::VenvLayout& layout,
-                                          const fs::path& cache_dir, std::shared_ptr<net::HttpClient> http = nullptr);
+                                          const wheel::VenvOptions& options, const fs::path& cache_dir,
+                                          std::shared_ptr<net::HttpClient> http = nullptr);
+
+// The project's own layer: a .pth naming its import root, its .dist-info and its script launchers.
+Result<VenvLayer> project_layer(const wheel::Project& project, const wheel::VenvLayout& layout);
 
 }  // namespace mlpack::buildpacks::python

@@ -5,6 +5,7 @@
 #include "net/curl_client.hpp"
 #include "pypi/name.hpp"
 #include "pyresolve/resolve.hpp"
+#include "util/fs.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::buildpacks::python {
@@ -12,6 +13,7 @@ namespace mlpack::buildpacks::python {
 using util::ErrorKind;
 
 bool Inputs::has_dependencies() const {
+  if (lockfile) return true;
   if (requirements && !requirements->requirements.empty()) return true;
   return pyproject && pyproject->has_project;
 }
@@ -21,6 +23,7 @@ Result<Inputs> detect(const fs::path& project_dir) {
   std::error_code abs_ec;
   const fs::path project = fs::absolute(project_dir, abs_ec).lexically_normal();
   Inputs in;
+  in.root = project;
   in.env_dir = detectors::environment_dir(project);
   std::error_code ec;
   if (fs::is_regular_file(in.env_dir / "requirements.txt", ec)) {
@@ -34,6 +37,15 @@ Result<Inputs> detect(const fs::path& project_dir) {
     if (!p) return std::unexpected(p.error());
     in.files.push_back("pyproject.toml");
     in.pyproject = std::move(*p);
+  }
+  auto lockfile = find_lockfile(project);
+  if (!lockfile) return std::unexpected(lockfile.error());
+  if (*lockfile) {
+    auto bytes = util::read_file(project / **lockfile);
+    if (!bytes) return std::unexpected(bytes.error());
+    in.lockfile_digest = util::Digest::sha256_of(*bytes).str();
+    in.files.push_back(**lockfile);
+    in.lockfile = *lockfile;
   }
   auto v = detectors::read_python_version(in.env_dir, project);
   if (!v) return std::unexpected(v.error());
@@ -147,11 +159,13 @@ nlohmann::json describe(const Inputs& inputs, const Selection& selection) {
     doc["no_binary"] = inputs.requirements->no_binary;
   }
   if (inputs.pyproject && inputs.pyproject->requires_python) doc["requires_python"] = *inputs.pyproject->requires_python;
+  if (inputs.lockfile) doc["lockfile"] = {{"file", *inputs.lockfile}, {"digest", inputs.lockfile_digest}};
   return doc;
 }
 
 Result<std::vector<lock::Package>> resolve(const Inputs& inputs, const Selection& selection, const Target& target,
                                            const fs::path& cache_dir, std::shared_ptr<net::HttpClient> http) {
+  if (inputs.lockfile) return resolve_lockfile(inputs, selection, target, cache_dir, std::move(http));
   std::vector<std::string> unknown;
   auto roots = selected(inputs, selection, &unknown);
   if (!unknown.empty())
@@ -160,17 +174,9 @@ Result<std::vector<lock::Package>> resolve(const Inputs& inputs, const Selection
   if (roots.empty() && !checks_python) return std::vector<lock::Package>{};
 
   pyresolve::Request request;
-  auto dot = target.python.find('.');
-  if (dot == std::string::npos)
-    return util::fail(ErrorKind::invalid_input, "Python version `" + target.python + "` is not of the form X.Y");
-  try {
-    request.target.python_major = std::stoi(target.python.substr(0, dot));
-    request.target.python_minor = std::stoi(target.python.substr(dot + 1));
-  } catch (const std::exception&) {
-    return util::fail(ErrorKind::invalid_input, "Python version `" + target.python + "` is not of the form X.Y");
-  }
-  request.target.arch = target.arch;
-  request.target.glibc = target.glibc;
+  auto t = pypi_target(target);
+  if (!t) return std::unexpected(t.error());
+  request.target = *t;
   // A bare "3.12" means 3.12.0 for requires-python, as uv treats --python-version.
   request.python_full_version = target.python_full.find('.') != target.python_full.rfind('.') ? target.python_full : "";
   if (inputs.requirements) {

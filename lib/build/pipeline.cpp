@@ -66,10 +66,9 @@ Result<Detected> detect(const fs::path& project) {
   d.py = std::move(*py);
   for (const auto& f : d.py.files)
     if (std::find(d.files.begin(), d.files.end(), f) == d.files.end()) d.files.push_back(f);
-  if (d.py.has_dependencies() || d.py.version_file) d.python = true;
 
   // Python is needed when the project says so or has Python in it.
-  d.python = d.config.python.has_value();
+  d.python = d.config.python.has_value() || d.py.has_dependencies() || d.py.version_file.has_value();
   for (const char* f : {"requirements.txt", "pyproject.toml", ".python-version", "setup.py"})
     if (path_exists(project / f)) d.python = true;
   for (const auto& entry : fs::directory_iterator(project, ec))
@@ -184,6 +183,35 @@ std::string major_minor(const std::string& version) {
   return version.substr(0, end);
 }
 
+// What a registry base image says of its Python: Debian's python3 package, the interpreters in its
+// files, and the official images' PYTHON_VERSION.
+buildpacks::python::BasePython base_python(const Base& base) {
+  buildpacks::python::BasePython out;
+  if (!base.image) return out;
+  out.debian = std::any_of(base.facts.installed.begin(), base.facts.installed.end(),
+                           [](const auto& p) { return p.name == "python3"; });
+  out.interpreters = base.facts.pythons;
+  if (auto config = oci::parse_config(base.config))
+    for (const auto& e : config->env)
+      if (e.starts_with("PYTHON_VERSION=")) out.version = e.substr(15);
+  return out;
+}
+
+// The X.Y.Z (or X.Y) of the interpreter a registry base image has without Debian's python3: its
+// PYTHON_VERSION when that interpreter is there, else the newest python3.X in its files.
+std::string image_python(const buildpacks::python::BasePython& bp) {
+  std::string best;
+  for (const auto& path : bp.interpreters) {
+    std::string xy = path.substr(path.rfind("python") + 6);
+    if (!bp.version.empty() && major_minor(bp.version) == xy) return bp.version;
+    int a = 0, b = 0, c = 0, d = 0;
+    if (best.empty() || (std::sscanf(xy.c_str(), "%d.%d", &a, &b) == 2 && std::sscanf(best.c_str(), "%d.%d", &c, &d) == 2 &&
+                         std::pair{a, b} > std::pair{c, d}))
+      best = xy;
+  }
+  return best;
+}
+
 }  // namespace
 
 std::map<std::string, std::string> input_parts(const Detected& d, const Options& options) {
@@ -275,6 +303,12 @@ Result<Locked> lock_project(const Detected& d, const Options& options, bool upgr
       if (p.name == "libc6" && !glibc) glibc = glibc_of(p.version);
     }
   auto wanted = requested_python(d, options);
+  if (base->image && base_python_full.empty()) {
+    auto bp = base_python(*base);
+    bool has_wanted = wanted && std::any_of(bp.interpreters.begin(), bp.interpreters.end(),
+                                            [&](const std::string& p) { return p.ends_with("python" + *wanted); });
+    base_python_full = has_wanted ? (major_minor(bp.version) == *wanted ? bp.version : *wanted) : image_python(bp);
+  }
   if (wanted && !base_python_full.empty() && major_minor(base_python_full) != *wanted)
     return util::fail(ErrorKind::invalid_input,
                       "the project asks for Python " + *wanted + ", but `" + base->name + "` provides Python " +
@@ -483,29 +517,51 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
   }
   built.timings["debian_layers_s"] = since(t_assemble);
 
-  // The Python venv at /opt/venv: one layer, cached by the locked wheels it holds.
+  // The Python venv at /opt/venv: one layer, cached by the locked wheels it holds, then the
+  // project itself (importable from /app) when pyproject.toml has a [project] table.
   auto t_venv = Clock::now();
-  bool venv = std::any_of(locked.lock.packages.begin(), locked.lock.packages.end(),
-                          [](const lock::Package& p) { return p.ecosystem == "pypi"; });
+  auto project = buildpacks::python::project_of(d.py);
+  bool venv = project || std::any_of(locked.lock.packages.begin(), locked.lock.packages.end(),
+                                     [](const lock::Package& p) { return p.ecosystem == "pypi"; });
   std::optional<wheel::VenvLayout> venv_layout;
   if (venv) {
-    bool debian_python = base->image && std::any_of(base->facts.installed.begin(), base->facts.installed.end(),
-                                                    [](const auto& p) { return p.name == "python3"; });
-    auto layout = buildpacks::python::venv_layout(locked.lock, debian_python);
+    auto layout = buildpacks::python::venv_layout(locked.lock, base_python(*base));
     if (!layout) return std::unexpected(layout.error());
     venv_layout = *layout;
-    std::string key = util::Digest::sha256_of(buildpacks::python::layer_key_text(locked.lock, *layout) +
+    auto venv_options = buildpacks::python::venv_options(locked.lock);
+    std::string key = util::Digest::sha256_of(buildpacks::python::layer_key_text(locked.lock, *layout, venv_options) +
                                               archive::encoding_key(layer_options).value_or("invalid-options") +
                                               " mtime " + std::to_string(layer_options.mtime))
                           .hex();
     if (auto hit = cache.find(key)) {
       layers.push_back(*hit);
     } else {
-      auto assembled = buildpacks::python::assemble(locked.lock, *layout, options.cache_dir);
+      auto assembled = buildpacks::python::assemble(locked.lock, *layout, venv_options, options.cache_dir);
       if (!assembled) return std::unexpected(assembled.error());
-      auto b = write_layer(store, std::move((*assembled)->entries), layer_options, (*assembled)->contents);
+      std::vector<archive::Entry> entries;
+      std::string contents = "python: no packages in " + layout->prefix;
+      if (*assembled) {
+        entries = std::move((*assembled)->entries);
+        contents = (*assembled)->contents;
+      } else {
+        auto skeleton = wheel::venv_entries(*layout, venv_options);
+        if (!skeleton) return std::unexpected(skeleton.error());
+        std::vector<wheel::Distribution> dists;
+        dists.push_back(wheel::Distribution{"the virtual environment", "", std::move(*skeleton)});
+        auto all = wheel::layer_entries(std::move(dists));
+        if (!all) return std::unexpected(all.error());
+        entries = std::move(*all);
+      }
+      auto b = write_layer(store, std::move(entries), layer_options, contents);
       if (!b) return std::unexpected(b.error());
       cache.remember(key, *b);
+      layers.push_back(std::move(*b));
+    }
+    if (project) {
+      auto p = buildpacks::python::project_layer(*project, *layout);
+      if (!p) return std::unexpected(p.error());
+      auto b = write_layer(store, std::move(p->entries), layer_options, p->contents);
+      if (!b) return std::unexpected(b.error());
       layers.push_back(std::move(*b));
     }
     python = layout->prefix + "/bin/python";

@@ -468,24 +468,26 @@ Result<Resolved> resolve(const Request& request, pyindex::IndexClient& index) {
   return out;
 }
 
+lock::Package lock_package(const Package& p) {
+  lock::Package l;
+  l.ecosystem = "pypi";
+  l.name = p.name;
+  l.version = p.version;
+  std::string url = strip_userinfo(p.file.url);
+  auto slash = url.find_last_of('/');
+  l.source = url.substr(0, slash + 1);
+  l.filename = url.substr(slash + 1);
+  l.sha256 = p.sha256;
+  if (p.file.size) l.size = *p.file.size;
+  l.extra["wheel"] = p.file.filename;
+  if (!p.file.index.empty()) l.extra["index"] = strip_userinfo(p.file.index);
+  if (p.requested) l.extra["requested"] = "true";
+  return l;
+}
+
 std::vector<lock::Package> lock_packages(const Resolved& resolved) {
   std::vector<lock::Package> out;
-  for (const auto& p : resolved.packages) {
-    lock::Package l;
-    l.ecosystem = "pypi";
-    l.name = p.name;
-    l.version = p.version;
-    std::string url = strip_userinfo(p.file.url);
-    auto slash = url.find_last_of('/');
-    l.source = url.substr(0, slash + 1);
-    l.filename = url.substr(slash + 1);
-    l.sha256 = p.sha256;
-    if (p.file.size) l.size = *p.file.size;
-    l.extra["wheel"] = p.file.filename;
-    if (!p.file.index.empty()) l.extra["index"] = strip_userinfo(p.file.index);
-    if (p.requested) l.extra["requested"] = "true";
-    out.push_back(std::move(l));
-  }
+  for (const auto& p : resolved.packages) out.push_back(lock_package(p));
   return out;
 }
 

@@ -62,6 +62,7 @@ Result<Resolved> resolve(const Request& request, pyindex::IndexClient& index);
 
 // The lock entries for a resolution (ecosystem "pypi"). URLs lose any userinfo.
 std::vector<lock::Package> lock_packages(const Resolved& resolved);
+lock::Package lock_package(const Package& package);
 
 // The marker environment of a target (python_full_version as in `request`).
 pypi::MarkerEnvironment marker_environment(const Request& request);
