@@ -12,6 +12,7 @@ struct Globals {
   std::string cache_dir;  // resolved (never empty)
   std::vector<std::string> insecure_registries;
   std::string platform = "linux/amd64";
+  std::string color = "auto";  // --color
   Output out;
 };
 
@@ -46,6 +47,9 @@ struct ProjectArgs {
   std::string python;               // --python X.Y
   std::vector<std::string> extras;  // --extra
   std::vector<std::string> groups;  // --group
+  std::string progress = "auto";    // --progress auto|plain|none
+  std::string digest_file;          // --digest-file: the manifest digest is written here
+  bool no_cache = false;            // --no-cache
 };
 
 int run_version(const Globals& g);

@@ -70,6 +70,10 @@ int main(int argc, char** argv) {
   lock_cmd->add_flag("--upgrade", project.upgrade, "Resolve again even if mlpack.lock matches the project");
   build_cmd->add_option("-o,--output", project.outputs, "Destination location (repeatable)");
   build_cmd->add_flag("--locked", project.locked, "Build exactly mlpack.lock; fail if it no longer matches");
+  build_cmd->add_option("--progress", project.progress, "auto|plain|none (auto: a status line on a terminal, plain lines in CI)")
+      ->check(CLI::IsMember({"auto", "plain", "none"}));
+  build_cmd->add_option("--digest-file", project.digest_file, "Write the image's manifest digest to this file");
+  build_cmd->add_flag("--no-cache", project.no_cache, "Build every layer again instead of reusing cached ones");
 
   std::string ref;
   auto* inspect_cmd = app.add_subcommand("inspect", "Show an image's digest, config and layers");
@@ -97,6 +101,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   g.out.json = json;
+  g.color = color;
   g.cache_dir = cache_dir.empty() ? default_cache_dir() : cache_dir;
 
   if (version->parsed()) return run_version(g);

@@ -4,6 +4,8 @@
 
 #include "build/pipeline.hpp"
 #include "cli/commands.hpp"
+#include "cli/progress.hpp"
+#include "util/fs.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::cli {
@@ -27,6 +29,7 @@ util::Result<build::Options> options_for(const ProjectArgs& args, const Globals&
   }
   o.selection.extras = args.extras;
   o.selection.groups = args.groups;
+  o.no_cache = args.no_cache;
   if (args.insecure_skip_verify) {
     o.verify = apt::Verify::no;
     // Loud on purpose: without signatures nothing ties the packages to the distribution.
@@ -48,7 +51,8 @@ nlohmann::json lock_json(const build::Locked& locked) {
                         {"sha256", p.sha256},
                         {"size", p.size},
                         {"layer", p.extra.contains("layer") ? p.extra.at("layer") : ""},
-                        {"wheel", p.extra.contains("wheel") ? p.extra.at("wheel") : ""}});
+                        {"wheel", p.extra.contains("wheel") ? p.extra.at("wheel") : ""},
+                        {"from", p.extra.contains("lockfile") ? p.extra.at("lockfile") : "mlpack"}});
   const auto& t = locked.lock.target;
   return {{"lock", locked.path.string()},
           {"reused", locked.reused},
@@ -58,6 +62,17 @@ nlohmann::json lock_json(const build::Locked& locked) {
             {"cuda", t.cuda ? nlohmann::json(*t.cuda) : nlohmann::json(nullptr)},
             {"glibc", t.glibc ? nlohmann::json(*t.glibc) : nlohmann::json(nullptr)}}},
           {"packages", packages}};
+}
+
+// "debian:bookworm, Python 3.11; 143 deb, 12 pypi packages".
+std::string plan_text(const build::Locked& locked) {
+  std::map<std::string, std::size_t> counts;
+  for (const auto& p : locked.lock.packages) ++counts[p.ecosystem];
+  std::string text = locked.lock.base;
+  if (locked.lock.target.python) text += ", Python " + *locked.lock.target.python;
+  std::string list;
+  for (const auto& [eco, n] : counts) list += (list.empty() ? "" : ", ") + std::to_string(n) + " " + eco;
+  return text + "; " + (list.empty() ? "no packages" : list + " packages");
 }
 
 nlohmann::json requirement_json(const detectors::PythonRequirement& r) {
@@ -120,7 +135,8 @@ int run_detect(const std::string& dir, const Globals& g) {
                         {"optional_dependencies", extras},
                         {"dependency_groups", groups},
                         {"indexes", indexes},
-                        {"find_links", index.find_links}};
+                        {"find_links", index.find_links},
+                        {"notes", d->notes}};
   if (py.pyproject && py.pyproject->requires_python) doc["requires_python"] = *py.pyproject->requires_python;
   if (g.out.json) {
     g.out.document(doc);
@@ -129,6 +145,7 @@ int run_detect(const std::string& dir, const Globals& g) {
   fmt::print("project: {} ({})\n", dir, d->name);
   fmt::print("files: {}\n", d->files.empty() ? "(none)" : fmt::format("{}", fmt::join(d->files, ", ")));
   fmt::print("python: {}\n", python.value_or(d->python ? "from the base" : "not needed"));
+  for (const auto& n : d->notes) fmt::print("note: {}\n", n);
   for (const auto& r : requirements)
     fmt::print("  {} {}{}  ({}:{})\n", r["ecosystem"].get<std::string>(), r["name"].get<std::string>(),
                r["specifier"].get<std::string>(), r["file"].get<std::string>(), r["line"].get<int>());
@@ -154,16 +171,37 @@ int run_lock(const ProjectArgs& args, const Globals& g) {
 int run_build(const ProjectArgs& args, const Globals& g) {
   auto options = options_for(args, g);
   if (!options) return g.out.error(options.error());
-  auto detected = build::detect(args.dir);
-  if (!detected) return g.out.error(detected.error());
+  ConsoleReporter reporter(progress_mode(args.progress, g.out.json, g.out.quiet), use_color(g.color), g.out.quiet);
+  options->reporter = &reporter;
+  auto fail = [&](const util::Error& e) {
+    reporter.finish();
+    return g.out.error(e);
+  };
   auto start = std::chrono::steady_clock::now();
+  auto detected = build::detect(args.dir);
+  if (!detected) return fail(detected.error());
+  for (const auto& n : detected->notes) reporter.warning(n);
+  reporter.step(build::Step::detect, detected->files.empty() ? std::string("no project files")
+                                                             : fmt::format("{}", fmt::join(detected->files, ", ")));
   auto locked = args.locked ? build::read_lock(*detected, *options) : build::lock_project(*detected, *options, false);
-  if (!locked) return g.out.error(locked.error());
+  if (!locked) return fail(locked.error());
   double lock_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  reporter.step(build::Step::lock, fmt::format("{} {} ({:.2f}s)", locked->reused ? "reused" : "wrote",
+                                               locked->path.string(), lock_s));
+  reporter.step(build::Step::plan, plan_text(*locked));
   auto built = build::build_image(*detected, *locked, *options, build::BuildRequest{args.outputs});
-  if (!built) return g.out.error(built.error());
+  if (!built) return fail(built.error());
   built->timings["lock_s"] = lock_s;
+  double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  built->timings["wall_s"] = total_s;
+  reporter.finish();
 
+  if (!args.digest_file.empty()) {
+    if (auto w = util::write_file_atomic(args.digest_file, built->manifest.digest.str()); !w)
+      return g.out.error(w.error().context("writing --digest-file"));
+  }
+  std::size_t reused = 0;
+  for (const auto& l : built->layers) reused += l.cached ? 1 : 0;
   if (g.out.json) {
     auto doc = lock_json(*locked);
     nlohmann::json layers = nlohmann::json::array();
@@ -178,16 +216,21 @@ int run_build(const ProjectArgs& args, const Globals& g) {
                     {"config_digest", built->config_digest.str()},
                     {"outputs", built->outputs},
                     {"layers", layers}};
+    doc["summary"] = {{"layers_built", built->layers.size() - reused},
+                      {"layers_reused", reused},
+                      {"blobs_pushed", built->blobs_pushed},
+                      {"blobs_skipped", built->blobs_skipped},
+                      {"bytes_pushed", built->bytes_pushed},
+                      {"seconds", total_s}};
     doc["timings"] = built->timings;
     g.out.document(doc);
     return 0;
   }
-  std::size_t reused = 0;
-  for (const auto& l : built->layers) reused += l.cached ? 1 : 0;
-  for (const auto& o : built->outputs) g.out.info("wrote " + o);
-  g.out.info(fmt::format("{} layers ({} built, {} reused), {} packages, in {:.2f}s", built->layers.size(),
-                         built->layers.size() - reused, reused, locked->lock.packages.size(),
-                         built->timings["total_s"] + lock_s));
+  for (const auto& o : built->outputs) g.out.info("   image: " + o);
+  g.out.info("  digest: " + built->manifest.digest.str());
+  g.out.info(fmt::format("    done: {} layers ({} built, {} reused), {} blobs written ({}), {} already there, in {:.2f}s",
+                         built->layers.size(), built->layers.size() - reused, reused, built->blobs_pushed,
+                         human_bytes(built->bytes_pushed), built->blobs_skipped, total_s));
   fmt::print("{}\n", built->manifest.digest.str());
   return 0;
 }

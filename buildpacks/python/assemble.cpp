@@ -1,6 +1,7 @@
 // Turning the locked wheels into the image's /opt/venv layer.
 #include <algorithm>
 #include <mutex>
+#include <set>
 
 #include "buildpacks/python/python.hpp"
 #include "net/curl_client.hpp"
@@ -33,6 +34,7 @@ Result<wheel::VenvLayout> venv_layout(const lock::LockFile& lock, const BasePyth
   if (debian) {
     layout.interpreter = "/usr/bin/python" + xy;
   } else {
+    layout.interpreter.clear();
     for (std::string dir : {"/usr/local/bin/python", "/usr/bin/python", "/bin/python"})
       if (std::find(base.interpreters.begin(), base.interpreters.end(), dir + xy) != base.interpreters.end()) {
         layout.interpreter = dir + xy;
@@ -60,14 +62,42 @@ wheel::VenvOptions venv_options(const lock::LockFile& lock) {
   return options;
 }
 
-std::string layer_key_text(const lock::LockFile& lock, const wheel::VenvLayout& layout, const wheel::VenvOptions& options) {
-  // Bump the version when what mlpack generates into the venv changes.
-  std::string text = "mlpack-venv-layer-v2\n" + layout.prefix + " " + layout.interpreter + " " + layout.python_version +
-                     (options.apt_packages == wheel::AptPackages::visible ? " apt-visible" : "") +
-                     (options.activate == wheel::Activate::yes ? " activate" : "") + "\n";
+std::vector<VenvGroup> plan_venv(const lock::LockFile& lock, const wheel::VenvLayout& layout, std::size_t budget,
+                                 std::uint64_t large_bytes) {
+  std::vector<const lock::Package*> wheels;
   for (const auto& p : lock.packages)
-    if (p.ecosystem == "pypi")
-      text += p.name + " " + p.version + " " + p.sha256 + " " + (p.extra.contains("requested") ? "requested" : "") + "\n";
+    if (p.ecosystem == "pypi") wheels.push_back(&p);
+  // Largest first (name breaks ties) picks which wheels get their own layer.
+  std::vector<const lock::Package*> by_size = wheels;
+  std::sort(by_size.begin(), by_size.end(), [](const auto* a, const auto* b) {
+    return a->size != b->size ? a->size > b->size : a->name < b->name;
+  });
+  std::set<const lock::Package*> own;
+  for (const auto* p : by_size) {
+    if (own.size() + 1 >= budget || p->size < large_bytes) break;
+    own.insert(p);
+  }
+  std::vector<VenvGroup> groups;
+  VenvGroup rest;
+  rest.skeleton = true;
+  for (const auto* p : wheels) {  // the lock is sorted by name
+    if (own.contains(p)) groups.push_back(VenvGroup{{p}, false, "python: " + p->name + " " + p->version});
+    else rest.wheels.push_back(p);
+  }
+  rest.contents = "python: " + std::to_string(rest.wheels.size()) + (rest.wheels.size() == 1 ? " package" : " packages") +
+                  " in " + layout.prefix;
+  groups.push_back(std::move(rest));
+  return groups;
+}
+
+std::string layer_key_text(const VenvGroup& group, const wheel::VenvLayout& layout, const wheel::VenvOptions& options) {
+  // Bump the version when what mlpack generates into the venv changes.
+  std::string text = "mlpack-venv-layer-v3\n" + layout.prefix + " " + layout.interpreter + " " + layout.python_version +
+                     (options.apt_packages == wheel::AptPackages::visible ? " apt-visible" : "") +
+                     (options.activate == wheel::Activate::yes ? " activate" : "") +
+                     (group.skeleton ? " skeleton" : "") + "\n";
+  for (const auto* p : group.wheels)
+    text += p->name + " " + p->version + " " + p->sha256 + " " + (p->extra.contains("requested") ? "requested" : "") + "\n";
   return text;
 }
 
@@ -94,13 +124,12 @@ Result<VenvLayer> project_layer(const wheel::Project& project, const wheel::Venv
   return VenvLayer{std::move(*entries), "python project " + project.name + " (importable from " + project.import_root + ")"};
 }
 
-Result<std::optional<VenvLayer>> assemble(const lock::LockFile& lock, const wheel::VenvLayout& layout,
-                                          const wheel::VenvOptions& venv_options, const fs::path& cache_dir,
-                                          std::shared_ptr<net::HttpClient> http) {
-  std::vector<const lock::Package*> wheels;
-  for (const auto& p : lock.packages)
-    if (p.ecosystem == "pypi") wheels.push_back(&p);
-  if (wheels.empty()) return std::optional<VenvLayer>{};
+Result<std::vector<VenvLayer>> assemble(const std::vector<VenvGroup>& groups, const wheel::VenvLayout& layout,
+                                        const wheel::VenvOptions& venv_options, const fs::path& cache_dir,
+                                        std::shared_ptr<net::HttpClient> http) {
+  std::vector<std::pair<std::size_t, const lock::Package*>> wheels;  // group, package
+  for (std::size_t g = 0; g < groups.size(); ++g)
+    for (const auto* p : groups[g].wheels) wheels.emplace_back(g, p);
   if (!http) http = net::make_curl_client();
   pyindex::IndexOptions options;
   options.cache_dir = cache_dir / "pypi";
@@ -108,10 +137,8 @@ Result<std::optional<VenvLayer>> assemble(const lock::LockFile& lock, const whee
   pyindex::IndexClient client(http, options);
 
   std::vector<wheel::Distribution> dists(wheels.size());
-  auto venv = wheel::venv_entries(layout, venv_options);
-  if (!venv) return std::unexpected(venv.error());
   auto done = util::parallel_for(wheels.size(), 4, [&](std::size_t i) -> Result<void> {
-    const auto& p = *wheels[i];
+    const auto& p = *wheels[i].second;
     pyindex::DistFile file;
     file.url = p.url();
     file.filename = p.extra.contains("wheel") ? p.extra.at("wheel") : p.filename;
@@ -129,13 +156,25 @@ Result<std::optional<VenvLayer>> assemble(const lock::LockFile& lock, const whee
     return {};
   });
   if (!done) return std::unexpected(done.error());
-  dists.insert(dists.begin(), wheel::Distribution{"the virtual environment", "", std::move(*venv)});
-  auto entries = wheel::layer_entries(std::move(dists));
-  if (!entries) return std::unexpected(entries.error());
-  VenvLayer out;
-  out.entries = std::move(*entries);
-  out.contents = "python: " + std::to_string(wheels.size()) + " packages in " + layout.prefix;
-  return std::optional<VenvLayer>{std::move(out)};
+  auto venv = wheel::venv_entries(layout, venv_options);
+  if (!venv) return std::unexpected(venv.error());
+  for (std::size_t g = 0; g < groups.size(); ++g)
+    if (groups[g].skeleton) {
+      wheels.emplace_back(g, nullptr);
+      dists.push_back(wheel::Distribution{"the virtual environment", "", std::move(*venv)});
+      break;
+    }
+  // Conflicts are checked across every layer of the venv, not just within one.
+  if (auto ok = wheel::check_conflicts(dists); !ok) return std::unexpected(ok.error());
+  std::vector<std::vector<wheel::Distribution>> per_group(groups.size());
+  for (std::size_t i = 0; i < dists.size(); ++i) per_group[wheels[i].first].push_back(std::move(dists[i]));
+  std::vector<VenvLayer> out;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    auto entries = wheel::layer_entries(std::move(per_group[g]));
+    if (!entries) return std::unexpected(entries.error());
+    out.push_back(VenvLayer{std::move(*entries), groups[g].contents});
+  }
+  return out;
 }
 
 }  // namespace mlpack::buildpacks::python

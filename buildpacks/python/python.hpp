@@ -115,9 +115,23 @@ Result<wheel::VenvLayout> venv_layout(const lock::LockFile& lock, const BasePyth
 // Debian's python3-* packages from apt.txt are importable in the venv when the lock has any.
 wheel::VenvOptions venv_options(const lock::LockFile& lock);
 
-// The text a venv layer's cache key is derived from: the layout, the options and every locked wheel.
-std::string layer_key_text(const lock::LockFile& lock, const wheel::VenvLayout& layout,
-                           const wheel::VenvOptions& options);
+// How the venv is cut into layers, so that images share their large packages and a change to a
+// small one does not rebuild a large one: each wheel of at least `large_bytes` (the lock's size)
+// gets a layer of its own, largest first and at most `budget - 1` of them, ordered by name; the
+// venv skeleton and every other wheel share one layer, last. Always at least that one group.
+struct VenvGroup {
+  std::vector<const lock::Package*> wheels;  // sorted by name
+  bool skeleton = false;                     // holds pyvenv.cfg, bin/python… (the last group)
+  std::string contents;                      // "python: torch 2.3.0", "python: 41 packages in /opt/venv"
+};
+inline constexpr std::size_t default_venv_budget = 8;
+inline constexpr std::uint64_t default_large_wheel = 50ull << 20;
+std::vector<VenvGroup> plan_venv(const lock::LockFile& lock, const wheel::VenvLayout& layout,
+                                 std::size_t budget = default_venv_budget,
+                                 std::uint64_t large_bytes = default_large_wheel);
+
+// The text a venv layer's cache key is derived from: the layout, the options and the group's wheels.
+std::string layer_key_text(const VenvGroup& group, const wheel::VenvLayout& layout, const wheel::VenvOptions& options);
 
 // The project itself when pyproject.toml has a [project] table with a name: importable from /app,
 // or /app/src when the project has a src/ folder (the src layout).
@@ -128,11 +142,12 @@ struct VenvLayer {
   std::string contents;                 // "python: 12 packages in /opt/venv"
 };
 
-// Downloads (or finds in the cache) every locked `pypi` wheel, verifying its sha256, and installs
-// them into the venv's layer entries. Returns nothing when the lock has no `pypi` packages.
-Result<std::optional<VenvLayer>> assemble(const lock::LockFile& lock, const wheel::VenvLayout& layout,
-                                          const wheel::VenvOptions& options, const fs::path& cache_dir,
-                                          std::shared_ptr<net::HttpClient> http = nullptr);
+// Downloads (or finds in the cache) the wheels of every group, verifying each sha256, installs
+// them, checks that no two distributions in any group write the same path, and returns each
+// group's layer entries in the order of `groups`.
+Result<std::vector<VenvLayer>> assemble(const std::vector<VenvGroup>& groups, const wheel::VenvLayout& layout,
+                                        const wheel::VenvOptions& options, const fs::path& cache_dir,
+                                        std::shared_ptr<net::HttpClient> http = nullptr);
 
 // The project's own layer: a .pth naming its import root, its .dist-info and its script launchers.
 Result<VenvLayer> project_layer(const wheel::Project& project, const wheel::VenvLayout& layout);

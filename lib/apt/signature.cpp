@@ -1,18 +1,11 @@
 #include "apt/signature.hpp"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
-#include <cerrno>
-#include <cstring>
 #include <optional>
 #include <set>
 
 #include "util/fs.hpp"
+#include "util/process.hpp"
 #include "util/text.hpp"
-
-extern char** environ;
 
 namespace mlpack::apt {
 
@@ -42,32 +35,6 @@ std::vector<std::string_view> lines_of(std::string_view text) {
 }
 
 bool blank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
-
-// Runs a program with stdin from /dev/null and stdout/stderr into files. Returns its exit status.
-Result<int> run_program(const std::vector<std::string>& args, const fs::path& out, const fs::path& err) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  pid_t pid = 0;
-  int rc = ::posix_spawnp(&pid, args[0].c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc == ENOENT)
-    return fail(ErrorKind::unsupported, "`" + args[0] +
-                                            "` is not installed; it verifies apt repository signatures "
-                                            "(install the `gpgv` package)");
-  if (rc != 0) return fail(ErrorKind::io, "running `" + args[0] + "`: " + std::strerror(rc));
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return fail(ErrorKind::io, "waiting for `" + args[0] + "`: " + std::strerror(errno));
-  }
-  if (WIFSIGNALED(status)) return fail(ErrorKind::io, "`" + args[0] + "` was killed by signal " + std::to_string(WTERMSIG(status)));
-  return WEXITSTATUS(status);
-}
 
 int base64_value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -196,7 +163,10 @@ Result<Verified> run_gpgv(std::vector<std::string> args, const fs::path& tmp, co
                           std::string_view what) {
   auto status_path = tmp / "status";
   auto log_path = tmp / "log";
-  auto rc = run_program(args, status_path, log_path);
+  auto rc = util::run_program(args, status_path, log_path);
+  if (!rc && rc.error().kind == ErrorKind::unsupported)
+    return fail(ErrorKind::unsupported, "`" + args[0] + "` is not installed; it verifies apt repository signatures "
+                                        "(install the `gpgv` package)");
   if (!rc) return std::unexpected(rc.error().context("verifying " + std::string(what)));
   auto status = util::read_file(status_path, 1 << 20);
   if (!status) return std::unexpected(status.error());

@@ -8,6 +8,7 @@
 #include <fnmatch.h>
 #include <set>
 
+#include "build/git.hpp"
 #include "image/append.hpp"
 #include "image/blob_store.hpp"
 #include "image/copy.hpp"
@@ -61,11 +62,28 @@ Result<Detected> detect(const fs::path& project) {
                         "pyproject.toml", "runtime.txt", ".python-version", "mlpack.lock"})
     if (path_exists(project / f)) d.files.push_back(f);
   d.name = image_name(project, d.config);
+  auto command = detectors::default_command(project);
+  if (!command) return std::unexpected(command.error());
+  d.default_command = *command;
+  for (const char* f : {"Procfile", "start"})
+    if (path_exists(project / f)) d.files.push_back(f);
   auto py = buildpacks::python::detect(project);
   if (!py) return std::unexpected(py.error());
   d.py = std::move(*py);
   for (const auto& f : d.py.files)
     if (std::find(d.files.begin(), d.files.end(), f) == d.files.end()) d.files.push_back(f);
+
+  // conda is not built yet: an environment.yml is named, never silently ignored.
+  for (const char* f : {"environment.yml", "environment.yaml"})
+    if (path_exists(d.py.env_dir / f)) {
+      d.files.push_back(f);
+      if (d.py.requirements || d.py.lockfile || (d.py.pyproject && d.py.pyproject->has_project))
+        d.notes.push_back(std::string(f) + " is ignored: conda environments are not supported yet, and the Python "
+                          "files (requirements.txt, pyproject.toml or a lockfile) take precedence");
+      else
+        d.conda_only = f;
+      break;
+    }
 
   // Python is needed when the project says so or has Python in it.
   d.python = d.config.python.has_value() || d.py.has_dependencies() || d.py.version_file.has_value();
@@ -237,7 +255,26 @@ std::string inputs_digest(const Detected& d, const Options& options) {
   return util::Digest::sha256_of(text).str();
 }
 
+namespace {
+
+// A folder with nothing mlpack understands gets an answer saying what it looks for.
+Result<void> check_buildable(const Detected& d) {
+  if (!d.conda_only.empty())
+    return util::fail(ErrorKind::unsupported, "`" + d.conda_only +
+                                                  "` describes a conda environment, which mlpack does not build yet; "
+                                                  "list the packages in requirements.txt (pip) or apt.txt (Debian) instead");
+  if (d.files.empty() && !d.python)
+    return util::fail(ErrorKind::invalid_input,
+                      "nothing to build in `" + d.project.string() +
+                          "`: mlpack looks for requirements.txt, pyproject.toml, uv.lock, poetry.lock, Pipfile.lock, "
+                          "pylock.toml, runtime.txt, .python-version, apt.txt, Procfile, mlpack.yaml or *.py files");
+  return {};
+}
+
+}  // namespace
+
 Result<Locked> read_lock(const Detected& d, const Options& options) {
+  if (auto ok = check_buildable(d); !ok) return std::unexpected(ok.error());
   Locked out;
   out.path = d.project / "mlpack.lock";
   if (!path_exists(out.path))
@@ -265,13 +302,16 @@ Result<Locked> read_lock(const Detected& d, const Options& options) {
   return out;
 }
 
+
 Result<Locked> lock_project(const Detected& d, const Options& options, bool upgrade) {
+  if (auto ok = check_buildable(d); !ok) return std::unexpected(ok.error());
   if (!upgrade && path_exists(d.project / "mlpack.lock")) {
     auto existing = read_lock(d, options);
     if (existing) return existing;
     // A stale lock is re-resolved; a malformed one is an error rather than silently replaced.
     if (existing.error().kind != ErrorKind::stale) return existing;
   }
+  if (options.reporter) options.reporter->step(Step::lock, "resolving the project's dependencies");
   auto base = open_base(d, options, "");
   if (!base) return std::unexpected(base.error());
   auto request = debian_request(d, options);
@@ -342,16 +382,7 @@ Result<Locked> lock_project(const Detected& d, const Options& options, bool upgr
 
 Result<std::int64_t> created_time(const fs::path& project) {
   if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde && *sde) return archive::source_date_epoch();
-  if (path_exists(project / ".git")) {
-    std::string cmd = "git -C '" + project.string() + "' log -1 --format=%ct 2>/dev/null";
-    if (FILE* p = ::popen(cmd.c_str(), "r")) {
-      char buf[64] = {};
-      std::string out = std::fgets(buf, sizeof buf, p) ? buf : "";
-      ::pclose(p);
-      out = util::trim(out);
-      if (!out.empty() && out.find_first_not_of("0123456789") == std::string::npos) return std::stoll(out);
-    }
-  }
+  if (auto t = git_facts(project).commit_time) return *t;
   return 0;
 }
 
@@ -362,8 +393,10 @@ namespace {
 struct LayerCache {
   fs::path dir;
   image::BlobStore store;
+  bool disabled = false;  // --no-cache: never reuse, still remember
 
   std::optional<BuiltLayer> find(const std::string& key) const {
+    if (disabled) return std::nullopt;
     auto text = util::read_file(dir / key, 1 << 16);
     if (!text) return std::nullopt;
     try {
@@ -436,6 +469,9 @@ bool matches_exclude(std::string_view rel, const std::vector<std::string>& patte
   return false;
 }
 
+// Files this large in /app are usually data that belongs outside the image.
+constexpr std::uint64_t large_file_bytes = 100ull << 20;
+
 bool excluded_from_app(std::string_view rel, const std::vector<std::string>& patterns) {
   auto first = rel.substr(0, rel.find('/'));
   if (first == ".git" || first == ".mlpack" || first == ".venv" || first == "venv") return true;
@@ -467,7 +503,8 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
   const std::string created_text = util::format_rfc3339(*created);
 
   image::BlobStore store(options.cache_dir);
-  LayerCache cache{options.cache_dir / "layers", store};
+  LayerCache cache{options.cache_dir / "layers", store, options.no_cache};
+  Reporter& report = options.reporter ? *options.reporter : silent_reporter();
 
   // Debian layers: from the layer cache when every one is there, else unpacked and compressed.
   std::map<std::string, std::vector<const lock::Package*>> groups;
@@ -500,6 +537,9 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
   }
   std::string python = d.python ? "/usr/bin/python3" : "";
   auto t_assemble = Clock::now();
+  if (!all_debs.empty())
+    report.step(Step::fetch, all_cached ? std::to_string(all_debs.size()) + " Debian packages: layers reused"
+                                        : std::to_string(all_debs.size()) + " Debian packages: downloading (sha256-verified)");
   if (!all_cached) {
     layers.clear();
     auto assembled = debian_base::assemble(locked.lock, env);
@@ -515,6 +555,7 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
       layers.push_back(std::move(*b));
     }
   }
+  for (const auto& l : layers) report.layer(l.contents, static_cast<std::uint64_t>(l.descriptor.size), l.cached);
   built.timings["debian_layers_s"] = since(t_assemble);
 
   // The Python venv at /opt/venv: one layer, cached by the locked wheels it holds, then the
@@ -529,39 +570,44 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
     if (!layout) return std::unexpected(layout.error());
     venv_layout = *layout;
     auto venv_options = buildpacks::python::venv_options(locked.lock);
-    std::string key = util::Digest::sha256_of(buildpacks::python::layer_key_text(locked.lock, *layout, venv_options) +
-                                              archive::encoding_key(layer_options).value_or("invalid-options") +
-                                              " mtime " + std::to_string(layer_options.mtime))
-                          .hex();
-    if (auto hit = cache.find(key)) {
-      layers.push_back(*hit);
-    } else {
-      auto assembled = buildpacks::python::assemble(locked.lock, *layout, venv_options, options.cache_dir);
+    auto groups = buildpacks::python::plan_venv(locked.lock, *layout);
+    std::vector<std::string> keys;
+    std::vector<std::optional<BuiltLayer>> hits;
+    bool all_hit = true;
+    for (const auto& g : groups) {
+      keys.push_back(util::Digest::sha256_of(buildpacks::python::layer_key_text(g, *layout, venv_options) +
+                                             archive::encoding_key(layer_options).value_or("invalid-options") +
+                                             " mtime " + std::to_string(layer_options.mtime))
+                         .hex());
+      hits.push_back(cache.find(keys.back()));
+      all_hit = all_hit && hits.back().has_value();
+    }
+    std::size_t wheel_count = 0;
+    for (const auto& g : groups) wheel_count += g.wheels.size();
+    if (!all_hit) {
+      // Every wheel is installed again (and verified) so conflicts are checked across all the
+      // venv's layers; only the layers missing from the cache are compressed.
+      if (wheel_count) report.step(Step::fetch, std::to_string(wheel_count) + " Python wheels: downloading (sha256-verified)");
+      auto assembled = buildpacks::python::assemble(groups, *layout, venv_options, options.cache_dir);
       if (!assembled) return std::unexpected(assembled.error());
-      std::vector<archive::Entry> entries;
-      std::string contents = "python: no packages in " + layout->prefix;
-      if (*assembled) {
-        entries = std::move((*assembled)->entries);
-        contents = (*assembled)->contents;
-      } else {
-        auto skeleton = wheel::venv_entries(*layout, venv_options);
-        if (!skeleton) return std::unexpected(skeleton.error());
-        std::vector<wheel::Distribution> dists;
-        dists.push_back(wheel::Distribution{"the virtual environment", "", std::move(*skeleton)});
-        auto all = wheel::layer_entries(std::move(dists));
-        if (!all) return std::unexpected(all.error());
-        entries = std::move(*all);
+      for (std::size_t i = 0; i < groups.size(); ++i) {
+        if (hits[i]) continue;
+        auto b = write_layer(store, std::move((*assembled)[i].entries), layer_options, (*assembled)[i].contents);
+        if (!b) return std::unexpected(b.error());
+        cache.remember(keys[i], *b);
+        hits[i] = std::move(*b);
       }
-      auto b = write_layer(store, std::move(entries), layer_options, contents);
-      if (!b) return std::unexpected(b.error());
-      cache.remember(key, *b);
-      layers.push_back(std::move(*b));
+    }
+    for (auto& h : hits) {
+      report.layer(h->contents, static_cast<std::uint64_t>(h->descriptor.size), h->cached);
+      layers.push_back(std::move(*h));
     }
     if (project) {
       auto p = buildpacks::python::project_layer(*project, *layout);
       if (!p) return std::unexpected(p.error());
       auto b = write_layer(store, std::move(p->entries), layer_options, p->contents);
       if (!b) return std::unexpected(b.error());
+      report.layer(b->contents, static_cast<std::uint64_t>(b->descriptor.size), false);
       layers.push_back(std::move(*b));
     }
     python = layout->prefix + "/bin/python";
@@ -574,8 +620,12 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
   auto entries = archive::scan_directory(
       d.project, archive::ScanOptions{"/app", [&](std::string_view rel) { return excluded_from_app(rel, patterns); }});
   if (!entries) return std::unexpected(entries.error().context("adding the project's files"));
+  for (const auto& e : *entries)
+    if (e.size > large_file_bytes)
+      report.warning(e.path.substr(4) + " is " + std::to_string(e.size >> 20) + " MB and goes into the image; if it is data, list it under `exclude:` in mlpack.yaml or in .mlpackignore");
   auto app = write_layer(store, std::move(*entries), layer_options, "project files at /app");
   if (!app) return std::unexpected(app.error());
+  report.layer(app->contents, static_cast<std::uint64_t>(app->descriptor.size), false);
   layers.push_back(std::move(*app));
   built.timings["app_layer_s"] = since(t_app);
 
@@ -609,12 +659,22 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
   config.working_dir = "/app";
   if (d.config.entrypoint) config.entrypoint = d.config.entrypoint;
   if (d.config.command) config.cmd = d.config.command;
-  if (!config.entrypoint && !config.cmd)
-    config.cmd = std::vector<std::string>{python.empty() ? "/bin/sh" : venv_layout ? "python" : "python3"};
+  if (!config.entrypoint && !config.cmd) {
+    using Kind = detectors::DefaultCommand::Kind;
+    if (d.default_command.kind == Kind::procfile_web)
+      config.cmd = std::vector<std::string>{"/bin/sh", "-c", d.default_command.command};
+    else if (d.default_command.kind == Kind::start_script)
+      config.entrypoint = std::vector<std::string>{d.default_command.command};
+    else
+      config.cmd = std::vector<std::string>{python.empty() ? "/bin/sh" : venv_layout ? "python" : "python3"};
+  }
   for (int port : d.config.ports) config.exposed_ports.push_back(std::to_string(port) + "/tcp");
   std::sort(config.exposed_ports.begin(), config.exposed_ports.end());
   config.labels["org.opencontainers.image.created"] = created_text;
   config.labels["org.opencontainers.image.title"] = d.name;
+  auto git = git_facts(d.project);
+  if (!git.revision.empty()) config.labels["org.opencontainers.image.revision"] = git.revision;
+  if (!git.source.empty()) config.labels["org.opencontainers.image.source"] = git.source;
 
   oci::Manifest manifest;
   if (base->image) {
@@ -638,13 +698,22 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
   auto t_out = Clock::now();
   image::OpenOptions open{options.cache_dir, options.insecure_registries, std::nullopt};
   for (const auto& loc : outputs) {
+    report.step(Step::output, loc.str());
     if (loc.kind == image::Location::Kind::oci_layout || loc.kind == image::Location::Kind::oci_archive ||
         loc.kind == image::Location::Kind::docker_archive)
       if (auto r = util::make_dirs(fs::absolute(loc.path).parent_path()); !r) return std::unexpected(r.error());
     auto dest = image::open_destination(loc, open);
     if (!dest) return std::unexpected(dest.error());
-    auto copied = image::copy_image(staged, **dest, image::CopyOptions{});
+    image::CopyOptions copy;
+    const std::string where = loc.str();
+    copy.on_blob = [&](const image::BlobEvent& e) {
+      report.blob(where, static_cast<std::uint64_t>(e.blob.size), e.skipped);
+    };
+    auto copied = image::copy_image(staged, **dest, copy);
     if (!copied) return std::unexpected(copied.error().context("writing " + loc.str()));
+    built.bytes_pushed += copied->bytes_copied;
+    built.blobs_pushed += copied->blobs_copied;
+    built.blobs_skipped += copied->blobs_skipped;
     built.outputs.push_back(loc.str());
   }
   built.timings["output_s"] = since(t_out);

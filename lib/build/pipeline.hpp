@@ -9,9 +9,11 @@
 #include <vector>
 
 #include "apt/client.hpp"
+#include "build/progress.hpp"
 #include "buildpacks/debian_base/debian_base.hpp"
 #include "buildpacks/python/python.hpp"
 #include "detectors/apt_txt.hpp"
+#include "detectors/entrypoint.hpp"
 #include "detectors/project_config.hpp"
 #include "image/location.hpp"
 #include "lock/lockfile.hpp"
@@ -31,6 +33,9 @@ struct Detected {
   bool python = false;                // the project needs a Python interpreter
   buildpacks::python::Inputs py;      // requirements.txt, pyproject.toml, runtime.txt…
   std::vector<std::string> files;     // project files that were understood, relative
+  detectors::DefaultCommand default_command;
+  std::vector<std::string> notes;     // decisions the user should see (which file took precedence)
+  std::string conda_only;             // "environment.yml" when that is all the project has  // Procfile `web:` or ./start, when mlpack.yaml names none
 };
 
 Result<Detected> detect(const fs::path& project);
@@ -43,6 +48,8 @@ struct Options {
   std::vector<std::string> insecure_registries;
   std::optional<std::string> python;         // --python X.Y
   buildpacks::python::Selection selection;   // --extra / --group
+  bool no_cache = false;                     // --no-cache: build every layer again (the cache is still filled)
+  Reporter* reporter = nullptr;              // progress; nullptr: silent
 };
 
 // The digest of what the project asked for; a lock whose `inputs` differs is out of date.
@@ -75,6 +82,9 @@ struct Built {
   std::vector<BuiltLayer> layers;
   std::vector<std::string> outputs;
   std::map<std::string, double> timings;  // seconds per step
+  std::uint64_t bytes_pushed = 0;         // blob bytes written to the outputs (skipped blobs not counted)
+  std::size_t blobs_pushed = 0;
+  std::size_t blobs_skipped = 0;
 };
 
 struct BuildRequest {

@@ -1,0 +1,50 @@
+#include "detectors/entrypoint.hpp"
+
+#include "util/fs.hpp"
+#include "util/text.hpp"
+
+namespace mlpack::detectors {
+
+namespace fs = std::filesystem;
+using util::ErrorKind;
+
+util::Result<std::optional<std::map<std::string, std::string>>> read_procfile(const fs::path& root) {
+  std::error_code ec;
+  if (!fs::is_regular_file(root / "Procfile", ec)) return std::optional<std::map<std::string, std::string>>{};
+  auto text = util::read_file(root / "Procfile", 1 << 20);
+  if (!text) return std::unexpected(text.error());
+  std::map<std::string, std::string> out;
+  int line_no = 0;
+  for (auto line : util::split(*text, '\n')) {
+    ++line_no;
+    std::string t = util::trim(line);
+    if (t.empty() || t.starts_with('#')) continue;
+    auto colon = t.find(':');
+    std::string type = colon == std::string::npos ? "" : util::trim(t.substr(0, colon));
+    bool valid = !type.empty() && type.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+                                      std::string::npos;
+    std::string command = colon == std::string::npos ? "" : util::trim(t.substr(colon + 1));
+    if (!valid || command.empty())
+      return util::fail(ErrorKind::invalid_input, "Procfile:" + std::to_string(line_no) +
+                                                      ": expected `<process type>: <command>`, e.g. `web: python serve.py`");
+    if (out.contains(type))
+      return util::fail(ErrorKind::invalid_input, "Procfile:" + std::to_string(line_no) + ": process type `" + type +
+                                                      "` is defined twice");
+    out[type] = command;
+  }
+  return std::optional<std::map<std::string, std::string>>{std::move(out)};
+}
+
+util::Result<DefaultCommand> default_command(const fs::path& root) {
+  auto procfile = read_procfile(root);
+  if (!procfile) return std::unexpected(procfile.error());
+  if (*procfile && (*procfile)->contains("web"))
+    return DefaultCommand{DefaultCommand::Kind::procfile_web, (*procfile)->at("web")};
+  std::error_code ec;
+  auto st = fs::status(root / "start", ec);
+  if (!ec && fs::is_regular_file(st) && (st.permissions() & fs::perms::owner_exec) != fs::perms::none)
+    return DefaultCommand{DefaultCommand::Kind::start_script, "/app/start"};
+  return DefaultCommand{};
+}
+
+}  // namespace mlpack::detectors
