@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <fnmatch.h>
 #include <set>
 
 #include "build/git.hpp"
+#include "detectors/ignore.hpp"
 #include "image/append.hpp"
 #include "image/blob_store.hpp"
 #include "image/copy.hpp"
@@ -450,35 +450,32 @@ Result<BuiltLayer> write_layer(image::BlobStore& store, std::vector<archive::Ent
   return BuiltLayer{desc, written->diff_id, std::move(contents), false};
 }
 
-// mlpack.yaml `exclude` patterns: shell globs matched against the path relative to the project
-// ("*.csv", "data/raw/**"); a pattern without '/' also matches a file or folder name anywhere.
-bool matches_exclude(std::string_view rel, const std::vector<std::string>& patterns) {
-  std::string path(rel);
-  std::string name = path.substr(path.rfind('/') + 1);
-  for (std::string p : patterns) {
-    while (p.starts_with("./") || p.starts_with("/")) p.erase(0, p.starts_with("./") ? 2 : 1);
-    if (p.ends_with("/**")) {
-      std::string dir = p.substr(0, p.size() - 3);
-      if (::fnmatch(dir.c_str(), path.c_str(), FNM_PATHNAME) == 0) return true;
-      continue;
-    }
-    if (p.ends_with("/")) p.pop_back();
-    if (::fnmatch(p.c_str(), path.c_str(), FNM_PATHNAME) == 0) return true;
-    if (p.find('/') == std::string::npos && ::fnmatch(p.c_str(), name.c_str(), 0) == 0) return true;
-  }
-  return false;
+
+// A layer whose entries can be read twice (files on disk, data in memory): its tar is hashed
+// first, and the compressed blob is taken from the cache by that content digest (the diff_id),
+// so a rebuild with unchanged files compresses nothing. A miss costs one extra read.
+Result<BuiltLayer> write_layer_by_content(image::BlobStore& store, const LayerCache& cache, std::vector<archive::Entry> entries,
+                                          const archive::LayerOptions& options, std::string contents) {
+  struct Discard final : util::Writer {
+    Result<void> write(util::Bytes) override { return {}; }
+  } discard;
+  archive::LayerOptions plain = options;
+  plain.compression = archive::Compression::none;
+  auto hashed = archive::write_layer(entries, plain, discard);
+  if (!hashed) return std::unexpected(hashed.error().context("reading " + contents));
+  std::string key = "content-" + util::Digest::sha256_of(hashed->diff_id.str() + " " +
+                                                           archive::encoding_key(options).value_or("invalid-options") +
+                                                           " " + contents)
+                                     .hex();
+  if (auto hit = cache.find(key); hit && hit->diff_id == hashed->diff_id) return *hit;
+  auto built = write_layer(store, std::move(entries), options, contents);
+  if (!built) return std::unexpected(built.error());
+  if (built->diff_id != hashed->diff_id)
+    return util::fail(ErrorKind::io, contents + " changed while the image was being built; build again");
+  cache.remember(key, *built);
+  return built;
 }
 
-// Files this large in /app are usually data that belongs outside the image.
-constexpr std::uint64_t large_file_bytes = 100ull << 20;
-
-bool excluded_from_app(std::string_view rel, const std::vector<std::string>& patterns) {
-  auto first = rel.substr(0, rel.find('/'));
-  if (first == ".git" || first == ".mlpack" || first == ".venv" || first == "venv") return true;
-  auto last = rel.substr(rel.rfind('/') + 1);
-  if (last == "__pycache__") return true;
-  return matches_exclude(rel, patterns);
-}
 
 }  // namespace
 
@@ -605,9 +602,9 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
     if (project) {
       auto p = buildpacks::python::project_layer(*project, *layout);
       if (!p) return std::unexpected(p.error());
-      auto b = write_layer(store, std::move(p->entries), layer_options, p->contents);
+      auto b = write_layer_by_content(store, cache, std::move(p->entries), layer_options, p->contents);
       if (!b) return std::unexpected(b.error());
-      report.layer(b->contents, static_cast<std::uint64_t>(b->descriptor.size), false);
+      report.layer(b->contents, static_cast<std::uint64_t>(b->descriptor.size), b->cached);
       layers.push_back(std::move(*b));
     }
     python = layout->prefix + "/bin/python";
@@ -616,16 +613,19 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
 
   // The project's files, last, so a code change rebuilds one layer.
   auto t_app = Clock::now();
-  const auto& patterns = d.config.exclude;
-  auto entries = archive::scan_directory(
-      d.project, archive::ScanOptions{"/app", [&](std::string_view rel) { return excluded_from_app(rel, patterns); }});
+  // .git, .mlpack/, __pycache__, virtual environments, and what .gitignore, .dockerignore,
+  // .mlpackignore and mlpack.yaml `exclude` name stay out.
+  auto filter = detectors::ProjectFilter::load(d.project, d.config.exclude);
+  if (!filter) return std::unexpected(filter.error().context("reading the project's ignore files"));
+  for (const auto& w : filter->warnings()) report.warning(w);
+  auto entries = archive::scan_directory(d.project, archive::ScanOptions{"/app", filter->scan_exclude()});
   if (!entries) return std::unexpected(entries.error().context("adding the project's files"));
   for (const auto& e : *entries)
-    if (e.size > large_file_bytes)
+    if (e.size > detectors::large_file_threshold)
       report.warning(e.path.substr(4) + " is " + std::to_string(e.size >> 20) + " MB and goes into the image; if it is data, list it under `exclude:` in mlpack.yaml or in .mlpackignore");
-  auto app = write_layer(store, std::move(*entries), layer_options, "project files at /app");
+  auto app = write_layer_by_content(store, cache, std::move(*entries), layer_options, "project files at /app");
   if (!app) return std::unexpected(app.error());
-  report.layer(app->contents, static_cast<std::uint64_t>(app->descriptor.size), false);
+  report.layer(app->contents, static_cast<std::uint64_t>(app->descriptor.size), app->cached);
   layers.push_back(std::move(*app));
   built.timings["app_layer_s"] = since(t_app);
 
