@@ -136,7 +136,10 @@ int run_detect(const std::string& dir, const Globals& g) {
                         {"dependency_groups", groups},
                         {"indexes", indexes},
                         {"find_links", index.find_links},
-                        {"notes", d->notes}};
+                        {"notes", d->notes},
+                        {"lockfile", py.lockfile ? nlohmann::json(*py.lockfile) : nlohmann::json(nullptr)},
+                        {"default_command", d->default_command.command.empty() ? nlohmann::json(nullptr)
+                                                                               : nlohmann::json(d->default_command.command)}};
   if (py.pyproject && py.pyproject->requires_python) doc["requires_python"] = *py.pyproject->requires_python;
   if (g.out.json) {
     g.out.document(doc);
@@ -145,6 +148,8 @@ int run_detect(const std::string& dir, const Globals& g) {
   fmt::print("project: {} ({})\n", dir, d->name);
   fmt::print("files: {}\n", d->files.empty() ? "(none)" : fmt::format("{}", fmt::join(d->files, ", ")));
   fmt::print("python: {}\n", python.value_or(d->python ? "from the base" : "not needed"));
+  if (py.lockfile) fmt::print("python lockfile: {} (installed exactly as locked)\n", *py.lockfile);
+  if (!d->default_command.command.empty()) fmt::print("command: {}\n", d->default_command.command);
   for (const auto& n : d->notes) fmt::print("note: {}\n", n);
   for (const auto& r : requirements)
     fmt::print("  {} {}{}  ({}:{})\n", r["ecosystem"].get<std::string>(), r["name"].get<std::string>(),

@@ -233,12 +233,28 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env)
         if (e.path == "usr/bin/python3") out.python = "/usr/bin/python3";
   }
 
+  // update-alternatives, as the postinst scripts would have run it, over everything installed.
+  std::vector<deb::Alternative> alternatives;
+  std::set<std::string> shipped;
+  for (const auto& d : unpacked) {
+    alternatives.insert(alternatives.end(), d->alternatives.begin(), d->alternatives.end());
+    for (const auto& e : d->entries) shipped.insert(e.path);
+  }
+  bool usrmerge = !(env.base_image && !env.base_image->usrmerged);
+  auto alternative_links = deb::alternative_links(alternatives, shipped, usrmerge ? merged_dirs : std::set<std::string>{});
+
   std::vector<deb::DebFile> all;
   for (auto& d : unpacked) all.push_back(std::move(*d));
   std::span<const deb::InstalledPackage> installed;
   if (env.base_image) installed = env.base_image->installed;
   auto db = deb::dpkg_database(all, installed);
   if (!db) return std::unexpected(db.error().context("writing the dpkg database"));
+  if (!alternative_links.empty()) {
+    std::vector<std::vector<archive::Entry>> parts{std::move(*db), std::move(alternative_links)};
+    auto merged = deb::merge_entries(parts);
+    if (!merged) return std::unexpected(merged.error().context("adding the update-alternatives links"));
+    db = std::move(merged->entries);
+  }
   out.layers.push_back(Layer{"dpkg", "debian: dpkg database (" + std::to_string(all.size()) + " packages)", std::move(*db)});
   return out;
 }

@@ -427,7 +427,7 @@ struct LayerCache {
 std::string layer_key(std::string_view group, const std::vector<const lock::Package*>& packages,
                       const archive::LayerOptions& options) {
   // Bump the version when what mlpack generates into these layers changes.
-  std::string text = "mlpack-debian-layer-v2\n" + std::string(group) + "\n" + archive::encoding_key(options).value_or("invalid-options") +
+  std::string text = "mlpack-debian-layer-v3\n" + std::string(group) + "\n" + archive::encoding_key(options).value_or("invalid-options") +
                      " mtime " + std::to_string(options.mtime) + "\n";
   for (const auto* p : packages) text += p->name + " " + p->version + " " + p->architecture + " " + p->sha256 + "\n";
   return util::Digest::sha256_of(text).hex();

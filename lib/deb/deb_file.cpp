@@ -303,6 +303,7 @@ Result<Staged> stage_member(struct archive* a, const std::string& name, const fs
 struct ControlData {
   std::string control, md5sums, conffiles;
   bool has_md5sums = false;
+  std::string postinst;
   std::vector<std::string> others;
 };
 
@@ -337,6 +338,7 @@ Result<ControlData> read_control_tar(struct archive* outer, std::string_view mem
     } else if (*name == "conffiles") {
       cd.conffiles = std::move(*body);
     } else {
+      if (*name == "postinst") cd.postinst = *body;
       cd.others.push_back(*name);
     }
   }
@@ -624,6 +626,7 @@ Result<DebFile> read_deb(util::Reader& in, const DebOptions& options) {
         out.md5sums += m.md5 + "  " + join(m.parts) + "\n";
   }
   out.skipped_control_members = std::move(control.others);
+  out.alternatives = parse_alternatives(control.postinst);
   auto entries = build_entries(members, options.usrmerge, out.merged_dirs);
   if (!entries) return named(entries.error());
   out.entries = std::move(*entries);
@@ -670,6 +673,101 @@ Result<MergedEntries> merge_entries(std::span<const std::vector<archive::Entry>>
   for (auto& [p, e] : by_path) out.entries.push_back(std::move(e));
   std::sort(out.overwritten.begin(), out.overwritten.end());
   out.overwritten.erase(std::unique(out.overwritten.begin(), out.overwritten.end()), out.overwritten.end());
+  return out;
+}
+
+std::vector<Alternative> parse_alternatives(std::string_view script) {
+  // Join continued lines, then read each command's words. Only literal paths are taken: a word
+  // with a shell expansion cannot be known without running the script.
+  std::string joined;
+  for (std::size_t i = 0; i < script.size(); ++i) {
+    if (script[i] == '\\' && i + 1 < script.size() && script[i + 1] == '\n') {
+      ++i;
+      joined += ' ';
+    } else {
+      joined += script[i];
+    }
+  }
+  std::vector<Alternative> out;
+  std::size_t start = 0;
+  while (start < joined.size()) {
+    auto nl = joined.find('\n', start);
+    std::string_view line(joined.data() + start, (nl == std::string::npos ? joined.size() : nl) - start);
+    start = nl == std::string::npos ? joined.size() : nl + 1;
+    std::vector<std::string> words;
+    std::size_t i = 0;
+    while (i < line.size()) {
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+      std::size_t j = i;
+      while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != ';') ++j;
+      if (j > i) words.emplace_back(line.substr(i, j - i));
+      if (j < line.size() && line[j] == ';') words.emplace_back(";");
+      i = j + 1;
+    }
+    for (std::size_t w = 0; w < words.size(); ++w) {
+      if (words[w] != "update-alternatives") continue;
+      for (std::size_t k = w + 1; k < words.size() && words[k] != ";"; ++k) {
+        auto literal = [](const std::string& x) {
+          return x.starts_with('/') && x.find_first_of("$`\"'*?") == std::string::npos;
+        };
+        if (words[k] == "--install" && k + 4 < words.size()) {
+          Alternative a{words[k + 2], words[k + 1], words[k + 3], 0, {}};
+          try {
+            a.priority = std::stoi(words[k + 4]);
+          } catch (const std::exception&) {
+            break;
+          }
+          if (!literal(a.link) || !literal(a.path) || a.name.find_first_of("$`/") != std::string::npos) break;
+          out.push_back(std::move(a));
+          k += 4;
+        } else if (words[k] == "--slave" && k + 3 < words.size() && !out.empty()) {
+          Alternative::Slave sl{words[k + 2], words[k + 1], words[k + 3]};
+          if (literal(sl.link) && literal(sl.path) && sl.name.find_first_of("$`/") == std::string::npos)
+            out.back().slaves.push_back(std::move(sl));
+          k += 3;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<archive::Entry> alternative_links(std::span<const Alternative> alternatives,
+                                              const std::set<std::string>& shipped,
+                                              const std::set<std::string>& merged_dirs) {
+  // Paths as the layers hold them: "/bin/x" is "usr/bin/x" on a usr-merged system.
+  auto place = [&](const std::string& abs) {
+    std::string rel = abs.substr(1);
+    return merged_dirs.contains(rel.substr(0, rel.find('/'))) ? "usr/" + rel : rel;
+  };
+  auto is_shipped = [&](const std::string& abs) { return shipped.contains(place(abs)); };
+  // dpkg's automatic mode: the highest priority wins; a tie goes to the path sorted first.
+  std::map<std::string, const Alternative*> best;
+  for (const auto& a : alternatives) {
+    if (!is_shipped(a.path)) continue;
+    auto& slot = best[a.name];
+    if (!slot || a.priority > slot->priority || (a.priority == slot->priority && a.path < slot->path)) slot = &a;
+  }
+  std::map<std::string, archive::Entry> links;
+  auto link = [&](const std::string& path, const std::string& target) {
+    archive::Entry e;
+    e.path = place(path);
+    e.type = archive::EntryType::symlink;
+    e.mode = 0777;
+    e.link_target = target;
+    links.emplace(e.path, std::move(e));
+  };
+  for (const auto& [name, a] : best) {
+    link(a->link, "/etc/alternatives/" + name);
+    link("/etc/alternatives/" + name, a->path);
+    for (const auto& sl : a->slaves) {
+      if (!is_shipped(sl.path)) continue;
+      link(sl.link, "/etc/alternatives/" + sl.name);
+      link("/etc/alternatives/" + sl.name, sl.path);
+    }
+  }
+  std::vector<archive::Entry> out;
+  for (auto& [path, e] : links) out.push_back(std::move(e));
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <span>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,30 @@ struct Conffile {
 };
 
 // What one .deb holds and what dpkg records for it.
+// One `update-alternatives --install LINK NAME PATH PRIORITY [--slave LINK NAME PATH]...`.
+struct Alternative {
+  std::string name;  // "libblas.so.3-x86_64-linux-gnu"
+  std::string link;  // "/usr/lib/x86_64-linux-gnu/libblas.so.3"
+  std::string path;  // "/usr/lib/x86_64-linux-gnu/blas/libblas.so.3"
+  int priority = 0;
+  struct Slave {
+    std::string name, link, path;
+  };
+  std::vector<Slave> slaves;
+};
+
+// The update-alternatives registrations a maintainer script makes. Words with shell expansions
+// are not guessed at: such a registration is left out.
+std::vector<Alternative> parse_alternatives(std::string_view script);
+
+// The links dpkg's automatic mode would leave for `alternatives`: LINK -> /etc/alternatives/NAME
+// -> the highest-priority PATH among those whose file is `shipped` (relative paths, no leading
+// '/'); slaves likewise. Paths whose first directory is in `merged_dirs` ("bin", "sbin", "lib"…)
+// are placed under usr/, as usrmerge does. Sorted by path.
+std::vector<archive::Entry> alternative_links(std::span<const Alternative> alternatives,
+                                              const std::set<std::string>& shipped,
+                                              const std::set<std::string>& merged_dirs);
+
 struct DebFile {
   Paragraph control;  // the control file, fields in the package's order
   std::string package;
@@ -68,6 +93,8 @@ struct DebFile {
   std::vector<Conffile> conffiles;  // in the order of the conffiles member
   // Maintainer scripts and other control members that were not run or used ("postinst").
   std::vector<std::string> skipped_control_members;
+  // What its postinst registers with update-alternatives (literal paths only).
+  std::vector<Alternative> alternatives;
 
   // The name dpkg uses for info files: "libc6:amd64" for Multi-Arch: same, else "base-files".
   std::string db_name() const;
