@@ -495,8 +495,14 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
 
   auto created = created_time(d.project);
   if (!created) return std::unexpected(created.error());
+  // The /app layer carries `created` as its files' time. Every other layer (OS, venv, the
+  // project's metadata) does not depend on the project's commit: its files have a fixed time
+  // (the epoch), so a new commit rebuilds none of them, and images that share a package set
+  // share those blobs.
   archive::LayerOptions layer_options;
   layer_options.mtime = *created;
+  archive::LayerOptions deps_options = layer_options;
+  deps_options.mtime = 0;
   const std::string created_text = util::format_rfc3339(*created);
 
   image::BlobStore store(options.cache_dir);
@@ -514,8 +520,8 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
     }
   std::vector<std::pair<std::string, std::string>> keys;  // group, key, bottom to top
   for (std::string_view g : {debian_base::layer_os, debian_base::layer_runtime, debian_base::layer_apt})
-    if (groups.contains(std::string(g))) keys.emplace_back(g, layer_key(g, groups[std::string(g)], layer_options));
-  if (!all_debs.empty()) keys.emplace_back("dpkg", layer_key("dpkg", all_debs, layer_options));
+    if (groups.contains(std::string(g))) keys.emplace_back(g, layer_key(g, groups[std::string(g)], deps_options));
+  if (!all_debs.empty()) keys.emplace_back("dpkg", layer_key("dpkg", all_debs, deps_options));
 
   auto base = open_base(d, options, locked.lock.base_digest);
   if (!base) return std::unexpected(base.error());
@@ -546,7 +552,7 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
       return util::fail(ErrorKind::internal, "the Debian layers do not match the lock's layer groups");
     for (std::size_t i = 0; i < assembled->layers.size(); ++i) {
       auto& layer = assembled->layers[i];
-      auto b = write_layer(store, std::move(layer.entries), layer_options, layer.contents);
+      auto b = write_layer(store, std::move(layer.entries), deps_options, layer.contents);
       if (!b) return std::unexpected(b.error());
       cache.remember(keys[i].second, *b);
       layers.push_back(std::move(*b));
@@ -573,8 +579,8 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
     bool all_hit = true;
     for (const auto& g : groups) {
       keys.push_back(util::Digest::sha256_of(buildpacks::python::layer_key_text(g, *layout, venv_options) +
-                                             archive::encoding_key(layer_options).value_or("invalid-options") +
-                                             " mtime " + std::to_string(layer_options.mtime))
+                                             archive::encoding_key(deps_options).value_or("invalid-options") +
+                                             " mtime " + std::to_string(deps_options.mtime))
                          .hex());
       hits.push_back(cache.find(keys.back()));
       all_hit = all_hit && hits.back().has_value();
@@ -589,7 +595,7 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
       if (!assembled) return std::unexpected(assembled.error());
       for (std::size_t i = 0; i < groups.size(); ++i) {
         if (hits[i]) continue;
-        auto b = write_layer(store, std::move((*assembled)[i].entries), layer_options, (*assembled)[i].contents);
+        auto b = write_layer(store, std::move((*assembled)[i].entries), deps_options, (*assembled)[i].contents);
         if (!b) return std::unexpected(b.error());
         cache.remember(keys[i], *b);
         hits[i] = std::move(*b);
@@ -602,7 +608,7 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
     if (project) {
       auto p = buildpacks::python::project_layer(*project, *layout);
       if (!p) return std::unexpected(p.error());
-      auto b = write_layer_by_content(store, cache, std::move(p->entries), layer_options, p->contents);
+      auto b = write_layer_by_content(store, cache, std::move(p->entries), deps_options, p->contents);
       if (!b) return std::unexpected(b.error());
       report.layer(b->contents, static_cast<std::uint64_t>(b->descriptor.size), b->cached);
       layers.push_back(std::move(*b));
