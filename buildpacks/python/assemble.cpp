@@ -151,7 +151,7 @@ Result<std::vector<VenvLayer>> assemble(const std::vector<VenvGroup>& groups, co
     install.requested = p.extra.contains("requested") ? wheel::Requested::yes : wheel::Requested::no;
     install.filename = file.filename;
     auto d = wheel::install_wheel(*path, *digest, layout, install);
-    if (!d) return std::unexpected(d.error().context("installing " + p.name + " " + p.version));
+    if (!d) return std::unexpected(d.error());  // names the wheel file, hence the package
     dists[i] = std::move(*d);
     return {};
   });
