@@ -1,0 +1,181 @@
+"""Every project under examples/ is built with `mlpack build`, unpacked with umoci and its `verify`
+script run inside the image with runc; then built again from a fresh copy, in another folder, with
+an empty cache, which must give the same manifest digest.
+
+The Debian packages come from a signed apt archive of real .debs served on loopback
+(tests/fixtures/apt_archive.py), so the test needs neither deb.debian.org nor PyPI while it runs:
+each copy gets an `apt_sources` entry in its mlpack.yaml, the only change made to an example."""
+
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
+from harness import MLPACK, need, run, runc_run, umoci_unpack  # noqa: E402
+
+import apt_archive  # noqa: E402
+
+EXAMPLES = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "examples"))
+# mlpack's minimal base and the suite's Python, which every example here uses.
+BASE = ["base-files", "ca-certificates", "dash", "dpkg", "libc6", "netbase", "usr-is-merged", "python3"]
+# Left behind by building an example in place; never part of what is tested.
+LEFTOVERS = shutil.ignore_patterns(".mlpack", "mlpack.lock", "__pycache__", "*.pyc", "*.tar")
+
+
+def examples():
+    return sorted(e for e in os.listdir(EXAMPLES) if os.path.isfile(os.path.join(EXAMPLES, e, "verify")))
+
+
+def apt_txt_names(example):
+    path = os.path.join(EXAMPLES, example, "apt.txt")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        lines = [line.split("#", 1)[0].strip() for line in f]
+    return [re.split(r"[=\s]", line, maxsplit=1)[0] for line in lines if line]
+
+
+def image_config(layout, tag):
+    """The config of the image tagged `tag` in an OCI layout, read from the files."""
+    def blob(digest):
+        with open(os.path.join(layout, "blobs", *digest.split(":"))) as f:
+            return json.load(f)
+    with open(os.path.join(layout, "index.json")) as f:
+        index = json.load(f)
+    desc = next(m for m in index["manifests"]
+                if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag)
+    return blob(blob(desc["digest"])["config"]["digest"])
+
+
+class Examples(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        need("apt-ftparchive", "gpg", "gpgv")
+        cls.work = tempfile.mkdtemp(prefix="mlpack-examples-")
+        wanted = BASE + [n for e in examples() for n in apt_txt_names(e)]
+        try:
+            debs = apt_archive.fetch_debs(apt_archive.closure(wanted))
+        except apt_archive.FixtureSkip as e:
+            shutil.rmtree(cls.work, ignore_errors=True)
+            raise unittest.SkipTest(str(e))
+        cls.keyring = os.path.join(cls.work, "keyring.gpg")
+        key = apt_archive.make_key(os.path.join(cls.work, "gnupg"), cls.keyring)
+        try:
+            apt_archive.build_archive(os.path.join(cls.work, "archive"), debs, key)
+        finally:
+            apt_archive.stop_agent(key.home)
+        cls.server = apt_archive.Server(os.path.join(cls.work, "archive"))
+        cls.builds = {}
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    def copy(self, example, where):
+        """A copy of the example at <where>/<example> (the folder name is the image name), its
+        Debian packages taken from the local archive."""
+        dest = os.path.join(where, example)
+        shutil.copytree(os.path.join(EXAMPLES, example), dest, ignore=LEFTOVERS, symlinks=True)
+        with open(os.path.join(dest, "mlpack.yaml"), "a") as f:
+            f.write("\napt_sources:\n"
+                    f"  - url: {self.server.url}\n"
+                    "    suite: bookworm\n"
+                    "    components: [main]\n"
+                    f"    keyring: {self.keyring}\n")
+        return dest
+
+    def build(self, project, cache):
+        env = dict(os.environ, MLPACK_CACHE_DIR=cache)
+        env.pop("SOURCE_DATE_EPOCH", None)
+        return json.loads(run([MLPACK, "build", project, "--json"], env=env).stdout)
+
+    def built(self, example):
+        """The example built once per run: (the build's JSON, its OCI layout, the image config)."""
+        if example not in self.builds:
+            work = os.path.join(self.work, example)
+            project = self.copy(example, os.path.join(work, "a"))
+            doc = self.build(project, os.path.join(work, "cache-a"))
+            layout = os.path.join(project, ".mlpack", "image")
+            self.builds[example] = (doc, layout, image_config(layout, example)["config"])
+        return self.builds[example]
+
+    def check_build(self, example):
+        """Debian packages only, a non-root user, and the same digest from a fresh copy built in
+        another folder with an empty cache."""
+        doc, _, config = self.built(example)
+        self.assertEqual({p["ecosystem"] for p in doc["packages"]}, {"deb"}, doc["packages"])
+        names = {p["name"] for p in doc["packages"]}
+        self.assertTrue(set(apt_txt_names(example)) <= names, names)
+        self.assertNotIn(config.get("User", ""), ("", "0", "root", "0:0"), config)
+        self.assertEqual(config.get("WorkingDir"), "/app", config)
+        work = os.path.join(self.work, example)
+        again = self.build(self.copy(example, os.path.join(work, "b")), os.path.join(work, "cache-b"))
+        self.assertEqual(again["image"]["digest"], doc["image"]["digest"],
+                         "a fresh build elsewhere with an empty cache gave another digest")
+        return config
+
+    def check_verify(self, example):
+        """The example's own `verify`, run inside the unpacked image with runc."""
+        need("umoci", "runc")
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("runc needs root here (CI runs as root)")
+        _, layout, _ = self.built(example)
+        bundle = os.path.join(self.work, example, "bundle-" + example)
+        if not os.path.exists(bundle):
+            umoci_unpack(f"{layout}:{example}", bundle)
+        out = runc_run(bundle, ["/app/verify"])
+        self.assertEqual(out.strip().splitlines()[-1:], ["ok"], out)
+
+    def test_quickstart_build(self):
+        # The README's quick start: Python packages from Debian (apt.txt), no mlpack.yaml of its own.
+        self.assertFalse(os.path.exists(os.path.join(EXAMPLES, "quickstart", "mlpack.yaml")))
+        self.assertIn("python3-numpy", apt_txt_names("quickstart"))
+        self.check_build("quickstart")
+
+    def test_quickstart_verify(self):
+        # numpy needs libblas.so.3 and liblapack.so.3, which exist only as update-alternatives links.
+        self.check_verify("quickstart")
+
+    def test_model_server_build(self):
+        config = self.check_build("model-server")
+        self.assertEqual(config.get("Entrypoint"), ["python3", "/app/server.py"], config)
+        self.assertEqual(list(config.get("ExposedPorts", {})), ["8080/tcp"], config)
+        self.assertIn("PORT=8080", config.get("Env", []), config)
+
+    def test_model_server_verify(self):
+        self.check_verify("model-server")
+
+    def test_cli_package_build(self):
+        config = self.check_build("cli-package")
+        self.assertTrue(any(e.startswith("PATH=/opt/venv/bin:") for e in config.get("Env", [])), config)
+
+    def test_cli_package_verify(self):
+        self.check_verify("cli-package")
+
+    def test_system_library_build(self):
+        self.assertIn("libmagic1", apt_txt_names("system-library"))
+        self.check_build("system-library")
+
+    def test_system_library_verify(self):
+        self.check_verify("system-library")
+
+    def test_every_example_is_tested_and_documented(self):
+        tested = {name[len("test_"):] for name in dir(self) if name.startswith("test_")}
+        for example in examples():
+            for kind in ("build", "verify"):
+                self.assertIn(f"{example.replace('-', '_')}_{kind}", tested, f"examples/{example} has no {kind} test here")
+            verify = os.path.join(EXAMPLES, example, "verify")
+            self.assertTrue(os.access(verify, os.X_OK), f"{verify} is not executable")
+            with open(verify) as f:
+                self.assertTrue(f.readline().startswith("#!"), f"{verify} has no shebang")
+            self.assertTrue(os.path.isfile(os.path.join(EXAMPLES, example, "README.md")), example)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
