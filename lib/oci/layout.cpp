@@ -280,13 +280,23 @@ Result<std::unique_ptr<ImageDestination>> open_layout_destination(const fs::path
     if (!fs::is_directory(st))
       return fail(ErrorKind::invalid_input, where + ": `" + dir.string() + "` exists and is not a directory");
     bool is_layout = fs::exists(dir / "oci-layout", ec);
-    bool empty = fs::is_empty(dir, ec);
+    // Empty, or only what another writer of this layout has begun (blobs/, the oci-layout file
+    // being written): a concurrent or interrupted first write to the same new layout.
+    bool fresh = true;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      std::string name = e.path().filename().string();
+      if (name != "blobs" && !name.starts_with("oci-layout")) fresh = false;
+    }
     // Refuse to scatter blobs into, say, a project folder named by mistake.
-    if (!is_layout && !empty)
+    if (!is_layout && !fresh)
       return fail(ErrorKind::invalid_input,
                   where + ": `" + dir.string() + "` is not empty and not an OCI layout; choose a new directory");
   }
   if (auto r = util::make_dirs(dir / "blobs" / "sha256"); !r) return std::unexpected(r.error().context(where));
+  // The layout marks itself at once, so a second writer (or the next build after an interrupted
+  // one) recognises the folder as a layout.
+  if (!fs::exists(dir / "oci-layout", ec))
+    if (auto r = util::write_file_atomic(dir / "oci-layout", layout_header); !r) return std::unexpected(r.error().context(where));
   // Say now, naming the path, rather than at the first blob. (access() says yes to root; then a
   // later write reports the real failure, still naming the path.)
   for (const auto& p : {dir, dir / "blobs" / "sha256"})

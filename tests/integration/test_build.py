@@ -766,12 +766,7 @@ class Interruption(BuildCase):
         out = json.loads(run(["skopeo", "inspect", "--raw", f"oci:{layout}:{tag}"]).stdout)
         self.assertEqual(out["config"]["digest"], manifest["config"]["digest"])
 
-    # BUG (lib/oci/layout.cpp open_layout_destination): the layout's `blobs/sha256` is created when
-    # the output is opened, `oci-layout` only at commit. A first build to a new layout that is
-    # interrupted in between leaves a folder that every later build refuses with exit 2 ("is not
-    # empty and not an OCI layout; choose a new directory"), so `mlpack build` never recovers
-    # on its own, e.g. for the default output .mlpack/image after a cancelled first CI run.
-    @unittest.expectedFailure
+    # A first build to a new layout that is interrupted must not leave a folder later builds refuse.
     def test_interrupted_first_build_to_a_new_layout_does_not_block_the_next(self):
         project = self.project(name="firstout")
         self.build(project, "-o", f"oci:{self.path('warmup')}:t")  # lock and layers cached
@@ -829,11 +824,7 @@ class Concurrency(BuildCase):
             self.assert_layout_valid(shared, f"b{i}", docs[1]["image"]["digest"])
         self.assert_layout_valid(shared, "seed")
 
-    # BUG (lib/oci/layout.cpp open_layout_destination): two builds writing to the same NEW layout
-    # at once: the first creates `blobs/sha256` on open, the second then finds a folder that "is
-    # not empty and not an OCI layout" and fails with exit 2. (The same holds for the default
-    # output .mlpack/image of a project built twice at once for the first time.)
-    @unittest.expectedFailure
+    # Two builds writing to the same new layout at once both succeed.
     def test_two_builds_at_once_to_a_new_layout(self):
         a, b = self.project(name="new-a"), self.project(name="new-b")
         self.build(a, "-o", f"oci:{self.path('warm-a')}:t")
