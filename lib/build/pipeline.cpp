@@ -380,10 +380,19 @@ Result<Locked> lock_project(const Detected& d, const Options& options, bool upgr
   return out;
 }
 
+namespace {
+
+// `created` when git has already been asked: SOURCE_DATE_EPOCH wins over the commit time.
+Result<std::int64_t> created_time(const GitFacts& git) {
+  if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde && *sde) return archive::source_date_epoch();
+  return git.commit_time.value_or(0);
+}
+
+}  // namespace
+
 Result<std::int64_t> created_time(const fs::path& project) {
   if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde && *sde) return archive::source_date_epoch();
-  if (auto t = git_facts(project).commit_time) return *t;
-  return 0;
+  return created_time(git_facts(project));
 }
 
 namespace {
@@ -493,7 +502,9 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
     outputs.push_back(*loc);
   }
 
-  auto created = created_time(d.project);
+  // git is asked once per build: for `created` and for the revision and source labels.
+  const GitFacts git = git_facts(d.project);
+  auto created = created_time(git);
   if (!created) return std::unexpected(created.error());
   // The /app layer carries `created` as its files' time. Every other layer (OS, venv, the
   // project's metadata) does not depend on the project's commit: its files have a fixed time
@@ -678,7 +689,6 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
   std::sort(config.exposed_ports.begin(), config.exposed_ports.end());
   config.labels["org.opencontainers.image.created"] = created_text;
   config.labels["org.opencontainers.image.title"] = d.name;
-  auto git = git_facts(d.project);
   if (!git.revision.empty()) config.labels["org.opencontainers.image.revision"] = git.revision;
   if (!git.source.empty()) config.labels["org.opencontainers.image.source"] = git.source;
 
