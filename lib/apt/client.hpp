@@ -26,6 +26,7 @@
 #include "net/retry.hpp"
 #include "util/clock.hpp"
 #include "util/digest.hpp"
+#include "util/transfer.hpp"
 
 namespace mlpack::apt {
 
@@ -45,6 +46,8 @@ struct ClientOptions {
   std::function<std::int64_t()> wall_clock;
   std::size_t max_release_size = 32 << 20;
   std::uint64_t max_index_size = 2ULL << 30;  // decompressed
+  // Told about .deb downloads as their bytes arrive (not index files); may be null.
+  util::TransferObserver* transfers = nullptr;
 };
 
 // A Release file whose signature was checked (unless Verify::no) and whose fields were checked.

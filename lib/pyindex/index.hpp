@@ -17,6 +17,7 @@
 #include "net/retry.hpp"
 #include "util/clock.hpp"
 #include "util/error.hpp"
+#include "util/transfer.hpp"
 
 namespace mlpack::pyindex {
 
@@ -65,6 +66,7 @@ struct IndexOptions {
   std::size_t max_parallel = 8;          // concurrent fetches in prefetch()
   net::RetryPolicy retry;                // for 429/5xx and dropped connections
   util::Clock* clock = nullptr;          // default: the system clock (tests pass a fake)
+  util::TransferObserver* transfers = nullptr;  // told about download() bytes; may be null
 };
 
 inline constexpr std::string_view default_index = "https://pypi.org/simple/";
