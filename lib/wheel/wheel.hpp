@@ -99,9 +99,10 @@ struct InstallOptions {
 // unclean paths, symlinks that leave the venv, and paths installed twice are refused.
 // Errors (integrity, unless said otherwise) name the wheel and the member.
 //
-// Content is not held in memory: each file entry streams its member out of the wheel when the
-// layer is written (archive::Entry::open), checking it against the sha256 verified here, so the
-// wheel must stay in place until then. Only files that are rewritten or generated are in memory.
+// Every member is inflated and checked here. Files up to 16 KiB keep those bytes (as
+// Entry::data, at most 64 MiB per wheel), so most files are inflated once; every larger file
+// streams its member out of the wheel again when the layer is written (archive::Entry::open),
+// checked against the sha256 verified here, so the wheel must stay in place until then.
 Result<Distribution> install_wheel(const fs::path& wheel, const util::Digest& sha256, const VenvLayout& venv,
                                    const InstallOptions& options = {});
 
