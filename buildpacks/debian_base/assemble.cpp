@@ -167,6 +167,7 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env)
   }
   apt::ClientOptions client_options;
   client_options.cache_dir = env.cache_dir;
+  client_options.transfers = env.transfers;
   apt::ArchiveClient client(http, client_options);
   auto paths = client.fetch_debs(debs);
   if (!paths) return std::unexpected(paths.error());

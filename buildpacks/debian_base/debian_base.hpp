@@ -16,6 +16,7 @@
 #include "detectors/project_config.hpp"
 #include "lock/lockfile.hpp"
 #include "net/http.hpp"
+#include "util/transfer.hpp"
 
 namespace mlpack::buildpacks::debian_base {
 
@@ -56,6 +57,8 @@ struct Environment {
   std::shared_ptr<net::HttpClient> http;
   // Set when building on a registry base image (see Request::base_image).
   const BaseImage* base_image = nullptr;
+  // Told about .deb downloads as their bytes arrive; may be null.
+  util::TransferObserver* transfers = nullptr;
 };
 
 // The apt sources for a request: the distribution's (debian:bookworm → main + security) and the

@@ -69,6 +69,7 @@ Result<Resolved> resolve(const Request& request, const Environment& env) {
   options.cache_dir = env.cache_dir;
   options.arch = request.arch;
   options.verify = env.verify;
+  options.transfers = env.transfers;
   apt::ArchiveClient client(http_for(env, *sources), options);
   auto fetched = client.fetch_sources(*sources);
   if (!fetched) return std::unexpected(fetched.error());

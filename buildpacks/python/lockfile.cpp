@@ -111,7 +111,8 @@ struct Choice {
 
 Result<std::vector<lock::Package>> resolve_lockfile(const Inputs& inputs, const Selection& selection,
                                                     const Target& target, const fs::path& cache_dir,
-                                                    std::shared_ptr<net::HttpClient> http) {
+                                                    std::shared_ptr<net::HttpClient> http,
+                                                    util::TransferObserver* transfers) {
   auto t = pypi_target(target);
   if (!t) return std::unexpected(t.error());
   const fs::path project = inputs.root;
@@ -121,7 +122,7 @@ Result<std::vector<lock::Package>> resolve_lockfile(const Inputs& inputs, const 
   if (!imported) return std::unexpected(imported.error());
 
   pypi::TagRanker ranker(*t);
-  Indexes indexes(std::move(http), index_options(inputs, cache_dir));
+  Indexes indexes(std::move(http), index_options(inputs, cache_dir, transfers));
   std::vector<lock::Package> out;
   for (const auto& d : imported->distributions) {
     const std::string what = name + ": " + d.name + " " + d.version;

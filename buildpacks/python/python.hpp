@@ -16,6 +16,7 @@
 #include "net/http.hpp"
 #include "pyindex/index.hpp"
 #include "pypi/tags.hpp"
+#include "util/transfer.hpp"
 
 namespace mlpack::buildpacks::python {
 
@@ -59,7 +60,8 @@ std::string machine_for(std::string_view oci_arch);
 
 // Where packages come from: requirements.txt options first, then $PIP_INDEX_URL,
 // $PIP_EXTRA_INDEX_URL and $PIP_FIND_LINKS (space-separated), else PyPI.
-pyindex::IndexOptions index_options(const Inputs& inputs, const fs::path& cache_dir);
+pyindex::IndexOptions index_options(const Inputs& inputs, const fs::path& cache_dir,
+                                    util::TransferObserver* transfers = nullptr);
 
 // What the lock depends on, for the inputs digest: the parsed requirements (not the file bytes, so
 // comments do not invalidate a lock), the selection and the index configuration.
@@ -70,8 +72,10 @@ std::optional<std::string> requested_python(const Inputs& inputs);
 
 // Resolves the project's requirements for `target`; with a lockfile, takes its pins as they are
 // (resolve_lockfile). Nothing to resolve gives an empty list.
+// `transfers` is told about downloads (a wheel fetched for its metadata); it may be null.
 Result<std::vector<lock::Package>> resolve(const Inputs& inputs, const Selection& selection, const Target& target,
-                                           const fs::path& cache_dir, std::shared_ptr<net::HttpClient> http = nullptr);
+                                           const fs::path& cache_dir, std::shared_ptr<net::HttpClient> http = nullptr,
+                                           util::TransferObserver* transfers = nullptr);
 
 // The lockfile in `project`, by precedence: pylock.toml (or a single pylock.<name>.toml), uv.lock,
 // poetry.lock, Pipfile.lock. Several pylock.<name>.toml and no pylock.toml is invalid_input.
@@ -87,7 +91,8 @@ Result<pypi::Target> pypi_target(const Target& target);
 // invalid_input (mlpack never runs a build backend).
 Result<std::vector<lock::Package>> resolve_lockfile(const Inputs& inputs, const Selection& selection,
                                                     const Target& target, const fs::path& cache_dir,
-                                                    std::shared_ptr<net::HttpClient> http = nullptr);
+                                                    std::shared_ptr<net::HttpClient> http = nullptr,
+                                                    util::TransferObserver* transfers = nullptr);
 
 }  // namespace mlpack::buildpacks::python
 
@@ -147,7 +152,8 @@ struct VenvLayer {
 // group's layer entries in the order of `groups`.
 Result<std::vector<VenvLayer>> assemble(const std::vector<VenvGroup>& groups, const wheel::VenvLayout& layout,
                                         const wheel::VenvOptions& options, const fs::path& cache_dir,
-                                        std::shared_ptr<net::HttpClient> http = nullptr);
+                                        std::shared_ptr<net::HttpClient> http = nullptr,
+                                        util::TransferObserver* transfers = nullptr);
 
 // The project's own layer: a .pth naming its import root, its .dist-info and its script launchers.
 Result<VenvLayer> project_layer(const wheel::Project& project, const wheel::VenvLayout& layout);

@@ -76,9 +76,10 @@ std::vector<std::string> env_list(const char* name) {
 
 }  // namespace
 
-pyindex::IndexOptions index_options(const Inputs& inputs, const fs::path& cache_dir) {
+pyindex::IndexOptions index_options(const Inputs& inputs, const fs::path& cache_dir, util::TransferObserver* transfers) {
   pyindex::IndexOptions o;
   o.cache_dir = cache_dir / "pypi";
+  o.transfers = transfers;
   std::vector<std::string> primary = env_list("PIP_INDEX_URL");
   std::vector<std::string> extra = env_list("PIP_EXTRA_INDEX_URL");
   o.find_links = env_list("PIP_FIND_LINKS");
@@ -164,8 +165,9 @@ nlohmann::json describe(const Inputs& inputs, const Selection& selection) {
 }
 
 Result<std::vector<lock::Package>> resolve(const Inputs& inputs, const Selection& selection, const Target& target,
-                                           const fs::path& cache_dir, std::shared_ptr<net::HttpClient> http) {
-  if (inputs.lockfile) return resolve_lockfile(inputs, selection, target, cache_dir, std::move(http));
+                                           const fs::path& cache_dir, std::shared_ptr<net::HttpClient> http,
+                                           util::TransferObserver* transfers) {
+  if (inputs.lockfile) return resolve_lockfile(inputs, selection, target, cache_dir, std::move(http), transfers);
   std::vector<std::string> unknown;
   auto roots = selected(inputs, selection, &unknown);
   if (!unknown.empty())
@@ -194,7 +196,7 @@ Result<std::vector<lock::Package>> resolve(const Inputs& inputs, const Selection
     request.roots.push_back(std::move(root));
   }
   if (!http) http = net::make_curl_client();
-  auto options = index_options(inputs, cache_dir);
+  auto options = index_options(inputs, cache_dir, transfers);
   for (const auto& u : options.index_urls) request.indexes.push_back(util::redact_url(u));
   for (const auto& u : options.find_links) request.indexes.push_back(util::redact_url(u));
   pyindex::IndexClient index(http, options);

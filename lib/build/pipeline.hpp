@@ -1,6 +1,7 @@
 #pragma once
-// The build pipeline behind `mlpack lock` and `mlpack build`: detect → lock → fetch/assemble →
-// output. Each step is a function of its own so it can be tested and shown on its own.
+// The build pipeline behind `mlpack detect`, `mlpack lock` and `mlpack build`: detect → lock →
+// fetch/assemble → output. Each step is a function of its own so it can be tested and shown on its
+// own, and each runs the buildpacks (buildpacks/buildpack.hpp) in order; it names no ecosystem.
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -8,13 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "apt/client.hpp"
 #include "build/progress.hpp"
-#include "buildpacks/debian_base/debian_base.hpp"
-#include "buildpacks/python/python.hpp"
-#include "detectors/apt_txt.hpp"
-#include "detectors/entrypoint.hpp"
-#include "detectors/project_config.hpp"
+#include "buildpacks/buildpack.hpp"
+#include "buildpacks/registry.hpp"
 #include "image/location.hpp"
 #include "lock/lockfile.hpp"
 #include "oci/types.hpp"
@@ -24,37 +21,29 @@ namespace mlpack::build {
 namespace fs = std::filesystem;
 using util::Result;
 
-// What the project asks for, read from its files only (no network).
-struct Detected {
-  fs::path project;
-  std::string name;  // image name: mlpack.yaml `name`, else the folder name
-  detectors::ProjectConfig config;
-  std::vector<detectors::AptRequest> apt;
-  bool python = false;                // the project needs a Python interpreter
-  buildpacks::python::Inputs py;      // requirements.txt, pyproject.toml, runtime.txt…
-  std::vector<std::string> files;     // project files that were understood, relative
-  detectors::DefaultCommand default_command;
-  std::vector<std::string> notes;     // decisions the user should see (which file took precedence)
-  std::string conda_only;             // "environment.yml" when that is all the project has  // Procfile `web:` or ./start, when mlpack.yaml names none
+// What the project asks for, read from its files only (no network): mlpack.yaml and the facts
+// the buildpacks published (buildpacks::Project), and the buildpacks that read them, which the
+// later steps run again in the same order.
+struct Detected : buildpacks::Project {
+  buildpacks::Buildpacks buildpacks;
+  bool applies = false;  // some buildpack found something it understood (Python code, apt.txt…)
 };
 
-Result<Detected> detect(const fs::path& project);
+// Runs each buildpack's detect() in order. Files are listed once: mlpack's own first, then what
+// each buildpack understood.
+Result<Detected> detect(const fs::path& project, buildpacks::Buildpacks buildpacks = buildpacks::default_buildpacks());
 
-struct Options {
-  fs::path cache_dir;
-  std::string platform = "linux/amd64";
-  std::optional<std::string> base;  // --base overrides mlpack.yaml
-  apt::Verify verify = apt::Verify::yes;
+// The buildpacks' options plus the pipeline's own.
+struct Options : buildpacks::Options {
   std::vector<std::string> insecure_registries;
-  std::optional<std::string> python;         // --python X.Y
-  buildpacks::python::Selection selection;   // --extra / --group
-  bool no_cache = false;                     // --no-cache: build every layer again (the cache is still filled)
-  Reporter* reporter = nullptr;              // progress; nullptr: silent
+  bool no_cache = false;         // --no-cache: build every layer again (the cache is still filled)
+  Reporter* reporter = nullptr;  // progress; nullptr: silent
 };
 
 // The digest of what the project asked for; a lock whose `inputs` differs is out of date.
 std::string inputs_digest(const Detected& detected, const Options& options);
-// The digests of its parts ("base", "apt", "python"), recorded so a stale lock can name what changed.
+// The digests of its parts (debian-base: "base", "apt"; python: "python"), recorded so a stale
+// lock can name what changed.
 std::map<std::string, std::string> input_parts(const Detected& detected, const Options& options);
 
 struct Locked {
@@ -69,12 +58,7 @@ Result<Locked> lock_project(const Detected& detected, const Options& options, bo
 // Reads mlpack.lock and checks it still matches the project (`--locked`).
 Result<Locked> read_lock(const Detected& detected, const Options& options);
 
-struct BuiltLayer {
-  oci::Descriptor descriptor;
-  util::Digest diff_id;
-  std::string contents;
-  bool cached = false;  // re-used from the cache, not compressed again
-};
+using BuiltLayer = buildpacks::BuiltLayer;
 
 struct Built {
   oci::RawManifest manifest;

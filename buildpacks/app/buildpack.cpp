@@ -1,0 +1,85 @@
+// app behind the Buildpack interface: the project's files at /app and how the image runs.
+#include <algorithm>
+#include <chrono>
+
+#include "buildpacks/app/app.hpp"
+#include "buildpacks/registry.hpp"
+#include "detectors/ignore.hpp"
+
+namespace mlpack::buildpacks::app {
+
+void set_command(oci::ImageConfig& config, const detectors::ProjectConfig& project,
+                 const detectors::DefaultCommand& detected, const std::vector<std::string>& fallback) {
+  if (project.entrypoint || project.command) {
+    if (project.entrypoint) config.entrypoint = project.entrypoint;
+    if (project.command) config.cmd = project.command;
+    return;
+  }
+  using Kind = detectors::DefaultCommand::Kind;
+  // The project's own command replaces whatever a registry base image runs.
+  if (detected.kind == Kind::procfile_web) {
+    config.entrypoint.reset();
+    config.cmd = std::vector<std::string>{"/bin/sh", "-c", detected.command};
+  } else if (detected.kind == Kind::start_script) {
+    config.entrypoint = std::vector<std::string>{detected.command};
+    config.cmd.reset();
+  } else if (!config.entrypoint && !config.cmd && !fallback.empty()) {
+    config.cmd = fallback;
+  }
+}
+
+namespace {
+
+class App final : public Buildpack {
+ public:
+  std::string_view name() const override { return "app"; }
+
+  Result<Detection> detect(Project& project) override {
+    auto command = detectors::default_command(project.dir);
+    if (!command) return std::unexpected(command.error());
+    project.default_command = *command;
+    Detection d;
+    d.files = existing_files(project.dir, {"Procfile", "start"});
+    d.applies = project.default_command.kind != detectors::DefaultCommand::Kind::none;
+    return d;
+  }
+
+  // The project's files, last, so a code change rebuilds one layer. .git, .mlpack/, __pycache__,
+  // virtual environments, and what .gitignore, .dockerignore, .mlpackignore and mlpack.yaml
+  // `exclude` name stay out.
+  Result<void> layers(Context& ctx, const lock::LockFile&, LayerSink& sink) const override {
+    auto t_app = std::chrono::steady_clock::now();
+    auto filter = detectors::ProjectFilter::load(ctx.project.dir, ctx.project.config.exclude);
+    if (!filter) return std::unexpected(filter.error().context("reading the project's ignore files"));
+    for (const auto& w : filter->warnings()) sink.warning(w);
+    auto entries = archive::scan_directory(ctx.project.dir, archive::ScanOptions{"/app", filter->scan_exclude()});
+    if (!entries) return std::unexpected(entries.error().context("adding the project's files"));
+    for (const auto& e : *entries)
+      if (e.size > detectors::large_file_threshold)
+        sink.warning(e.path.substr(4) + " is " + std::to_string(e.size >> 20) +
+                     " MB and goes into the image; if it is data, list it under `exclude:` in mlpack.yaml or in .mlpackignore");
+    auto app = sink.write_by_content(Layer{std::move(*entries), "project files at /app"}, FileTimes::created);
+    if (!app) return std::unexpected(app.error());
+    sink.add(std::move(*app));
+    sink.timing("app_layer_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - t_app).count());
+    return {};
+  }
+
+  Result<void> configure(const Context& ctx, const lock::LockFile&, ConfigDraft& draft) const override {
+    const auto& project = ctx.project.config;
+    auto& config = draft.config;
+    for (const auto& [k, v] : project.env) config.set_env(k, v);
+    if (project.user) config.user = *project.user;
+    config.working_dir = "/app";
+    set_command(config, project, ctx.project.default_command, draft.default_command);
+    for (int port : project.ports) config.exposed_ports.push_back(std::to_string(port) + "/tcp");
+    std::sort(config.exposed_ports.begin(), config.exposed_ports.end());
+    return {};
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<Buildpack> make_buildpack() { return std::make_shared<App>(); }
+
+}  // namespace mlpack::buildpacks::app
