@@ -1,7 +1,9 @@
 #include "cli/progress.hpp"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <fmt/core.h>
@@ -45,26 +47,53 @@ std::string human_bytes(std::uint64_t bytes) {
   return fmt::format("{:.1f} {}", v, units[u]);
 }
 
-ConsoleReporter::ConsoleReporter(ProgressMode mode, bool color, bool quiet) : mode_(mode), color_(color), quiet_(quiet) {}
+namespace {
+
+int terminal_width(std::FILE* out) {
+  winsize ws{};
+  if (::ioctl(::fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20) return ws.ws_col;
+  return 80;
+}
+
+std::string rate_text(std::uint64_t bytes, double seconds) {
+  return human_bytes(seconds > 0.001 ? static_cast<std::uint64_t>(static_cast<double>(bytes) / seconds) : bytes) + "/s";
+}
+
+// "[=======>      ]" with `cells` cells inside the brackets.
+std::string bar(double fraction, int cells) {
+  fraction = std::clamp(fraction, 0.0, 1.0);
+  int full = static_cast<int>(fraction * cells);
+  std::string b = "[" + std::string(static_cast<std::size_t>(full), '=');
+  if (full < cells) b += '>' + std::string(static_cast<std::size_t>(cells - full - 1), ' ');
+  return b + "]";
+}
+
+}  // namespace
+
+ConsoleReporter::ConsoleReporter(ProgressMode mode, bool color, bool quiet, std::FILE* out, int width)
+    : mode_(mode), color_(color), quiet_(quiet), out_(out), width_(width) {
+  if (mode_ == ProgressMode::tty && width_ <= 0) width_ = terminal_width(out_);
+}
 
 ConsoleReporter::~ConsoleReporter() { finish(); }
 
 void ConsoleReporter::status(const std::string& text) {
   if (mode_ != ProgressMode::tty) return;
-  fmt::print(stderr, "\r\033[K{}", text);
-  std::fflush(stderr);
+  fmt::print(out_, "\r\033[K{}", text);
+  std::fflush(out_);
   status_shown_ = true;
 }
 
 void ConsoleReporter::line(const std::string& text) {
-  if (status_shown_) fmt::print(stderr, "\r\033[K");
+  if (status_shown_) fmt::print(out_, "\r\033[K");
   status_shown_ = false;
-  fmt::print(stderr, "{}\n", text);
+  fmt::print(out_, "{}\n", text);
 }
 
 void ConsoleReporter::step(build::Step step, std::string_view detail) {
   if (mode_ == ProgressMode::none) return;
   std::lock_guard lock(mu_);
+  end_fetch();
   std::string name(build::step_name(step));
   if (step == build::Step::output) {
     output_start_ = std::chrono::steady_clock::now();
@@ -79,6 +108,7 @@ void ConsoleReporter::step(build::Step step, std::string_view detail) {
 void ConsoleReporter::layer(std::string_view contents, std::uint64_t size, bool reused) {
   if (mode_ == ProgressMode::none) return;
   std::lock_guard lock(mu_);
+  end_fetch();
   std::string how = reused ? "reused" : "built";
   if (color_) how = (reused ? "\033[2m" : "\033[32m") + how + "\033[0m";
   line(fmt::format("   layer: {} ({}, {})", contents, human_bytes(size), how));
@@ -106,14 +136,94 @@ void ConsoleReporter::warning(std::string_view message) {
   if (quiet_) return;
   std::lock_guard lock(mu_);
   // Warnings are shown even with --progress none: they are not progress.
-  if (status_shown_) fmt::print(stderr, "\r\033[K");
+  if (status_shown_) fmt::print(out_, "\r\033[K");
   status_shown_ = false;
-  fmt::print(stderr, "{}warning:{} {}\n", color_ ? "\033[33m" : "", color_ ? "\033[0m" : "", message);
+  fmt::print(out_, "{}warning:{} {}\n", color_ ? "\033[33m" : "", color_ ? "\033[0m" : "", message);
+}
+
+void ConsoleReporter::started(std::string_view id, std::string_view name, std::uint64_t total) {
+  if (mode_ == ProgressMode::none) return;
+  std::lock_guard lock(mu_);
+  auto now = Clock::now();
+  if (transfers_.empty() && fetched_files_ == 0 && failed_files_ == 0) fetch_start_ = now;
+  transfers_.insert_or_assign(std::string(id), Transfer{std::string(name), total, 0, now});
+  fetch_expected_ += total;
+  draw_fetch(false);
+}
+
+void ConsoleReporter::progressed(std::string_view id, std::uint64_t bytes) {
+  if (mode_ != ProgressMode::tty) return;  // plain lines only say what finished
+  std::lock_guard lock(mu_);
+  auto it = transfers_.find(id);
+  if (it == transfers_.end()) return;
+  it->second.got += bytes;
+  draw_fetch(false);
+}
+
+void ConsoleReporter::restarted(std::string_view id) {
+  if (mode_ == ProgressMode::none) return;
+  std::lock_guard lock(mu_);
+  if (auto it = transfers_.find(id); it != transfers_.end()) it->second.got = 0;
+}
+
+void ConsoleReporter::finished(std::string_view id, bool ok) {
+  if (mode_ == ProgressMode::none) return;
+  std::lock_guard lock(mu_);
+  auto it = transfers_.find(id);
+  if (it == transfers_.end()) return;
+  Transfer t = std::move(it->second);
+  transfers_.erase(it);
+  fetch_expected_ -= t.total;
+  if (!ok) {
+    ++failed_files_;  // the error (or the next mirror) says the rest
+  } else {
+    // A transfer whose bytes were not watched (a plain line) counts as its expected size.
+    std::uint64_t size = t.got ? t.got : t.total;
+    ++fetched_files_;
+    fetched_bytes_ += size;
+    if (mode_ == ProgressMode::plain) {
+      double secs = std::chrono::duration<double>(Clock::now() - t.start).count();
+      line(fmt::format("   fetch: {} ({}, {})", t.name, human_bytes(size), rate_text(size, secs)));
+    }
+  }
+  draw_fetch(true);
+}
+
+void ConsoleReporter::draw_fetch(bool force) {
+  if (mode_ != ProgressMode::tty) return;
+  auto now = Clock::now();
+  if (!force && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  last_draw_ = now;
+  std::uint64_t got = fetched_bytes_, expected = fetched_bytes_ + fetch_expected_;
+  std::string current;
+  for (const auto& [id, t] : transfers_) {
+    got += t.got;
+    if (current.empty() || t.total > 0) current = t.name;  // name one that is moving
+  }
+  double secs = std::chrono::duration<double>(now - fetch_start_).count();
+  std::string text = fmt::format("   fetch: {} {} of {}, {}, {} of {} files", bar(expected ? double(got) / double(expected) : 0, 20),
+                                 human_bytes(got), human_bytes(expected), rate_text(got, secs), fetched_files_,
+                                 fetched_files_ + transfers_.size());
+  if (!current.empty()) text += "  " + current;
+  auto width = static_cast<std::size_t>(width_ > 1 ? width_ - 1 : 79);
+  if (text.size() > width) text = text.substr(0, width - 1) + "~";
+  status(text);
+}
+
+void ConsoleReporter::end_fetch() {
+  if (!transfers_.empty() || (fetched_files_ == 0 && failed_files_ == 0)) return;
+  double secs = std::chrono::duration<double>(Clock::now() - fetch_start_).count();
+  if (fetched_files_)
+    line(fmt::format("   fetch: {} {} downloaded, {} in {:.1f}s ({})", fetched_files_, fetched_files_ == 1 ? "file" : "files",
+                     human_bytes(fetched_bytes_), secs, rate_text(fetched_bytes_, secs)));
+  fetched_files_ = failed_files_ = 0;
+  fetched_bytes_ = fetch_expected_ = 0;
 }
 
 void ConsoleReporter::finish() {
   std::lock_guard lock(mu_);
-  if (status_shown_) fmt::print(stderr, "\r\033[K");
+  if (mode_ != ProgressMode::none) end_fetch();
+  if (status_shown_) fmt::print(out_, "\r\033[K");
   status_shown_ = false;
 }
 

@@ -76,14 +76,22 @@ struct Fetcher {
     return std::move(resp->body);
   }
 
-  // GETs into `sink`, starting the sink over before each try.
-  Result<void> get_into(const std::string& url, util::VerifiedFile& sink) const {
+  // GETs into `sink`, starting the sink over before each try; `transfer` (when given) is told
+  // about the bytes.
+  Result<void> get_into(const std::string& url, util::VerifiedFile& sink,
+                        util::WatchedTransfer* transfer = nullptr) const {
     if (auto r = sink.restart(); !r) return r;
     net::Request req;
     req.url = url;
     net::RetryOptions retry{options.retry};
-    retry.restart_sink = [&] { return sink.restart(); };
-    auto resp = net::send_with_retry(http, req, &sink, retry, clock);
+    retry.restart_sink = [&] {
+      if (transfer) transfer->restarted();
+      return sink.restart();
+    };
+    std::optional<util::WatchedWriter> watched;
+    util::Writer* out = &sink;
+    if (transfer) out = &watched.emplace(sink, *transfer);
+    auto resp = net::send_with_retry(http, req, out, retry, clock);
     if (!resp) return std::unexpected(resp.error());
     if (!resp->ok())
       return fail(is_gone(resp->status) ? ErrorKind::not_found : ErrorKind::http,
@@ -308,7 +316,11 @@ Result<fs::path> ArchiveClient::fetch_deb(const DebFile& deb) const {
   std::vector<util::Error> failures;
   for (const auto& url : deb.urls) {
     util::VerifiedFile sink(dest, deb.sha256, deb.size, net::display_url(url));
-    auto g = f.get_into(url, sink);
+    // The pool file name reads best (libc6_2.36-9_amd64.deb); the URL is unique among transfers.
+    auto slash = url.rfind('/');
+    util::WatchedTransfer transfer(options_.transfers, url, slash == std::string::npos ? url : url.substr(slash + 1),
+                                   deb.size);
+    auto g = f.get_into(url, sink, &transfer);
     if (!g) {
       // A hash or size mismatch is the mirror serving something else: never try to paper over it.
       if (g.error().kind == ErrorKind::integrity) return std::unexpected(g.error().context(context));
@@ -316,6 +328,7 @@ Result<fs::path> ArchiveClient::fetch_deb(const DebFile& deb) const {
       continue;
     }
     if (auto c = sink.commit(); !c) return std::unexpected(c.error().context(context));
+    transfer.succeeded();
     return dest;
   }
   // not_found only when every URL said so; otherwise the kind of the last other failure.

@@ -6,14 +6,18 @@
 #include <string>
 #include <string_view>
 
+#include "util/transfer.hpp"
+
 namespace mlpack::build {
 
 enum class Step { detect, plan, lock, fetch, assemble, output };
 std::string_view step_name(Step step);
 
-class Reporter {
+// Downloads are reported through the TransferObserver half: the pipeline hands the reporter to
+// the buildpacks as their `transfers`.
+class Reporter : public util::TransferObserver {
  public:
-  virtual ~Reporter() = default;
+  ~Reporter() override = default;
   // A step starts or says what it decided: ("lock", "reusing mlpack.lock, 143 packages").
   virtual void step(Step, std::string_view /*detail*/) {}
   // A layer is ready: built now, or reused from the layer cache.

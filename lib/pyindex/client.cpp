@@ -399,6 +399,13 @@ struct IndexClient::Impl {
     }
 
     auto what = "downloading `" + file.filename + "`";
+    util::WatchedTransfer transfer(options.transfers, file.url, file.filename, file.size.value_or(0));
+    util::WatchedWriter watched(*sink, transfer);
+    sink = &watched;
+    if (restart) restart = [&, inner = std::move(restart)] {
+      transfer.restarted();
+      return inner();
+    };
     if (is_file_url(file.url)) {
       auto path = file_url_to_path(file.url);
       if (!path) return fail(ErrorKind::invalid_input, what + ": `" + file.url + "` names another host");
@@ -414,10 +421,12 @@ struct IndexClient::Impl {
     }
     if (verified) {
       if (auto r = verified->commit(); !r) return std::unexpected(r.error());
+      transfer.succeeded();
       return blobs / digest->hex();
     }
     auto dest = blobs / hasher.finish().hex();
     if (auto r = out->commit_as(dest); !r) return std::unexpected(r.error().context(what));
+    transfer.succeeded();
     return dest;
   }
 };
