@@ -113,7 +113,8 @@ struct Pipeline::State {
 
   Result<void> emit(const std::byte* data, std::size_t n) {
     if (n == 0) return {};
-    blob_hash.update({data, n});
+    // Uncompressed, the blob is the tar: its digest is the diff_id, so the bytes are hashed once.
+    if (options.compression != Compression::none) blob_hash.update({data, n});
     size += n;
     return out.write({data, n});
   }
