@@ -178,6 +178,7 @@ int run_build(const ProjectArgs& args, const Globals& g) {
   if (!options) return g.out.error(options.error());
   ConsoleReporter reporter(progress_mode(args.progress, g.out.json, g.out.quiet), use_color(g.color), g.out.quiet);
   options->reporter = &reporter;
+  options->transfers = &reporter;  // download bars
   auto fail = [&](const util::Error& e) {
     reporter.finish();
     return g.out.error(e);
