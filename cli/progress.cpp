@@ -173,6 +173,7 @@ void ConsoleReporter::finished(std::string_view id, bool ok) {
   if (it == transfers_.end()) return;
   Transfer t = std::move(it->second);
   transfers_.erase(it);
+  fetch_end_ = Clock::now();
   fetch_expected_ -= t.total;
   if (!ok) {
     ++failed_files_;  // the error (or the next mirror) says the rest
@@ -201,7 +202,7 @@ void ConsoleReporter::draw_fetch(bool force) {
     if (current.empty() || t.total > 0) current = t.name;  // name one that is moving
   }
   double secs = std::chrono::duration<double>(now - fetch_start_).count();
-  std::string text = fmt::format("   fetch: {} {} of {}, {}, {} of {} files", bar(expected ? double(got) / double(expected) : 0, 20),
+  std::string text = fmt::format("   fetch: {} {} of {}, {}, {}/{} files", bar(expected ? double(got) / double(expected) : 0, 16),
                                  human_bytes(got), human_bytes(expected), rate_text(got, secs), fetched_files_,
                                  fetched_files_ + transfers_.size());
   if (!current.empty()) text += "  " + current;
@@ -212,7 +213,7 @@ void ConsoleReporter::draw_fetch(bool force) {
 
 void ConsoleReporter::end_fetch() {
   if (!transfers_.empty() || (fetched_files_ == 0 && failed_files_ == 0)) return;
-  double secs = std::chrono::duration<double>(Clock::now() - fetch_start_).count();
+  double secs = std::chrono::duration<double>(fetch_end_ - fetch_start_).count();
   if (fetched_files_)
     line(fmt::format("   fetch: {} {} downloaded, {} in {:.1f}s ({})", fetched_files_, fetched_files_ == 1 ? "file" : "files",
                      human_bytes(fetched_bytes_), secs, rate_text(fetched_bytes_, secs)));

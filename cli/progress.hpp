@@ -70,7 +70,7 @@ class ConsoleReporter final : public build::Reporter {
   std::map<std::string, Transfer, std::less<>> transfers_;
   std::size_t fetched_files_ = 0, failed_files_ = 0;
   std::uint64_t fetched_bytes_ = 0, fetch_expected_ = 0;
-  Clock::time_point fetch_start_, last_draw_;
+  Clock::time_point fetch_start_, fetch_end_, last_draw_;
   bool status_shown_ = false;
   std::string current_step_;
   std::chrono::steady_clock::time_point output_start_;
