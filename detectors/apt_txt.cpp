@@ -1,5 +1,7 @@
 #include "detectors/apt_txt.hpp"
 
+#include "detectors/python.hpp"
+
 #include "util/fs.hpp"
 #include "util/text.hpp"
 
@@ -51,15 +53,15 @@ util::Result<std::vector<AptRequest>> parse_apt_txt(std::string_view text, std::
 }
 
 util::Result<std::vector<AptRequest>> read_apt_txt(const std::filesystem::path& dir) {
-  for (const char* rel : {"apt.txt", "binder/apt.txt", ".binder/apt.txt"}) {
-    auto path = dir / rel;
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec)) continue;
-    auto text = util::read_file(path, 1 << 20);
-    if (!text) return std::unexpected(text.error());
-    return parse_apt_txt(*text, rel);
-  }
-  return std::vector<AptRequest>{};
+  // As for requirements.txt and runtime.txt (and as repo2docker does): a binder/ or .binder/
+  // folder holds the environment, and the root's files are not read.
+  auto env_dir = environment_dir(dir);
+  auto path = env_dir / "apt.txt";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return std::vector<AptRequest>{};
+  auto text = util::read_file(path, 1 << 20);
+  if (!text) return std::unexpected(text.error());
+  return parse_apt_txt(*text, path.lexically_relative(dir).generic_string());
 }
 
 }  // namespace mlpack::detectors

@@ -20,7 +20,9 @@ struct AptRequest {
 
 // Errors are ErrorKind::invalid_input naming file:line.
 util::Result<std::vector<AptRequest>> parse_apt_txt(std::string_view text, std::string_view file = "apt.txt");
-// Reads DIR/apt.txt, or binder/apt.txt, .binder/apt.txt; none gives an empty list.
+// Reads the apt.txt of the environment folder (detectors::environment_dir: binder/, else
+// .binder/, else DIR itself; the root's apt.txt is not read when a binder folder exists); none
+// gives an empty list.
 util::Result<std::vector<AptRequest>> read_apt_txt(const std::filesystem::path& dir);
 
 }  // namespace mlpack::detectors

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "detectors/apt_txt.hpp"
+#include "detectors/python.hpp"
 #include "detectors/project_config.hpp"
 #include "util/fs.hpp"
 
@@ -38,6 +39,25 @@ TEST_CASE("apt.txt in binder/") {
   auto none = detectors::read_apt_txt(dir->path() / "binder" / "nothing");
   REQUIRE(none);
   CHECK(none->empty());
+}
+
+TEST_CASE("apt.txt: a binder folder wins over the root, as for requirements.txt and runtime.txt") {
+  auto dir = util::TempDir::create();
+  REQUIRE(dir);
+  REQUIRE(util::write_file_atomic(dir->path() / "apt.txt", "curl\n"));
+  REQUIRE(util::make_dirs(dir->path() / ".binder"));
+  REQUIRE(util::write_file_atomic(dir->path() / ".binder" / "apt.txt", "git\n"));
+  auto r = detectors::read_apt_txt(dir->path());
+  REQUIRE(r);
+  REQUIRE(r->size() == 1);
+  CHECK((*r)[0].name == "git");
+  CHECK((*r)[0].file == ".binder/apt.txt");
+  // A binder folder without apt.txt still hides the root's: it is where the environment is.
+  REQUIRE(util::make_dirs(dir->path() / "binder"));
+  auto hidden = detectors::read_apt_txt(dir->path());
+  REQUIRE(hidden);
+  CHECK(hidden->empty());
+  CHECK(detectors::environment_dir(dir->path()) == dir->path() / "binder");
 }
 
 TEST_CASE("mlpack.yaml: the documented example parses") {
