@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "util/fs.hpp"
 
@@ -112,6 +113,17 @@ class Reader {
     dest = std::move(*value_);                     \
   } while (0)
 
+// The name is the tag of the default output (`oci:.mlpack/image:<name>`): the OCI tag grammar
+// [A-Za-z0-9_][A-Za-z0-9._-]{0,127}.
+bool valid_image_name(std::string_view n) {
+  if (n.empty() || n.size() > 128) return false;
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  if (!word(n[0])) return false;
+  for (char c : n)
+    if (!word(c) && c != '.' && c != '-') return false;
+  return true;
+}
+
 }  // namespace
 
 Result<ProjectConfig> parse_project_config(std::string_view yaml, std::string_view source) {
@@ -130,7 +142,12 @@ Result<ProjectConfig> parse_project_config(std::string_view yaml, std::string_vi
     for (const auto& kv : root) {
       const std::string key = kv.first.Scalar();
       const YAML::Node& v = kv.second;
-      if (key == "name") MLPACK_TRY_ASSIGN(config.name, r.string(v, key));
+      if (key == "name") {
+        MLPACK_TRY_ASSIGN(config.name, r.string(v, key));
+        if (!valid_image_name(*config.name))
+          return std::unexpected(r.error(v, "`name` must be 1 to 128 letters, digits, `.`, `_` or `-`, starting with "
+                                            "a letter, digit or `_` (it is the image's tag), not `" + *config.name + "`"));
+      }
       else if (key == "base") MLPACK_TRY_ASSIGN(config.base, r.string(v, key));
       else if (key == "python") MLPACK_TRY_ASSIGN(config.python, r.string(v, key));
       else if (key == "cuda") MLPACK_TRY_ASSIGN(config.cuda, r.string(v, key));

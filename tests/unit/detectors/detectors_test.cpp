@@ -99,3 +99,17 @@ TEST_CASE("mlpack.yaml: unknown keys and wrong types name file:line:column") {
   CHECK(syntax.error().message.find("mlpack.yaml:") == 0);
   CHECK(detectors::parse_project_config("").has_value());
 }
+
+TEST_CASE("mlpack.yaml: `name` is checked when the file is read, as the image tag it becomes") {
+  for (const char* good : {"name: iris-classifier\n", "name: Model_2.1\n", "name: _x\n"})
+    CHECK_MESSAGE(detectors::parse_project_config(good).has_value(), good);
+  auto slash = detectors::parse_project_config("python: '3.11'\nname: team/model\n", "p/mlpack.yaml");
+  REQUIRE_FALSE(slash);
+  CHECK(slash.error().kind == util::ErrorKind::invalid_input);
+  CHECK(slash.error().message.find("p/mlpack.yaml:2:7: `name` must be") == 0);
+  CHECK(slash.error().message.find("`team/model`") != std::string::npos);
+  CHECK_FALSE(detectors::parse_project_config("name: -dash\n"));
+  CHECK_FALSE(detectors::parse_project_config("name: ''\n"));
+  CHECK_FALSE(detectors::parse_project_config("name: " + std::string(129, 'a') + "\n"));
+  CHECK(detectors::parse_project_config("name: " + std::string(128, 'a') + "\n").has_value());
+}
