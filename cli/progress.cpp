@@ -79,7 +79,9 @@ ConsoleReporter::~ConsoleReporter() { finish(); }
 
 void ConsoleReporter::status(const std::string& text) {
   if (mode_ != ProgressMode::tty) return;
-  fmt::print(out_, "\r\033[K{}", text);
+  // One line, never wrapped: a wrapped status line could not be rewritten in place.
+  auto width = static_cast<std::size_t>(width_ > 1 ? width_ - 1 : 79);
+  fmt::print(out_, "\r\033[K{}", text.size() > width ? text.substr(0, width - 1) + "~" : text);
   std::fflush(out_);
   status_shown_ = true;
 }
@@ -109,6 +111,7 @@ void ConsoleReporter::layer(std::string_view contents, std::uint64_t size, bool 
   if (mode_ == ProgressMode::none) return;
   std::lock_guard lock(mu_);
   end_fetch();
+  ++layers_;
   std::string how = reused ? "reused" : "built";
   if (color_) how = (reused ? "\033[2m" : "\033[32m") + how + "\033[0m";
   line(fmt::format("   layer: {} ({}, {})", contents, human_bytes(size), how));
@@ -127,9 +130,12 @@ void ConsoleReporter::blob(std::string_view output, std::uint64_t size, bool ski
     return;
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - output_start_).count();
-  double rate = secs > 0 ? static_cast<double>(bytes_) / secs : 0;
-  status(fmt::format("  output: {} blobs written ({}, {}/s), {} already there", blobs_, human_bytes(bytes_),
-                     human_bytes(static_cast<std::uint64_t>(rate)), skipped_));
+  // Each output gets every layer reported so far plus the config; a registry base's own layers
+  // are reported as blobs only, so the count grows to whatever was seen.
+  std::size_t expected = std::max(layers_ + 1, blobs_ + skipped_);
+  status(fmt::format("  output: {} {}/{} blobs, {} written ({}), {} there",
+                     bar(double(blobs_ + skipped_) / double(expected), 16), blobs_ + skipped_, expected,
+                     human_bytes(bytes_), rate_text(bytes_, secs), skipped_));
 }
 
 void ConsoleReporter::warning(std::string_view message) {
@@ -206,8 +212,6 @@ void ConsoleReporter::draw_fetch(bool force) {
                                  human_bytes(got), human_bytes(expected), rate_text(got, secs), fetched_files_,
                                  fetched_files_ + transfers_.size());
   if (!current.empty()) text += "  " + current;
-  auto width = static_cast<std::size_t>(width_ > 1 ? width_ - 1 : 79);
-  if (text.size() > width) text = text.substr(0, width - 1) + "~";
   status(text);
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Build progress for people and for CI logs. On a terminal: one status line rewritten in place
-// (a download bar with bytes, rate and files while packages are fetched; bytes and rate while
-// blobs are written) with finished layers printed above it. Without a terminal, with CI=true, or
+// (a download bar with bytes, rate and files while packages are fetched; a bar of blobs with
+// bytes and rate while an output is written) with finished layers printed above it. Without a terminal, with CI=true, or
 // with --progress plain: one plain line per event (each finished download with its size and rate).
 // Both end a burst of downloads with a total: files, bytes, time and rate.
 // --progress none (and --json, --quiet) print nothing but warnings.
@@ -77,6 +77,7 @@ class ConsoleReporter final : public build::Reporter {
   std::uint64_t bytes_ = 0;
   std::size_t blobs_ = 0;
   std::size_t skipped_ = 0;
+  std::size_t layers_ = 0;  // layers reported: each output gets them and the config
 };
 
 }  // namespace mlpack::cli

@@ -59,6 +59,13 @@ class DownloadProgress(BuildCase):
         self.assertEqual(last[-2], last[-1])     # files: done == all
         # The total is a line of its own, once the bar is cleared.
         self.assertRegex(tty.replace("\r\x1b[K", "\n"), TOTAL_LINE)
+        # Writing the output is a bar of blobs: every layer and the config, the last one full.
+        outputs = re.findall(r"\r\x1b\[K  output: \[([=> ]{16})\] (\d+)/(\d+) blobs, " + SIZE + r" written \(" + SIZE +
+                             r"/s\), \d+ there", tty)
+        self.assertTrue(outputs, repr(tty[-2000:]))
+        layers = len(re.findall(r"^   layer: ", tty, re.M))
+        self.assertEqual(outputs[-1][0], "=" * 16)
+        self.assertEqual((int(outputs[-1][1]), int(outputs[-1][2])), (layers + 1, layers + 1))
         # No line is wider than the terminal (the pty reports 0 columns, so 80 is assumed).
         for status in re.findall(r"\r\x1b\[K([^\r\n]*)", tty):
             self.assertLessEqual(len(status), 79, status)
