@@ -35,17 +35,41 @@ Result<void> fsync_dir(const fs::path& dir) {
 }  // namespace
 
 Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const fs::path& dest, int mode) {
-  fs::path temp = dest;
-  temp += ".tmp-" + random_suffix();
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return std::unexpected(errno_error("create", temp, errno));
-  ::fchmod(fd, mode);  // the umask must not change what we write
-  return std::unique_ptr<AtomicFile>(new AtomicFile(fd, dest, temp));
+  // Another name is tried when the random one exists, or when a sweep by another process removed
+  // the new file before it was locked (hold_temp); either is rare, so a few tries are plenty.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    fs::path temp = dest;
+    temp += ".tmp-" + random_suffix();
+    int fd = -1;
+    int open_errno = 0;
+    auto registration = create_registered_temp(TempKind::file, [&]() -> Result<fs::path> {
+      fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+      if (fd < 0) return std::unexpected(errno_error("create", temp, open_errno = errno));
+      return temp;
+    });
+    if (!registration) {
+      if (open_errno == EEXIST) continue;
+      return std::unexpected(registration.error());
+    }
+    auto held = hold_temp(fd, temp);
+    if (!held || !*held) {
+      ::close(fd);
+      if (!held) {
+        ::unlink(temp.c_str());
+        return std::unexpected(held.error());
+      }
+      continue;
+    }
+    ::fchmod(fd, mode);  // the umask must not change what we write
+    return std::unique_ptr<AtomicFile>(new AtomicFile(fd, dest, temp, std::move(*registration)));
+  }
+  return fail(ErrorKind::io, "create a temporary file for `" + dest.string() + "`: no free name after 8 tries");
 }
 
 AtomicFile::~AtomicFile() {
-  if (fd_ >= 0) ::close(fd_);
+  // Unlink before close: the lock must outlive the name, or a sweep could take a live file.
   if (!committed_) ::unlink(temp_.c_str());
+  if (fd_ >= 0) ::close(fd_);
 }
 
 Result<void> AtomicFile::write(Bytes data) {
@@ -65,13 +89,13 @@ Result<void> AtomicFile::write(Bytes data) {
 
 Result<void> AtomicFile::commit() {
   if (::fsync(fd_) != 0) return std::unexpected(errno_error("fsync", temp_, errno));
-  if (::close(fd_) != 0) {
-    fd_ = -1;
-    return std::unexpected(errno_error("close", temp_, errno));
-  }
-  fd_ = -1;
+  // Renamed while still open: closing drops the lock, and an unlocked temporary file is fair game
+  // for a sweep (remove_abandoned_temp_paths).
   if (::rename(temp_.c_str(), dest_.c_str()) != 0) return std::unexpected(errno_error("rename", dest_, errno));
   committed_ = true;
+  registration_.reset();
+  int closed = ::close(std::exchange(fd_, -1));
+  if (closed != 0) return std::unexpected(errno_error("close", dest_, errno));
   return fsync_dir(dest_.parent_path());
 }
 
@@ -103,15 +127,46 @@ Result<TempDir> TempDir::create(const fs::path& parent, std::string_view prefix)
     const char* t = std::getenv("TMPDIR");
     base = t && *t ? t : "/tmp";
   }
-  std::string templ = (base / (std::string(prefix) + "XXXXXX")).string();
-  if (!::mkdtemp(templ.data())) return std::unexpected(errno_error("create temporary directory in", base, errno));
-  return TempDir(templ);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    std::string templ = (base / (std::string(prefix) + "XXXXXX")).string();
+    int fd = -1;
+    auto registration = create_registered_temp(TempKind::directory, [&]() -> Result<fs::path> {
+      if (!::mkdtemp(templ.data())) return std::unexpected(errno_error("create temporary directory in", base, errno));
+      fd = ::open(templ.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0) {
+        int e = errno;
+        ::rmdir(templ.c_str());
+        return std::unexpected(errno_error("open", templ, e));
+      }
+      return fs::path(templ);
+    });
+    if (!registration) return std::unexpected(registration.error());
+    auto held = hold_temp(fd, templ);
+    if (!held || !*held) {
+      ::close(fd);
+      if (!held) {
+        std::error_code ec;
+        fs::remove_all(templ, ec);
+        return std::unexpected(held.error());
+      }
+      continue;
+    }
+    return TempDir(templ, fd, std::move(*registration));
+  }
+  return fail(ErrorKind::io, "create a temporary directory in `" + base.string() + "`: removed by another process 8 times");
 }
 
 TempDir::~TempDir() {
   if (path_.empty()) return;
   std::error_code ec;
   fs::remove_all(path_, ec);
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+fs::path TempDir::release() {
+  registration_.reset();
+  if (lock_fd_ >= 0) ::close(std::exchange(lock_fd_, -1));
+  return std::exchange(path_, {});
 }
 
 }  // namespace mlpack::util

@@ -1,7 +1,12 @@
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
+
+#include "util/cleanup.hpp"
 #include "util/digest.hpp"
 #include "util/fs.hpp"
 #include "util/parallel.hpp"
@@ -122,4 +127,97 @@ TEST_CASE("verified file appears only with the expected size and digest") {
   }
   CHECK_FALSE(fs::exists(other));
   CHECK(std::distance(fs::directory_iterator(dir->path()), fs::directory_iterator()) == 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Temporary paths that outlive their run (util/cleanup.hpp)
+
+namespace {
+std::vector<std::string> names_in(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Runs `body` in a child process that ends with _exit (a body that calls _exit itself ends as a
+// killed run does: no destructor runs, and the kernel drops its locks). Returns the exit status.
+template <class F>
+int in_child(F body) {
+  pid_t pid = ::fork();
+  if (pid == 0) ::_exit(body());
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+}  // namespace
+
+TEST_CASE("abandoned temporary files and folders are removed; live ones and other files stay") {
+  auto dir = TempDir::create();
+  REQUIRE(dir);
+  auto dest = dir->path() / "blob";
+  // A killed writer: its temporary file and staging folder stay behind, unlocked.
+  CHECK(in_child([&] {
+          auto f = AtomicFile::create(dest);
+          auto d = TempDir::create(dir->path(), ".out.tar.tmp-");
+          if (!f || !d || !(*f)->write(as_bytes("half"))) return 1;
+          (void)write_file_atomic(d->path() / "inside", "x");
+          ::_exit(0);  // while both are open: no destructor runs
+        }) == 0);
+  REQUIRE(names_in(dir->path()).size() == 2);
+  // A live writer in this process, and files that are no temporary files.
+  auto live = AtomicFile::create(dest);
+  REQUIRE(live);
+  auto live_dir = TempDir::create(dir->path(), ".out.tar.tmp-");
+  REQUIRE(live_dir);
+  REQUIRE(write_file_atomic(dir->path() / "index.json", "{}"));
+  REQUIRE(write_file_atomic(dir->path() / "notes.txt", "mine"));
+
+  CHECK(remove_abandoned_temp_paths(dir->path(), "other.tmp-") == 0);  // the prefix must match
+  CHECK(remove_abandoned_temp_paths(dir->path()) == 2);
+  auto left = names_in(dir->path());
+  CHECK(left.size() == 4);
+  CHECK(std::count(left.begin(), left.end(), (*live)->temp_path().filename().string()) == 1);
+  CHECK(std::count(left.begin(), left.end(), live_dir->path().filename().string()) == 1);
+  CHECK(fs::exists(dir->path() / "notes.txt"));
+  // The live writer is undisturbed and commits.
+  REQUIRE((*live)->write(as_bytes("whole")));
+  REQUIRE((*live)->commit());
+  CHECK(*read_file(dest) == "whole");
+  CHECK(remove_abandoned_temp_paths(dir->path()) == 0);
+}
+
+TEST_CASE("a temporary file is held from creation to rename") {
+  auto dir = TempDir::create();
+  REQUIRE(dir);
+  auto f = AtomicFile::create(dir->path() / "index.json");
+  REQUIRE(f);
+  // Another process sweeping now leaves the file alone.
+  CHECK(in_child([&] { return static_cast<int>(remove_abandoned_temp_paths(dir->path())); }) == 0);
+  CHECK(fs::exists((*f)->temp_path()));
+  REQUIRE((*f)->commit());
+  CHECK(names_in(dir->path()) == std::vector<std::string>{"index.json"});
+}
+
+TEST_CASE("an interrupt removes every registered temporary path and refuses new ones") {
+  // A plain folder, not a TempDir: the child removes everything registered, its parent's too.
+  auto dir = fs::temp_directory_path() / ("mlpack-unit-interrupt-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  // In a child: the registry closes for good, as the process is about to end.
+  int status = in_child([&] {
+    auto f = AtomicFile::create(dir / "blob");
+    auto d = TempDir::create(dir, "stage.tmp-");
+    if (!f || !d || !write_file_atomic(d->path() / "inside", "x")) return 1;
+    auto kept = AtomicFile::create(dir / "kept");
+    if (!kept || !(*kept)->commit()) return 2;
+    remove_registered_temp_paths();
+    if (fs::exists((*f)->temp_path()) || fs::exists(d->path())) return 3;
+    auto late = AtomicFile::create(dir / "late");
+    if (late || late.error().kind != ErrorKind::io) return 4;
+    if (TempDir::create(dir)) return 5;
+    return 0;
+  });
+  CHECK(status == 0);
+  CHECK(names_in(dir) == std::vector<std::string>{"kept"});
+  fs::remove_all(dir);
 }

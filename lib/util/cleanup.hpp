@@ -1,0 +1,71 @@
+#pragma once
+// Temporary files and folders that must not outlive the run that made them, however it ends.
+//
+// - Interrupted (SIGINT, SIGTERM): every live temporary path is in a registry, and the CLI's
+//   signal handling empties it (remove_registered_temp_paths) before the process dies.
+// - Killed (SIGKILL, a crash, a lost machine): each temporary path is flock()ed by its writer for
+//   its whole life. The kernel drops the lock however the writer dies, so the next run that opens
+//   the folder removes what no process holds (remove_abandoned_temp_paths), and never what a live
+//   writer holds, in this process, another one, or another container sharing the filesystem.
+//
+// The registry is the one process-wide mutable state in util (STYLE.md habit 13 gives way here):
+// a signal arrives at any moment, and only something reachable from anywhere can then find every
+// temporary path.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string_view>
+#include <utility>
+
+#include "util/error.hpp"
+
+namespace mlpack::util {
+
+enum class TempKind { file, directory };
+
+// A path in the registry. Destroying it (or reset()) forgets the path without touching it: its
+// owner has renamed it into place or removed it.
+class TempRegistration {
+ public:
+  TempRegistration() = default;
+  TempRegistration(TempRegistration&& other) noexcept : id_(std::exchange(other.id_, 0)) {}
+  TempRegistration& operator=(TempRegistration&& other) noexcept {
+    if (this != &other) {
+      reset();
+      id_ = std::exchange(other.id_, 0);
+    }
+    return *this;
+  }
+  TempRegistration(const TempRegistration&) = delete;
+  TempRegistration& operator=(const TempRegistration&) = delete;
+  ~TempRegistration() { reset(); }
+  void reset();
+
+ private:
+  friend Result<TempRegistration> create_registered_temp(TempKind,
+                                                         const std::function<Result<std::filesystem::path>()>&);
+  explicit TempRegistration(std::uint64_t id) : id_(id) {}
+  std::uint64_t id_ = 0;
+};
+
+// Runs `create`, which makes a temporary path and returns it, and registers that path, both under
+// the registry's lock, so a cleanup cannot slip in between and miss it. After
+// remove_registered_temp_paths() it creates nothing and fails (io): the process is going away.
+Result<TempRegistration> create_registered_temp(TempKind kind,
+                                                const std::function<Result<std::filesystem::path>()>& create);
+
+// Removes every registered path (folders recursively) and closes the registry. For the CLI's
+// signal handling, from an ordinary thread (it takes a mutex and allocates: not async-signal-safe).
+void remove_registered_temp_paths();
+
+// Takes the lock that marks `fd` (an open temporary file or folder) as held by a live writer.
+// Returns false when the path was removed meanwhile (a sweep by another process saw it before
+// the lock was taken): the caller closes `fd` and tries another name.
+Result<bool> hold_temp(int fd, const std::filesystem::path& path);
+
+// Removes the entries of `dir` whose names contain `.tmp-` (and start with `prefix`, when given)
+// that no process holds: what a killed run left behind. Best effort: what cannot be opened or
+// removed is left alone. Returns how many entries were removed.
+std::size_t remove_abandoned_temp_paths(const std::filesystem::path& dir, std::string_view prefix = {});
+
+}  // namespace mlpack::util
