@@ -22,4 +22,8 @@ Result<Digest> BlobStore::add(const std::function<Result<Digest>(util::Writer&)>
   return digest;
 }
 
+std::size_t BlobStore::remove_abandoned_temp_files() const {
+  return util::remove_abandoned_temp_paths(root_ / "sha256");
+}
+
 }  // namespace mlpack::image

@@ -24,6 +24,10 @@ class BlobStore {
   // wrote and the file is renamed to that name. On error the temporary file is removed.
   Result<Digest> add(const std::function<Result<Digest>(util::Writer&)>& produce);
 
+  // Removes the temporary files that killed runs left among the blobs; a live writer's stay
+  // (util::remove_abandoned_temp_paths). One directory listing; returns how many were removed.
+  std::size_t remove_abandoned_temp_files() const;
+
  private:
   fs::path root_;
 };

@@ -15,6 +15,32 @@ bool strip(std::string_view& s, std::string_view prefix) {
   s.remove_prefix(prefix.size());
   return true;
 }
+
+// At most one letter added, removed or changed.
+bool one_edit_apart(std::string_view a, std::string_view b) {
+  if (a.size() > b.size()) std::swap(a, b);
+  if (b.size() - a.size() > 1) return false;
+  std::size_t i = 0;
+  while (i < a.size() && a[i] == b[i]) ++i;
+  std::size_t j = 0;
+  while (j < a.size() - i && a[a.size() - 1 - j] == b[b.size() - 1 - j]) ++j;
+  return i + j + 1 >= b.size();
+}
+
+// A transport mlpack does not have: skopeo's others, or a misspelt archive transport. Without
+// this they read as a Docker Hub name and tag (`dir:out` is docker.io/library/dir:out) and fail
+// only at the end, when the push is refused.
+std::optional<std::string> unknown_transport(std::string_view text) {
+  auto colon = text.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  auto prefix = text.substr(0, colon);
+  if (prefix.find_first_of("/.") != std::string_view::npos) return std::nullopt;  // a registry host
+  for (std::string_view other : {"dir", "docker-daemon", "containers-storage", "ostree", "sif", "tarball"})
+    if (prefix == other) return std::string(prefix);
+  for (std::string_view ours : {"oci-archive", "docker-archive"})
+    if (prefix != ours && one_edit_apart(prefix, ours)) return std::string(prefix);
+  return std::nullopt;
+}
 }  // namespace
 
 Result<Location> Location::parse(std::string_view text) {
@@ -40,6 +66,9 @@ Result<Location> Location::parse(std::string_view text) {
   if (strip(rest, "oci:")) return path_and_tag(Kind::oci_layout, "oci:");
   if (strip(rest, "oci-archive:")) return path_and_tag(Kind::oci_archive, "oci-archive:");
   if (strip(rest, "docker-archive:")) return path_and_tag(Kind::docker_archive, "docker-archive:");
+  if (auto t = unknown_transport(rest))
+    return util::fail(util::ErrorKind::invalid_input,
+                      "invalid location `" + std::string(text) + "`: unknown transport `" + *t + ":`");
   strip(rest, "docker://");
   auto ref = oci::Reference::parse(rest);
   if (!ref) return std::unexpected(ref.error().context("invalid location `" + std::string(text) + "`"));

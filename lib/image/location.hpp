@@ -39,5 +39,9 @@ struct OpenOptions {
 Result<std::unique_ptr<oci::ImageSource>> open_source(const Location& location, const OpenOptions& options);
 Result<std::unique_ptr<oci::ImageDestination>> open_destination(const Location& location,
                                                                 const OpenOptions& options);
+// Checks, writing nothing and without the network, that open_destination would not refuse the
+// location outright: an existing folder that is not an OCI layout, an archive path that is a
+// folder, a bad tag (invalid_input). For commands to refuse an output before they start work.
+Result<void> check_destination(const Location& location);
 
 }  // namespace mlpack::image

@@ -39,4 +39,14 @@ Result<std::unique_ptr<oci::ImageDestination>> open_destination(const Location& 
   return util::fail(util::ErrorKind::internal, "unknown location kind");
 }
 
+Result<void> check_destination(const Location& location) {
+  switch (location.kind) {
+    case Location::Kind::oci_layout: return oci::check_layout_destination(location.path, location.tag);
+    case Location::Kind::oci_archive: return oci::check_oci_archive_destination(location.path, location.tag);
+    case Location::Kind::docker_archive: return oci::check_docker_archive_destination(location.path, location.tag);
+    case Location::Kind::registry: return {};  // parsing checked the reference; the rest needs the network
+  }
+  return util::fail(util::ErrorKind::internal, "unknown location kind");
+}
+
 }  // namespace mlpack::image

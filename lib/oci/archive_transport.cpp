@@ -29,12 +29,17 @@ std::string describe_location(std::string_view transport, const fs::path& file, 
   return s;
 }
 
-// The staging directory sits next to FILE so the final rename never crosses filesystems.
+// The staging directory sits next to FILE so the final rename never crosses filesystems. What a
+// killed writer of the same FILE left there (its staging folder, its half-written archive) goes
+// first; a live writer's are locked and stay (util/cleanup.hpp).
 Result<util::TempDir> staging_next_to(const fs::path& file) {
   auto parent = file.parent_path();
   if (parent.empty()) parent = ".";
   if (auto r = util::make_dirs(parent); !r) return std::unexpected(r.error());
-  return util::TempDir::create(parent, "." + file.filename().string() + ".tmp-");
+  auto name = file.filename().string();
+  util::remove_abandoned_temp_paths(parent, "." + name + ".tmp-");
+  util::remove_abandoned_temp_paths(parent, name + ".tmp-");
+  return util::TempDir::create(parent, "." + name + ".tmp-");
 }
 
 // Writes the tar under a temporary name beside FILE and renames it into place.
@@ -336,11 +341,16 @@ Result<std::unique_ptr<ImageSource>> open_oci_archive_source(const fs::path& fil
   return std::make_unique<ExtractedSource>(where, std::move(*dir), std::move(*inner));
 }
 
-Result<std::unique_ptr<ImageDestination>> open_oci_archive_destination(const fs::path& file, std::string_view tag) {
+Result<void> check_oci_archive_destination(const fs::path& file, std::string_view tag) {
   auto where = describe_location("oci-archive", file, tag);
   if (!tag.empty())
     if (auto r = validate_layout_tag(tag); !r) return std::unexpected(r.error().context(where));
-  if (auto r = refuse_directory(file, where); !r) return std::unexpected(r.error());
+  return refuse_directory(file, where);
+}
+
+Result<std::unique_ptr<ImageDestination>> open_oci_archive_destination(const fs::path& file, std::string_view tag) {
+  auto where = describe_location("oci-archive", file, tag);
+  if (auto r = check_oci_archive_destination(file, tag); !r) return std::unexpected(r.error());
   auto staging = staging_next_to(file);
   if (!staging) return std::unexpected(staging.error().context(where));
   auto layout = open_layout_destination(staging->path() / "layout", tag);
@@ -432,15 +442,18 @@ Result<std::unique_ptr<ImageSource>> open_docker_archive_source(const fs::path& 
   return std::make_unique<DockerArchiveSource>(where, std::move(*dir), std::move(raw), std::move(blobs));
 }
 
+Result<void> check_docker_archive_destination(const fs::path& file, std::string_view ref) {
+  auto where = describe_location("docker-archive", file, ref);
+  if (!ref.empty())
+    if (auto t = docker_archive_repo_tag(ref); !t) return std::unexpected(t.error().context(where));
+  return refuse_directory(file, where);
+}
+
 Result<std::unique_ptr<ImageDestination>> open_docker_archive_destination(const fs::path& file, std::string_view ref) {
   auto where = describe_location("docker-archive", file, ref);
+  if (auto r = check_docker_archive_destination(file, ref); !r) return std::unexpected(r.error());
   std::string repo_tag;
-  if (!ref.empty()) {
-    auto t = docker_archive_repo_tag(ref);
-    if (!t) return std::unexpected(t.error().context(where));
-    repo_tag = *t;
-  }
-  if (auto r = refuse_directory(file, where); !r) return std::unexpected(r.error());
+  if (!ref.empty()) repo_tag = *docker_archive_repo_tag(ref);
   auto staging = staging_next_to(file);
   if (!staging) return std::unexpected(staging.error().context(where));
   return std::make_unique<DockerArchiveDestination>(file, repo_tag, std::move(*staging));

@@ -21,6 +21,9 @@ namespace mlpack::oci {
 Result<std::unique_ptr<ImageSource>> open_oci_archive_source(const std::filesystem::path& file, std::string_view tag = {});
 Result<std::unique_ptr<ImageDestination>> open_oci_archive_destination(const std::filesystem::path& file,
                                                                       std::string_view tag = {});
+// Checks, writing nothing, what opening the destination checks first: the tag, and that FILE is
+// not a directory (invalid_input).
+Result<void> check_oci_archive_destination(const std::filesystem::path& file, std::string_view tag = {});
 
 // REF ("name:tag"; ":latest" is added to a bare name) goes into RepoTags; empty: no tag.
 // Reading with a REF picks the manifest.json entry carrying it; without one, the only entry.
@@ -32,6 +35,9 @@ Result<std::unique_ptr<ImageSource>> open_docker_archive_source(const std::files
                                                                std::string_view ref = {});
 Result<std::unique_ptr<ImageDestination>> open_docker_archive_destination(const std::filesystem::path& file,
                                                                          std::string_view ref = {});
+// Checks, writing nothing, what opening the destination checks first: REF, and that FILE is not a
+// directory (invalid_input).
+Result<void> check_docker_archive_destination(const std::filesystem::path& file, std::string_view ref = {});
 
 // "name:tag" as RepoTags wants it: ":latest" added to a bare name; digests and upper-case
 // names refused (invalid_input).

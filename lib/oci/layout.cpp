@@ -269,34 +269,45 @@ Result<std::unique_ptr<ImageSource>> open_layout_source(const fs::path& dir, std
   return fail(ErrorKind::not_found, where + ": no image tagged `" + std::string(tag) + "` (tags: " + list_tags(*idx) + ")");
 }
 
-Result<std::unique_ptr<ImageDestination>> open_layout_destination(const fs::path& dir, std::string_view tag) {
+Result<void> check_layout_destination(const fs::path& dir, std::string_view tag) {
   auto where = describe_location(dir, tag);
   if (!tag.empty())
     if (auto r = validate_layout_tag(tag); !r) return std::unexpected(r.error().context(where));
 
   std::error_code ec;
   auto st = fs::status(dir, ec);
-  if (fs::exists(st)) {
-    if (!fs::is_directory(st))
-      return fail(ErrorKind::invalid_input, where + ": `" + dir.string() + "` exists and is not a directory");
-    bool is_layout = fs::exists(dir / "oci-layout", ec);
-    // Empty, or only what another writer of this layout has begun (blobs/, the oci-layout file
-    // being written): a concurrent or interrupted first write to the same new layout.
-    bool fresh = true;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-      std::string name = e.path().filename().string();
-      if (name != "blobs" && !name.starts_with("oci-layout")) fresh = false;
-    }
-    // Refuse to scatter blobs into, say, a project folder named by mistake.
-    if (!is_layout && !fresh)
-      return fail(ErrorKind::invalid_input,
-                  where + ": `" + dir.string() + "` is not empty and not an OCI layout; choose a new directory");
+  if (!fs::exists(st)) return {};
+  if (!fs::is_directory(st))
+    return fail(ErrorKind::invalid_input, where + ": `" + dir.string() + "` exists and is not a directory");
+  bool is_layout = fs::exists(dir / "oci-layout", ec);
+  // Empty, or only what another writer of this layout has begun (blobs/, the oci-layout file
+  // being written): a concurrent or interrupted first write to the same new layout.
+  bool fresh = true;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (name != "blobs" && !name.starts_with("oci-layout")) fresh = false;
   }
+  // Refuse to scatter blobs into, say, a project folder named by mistake.
+  if (!is_layout && !fresh)
+    return fail(ErrorKind::invalid_input,
+                where + ": `" + dir.string() + "` is not empty and not an OCI layout; choose a new directory");
+  return {};
+}
+
+Result<std::unique_ptr<ImageDestination>> open_layout_destination(const fs::path& dir, std::string_view tag) {
+  auto where = describe_location(dir, tag);
+  if (auto r = check_layout_destination(dir, tag); !r) return std::unexpected(r.error());
+  std::error_code ec;
   if (auto r = util::make_dirs(dir / "blobs" / "sha256"); !r) return std::unexpected(r.error().context(where));
   // The layout marks itself at once, so a second writer (or the next build after an interrupted
   // one) recognises the folder as a layout.
   if (!fs::exists(dir / "oci-layout", ec))
     if (auto r = util::write_file_atomic(dir / "oci-layout", layout_header); !r) return std::unexpected(r.error().context(where));
+  // What a killed writer left behind (util/cleanup.hpp). Files that a live writer, here or in
+  // another process, is still writing are locked and stay.
+  util::remove_abandoned_temp_paths(dir / "blobs" / "sha256");
+  util::remove_abandoned_temp_paths(dir, "index.json.tmp-");
+  util::remove_abandoned_temp_paths(dir, "oci-layout.tmp-");
   // Say now, naming the path, rather than at the first blob. (access() says yes to root; then a
   // later write reports the real failure, still naming the path.)
   for (const auto& p : {dir, dir / "blobs" / "sha256"})

@@ -21,10 +21,16 @@ Result<std::unique_ptr<ImageSource>> open_layout_source(const std::filesystem::p
 // and its blobs; `commit` replaces only the entry with the same tag (without a tag: adds an
 // untagged entry, replacing an untagged entry for the same digest) and swaps index.json
 // atomically. Refuses (invalid_input) a non-empty directory that is not a layout, and (io) a
-// directory it cannot write, naming the path. put_blob verifies digest and size while streaming
-// and is safe to call concurrently.
+// directory it cannot write, naming the path. Opening removes temporary files that a killed
+// writer left in the layout (util::remove_abandoned_temp_paths). put_blob verifies digest and
+// size while streaming and is safe to call concurrently.
 Result<std::unique_ptr<ImageDestination>> open_layout_destination(const std::filesystem::path& dir,
                                                                   std::string_view tag = {});
+
+// Checks, writing nothing, what open_layout_destination checks before it writes: the tag, and that
+// `dir` is absent, empty, or a layout (the same invalid_input errors). Lets a command refuse a
+// destination before it starts its work.
+Result<void> check_layout_destination(const std::filesystem::path& dir, std::string_view tag = {});
 
 // Checks a tag for use as a ref name: letters, digits and `._-:@+/`, starting and ending with
 // a letter or digit. Errors are invalid_input.

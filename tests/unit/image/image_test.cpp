@@ -6,9 +6,11 @@
 #include "image/append.hpp"
 #include "image/copy.hpp"
 #include "image/location.hpp"
+#include "util/fs.hpp"
 
 using namespace mlpack;
 using image::Location;
+namespace fs = std::filesystem;
 
 TEST_CASE("locations parse with the transport syntax skopeo users know") {
   auto oci = Location::parse("oci:/tmp/layout:v1");
@@ -171,4 +173,38 @@ TEST_CASE("a failed blob means no commit, and the error names the blob") {
   REQUIRE_FALSE(r);
   CHECK(r.error().message.find("sha256:") != std::string::npos);
   CHECK(std::find(dst.events.begin(), dst.events.end(), "commit") == dst.events.end());
+}
+
+TEST_CASE("a transport mlpack does not have is refused, not taken for a Docker Hub name") {
+  for (const char* bad : {"dir:out", "docker-daemon:img:1", "containers-storage:x", "oci-archiv:out.tar",
+                          "docker-archve:out.tar", "dockerarchive:out.tar"}) {
+    auto r = Location::parse(bad);
+    CAPTURE(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == util::ErrorKind::invalid_input);
+    CHECK(r.error().message.find("unknown transport") != std::string::npos);
+  }
+  // Docker Hub short names and registries with a port still parse.
+  for (const char* good : {"ubuntu:22.04", "docker:24-dind", "localhost:5000/x:1", "docker://dir:out"}) {
+    CAPTURE(good);
+    CHECK(Location::parse(good));
+  }
+}
+
+TEST_CASE("checking a destination writes nothing and refuses a folder that is not a layout") {
+  auto tmp = util::TempDir::create();
+  REQUIRE(tmp);
+  auto project = tmp->path() / "project";
+  REQUIRE(util::make_dirs(project));
+  REQUIRE(util::write_file_atomic(project / "app.py", "print(1)\n"));
+  auto check = [](const std::string& text) { return image::check_destination(*Location::parse(text)); };
+  CHECK(check("oci:" + project.string() + ":t").error().kind == util::ErrorKind::invalid_input);
+  CHECK(check("oci-archive:" + project.string()).error().kind == util::ErrorKind::invalid_input);
+  CHECK(check("docker-archive:" + project.string()).error().kind == util::ErrorKind::invalid_input);
+  CHECK(check("oci:" + (tmp->path() / "new").string() + ":t"));
+  CHECK(check("oci-archive:" + (tmp->path() / "out.tar").string()));
+  CHECK(check("docker://localhost:5000/x:1"));
+  CHECK_FALSE(fs::exists(tmp->path() / "new"));
+  CHECK_FALSE(fs::exists(tmp->path() / "out.tar"));
+  CHECK(std::distance(fs::directory_iterator(project), fs::directory_iterator()) == 1);
 }

@@ -270,6 +270,61 @@ TEST_CASE("layout: a destination that cannot be written is a clear io error nami
   ::chmod(ro.c_str(), 0755);
 }
 
+TEST_CASE("layout: checking a destination writes nothing and refuses what opening refuses") {
+  auto tmp = util::TempDir::create();
+  REQUIRE(tmp);
+  auto fresh = tmp->path() / "new";
+  CHECK(check_layout_destination(fresh, "t"));
+  CHECK_FALSE(fs::exists(fresh));
+  CHECK(check_layout_destination(fresh, "-bad").error().kind == ErrorKind::invalid_input);
+
+  REQUIRE(util::make_dirs(tmp->path() / "project"));
+  REQUIRE(util::write_file_atomic(tmp->path() / "project" / "requirements.txt", "numpy\n"));
+  auto not_layout = check_layout_destination(tmp->path() / "project", "t");
+  REQUIRE_FALSE(not_layout);
+  CHECK(not_layout.error().kind == ErrorKind::invalid_input);
+  CHECK(not_layout.error().message.find("not an OCI layout") != std::string::npos);
+  CHECK(check_layout_destination(tmp->path() / "project" / "requirements.txt").error().kind == ErrorKind::invalid_input);
+
+  auto layout = tmp->path() / "layout";
+  auto dest = open_layout_destination(layout, "t");
+  REQUIRE(dest);
+  REQUIRE(write_image(**dest, make_image({base_files})));
+  CHECK(check_layout_destination(layout, "other"));
+}
+
+TEST_CASE("layout: opening a destination removes what a killed writer left, never a live writer's files") {
+  auto tmp = util::TempDir::create();
+  REQUIRE(tmp);
+  auto layout = tmp->path() / "layout";
+  auto img = make_image({base_files});
+  {
+    auto dest = open_layout_destination(layout, "t");
+    REQUIRE(dest);
+    REQUIRE(write_image(**dest, img));
+  }
+  auto blobs_before = blob_files(layout);
+  auto blobs = layout / "blobs" / "sha256";
+  // What a writer killed mid-blob and mid-index leaves: unlocked temporary files.
+  REQUIRE(util::write_file_atomic(blobs / (std::string(64, 'a') + ".tmp-dead1"), "half a blob"));
+  REQUIRE(util::write_file_atomic(layout / "index.json.tmp-dead2", "{"));
+  // A writer still at work (this process here; another process is the same to the lock).
+  auto live = util::AtomicFile::create(blobs / std::string(64, 'b'));
+  REQUIRE(live);
+
+  auto again = open_layout_destination(layout, "t");
+  REQUIRE(again);
+  auto after = blob_files(layout);
+  CHECK(std::count(after.begin(), after.end(), std::string(64, 'a') + ".tmp-dead1") == 0);
+  CHECK(std::count(after.begin(), after.end(), (*live)->temp_path().filename().string()) == 1);
+  CHECK_FALSE(fs::exists(layout / "index.json.tmp-dead2"));
+  CHECK(after.size() == blobs_before.size() + 1);
+  // The image is untouched.
+  auto src = open_layout_source(layout, "t");
+  REQUIRE(src);
+  CHECK(test_image::read_image(**src));
+}
+
 TEST_CASE("layout: skopeo accepts what we wrote") {
   if (!test_image::have_skopeo()) {
     MESSAGE("skipped: skopeo is not installed");
