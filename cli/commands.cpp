@@ -6,9 +6,11 @@
 #include <cstdlib>
 
 #include "image/append.hpp"
+#include "image/blob_store.hpp"
 #include "image/copy.hpp"
 #include "image/inspect.hpp"
 #include "image/location.hpp"
+#include "util/cleanup.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::cli {
@@ -22,6 +24,21 @@ std::string default_cache_dir() {
   if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/mlpack";
   return ".mlpack-cache";
 }
+
+util::Result<std::vector<image::Location>> check_outputs(const std::vector<std::string>& outputs) {
+  std::vector<image::Location> locations;
+  for (const auto& o : outputs) {
+    auto loc = image::Location::parse(o);
+    if (!loc) return std::unexpected(loc.error());
+    if (auto r = image::check_destination(*loc); !r) return std::unexpected(r.error());
+    locations.push_back(std::move(*loc));
+  }
+  return locations;
+}
+
+void tidy_cache(const Globals& g) { image::BlobStore(g.cache_dir).remove_abandoned_temp_files(); }
+
+void tidy_project(const std::string& dir) { util::remove_abandoned_temp_paths(dir, "mlpack.lock.tmp-"); }
 
 namespace {
 
@@ -75,12 +92,8 @@ int run_append(const AppendArgs& args, const Globals& g) {
   options.cache_dir = g.cache_dir;
 
   // Validate every location before doing any work.
-  std::vector<image::Location> outputs;
-  for (const auto& o : args.outputs) {
-    auto loc = image::Location::parse(o);
-    if (!loc) return fail(loc.error());
-    outputs.push_back(*loc);
-  }
+  auto outputs = check_outputs(args.outputs);
+  if (!outputs) return fail(outputs.error());
   for (const auto& l : args.layers) {
     auto spec = image::LayerSpec::parse(l);
     if (!spec) return fail(spec.error());
@@ -103,12 +116,13 @@ int run_append(const AppendArgs& args, const Globals& g) {
     options.base = std::move(*source);
   }
 
+  tidy_cache(g);
   auto built = image::append(options);
   if (!built) return fail(built.error());
   auto& staged = *built->image;
 
   nlohmann::json outputs_json = nlohmann::json::array();
-  for (const auto& loc : outputs) {
+  for (const auto& loc : *outputs) {
     auto dest = image::open_destination(loc, open_options(g));
     if (!dest) return fail(dest.error());
     auto copied = image::copy_image(staged, **dest, image::CopyOptions{});
@@ -141,6 +155,7 @@ int run_push(const PushArgs& args, const Globals& g) {
   if (!src_loc) return fail(src_loc.error());
   auto dst_loc = image::Location::parse(args.destination);
   if (!dst_loc) return fail(dst_loc.error());
+  if (auto r = image::check_destination(*dst_loc); !r) return fail(r.error());
 
   image::CopyOptions options;
   if (!args.all_platforms || dst_loc->kind == image::Location::Kind::docker_archive) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli/output.hpp"
+#include "image/location.hpp"
 
 namespace mlpack::cli {
 
@@ -62,5 +63,14 @@ int run_inspect(const std::string& ref, const Globals& g);
 
 // --cache-dir, else $MLPACK_CACHE_DIR, else $XDG_CACHE_HOME/mlpack, else ~/.cache/mlpack.
 std::string default_cache_dir();
+
+// Parses and checks every `-o` before any work starts (image::check_destination), so a destination
+// that would be refused at the end is refused first, with nothing resolved, downloaded or written.
+util::Result<std::vector<image::Location>> check_outputs(const std::vector<std::string>& outputs);
+
+// Remove the temporary files that killed runs left in the blob cache, and beside the project's
+// mlpack.lock (a live run's stay: util/cleanup.hpp).
+void tidy_cache(const Globals& g);
+void tidy_project(const std::string& dir);
 
 }  // namespace mlpack::cli

@@ -1,16 +1,74 @@
 // mlpack: a data-science project folder to a container image, without Docker.
 #include <CLI/CLI.hpp>
+#include <fcntl.h>
 #include <fmt/core.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
+#include <csignal>
 #include <cstdlib>
+#include <thread>
 
 #include "cli/commands.hpp"
+#include "util/cleanup.hpp"
 
 using namespace mlpack::cli;
 
+namespace {
+
+// An interrupt (Ctrl-C, SIGTERM from a CI runner, a closed terminal) removes the temporary files
+// and folders the run has open (util/cleanup.hpp), then ends the process as the signal would
+// have, so the caller sees the real status (130 for Ctrl-C). A handler may do almost nothing
+// safely, so it only writes the signal number to a pipe; a thread waiting on the pipe cleans up.
+int interrupt_pipe[2] = {-1, -1};
+std::atomic<bool> interrupted{false};
+
+extern "C" void on_interrupt(int sig) {
+  if (interrupted.exchange(true)) {  // a second signal while cleaning up: stop at once
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);
+    return;
+  }
+  int saved = errno;
+  auto byte = static_cast<unsigned char>(sig);
+  [[maybe_unused]] auto n = ::write(interrupt_pipe[1], &byte, 1);
+  errno = saved;
+}
+
+void clean_up_on_interrupt() {
+  if (::pipe2(interrupt_pipe, O_CLOEXEC) != 0) return;  // then interrupts end the process as before
+  std::thread([] {
+    unsigned char sig = 0;
+    while (::read(interrupt_pipe[0], &sig, 1) != 1)
+      if (errno != EINTR) return;
+    mlpack::util::remove_registered_temp_paths();
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);
+    ::_exit(128 + sig);  // not reached: the default action of these signals ends the process
+  }).detach();
+  struct sigaction action {};
+  action.sa_handler = on_interrupt;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;  // the work goes on until the cleanup thread ends the process
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction old {};
+    // A signal ignored by whoever started us (nohup, a shell's background job) stays ignored.
+    if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+    ::sigaction(sig, &action, nullptr);
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  clean_up_on_interrupt();
   CLI::App app{"mlpack: turn a data-science project into a container image, without Docker"};
   app.require_subcommand(1);
+  // Global options work before or after the subcommand (`mlpack build . --cache-dir X`): what a
+  // subcommand does not know falls through to the top level. Inherited by the subcommands, so
+  // set before they are added.
+  app.fallthrough();
   app.set_version_flag("--version", std::string(MLPACK_VERSION));
 
   Globals g;

@@ -160,6 +160,8 @@ int run_detect(const std::string& dir, const Globals& g) {
 int run_lock(const ProjectArgs& args, const Globals& g) {
   auto options = options_for(args, g);
   if (!options) return g.out.error(options.error());
+  tidy_cache(g);
+  tidy_project(args.dir);
   auto detected = build::detect(args.dir);
   if (!detected) return g.out.error(detected.error());
   auto locked = build::lock_project(*detected, *options, args.upgrade);
@@ -176,6 +178,9 @@ int run_lock(const ProjectArgs& args, const Globals& g) {
 int run_build(const ProjectArgs& args, const Globals& g) {
   auto options = options_for(args, g);
   if (!options) return g.out.error(options.error());
+  if (auto outputs = check_outputs(args.outputs); !outputs) return g.out.error(outputs.error());
+  tidy_cache(g);
+  tidy_project(args.dir);
   ConsoleReporter reporter(progress_mode(args.progress, g.out.json, g.out.quiet), use_color(g.color), g.out.quiet);
   options->reporter = &reporter;
   options->transfers = &reporter;  // download bars
