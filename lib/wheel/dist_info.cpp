@@ -163,6 +163,39 @@ std::string base64url_nopad(std::string_view bytes) {
   return out;
 }
 
+std::optional<util::Digest> sha256_from_base64url(std::string_view encoded) {
+  if (encoded.size() != 43) return std::nullopt;
+  std::string raw;
+  std::uint32_t bits = 0;
+  int have = 0;
+  for (char c : encoded) {
+    int v = c >= 'A' && c <= 'Z' ? c - 'A'
+            : c >= 'a' && c <= 'z' ? c - 'a' + 26
+            : c >= '0' && c <= '9' ? c - '0' + 52
+            : c == '-' ? 62
+            : c == '_' ? 63
+                       : -1;
+    if (v < 0) return std::nullopt;
+    bits = bits << 6 | static_cast<std::uint32_t>(v);
+    have += 6;
+    if (have >= 8) {
+      have -= 8;
+      raw += static_cast<char>((bits >> have) & 0xff);
+    }
+  }
+  // 43 characters carry 258 bits: the last two must be zero, or two spellings name one digest.
+  if (raw.size() != 32 || (bits & ((1u << have) - 1)) != 0) return std::nullopt;
+  static constexpr char hex_digits[] = "0123456789abcdef";
+  std::string hex;
+  for (char b : raw) {
+    hex += hex_digits[(static_cast<unsigned char>(b) >> 4) & 15];
+    hex += hex_digits[static_cast<unsigned char>(b) & 15];
+  }
+  auto d = util::Digest::parse("sha256:" + hex);
+  if (!d) return std::nullopt;
+  return *d;
+}
+
 std::string record_hash(const util::Digest& digest) {
   const std::string& hex = digest.hex();
   std::string raw;

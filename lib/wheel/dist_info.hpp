@@ -43,6 +43,9 @@ std::string write_record(const std::vector<RecordRow>& rows);
 std::string base64url_nopad(std::string_view bytes);
 // "sha256=<urlsafe base64, no padding>" for a sha256 digest.
 std::string record_hash(const util::Digest& digest);
+// The sha256 digest that `encoded` names: the unpadded urlsafe base64 of 32 bytes, exactly as
+// record_hash writes it (43 characters). nullopt for anything else.
+std::optional<util::Digest> sha256_from_base64url(std::string_view encoded);
 
 // An entry point: `name = module:attr [extras]` in the section `group`.
 struct EntryPoint {

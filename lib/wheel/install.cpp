@@ -21,9 +21,10 @@ using util::fail;
 
 // Metadata files, scripts and symlink targets are read into memory; anything larger is refused.
 constexpr std::size_t max_in_memory = 64 << 20;
-// Files up to this size keep the content read to verify them, and the layer is written from
-// memory, so they are inflated once; larger ones stream out of the wheel again when the layer is
-// written. In a data-science venv that is ~80% of the files and ~10% of the bytes.
+// Files up to this size are read, checked against RECORD and kept here, and the layer is written
+// from memory; larger ones are read once, when the layer is written, and checked against RECORD
+// on the way (reading them here too would inflate and hash them twice). In a data-science venv
+// that keeps ~80% of the files and ~10% of the bytes.
 constexpr std::uint64_t keep_up_to = 16 << 10;
 // No wheel keeps more than this in memory that way (torch has ~15,000 files, most of them small);
 // its further small files stream like large ones.
@@ -31,39 +32,47 @@ constexpr std::uint64_t keep_budget = 64 << 20;
 
 struct Checked {
   util::Digest digest = util::Digest::sha256_of("");
-  std::optional<std::string> content;  // when kept
+  std::string content;
 };
 
-// Reads a member whole, hashing it; keeps the bytes when asked. Crc::skip only where the caller
-// compares the digest with RECORD.
-Result<Checked> check_member(const detail::ZipFile& zip, const detail::ZipMember& m, bool keep, detail::Crc crc) {
-  if (keep && m.size > max_in_memory)
+// Reads a member whole, hashing it. Crc::skip only where the caller compares the digest with
+// RECORD.
+Result<Checked> check_member(const detail::ZipFile& zip, const detail::ZipMember& m, detail::Crc crc) {
+  if (m.size > max_in_memory)
     return fail(ErrorKind::integrity, "`" + m.name + "` is " + std::to_string(m.size) + " bytes, over the " +
                                           std::to_string(max_in_memory) + " an installer reads into memory");
   Checked out;
   if (m.size <= detail::one_shot_limit) {
     auto content = zip.read(m, crc);
     if (!content) return std::unexpected(content.error().context("`" + m.name + "`"));
-    out.digest = util::Digest::sha256_of(*content);
-    if (keep) out.content = std::move(*content);
-    return out;
+    out.content = std::move(*content);
+  } else {  // too large for one shot: streamed, its CRC-32 checked as well
+    auto reader = zip.open_member(m);
+    if (!reader) return std::unexpected(reader.error().context("`" + m.name + "`"));
+    auto content = util::read_all(**reader, max_in_memory);
+    if (!content) return std::unexpected(content.error().context("`" + m.name + "`"));
+    out.content = std::move(*content);
   }
-  // Too large for one shot: stream it (its CRC-32 checked as well).
-  auto reader = zip.open_member(m);
-  if (!reader) return std::unexpected(reader.error().context("`" + m.name + "`"));
-  util::Sha256Writer hasher;
-  if (keep) out.content.emplace();
-  std::vector<std::byte> buf(1 << 18);
-  for (;;) {
-    auto n = (*reader)->read(buf);
-    if (!n) return std::unexpected(n.error().context("`" + m.name + "`"));
-    if (*n == 0) break;
-    hasher.update({buf.data(), *n});
-    if (keep) out.content->append(reinterpret_cast<const char*>(buf.data()), *n);
-  }
-  out.digest = hasher.finish();
+  out.digest = util::Digest::sha256_of(out.content);
   return out;
 }
+
+// Adds which wheel and member to the errors of a member streamed into a layer, long after
+// install_wheel returned.
+class LabelledReader final : public util::Reader {
+ public:
+  LabelledReader(std::unique_ptr<util::Reader> inner, std::string label)
+      : inner_(std::move(inner)), label_(std::move(label)) {}
+  Result<std::size_t> read(std::span<std::byte> out) override {
+    auto n = inner_->read(out);
+    if (!n) return std::unexpected(n.error().context(label_));
+    return n;
+  }
+
+ private:
+  std::unique_ptr<util::Reader> inner_;
+  std::string label_;
+};
 
 bool same_version(std::string_view a, std::string_view b) {
   if (a == b) return true;
@@ -74,7 +83,8 @@ bool same_version(std::string_view a, std::string_view b) {
 // What one wheel install is building up.
 class Installer {
  public:
-  Installer(const fs::path& wheel, const VenvPaths& paths) : wheel_(wheel), paths_(paths) {}
+  Installer(const fs::path& wheel, const VenvPaths& paths, std::string label)
+      : wheel_(wheel), paths_(paths), label_(std::move(label)) {}
 
   Result<Distribution> run(const util::Digest& sha256, const InstallOptions& options) {
     auto filename = pypi::parse_wheel_filename(options.filename.empty() ? wheel_.filename().string() : options.filename);
@@ -136,9 +146,9 @@ class Installer {
   Result<std::optional<std::string>> read_dist_info_file(std::string_view file) const {
     const auto* m = member(dist_info_ + "/" + std::string(file));
     if (!m) return std::optional<std::string>();
-    auto c = check_member(*zip_, *m, true, detail::Crc::check);
+    auto c = check_member(*zip_, *m, detail::Crc::check);
     if (!c) return std::unexpected(c.error());
-    return std::move(c->content);
+    return std::optional<std::string>(std::move(c->content));
   }
 
   Result<void> read_metadata() {
@@ -191,8 +201,12 @@ class Installer {
                                             "` is not a .data scheme (purelib, platlib, scripts, headers, data)");
   }
 
-  // Checks one member against RECORD (hash, size) and turns it into an entry.
-  Result<void> check_against_record(const detail::ZipMember& m, const Checked& c) const {
+  // What RECORD says of a member: it must be listed, hashed with sha256.
+  struct Recorded {
+    std::string sha256;  // urlsafe base64 as RECORD spells it, without padding
+    std::string size;    // empty when RECORD gives none
+  };
+  Result<Recorded> recorded(const detail::ZipMember& m) const {
     auto it = record_.find(m.name);
     if (it == record_.end()) return fail(ErrorKind::integrity, "`" + m.name + "` is not listed in RECORD");
     const auto& row = it->second;
@@ -204,14 +218,23 @@ class Installer {
                   "`" + m.name + "`: RECORD hashes it with `" + algorithm + "`; only sha256 is supported");
     std::string expected = row.hash.substr(eq == std::string::npos ? row.hash.size() : eq + 1);
     while (expected.ends_with('=')) expected.pop_back();  // tolerate padding
-    std::string actual = detail::record_hash(c.digest).substr(7);
-    if (expected != actual)
-      return fail(ErrorKind::integrity, "`" + m.name + "` does not match its RECORD hash (RECORD sha256=" + expected +
-                                            ", content sha256=" + actual + ")");
-    if (!row.size.empty() && row.size != std::to_string(m.size))
+    return Recorded{expected, row.size};
+  }
+
+  Result<void> check_size(const detail::ZipMember& m, const Recorded& r) const {
+    if (!r.size.empty() && r.size != std::to_string(m.size))
       return fail(ErrorKind::integrity, "`" + m.name + "` is " + std::to_string(m.size) + " bytes; RECORD says " +
-                                            row.size);
+                                            r.size);
     return {};
+  }
+
+  // Checks content read here against RECORD (hash, size).
+  Result<void> check_against_record(const detail::ZipMember& m, const Recorded& r, const util::Digest& digest) const {
+    std::string actual = detail::record_hash(digest).substr(7);
+    if (r.sha256 != actual)
+      return fail(ErrorKind::integrity, "`" + m.name + "` does not match its RECORD hash (RECORD sha256=" + r.sha256 +
+                                            ", content sha256=" + actual + ")");
+    return check_size(m, r);
   }
 
   Result<void> install_members() {
@@ -219,65 +242,78 @@ class Installer {
     for (const auto& m : members_)
       if (!m.is_directory() && !is_signature_or_record(m.name)) files.push_back(&m);
     std::vector<Route> routes(files.size());
+    std::vector<Recorded> record(files.size());
     for (std::size_t i = 0; i < files.size(); ++i) {
       auto r = route(files[i]->name);
       if (!r) return std::unexpected(r.error());
       routes[i] = std::move(*r);
+      auto rec = recorded(*files[i]);
+      if (!rec) return std::unexpected(rec.error());
+      record[i] = std::move(*rec);
     }
-    // Which files keep their content: decided up front, in member order, so the choice does not
-    // depend on thread timing.
-    std::vector<char> keep(files.size());
+    // Which files are read here: decided up front, in member order, so the choice does not
+    // depend on thread timing. The rest are read once, when the layer is written.
+    std::vector<char> read_now(files.size());
     std::uint64_t kept = 0;
     for (std::size_t i = 0; i < files.size(); ++i) {
       bool small = files[i]->size <= keep_up_to && kept + files[i]->size <= keep_budget;
-      keep[i] = routes[i].script || files[i]->is_symlink() || small;
+      read_now[i] = routes[i].script || files[i]->is_symlink() || small;
       if (small) kept += files[i]->size;
     }
     // Decompressing and hashing dominate a big wheel's install; members are independent.
     std::vector<std::optional<Checked>> checked(files.size());
     auto ok = util::parallel_for(files.size(), util::hardware_threads(), [&](std::size_t i) -> Result<void> {
-      auto c = check_member(*zip_, *files[i], keep[i], detail::Crc::skip);
+      if (!read_now[i]) return {};
+      auto c = check_member(*zip_, *files[i], detail::Crc::skip);
       if (!c) return std::unexpected(c.error());
-      if (auto r = check_against_record(*files[i], *c); !r) return r;
+      if (auto r = check_against_record(*files[i], record[i], c->digest); !r) return r;
       checked[i] = std::move(*c);
       return {};
     });
     if (!ok) return ok;
     for (std::size_t i = 0; i < files.size(); ++i) {
       const auto& m = *files[i];
-      auto& c = *checked[i];
       archive::Entry e;
       e.path = routes[i].dest;
+      e.mode = routes[i].script || m.is_executable() ? 0755 : 0644;
+      if (!checked[i]) {
+        // Streamed once, from the wheel into the layer, and checked against RECORD there: a
+        // mismatch fails the layer, which is written under a temporary name and never kept.
+        if (auto r = check_size(m, record[i]); !r) return r;
+        auto digest = detail::sha256_from_base64url(record[i].sha256);
+        if (!digest)
+          return fail(ErrorKind::integrity, "`" + m.name + "` does not match its RECORD hash (RECORD sha256=" +
+                                                record[i].sha256 + " is not a sha256 digest)");
+        e.size = m.size;
+        e.open = [wheel = wheel_, label = label_, member = m, digest = *digest]() -> Result<std::unique_ptr<util::Reader>> {
+          auto r = detail::open_member(wheel, member, digest);
+          std::string what = label + ": `" + member.name + "`, checked against its RECORD hash";
+          if (!r) return std::unexpected(r.error().context(what));
+          return std::make_unique<LabelledReader>(std::move(*r), std::move(what));
+        };
+        add(std::move(e), detail::record_hash(*digest), std::to_string(m.size));
+        continue;
+      }
+      auto& c = *checked[i];
       if (m.is_symlink()) {
-        if (!detail::link_stays_under(e.path, *c.content, paths_.root))
+        if (!detail::link_stays_under(e.path, c.content, paths_.root))
           return fail(ErrorKind::integrity,
-                      "symlink `" + m.name + "` points to `" + *c.content + "`, outside the virtual environment");
+                      "symlink `" + m.name + "` points to `" + c.content + "`, outside the virtual environment");
         e.type = archive::EntryType::symlink;
         e.mode = 0777;
-        e.link_target = std::move(*c.content);
+        e.link_target = std::move(c.content);
         add(std::move(e), "", "");
         continue;
       }
-      e.mode = routes[i].script || m.is_executable() ? 0755 : 0644;
       std::optional<std::string> rewritten;
-      if (routes[i].script) rewritten = detail::rewrite_shebang(*c.content, paths_.python);
+      if (routes[i].script) rewritten = detail::rewrite_shebang(c.content, paths_.python);
       if (rewritten) {
         auto digest = util::Digest::sha256_of(*rewritten);
         e.data = std::move(*rewritten);
         add(std::move(e), detail::record_hash(digest), std::to_string(e.data.size()));
         continue;
       }
-      if (c.content) {  // small: written from the bytes just verified
-        e.data = std::move(*c.content);
-        add(std::move(e), detail::record_hash(c.digest), std::to_string(m.size));
-        continue;
-      }
-      e.size = m.size;
-      // The member streams out of the wheel when the layer is written, checked again against
-      // the digest verified here (the wheel could change on disk in between).
-      e.open = [wheel = wheel_, member = m, digest = c.digest]() {
-        return detail::open_member(wheel, member, digest);
-      };
+      e.data = std::move(c.content);  // written from the bytes just verified
       add(std::move(e), detail::record_hash(c.digest), std::to_string(m.size));
     }
     return {};
@@ -326,6 +362,7 @@ class Installer {
   fs::path wheel_;
   std::optional<detail::ZipFile> zip_;
   const VenvPaths& paths_;
+  std::string label_;  // "installing `name-1.0-py3-none-any.whl`"
   Distribution dist_;
   std::vector<detail::ZipMember> members_;
   std::string dist_info_;  // "name-1.0.dist-info"
@@ -343,7 +380,7 @@ Result<Distribution> install_wheel(const fs::path& wheel, const util::Digest& sh
   std::string label = "installing `" + (options.filename.empty() ? wheel.filename().string() : options.filename) + "`";
   auto paths = venv_paths(venv);
   if (!paths) return std::unexpected(paths.error().context(label));
-  Installer installer(wheel, *paths);
+  Installer installer(wheel, *paths, label);
   auto dist = installer.run(sha256, options);
   if (!dist) return std::unexpected(dist.error().context(label));
   // A path installed twice (a .data/purelib file shadowing a root file, a script and a launcher

@@ -87,7 +87,8 @@ struct InstallOptions {
 // venv, as layer entries:
 //  - the whole file's sha256 must be `sha256` (from the lock) before anything else is read;
 //  - WHEEL's Wheel-Version major must not be above 1 (unsupported); Root-Is-Purelib is read;
-//  - every file must be listed in RECORD with a sha256 and (when given) the size it has; the
+//  - every file must be listed in RECORD with a sha256 and (when given) the size it has, and its
+//    content must have that sha256 (see below for when it is checked); the
 //    root, purelib and platlib go to site-packages, `.data/scripts` to bin/ (0755, `#!python`
 //    shebangs pointed at the venv's python), `.data/headers` to include/site/pythonX.Y/<name>,
 //    `.data/data` to the prefix;
@@ -99,10 +100,12 @@ struct InstallOptions {
 // unclean paths, symlinks that leave the venv, and paths installed twice are refused.
 // Errors (integrity, unless said otherwise) name the wheel and the member.
 //
-// Every member is inflated and checked here. Files up to 16 KiB keep those bytes (as
-// Entry::data, at most 64 MiB per wheel), so most files are inflated once; every larger file
-// streams its member out of the wheel again when the layer is written (archive::Entry::open),
-// checked against the sha256 verified here, so the wheel must stay in place until then.
+// Files up to 16 KiB (at most 64 MiB of them per wheel), scripts and symlinks are read and
+// checked against RECORD here and kept in memory (Entry::data). Every larger file is read once,
+// when the layer is written (archive::Entry::open streams it out of the wheel) and checked there:
+// a file that does not match its RECORD hash makes the stream, and so write_layer, fail with an
+// error naming the wheel and the member. Write layers to a temporary name (util::AtomicFile, the
+// blob store) so such a layer is never kept. The wheel must stay in place until then.
 Result<Distribution> install_wheel(const fs::path& wheel, const util::Digest& sha256, const VenvLayout& venv,
                                    const InstallOptions& options = {});
 

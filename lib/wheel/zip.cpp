@@ -342,8 +342,10 @@ class MemberReader final : public util::Reader {
     if (!whole_) {
       auto w = read_whole(fd_, path_, m_, expected_ ? Crc::skip : Crc::check);
       if (!w) return std::unexpected(w.error());
-      if (expected_ && util::Digest::sha256_of(*w) != *expected_)
-        return fail(ErrorKind::integrity, "the content's sha256 changed since it was verified");
+      if (expected_) {
+        auto actual = util::Digest::sha256_of(*w);
+        if (actual != *expected_) return digest_error(actual);
+      }
       whole_ = std::move(*w);
     }
     std::size_t n = std::min(out.size(), whole_->size() - served_);
@@ -378,9 +380,18 @@ class MemberReader final : public util::Reader {
     if (count_ != m_.size) return size_error(m_, count_ > m_.size);
     if (consumed_ != m_.compressed_size)
       return fail(ErrorKind::integrity, "corrupt zip member: the deflate stream ends before its compressed size");
-    if (expected_ ? hasher_->finish() != *expected_ : crc_ != m_.crc32)
-      return expected_ ? fail(ErrorKind::integrity, "the content's sha256 changed since it was verified") : crc_error();
+    if (expected_) {
+      auto actual = hasher_->finish();
+      if (actual != *expected_) return digest_error(actual);
+    } else if (crc_ != m_.crc32) {
+      return crc_error();
+    }
     return 0;
+  }
+
+  std::unexpected<util::Error> digest_error(const util::Digest& actual) const {
+    return fail(ErrorKind::integrity,
+                "the content's sha256 is " + actual.short_str() + "…, not the expected " + expected_->short_str() + "…");
   }
 
   // Inflates into `out` until it holds something or the stream ends; never past the declared size.

@@ -14,6 +14,23 @@ TEST_CASE("RECORD hashes are urlsafe base64 without padding") {
   CHECK(record_hash(mlpack::util::Digest::sha256_of("")) == "sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU");
 }
 
+TEST_CASE("a RECORD hash reads back as the sha256 it names, and nothing else does") {
+  for (std::string content : {"", "x = 1\n", "\xff\xfe"}) {
+    auto d = mlpack::util::Digest::sha256_of(content);
+    auto back = sha256_from_base64url(record_hash(d).substr(7));
+    REQUIRE(back);
+    CHECK(*back == d);
+  }
+  const std::string empty = "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU";
+  CHECK(sha256_from_base64url(empty));
+  CHECK_FALSE(sha256_from_base64url(""));
+  CHECK_FALSE(sha256_from_base64url(empty.substr(1)));            // too short
+  CHECK_FALSE(sha256_from_base64url(empty + "A"));                // too long
+  CHECK_FALSE(sha256_from_base64url(empty.substr(0, 42) + "="));  // padding is stripped before
+  CHECK_FALSE(sha256_from_base64url(empty.substr(0, 10) + "+" + empty.substr(11)));  // standard alphabet
+  CHECK_FALSE(sha256_from_base64url(empty.substr(0, 42) + "V"));  // "U" with its unused low bits set
+}
+
 TEST_CASE("RECORD is read and written as Python's csv module does") {
   auto rows = parse_record("a.py,sha256=x,3\r\n\"we,ird\"\"name\",,\n\nlast,sha256=y,1");
   REQUIRE(rows);

@@ -321,6 +321,56 @@ TEST_CASE("a truncated or damaged zip is refused") {
   CHECK(has(r.error().message, "`demo-1.0-py3-none-any.whl`"));
 }
 
+TEST_CASE("a large file that does not match RECORD fails the layer, naming the wheel and the member") {
+  auto dir = temp_dir();
+  std::string big = "x = 1\n" + std::string(40000, '#');
+  std::string other = big;
+  other[4] = '2';
+  auto w = build_wheel(dir.path(), {.members = {{"demo/__init__.py", "\n"}, {"demo/big.py", big}},
+                                    .record_hash_override = {{"demo/big.py", hash_of(other)}}});
+  // Read once, when the layer is written: install_wheel itself accepts it.
+  auto d = wheel::install_wheel(w.path, w.sha256, VenvLayout{});
+  REQUIRE_MESSAGE(d, d.error().message);
+  auto* e = find(d->entries, sp + "demo/big.py");
+  REQUIRE(e);
+  CHECK(e->open);
+  // The new RECORD carries RECORD's hash; the layer fails before anything can be kept.
+  CHECK(has(find(d->entries, sp + "demo-1.0.dist-info/RECORD")->data, "demo/big.py," + hash_of(other) + ","));
+  std::vector<wheel::Distribution> dists;
+  dists.push_back(std::move(*d));
+  auto entries = wheel::layer_entries(std::move(dists));
+  REQUIRE(entries);
+  util::StringWriter out;
+  auto r = archive::write_layer(std::move(*entries), {.compression = archive::Compression::none}, out);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == ErrorKind::integrity);
+  CHECK_MESSAGE(has(r.error().message, "`demo-1.0-py3-none-any.whl`"), r.error().message);
+  CHECK_MESSAGE(has(r.error().message, "`demo/big.py`, checked against its RECORD hash"), r.error().message);
+  CHECK_MESSAGE(has(r.error().message, "sha256"), r.error().message);
+
+  SUBCASE("a RECORD hash that is no sha256 is refused at once") {
+    auto bad = build_wheel(dir.path(), {.members = {{"demo/big.py", big}},
+                                        .record_hash_override = {{"demo/big.py", "sha256=abc"}}});
+    auto r2 = wheel::install_wheel(bad.path, bad.sha256, VenvLayout{});
+    REQUIRE_FALSE(r2);
+    CHECK(has(r2.error().message, "`demo/big.py` does not match its RECORD hash (RECORD sha256=abc is not"));
+  }
+  SUBCASE("a RECORD size that is not the member's is refused at once") {
+    auto w3 = build_wheel(dir.path(), {.members = {{"demo/big.py", big}}});
+    // Same content, RECORD's size off by one: rebuild RECORD by hand.
+    WheelSpec spec{.members = {{"demo/big.py", big}}};
+    auto members = wheel_members(spec);
+    auto& record = members.back().content;
+    auto at = record.find("," + std::to_string(big.size()) + "\n");
+    REQUIRE(at != std::string::npos);
+    record.replace(at, std::to_string(big.size()).size() + 2, "," + std::to_string(big.size() + 1) + "\n");
+    write_zip(w3.path, members);
+    auto r3 = wheel::install_wheel(w3.path, sha256_of_file(w3.path), VenvLayout{});
+    REQUIRE_FALSE(r3);
+    CHECK(has(r3.error().message, "RECORD says"));
+  }
+}
+
 TEST_CASE("a wheel changed on disk after install_wheel fails when its member is streamed") {
   auto dir = temp_dir();
   // Over 16 KiB, so it streams from the wheel rather than being kept in memory.
