@@ -6,6 +6,7 @@
 #include "buildpacks/debian_base/debian_base.hpp"
 #include "buildpacks/registry.hpp"
 #include "apt/source.hpp"
+#include "detectors/python.hpp"
 #include "util/fs.hpp"
 
 namespace mlpack::buildpacks::debian_base {
@@ -82,7 +83,11 @@ class DebianBase final : public Buildpack {
     if (!apt) return std::unexpected(apt.error());
     project.apt = std::move(*apt);
     Detection d;
-    d.files = existing_files(project.dir, {"apt.txt", "binder/apt.txt", ".binder/apt.txt"});
+    // The file read_apt_txt took (binder/ or .binder/ hides the root's), not every apt.txt there is.
+    auto apt_txt = detectors::environment_dir(project.dir) / "apt.txt";
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(apt_txt, ec))
+      d.files.push_back(apt_txt.lexically_relative(project.dir).generic_string());
     d.applies = !project.apt.empty() || !project.config.apt.empty();
     return d;
   }
