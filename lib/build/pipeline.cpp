@@ -1,9 +1,11 @@
 #include "build/pipeline.hpp"
 
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 
 #include "build/git.hpp"
 #include "image/append.hpp"
@@ -382,22 +384,33 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
   auto ctx = context_for(d, options);
   ctx.base = std::move(*base);
 
+  // Config: the base image's, or a fresh one; each buildpack adds its part below. A registry
+  // base's own layers come first in the image, and are listed (and reported) as reused.
+  buildpacks::ConfigDraft draft;
+  oci::ImageConfig& config = draft.config;
+  std::vector<BuiltLayer> base_layers;
+  if (ctx.base.image) {
+    auto parsed = oci::parse_config(ctx.base.config);
+    if (!parsed) return std::unexpected(parsed.error().context("the base image's config"));
+    config = std::move(*parsed);
+    const auto& theirs = ctx.base.manifest.layers;
+    if (config.diff_ids.size() != theirs.size())
+      return util::fail(ErrorKind::invalid_input, "the base image's config and manifest disagree on its layers");
+    for (std::size_t i = 0; i < theirs.size(); ++i) {
+      BuiltLayer l{theirs[i], config.diff_ids[i],
+                   fmt::format("base image {}: layer {} of {}", ctx.base.name, i + 1, theirs.size()), true};
+      if (l.descriptor.media_type == oci::media::docker_layer_gzip)
+        l.descriptor.media_type = std::string(oci::media::oci_layer_gzip);
+      report.layer(l.contents, static_cast<std::uint64_t>(l.descriptor.size), true);
+      base_layers.push_back(std::move(l));
+    }
+  }
+
   // Each buildpack's layers, bottom to top; the project's files come last (the app buildpack).
   Sink sink(store, cache, report, deps_options, layer_options, built.timings);
   for (const auto& bp : d.buildpacks)
     if (auto r = bp->layers(ctx, locked.lock, sink); !r) return std::unexpected(r.error());
   std::vector<BuiltLayer> layers = sink.take();
-
-  // Config: the base image's, or a fresh one; then each buildpack's part.
-  buildpacks::ConfigDraft draft;
-  oci::ImageConfig& config = draft.config;
-  if (ctx.base.image) {
-    auto parsed = oci::parse_config(ctx.base.config);
-    if (!parsed) return std::unexpected(parsed.error().context("the base image's config"));
-    config = std::move(*parsed);
-    if (config.diff_ids.size() != ctx.base.manifest.layers.size())
-      return util::fail(ErrorKind::invalid_input, "the base image's config and manifest disagree on its layers");
-  }
   auto platform = oci::Platform::parse(options.platform);
   if (!platform) return std::unexpected(platform.error());
   config.architecture = platform->architecture;
@@ -412,11 +425,7 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
   if (!git.source.empty()) config.labels["org.opencontainers.image.source"] = git.source;
 
   oci::Manifest manifest;
-  if (ctx.base.image) {
-    manifest.layers = ctx.base.manifest.layers;
-    for (auto& l : manifest.layers)
-      if (l.media_type == oci::media::docker_layer_gzip) l.media_type = std::string(oci::media::oci_layer_gzip);
-  }
+  for (const auto& l : base_layers) manifest.layers.push_back(l.descriptor);
   for (const auto& l : layers) {
     manifest.layers.push_back(l.descriptor);
     config.diff_ids.push_back(l.diff_id);
@@ -452,7 +461,8 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
     built.outputs.push_back(loc.str());
   }
   built.timings["output_s"] = since(t_out);
-  built.layers = std::move(layers);
+  built.layers = std::move(base_layers);
+  built.layers.insert(built.layers.end(), std::make_move_iterator(layers.begin()), std::make_move_iterator(layers.end()));
   built.timings["total_s"] = since(start);
   return built;
 }

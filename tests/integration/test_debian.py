@@ -217,7 +217,7 @@ class DebianBuilds(TempTestCase):
         self.addCleanup(registry.stop)
         base_project = self.project("", name="base")
         base_ref = f"{registry.host}/bases/python:1"
-        self.build(base_project, "-o", base_ref)
+        base_doc = json.loads(self.build(base_project, "-o", base_ref).stdout)
         derived = self.project("libgomp1\n", name="derived")
         with open(os.path.join(derived, "mlpack.yaml"), "a") as f:
             f.write(f"base: {base_ref}\n")
@@ -226,6 +226,23 @@ class DebianBuilds(TempTestCase):
         doc = json.loads(self.build(derived).stdout)
         # Only what the base lacks is installed; the base's packages satisfy the rest.
         self.assertEqual([p["name"] for p in doc["packages"]], ["libgomp1"])
+        # --json lists every layer of the image: the base's own first, reused, then mlpack's.
+        theirs = base_doc["image"]["layers"]
+        listed = doc["image"]["layers"]
+        self.assertEqual([l["digest"] for l in listed[:len(theirs)]], [l["digest"] for l in theirs])
+        self.assertEqual([l["diff_id"] for l in listed[:len(theirs)]], [l["diff_id"] for l in theirs])
+        for i, l in enumerate(listed[:len(theirs)]):
+            self.assertTrue(l["cached"], l)
+            self.assertEqual(l["contents"], f"base image {base_ref}: layer {i + 1} of {len(theirs)}")
+        self.assertGreater(len(listed), len(theirs))
+        self.assertGreaterEqual(doc["summary"]["layers_reused"], len(theirs))
+        self.assertEqual(doc["summary"]["layers_built"] + doc["summary"]["layers_reused"], len(listed))
+        with open(os.path.join(derived, ".mlpack", "image", "index.json")) as f:
+            index = json.load(f)
+        digest = index["manifests"][0]["digest"].split(":", 1)[1]
+        with open(os.path.join(derived, ".mlpack", "image", "blobs", "sha256", digest)) as f:
+            manifest = json.load(f)
+        self.assertEqual([l["digest"] for l in manifest["layers"]], [l["digest"] for l in listed])
         with open(os.path.join(derived, "mlpack.lock")) as f:
             self.assertIn("base_digest: sha256:", f.read())
         bundle = self.path("bundle-derived")
