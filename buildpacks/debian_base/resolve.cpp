@@ -16,8 +16,9 @@ using util::ErrorKind;
 const std::vector<std::string>& base_packages() {
   // usr-is-merged says the image is already usr-merged (mlpack lays it out so), which keeps
   // `usrmerge | usr-is-merged` dependencies from pulling in the usrmerge tool and perl.
-  static const std::vector<std::string> names = {"base-files", "ca-certificates", "dash",   "dpkg",
-                                                 "libc6",      "netbase",         "usr-is-merged"};
+  // coreutils gives /usr/bin/env (for `#!/usr/bin/env python3` scripts) and the everyday tools.
+  static const std::vector<std::string> names = {"base-files", "ca-certificates", "coreutils",    "dash",
+                                                 "dpkg",       "libc6",           "netbase",      "usr-is-merged"};
   return names;
 }
 

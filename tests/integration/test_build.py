@@ -31,7 +31,7 @@ from harness import MLPACK, FaultProxy, Registry, TempTestCase, need, run  # noq
 
 import apt_archive  # noqa: E402
 
-PACKAGES = ["base-files", "ca-certificates", "dash", "dpkg", "libc6", "netbase", "usr-is-merged",
+PACKAGES = ["base-files", "ca-certificates", "coreutils", "dash", "dpkg", "libc6", "netbase", "usr-is-merged",
             "python3", "libgomp1"]
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 SDE = 1700000000

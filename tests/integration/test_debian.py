@@ -16,7 +16,7 @@ from harness import MLPACK, Registry, TempTestCase, need, run, runc_run, umoci_u
 
 import apt_archive  # noqa: E402
 
-BASE = ["base-files", "ca-certificates", "dash", "dpkg", "libc6", "netbase", "usr-is-merged"]
+BASE = ["base-files", "ca-certificates", "coreutils", "dash", "dpkg", "libc6", "netbase", "usr-is-merged"]
 EXTRA = ["python3", "libgomp1"]
 
 
@@ -99,6 +99,12 @@ class DebianBuilds(TempTestCase):
         home = runc_run(bundle, ["python3", "-c", "import os; open('/home/app/x', 'w').write('1');"
                                  " s = os.stat('/home/app'); print('home', s.st_uid, oct(s.st_mode & 0o7777))"])
         self.assertIn("home 1000 0o755", home)
+        # `#!/usr/bin/env python3` scripts work: the core OS has coreutils.
+        script = os.path.join(bundle, "rootfs", "tmp", "envscript")
+        with open(script, "w") as f:
+            f.write("#!/usr/bin/env python3\nimport sys; print('env found', sys.version_info[0])\n")
+        os.chmod(script, 0o755)
+        self.assertIn("env found 3", runc_run(bundle, ["/tmp/envscript"]))
         listing = runc_run(bundle, ["dpkg-query", "-W", "-f", "${Package} ${Status}\\n"])
         self.assertIn("libgomp1 install ok installed", listing)
         self.assertIn("python3 install ok installed", listing)

@@ -22,7 +22,7 @@ import apt_archive  # noqa: E402
 
 EXAMPLES = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "examples"))
 # mlpack's minimal base and the suite's Python, which every example here uses.
-BASE = ["base-files", "ca-certificates", "dash", "dpkg", "libc6", "netbase", "usr-is-merged", "python3"]
+BASE = ["base-files", "ca-certificates", "coreutils", "dash", "dpkg", "libc6", "netbase", "usr-is-merged", "python3"]
 # Left behind by building an example in place; never part of what is tested.
 LEFTOVERS = shutil.ignore_patterns(".mlpack", "mlpack.lock", "__pycache__", "*.pyc", "*.tar")
 
