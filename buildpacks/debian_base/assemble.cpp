@@ -51,30 +51,6 @@ archive::Entry symlink(std::string path, std::string target) {
   return e;
 }
 
-// /etc/passwd and /etc/group as base-passwd's masters plus the non-root user the image runs as.
-std::vector<archive::Entry> accounts() {
-  std::string uid = std::to_string(app_uid), user(app_user);
-  std::string passwd =
-      "root:x:0:0:root:/root:/bin/sh\n"
-      "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
-      "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n" +
-      user + ":x:" + uid + ":" + uid + ":" + user + ":/home/" + user + ":/bin/sh\n";
-  std::string group =
-      "root:x:0:\n"
-      "daemon:x:1:\n"
-      "tty:x:5:\n"
-      "staff:x:50:\n"
-      "nogroup:x:65534:\n" +
-      user + ":x:" + uid + ":\n";
-  std::string shadow = "root:*:0:0:99999:7:::\ndaemon:*:0:0:99999:7:::\nnobody:*:0:0:99999:7:::\n" + user +
-                       ":*:0:0:99999:7:::\n";
-  std::vector<archive::Entry> out;
-  out.push_back(file("etc/group", group));
-  out.push_back(file("etc/passwd", passwd));
-  out.push_back(file("etc/shadow", shadow, 0640));
-  return out;
-}
-
 Result<std::string> entry_content(const archive::Entry& e) {
   if (!e.source) return e.data;
   return util::read_file(*e.source, 4 << 20);
@@ -211,7 +187,7 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env)
     if (group == layer_os) {
       std::vector<std::string> dirs(merged_dirs.begin(), merged_dirs.end());
       lists.push_back(deb::usrmerge_links(dirs));
-      std::vector<archive::Entry> generated = accounts();
+      std::vector<archive::Entry> generated = core_os_accounts();
       generated.push_back(directory("home", 0755));
       auto home = directory("home/" + std::string(app_user), 0755);
       home.uid = home.gid = app_uid;

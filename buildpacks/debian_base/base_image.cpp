@@ -2,6 +2,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 
 #include "archive/reader.hpp"
 #include "util/text.hpp"
@@ -16,7 +17,23 @@ struct Tracked {
   std::map<std::string, std::string> links;                 // path -> symlink target
   std::optional<bool> bin_is_link;
   std::map<std::string, bool> pythons;  // interpreter path -> present
+  // etc/passwd, etc/group, etc/shadow -> the file (nullopt: deleted, or not a plain file)
+  std::map<std::string, std::optional<AccountFile>> accounts;
+  std::set<std::string> unreadable;  // account files that are links, or too large to be lists
+  std::set<std::string> dirs;  // every directory, explicit or implied by a path below it
 };
+
+bool is_account_file(const std::string& path) {
+  return path == "etc/passwd" || path == "etc/group" || path == "etc/shadow";
+}
+
+// Forgets `path` and everything below it ("" is the root): a whiteout, or a file or link where a
+// directory was.
+void erase_tree(std::set<std::string>& dirs, const std::string& path) {
+  dirs.erase(path);
+  std::string prefix = path.empty() ? "" : path + "/";
+  for (auto it = dirs.lower_bound(prefix); it != dirs.end() && it->starts_with(prefix);) it = dirs.erase(it);
+}
 
 bool tracked(const std::string& path) {
   return path == "var/lib/dpkg/status" || path == "etc/os-release" || path == "usr/lib/os-release";
@@ -62,6 +79,15 @@ util::Result<BaseImage> inspect_base(oci::ImageSource& source, const oci::Manife
           if (path.starts_with(prefix)) value.reset();
         for (auto& [path, present] : state.pythons)
           if (path.starts_with(prefix)) present = false;
+        for (auto& [path, value] : state.accounts)
+          if (path.starts_with(prefix)) value.reset();
+        erase_tree(state.unreadable, dir);
+        if (!dir.empty()) {
+          erase_tree(state.dirs, dir);
+          state.dirs.insert(dir);
+        } else {
+          state.dirs.clear();
+        }
         return {};
       }
       if (name.starts_with(".wh.")) {
@@ -70,7 +96,31 @@ util::Result<BaseImage> inspect_base(oci::ImageSource& source, const oci::Manife
         state.links.erase(target);
         if (state.pythons.contains(target)) state.pythons[target] = false;
         if (target == "bin") state.bin_is_link = false;
+        for (auto& [path, value] : state.accounts)
+          if (path == target || path.starts_with(target + "/")) value.reset();
+        erase_tree(state.unreadable, target);
+        erase_tree(state.dirs, target);
         return {};
+      }
+      for (auto slash = e.path.find('/'); slash != std::string::npos; slash = e.path.find('/', slash + 1))
+        state.dirs.insert(e.path.substr(0, slash));
+      if (e.type == archive::TarType::directory) {
+        if (!e.path.empty()) state.dirs.insert(e.path);
+      } else {
+        erase_tree(state.dirs, e.path);
+      }
+      if (is_account_file(e.path)) {
+        state.accounts[e.path].reset();
+        state.unreadable.erase(e.path);
+        if (e.type == archive::TarType::file && e.size <= account_file_limit) {
+          auto text = util::read_all(content, account_file_limit);
+          if (!text) return std::unexpected(text.error().context(e.path));
+          state.accounts[e.path] = AccountFile{std::move(*text), e.mode, static_cast<std::uint32_t>(e.uid),
+                                               static_cast<std::uint32_t>(e.gid)};
+        } else if (e.type != archive::TarType::directory) {
+          // A link, or a file too large to be an account list: taken as it is, never rewritten.
+          state.unreadable.insert(e.path);
+        }
       }
       if (e.path == "bin") state.bin_is_link = e.type == archive::TarType::symlink;
       if (is_python_interpreter_path(e.path))
@@ -93,6 +143,11 @@ util::Result<BaseImage> inspect_base(oci::ImageSource& source, const oci::Manife
   }
 
   BaseImage out;
+  out.accounts.passwd = state.accounts["etc/passwd"];
+  out.accounts.group = state.accounts["etc/group"];
+  out.accounts.shadow = state.accounts["etc/shadow"];
+  out.accounts.unreadable = !state.unreadable.empty();
+  out.accounts.dirs = std::move(state.dirs);
   out.usrmerged = state.bin_is_link.value_or(false);
   for (const auto& [path, present] : state.pythons)
     if (present) out.pythons.push_back("/" + path);

@@ -1,10 +1,12 @@
 #pragma once
 // What a registry base image already is, read from its layers: its distribution
-// (/etc/os-release), its installed Debian packages (/var/lib/dpkg/status) and whether it is
-// usr-merged — so apt.txt installs on top of it, skipping what it has.
+// (/etc/os-release), its installed Debian packages (/var/lib/dpkg/status), whether it is
+// usr-merged — so apt.txt installs on top of it, skipping what it has — and its accounts, so the
+// image's user gets a name and a home on it.
 #include <string>
 #include <vector>
 
+#include "buildpacks/debian_base/accounts.hpp"
 #include "deb/dpkg_db.hpp"
 #include "oci/transport.hpp"
 
@@ -18,7 +20,12 @@ struct BaseImage {
   // Python interpreters the image has, files or links: "/usr/local/bin/python3.12" (the official
   // python images), "/usr/bin/python3.11" (Debian's). Sorted.
   std::vector<std::string> pythons;
+  // /etc/passwd, /etc/group and /etc/shadow (each read up to account_file_limit) and every
+  // directory the image has.
+  BaseAccounts accounts;
 };
+
+inline constexpr std::size_t account_file_limit = 1 << 20;
 
 // "usr/local/bin/python3.12" → true: a versioned CPython interpreter in a bin directory.
 bool is_python_interpreter_path(std::string_view path);

@@ -74,6 +74,37 @@ std::string layer_key(std::string_view group, const std::vector<const lock::Pack
   return util::Digest::sha256_of(text).hex();
 }
 
+// Whether the image runs as mlpack's user, uid 1000 or `app` (mlpack.yaml `user` unset, or naming
+// it), so that user must exist: `user: "0"` or `user: nobody` needs no account from mlpack.
+bool runs_as_app(const Project& project) {
+  if (!project.config.user) return true;
+  std::string user = project.config.user->substr(0, project.config.user->find(':'));
+  return user == std::to_string(app_uid) || user == app_user;
+}
+
+// The layer that gives a registry base image the user the image runs as, from the cache when it
+// was written before. Its bytes are a function of the base's account files and directories only,
+// so the key is the layer's own entries.
+Result<void> add_accounts_layer(const BaseImage& image, LayerSink& sink) {
+  auto layer = app_accounts_layer(image.accounts);
+  if (layer.entries.empty()) return {};
+  const auto& options = sink.options(FileTimes::fixed);
+  std::string text = "mlpack-accounts-layer-v1\n" + archive::encoding_key(options).value_or("invalid-options") +
+                     " mtime " + std::to_string(options.mtime) + "\n";
+  for (const auto& e : layer.entries)
+    text += e.path + " " + std::to_string(static_cast<int>(e.type)) + " " + std::to_string(e.mode) + " " +
+            std::to_string(e.uid) + ":" + std::to_string(e.gid) + " " + util::Digest::sha256_of(e.data).hex() + "\n";
+  std::string key = util::Digest::sha256_of(text).hex();
+  if (auto hit = sink.find(key)) {
+    sink.add(std::move(*hit));
+    return {};
+  }
+  auto built = sink.write(buildpacks::Layer{std::move(layer.entries), layer.contents}, FileTimes::fixed, key);
+  if (!built) return std::unexpected(built.error().context("writing the accounts layer"));
+  sink.add(std::move(*built));
+  return {};
+}
+
 class DebianBase final : public Buildpack {
  public:
   std::string_view name() const override { return "debian-base"; }
@@ -182,6 +213,9 @@ class DebianBase final : public Buildpack {
       }
     }
     for (auto& l : layers) sink.add(std::move(l));
+    // mlpack's own core OS has the user; a registry base image may not.
+    if (*image && runs_as_app(ctx.project))
+      if (auto r = add_accounts_layer(**image, sink); !r) return std::unexpected(r.error());
     sink.timing("debian_layers_s", since(t_assemble));
     return {};
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "apt/client.hpp"
+#include "buildpacks/debian_base/accounts.hpp"
 #include "buildpacks/debian_base/base_image.hpp"
 #include "archive/layer.hpp"
 #include "detectors/project_config.hpp"
@@ -90,9 +91,5 @@ struct Assembled {
 // them, and lays them out as layers. `locked` may hold packages of other ecosystems; they are
 // ignored. Fallback URLs from a source's snapshot are tried when the mirror lost a file.
 Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env);
-
-// The non-root user every base image has.
-inline constexpr int app_uid = 1000;
-inline constexpr std::string_view app_user = "app";
 
 }  // namespace mlpack::buildpacks::debian_base
