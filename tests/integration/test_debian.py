@@ -2,11 +2,15 @@
 real apt archive the test builds (real .debs, apt-ftparchive indexes, a throwaway signing key)
 and serves on loopback. The image runs under runc; dpkg inside it lists the packages."""
 
+import gzip
+import hashlib
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import unittest
 
@@ -33,6 +37,52 @@ def make_deb(workdir, name, control_extra):
     path = os.path.join(workdir, f"{name}_1.0_all.deb")
     run(["dpkg-deb", "--root-owner-group", "-Zgzip", "-b", root, path])
     return {"Package": name, "Version": "1.0", "Architecture": "all"}, path
+
+
+def add_layer(layout, tag, files, whiteouts=()):
+    """Adds one gzip layer on top of the image `tag` in an OCI layout, in place: `files` maps a
+    path in the image to (text, mode, uid, gid), `whiteouts` names paths the layer deletes. Built
+    here by hand, independently of mlpack, to make base images mlpack would never write."""
+    def blob_path(digest):
+        return os.path.join(layout, "blobs", "sha256", digest.split(":", 1)[1])
+
+    def put(data):
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        with open(blob_path(digest), "wb") as f:
+            f.write(data)
+        return digest
+
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for path, (text, mode, uid, gid) in sorted(files.items()):
+            data = text.encode()
+            info = tarfile.TarInfo(path)
+            info.size, info.mode, info.uid, info.gid = len(data), mode, uid, gid
+            tar.addfile(info, io.BytesIO(data))
+        for path in whiteouts:
+            parent, name = os.path.split(path)
+            tar.addfile(tarfile.TarInfo(os.path.join(parent, ".wh." + name)), io.BytesIO(b""))
+    diff_id = "sha256:" + hashlib.sha256(raw.getvalue()).hexdigest()
+    compressed = gzip.compress(raw.getvalue(), mtime=0)
+    layer = {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": put(compressed),
+             "size": len(compressed)}
+    with open(os.path.join(layout, "index.json")) as f:
+        index = json.load(f)
+    entry = next(m for m in index["manifests"]
+                 if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag)
+    with open(blob_path(entry["digest"])) as f:
+        manifest = json.load(f)
+    with open(blob_path(manifest["config"]["digest"])) as f:
+        config = json.load(f)
+    config["rootfs"]["diff_ids"].append(diff_id)
+    config.setdefault("history", []).append({"created_by": "test: accounts without app"})
+    config_bytes = json.dumps(config, sort_keys=True).encode()
+    manifest["config"].update(digest=put(config_bytes), size=len(config_bytes))
+    manifest["layers"].append(layer)
+    manifest_bytes = json.dumps(manifest, sort_keys=True).encode()
+    entry.update(digest=put(manifest_bytes), size=len(manifest_bytes))
+    with open(os.path.join(layout, "index.json"), "w") as f:
+        json.dump(index, f)
 
 
 class DebianBuilds(TempTestCase):
@@ -257,6 +307,69 @@ class DebianBuilds(TempTestCase):
         listing = runc_run(bundle, ["dpkg-query", "-W", "-f", "${Package}\\n"])
         self.assertIn("libgomp1", listing.split())
         self.assertIn("python3", listing.split())  # the base's packages are still recorded
+        # mlpack built the base, so it has the user: no accounts layer, and uid 1000 is `app`.
+        self.assertFalse([l for l in listed if l["contents"].startswith("accounts:")], listed)
+        who = runc_run(bundle, ["python3", "-c", "import getpass, os; print(getpass.getuser(), os.getuid(),"
+                                " os.path.expanduser('~'))"])
+        self.assertIn("app 1000 /home/app", who)
+
+    def test_a_registry_base_without_the_user_gets_it_in_a_layer_of_its_own(self):
+        need("umoci")
+        registry = Registry(self.tmp)
+        self.addCleanup(registry.stop)
+        # A base whose accounts know nothing of uid 1000: mlpack's own base, with a layer on top
+        # that replaces the account files and deletes /home/app.
+        base_project = self.project("", name="base")
+        self.build(base_project)
+        layout = os.path.join(base_project, ".mlpack", "image")
+        passwd = ("root:x:0:0:root:/root:/bin/sh\n"
+                  "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+                  "alice:x:1001:1001:Alice:/home/alice:/bin/sh")  # no final newline
+        group = "root:x:0:\nshadow:x:42:\nalice:x:1001:\n"
+        shadow = "root:*:19000:0:99999:7:::\nalice:*:19000:0:99999:7:::\n"
+        add_layer(layout, "base", {"etc/passwd": (passwd, 0o644, 0, 0), "etc/group": (group, 0o644, 0, 0),
+                                   "etc/shadow": (shadow, 0o640, 0, 42)}, whiteouts=["home/app"])
+        base_ref = f"{registry.host}/bases/nouser:1"
+        self.mlpack("push", f"oci:{layout}:base", base_ref)
+
+        derived = self.project("", name="derived")
+        with open(os.path.join(derived, "mlpack.yaml"), "a") as f:
+            f.write(f"base: {base_ref}\n")
+        doc = json.loads(self.build(derived).stdout)
+        contents = [l["contents"] for l in doc["image"]["layers"]]
+        self.assertIn("accounts: user app (1000)", contents)
+        self.assertEqual(contents[-1], "project files at /app")
+        bundle = self.path("bundle-nouser")
+        umoci_unpack(f"{os.path.join(derived, '.mlpack', 'image')}:derived", bundle)
+        who = runc_run(bundle, ["python3", "-c", "import getpass, os; print(getpass.getuser(), os.getuid(),"
+                                " os.path.expanduser('~'))"])
+        self.assertIn("app 1000 /home/app", who)
+        home = runc_run(bundle, ["python3", "-c", "import os; open('/home/app/x', 'w').write('1');"
+                                 " s = os.stat('/home/app'); print('home', s.st_uid, s.st_gid, oct(s.st_mode & 0o7777))"])
+        self.assertIn("home 1000 1000 0o755", home)
+        rootfs = os.path.join(bundle, "rootfs")
+        with open(os.path.join(rootfs, "etc", "passwd")) as f:
+            self.assertEqual(f.read(), passwd + "\napp:x:1000:1000:app:/home/app:/bin/sh\n")
+        with open(os.path.join(rootfs, "etc", "group")) as f:
+            self.assertEqual(f.read(), group + "app:x:1000:\n")
+        shadow_stat = os.stat(os.path.join(rootfs, "etc", "shadow"))
+        self.assertEqual((oct(shadow_stat.st_mode & 0o7777), shadow_stat.st_gid), ("0o640", 42))
+        with open(os.path.join(rootfs, "etc", "shadow")) as f:
+            self.assertEqual(f.read(), shadow + "app:*:0:0:99999:7:::\n")
+
+        # Reproducible and cached: an empty cache gives the same image, a warm one reuses the layer.
+        cold = json.loads(self.build(derived, "--locked", cache=self.path("cache-cold")).stdout)
+        self.assertEqual(cold["image"]["digest"], doc["image"]["digest"])
+        warm = json.loads(self.build(derived, "--locked").stdout)
+        accounts = [l for l in warm["image"]["layers"] if l["contents"].startswith("accounts:")]
+        self.assertEqual(len(accounts), 1)
+        self.assertTrue(accounts[0]["cached"], accounts)
+
+        # `user: "0"` needs no account from mlpack: no accounts layer.
+        with open(os.path.join(derived, "mlpack.yaml"), "a") as f:
+            f.write('user: "0"\n')
+        root = json.loads(self.build(derived).stdout)
+        self.assertFalse([l for l in root["image"]["layers"] if l["contents"].startswith("accounts:")])
 
     def test_malformed_apt_txt_is_exit_2(self):
         project = self.project("curl wget\n", name="malformed")
