@@ -89,15 +89,17 @@ struct Pipeline::State {
   std::optional<util::Error> error;
   bool writer_done = false;
 
-  // Producer only.
+  // Producer only. The diff_id is hashed here, as blocks are submitted, rather than on the
+  // writer thread: for an uncompressed layer the writer's write() calls (copying every byte into
+  // the page cache) are the pipeline's longest stage, and the producer has room to spare.
   Block* current = nullptr;
   bool any_submitted = false;
+  util::Sha256Writer diff_hash;
+  std::uint64_t uncompressed_size = 0;
 
   // Writer thread only.
-  util::Sha256Writer diff_hash;
   util::Sha256Writer blob_hash;
   std::uint64_t size = 0;
-  std::uint64_t uncompressed_size = 0;
   std::unique_ptr<ZSTD_CCtx, ZstdCtxFree> zstd;
   std::vector<std::byte> zstd_out;
 
@@ -153,8 +155,6 @@ struct Pipeline::State {
   }
 
   Result<void> process(Block& b) {
-    diff_hash.update({b.in.data(), b.in_size});
-    uncompressed_size += b.in_size;
     switch (options.compression) {
       case Compression::none:
         return emit(b.in.data(), b.in_size);
@@ -206,6 +206,8 @@ struct Pipeline::State {
   void submit(Block* b) {
     b->first = !any_submitted;
     any_submitted = true;
+    diff_hash.update({b->in.data(), b->in_size});
+    uncompressed_size += b->in_size;
     std::lock_guard lock(mu);
     ordered.push_back(b);
     if (options.compression == Compression::gzip) to_compress.push_back(b);

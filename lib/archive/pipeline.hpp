@@ -2,9 +2,9 @@
 // The streaming back half of write_layer (internal to archive): takes the tar stream in order,
 // and hashes, compresses and writes it on other threads while the caller keeps producing.
 //
-// Threads: the caller produces the tar; `threads` gzip workers (or libzstd's own `threads` workers)
-// compress; one writer thread takes blocks in stream order, hashes the tar (diff_id) and the
-// compressed bytes (digest) and writes them to `out`. Memory is a fixed pool of blocks, so a
+// Threads: the caller produces the tar and hashes it (diff_id) block by block; `threads` gzip
+// workers (or libzstd's own `threads` workers) compress; one writer thread takes blocks in stream
+// order, hashes the compressed bytes (digest) and writes them to `out`. Memory is a fixed pool of blocks, so a
 // producer that outruns the compressors waits.
 #include <cstdint>
 #include <memory>
