@@ -158,7 +158,7 @@ int parts(const std::vector<fs::path>& wheels) {
     }
   }
   double t_read = cpu_seconds() - t1;
-  // The same members opened but not read: the fixed cost per member (open, pread, libarchive setup).
+  // The same members opened but not read: the fixed cost per member (open, local header pread).
   auto t2 = cpu_seconds();
   for (const auto& w : wheels) {
     auto cd = wheel::detail::read_central_directory(w);
@@ -177,7 +177,7 @@ int parts(const std::vector<fs::path>& wheels) {
   }
   (void)h.finish();
   double t_hash = cpu_seconds() - t3;
-  // What inflating costs without libarchive: read each member's compressed bytes (sizes from the
+  // What inflating costs on its own: read each member's compressed bytes (sizes from the
   // local header) and inflate them with zlib (streaming, 64 KiB out) and with libdeflate (one shot).
   double t_zlib = 0, t_libdeflate = 0;
   std::uint64_t raw_members = 0;
