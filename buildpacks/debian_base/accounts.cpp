@@ -4,10 +4,8 @@
 
 namespace mlpack::buildpacks::debian_base {
 
-namespace {
-
-archive::Entry account_file(std::string path, std::string data, std::uint32_t mode, std::uint32_t uid = 0,
-                            std::uint32_t gid = 0) {
+archive::Entry file_entry(std::string path, std::string data, std::uint32_t mode, std::uint32_t uid,
+                          std::uint32_t gid) {
   archive::Entry e;
   e.path = std::move(path);
   e.type = archive::EntryType::file;
@@ -18,6 +16,8 @@ archive::Entry account_file(std::string path, std::string data, std::uint32_t mo
   e.gid = gid;
   return e;
 }
+
+namespace {
 
 archive::Entry directory(std::string path, std::uint32_t mode, std::uint32_t uid = 0, std::uint32_t gid = 0) {
   archive::Entry e;
@@ -108,9 +108,9 @@ std::vector<archive::Entry> core_os_accounts() {
       app_group_line();
   std::string shadow = "root:*:0:0:99999:7:::\ndaemon:*:0:0:99999:7:::\nnobody:*:0:0:99999:7:::\n" + app_shadow_line();
   std::vector<archive::Entry> out;
-  out.push_back(account_file("etc/group", group, 0644));
-  out.push_back(account_file("etc/passwd", passwd, 0644));
-  out.push_back(account_file("etc/shadow", shadow, 0640));
+  out.push_back(file_entry("etc/group", group, 0644));
+  out.push_back(file_entry("etc/passwd", passwd, 0644));
+  out.push_back(file_entry("etc/shadow", shadow, 0640));
   return out;
 }
 
@@ -132,11 +132,11 @@ AccountsLayer app_accounts_layer(const BaseAccounts& base) {
     out.contents = "accounts: home /" + home + " for user " + existing->name + " (" + std::to_string(home_uid) + ")";
   } else {
     AccountFile passwd = base.passwd.value_or(AccountFile{});
-    files.push_back(account_file("etc/passwd", appended(passwd.text, app_passwd_line()), passwd.mode, passwd.uid, passwd.gid));
+    files.push_back(file_entry("etc/passwd", appended(passwd.text, app_passwd_line()), passwd.mode, passwd.uid, passwd.gid));
     // A base without /etc/group gets one: the user's primary group needs a name too.
     AccountFile group = base.group.value_or(AccountFile{});
     if (!find(parse_accounts(group.text), app_user, app_uid))
-      files.push_back(account_file("etc/group", appended(group.text, app_group_line()), group.mode, group.uid, group.gid));
+      files.push_back(file_entry("etc/group", appended(group.text, app_group_line()), group.mode, group.uid, group.gid));
     // A base without /etc/shadow keeps its passwords in passwd, or has none: an /etc/shadow that
     // listed only `app` would hide root's entry from the tools that look there, so none is made.
     if (base.shadow) {
@@ -144,7 +144,7 @@ AccountsLayer app_accounts_layer(const BaseAccounts& base) {
       for (const auto& line : util::split(base.shadow->text, '\n'))
         if (line.starts_with(std::string(app_user) + ":")) has_app = true;
       if (!has_app)
-        files.push_back(account_file("etc/shadow", appended(base.shadow->text, app_shadow_line()), base.shadow->mode,
+        files.push_back(file_entry("etc/shadow", appended(base.shadow->text, app_shadow_line()), base.shadow->mode,
                                      base.shadow->uid, base.shadow->gid));
     }
     out.contents = "accounts: user " + std::string(app_user) + " (" + std::to_string(app_uid) + ")";

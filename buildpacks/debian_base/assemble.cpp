@@ -33,13 +33,7 @@ archive::Entry directory(std::string path, std::uint32_t mode = 0755) {
 }
 
 archive::Entry file(std::string path, std::string data, std::uint32_t mode = 0644) {
-  archive::Entry e;
-  e.path = std::move(path);
-  e.type = archive::EntryType::file;
-  e.mode = mode;
-  e.size = data.size();
-  e.data = std::move(data);
-  return e;
+  return file_entry(std::move(path), std::move(data), mode);
 }
 
 archive::Entry symlink(std::string path, std::string target) {
