@@ -9,7 +9,7 @@
 //                                            one line per run: seconds for each phase and total
 //   wheel_install_bench parts WHEEL...       costs of the install phase's parts, one thread each:
 //                                            whole-wheel sha256, every member decompressed once
-//                                            through wheel::detail::open_member
+//                                            through archive::open_zip_member
 //
 // The wheels' sha256 (the lock's digests) are computed before any timing.
 #include <chrono>
@@ -31,7 +31,7 @@
 #include "util/fs.hpp"
 #include "util/parallel.hpp"
 #include "wheel/wheel.hpp"
-#include "wheel/zip.hpp"
+#include "archive/zip.hpp"
 
 namespace fs = std::filesystem;
 using namespace mlpack;
@@ -142,11 +142,11 @@ int parts(const std::vector<fs::path>& wheels) {
   std::uint64_t members = 0, bytes = 0;
   std::vector<std::byte> buf(1 << 16);
   for (const auto& w : wheels) {
-    auto cd = wheel::detail::read_central_directory(w);
-    if (!cd) die(w.string(), cd.error());
-    for (const auto& m : *cd) {
+    auto zip = archive::ZipReader::open(w);
+    if (!zip) die(w.string(), zip.error());
+    for (const auto& m : zip->members()) {
       if (m.is_directory()) continue;
-      auto r = wheel::detail::open_member(w, m);
+      auto r = archive::open_zip_member(w, m);
       if (!r) die(m.name, r.error());
       for (;;) {
         auto k = (*r)->read(buf);
@@ -161,9 +161,9 @@ int parts(const std::vector<fs::path>& wheels) {
   // The same members opened but not read: the fixed cost per member (open, local header pread).
   auto t2 = cpu_seconds();
   for (const auto& w : wheels) {
-    auto cd = wheel::detail::read_central_directory(w);
-    for (const auto& m : *cd)
-      if (!m.is_directory()) (void)wheel::detail::open_member(w, m);
+    auto zip = archive::ZipReader::open(w);
+    for (const auto& m : zip->members())
+      if (!m.is_directory()) (void)archive::open_zip_member(w, m);
   }
   double t_open = cpu_seconds() - t2;
   // sha256 over the uncompressed bytes (RECORD check), same amount of data, from memory.
@@ -183,9 +183,9 @@ int parts(const std::vector<fs::path>& wheels) {
   std::uint64_t raw_members = 0;
   auto* dec = libdeflate_alloc_decompressor();
   for (const auto& w : wheels) {
-    auto cd = wheel::detail::read_central_directory(w);
+    auto zip = archive::ZipReader::open(w);
     int fd = ::open(w.c_str(), O_RDONLY | O_CLOEXEC);
-    for (const auto& m : *cd) {
+    for (const auto& m : zip->members()) {
       if (m.is_directory()) continue;
       unsigned char lh[30];
       if (::pread(fd, lh, 30, static_cast<off_t>(m.offset)) != 30) continue;

@@ -10,10 +10,11 @@
 #include "pyindex/netrc.hpp"
 #include "pyindex/simple_api.hpp"
 #include "pyindex/url.hpp"
-#include "pyindex/zip_range.hpp"
+#include "pyindex/wheel_metadata.hpp"
 #include "pypi/filename.hpp"
 #include "pypi/name.hpp"
 #include "util/digest.hpp"
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/parallel.hpp"
 #include "util/text.hpp"
@@ -320,22 +321,20 @@ struct IndexClient::Impl {
     }
     bool wheel = ends_with_ci(file.filename, ".whl");
     if (!text && wheel) {
-      std::unique_ptr<RangeSource> source;
+      std::shared_ptr<archive::RandomAccess> source;
       if (auto blob = cached_blob(file)) {
         ++cache_hits;
-        source = file_range_source(*blob);
+        source = TRY(archive::open_file_access(*blob));
       } else if (is_file_url(file.url)) {
         auto path = file_url_to_path(file.url);
         if (!path) return fail(ErrorKind::invalid_input, "`" + net::display_url(file.url) + "` names another host");
-        source = file_range_source(*path);
+        source = TRY(archive::open_file_access(*path));
       } else {
-        source = http_range_source([this](const net::Request& r, util::Writer* sink) { return send(r, sink); },
+        source = http_range_access([this](const net::Request& r, util::Writer* sink) { return send(r, sink); },
                                    request_for(file.url),
                                    {[this] { ++range_requests; }, [this] { ++full_downloads; }});
       }
-      auto m = read_wheel_metadata(*source, file.filename);
-      if (!m) return std::unexpected(m.error());
-      text = std::move(*m);
+      text = TRY(read_wheel_metadata(std::move(source), file.filename));
     }
     if (!text)
       return fail(ErrorKind::unsupported, "`" + file.filename +

@@ -3,6 +3,7 @@
 #include <optional>
 #include <set>
 
+#include "archive/zip.hpp"
 #include "pypi/filename.hpp"
 #include "pypi/name.hpp"
 #include "pypi/version.hpp"
@@ -10,7 +11,6 @@
 #include "wheel/dist_info.hpp"
 #include "wheel/paths.hpp"
 #include "wheel/wheel.hpp"
-#include "wheel/zip.hpp"
 
 namespace mlpack::wheel {
 
@@ -37,12 +37,12 @@ struct Checked {
 
 // Reads a member whole, hashing it. Crc::skip only where the caller compares the digest with
 // RECORD.
-Result<Checked> check_member(const detail::ZipFile& zip, const detail::ZipMember& m, detail::Crc crc) {
+Result<Checked> check_member(const archive::ZipReader& zip, const archive::ZipMember& m, archive::Crc crc) {
   if (m.size > max_in_memory)
     return fail(ErrorKind::integrity, "`" + m.name + "` is " + std::to_string(m.size) + " bytes, over the " +
                                           std::to_string(max_in_memory) + " an installer reads into memory");
   Checked out;
-  if (m.size <= detail::one_shot_limit) {
+  if (m.size <= archive::zip_one_shot_limit) {
     auto content = zip.read(m, crc);
     if (!content) return std::unexpected(content.error().context("`" + m.name + "`"));
     out.content = std::move(*content);
@@ -97,7 +97,7 @@ class Installer {
     if (*actual != sha256)
       return fail(ErrorKind::integrity, "its sha256 is " + actual->hex() + ", but the lock says " + sha256.hex());
 
-    auto zip = detail::ZipFile::open(wheel_);
+    auto zip = archive::ZipReader::open(wheel_);
     if (!zip) return std::unexpected(zip.error());
     zip_.emplace(std::move(*zip));
     members_ = zip_->members();
@@ -137,7 +137,7 @@ class Installer {
     return {};
   }
 
-  const detail::ZipMember* member(const std::string& name) const {
+  const archive::ZipMember* member(const std::string& name) const {
     for (const auto& m : members_)
       if (m.name == name) return &m;
     return nullptr;
@@ -146,7 +146,7 @@ class Installer {
   Result<std::optional<std::string>> read_dist_info_file(std::string_view file) const {
     const auto* m = member(dist_info_ + "/" + std::string(file));
     if (!m) return std::optional<std::string>();
-    auto c = check_member(*zip_, *m, detail::Crc::check);
+    auto c = check_member(*zip_, *m, archive::Crc::check);
     if (!c) return std::unexpected(c.error());
     return std::optional<std::string>(std::move(c->content));
   }
@@ -206,7 +206,7 @@ class Installer {
     std::string sha256;  // urlsafe base64 as RECORD spells it, without padding
     std::string size;    // empty when RECORD gives none
   };
-  Result<Recorded> recorded(const detail::ZipMember& m) const {
+  Result<Recorded> recorded(const archive::ZipMember& m) const {
     auto it = record_.find(m.name);
     if (it == record_.end()) return fail(ErrorKind::integrity, "`" + m.name + "` is not listed in RECORD");
     const auto& row = it->second;
@@ -221,7 +221,7 @@ class Installer {
     return Recorded{expected, row.size};
   }
 
-  Result<void> check_size(const detail::ZipMember& m, const Recorded& r) const {
+  Result<void> check_size(const archive::ZipMember& m, const Recorded& r) const {
     if (!r.size.empty() && r.size != std::to_string(m.size))
       return fail(ErrorKind::integrity, "`" + m.name + "` is " + std::to_string(m.size) + " bytes; RECORD says " +
                                             r.size);
@@ -229,7 +229,7 @@ class Installer {
   }
 
   // Checks content read here against RECORD (hash, size).
-  Result<void> check_against_record(const detail::ZipMember& m, const Recorded& r, const util::Digest& digest) const {
+  Result<void> check_against_record(const archive::ZipMember& m, const Recorded& r, const util::Digest& digest) const {
     std::string actual = detail::record_hash(digest).substr(7);
     if (r.sha256 != actual)
       return fail(ErrorKind::integrity, "`" + m.name + "` does not match its RECORD hash (RECORD sha256=" + r.sha256 +
@@ -238,7 +238,7 @@ class Installer {
   }
 
   Result<void> install_members() {
-    std::vector<const detail::ZipMember*> files;
+    std::vector<const archive::ZipMember*> files;
     for (const auto& m : members_)
       if (!m.is_directory() && !is_signature_or_record(m.name)) files.push_back(&m);
     std::vector<Route> routes(files.size());
@@ -264,7 +264,7 @@ class Installer {
     std::vector<std::optional<Checked>> checked(files.size());
     auto ok = util::parallel_for(files.size(), util::hardware_threads(), [&](std::size_t i) -> Result<void> {
       if (!read_now[i]) return {};
-      auto c = check_member(*zip_, *files[i], detail::Crc::skip);
+      auto c = check_member(*zip_, *files[i], archive::Crc::skip);
       if (!c) return std::unexpected(c.error());
       if (auto r = check_against_record(*files[i], record[i], c->digest); !r) return r;
       checked[i] = std::move(*c);
@@ -286,7 +286,7 @@ class Installer {
                                                 record[i].sha256 + " is not a sha256 digest)");
         e.size = m.size;
         e.open = [wheel = wheel_, label = label_, member = m, digest = *digest]() -> Result<std::unique_ptr<util::Reader>> {
-          auto r = detail::open_member(wheel, member, digest);
+          auto r = archive::open_zip_member(wheel, member, digest);
           std::string what = label + ": `" + member.name + "`, checked against its RECORD hash";
           if (!r) return std::unexpected(r.error().context(what));
           return std::make_unique<LabelledReader>(std::move(*r), std::move(what));
@@ -360,11 +360,11 @@ class Installer {
   }
 
   fs::path wheel_;
-  std::optional<detail::ZipFile> zip_;
+  std::optional<archive::ZipReader> zip_;
   const VenvPaths& paths_;
   std::string label_;  // "installing `name-1.0-py3-none-any.whl`"
   Distribution dist_;
-  std::vector<detail::ZipMember> members_;
+  std::vector<archive::ZipMember> members_;
   std::string dist_info_;  // "name-1.0.dist-info"
   std::string dist_name_;  // "name", as the .dist-info directory spells it
   std::string data_dir_;   // "name-1.0.data"

@@ -16,14 +16,14 @@ struct ZipOptions {
 
 inline std::string make_zip(const std::vector<std::pair<std::string, std::string>>& members, ZipOptions opt = {}) {
   std::string out;
-  archive* a = archive_write_new();
+  struct archive* a = archive_write_new();
   archive_write_set_format_zip(a);
   if (opt.zip64) archive_write_set_options(a, "zip:zip64");
   if (opt.stored) archive_write_set_options(a, "zip:compression=store");
   archive_write_set_bytes_in_last_block(a, 1);
   archive_write_open(
       a, &out, nullptr,
-      [](archive*, void* client, const void* buf, size_t n) -> la_ssize_t {
+      [](struct archive*, void* client, const void* buf, size_t n) -> la_ssize_t {
         static_cast<std::string*>(client)->append(static_cast<const char*>(buf), n);
         return static_cast<la_ssize_t>(n);
       },

@@ -1,4 +1,4 @@
-#include "wheel/zip.hpp"
+#include "archive/zip.hpp"
 
 #include <fcntl.h>
 #include <libdeflate.h>
@@ -11,25 +11,15 @@
 #include <cstring>
 #include <numeric>
 
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 
-namespace mlpack::wheel::detail {
+namespace mlpack::archive {
 
 using util::ErrorKind;
 using util::fail;
 
 namespace {
-
-// Closes a file descriptor shared by a ZipFile and the readers it opened.
-struct OwnedFd {
-  int fd = -1;
-  explicit OwnedFd(int f) : fd(f) {}
-  ~OwnedFd() {
-    if (fd >= 0) ::close(fd);
-  }
-  OwnedFd(const OwnedFd&) = delete;
-  OwnedFd& operator=(const OwnedFd&) = delete;
-};
 
 constexpr std::uint32_t eocd_signature = 0x06054b50;
 constexpr std::uint32_t zip64_locator_signature = 0x07064b50;
@@ -41,6 +31,11 @@ constexpr std::size_t zip64_locator_size = 20;
 constexpr std::size_t zip64_eocd_size = 56;
 constexpr std::size_t central_size = 46;
 constexpr std::size_t local_size = 30;
+// The end record with the longest comment, and the zip64 locator before it.
+constexpr std::size_t max_tail = eocd_size + 0xffff + zip64_locator_size;
+// The first look at the tail: what pyindex's range source fetches in its first request, enough
+// for the end record of nearly every zip (and often the whole central directory of a wheel).
+constexpr std::size_t first_tail = 64 << 10;
 // A central directory larger than this is refused: torch's, with ~15,000 members, is ~2 MiB.
 constexpr std::uint64_t max_central_directory = 256ULL << 20;
 // General purpose flags: 0 encrypted, 3 sizes and CRC in a data descriptor after the data,
@@ -53,7 +48,7 @@ constexpr std::uint16_t method_stored = 0;
 constexpr std::uint16_t method_deflate = 8;
 // Deflate's best case is a 258-byte match in two bits: no stream expands more than 1032 times.
 constexpr std::uint64_t max_deflate_ratio = 1032;
-// Streamed members are read from the file in pieces of this size.
+// Streamed members are read from the source in pieces of this size.
 constexpr std::size_t stream_chunk = 256 << 10;
 
 // Little-endian fields out of a byte string, bounds-checked by the callers.
@@ -63,25 +58,65 @@ std::uint64_t le(std::string_view s, std::size_t at, int bytes) {
   return v;
 }
 
-Result<void> pread_into(int fd, const fs::path& path, std::uint64_t offset, char* out, std::size_t n) {
-  std::size_t done = 0;
-  while (done < n) {
-    ssize_t r = ::pread(fd, out + done, n - done, static_cast<off_t>(offset + done));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return std::unexpected(util::errno_error("read", path, errno));
-    }
-    if (r == 0) return fail(ErrorKind::integrity, "the zip file is truncated");
-    done += static_cast<std::size_t>(r);
-  }
-  return {};
-}
+std::span<std::byte> writable(char* p, std::size_t n) { return {reinterpret_cast<std::byte*>(p), n}; }
 
-Result<std::string> pread_exact(int fd, const fs::path& path, std::uint64_t offset, std::size_t n) {
+Result<std::string> read_exact(RandomAccess& src, std::uint64_t offset, std::size_t n) {
   std::string buf(n, '\0');
-  if (auto r = pread_into(fd, path, offset, buf.data(), n); !r) return std::unexpected(r.error());
+  TRY(src.read_at(offset, writable(buf.data(), n)));
   return buf;
 }
+
+// The most compressed bytes a deflate encoder needs for `size` bytes: stored blocks cost 5 bytes
+// per 64 KiB (zlib's deflateBound is below this). A one-shot read that would take more is refused
+// before its input is allocated.
+std::uint64_t deflate_bound(std::uint64_t size) { return size + size / 1024 + 1024; }
+
+// ---- sources -------------------------------------------------------------------------------
+
+class FileAccess final : public RandomAccess {
+ public:
+  FileAccess(int fd, fs::path path, std::uint64_t size) : fd_(fd), path_(std::move(path)), size_(size) {}
+  ~FileAccess() override { ::close(fd_); }
+  FileAccess(const FileAccess&) = delete;
+  FileAccess& operator=(const FileAccess&) = delete;
+
+  Result<std::uint64_t> size() override { return size_; }
+  Result<void> read_at(std::uint64_t offset, std::span<std::byte> out) override {
+    std::size_t done = 0;
+    while (done < out.size()) {
+      ssize_t r = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return std::unexpected(util::errno_error("read", path_, errno));
+      }
+      if (r == 0) return fail(ErrorKind::integrity, "the zip file is truncated");
+      done += static_cast<std::size_t>(r);
+    }
+    return {};
+  }
+
+ private:
+  int fd_;
+  fs::path path_;
+  std::uint64_t size_;
+};
+
+class MemoryAccess final : public RandomAccess {
+ public:
+  explicit MemoryAccess(std::string bytes) : bytes_(std::move(bytes)) {}
+  Result<std::uint64_t> size() override { return bytes_.size(); }
+  Result<void> read_at(std::uint64_t offset, std::span<std::byte> out) override {
+    if (offset > bytes_.size() || out.size() > bytes_.size() - offset)
+      return fail(ErrorKind::integrity, "the zip file is truncated");
+    std::memcpy(out.data(), bytes_.data() + offset, out.size());
+    return {};
+  }
+
+ private:
+  std::string bytes_;
+};
+
+// ---- the central directory -----------------------------------------------------------------
 
 struct Directory {
   std::uint64_t entries = 0;
@@ -89,23 +124,30 @@ struct Directory {
   std::uint64_t offset = 0;
 };
 
+// The end record in a window of the file's tail: the last one whose comment runs exactly to the
+// end of the file.
+std::optional<std::size_t> find_end_record(std::string_view t) {
+  if (t.size() < eocd_size) return std::nullopt;
+  for (std::size_t i = t.size() - eocd_size + 1; i-- > 0;)
+    if (le(t, i, 4) == eocd_signature && i + eocd_size + le(t, i + 20, 2) == t.size()) return i;
+  return std::nullopt;
+}
+
 // Finds the end-of-central-directory record (and its zip64 twin) in the file's tail.
-Result<Directory> find_directory(int fd, const fs::path& path, std::uint64_t file_size) {
+Result<Directory> find_directory(RandomAccess& src, std::uint64_t file_size) {
   auto not_zip = [] { return fail(ErrorKind::integrity, "not a zip file (no end of central directory record)"); };
   if (file_size < eocd_size) return not_zip();
-  std::size_t tail_len = static_cast<std::size_t>(
-      std::min<std::uint64_t>(file_size, eocd_size + 0xffff + zip64_locator_size));
+  std::size_t tail_len = static_cast<std::size_t>(std::min<std::uint64_t>(file_size, first_tail));
   std::uint64_t tail_at = file_size - tail_len;
-  auto tail = pread_exact(fd, path, tail_at, tail_len);
-  if (!tail) return std::unexpected(tail.error());
-  const std::string& t = *tail;
-  // The last record whose comment runs exactly to the end of the file.
-  std::optional<std::size_t> at;
-  for (std::size_t i = tail_len - eocd_size + 1; i-- > 0;) {
-    if (le(t, i, 4) == eocd_signature && i + eocd_size + le(t, i + 20, 2) == tail_len) {
-      at = i;
-      break;
-    }
+  std::string t = TRY(read_exact(src, tail_at, tail_len));
+  auto at = find_end_record(t);
+  // Not in the first window, or too near its start to see a zip64 locator: look at all a comment
+  // allows.
+  if ((!at || *at < zip64_locator_size) && tail_at > 0 && tail_len < max_tail) {
+    tail_len = static_cast<std::size_t>(std::min<std::uint64_t>(file_size, max_tail));
+    tail_at = file_size - tail_len;
+    t = TRY(read_exact(src, tail_at, tail_len));
+    at = find_end_record(t);
   }
   if (!at) return not_zip();
   std::size_t e = *at;
@@ -118,13 +160,12 @@ Result<Directory> find_directory(int fd, const fs::path& path, std::uint64_t fil
     std::uint64_t z = le(t, e - zip64_locator_size + 8, 8);
     if (z > tail_at + e - zip64_locator_size || tail_at + e - zip64_locator_size - z < zip64_eocd_size)
       return fail(ErrorKind::integrity, "the zip64 end of central directory record lies outside the file");
-    auto rec = pread_exact(fd, path, z, zip64_eocd_size);
-    if (!rec) return std::unexpected(rec.error());
-    if (le(*rec, 0, 4) != zip64_eocd_signature)
+    auto rec = TRY(read_exact(src, z, zip64_eocd_size));
+    if (le(rec, 0, 4) != zip64_eocd_signature)
       return fail(ErrorKind::integrity, "the zip64 end of central directory record is missing");
-    if (le(*rec, 16, 4) != 0 || le(*rec, 20, 4) != 0)
+    if (le(rec, 16, 4) != 0 || le(rec, 20, 4) != 0)
       return fail(ErrorKind::unsupported, "multi-disk zip files are not supported");
-    d = {le(*rec, 32, 8), le(*rec, 40, 8), le(*rec, 48, 8)};
+    d = {le(rec, 32, 8), le(rec, 40, 8), le(rec, 48, 8)};
     directory_end = z;
   } else if (zip64) {
     return fail(ErrorKind::integrity, "the zip64 end of central directory locator is missing");
@@ -225,12 +266,21 @@ Result<void> place_members(std::vector<ZipMember>& members, std::uint64_t direct
   return {};
 }
 
+Result<std::vector<ZipMember>> read_directory(RandomAccess& src) {
+  auto file_size = TRY(src.size());
+  auto dir = TRY(find_directory(src, file_size));
+  auto cd = TRY(read_exact(src, dir.offset, static_cast<std::size_t>(dir.size)));
+  auto members = TRY(parse_directory(cd, dir.entries));
+  TRY(place_members(members, dir.offset));
+  return members;
+}
+
+// ---- members -------------------------------------------------------------------------------
+
 // Checks the local header at the member's offset against the directory; returns where the
 // member's data starts.
-Result<std::uint64_t> data_offset(int fd, const fs::path& path, const ZipMember& m) {
-  char fixed[local_size];
-  if (auto r = pread_into(fd, path, m.offset, fixed, local_size); !r) return std::unexpected(r.error());
-  std::string_view h(fixed, local_size);
+Result<std::uint64_t> data_offset(RandomAccess& src, const ZipMember& m) {
+  auto h = TRY(read_exact(src, m.offset, local_size));
   if (le(h, 0, 4) != local_signature) return fail(ErrorKind::integrity, "no local header at the member's offset");
   std::uint64_t flags = le(h, 6, 2), method = le(h, 8, 2), crc = le(h, 14, 4);
   std::uint64_t compressed = le(h, 18, 4), size = le(h, 22, 4);
@@ -239,10 +289,9 @@ Result<std::uint64_t> data_offset(int fd, const fs::path& path, const ZipMember&
     return fail(ErrorKind::integrity, "the local header marks the member encrypted");
   if (m.limit < m.offset || m.limit - m.offset < local_size + name_len + extra_len)
     return fail(ErrorKind::integrity, "the local header runs past the next member (members overlap)");
-  auto name = pread_exact(fd, path, m.offset + local_size, static_cast<std::size_t>(name_len));
-  if (!name) return std::unexpected(name.error());
-  if (*name != m.name)
-    return fail(ErrorKind::integrity, "the local header names `" + *name + "`, the central directory `" + m.name + "`");
+  auto name = TRY(read_exact(src, m.offset + local_size, static_cast<std::size_t>(name_len)));
+  if (name != m.name)
+    return fail(ErrorKind::integrity, "the local header names `" + name + "`, the central directory `" + m.name + "`");
   if (method != m.method)
     return fail(ErrorKind::integrity, "the local header says compression method " + std::to_string(method) +
                                           ", the central directory " + std::to_string(m.method));
@@ -271,21 +320,22 @@ struct DecompressorFree {
   void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
 };
 
-// The whole member, inflated in one shot (the member is at most one_shot_limit bytes).
-Result<std::string> read_whole(int fd, const fs::path& path, const ZipMember& m, Crc crc) {
-  if (m.size > one_shot_limit)
-    return fail(ErrorKind::internal, "`" + m.name + "` is too large to be read whole");
-  auto start = data_offset(fd, path, m);
-  if (!start) return std::unexpected(start.error());
+// The whole member, inflated in one shot (the member is at most zip_one_shot_limit bytes).
+Result<std::string> read_whole(RandomAccess& src, const ZipMember& m, Crc crc) {
+  if (m.size > zip_one_shot_limit) return fail(ErrorKind::internal, "`" + m.name + "` is too large to be read whole");
+  if (m.method == method_deflate && m.compressed_size > deflate_bound(m.size))
+    return fail(ErrorKind::integrity, "`" + m.name + "` claims " + std::to_string(m.compressed_size) +
+                                          " compressed bytes for " + std::to_string(m.size) +
+                                          ", more than deflate ever needs");
+  // Header, name, extra field and data in one piece where a read is a request; bounded by the
+  // member's room in the file and by the sizes just checked.
+  TRY(src.will_read(m.offset, std::min(m.limit - m.offset, local_size + m.name.size() + 0xffff + m.compressed_size)));
+  auto start = TRY(data_offset(src, m));
   std::string out;
   if (m.method == method_stored) {
-    auto data = pread_exact(fd, path, *start, static_cast<std::size_t>(m.size));
-    if (!data) return std::unexpected(data.error());
-    out = std::move(*data);
+    out = TRY(read_exact(src, start, static_cast<std::size_t>(m.size)));
   } else {
-    // compressed_size <= limit - start was checked against the file, and size <= 1032 x that.
-    auto in = pread_exact(fd, path, *start, static_cast<std::size_t>(m.compressed_size));
-    if (!in) return std::unexpected(in.error());
+    auto in = TRY(read_exact(src, start, static_cast<std::size_t>(m.compressed_size)));
     std::unique_ptr<libdeflate_decompressor, DecompressorFree> d(libdeflate_alloc_decompressor());
     if (!d) return fail(ErrorKind::internal, "libdeflate: out of memory");
     std::size_t used = 0;
@@ -295,13 +345,13 @@ Result<std::string> read_whole(int fd, const fs::path& path, const ZipMember& m,
     out.resize_and_overwrite(want, [&](char* p, std::size_t) {
       // A null actual_out means the output must be exactly `want` bytes: longer is
       // INSUFFICIENT_SPACE, shorter SHORT_OUTPUT.
-      rc = libdeflate_deflate_decompress_ex(d.get(), in->data(), in->size(), p, want, &used, nullptr);
+      rc = libdeflate_deflate_decompress_ex(d.get(), in.data(), in.size(), p, want, &used, nullptr);
       return want;
     });
     if (rc == LIBDEFLATE_INSUFFICIENT_SPACE) return size_error(m, true);
     if (rc == LIBDEFLATE_SHORT_OUTPUT) return size_error(m, false);
     if (rc != LIBDEFLATE_SUCCESS) return fail(ErrorKind::integrity, "corrupt zip member: invalid deflate data");
-    if (used != in->size())
+    if (used != in.size())
       return fail(ErrorKind::integrity, "corrupt zip member: the deflate stream ends before its compressed size");
   }
   if (crc == Crc::check && libdeflate_crc32(0, out.data(), out.size()) != m.crc32) return crc_error();
@@ -319,20 +369,18 @@ struct InflateEnd {
 // read, larger ones stream through zlib and are checked when they end.
 class MemberReader final : public util::Reader {
  public:
-  MemberReader(fs::path path, std::shared_ptr<const void> keep, int fd, ZipMember member,
-               std::optional<util::Digest> expected)
-      : path_(std::move(path)), keep_(std::move(keep)), fd_(fd), m_(std::move(member)), expected_(std::move(expected)) {}
+  MemberReader(std::shared_ptr<RandomAccess> src, ZipMember member, std::optional<util::Digest> expected)
+      : src_(std::move(src)), m_(std::move(member)), expected_(std::move(expected)) {}
 
   Result<void> start() {
-    auto s = data_offset(fd_, path_, m_);
-    if (!s) return std::unexpected(s.error());
-    pos_ = *s;
+    if (m_.size <= zip_one_shot_limit) return {};  // read_whole checks the header itself
+    pos_ = TRY(data_offset(*src_, m_));
     return {};
   }
 
   Result<std::size_t> read(std::span<std::byte> out) override {
     if (failed_) return fail(ErrorKind::internal, "read after an error");
-    auto r = m_.size <= one_shot_limit ? read_one_shot(out) : read_streaming(out);
+    auto r = m_.size <= zip_one_shot_limit ? read_one_shot(out) : read_streaming(out);
     if (!r) failed_ = true;
     return r;
   }
@@ -340,13 +388,12 @@ class MemberReader final : public util::Reader {
  private:
   Result<std::size_t> read_one_shot(std::span<std::byte> out) {
     if (!whole_) {
-      auto w = read_whole(fd_, path_, m_, expected_ ? Crc::skip : Crc::check);
-      if (!w) return std::unexpected(w.error());
+      auto w = TRY(read_whole(*src_, m_, expected_ ? Crc::skip : Crc::check));
       if (expected_) {
-        auto actual = util::Digest::sha256_of(*w);
+        auto actual = util::Digest::sha256_of(w);
         if (actual != *expected_) return digest_error(actual);
       }
-      whole_ = std::move(*w);
+      whole_ = std::move(w);
     }
     std::size_t n = std::min(out.size(), whole_->size() - served_);
     std::memcpy(out.data(), whole_->data() + served_, n);
@@ -361,13 +408,12 @@ class MemberReader final : public util::Reader {
     if (m_.method == method_stored) {
       n = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), m_.size - count_));
       if (n > 0) {
-        if (auto r = pread_into(fd_, path_, pos_ + consumed_, reinterpret_cast<char*>(out.data()), n); !r)
-          return std::unexpected(r.error());
+        TRY(src_->read_at(pos_ + consumed_, out.first(n)));
         consumed_ += n;
       }
       if (count_ + n == m_.size) stream_end_ = true;
     } else {
-      if (auto r = inflate_some(out, n); !r) return std::unexpected(r.error());
+      TRY(inflate_some(out, n));
     }
     count_ += n;
     if (n > 0) {
@@ -412,7 +458,7 @@ class MemberReader final : public util::Reader {
       if (z_->avail_in == 0) {
         std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(in_.size(), m_.compressed_size - consumed_));
         if (n == 0) return fail(ErrorKind::integrity, "corrupt zip member: the deflate stream is truncated");
-        if (auto r = pread_into(fd_, path_, pos_ + consumed_, in_.data(), n); !r) return r;
+        TRY(src_->read_at(pos_ + consumed_, writable(in_.data(), n)));
         consumed_ += n;
         z_->next_in = reinterpret_cast<Bytef*>(in_.data());
         z_->avail_in = static_cast<uInt>(n);
@@ -431,9 +477,7 @@ class MemberReader final : public util::Reader {
     return {};
   }
 
-  fs::path path_;
-  std::shared_ptr<const void> keep_;  // owns fd_
-  int fd_;
+  std::shared_ptr<RandomAccess> src_;
   ZipMember m_;
   std::optional<util::Digest> expected_;
   std::uint64_t pos_ = 0;  // where the data starts
@@ -452,71 +496,53 @@ class MemberReader final : public util::Reader {
   bool done_ = false;
 };
 
-Result<int> open_file(const fs::path& zip, std::uint64_t* size) {
-  int fd = ::open(zip.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::unexpected(util::errno_error("open", zip, errno));
+}  // namespace
+
+Result<std::shared_ptr<RandomAccess>> open_file_access(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::unexpected(util::errno_error("open", path, errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
-    return std::unexpected(util::errno_error("stat", zip, err));
+    return std::unexpected(util::errno_error("stat", path, err));
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    return fail(ErrorKind::invalid_input, "`" + zip.string() + "` is not a regular file");
+    return fail(ErrorKind::invalid_input, "`" + path.string() + "` is not a regular file");
   }
-  if (size) *size = static_cast<std::uint64_t>(st.st_size);
-  return fd;
+  return std::make_shared<FileAccess>(fd, path, static_cast<std::uint64_t>(st.st_size));
 }
 
-Result<std::vector<ZipMember>> read_directory(int fd, const fs::path& zip, std::uint64_t file_size) {
-  auto dir = find_directory(fd, zip, file_size);
-  if (!dir) return std::unexpected(dir.error());
-  auto cd = pread_exact(fd, zip, dir->offset, static_cast<std::size_t>(dir->size));
-  if (!cd) return std::unexpected(cd.error());
-  auto members = parse_directory(*cd, dir->entries);
-  if (!members) return members;
-  if (auto r = place_members(*members, dir->offset); !r) return std::unexpected(r.error());
-  return members;
+std::shared_ptr<RandomAccess> memory_access(std::string bytes) {
+  return std::make_shared<MemoryAccess>(std::move(bytes));
 }
 
-}  // namespace
-
-Result<std::vector<ZipMember>> read_central_directory(const fs::path& zip) {
-  auto f = ZipFile::open(zip);
-  if (!f) return std::unexpected(f.error());
-  return f->members();
+Result<ZipReader> ZipReader::open(std::shared_ptr<RandomAccess> source) {
+  auto members = TRY(read_directory(*source));
+  return ZipReader(std::move(source), std::move(members));
 }
 
-Result<ZipFile> ZipFile::open(const fs::path& zip) {
-  std::uint64_t size = 0;
-  auto fd = open_file(zip, &size);
-  if (!fd) return std::unexpected(fd.error());
-  auto owned = std::make_shared<const OwnedFd>(*fd);
-  auto members = read_directory(*fd, zip, size);
-  if (!members) return std::unexpected(members.error());
-  return ZipFile(zip, std::move(owned), *fd, std::move(*members));
+Result<ZipReader> ZipReader::open(const fs::path& zip) {
+  return open(TRY(open_file_access(zip)));
 }
 
-Result<std::string> ZipFile::read(const ZipMember& member, Crc crc) const {
-  return read_whole(fd_, path_, member, crc);
+Result<std::string> ZipReader::read(const ZipMember& member, Crc crc) const {
+  return read_whole(*source_, member, crc);
 }
 
-Result<std::unique_ptr<util::Reader>> ZipFile::open_member(const ZipMember& member,
-                                                           std::optional<util::Digest> expected) const {
-  auto r = std::make_unique<MemberReader>(path_, owner_, fd_, member, std::move(expected));
-  if (auto s = r->start(); !s) return std::unexpected(s.error());
+Result<std::unique_ptr<util::Reader>> ZipReader::open_member(const ZipMember& member,
+                                                             std::optional<util::Digest> expected) const {
+  auto r = std::make_unique<MemberReader>(source_, member, std::move(expected));
+  TRY(r->start());
   return r;
 }
 
-Result<std::unique_ptr<util::Reader>> open_member(const fs::path& zip, const ZipMember& member,
-                                                  std::optional<util::Digest> expected) {
-  auto fd = open_file(zip, nullptr);
-  if (!fd) return std::unexpected(fd.error());
-  auto owned = std::make_shared<const OwnedFd>(*fd);
-  auto r = std::make_unique<MemberReader>(zip, owned, *fd, member, std::move(expected));
-  if (auto s = r->start(); !s) return std::unexpected(s.error());
+Result<std::unique_ptr<util::Reader>> open_zip_member(const fs::path& zip, const ZipMember& member,
+                                                      std::optional<util::Digest> expected) {
+  auto r = std::make_unique<MemberReader>(TRY(open_file_access(zip)), member, std::move(expected));
+  TRY(r->start());
   return r;
 }
 
-}  // namespace mlpack::wheel::detail
+}  // namespace mlpack::archive

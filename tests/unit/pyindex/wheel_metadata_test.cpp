@@ -3,7 +3,7 @@
 #include "corpora.hpp"
 #include "fake_index.hpp"
 #include "pyindex/index.hpp"
-#include "pyindex/zip_range.hpp"
+#include "pyindex/wheel_metadata.hpp"
 #include "wheel_builder.hpp"
 
 using namespace mlpack;
@@ -41,20 +41,20 @@ net::Request get(std::string url) {
 TEST_CASE("a wheel's METADATA from memory: deflated, stored, zip64") {
   for (auto opt : {test::ZipOptions{}, test::ZipOptions{.stored = true}, test::ZipOptions{.zip64 = true}}) {
     auto zip = test::make_wheel("demo-3.0", metadata_text, opt, 1000);
-    auto src = memory_range_source(zip);
-    auto text = read_wheel_metadata(*src, "demo-3.0-py3-none-any.whl");
+    auto src = mlpack::archive::memory_access(zip);
+    auto text = read_wheel_metadata(src, "demo-3.0-py3-none-any.whl");
     REQUIRE_MESSAGE(text, text.error().message);
     CHECK(*text == metadata_text);
   }
-  auto src = memory_range_source("this is not a zip file at all, it is text that goes on");
-  auto bad = read_wheel_metadata(*src, "x-1-py3-none-any.whl");
+  auto src = mlpack::archive::memory_access("this is not a zip file at all, it is text that goes on");
+  auto bad = read_wheel_metadata(src, "x-1-py3-none-any.whl");
   REQUIRE_FALSE(bad);
-  CHECK(bad.error().kind == util::ErrorKind::invalid_input);
-  auto no_meta = memory_range_source(test::make_zip({{"x/__init__.py", ""}}));
-  CHECK(read_wheel_metadata(*no_meta, "x-1-py3-none-any.whl").error().message.find("METADATA") != std::string::npos);
+  CHECK(bad.error().kind == util::ErrorKind::integrity);  // archive::ZipReader: not a zip file
+  auto no_meta = mlpack::archive::memory_access(test::make_zip({{"x/__init__.py", ""}}));
+  CHECK(read_wheel_metadata(no_meta, "x-1-py3-none-any.whl").error().message.find("METADATA") != std::string::npos);
   // A nested METADATA (vendored package) is not the wheel's.
-  auto nested = memory_range_source(test::make_zip({{"x/_vendor/y-1.dist-info/METADATA", "Name: y\nVersion: 1\n"}}));
-  CHECK_FALSE(read_wheel_metadata(*nested, "x-1-py3-none-any.whl"));
+  auto nested = mlpack::archive::memory_access(test::make_zip({{"x/_vendor/y-1.dist-info/METADATA", "Name: y\nVersion: 1\n"}}));
+  CHECK_FALSE(read_wheel_metadata(nested, "x-1-py3-none-any.whl"));
 }
 
 TEST_CASE("range requests: tail, central directory, member; a server ignoring Range; a 416") {
@@ -64,8 +64,8 @@ TEST_CASE("range requests: tail, central directory, member; a server ignoring Ra
 
   std::size_t ranges = 0, full = 0;
   HttpRangeCounters counters{[&] { ++ranges; }, [&] { ++full; }};
-  auto src = http_range_source(sender(server), get("https://h/w.whl"), counters);
-  auto text = read_wheel_metadata(*src, "demo-3.0-py3-none-any.whl");
+  auto src = http_range_access(sender(server), get("https://h/w.whl"), counters);
+  auto text = read_wheel_metadata(src, "demo-3.0-py3-none-any.whl");
   REQUIRE_MESSAGE(text, text.error().message);
   CHECK(*text == metadata_text);
   CHECK(ranges == 3);
@@ -79,8 +79,8 @@ TEST_CASE("range requests: tail, central directory, member; a server ignoring Ra
     server.http->log.clear();
     server.ranges = test::RangeMode::ignore;
     ranges = full = 0;
-    auto src2 = http_range_source(sender(server), get("https://h/w.whl"), counters);
-    auto t = read_wheel_metadata(*src2, "demo-3.0-py3-none-any.whl");
+    auto src2 = http_range_access(sender(server), get("https://h/w.whl"), counters);
+    auto t = read_wheel_metadata(src2, "demo-3.0-py3-none-any.whl");
     REQUIRE_MESSAGE(t, t.error().message);
     CHECK(*t == metadata_text);
     CHECK(server.http->log.size() == 1);
@@ -89,15 +89,15 @@ TEST_CASE("range requests: tail, central directory, member; a server ignoring Ra
   SUBCASE("a 416 falls back to a plain GET") {
     server.http->log.clear();
     server.ranges = test::RangeMode::refuse;
-    auto src2 = http_range_source(sender(server), get("https://h/w.whl"), counters);
-    auto t = read_wheel_metadata(*src2, "demo-3.0-py3-none-any.whl");
+    auto src2 = http_range_access(sender(server), get("https://h/w.whl"), counters);
+    auto t = read_wheel_metadata(src2, "demo-3.0-py3-none-any.whl");
     REQUIRE_MESSAGE(t, t.error().message);
     CHECK(server.http->log.size() == 2);
     CHECK_FALSE(server.http->log[1].headers.has("Range"));
   }
   SUBCASE("an error status names the URL") {
-    auto src2 = http_range_source(sender(server), get("https://u:secret@h/missing.whl"), counters);
-    auto t = read_wheel_metadata(*src2, "demo-3.0-py3-none-any.whl");
+    auto src2 = http_range_access(sender(server), get("https://u:secret@h/missing.whl"), counters);
+    auto t = read_wheel_metadata(src2, "demo-3.0-py3-none-any.whl");
     REQUIRE_FALSE(t);
     CHECK(t.error().kind == util::ErrorKind::http);
     CHECK(t.error().message.find("404") != std::string::npos);
@@ -109,8 +109,8 @@ TEST_CASE("a large zip64 wheel through range requests") {
   auto zip = metadata_first_wheel({.zip64 = true});
   test::FakeIndex server;
   server.file("/w.whl", zip);
-  auto src = http_range_source(sender(server), get("https://h/w.whl"));
-  auto text = read_wheel_metadata(*src, "demo-3.0-py3-none-any.whl");
+  auto src = http_range_access(sender(server), get("https://h/w.whl"));
+  auto text = read_wheel_metadata(src, "demo-3.0-py3-none-any.whl");
   REQUIRE_MESSAGE(text, text.error().message);
   CHECK(*text == metadata_text);
 }
@@ -126,8 +126,8 @@ TEST_CASE("pip's wheels: METADATA as the manifest records it") {
   for (const auto& e : manifest) {
     if (e.value("type", "") != "wheel") continue;
     std::string file = e["file"];
-    auto src = file_range_source(*dir / "packages" / file);
-    auto text = read_wheel_metadata(*src, file);
+    auto src = mlpack::archive::open_file_access(*dir / "packages" / file).value();
+    auto text = read_wheel_metadata(src, file);
     bool expect_ok = e.value("valid_zip", false) && e.contains("metadata") && e["metadata"].is_object() &&
                      e["metadata"].contains("Name");
     if (!expect_ok) {
