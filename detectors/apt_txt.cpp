@@ -1,6 +1,6 @@
 #include "detectors/apt_txt.hpp"
 
-#include "detectors/python.hpp"
+#include "detectors/project.hpp"
 
 #include "util/fs.hpp"
 #include "util/text.hpp"

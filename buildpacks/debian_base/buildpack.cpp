@@ -6,7 +6,7 @@
 #include "buildpacks/debian_base/debian_base.hpp"
 #include "buildpacks/registry.hpp"
 #include "apt/source.hpp"
-#include "detectors/python.hpp"
+#include "detectors/project.hpp"
 #include "util/fs.hpp"
 
 namespace mlpack::buildpacks::debian_base {

@@ -11,7 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "detectors/python.hpp"
+#include "detectors/project.hpp"
+#include "detectors/pyproject.hpp"
+#include "detectors/python_version.hpp"
+#include "detectors/requirements.hpp"
 #include "lock/lockfile.hpp"
 #include "net/http.hpp"
 #include "pyindex/index.hpp"

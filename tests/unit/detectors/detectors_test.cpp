@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "detectors/apt_txt.hpp"
-#include "detectors/python.hpp"
+#include "detectors/project.hpp"
 #include "detectors/project_config.hpp"
 #include "util/fs.hpp"
 

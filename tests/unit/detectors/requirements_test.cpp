@@ -1,10 +1,12 @@
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <map>
 #include <set>
 
 #include "corpora.hpp"
-#include "detectors/python.hpp"
+#include "detectors/requirements.hpp"
+#include "python_test_util.hpp"
 #include "util/fs.hpp"
 
 using namespace mlpack;
@@ -12,32 +14,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A project folder in a temp dir, with files written relative to it.
-struct Project {
-  util::TempDir dir = std::move(*util::TempDir::create());
-  fs::path root() const { return dir.path(); }
-  void write(const std::string& rel, std::string_view text) const {
-    auto path = root() / rel;
-    REQUIRE(util::make_dirs(path.parent_path()));
-    REQUIRE(util::write_file_atomic(path, text));
-  }
-  // A directory pip would accept as a project.
-  void project_dir(const std::string& rel) const { write(rel + "/pyproject.toml", "[project]\nname = \"x\"\nversion = \"1\"\n"); }
-};
-
-detectors::EnvLookup env_of(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    if (auto it = vars.find(std::string(name)); it != vars.end()) return it->second;
-    return std::nullopt;
-  };
-}
-
-const detectors::EnvLookup no_env = env_of({});
+using test::env_of;
+using test::Project;
 
 util::Result<detectors::RequirementsFile> parse_text(const Project& p, std::string_view text,
-                                                     const detectors::EnvLookup& env = no_env) {
+                                                     const util::Environment& env = {}) {
   p.write("requirements.txt", text);
-  return detectors::parse_requirements_file(p.root() / "requirements.txt", p.root(), env);
+  return detectors::parse_requirements_file(p.root() / "requirements.txt", p.root(), {.environment = env});
 }
 
 std::string error_of(const util::Result<detectors::RequirementsFile>& r) {
@@ -113,6 +96,19 @@ TEST_CASE("requirements.txt: ${VAR} expansion follows pip") {
   CHECK(r->index_urls == std::vector<std::string>{"https://s3cret@pkgs.example.com/simple"});
   CHECK(r->requirements[0].requirement.specifier.str() == "==2.0");
   CHECK(r->find_links == std::vector<std::string>{"$TOKEN/%TOKEN%/${EMPTY}/${lower}/${UNSET}"});
+}
+
+TEST_CASE("requirements.txt: ${VAR} comes from the environment given, never the process's") {
+  Project p;
+  REQUIRE(::setenv("MLPACK_TEST_INDEX_TOKEN", "from-the-process", 1) == 0);
+  const std::string text = "--index-url https://${MLPACK_TEST_INDEX_TOKEN}@pkgs.example.com/simple\n";
+  auto given = parse_text(p, text, env_of({{"MLPACK_TEST_INDEX_TOKEN", "given"}}));
+  REQUIRE(given);
+  CHECK(given->index_urls == std::vector<std::string>{"https://given@pkgs.example.com/simple"});
+  auto empty = parse_text(p, text);
+  REQUIRE(empty);
+  CHECK(empty->index_urls == std::vector<std::string>{"https://${MLPACK_TEST_INDEX_TOKEN}@pkgs.example.com/simple"});
+  ::unsetenv("MLPACK_TEST_INDEX_TOKEN");
 }
 
 TEST_CASE("requirements.txt: per-line hashes") {
@@ -224,7 +220,7 @@ TEST_CASE("requirements.txt: -r and -c nest relative to the including file") {
   p.write("more.txt", "pandas>=2\n");
   p.write("constraints.txt", "pandas<3\n-r plain.txt\n");
   p.write("plain.txt", "scipy\n");
-  auto r = detectors::parse_requirements_file("requirements.txt", p.root(), no_env);
+  auto r = detectors::parse_requirements_file("requirements.txt", p.root());
   REQUIRE(r);
   CHECK(names(*r) == std::vector<std::string>{"hello", "pandas", "pandas", "scipy", "numpy"});
   CHECK(r->requirements[0].file == "sub/base.txt");
@@ -241,20 +237,20 @@ TEST_CASE("requirements.txt: includes may repeat, but not recurse") {
   p.write("requirements.txt", "-r a.txt\n-r b.txt\n");
   p.write("a.txt", "requests");
   p.write("b.txt", "-r a.txt");
-  auto r = detectors::parse_requirements_file("requirements.txt", p.root(), no_env);
+  auto r = detectors::parse_requirements_file("requirements.txt", p.root());
   REQUIRE(r);
   CHECK(names(*r) == std::vector<std::string>{"requests", "requests"});
 
   p.write("requirements.txt", "numpy\n-r sub/a.txt\n");
   p.write("sub/a.txt", "\n\n-r ../requirements.txt\n");
-  auto rec = detectors::parse_requirements_file("requirements.txt", p.root(), no_env);
+  auto rec = detectors::parse_requirements_file("requirements.txt", p.root());
   REQUIRE_FALSE(rec);
   CHECK(rec.error().kind == util::ErrorKind::invalid_input);
   CHECK(rec.error().message == "sub/a.txt:3: `requirements.txt` recursively includes itself (from `requirements.txt`)");
 
   p.write("requirements.txt", "-c self.txt\n");
   p.write("self.txt", "-c self.txt\n");
-  CHECK(detectors::parse_requirements_file("requirements.txt", p.root(), no_env).error().message ==
+  CHECK(detectors::parse_requirements_file("requirements.txt", p.root()).error().message ==
         "self.txt:1: `self.txt` recursively includes itself (from `requirements.txt`)");
 }
 
@@ -276,7 +272,7 @@ TEST_CASE("requirements.txt: missing and remote includes") {
   REQUIRE(file_url);
   CHECK(names(*file_url) == std::vector<std::string>{"scipy"});
 
-  auto top = detectors::parse_requirements_file("absent.txt", p.root(), no_env);
+  auto top = detectors::parse_requirements_file("absent.txt", p.root());
   REQUIRE_FALSE(top);
   CHECK(top.error().kind == util::ErrorKind::not_found);
 }
@@ -297,7 +293,7 @@ TEST_CASE("requirements.txt: -e takes local project directories only") {
 
   p.project_dir("app");
   p.write("app/requirements.txt", "-e .\n.\n");
-  auto dot = detectors::parse_requirements_file("requirements.txt", p.root() / "app", no_env);
+  auto dot = detectors::parse_requirements_file("requirements.txt", p.root() / "app");
   REQUIRE(dot);
   CHECK(dot->requirements[0].path == (p.root() / "app").string());  // no trailing `/.`
   CHECK(dot->requirements[1].requirement.url == "file://" + (p.root() / "app").string());
@@ -372,12 +368,12 @@ TEST_CASE("requirements.txt: encodings") {
   p.write("bom16.txt", utf16);
   p.write("latin.txt", "# -*- coding: latin-1 -*-\n# caf\xE9\nnumpy\n");
   for (const char* f : {"bom8.txt", "bom16.txt", "latin.txt"}) {
-    auto r = detectors::parse_requirements_file(f, p.root(), no_env);
+    auto r = detectors::parse_requirements_file(f, p.root());
     REQUIRE_MESSAGE(r, f);
     CHECK(r->requirements.size() == 1);
   }
   p.write("odd.txt", "# coding: klingon\nnumpy\n");
-  auto odd = detectors::parse_requirements_file("odd.txt", p.root(), no_env);
+  auto odd = detectors::parse_requirements_file("odd.txt", p.root());
   REQUIRE_FALSE(odd);
   CHECK(odd.error().message == "odd.txt: unsupported encoding `klingon` (use UTF-8 or latin-1)");
 }
@@ -510,7 +506,7 @@ TEST_CASE("requirements.txt: pip's parse of the corpus cases") {
                                           : base64_decode(file["base64"].get<std::string>()));
     std::map<std::string, std::string> vars;
     for (const auto& [k, v] : c["env"].items()) vars[k] = v.get<std::string>();
-    auto got = detectors::parse_requirements_file(c["main"].get<std::string>(), p.root(), env_of(vars));
+    auto got = detectors::parse_requirements_file(c["main"].get<std::string>(), p.root(), {.environment = env_of(vars)});
 
     if (!got && got.error().kind == util::ErrorKind::unsupported) {
       MESSAGE("skipped `" << description << "`: " << got.error().message);
@@ -578,190 +574,4 @@ TEST_CASE("requirements.txt: pip's parse of the corpus cases") {
   MESSAGE("pip requirements corpus: " << passed << " passed, " << skipped << " skipped, " << failed << " failed of "
                                       << cases.size());
   CHECK(passed + skipped + failed == static_cast<int>(cases.size()));
-}
-
-// --- pyproject.toml ------------------------------------------------------------------------------------
-
-namespace {
-util::Result<detectors::PyProject> parse_pyproject_text(const Project& p, std::string_view text) {
-  p.write("pyproject.toml", text);
-  return detectors::parse_pyproject(p.root() / "pyproject.toml", p.root());
-}
-std::string pyproject_error(const Project& p, std::string_view text) {
-  auto r = parse_pyproject_text(p, text);
-  REQUIRE_FALSE(r);
-  CHECK(r.error().kind == util::ErrorKind::invalid_input);
-  return r.error().message;
-}
-}  // namespace
-
-TEST_CASE("pyproject.toml: [project] fields") {
-  Project p;
-  auto r = parse_pyproject_text(p, R"([project]
-name = "iris-classifier"
-version = "0.3.1"
-requires-python = ">=3.10"
-dependencies = [
-  "numpy>=1.26",
-  "pandas[performance]; python_version >= '3.10'",
-]
-dynamic = ["readme"]
-
-[project.optional-dependencies]
-GPU_Support = ["torch==2.2.*"]
-dev = []
-
-[project.scripts]
-serve = "iris.serve:main"
-
-[project.gui-scripts]
-viewer = "iris.gui:run"
-
-[tool.other]
-anything = 1
-)");
-  REQUIRE(r);
-  CHECK(r->has_project);
-  CHECK(r->name == "iris-classifier");
-  CHECK(r->version == "0.3.1");
-  CHECK(r->requires_python == ">=3.10");
-  REQUIRE(r->dependencies.size() == 2);
-  CHECK(r->dependencies[0].requirement.name == "numpy");
-  CHECK(r->dependencies[0].file == "pyproject.toml");
-  CHECK(r->dependencies[0].line == 6);
-  CHECK(r->dependencies[0].column == 3);
-  CHECK(r->dependencies[1].requirement.marker->str() == "python_version >= \"3.10\"");
-  CHECK(r->optional_dependencies.size() == 2);
-  REQUIRE(r->optional_dependencies.contains("gpu-support"));
-  CHECK(r->optional_dependencies.at("gpu-support")[0].requirement.specifier.str() == "==2.2.*");
-  CHECK(r->scripts == std::map<std::string, std::string>{{"serve", "iris.serve:main"}});
-  CHECK(r->gui_scripts == std::map<std::string, std::string>{{"viewer", "iris.gui:run"}});
-  CHECK(r->dynamic == std::vector<std::string>{"readme"});
-
-  auto tool_only = parse_pyproject_text(p, "[tool.black]\nline-length = 100\n");
-  REQUIRE(tool_only);
-  CHECK_FALSE(tool_only->has_project);
-}
-
-TEST_CASE("pyproject.toml: dependency groups with includes") {
-  Project p;
-  auto r = parse_pyproject_text(p, R"([dependency-groups]
-Test = ["pytest>=8", {include-group = "typing"}]
-typing = ["mypy"]
-dev = [{include-group = "TEST"}, "ruff", {include-group = "typing"}]
-)");
-  REQUIRE(r);
-  CHECK_FALSE(r->has_project);
-  auto group_names = [&](const std::string& g) {
-    std::vector<std::string> out;
-    for (const auto& req : r->dependency_groups.at(g)) out.push_back(req.requirement.name);
-    return out;
-  };
-  CHECK(group_names("test") == std::vector<std::string>{"pytest", "mypy"});
-  CHECK(group_names("dev") == std::vector<std::string>{"pytest", "mypy", "ruff", "mypy"});
-  CHECK(r->dependency_groups.at("dev")[1].line == 3);  // where the included requirement is written
-
-  CHECK(pyproject_error(p, "[dependency-groups]\na = [{include-group = \"b\"}]\nb = [\"x\", {include-group = \"A\"}]\n") ==
-        "pyproject.toml:3:28: dependency groups include each other in a cycle (a → b → a)");
-  CHECK(pyproject_error(p, "[dependency-groups]\na = [{include-group = \"a\"}]\n") ==
-        "pyproject.toml:2:23: dependency groups include each other in a cycle (a → a)");
-  CHECK(pyproject_error(p, "[dependency-groups]\na = [{include-group = \"nope\"}]\n") ==
-        "pyproject.toml:2:23: dependency group `a` includes `nope`, which is not a dependency group");
-  CHECK(pyproject_error(p, "[dependency-groups]\na = [{include = \"b\"}]\n")
-            .starts_with("pyproject.toml:2:6: an item of dependency group `a` must be"));
-  CHECK(pyproject_error(p, "[dependency-groups]\na = [1]\n").starts_with("pyproject.toml:2:6: an item of"));
-  CHECK(pyproject_error(p, "[dependency-groups]\na = \"x\"\n") == "pyproject.toml:2:5: dependency group `a` must be an array");
-  CHECK(pyproject_error(p, "[dependency-groups]\nFoo = []\nfoo = []\n")
-            .starts_with("pyproject.toml:3:1: dependency group `foo` duplicates `Foo`"));
-  CHECK(pyproject_error(p, "[dependency-groups]\n\"-bad\" = []\n") ==
-        "pyproject.toml:2:1: dependency group name `-bad` is not valid");
-}
-
-TEST_CASE("pyproject.toml: errors name file, line and column") {
-  Project p;
-  CHECK(pyproject_error(p, "[project]\nname = \"x\"\nversion = \"1\"\ndependencies = \"numpy\"\n") ==
-        "pyproject.toml:4:16: `project.dependencies` must be an array");
-  CHECK(pyproject_error(p, "[project]\nname = \"x\"\nversion = \"1\"\ndependencies = [\n  \"numpy\",\n  3,\n]\n") ==
-        "pyproject.toml:6:3: each item of `project.dependencies` must be a string");
-  CHECK(pyproject_error(p, "[project]\nname = \"x\"\nversion = \"1\"\ndependencies = [\"numpy>=\"]\n")
-            .starts_with("pyproject.toml:4:17: invalid requirement `numpy>=` in `project.dependencies`: "));
-  CHECK(pyproject_error(p, "[project]\nname = 3\n") == "pyproject.toml:2:8: `project.name` must be a string");
-  CHECK(pyproject_error(p, "[project]\nname = \"-x\"\n") ==
-        "pyproject.toml:2:8: `project.name` `-x` is not a valid project name");
-  CHECK(pyproject_error(p, "[project]\nname = \"x\"\nversion = \"one\"\n") ==
-        "pyproject.toml:3:11: `project.version` `one` is not a PEP 440 version");
-  CHECK(pyproject_error(p, "[project]\nname = \"x\"\nversion = \"1\"\nrequires-python = \">=3.x\"\n")
-            .starts_with("pyproject.toml:4:19: `project.requires-python` `>=3.x`: "));
-  CHECK(pyproject_error(p, "[project]\nname = \"x\"\nversion = \"1\"\n[project.optional-dependencies]\ngpu = \"torch\"\n") ==
-        "pyproject.toml:5:7: `project.optional-dependencies.gpu` must be an array");
-  CHECK(pyproject_error(p, "[project]\nname = \"x\"\nversion = \"1\"\nscripts = {a = 1}\n") ==
-        "pyproject.toml:4:16: `project.scripts.a` must be a string");
-  CHECK(pyproject_error(p, "[project]\nname = \"x\"\n").starts_with("pyproject.toml:1:1: `[project]` has no `version`"));
-  CHECK(pyproject_error(p, "[project]\nversion = \"1\"\n") == "pyproject.toml:1:1: `[project]` has no `name`");
-  CHECK(pyproject_error(p, "[project]\nname = \"x\"\nversion = \"1\"\ndynamic = [\"version\"]\n") ==
-        "pyproject.toml:3:11: `project.version` is given here and also listed in `project.dynamic`");
-  CHECK(pyproject_error(p, "[project]\nname = \"x\"\ndynamic = [\"name\", \"version\"]\n") ==
-        "pyproject.toml:3:12: `name` cannot be dynamic: it must be given in `[project]`");
-  CHECK(pyproject_error(p, "project = 1\n") == "pyproject.toml:1:11: `project` must be a table");
-  auto syntax = pyproject_error(p, "[project]\nname = \"x\"\nversion = 1.0.0\n");
-  CHECK(syntax.starts_with("pyproject.toml:3:"));
-  auto dynamic_ok = parse_pyproject_text(p, "[project]\nname = \"x\"\ndynamic = [\"version\"]\n");
-  REQUIRE(dynamic_ok);
-  CHECK_FALSE(dynamic_ok->version);
-}
-
-// --- runtime.txt, .python-version, binder/ -----------------------------------------------------------
-
-TEST_CASE("python version files") {
-  Project p;
-  auto none = detectors::read_python_version(p.root(), p.root());
-  REQUIRE(none);
-  CHECK_FALSE(*none);
-
-  p.write("runtime.txt", "python-3.11.4\n");
-  auto rt = detectors::read_python_version(p.root(), p.root());
-  REQUIRE(rt);
-  REQUIRE(*rt);
-  CHECK((*rt)->version == "3.11");
-  CHECK((*rt)->file == "runtime.txt");
-
-  p.write("runtime.txt", "r-4.3-2024-01-15\n");  // R's, not ours
-  p.write(".python-version", "# pyenv\ncpython-3.12\n");
-  auto pv = detectors::read_python_version(p.root(), p.root());
-  REQUIRE(pv);
-  REQUIRE(*pv);
-  CHECK((*pv)->version == "3.12");
-  CHECK((*pv)->file == ".python-version");
-
-  p.write(".python-version", "3.10.13\n");
-  CHECK((*detectors::read_python_version(p.root(), p.root()))->version == "3.10");
-
-  p.write(".python-version", "\npypy3.10\n");
-  auto bad = detectors::read_python_version(p.root(), p.root());
-  REQUIRE_FALSE(bad);
-  CHECK(bad.error().kind == util::ErrorKind::invalid_input);
-  CHECK(bad.error().message ==
-        ".python-version:2: expected a CPython version such as `3.11` or `3.11.4`, got `pypy3.10`");
-
-  p.write("binder/runtime.txt", "python-3\n");
-  auto bad_rt = detectors::read_python_version(p.root() / "binder", p.root());
-  REQUIRE_FALSE(bad_rt);
-  CHECK(bad_rt.error().message == "binder/runtime.txt:1: expected `python-X.Y` or `python-X.Y.Z`, got `python-3`");
-}
-
-TEST_CASE("binder/ and .binder/ hold the environment files, as repo2docker reads them") {
-  Project p;
-  CHECK(detectors::environment_dir(p.root()) == p.root());
-  p.write(".binder/requirements.txt", "numpy\n");
-  CHECK(detectors::environment_dir(p.root()) == p.root() / ".binder");
-  p.write("binder/requirements.txt", "pandas\n");
-  p.write("binder/runtime.txt", "python-3.10\n");
-  auto dir = detectors::environment_dir(p.root());
-  CHECK(dir == p.root() / "binder");
-  auto r = detectors::parse_requirements_file(dir / "requirements.txt", p.root(), no_env);
-  REQUIRE(r);
-  CHECK(r->requirements[0].file == "binder/requirements.txt");
-  auto v = detectors::read_python_version(dir, p.root());
-  REQUIRE(v);
-  CHECK((*v)->file == "binder/runtime.txt");
 }

@@ -1,87 +1,25 @@
-#include "detectors/python.hpp"
-
-#include <toml++/toml.h>
+#include "detectors/requirements.hpp"
 
 #include <algorithm>
-#include <cstdlib>
+#include <cctype>
+#include <map>
+#include <optional>
 #include <set>
-#include <sstream>
-#include <utility>
 
+#include "detectors/project.hpp"
+#include "detectors/python_internal.hpp"
 #include "pypi/filename.hpp"
 #include "pypi/name.hpp"
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::detectors {
 
 using util::ErrorKind;
-
-EnvLookup process_environment() {
-  return [](std::string_view name) -> std::optional<std::string> {
-    if (const char* v = std::getenv(std::string(name).c_str())) return std::string(v);
-    return std::nullopt;
-  };
-}
+using namespace internal;
 
 namespace {
-
-// ---------------------------------------------------------------------------------------------
-// Small text helpers. Whitespace is Python's str.isspace() for ASCII (it includes \x1c-\x1f),
-// because pip strips lines and finds comments with Python's notion of whitespace.
-
-bool is_space(char ch) {
-  auto c = static_cast<unsigned char>(ch);
-  return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
-}
-
-std::string strip(std::string_view s) {
-  std::size_t b = 0, e = s.size();
-  while (b < e && is_space(s[b])) ++b;
-  while (e > b && is_space(s[e - 1])) --e;
-  return std::string(s.substr(b, e - b));
-}
-
-std::string ticked(std::string_view s) { return "`" + std::string(s) + "`"; }
-
-std::string replace_all(std::string s, std::string_view from, std::string_view to) {
-  for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
-    s.replace(pos, from.size(), to);
-  return s;
-}
-
-// Where a file is shown to people: relative to the project root, with forward slashes.
-std::string display_path(const fs::path& file, const fs::path& root) {
-  auto rel = file.lexically_normal().lexically_relative(root.lexically_normal());
-  if (rel.empty()) return file.lexically_normal().generic_string();
-  return rel.generic_string();
-}
-
-// Lexically normal, without the trailing separator that "dir/." or "dir/" would leave.
-fs::path normal(const fs::path& p) {
-  auto n = p.lexically_normal();
-  if (!n.has_filename() && n.has_relative_path()) n = n.parent_path();
-  return n;
-}
-
-fs::path absolute_normal(const fs::path& p) {
-  std::error_code ec;
-  auto abs = fs::absolute(p, ec);
-  return normal(ec ? p : abs);
-}
-
-bool path_exists(const fs::path& p) {
-  std::error_code ec;
-  return fs::exists(p, ec);
-}
-bool is_dir(const fs::path& p) {
-  std::error_code ec;
-  return fs::is_directory(p, ec);
-}
-bool is_file(const fs::path& p) {
-  std::error_code ec;
-  return fs::is_regular_file(p, ec);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Decoding, as pip's auto_decode: a BOM wins (UTF-8, then UTF-16 LE/BE, then UTF-32; note that a
@@ -189,32 +127,6 @@ Result<std::string> decode_text(std::string_view data, const std::string& file) 
 // comment line ends one), drop comments (`#` at the start or after whitespace), strip, expand
 // ${VAR}.
 
-std::vector<std::string> split_lines(std::string_view s) {
-  std::vector<std::string> lines;
-  std::string cur;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t brk = 0;
-    if (c == '\r')
-      brk = (i + 1 < s.size() && s[i + 1] == '\n') ? 2 : 1;
-    else if (c == '\n' || c == '\v' || c == '\f' || c == 0x1c || c == 0x1d || c == 0x1e)
-      brk = 1;
-    else if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x85)
-      brk = 2;  // U+0085
-    else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
-             (static_cast<unsigned char>(s[i + 2]) == 0xA8 || static_cast<unsigned char>(s[i + 2]) == 0xA9))
-      brk = 3;  // U+2028, U+2029
-    if (brk) {
-      lines.push_back(std::move(cur));
-      cur.clear();
-      i += brk - 1;
-    } else {
-      cur.push_back(s[i]);
-    }
-  }
-  if (!cur.empty()) lines.push_back(std::move(cur));
-  return lines;
-}
 
 // pip's COMMENT_RE matched at the start of a line: the first non-blank character is `#`.
 bool is_comment_line(std::string_view line) {
@@ -234,7 +146,7 @@ struct LogicalLine {
   std::string text;
 };
 
-std::vector<LogicalLine> preprocess(std::string_view text, const EnvLookup& env) {
+std::vector<LogicalLine> preprocess(std::string_view text, const util::Environment& env) {
   std::vector<LogicalLine> joined;
   bool joining = false;
   int primary = 0;
@@ -283,8 +195,8 @@ std::vector<LogicalLine> preprocess(std::string_view text, const EnvLookup& env)
       }
     }
     for (const auto& name : vars) {
-      auto value = env ? env(name) : std::nullopt;
-      if (!value || value->empty()) continue;
+      auto value = env.non_empty(name);
+      if (!value) continue;
       line = replace_all(line, "${" + name + "}", *value);
     }
     out.push_back({l.number, std::move(line)});
@@ -530,7 +442,7 @@ Result<LineOptions> parse_options(std::vector<std::string> args, FormatControl& 
       } else if (explicit_value) {
         return util::fail(ErrorKind::invalid_input, ticked(opt) + " takes no value");
       }
-      if (auto r = apply_option(*spec, opt, value, o, fc); !r) return std::unexpected(r.error());
+      TRY(apply_option(*spec, opt, value, o, fc));
     } else if (arg.size() > 1 && arg[0] == '-') {
       for (std::size_t k = 1; k < arg.size(); ++k) {
         std::string opt = std::string("-") + arg[k];
@@ -545,7 +457,7 @@ Result<LineOptions> parse_options(std::vector<std::string> args, FormatControl& 
           else return need_value(opt);
           k = arg.size();
         }
-        if (auto r = apply_option(*spec, opt, value, o, fc); !r) return std::unexpected(r.error());
+        TRY(apply_option(*spec, opt, value, o, fc));
       }
     }
     // else: a positional argument, which pip's line parser drops.
@@ -563,11 +475,6 @@ constexpr std::string_view vcs_schemes[] = {
     "bzr", "bzr+http", "bzr+https", "bzr+ssh", "bzr+sftp", "bzr+ftp", "bzr+lp", "bzr+file",
 };
 
-std::string url_scheme(std::string_view s) {
-  auto colon = s.find(':');
-  if (colon == std::string_view::npos) return "";
-  return util::to_lower(s.substr(0, colon));
-}
 
 bool is_vcs_scheme(std::string_view scheme) {
   return std::find(std::begin(vcs_schemes), std::end(vcs_schemes), scheme) != std::end(vcs_schemes);
@@ -579,19 +486,6 @@ bool is_url(std::string_view s) {
   return scheme == "http" || scheme == "https" || scheme == "file" || scheme == "ftp" || is_vcs_scheme(scheme);
 }
 
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
 
 // pip's path_to_url: `file://` and the absolute path, percent-encoded except for `/` and the
 // unreserved characters.
@@ -629,21 +523,6 @@ std::string url_filename(std::string_view url) {
   return percent_decode(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
-// A file: URL's local path (relative ones against `base`).
-std::optional<fs::path> file_url_path(std::string_view url, const fs::path& base) {
-  if (url_scheme(url) != "file") return std::nullopt;
-  auto rest = url.substr(5);
-  rest = rest.substr(0, rest.find_first_of("?#"));
-  if (rest.starts_with("//")) {
-    auto slash = rest.find('/', 2);
-    auto host = rest.substr(2, slash == std::string_view::npos ? std::string_view::npos : slash - 2);
-    if (!host.empty() && host != "localhost") return std::nullopt;  // a network share
-    rest = slash == std::string_view::npos ? std::string_view{"/"} : rest.substr(slash);
-  }
-  fs::path p = percent_decode(rest);
-  if (p.is_relative()) p = base / p;
-  return normal(p);
-}
 
 // `#egg=name` (or `&egg=`) in a URL: pip names an otherwise unnamed link by it.
 std::optional<std::string> egg_fragment(std::string_view url) {
@@ -689,7 +568,7 @@ bool is_installable_dir(const fs::path& dir) { return is_file(dir / "pyproject.t
 
 class RequirementsParser {
  public:
-  RequirementsParser(fs::path root, const EnvLookup& env) : root_(absolute_normal(root)), env_(env) {}
+  RequirementsParser(fs::path root, const util::Environment& env) : root_(absolute_normal(root)), env_(env) {}
 
   Result<void> parse_file(const fs::path& file, bool constraint, const std::string& included_at);
   RequirementsFile take() {
@@ -705,7 +584,7 @@ class RequirementsParser {
   void apply_file_options(const LineOptions& o, const fs::path& file);
 
   fs::path root_;
-  const EnvLookup& env_;
+  const util::Environment& env_;
   RequirementsFile out_;
   FormatControl format_control_;
   std::vector<fs::path> stack_;  // canonical paths of the files being read, outermost first
@@ -725,14 +604,11 @@ Result<void> RequirementsParser::parse_file(const fs::path& file, bool constrain
       return util::fail(ErrorKind::not_found, shown + ": no such file");
     return util::fail(ErrorKind::invalid_input, included_at + ": cannot include " + ticked(shown) + ": no such file");
   }
-  auto bytes = util::read_file(file, 16 << 20);
-  if (!bytes) return std::unexpected(bytes.error());
-  auto text = decode_text(*bytes, shown);
-  if (!text) return std::unexpected(text.error());
+  auto bytes = TRY(util::read_file(file, 16 << 20));
+  auto text = TRY(decode_text(bytes, shown));
   if (seen_files_.insert(shown).second) out_.files.push_back(shown);
   stack_.push_back(canonical);
-  for (const auto& line : preprocess(*text, env_))
-    if (auto r = handle_line(file, shown, line, constraint); !r) return r;
+  for (const auto& line : preprocess(text, env_)) TRY(handle_line(file, shown, line, constraint));
   stack_.pop_back();
   return {};
 }
@@ -745,26 +621,24 @@ Result<void> RequirementsParser::handle_line(const fs::path& file, const std::st
   if (!words)
     return util::fail(ErrorKind::invalid_input,
                       where + ": cannot split options " + ticked(options_text) + ": " + words.error().message);
-  auto opts = parse_options(std::move(*words), format_control_);
-  if (!opts) return std::unexpected(opts.error().context(where));
+  auto opts = TRY_CONTEXT(parse_options(std::move(*words), format_control_), where);
 
-  if (!args.empty() || !opts->editables.empty()) {
-    auto req = args.empty() ? editable_line(where, opts->editables.front()) : requirement_line(where, args);
-    if (!req) return std::unexpected(req.error());
-    req->file = shown;
-    req->line = line.number;
-    req->constraint = constraint;
-    if (!req->editable) req->hashes = opts->hashes;  // pip takes --hash only on non-editable lines
-    req->config_settings = opts->config_settings;
-    out_.requirements.push_back(std::move(*req));
+  if (!args.empty() || !opts.editables.empty()) {
+    auto req = TRY(args.empty() ? editable_line(where, opts.editables.front()) : requirement_line(where, args));
+    req.file = shown;
+    req.line = line.number;
+    req.constraint = constraint;
+    if (!req.editable) req.hashes = opts.hashes;  // pip takes --hash only on non-editable lines
+    req.config_settings = opts.config_settings;
+    out_.requirements.push_back(std::move(req));
     return {};
   }
 
-  if (!opts->requirements.empty() || !opts->constraints.empty()) {
+  if (!opts.requirements.empty() || !opts.constraints.empty()) {
     // One include per line: -r before -c, the first of each; other options on the line are
     // dropped, as pip drops them.
-    bool nested_constraint = opts->requirements.empty();
-    const auto& target = nested_constraint ? opts->constraints.front() : opts->requirements.front();
+    bool nested_constraint = opts.requirements.empty();
+    const auto& target = nested_constraint ? opts.constraints.front() : opts.requirements.front();
     auto scheme = url_scheme(target);
     fs::path nested;
     if (scheme == "file") {
@@ -782,7 +656,7 @@ Result<void> RequirementsParser::handle_line(const fs::path& file, const std::st
     return parse_file(nested, nested_constraint, where);
   }
 
-  apply_file_options(*opts, file);
+  apply_file_options(opts, file);
   return {};
 }
 
@@ -852,8 +726,7 @@ Result<PythonRequirement> RequirementsParser::requirement_line(const std::string
         local = path;
       } else if (!pep508_url) {
         if (util::to_lower(path.filename().string()).ends_with(".whl")) {
-          if (auto w = pypi::parse_wheel_filename(path.filename().string()); !w)
-            return std::unexpected(w.error().context(where));
+          TRY_CONTEXT(pypi::parse_wheel_filename(path.filename().string()), where);
         }
         // pip only warns here and fails when installing; we fail now, with the reason.
         return util::fail(ErrorKind::invalid_input,
@@ -867,9 +740,7 @@ Result<PythonRequirement> RequirementsParser::requirement_line(const std::string
   if (!link.empty()) {
     auto filename = url_filename(link);
     if (filename.ends_with(".whl")) {
-      auto wheel = pypi::parse_wheel_filename(filename);
-      if (!wheel) return std::unexpected(wheel.error().context(where));
-      req.name = wheel->name;
+      req.name = TRY_CONTEXT(pypi::parse_wheel_filename(filename), where).name;
     } else if (auto egg = egg_fragment(link)) {
       if (!pypi::is_valid_name(*egg))
         return util::fail(ErrorKind::invalid_input, where + ": the `#egg=` fragment " + ticked(*egg) +
@@ -962,354 +833,11 @@ Result<PythonRequirement> RequirementsParser::editable_line(const std::string& w
 }  // namespace
 
 Result<RequirementsFile> parse_requirements_file(const fs::path& path, const fs::path& project_root,
-                                                 const EnvLookup& env) {
-  RequirementsParser parser(project_root, env);
+                                                 const RequirementsOptions& options) {
+  RequirementsParser parser(project_root, options.environment);
   auto file = path.is_relative() ? absolute_normal(project_root) / path : path;
-  if (auto r = parser.parse_file(absolute_normal(file), false, ""); !r) return std::unexpected(r.error());
-  auto out = parser.take();
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// pyproject.toml
-
-namespace {
-
-class TomlReader {
- public:
-  explicit TomlReader(std::string file) : file_(std::move(file)) {}
-
-  util::Error error(const toml::source_region& where, const std::string& what) const {
-    std::string at = file_;
-    if (where.begin.line > 0)
-      at += ":" + std::to_string(where.begin.line) + ":" + std::to_string(where.begin.column);
-    return util::Error{ErrorKind::invalid_input, at + ": " + what};
-  }
-
-  Result<std::string> string(const toml::node& n, const std::string& what) const {
-    if (auto s = n.as_string()) return s->get();
-    return std::unexpected(error(n.source(), what + " must be a string"));
-  }
-
-  Result<const toml::table*> table(const toml::node& n, const std::string& what) const {
-    if (auto t = n.as_table()) return t;
-    return std::unexpected(error(n.source(), what + " must be a table"));
-  }
-
-  Result<const toml::array*> array(const toml::node& n, const std::string& what) const {
-    if (auto a = n.as_array()) return a;
-    return std::unexpected(error(n.source(), what + " must be an array"));
-  }
-
-  Result<PythonRequirement> requirement(const toml::node& n, const std::string& what, const fs::path& root) const {
-    auto text = string(n, "each item of " + what);
-    if (!text) return std::unexpected(text.error());
-    auto req = pypi::Requirement::parse(*text);
-    if (!req)
-      return std::unexpected(error(n.source(), "invalid requirement " + ticked(*text) + " in " + what + ": " +
-                                                   req.error().message));
-    PythonRequirement out;
-    out.text = *text;
-    out.file = file_;
-    out.line = static_cast<int>(n.source().begin.line);
-    out.column = static_cast<int>(n.source().begin.column);
-    if (auto p = file_url_path(req->url, root)) out.path = p->string();
-    out.requirement = std::move(*req);
-    return out;
-  }
-
-  Result<std::vector<PythonRequirement>> requirements(const toml::node& n, const std::string& what,
-                                                      const fs::path& root) const {
-    auto arr = array(n, what);
-    if (!arr) return std::unexpected(arr.error());
-    std::vector<PythonRequirement> out;
-    for (const auto& item : **arr) {
-      auto r = requirement(item, what, root);
-      if (!r) return std::unexpected(r.error());
-      out.push_back(std::move(*r));
-    }
-    return out;
-  }
-
-  // `key`: the table's dotted name, e.g. "project.scripts".
-  Result<std::map<std::string, std::string>> string_table(const toml::node& n, const std::string& key) const {
-    auto t = table(n, ticked(key));
-    if (!t) return std::unexpected(t.error());
-    std::map<std::string, std::string> out;
-    for (const auto& [k, v] : **t) {
-      auto s = string(v, ticked(key + "." + std::string(k.str())));
-      if (!s) return std::unexpected(s.error());
-      out[std::string(k.str())] = *s;
-    }
-    return out;
-  }
-
-  const std::string& file() const { return file_; }
-
- private:
-  std::string file_;
-};
-
-// One entry of a dependency group before includes are expanded.
-struct GroupItem {
-  std::optional<PythonRequirement> requirement;
-  std::string include;  // normalised group name
-  toml::source_region source;
-};
-
-struct RawGroup {
-  std::string name;  // as written
-  std::vector<GroupItem> items;
-};
-
-class GroupExpander {
- public:
-  GroupExpander(const TomlReader& reader, const std::map<std::string, RawGroup>& raw) : reader_(reader), raw_(raw) {}
-
-  Result<std::vector<PythonRequirement>> expand(const std::string& group) {
-    if (auto done = done_.find(group); done != done_.end()) return done->second;
-    stack_.push_back(group);
-    std::vector<PythonRequirement> out;
-    for (const auto& item : raw_.at(group).items) {
-      if (item.requirement) {
-        out.push_back(*item.requirement);
-        continue;
-      }
-      if (!raw_.contains(item.include))
-        return std::unexpected(reader_.error(item.source, "dependency group " + ticked(raw_.at(group).name) +
-                                                              " includes " + ticked(item.include) +
-                                                              ", which is not a dependency group"));
-      if (auto cycle = std::find(stack_.begin(), stack_.end(), item.include); cycle != stack_.end()) {
-        std::string path;
-        for (auto it = cycle; it != stack_.end(); ++it) path += raw_.at(*it).name + " → ";
-        path += raw_.at(item.include).name;
-        return std::unexpected(reader_.error(item.source, "dependency groups include each other in a cycle (" + path + ")"));
-      }
-      auto nested = expand(item.include);
-      if (!nested) return nested;
-      out.insert(out.end(), nested->begin(), nested->end());
-    }
-    stack_.pop_back();
-    done_[group] = out;
-    return out;
-  }
-
- private:
-  const TomlReader& reader_;
-  const std::map<std::string, RawGroup>& raw_;
-  std::vector<std::string> stack_;
-  std::map<std::string, std::vector<PythonRequirement>> done_;
-};
-
-Result<void> read_project_table(const TomlReader& r, const toml::table& project, const fs::path& root, PyProject& out) {
-  std::set<std::string> present;
-  for (const auto& [key, value] : project) {
-    std::string k(key.str());
-    present.insert(k);
-    if (k == "name") {
-      auto s = r.string(value, "`project.name`");
-      if (!s) return std::unexpected(s.error());
-      if (!pypi::is_valid_name(*s))
-        return std::unexpected(r.error(value.source(), "`project.name` " + ticked(*s) + " is not a valid project name"));
-      out.name = *s;
-    } else if (k == "version") {
-      auto s = r.string(value, "`project.version`");
-      if (!s) return std::unexpected(s.error());
-      if (!pypi::is_valid_version_string(*s))
-        return std::unexpected(r.error(value.source(), "`project.version` " + ticked(*s) + " is not a PEP 440 version"));
-      out.version = *s;
-    } else if (k == "requires-python") {
-      auto s = r.string(value, "`project.requires-python`");
-      if (!s) return std::unexpected(s.error());
-      if (auto spec = pypi::SpecifierSet::parse(*s); !spec)
-        return std::unexpected(r.error(value.source(), "`project.requires-python` " + ticked(*s) + ": " + spec.error().message));
-      out.requires_python = *s;
-    } else if (k == "dependencies") {
-      auto reqs = r.requirements(value, "`project.dependencies`", root);
-      if (!reqs) return std::unexpected(reqs.error());
-      out.dependencies = std::move(*reqs);
-    } else if (k == "optional-dependencies") {
-      auto t = r.table(value, "`project.optional-dependencies`");
-      if (!t) return std::unexpected(t.error());
-      for (const auto& [extra, list] : **t) {
-        std::string name(extra.str());
-        if (!pypi::is_valid_name(name))
-          return std::unexpected(r.error(extra.source(), "extra " + ticked(name) + " is not a valid name"));
-        auto normal = pypi::normalize_name(name);
-        if (out.optional_dependencies.contains(normal))
-          return std::unexpected(r.error(extra.source(), "extra " + ticked(name) + " is given twice (as `" + normal +
-                                                             "` once normalised)"));
-        auto reqs = r.requirements(list, "`project.optional-dependencies." + name + "`", root);
-        if (!reqs) return std::unexpected(reqs.error());
-        out.optional_dependencies[normal] = std::move(*reqs);
-      }
-    } else if (k == "scripts" || k == "gui-scripts") {
-      auto t = r.string_table(value, "project." + k);
-      if (!t) return std::unexpected(t.error());
-      (k == "scripts" ? out.scripts : out.gui_scripts) = std::move(*t);
-    } else if (k == "dynamic") {
-      auto arr = r.array(value, "`project.dynamic`");
-      if (!arr) return std::unexpected(arr.error());
-      for (const auto& item : **arr) {
-        auto s = r.string(item, "each item of `project.dynamic`");
-        if (!s) return std::unexpected(s.error());
-        if (*s == "name")
-          return std::unexpected(r.error(item.source(), "`name` cannot be dynamic: it must be given in `[project]`"));
-        out.dynamic.push_back(*s);
-      }
-    }
-    // Other keys (description, authors, …) do not change the image.
-  }
-  for (const auto& d : out.dynamic)
-    if (present.contains(d))
-      return std::unexpected(r.error(project.get(d)->source(),
-                                     "`project." + d + "` is given here and also listed in `project.dynamic`"));
-  if (!out.name) return std::unexpected(r.error(project.source(), "`[project]` has no `name`"));
-  if (!out.version && std::find(out.dynamic.begin(), out.dynamic.end(), "version") == out.dynamic.end())
-    return std::unexpected(
-        r.error(project.source(), "`[project]` has no `version`; give one or list `version` in `dynamic`"));
-  return {};
-}
-
-Result<void> read_dependency_groups(const TomlReader& r, const toml::node& node, const fs::path& root, PyProject& out) {
-  auto t = r.table(node, "`dependency-groups`");
-  if (!t) return std::unexpected(t.error());
-  std::map<std::string, RawGroup> raw;
-  for (const auto& [key, value] : **t) {
-    std::string name(key.str());
-    if (!pypi::is_valid_name(name))
-      return std::unexpected(r.error(key.source(), "dependency group name " + ticked(name) + " is not valid"));
-    auto normal = pypi::normalize_name(name);
-    if (raw.contains(normal))
-      return std::unexpected(r.error(key.source(), "dependency group " + ticked(name) + " duplicates " +
-                                                       ticked(raw[normal].name) + " (the same once normalised)"));
-    auto what = "dependency group " + ticked(name);
-    auto arr = r.array(value, what);
-    if (!arr) return std::unexpected(arr.error());
-    RawGroup group{name, {}};
-    for (const auto& item : **arr) {
-      if (auto tbl = item.as_table()) {
-        auto include = tbl->get("include-group");
-        if (!include || tbl->size() != 1)
-          return std::unexpected(r.error(item.source(), "an item of " + what +
-                                                            " must be a requirement string or `{include-group = "
-                                                            "\"name\"}`"));
-        auto target = r.string(*include, "`include-group`");
-        if (!target) return std::unexpected(target.error());
-        group.items.push_back({std::nullopt, pypi::normalize_name(*target), include->source()});
-      } else if (item.is_string()) {
-        auto req = r.requirement(item, what, root);
-        if (!req) return std::unexpected(req.error());
-        group.items.push_back({std::move(*req), "", item.source()});
-      } else {
-        return std::unexpected(r.error(item.source(), "an item of " + what +
-                                                          " must be a requirement string or `{include-group = "
-                                                          "\"name\"}`"));
-      }
-    }
-    raw[normal] = std::move(group);
-  }
-  GroupExpander expander(r, raw);
-  for (const auto& [normal, group] : raw) {
-    auto reqs = expander.expand(normal);
-    if (!reqs) return std::unexpected(reqs.error());
-    out.dependency_groups[normal] = std::move(*reqs);
-  }
-  return {};
-}
-
-}  // namespace
-
-Result<PyProject> parse_pyproject(const fs::path& path, const fs::path& project_root) {
-  auto root = absolute_normal(project_root);
-  auto file = absolute_normal(path.is_relative() ? root / path : path);
-  auto shown = display_path(file, root);
-  auto bytes = util::read_file(file, 16 << 20);
-  if (!bytes) return std::unexpected(bytes.error());
-  TomlReader r(shown);
-  toml::table doc;
-#if TOML_EXCEPTIONS
-  try {
-    doc = toml::parse(*bytes, shown);
-  } catch (const toml::parse_error& e) {
-    return std::unexpected(r.error(e.source(), std::string(e.description())));
-  }
-#else
-  auto parsed = toml::parse(*bytes, shown);
-  if (!parsed) return std::unexpected(r.error(parsed.error().source(), std::string(parsed.error().description())));
-  doc = std::move(parsed).table();
-#endif
-  PyProject out;
-  if (auto project = doc.get("project")) {
-    auto t = r.table(*project, "`project`");
-    if (!t) return std::unexpected(t.error());
-    out.has_project = true;
-    if (auto res = read_project_table(r, **t, root, out); !res) return std::unexpected(res.error());
-  }
-  if (auto groups = doc.get("dependency-groups"))
-    if (auto res = read_dependency_groups(r, *groups, root, out); !res) return std::unexpected(res.error());
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// runtime.txt, .python-version, binder/
-
-namespace {
-
-// "3.11" or "3.11.4" → "3.11"; else empty.
-std::string major_minor(std::string_view v) {
-  auto parts = util::split(v, '.');
-  if (parts.size() < 2 || parts.size() > 3) return "";
-  for (const auto& p : parts)
-    if (p.empty() || !std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; })) return "";
-  return parts[0] + "." + parts[1];
-}
-
-}  // namespace
-
-Result<std::optional<PythonVersionFile>> read_python_version(const fs::path& dir, const fs::path& project_root) {
-  auto root = absolute_normal(project_root);
-  for (std::string_view name : {"runtime.txt", ".python-version"}) {
-    auto path = absolute_normal(dir.is_relative() ? root / dir : dir) / name;
-    if (!is_file(path)) continue;
-    auto shown = display_path(path, root);
-    auto text = util::read_file(path, 1 << 16);
-    if (!text) return std::unexpected(text.error());
-    int number = 0;
-    for (const auto& raw : split_lines(*text)) {
-      ++number;
-      auto line = strip(raw);
-      if (line.empty() || line[0] == '#') continue;
-      auto where = shown + ":" + std::to_string(number) + ": ";
-      if (name == "runtime.txt") {
-        // repo2docker's runtime.txt also pins R (`r-4.3-2024-01-15`): not ours.
-        if (line.starts_with("r-")) break;
-        auto version = line.starts_with("python-") ? major_minor(line.substr(7)) : "";
-        if (version.empty())
-          return util::fail(ErrorKind::invalid_input,
-                            where + "expected `python-X.Y` or `python-X.Y.Z`, got " + ticked(line));
-        return PythonVersionFile{version, shown};
-      }
-      std::string_view v = line;
-      for (std::string_view prefix : {"cpython-", "cpython@", "cpython"})
-        if (v.starts_with(prefix)) {
-          v.remove_prefix(prefix.size());
-          break;
-        }
-      auto version = major_minor(v);
-      if (version.empty())
-        return util::fail(ErrorKind::invalid_input,
-                          where + "expected a CPython version such as `3.11` or `3.11.4`, got " + ticked(line));
-      return PythonVersionFile{version, shown};
-    }
-  }
-  return std::optional<PythonVersionFile>{};
-}
-
-fs::path environment_dir(const fs::path& project_root) {
-  for (const char* name : {"binder", ".binder"})
-    if (is_dir(project_root / name)) return project_root / name;
-  return project_root;
+  TRY(parser.parse_file(absolute_normal(file), false, ""));
+  return parser.take();
 }
 
 }  // namespace mlpack::detectors

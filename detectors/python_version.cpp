@@ -1,0 +1,72 @@
+#include "detectors/python_version.hpp"
+
+#include <algorithm>
+#include <string_view>
+
+#include "detectors/project.hpp"
+#include "detectors/python_internal.hpp"
+#include "util/expected.hpp"
+#include "util/fs.hpp"
+#include "util/text.hpp"
+
+namespace mlpack::detectors {
+
+using util::ErrorKind;
+using internal::absolute_normal;
+using internal::is_file;
+using internal::split_lines;
+using internal::strip;
+using internal::ticked;
+
+namespace {
+
+// "3.11" or "3.11.4" → "3.11"; else empty.
+std::string major_minor(std::string_view v) {
+  auto parts = util::split(v, '.');
+  if (parts.size() < 2 || parts.size() > 3) return "";
+  for (const auto& p : parts)
+    if (p.empty() || !std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; })) return "";
+  return parts[0] + "." + parts[1];
+}
+
+}  // namespace
+
+Result<std::optional<PythonVersionFile>> read_python_version(const fs::path& dir, const fs::path& project_root) {
+  auto root = absolute_normal(project_root);
+  for (std::string_view name : {"runtime.txt", ".python-version"}) {
+    auto path = absolute_normal(dir.is_relative() ? root / dir : dir) / name;
+    if (!is_file(path)) continue;
+    auto shown = display_path(path, root);
+    auto text = TRY(util::read_file(path, 1 << 16));
+    int number = 0;
+    for (const auto& raw : split_lines(text)) {
+      ++number;
+      auto line = strip(raw);
+      if (line.empty() || line[0] == '#') continue;
+      auto where = shown + ":" + std::to_string(number) + ": ";
+      if (name == "runtime.txt") {
+        // repo2docker's runtime.txt also pins R (`r-4.3-2024-01-15`): not ours.
+        if (line.starts_with("r-")) break;
+        auto version = line.starts_with("python-") ? major_minor(line.substr(7)) : "";
+        if (version.empty())
+          return util::fail(ErrorKind::invalid_input,
+                            where + "expected `python-X.Y` or `python-X.Y.Z`, got " + ticked(line));
+        return PythonVersionFile{version, shown};
+      }
+      std::string_view v = line;
+      for (std::string_view prefix : {"cpython-", "cpython@", "cpython"})
+        if (v.starts_with(prefix)) {
+          v.remove_prefix(prefix.size());
+          break;
+        }
+      auto version = major_minor(v);
+      if (version.empty())
+        return util::fail(ErrorKind::invalid_input,
+                          where + "expected a CPython version such as `3.11` or `3.11.4`, got " + ticked(line));
+      return PythonVersionFile{version, shown};
+    }
+  }
+  return std::optional<PythonVersionFile>{};
+}
+
+}  // namespace mlpack::detectors
