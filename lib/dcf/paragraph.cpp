@@ -67,8 +67,9 @@ struct CaseInsensitiveEqual {
   bool operator()(std::string_view a, std::string_view b) const { return iequals(a, b); }
 };
 
-// One pass over the text, one paragraph in memory. Field positions are looked up by hash, not by
-// Paragraph::set's linear search, so a paragraph of many fields costs linear time.
+// One pass over the text, one paragraph in memory. A field's earlier position is found by a
+// linear search while the paragraph is small (real ones are) and by hash beyond that, so a
+// paragraph of many fields still costs linear time.
 class ParagraphParser {
  public:
   ParagraphParser(std::string_view source, const ParseOptions& options,
@@ -123,23 +124,38 @@ class ParagraphParser {
     std::string_view value = trimmed.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
     if (current_.empty()) current_.line = line_no;
-    if (auto it = positions_.find(name); it != positions_.end()) {
-      current_.fields_[it->second].second = std::string(value);
-      last_ = it->second;
+    if (auto i = position(name)) {
+      current_.fields_[*i].second = std::string(value);
+      last_ = *i;
       return {};
     }
     if (current_.fields_.size() >= options_.max_fields)
       return fail(line_no, "more than " + std::to_string(options_.max_fields) +
                                " fields in one paragraph (it starts at line " + std::to_string(current_.line) + ")");
-    positions_.emplace(name, current_.fields_.size());
-    last_ = current_.fields_.size();
+    last_ = names_.size();
+    if (!index_.empty()) index_.emplace(name, names_.size());
+    names_.push_back(name);
     current_.fields_.emplace_back(std::string(name), std::string(value));
     return {};
   }
 
+  std::optional<std::size_t> position(std::string_view name) {
+    constexpr std::size_t linear_search_limit = 32;
+    if (names_.size() <= linear_search_limit) {
+      for (std::size_t i = 0; i < names_.size(); ++i)
+        if (iequals(names_[i], name)) return i;
+      return std::nullopt;
+    }
+    if (index_.empty())
+      for (std::size_t i = 0; i < names_.size(); ++i) index_.emplace(names_[i], i);
+    if (auto it = index_.find(name); it != index_.end()) return it->second;
+    return std::nullopt;
+  }
+
   Result<void> flush() {
     if (current_.empty()) return {};
-    positions_.clear();
+    names_.clear();
+    index_.clear();
     last_.reset();
     return visit_(std::exchange(current_, Paragraph{}));
   }
@@ -148,8 +164,10 @@ class ParagraphParser {
   const ParseOptions& options_;
   const std::function<Result<void>(Paragraph&&)>& visit_;
   Paragraph current_;
-  // Names are views into the text being parsed, which outlives the parser.
-  std::unordered_map<std::string_view, std::size_t, CaseInsensitiveHash, CaseInsensitiveEqual> positions_;
+  // The current paragraph's field names, as views into the text (which outlives the parser), and
+  // an index of them once there are too many to search.
+  std::vector<std::string_view> names_;
+  std::unordered_map<std::string_view, std::size_t, CaseInsensitiveHash, CaseInsensitiveEqual> index_;
   std::optional<std::size_t> last_;  // the field continuation lines extend
 };
 
