@@ -1,33 +1,11 @@
 #include "buildpacks/debian_base/accounts.hpp"
 
+#include "archive/entry.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::buildpacks::debian_base {
 
-archive::Entry file_entry(std::string path, std::string data, std::uint32_t mode, std::uint32_t uid,
-                          std::uint32_t gid) {
-  archive::Entry e;
-  e.path = std::move(path);
-  e.type = archive::EntryType::file;
-  e.mode = mode;
-  e.size = data.size();
-  e.data = std::move(data);
-  e.uid = uid;
-  e.gid = gid;
-  return e;
-}
-
 namespace {
-
-archive::Entry directory(std::string path, std::uint32_t mode, std::uint32_t uid = 0, std::uint32_t gid = 0) {
-  archive::Entry e;
-  e.path = std::move(path);
-  e.type = archive::EntryType::directory;
-  e.mode = mode;
-  e.uid = uid;
-  e.gid = gid;
-  return e;
-}
 
 // One line of /etc/passwd or /etc/group: "name:password:id:…". Comments, NIS "+" lines and
 // malformed lines are nobody.
@@ -108,9 +86,9 @@ std::vector<archive::Entry> core_os_accounts() {
       app_group_line();
   std::string shadow = "root:*:0:0:99999:7:::\ndaemon:*:0:0:99999:7:::\nnobody:*:0:0:99999:7:::\n" + app_shadow_line();
   std::vector<archive::Entry> out;
-  out.push_back(file_entry("etc/group", group, 0644));
-  out.push_back(file_entry("etc/passwd", passwd, 0644));
-  out.push_back(file_entry("etc/shadow", shadow, 0640));
+  out.push_back(archive::file_entry("etc/group", group, 0644));
+  out.push_back(archive::file_entry("etc/passwd", passwd, 0644));
+  out.push_back(archive::file_entry("etc/shadow", shadow, 0640));
   return out;
 }
 
@@ -132,11 +110,11 @@ AccountsLayer app_accounts_layer(const BaseAccounts& base) {
     out.contents = "accounts: home /" + home + " for user " + existing->name + " (" + std::to_string(home_uid) + ")";
   } else {
     AccountFile passwd = base.passwd.value_or(AccountFile{});
-    files.push_back(file_entry("etc/passwd", appended(passwd.text, app_passwd_line()), passwd.mode, passwd.uid, passwd.gid));
+    files.push_back(archive::file_entry("etc/passwd", appended(passwd.text, app_passwd_line()), passwd.mode, passwd.uid, passwd.gid));
     // A base without /etc/group gets one: the user's primary group needs a name too.
     AccountFile group = base.group.value_or(AccountFile{});
     if (!find(parse_accounts(group.text), app_user, app_uid))
-      files.push_back(file_entry("etc/group", appended(group.text, app_group_line()), group.mode, group.uid, group.gid));
+      files.push_back(archive::file_entry("etc/group", appended(group.text, app_group_line()), group.mode, group.uid, group.gid));
     // A base without /etc/shadow keeps its passwords in passwd, or has none: an /etc/shadow that
     // listed only `app` would hide root's entry from the tools that look there, so none is made.
     if (base.shadow) {
@@ -144,7 +122,7 @@ AccountsLayer app_accounts_layer(const BaseAccounts& base) {
       for (const auto& line : util::split(base.shadow->text, '\n'))
         if (line.starts_with(std::string(app_user) + ":")) has_app = true;
       if (!has_app)
-        files.push_back(file_entry("etc/shadow", appended(base.shadow->text, app_shadow_line()), base.shadow->mode,
+        files.push_back(archive::file_entry("etc/shadow", appended(base.shadow->text, app_shadow_line()), base.shadow->mode,
                                      base.shadow->uid, base.shadow->gid));
     }
     out.contents = "accounts: user " + std::string(app_user) + " (" + std::to_string(app_uid) + ")";
@@ -155,7 +133,7 @@ AccountsLayer app_accounts_layer(const BaseAccounts& base) {
   auto make_parents = [&](const std::string& path) {
     for (auto slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1)) {
       std::string parent = path.substr(0, slash);
-      if (!base.dirs.contains(parent) && made.insert(parent).second) out.entries.push_back(directory(parent, 0755));
+      if (!base.dirs.contains(parent) && made.insert(parent).second) out.entries.push_back(archive::dir_entry(parent, 0755));
     }
   };
   for (auto& f : files) {
@@ -164,7 +142,7 @@ AccountsLayer app_accounts_layer(const BaseAccounts& base) {
   }
   if (!home.empty() && !base.dirs.contains(home) && !made.contains(home)) {
     make_parents(home);
-    out.entries.push_back(directory(home, 0755, home_uid, home_gid));
+    out.entries.push_back(archive::dir_entry(home, 0755, home_uid, home_gid));
   }
   if (out.entries.empty()) out.contents.clear();
   return out;

@@ -12,10 +12,6 @@
 
 namespace mlpack::buildpacks::debian_base {
 
-// A regular file held in memory, for the layers debian-base writes itself.
-archive::Entry file_entry(std::string path, std::string data, std::uint32_t mode = 0644, std::uint32_t uid = 0,
-                          std::uint32_t gid = 0);
-
 // The non-root user every base image has.
 inline constexpr int app_uid = 1000;
 inline constexpr std::string_view app_user = "app";

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "apt/source.hpp"
+#include "archive/entry.hpp"
 #include "buildpacks/debian_base/debian_base.hpp"
 #include "deb/deb_file.hpp"
 #include "deb/dpkg_db.hpp"
@@ -23,27 +24,6 @@ namespace mlpack::buildpacks::debian_base {
 using util::ErrorKind;
 
 namespace {
-
-archive::Entry directory(std::string path, std::uint32_t mode = 0755) {
-  archive::Entry e;
-  e.path = std::move(path);
-  e.type = archive::EntryType::directory;
-  e.mode = mode;
-  return e;
-}
-
-archive::Entry file(std::string path, std::string data, std::uint32_t mode = 0644) {
-  return file_entry(std::move(path), std::move(data), mode);
-}
-
-archive::Entry symlink(std::string path, std::string target) {
-  archive::Entry e;
-  e.path = std::move(path);
-  e.type = archive::EntryType::symlink;
-  e.mode = 0777;
-  e.link_target = std::move(target);
-  return e;
-}
 
 Result<std::string> entry_content(const archive::Entry& e) {
   if (!e.source) return e.data;
@@ -77,17 +57,17 @@ Result<std::vector<archive::Entry>> certificate_store(const std::vector<archive:
     std::string base = rel.substr(rel.rfind('/') + 1);
     base = base.substr(0, base.size() - 4);
     // update-ca-certificates names links after the file with spaces etc. kept.
-    out.push_back(symlink("etc/ssl/certs/" + base + ".pem", "/" + c->path));
+    out.push_back(archive::symlink_entry("etc/ssl/certs/" + base + ".pem", "/" + c->path));
     std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())), BIO_free);
     std::unique_ptr<X509, decltype(&X509_free)> x509(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), X509_free);
     if (!x509) return util::fail(ErrorKind::integrity, "certificate " + rel + " is not a PEM certificate");
     char hash[16];
     std::snprintf(hash, sizeof hash, "%08lx", X509_subject_name_hash(x509.get()));
     int n = hash_counts[hash]++;
-    out.push_back(symlink("etc/ssl/certs/" + std::string(hash) + "." + std::to_string(n), base + ".pem"));
+    out.push_back(archive::symlink_entry("etc/ssl/certs/" + std::string(hash) + "." + std::to_string(n), base + ".pem"));
   }
-  out.push_back(file("etc/ca-certificates.conf", conf));
-  out.push_back(file("etc/ssl/certs/ca-certificates.crt", bundle));
+  out.push_back(archive::file_entry("etc/ca-certificates.conf", conf));
+  out.push_back(archive::file_entry("etc/ssl/certs/ca-certificates.crt", bundle));
   return out;
 }
 
@@ -182,13 +162,13 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env)
       std::vector<std::string> dirs(merged_dirs.begin(), merged_dirs.end());
       lists.push_back(deb::usrmerge_links(dirs));
       std::vector<archive::Entry> generated = core_os_accounts();
-      generated.push_back(directory("home", 0755));
-      auto home = directory("home/" + std::string(app_user), 0755);
+      generated.push_back(archive::dir_entry("home", 0755));
+      auto home = archive::dir_entry("home/" + std::string(app_user), 0755);
       home.uid = home.gid = app_uid;
       generated.push_back(std::move(home));
-      generated.push_back(directory("root", 0700));
-      generated.push_back(directory("tmp", 01777));
-      generated.push_back(directory("var/tmp", 01777));
+      generated.push_back(archive::dir_entry("root", 0700));
+      generated.push_back(archive::dir_entry("tmp", 01777));
+      generated.push_back(archive::dir_entry("var/tmp", 01777));
       std::vector<archive::Entry> os_entries;
       for (const auto& l : lists) os_entries.insert(os_entries.end(), l.begin(), l.end());
       auto certs = certificate_store(os_entries);

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "archive/entry.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::deb {
@@ -26,24 +27,6 @@ constexpr std::array<std::string_view, 5> archive_only_fields = {"Filename", "Si
 bool in(std::string_view name, std::span<const std::string_view> set) {
   return std::any_of(set.begin(), set.end(),
                      [&](std::string_view f) { return util::to_lower(f) == util::to_lower(name); });
-}
-
-archive::Entry dir(std::string path) {
-  archive::Entry e;
-  e.path = std::move(path);
-  e.type = archive::EntryType::directory;
-  e.mode = 0755;
-  return e;
-}
-
-archive::Entry file(std::string path, std::string data) {
-  archive::Entry e;
-  e.path = std::move(path);
-  e.type = archive::EntryType::file;
-  e.mode = 0644;
-  e.size = data.size();
-  e.data = std::move(data);
-  return e;
 }
 
 struct StatusRecord {
@@ -116,17 +99,17 @@ Result<std::vector<archive::Entry>> dpkg_database(std::span<const DebFile> packa
     records.push_back({p.name, p.architecture, p.paragraph.str()});
   }
   std::vector<archive::Entry> out = {
-      dir("var"),
-      dir("var/lib"),
-      dir("var/lib/dpkg"),
-      dir("var/lib/dpkg/alternatives"),
-      dir("var/lib/dpkg/info"),
-      dir("var/lib/dpkg/triggers"),
-      dir("var/lib/dpkg/updates"),
-      file("var/lib/dpkg/available", ""),
-      file("var/lib/dpkg/diversions", ""),
-      file("var/lib/dpkg/statoverride", ""),
-      file("var/lib/dpkg/info/format", "1\n"),
+      archive::dir_entry("var"),
+      archive::dir_entry("var/lib"),
+      archive::dir_entry("var/lib/dpkg"),
+      archive::dir_entry("var/lib/dpkg/alternatives"),
+      archive::dir_entry("var/lib/dpkg/info"),
+      archive::dir_entry("var/lib/dpkg/triggers"),
+      archive::dir_entry("var/lib/dpkg/updates"),
+      archive::file_entry("var/lib/dpkg/available", ""),
+      archive::file_entry("var/lib/dpkg/diversions", ""),
+      archive::file_entry("var/lib/dpkg/statoverride", ""),
+      archive::file_entry("var/lib/dpkg/info/format", "1\n"),
   };
   for (const auto& p : packages) {
     if (auto r = add_name(p.package, p.architecture, p.multi_arch); !r) return std::unexpected(r.error());
@@ -134,12 +117,12 @@ Result<std::vector<archive::Entry>> dpkg_database(std::span<const DebFile> packa
     std::string info = "var/lib/dpkg/info/" + p.db_name();
     std::string list;
     for (const auto& f : p.file_list) list += f + "\n";
-    out.push_back(file(info + ".list", std::move(list)));
-    if (!p.md5sums.empty()) out.push_back(file(info + ".md5sums", p.md5sums));
+    out.push_back(archive::file_entry(info + ".list", std::move(list)));
+    if (!p.md5sums.empty()) out.push_back(archive::file_entry(info + ".md5sums", p.md5sums));
     if (!p.conffiles.empty()) {
       std::string conf;
       for (const auto& c : p.conffiles) conf += c.path + "\n";
-      out.push_back(file(info + ".conffiles", std::move(conf)));
+      out.push_back(archive::file_entry(info + ".conffiles", std::move(conf)));
     }
   }
   std::sort(records.begin(), records.end(), [](const StatusRecord& a, const StatusRecord& b) {
@@ -150,7 +133,7 @@ Result<std::vector<archive::Entry>> dpkg_database(std::span<const DebFile> packa
     status += r.text;
     status += "\n";
   }
-  out.push_back(file("var/lib/dpkg/status", std::move(status)));
+  out.push_back(archive::file_entry("var/lib/dpkg/status", std::move(status)));
   std::sort(out.begin(), out.end(), [](const archive::Entry& a, const archive::Entry& b) { return a.path < b.path; });
   return out;
 }

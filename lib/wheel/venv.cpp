@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "archive/entry.hpp"
 #include "util/text.hpp"
 #include "wheel/paths.hpp"
 #include "wheel/wheel.hpp"
@@ -20,31 +21,6 @@ bool is_plain_absolute(std::string_view p) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '.' ||
            c == '_' || c == '-' || c == '+';
   });
-}
-
-archive::Entry directory(std::string path) {
-  archive::Entry e;
-  e.path = std::move(path);
-  e.type = archive::EntryType::directory;
-  e.mode = 0755;
-  return e;
-}
-
-archive::Entry symlink(std::string path, std::string target) {
-  archive::Entry e;
-  e.path = std::move(path);
-  e.type = archive::EntryType::symlink;
-  e.mode = 0777;
-  e.link_target = std::move(target);
-  return e;
-}
-
-archive::Entry file(std::string path, std::string data, std::uint32_t mode = 0644) {
-  archive::Entry e;
-  e.path = std::move(path);
-  e.mode = mode;
-  e.data = std::move(data);
-  return e;
 }
 
 std::string activate_script(std::string_view prefix) {
@@ -106,27 +82,27 @@ Result<std::vector<archive::Entry>> venv_entries(const VenvLayout& layout, const
   std::string dir;
   for (const auto& c : util::split(p->root, '/')) {
     dir = detail::join(dir, c);
-    out.push_back(directory(dir));
+    out.push_back(archive::dir_entry(dir));
   }
-  out.push_back(directory(p->bin));
-  out.push_back(directory(p->root + "/include"));
-  out.push_back(directory(p->root + "/lib"));
-  out.push_back(directory(p->root + "/lib/python" + p->python_xy));
-  out.push_back(directory(p->site_packages));
-  out.push_back(symlink(p->root + "/lib64", "lib"));
+  out.push_back(archive::dir_entry(p->bin));
+  out.push_back(archive::dir_entry(p->root + "/include"));
+  out.push_back(archive::dir_entry(p->root + "/lib"));
+  out.push_back(archive::dir_entry(p->root + "/lib/python" + p->python_xy));
+  out.push_back(archive::dir_entry(p->site_packages));
+  out.push_back(archive::symlink_entry(p->root + "/lib64", "lib"));
   // As `python -m venv` does: python is the base interpreter, the versioned names point at it.
-  out.push_back(symlink(p->bin + "/python", layout.interpreter));
-  out.push_back(symlink(p->bin + "/python3", "python"));
-  out.push_back(symlink(p->bin + "/python" + p->python_xy, "python"));
+  out.push_back(archive::symlink_entry(p->bin + "/python", layout.interpreter));
+  out.push_back(archive::symlink_entry(p->bin + "/python3", "python"));
+  out.push_back(archive::symlink_entry(p->bin + "/python" + p->python_xy, "python"));
   std::string home = detail::parent_of(layout.interpreter.substr(1));
   std::string cfg = "home = /" + home + "\n";
   cfg += "include-system-site-packages = false\n";
   cfg += "version = " + layout.python_version + "\n";
   cfg += "executable = " + layout.interpreter + "\n";
-  out.push_back(file(p->root + "/pyvenv.cfg", cfg));
-  if (options.activate == Activate::yes) out.push_back(file(p->bin + "/activate", activate_script(layout.prefix)));
+  out.push_back(archive::file_entry(p->root + "/pyvenv.cfg", cfg));
+  if (options.activate == Activate::yes) out.push_back(archive::file_entry(p->bin + "/activate", activate_script(layout.prefix)));
   if (options.apt_packages == AptPackages::visible)
-    out.push_back(file(p->site_packages + "/_mlpack_apt_dist_packages.pth", "/usr/lib/python3/dist-packages\n"));
+    out.push_back(archive::file_entry(p->site_packages + "/_mlpack_apt_dist_packages.pth", "/usr/lib/python3/dist-packages\n"));
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
   return out;
 }
