@@ -1,17 +1,14 @@
 #include "archive/reader.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <zlib.h>
-#include <zstd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "archive/libarchive.hpp"
 #include "archive/paths.hpp"
+#include "util/expected.hpp"
 
 namespace mlpack::archive {
 
@@ -20,191 +17,21 @@ namespace {
 using util::ErrorKind;
 using util::fail;
 
-// Turns the raw input into the decompressed tar stream, chunk by chunk. Decompression is ours
-// rather than libarchive's so the decompressed bytes can be hashed (diff_id) on the way through.
-class Decompressor {
+// Hashes and counts what the tar reader takes from the decompressed stream (the diff_id).
+class Hashing final : public util::Reader {
  public:
-  explicit Decompressor(util::Reader& in) : in_(in) {}
-  ~Decompressor() {
-    if (gzip_ready_) inflateEnd(&z_);
-    if (zstd_) ZSTD_freeDCtx(zstd_);
+  explicit Hashing(util::Reader& inner) : inner_(inner) {}
+  Result<std::size_t> read(std::span<std::byte> out) override {
+    auto n = TRY(inner_.read(out));
+    hash.update({out.data(), n});
+    total += n;
+    return n;
   }
-  Decompressor(const Decompressor&) = delete;
-  Decompressor& operator=(const Decompressor&) = delete;
-
-  Result<Compression> detect() {
-    while (in_len_ < 4 && !eof_) {
-      auto n = in_.read({inbuf_.data() + in_len_, inbuf_.size() - in_len_});
-      if (!n) return std::unexpected(n.error());
-      if (*n == 0) eof_ = true;
-      in_len_ += *n;
-    }
-    auto b = [&](std::size_t i) { return std::to_integer<unsigned>(inbuf_[i]); };
-    if (in_len_ >= 2 && b(0) == 0x1f && b(1) == 0x8b) {
-      kind_ = Compression::gzip;
-      if (inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK) return fail(ErrorKind::internal, "gzip: inflateInit2 failed");
-      gzip_ready_ = true;
-      z_.next_in = reinterpret_cast<Bytef*>(inbuf_.data());
-      z_.avail_in = static_cast<uInt>(in_len_);
-    } else if (in_len_ >= 4 && b(0) == 0x28 && b(1) == 0xb5 && b(2) == 0x2f && b(3) == 0xfd) {
-      kind_ = Compression::zstd;
-      zstd_ = ZSTD_createDCtx();  // its default window limit (128 MiB) bounds memory
-      if (!zstd_) return fail(ErrorKind::internal, "zstd: cannot create a decompressor");
-      zin_ = {inbuf_.data(), in_len_, 0};
-    } else {
-      kind_ = Compression::none;
-    }
-    return kind_;
-  }
-
-  // The next chunk of decompressed bytes, valid until the next call; empty at the end.
-  Result<util::Bytes> next() {
-    switch (kind_) {
-      case Compression::none: return next_plain();
-      case Compression::gzip: return next_gzip();
-      case Compression::zstd: return next_zstd();
-    }
-    return util::Bytes{};
-  }
-
- private:
-  // Refills inbuf_; returns the byte count, 0 at the end of the input.
-  Result<std::size_t> fill() {
-    if (eof_) return 0;
-    auto n = in_.read(inbuf_);
-    if (!n) return std::unexpected(n.error());
-    if (*n == 0) eof_ = true;
-    return *n;
-  }
-
-  Result<util::Bytes> next_plain() {
-    if (!plain_started_) {
-      plain_started_ = true;
-      if (in_len_ > 0) return util::Bytes{inbuf_.data(), in_len_};
-    }
-    auto n = fill();
-    if (!n) return std::unexpected(n.error());
-    return util::Bytes{inbuf_.data(), *n};
-  }
-
-  Result<util::Bytes> next_gzip() {
-    for (;;) {
-      if (z_.avail_in == 0 && !pending_output_) {
-        auto n = fill();
-        if (!n) return std::unexpected(n.error());
-        if (*n == 0) {
-          if (member_done_) return util::Bytes{};
-          return fail(ErrorKind::integrity, "truncated gzip stream");
-        }
-        z_.next_in = reinterpret_cast<Bytef*>(inbuf_.data());
-        z_.avail_in = static_cast<uInt>(*n);
-      }
-      if (member_done_ && z_.avail_in > 0) {
-        // Another gzip member follows, or zero padding that some writers add: accept only zeros.
-        if (*z_.next_in == 0) {
-          if (auto r = expect_zeros(); !r) return std::unexpected(r.error());
-          return util::Bytes{};
-        }
-        member_done_ = false;
-      }
-      z_.next_out = reinterpret_cast<Bytef*>(outbuf_.data());
-      z_.avail_out = static_cast<uInt>(outbuf_.size());
-      int rc = inflate(&z_, Z_NO_FLUSH);
-      std::size_t produced = outbuf_.size() - z_.avail_out;
-      pending_output_ = z_.avail_out == 0;
-      if (rc == Z_STREAM_END) {
-        member_done_ = true;
-        pending_output_ = false;
-        inflateReset(&z_);
-      } else if (rc != Z_OK && !(rc == Z_BUF_ERROR && z_.avail_in == 0)) {
-        return fail(ErrorKind::integrity,
-                    std::string("corrupt gzip stream: ") + (z_.msg ? z_.msg : "inflate error " + std::to_string(rc)));
-      }
-      if (produced > 0) return util::Bytes{outbuf_.data(), produced};
-    }
-  }
-
-  Result<void> expect_zeros() {
-    for (;;) {
-      for (; z_.avail_in > 0; --z_.avail_in, ++z_.next_in)
-        if (*z_.next_in != 0) return fail(ErrorKind::integrity, "garbage after the end of the gzip stream");
-      auto n = fill();
-      if (!n) return std::unexpected(n.error());
-      if (*n == 0) return {};
-      z_.next_in = reinterpret_cast<Bytef*>(inbuf_.data());
-      z_.avail_in = static_cast<uInt>(*n);
-    }
-  }
-
-  Result<util::Bytes> next_zstd() {
-    for (;;) {
-      if (zin_.pos == zin_.size && !pending_output_) {
-        auto n = fill();
-        if (!n) return std::unexpected(n.error());
-        if (*n == 0) {
-          if (frame_left_ == 0) return util::Bytes{};
-          return fail(ErrorKind::integrity, "truncated zstd stream");
-        }
-        zin_ = {inbuf_.data(), *n, 0};
-      }
-      ZSTD_outBuffer o{outbuf_.data(), outbuf_.size(), 0};
-      std::size_t rc = ZSTD_decompressStream(zstd_, &o, &zin_);
-      if (ZSTD_isError(rc)) return fail(ErrorKind::integrity, std::string("corrupt zstd stream: ") + ZSTD_getErrorName(rc));
-      frame_left_ = rc;
-      pending_output_ = o.pos == o.size;
-      if (o.pos > 0) return util::Bytes{outbuf_.data(), o.pos};
-    }
-  }
-
-  util::Reader& in_;
-  std::vector<std::byte> inbuf_ = std::vector<std::byte>(256 * 1024);
-  std::vector<std::byte> outbuf_ = std::vector<std::byte>(256 * 1024);
-  std::size_t in_len_ = 0;
-  bool eof_ = false;
-  Compression kind_ = Compression::none;
-  bool plain_started_ = false;
-  bool pending_output_ = false;
-  z_stream z_{};
-  bool gzip_ready_ = false;
-  bool member_done_ = false;
-  ZSTD_DCtx* zstd_ = nullptr;
-  ZSTD_inBuffer zin_{};
-  std::size_t frame_left_ = 0;
-};
-
-struct Feed {
-  Decompressor& source;
-  const ReadOptions& options;
   util::Sha256Writer hash;
   std::uint64_t total = 0;
-  std::optional<util::Error> error;
 
-  Result<util::Bytes> pull() {
-    auto chunk = source.next();
-    if (!chunk) return chunk;
-    total += chunk->size();
-    if (total > options.max_total_size)
-      return fail(ErrorKind::integrity, "archive is larger than the limit of " + std::to_string(options.max_total_size) +
-                                            " bytes uncompressed");
-    hash.update(*chunk);
-    return chunk;
-  }
-};
-
-la_ssize_t feed_read(struct archive* a, void* ctx, const void** buffer) {
-  auto& feed = *static_cast<Feed*>(ctx);
-  auto chunk = feed.pull();
-  if (!chunk) {
-    feed.error = chunk.error();
-    archive_set_error(a, EIO, "%s", chunk.error().message.c_str());
-    return -1;
-  }
-  *buffer = chunk->data();
-  return static_cast<la_ssize_t>(chunk->size());
-}
-
-struct ArchiveFree {
-  void operator()(struct archive* a) const { archive_read_free(a); }
+ private:
+  util::Reader& inner_;
 };
 
 // Normalizes a member path, refusing absolute paths and ".." components.
@@ -214,7 +41,7 @@ Result<std::string> member_path(std::string_view raw) {
   std::string out;
   for (auto c : detail::components(raw)) {
     if (c == ".") continue;
-    if (c == "..") return fail(ErrorKind::integrity, "path climbs out with `..`");
+    if (c == "..") return fail(ErrorKind::integrity, "path climbs out of the root with `..`");
     if (!out.empty()) out += '/';
     out += c;
   }
@@ -223,37 +50,34 @@ Result<std::string> member_path(std::string_view raw) {
 
 class MemberReader final : public util::Reader {
  public:
-  MemberReader(struct archive* a, Feed& feed, std::string name) : a_(a), feed_(feed), name_(std::move(name)) {}
+  MemberReader(struct archive* a, la::ReaderSource& source, std::string name)
+      : a_(a), source_(source), name_(std::move(name)) {}
   Result<std::size_t> read(std::span<std::byte> out) override {
     la_ssize_t n = archive_read_data(a_, out.data(), out.size());
     if (n < 0) {
-      if (feed_.error) return std::unexpected(feed_.error->context("member `" + name_ + "`"));
-      return fail(ErrorKind::integrity, "member `" + name_ + "`: " + archive_error_string(a_));
+      if (source_.error) return std::unexpected(source_.error->context("member `" + name_ + "`"));
+      return fail(ErrorKind::integrity, "member `" + name_ + "`: " + la::error_message(a_));
     }
     return static_cast<std::size_t>(n);
   }
 
  private:
   struct archive* a_;
-  Feed& feed_;
+  la::ReaderSource& source_;
   std::string name_;
 };
 
 }  // namespace
 
-Result<ReadResult> read_tar(util::Reader& in, const TarVisitor& visit, const ReadOptions& options) {
-  Decompressor source(in);
-  auto kind = source.detect();
-  if (!kind) return std::unexpected(kind.error());
-  Feed feed{source, options};
-
-  std::unique_ptr<struct archive, ArchiveFree> a(archive_read_new());
-  if (!a) return fail(ErrorKind::internal, "libarchive: cannot allocate a reader");
+Result<void> read_tar_stream(util::Reader& tar, const TarVisitor& visit, const ReadOptions& options) {
+  auto a = TRY(la::new_reader());
   archive_read_support_format_tar(a.get());
-  if (archive_read_open(a.get(), &feed, nullptr, feed_read, nullptr) != ARCHIVE_OK) {
-    if (feed.error) return std::unexpected(*feed.error);
-    return fail(ErrorKind::integrity, std::string("not a tar archive: ") + archive_error_string(a.get()));
+  la::ReaderSource source(tar);
+  if (la::open_reader(a.get(), source) != ARCHIVE_OK) {
+    if (source.error) return std::unexpected(*source.error);
+    return fail(ErrorKind::integrity, "not a tar archive: " + la::error_message(a.get()));
   }
+  auto& feed = source;
 
   std::string previous;
   for (;;) {
@@ -263,7 +87,7 @@ Result<ReadResult> read_tar(util::Reader& in, const TarVisitor& visit, const Rea
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
       std::string where = previous.empty() ? "reading tar" : "reading tar after member `" + previous + "`";
       if (feed.error) return std::unexpected(feed.error->context(where));
-      return fail(ErrorKind::integrity, where + ": " + archive_error_string(a.get()));
+      return fail(ErrorKind::integrity, where + ": " + la::error_message(a.get()));
     }
     const char* raw = archive_entry_pathname(e);
     if (!raw) return fail(ErrorKind::integrity, "tar member after `" + previous + "` has an undecodable name");
@@ -318,13 +142,17 @@ Result<ReadResult> read_tar(util::Reader& in, const TarVisitor& visit, const Rea
     previous = raw;
   }
 
+  return {};
+}
+
+Result<ReadResult> read_tar(util::Reader& in, const TarVisitor& visit, const ReadOptions& options) {
+  auto d = TRY(decompress_detected(in, {.max_size = options.max_total_size}));
+  Hashing hashing(*d.content);
+  TRY(read_tar_stream(hashing, visit, options));
   // The diff_id covers the whole stream, including what follows the end-of-archive blocks.
-  for (;;) {
-    auto chunk = feed.pull();
-    if (!chunk) return std::unexpected(chunk.error().context("reading tar"));
-    if (chunk->empty()) break;
-  }
-  return ReadResult{*kind, feed.hash.finish(), feed.total};
+  std::vector<std::byte> rest(64 << 10);
+  while (TRY_CONTEXT(hashing.read(rest), "reading tar") > 0) {}
+  return ReadResult{d.codec, hashing.hash.finish(), hashing.total};
 }
 
 }  // namespace mlpack::archive

@@ -1,11 +1,13 @@
 #pragma once
 // A reader for tar archives from outside (base-image layers, package payloads), which are never
 // trusted: member paths that escape, oversized members and malformed streams are refused with an
-// error naming the member.
+// error naming the member. It reads any decompressed stream (decompress.hpp), so a format that
+// wraps a tar (a .deb member, a conda package) gets the same rules.
 #include <cstdint>
 #include <functional>
 #include <string>
 
+#include "archive/decompress.hpp"
 #include "archive/layer.hpp"
 
 namespace mlpack::archive {
@@ -35,7 +37,7 @@ struct ReadOptions {
 };
 
 struct ReadResult {
-  Compression compression = Compression::none;  // as detected
+  Codec codec = Codec::none;                    // as detected
   Digest diff_id = Digest::sha256_of("");       // sha256 of the whole decompressed stream
   std::uint64_t uncompressed_size = 0;
 };
@@ -45,10 +47,16 @@ struct ReadResult {
 // reading and is returned as is.
 using TarVisitor = std::function<Result<void>(const TarEntry& entry, util::Reader& content)>;
 
-// Reads a tar stream, detecting gzip (one or more members), zstd or plain tar from its first
-// bytes, and returns the diff_id of the decompressed tar so callers can check it against a
-// manifest. Refuses (ErrorKind::integrity, naming the member) absolute paths, `..` components,
-// hardlinks to such paths, members over max_member_size, and corrupt or truncated streams.
+// Reads an uncompressed tar stream. Refuses (ErrorKind::integrity, naming the member) absolute
+// paths, `..` components, hardlinks to such paths, members over max_member_size, and malformed
+// or truncated archives; errors of `tar` itself pass through. Devices and FIFOs are reported, not
+// refused: whoever writes them out decides. max_total_size is not applied here (it bounds
+// decompression: pass it to decompress()).
+Result<void> read_tar_stream(util::Reader& tar, const TarVisitor& visit, const ReadOptions& options = {});
+
+// read_tar_stream over a stream whose codec is detected from its first bytes (gzip, one or more
+// members; zstd; xz; bzip2; else plain tar), decompressing at most max_total_size bytes, and
+// returns the diff_id of the decompressed tar so callers can check it against a manifest.
 Result<ReadResult> read_tar(util::Reader& in, const TarVisitor& visit, const ReadOptions& options = {});
 
 }  // namespace mlpack::archive

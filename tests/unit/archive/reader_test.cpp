@@ -73,12 +73,13 @@ TEST_CASE("reader: our own layers read back, in every compression, with the same
   fs::create_hard_link(d.path() / "p" / "b.txt", d.path() / "p" / "c.txt");
   auto entries = scan_directory(d.path() / "p", {"/app"});
   REQUIRE(entries);
-  for (auto c : {Compression::gzip, Compression::zstd, Compression::none}) {
+  for (auto [c, codec] : {std::pair{Compression::gzip, Codec::gzip}, std::pair{Compression::zstd, Codec::zstd},
+                           std::pair{Compression::none, Codec::none}}) {
     CAPTURE(static_cast<int>(c));
     auto w = layer_of(*entries, {c, 77, -1, 2});
     auto r = read_all_members(w.bytes);
     REQUIRE(r.result);
-    CHECK(r.result->compression == c);
+    CHECK(r.result->codec == codec);
     CHECK(r.result->diff_id == w.result.diff_id);
     CHECK(r.result->uncompressed_size == w.result.uncompressed_size);
     CHECK(r.order == std::vector<std::string>{"app", "app/abs", "app/b.txt", "app/c.txt", "app/sub", "app/sub/a.txt"});
