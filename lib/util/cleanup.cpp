@@ -10,6 +10,7 @@
 #include <mutex>
 #include <vector>
 
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 
 namespace mlpack::util {
@@ -48,10 +49,9 @@ Result<TempRegistration> create_registered_temp(TempKind kind, const std::functi
   auto& r = registry();
   std::lock_guard lock(r.mu);
   if (r.closed) return fail(ErrorKind::io, "not creating a temporary file: interrupted");
-  auto made = create();
-  if (!made) return std::unexpected(made.error());
+  auto made = TRY(create());
   auto id = r.next_id++;
-  r.paths.emplace(id, std::pair{std::move(*made), kind});
+  r.paths.emplace(id, std::pair{std::move(made), kind});
   return TempRegistration(id);
 }
 

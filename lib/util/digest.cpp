@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "util/expected.hpp"
+
 namespace mlpack::util {
 
 namespace {
@@ -58,10 +60,9 @@ Digest Sha256Writer::finish() {
 }
 
 Result<Digest> sha256_file(const std::string& path) {
-  auto reader = FileReader::open(path);
-  if (!reader) return std::unexpected(reader.error());
+  auto reader = TRY(FileReader::open(path));
   Sha256Writer h;
-  if (auto r = copy(**reader, h); !r) return std::unexpected(r.error());
+  TRY(copy(*reader, h));
   return h.finish();
 }
 

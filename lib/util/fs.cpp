@@ -9,6 +9,8 @@
 #include <cstring>
 #include <random>
 
+#include "util/expected.hpp"
+
 namespace mlpack::util {
 
 Error errno_error(std::string_view op, const fs::path& path, int err) {
@@ -100,18 +102,14 @@ Result<void> AtomicFile::commit() {
 }
 
 Result<void> write_file_atomic(const fs::path& dest, std::string_view content, int mode) {
-  auto f = AtomicFile::create(dest, mode);
-  if (!f) return std::unexpected(f.error());
-  if (auto r = (*f)->write(as_bytes(content)); !r) return r;
-  return (*f)->commit();
+  auto f = TRY(AtomicFile::create(dest, mode));
+  TRY(f->write(as_bytes(content)));
+  return f->commit();
 }
 
 Result<std::string> read_file(const fs::path& path, std::size_t limit) {
-  auto r = FileReader::open(path.string());
-  if (!r) return std::unexpected(r.error());
-  auto s = read_all(**r, limit);
-  if (!s) return std::unexpected(s.error().context("reading `" + path.string() + "`"));
-  return s;
+  auto r = TRY(FileReader::open(path.string()));
+  return TRY_CONTEXT(read_all(*r, limit), "reading `" + path.string() + "`");
 }
 
 Result<void> make_dirs(const fs::path& dir) {
@@ -130,7 +128,7 @@ Result<TempDir> TempDir::create(const fs::path& parent, std::string_view prefix)
   for (int attempt = 0; attempt < 8; ++attempt) {
     std::string templ = (base / (std::string(prefix) + "XXXXXX")).string();
     int fd = -1;
-    auto registration = create_registered_temp(TempKind::directory, [&]() -> Result<fs::path> {
+    auto registration = TRY(create_registered_temp(TempKind::directory, [&]() -> Result<fs::path> {
       if (!::mkdtemp(templ.data())) return std::unexpected(errno_error("create temporary directory in", base, errno));
       fd = ::open(templ.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (fd < 0) {
@@ -139,8 +137,7 @@ Result<TempDir> TempDir::create(const fs::path& parent, std::string_view prefix)
         return std::unexpected(errno_error("open", templ, e));
       }
       return fs::path(templ);
-    });
-    if (!registration) return std::unexpected(registration.error());
+    }));
     auto held = hold_temp(fd, templ);
     if (!held || !*held) {
       ::close(fd);
@@ -151,7 +148,7 @@ Result<TempDir> TempDir::create(const fs::path& parent, std::string_view prefix)
       }
       continue;
     }
-    return TempDir(templ, fd, std::move(*registration));
+    return TempDir(templ, fd, std::move(registration));
   }
   return fail(ErrorKind::io, "create a temporary directory in `" + base.string() + "`: removed by another process 8 times");
 }

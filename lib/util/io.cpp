@@ -7,6 +7,8 @@
 #include <cstring>
 #include <vector>
 
+#include "util/expected.hpp"
+
 namespace mlpack::util {
 
 Result<std::size_t> StringReader::read(std::span<std::byte> out) {
@@ -47,11 +49,10 @@ Result<std::uint64_t> copy(Reader& from, Writer& to) {
   std::vector<std::byte> buf(256 * 1024);
   std::uint64_t total = 0;
   for (;;) {
-    auto n = from.read(buf);
-    if (!n) return std::unexpected(n.error());
-    if (*n == 0) return total;
-    if (auto w = to.write({buf.data(), *n}); !w) return std::unexpected(w.error());
-    total += *n;
+    auto n = TRY(from.read(buf));
+    if (n == 0) return total;
+    TRY(to.write({buf.data(), n}));
+    total += n;
   }
 }
 
@@ -59,12 +60,11 @@ Result<std::string> read_all(Reader& from, std::size_t limit) {
   std::string out;
   std::vector<std::byte> buf(64 * 1024);
   for (;;) {
-    auto n = from.read(buf);
-    if (!n) return std::unexpected(n.error());
-    if (*n == 0) return out;
-    if (out.size() + *n > limit)
+    auto n = TRY(from.read(buf));
+    if (n == 0) return out;
+    if (out.size() + n > limit)
       return fail(ErrorKind::integrity, "stream exceeds the limit of " + std::to_string(limit) + " bytes");
-    out.append(reinterpret_cast<const char*>(buf.data()), *n);
+    out.append(reinterpret_cast<const char*>(buf.data()), n);
   }
 }
 

@@ -1,20 +1,19 @@
 #include "util/verified_file.hpp"
 
+#include "util/expected.hpp"
+
 namespace mlpack::util {
 
 Result<void> VerifiedFile::restart() {
   file_.reset();
   hasher_.emplace();
   count_ = 0;
-  auto f = AtomicFile::create(dest_);
-  if (!f) return std::unexpected(f.error());
-  file_ = std::move(*f);
+  file_ = TRY(AtomicFile::create(dest_));
   return {};
 }
 
 Result<void> VerifiedFile::write(Bytes data) {
-  if (!file_)
-    if (auto r = restart(); !r) return r;
+  if (!file_) TRY(restart());
   count_ += data.size();
   if (expected_size_ && count_ > expected_size_)
     return fail(ErrorKind::integrity,
@@ -24,8 +23,7 @@ Result<void> VerifiedFile::write(Bytes data) {
 }
 
 Result<void> VerifiedFile::verify() {
-  if (!file_)
-    if (auto r = restart(); !r) return r;
+  if (!file_) TRY(restart());
   if (expected_size_ && count_ != expected_size_)
     return fail(ErrorKind::integrity,
                 what_ + " is " + std::to_string(count_) + " bytes, expected " + std::to_string(expected_size_));
@@ -37,12 +35,12 @@ Result<void> VerifiedFile::verify() {
 }
 
 Result<void> VerifiedFile::commit() {
-  if (auto r = verify(); !r) return r;
+  TRY(verify());
   return file_->commit();
 }
 
 Result<std::unique_ptr<AtomicFile>> VerifiedFile::take() {
-  if (auto r = verify(); !r) return std::unexpected(r.error());
+  TRY(verify());
   return std::move(file_);
 }
 
