@@ -21,6 +21,7 @@
 
 #include "resolve/problem.hpp"
 #include "resolve/resolver.hpp"
+#include "util/expected.hpp"
 
 namespace mlpack::resolve {
 namespace {
@@ -107,10 +108,9 @@ Result<ReqId> Solver::intern(const Requirement& r, Var requirer, std::string_vie
   RequirementInfo info{r, {}};
   info.candidates.reserve(ids->size());
   for (SolvableId id : *ids) {
-    auto v = var_for(id);
-    if (!v) return std::unexpected(v.error());
-    if (std::find(info.candidates.begin(), info.candidates.end(), *v) == info.candidates.end())
-      info.candidates.push_back(*v);
+    auto v = TRY(var_for(id));
+    if (std::find(info.candidates.begin(), info.candidates.end(), v) == info.candidates.end())
+      info.candidates.push_back(v);
   }
   auto id = static_cast<ReqId>(pb_.requirements.size());
   pb_.requirements.push_back(std::move(info));
@@ -180,29 +180,25 @@ Result<ClauseId> Solver::expand(Var v) {
   ++stats_.expanded;
   SolvableId id = pb_.vars[v].id;
   std::vector<ClauseId> added;
-  auto deps = provider_.dependencies(id);
-  if (!deps) return util::chain(deps, "reading the dependencies of " + display(v));
-  for (const auto& r : *deps) {
-    auto rid = intern(r, v, "required by");
-    if (!rid) return std::unexpected(rid.error());
-    const auto& cands = pb_.requirements[*rid].candidates;
+  auto deps = TRY_CONTEXT(provider_.dependencies(id), "reading the dependencies of " + display(v));
+  for (const auto& r : deps) {
+    auto rid = TRY(intern(r, v, "required by"));
+    const auto& cands = pb_.requirements[rid].candidates;
     if (std::find(cands.begin(), cands.end(), v) != cands.end()) continue;  // met by v itself
-    Clause c{ClauseKind::requires_, v, none, *rid, {negative(v)}, {}, {}};
+    Clause c{ClauseKind::requires_, v, none, rid, {negative(v)}, {}, {}};
     for (Var x : cands) c.lits.push_back(positive(x));
     ClauseId cid = add_clause(std::move(c));
     if (first_requirement_[v] == none) first_requirement_[v] = static_cast<std::uint32_t>(requirement_order_.size());
     requirement_order_.push_back(cid);
     added.push_back(cid);
   }
-  auto conflicts = provider_.conflicts(id);
-  if (!conflicts) return util::chain(conflicts, "reading the conflicts of " + display(v));
-  for (const auto& r : *conflicts) {
-    auto rid = intern(r, v, "a conflict of");
-    if (!rid) return std::unexpected(rid.error());
-    for (Var x : pb_.requirements[*rid].candidates) {
+  auto conflicts = TRY_CONTEXT(provider_.conflicts(id), "reading the conflicts of " + display(v));
+  for (const auto& r : conflicts) {
+    auto rid = TRY(intern(r, v, "a conflict of"));
+    for (Var x : pb_.requirements[rid].candidates) {
       if (x == v) continue;
       auto before = pb_.clauses.size();
-      ClauseId cid = pair_clause(ClauseKind::conflict, v, x, *rid);
+      ClauseId cid = pair_clause(ClauseKind::conflict, v, x, rid);
       if (pb_.clauses.size() != before) added.push_back(cid);
     }
   }
@@ -380,19 +376,16 @@ Var Solver::pick_decision(bool& internal_error) {
 Result<Solution> Solver::run(const std::vector<Requirement>& roots) {
   ClauseId conflict = none;
   for (const auto& r : roots) {
-    auto rid = intern(r, none, "");
-    if (!rid) return std::unexpected(rid.error());
-    Clause c{ClauseKind::root, none, none, *rid, {}, {}, {}};
-    for (Var x : pb_.requirements[*rid].candidates) c.lits.push_back(positive(x));
+    auto rid = TRY(intern(r, none, ""));
+    Clause c{ClauseKind::root, none, none, rid, {}, {}, {}};
+    for (Var x : pb_.requirements[rid].candidates) c.lits.push_back(positive(x));
     ClauseId cid = add_clause(std::move(c));
     requirement_order_.push_back(cid);
     if (conflict == none) conflict = attach(cid);
   }
   for (;;) {
     if (conflict == none) {
-      auto c = propagate();
-      if (!c) return std::unexpected(c.error());
-      conflict = *c;
+      conflict = TRY(propagate());
     }
     if (conflict != none) {
       ++stats_.conflicts;
