@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 
 namespace mlpack::lock {
@@ -69,27 +70,19 @@ Result<LockFile> parse(std::string_view yaml, std::string_view source) {
                                             std::to_string(current_version) + ")"));
     lock.version = v;
 
-#define MLPACK_FIELD(dest, node, key, required)               \
-  do {                                                        \
-    auto value_ = scalar(node, key, source, required);        \
-    if (!value_) return std::unexpected(value_.error());      \
-    dest = std::move(*value_);                                \
-  } while (0)
-
     if (auto t = root["target"]) {
       if (!t.IsMap()) return std::unexpected(yaml_error(source, t.Mark(), "`target` must be a mapping"));
-      MLPACK_FIELD(lock.target.platform, t, "platform", true);
-      std::string python, cuda, glibc;
-      MLPACK_FIELD(python, t, "python", false);
-      MLPACK_FIELD(cuda, t, "cuda", false);
-      MLPACK_FIELD(glibc, t, "glibc", false);
+      lock.target.platform = TRY(scalar(t, "platform", source, true));
+      auto python = TRY(scalar(t, "python", source, false));
+      auto cuda = TRY(scalar(t, "cuda", source, false));
+      auto glibc = TRY(scalar(t, "glibc", source, false));
       if (!python.empty()) lock.target.python = python;
       if (!cuda.empty()) lock.target.cuda = cuda;
       if (!glibc.empty()) lock.target.glibc = glibc;
     }
-    MLPACK_FIELD(lock.base, root, "base", false);
-    MLPACK_FIELD(lock.base_digest, root, "base_digest", false);
-    MLPACK_FIELD(lock.inputs_digest, root, "inputs", false);
+    lock.base = TRY(scalar(root, "base", source, false));
+    lock.base_digest = TRY(scalar(root, "base_digest", source, false));
+    lock.inputs_digest = TRY(scalar(root, "inputs", source, false));
     if (auto parts = root["input_parts"]) {
       if (!parts.IsMap()) return std::unexpected(yaml_error(source, parts.Mark(), "`input_parts` must be a mapping"));
       for (const auto& kv : parts) lock.input_parts[kv.first.as<std::string>()] = kv.second.as<std::string>();
@@ -100,10 +93,10 @@ Result<LockFile> parse(std::string_view yaml, std::string_view source) {
       for (const auto& s : sources) {
         if (!s.IsMap()) return std::unexpected(yaml_error(source, s.Mark(), "each source must be a mapping"));
         Source src;
-        MLPACK_FIELD(src.ecosystem, s, "ecosystem", true);
-        MLPACK_FIELD(src.url, s, "url", true);
-        MLPACK_FIELD(src.suite, s, "suite", false);
-        MLPACK_FIELD(src.snapshot, s, "snapshot", false);
+        src.ecosystem = TRY(scalar(s, "ecosystem", source, true));
+        src.url = TRY(scalar(s, "url", source, true));
+        src.suite = TRY(scalar(s, "suite", source, false));
+        src.snapshot = TRY(scalar(s, "snapshot", source, false));
         if (auto c = s["components"]) {
           if (!c.IsSequence())
             return std::unexpected(yaml_error(source, c.Mark(), "`components` must be a list"));
@@ -118,15 +111,14 @@ Result<LockFile> parse(std::string_view yaml, std::string_view source) {
       for (const auto& p : packages) {
         if (!p.IsMap()) return std::unexpected(yaml_error(source, p.Mark(), "each package must be a mapping"));
         Package pkg;
-        MLPACK_FIELD(pkg.ecosystem, p, "ecosystem", true);
-        MLPACK_FIELD(pkg.name, p, "name", true);
-        MLPACK_FIELD(pkg.version, p, "version", true);
-        MLPACK_FIELD(pkg.architecture, p, "architecture", false);
-        MLPACK_FIELD(pkg.source, p, "source", false);
-        MLPACK_FIELD(pkg.filename, p, "filename", false);
-        MLPACK_FIELD(pkg.sha256, p, "sha256", true);
-        std::string size;
-        MLPACK_FIELD(size, p, "size", false);
+        pkg.ecosystem = TRY(scalar(p, "ecosystem", source, true));
+        pkg.name = TRY(scalar(p, "name", source, true));
+        pkg.version = TRY(scalar(p, "version", source, true));
+        pkg.architecture = TRY(scalar(p, "architecture", source, false));
+        pkg.source = TRY(scalar(p, "source", source, false));
+        pkg.filename = TRY(scalar(p, "filename", source, false));
+        pkg.sha256 = TRY(scalar(p, "sha256", source, true));
+        auto size = TRY(scalar(p, "size", source, false));
         if (!size.empty()) {
           if (size.find_first_not_of("0123456789") != std::string::npos)
             return std::unexpected(yaml_error(source, p["size"].Mark(), "`size` must be a whole number"));
@@ -141,7 +133,6 @@ Result<LockFile> parse(std::string_view yaml, std::string_view source) {
         lock.packages.push_back(std::move(pkg));
       }
     }
-#undef MLPACK_FIELD
   } catch (const YAML::Exception& e) {
     return std::unexpected(yaml_error(source, e.mark, e.msg));
   }
@@ -207,9 +198,8 @@ std::string emit(const LockFile& input) {
 }
 
 Result<LockFile> read(const std::filesystem::path& path) {
-  auto text = util::read_file(path);
-  if (!text) return std::unexpected(text.error());
-  return parse(*text, path.string());
+  auto text = TRY(util::read_file(path));
+  return parse(text, path.string());
 }
 
 Result<void> write(const std::filesystem::path& path, const LockFile& lock) {
