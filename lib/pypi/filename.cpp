@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "pypi/name.hpp"
+#include "util/expected.hpp"
 
 namespace mlpack::pypi {
 namespace {
@@ -67,9 +68,9 @@ util::Result<WheelFilename> parse_wheel_filename(std::string_view filename) {
     out.build = std::move(tag);
   }
   const auto tag_begin = parts[parts.size() - 3].data();
-  auto tags = parse_tag(std::string_view(tag_begin, stem.data() + stem.size()));
-  if (!tags) return std::unexpected(tags.error().context("invalid distribution filename `" + std::string(filename) + "`"));
-  out.tags = std::move(*tags);
+  auto tags = TRY_CONTEXT(parse_tag(std::string_view(tag_begin, stem.data() + stem.size())),
+                          "invalid distribution filename `" + std::string(filename) + "`");
+  out.tags = std::move(tags);
   return out;
 }
 

@@ -1,4 +1,5 @@
 #include "pypi/marker.hpp"
+#include "util/expected.hpp"
 #include "util/text.hpp"
 
 #include <algorithm>
@@ -269,9 +270,8 @@ Result<bool> evaluate_node(const Node& n, const Context& ctx) {
       any_group = any_group || group;
       group = true;
     }
-    auto r = evaluate_node(*n.children[i], ctx);
-    if (!r) return r;
-    group = group && *r;
+    auto r = TRY(evaluate_node(*n.children[i], ctx));
+    group = group && r;
   }
   return any_group || group;
 }
@@ -313,9 +313,7 @@ struct MarkerParser {
   Parsed list() {
     auto n = std::make_shared<Node>();
     n->is_list = true;
-    auto first = atom();
-    if (!first) return first;
-    n->children.push_back(*first);
+    n->children.push_back(TRY(atom()));
     for (;;) {
       Node::Join join;
       if (keyword("and"))
@@ -324,10 +322,9 @@ struct MarkerParser {
         join = Node::Join::or_;
       else
         break;
-      auto next = atom();
-      if (!next) return next;
+      auto next = TRY(atom());
       n->joins.push_back(join);
-      n->children.push_back(*next);
+      n->children.push_back(next);
     }
     return n;
   }
@@ -362,18 +359,15 @@ struct MarkerParser {
   Parsed item() {
     auto n = std::make_shared<Node>();
     blanks();
-    auto lhs = operand();
-    if (!lhs) return std::unexpected(lhs.error());
+    auto lhs = TRY(operand());
     blanks();
-    auto op = oper();
-    if (!op) return std::unexpected(op.error());
+    auto op = TRY(oper());
     blanks();
-    auto rhs = operand();
-    if (!rhs) return std::unexpected(rhs.error());
+    auto rhs = TRY(operand());
     blanks();
-    n->lhs = std::move(*lhs);
-    n->op = std::move(*op);
-    n->rhs = std::move(*rhs);
+    n->lhs = std::move(lhs);
+    n->op = std::move(op);
+    n->rhs = std::move(rhs);
     // PEP 685: a name compared with `extra` (or looked up in `extras`/`dependency_groups`) is
     // normalised once here, so str() and evaluation both see the normalised form.
     if (n->lhs.variable && one_of(kNameVariables, n->lhs.text) && !n->rhs.variable)
@@ -460,11 +454,10 @@ util::Error to_error(std::string_view source, const SyntaxError& e) {
 
 std::expected<Marker, SyntaxError> parse_marker_at(std::string_view source, std::size_t& pos) {
   MarkerParser p{source, pos, 0};
-  auto root = p.list();
-  if (!root) return std::unexpected(root.error());
+  auto root = TRY(p.list());
   p.blanks();
   pos = p.pos;
-  return MarkerParser::make(std::move(*root));
+  return MarkerParser::make(std::move(root));
 }
 
 }  // namespace detail
@@ -491,9 +484,8 @@ Result<bool> Marker::try_evaluate(const MarkerEnvironment& env, std::span<const 
   bool any = false;
   for (const auto& e : ctx.extras) {
     ctx.extra = e;
-    auto r = evaluate_node(*root_, ctx);
-    if (!r) return r;
-    any = any || *r;
+    auto r = TRY(evaluate_node(*root_, ctx));
+    any = any || r;
   }
   return any;
 }

@@ -4,6 +4,7 @@
 
 #include "pypi/name.hpp"
 #include "pypi/version.hpp"
+#include "util/expected.hpp"
 
 namespace mlpack::pypi {
 namespace {
@@ -188,9 +189,9 @@ struct RequirementParser {
     if (!name) return error("Expected package name at the start of dependency specifier");
     r.name = std::string(*name);
     blanks();
-    if (auto e = extras(r.extras); !e) return std::unexpected(e.error());
+    TRY(extras(r.extras));
     blanks();
-    if (auto d = details(r); !d) return std::unexpected(d.error());
+    TRY(details(r));
     if (!at_end()) return error("Expected end of dependency specifier");
     std::sort(r.extras.begin(), r.extras.end());
     r.extras.erase(std::unique(r.extras.begin(), r.extras.end()), r.extras.end());
@@ -237,27 +238,24 @@ struct RequirementParser {
       return marker(r, url_start, "semicolon (after URL and whitespace)");
     }
     auto spec_start = pos;
-    auto text = specifier();
-    if (!text) return std::unexpected(text.error());
+    auto text = TRY(specifier());
     blanks();
-    if (!text->empty()) {
-      auto set = SpecifierSet::parse(*text);
+    if (!text.empty()) {
+      auto set = SpecifierSet::parse(text);
       if (!set) return error(set.error().message, spec_start);
       r.specifier = std::move(*set);
     }
     if (at_end()) return {};
     return marker(r, spec_start,
-                  text->empty() ? "semicolon (after name with no version specifier)"
-                                : "comma (within version specifier), semicolon (after version specifier)");
+                  text.empty() ? "semicolon (after name with no version specifier)"
+                               : "comma (within version specifier), semicolon (after version specifier)");
   }
 
   // requirement_marker = ';' marker WS?
   std::expected<void, SyntaxError> marker(Requirement& r, std::size_t span_start, std::string_view expected) {
     if (!at(';')) return error("Expected " + std::string(expected) + " or end", span_start);
     ++pos;
-    auto m = detail::parse_marker_at(s, pos);
-    if (!m) return std::unexpected(m.error());
-    r.marker = std::move(*m);
+    r.marker = TRY(detail::parse_marker_at(s, pos));
     blanks();
     return {};
   }
@@ -267,8 +265,7 @@ struct RequirementParser {
     std::optional<std::size_t> open;
     if (at('(')) open = pos++;
     blanks();
-    auto text = version_many();
-    if (!text) return text;
+    auto text = TRY(version_many());
     blanks();
     if (open) {
       if (!at(')')) return error("Expected matching RIGHT_PARENTHESIS for LEFT_PARENTHESIS, after version specifier", open);

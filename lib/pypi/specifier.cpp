@@ -5,6 +5,8 @@
 #include <optional>
 #include <set>
 
+#include "util/expected.hpp"
+
 namespace mlpack::pypi {
 
 const char* to_string(Operator op) {
@@ -300,9 +302,7 @@ Result<SpecifierSet> SpecifierSet::parse(std::string_view text, Prereleases prer
     auto comma = text.find(',', start);
     auto item = text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     if (!detail::strip_whitespace(item).empty()) {
-      auto spec = Specifier::parse(item);
-      if (!spec) return util::chain(spec, "in `" + std::string(text) + "`");
-      set.specs_.push_back(std::move(*spec));
+      set.specs_.push_back(TRY_CONTEXT(Specifier::parse(item), "in `" + std::string(text) + "`"));
     }
     if (comma == std::string_view::npos) break;
     start = comma + 1;
