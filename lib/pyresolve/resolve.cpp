@@ -7,6 +7,7 @@
 
 #include "pypi/filename.hpp"
 #include "pypi/name.hpp"
+#include "util/expected.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::pyresolve {
@@ -139,11 +140,10 @@ class PypiProvider final : public resolve::Provider {
       if (v && info.spec.contains(*v, pypi::Prereleases::include)) out.push_back(cand_id(info, d->second.version, d->second.file));
       return out;
     }
-    auto project = load(info.project);
-    if (!project) return std::unexpected(project.error());
-    auto pre = allows_prereleases(info.project, **project) ? pypi::Prereleases::include : pypi::Prereleases::exclude;
+    auto project = TRY(load(info.project));
+    auto pre = allows_prereleases(info.project, *project) ? pypi::Prereleases::include : pypi::Prereleases::exclude;
     const auto* constraints = find_constraints(info.project);
-    for (const auto& v : (*project)->versions) {
+    for (const auto& v : project->versions) {
       if (!v.wheel) continue;
       if (v.yanked && !info.exact && !pinned(info.project, v.version)) continue;
       if (!info.spec.contains(v.version, pre)) continue;
@@ -152,10 +152,10 @@ class PypiProvider final : public resolve::Provider {
         continue;
       out.push_back(cand_id(info, v.text, *v.wheel));
     }
-    if (out.empty() && (*project)->hash_rejected > 0 && hashes_.contains(info.project))
+    if (out.empty() && project->hash_rejected > 0 && hashes_.contains(info.project))
       return util::fail(ErrorKind::integrity,
                         "the --hash values given for `" + info.project + "` match no file the index has for it (" +
-                            std::to_string((*project)->hash_rejected) + " file(s) with other sha256 digests)");
+                            std::to_string(project->hash_rejected) + " file(s) with other sha256 digests)");
     return out;
   }
 
@@ -169,21 +169,20 @@ class PypiProvider final : public resolve::Provider {
       base.fixed = cand_id_for(c.project, c.project, std::nullopt, c.version, c.file);
       out.push_back(intern(std::move(base), c.project + "==" + c.version));
     }
-    auto meta = index_.metadata(c.file);
-    if (!meta) return std::unexpected(meta.error());
-    if (meta->requires_python) {
-      auto spec = pypi::SpecifierSet::parse(*meta->requires_python);
+    auto meta = TRY(index_.metadata(c.file));
+    if (meta.requires_python) {
+      auto spec = pypi::SpecifierSet::parse(*meta.requires_python);
       if (spec && !spec->contains(python_, pypi::Prereleases::include)) {
         ReqInfo py;
         py.key = "python";
-        py.python = *meta->requires_python;
-        out.push_back(intern(std::move(py), "Python " + *meta->requires_python));
+        py.python = *meta.requires_python;
+        out.push_back(intern(std::move(py), "Python " + *meta.requires_python));
       }
     }
     std::vector<std::string> extras;
     if (c.extra) extras.push_back(*c.extra);
     std::vector<std::string> names;
-    for (const auto& text : meta->requires_dist) {
+    for (const auto& text : meta.requires_dist) {
       auto req = pypi::Requirement::parse(text);
       if (!req)
         return util::fail(ErrorKind::invalid_input, "the metadata of " + c.project + " " + c.version +
@@ -321,8 +320,7 @@ class PypiProvider final : public resolve::Provider {
 
   Result<const Project*> load(const std::string& name) {
     if (auto it = projects_.find(name); it != projects_.end()) return it->second.get();
-    auto files = index_.project_files(name);
-    if (!files) return std::unexpected(files.error());
+    auto files = TRY(index_.project_files(name));
     auto project = std::make_unique<Project>();
     bool no_binary = request_.no_binary.contains(":all:") || request_.no_binary.contains(name);
     const auto* hashes = hashes_.contains(name) ? &hashes_.at(name) : nullptr;
@@ -333,7 +331,7 @@ class PypiProvider final : public resolve::Provider {
     };
     std::map<std::string, std::vector<const pyindex::DistFile*>> by_version;  // normalised version → files
     std::map<std::string, pypi::Version> parsed;
-    for (const auto& f : *files) {
+    for (const auto& f : files) {
       std::string version;
       if (auto w = pypi::parse_wheel_filename(f.filename)) {
         if (w->name != name) continue;
@@ -438,15 +436,14 @@ Result<Resolved> resolve(const Request& request, pyindex::IndexClient& index) {
   }
   PypiProvider provider(request, index);
   std::vector<resolve::Requirement> roots;
-  if (auto r = provider.add_roots(roots); !r) return std::unexpected(r.error());
+  TRY(provider.add_roots(roots));
   std::vector<std::string> names;
   for (const auto& root : request.roots) names.push_back(root.requirement.normalized_name());
   index.prefetch_projects(names);
-  auto solution = resolve::solve(provider, roots);
-  if (!solution) return std::unexpected(solution.error());
+  auto solution = TRY(resolve::solve(provider, roots));
   Resolved out;
-  out.stats = solution->stats;
-  for (auto s : solution->selected) {
+  out.stats = solution.stats;
+  for (auto s : solution.selected) {
     if (provider.is_extra(s)) continue;
     const auto& c = provider.cand(s);
     Package p;
@@ -458,9 +455,8 @@ Result<Resolved> resolve(const Request& request, pyindex::IndexClient& index) {
       p.sha256 = sha->second;
     } else {
       // No digest from the index (a plain find-links page): the file itself gives it.
-      auto path = index.download(c.file);
-      if (!path) return std::unexpected(path.error().context("hashing " + c.file.filename));
-      p.sha256 = path->filename().string();
+      auto path = TRY_CONTEXT(index.download(c.file), "hashing " + c.file.filename);
+      p.sha256 = path.filename().string();
     }
     out.packages.push_back(std::move(p));
   }
