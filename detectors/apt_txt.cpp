@@ -2,6 +2,7 @@
 
 #include "detectors/project.hpp"
 
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
 
@@ -59,9 +60,8 @@ util::Result<std::vector<AptRequest>> read_apt_txt(const std::filesystem::path& 
   auto path = env_dir / "apt.txt";
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) return std::vector<AptRequest>{};
-  auto text = util::read_file(path, 1 << 20);
-  if (!text) return std::unexpected(text.error());
-  return parse_apt_txt(*text, path.lexically_relative(dir).generic_string());
+  auto text = TRY(util::read_file(path, 1 << 20));
+  return parse_apt_txt(text, path.lexically_relative(dir).generic_string());
 }
 
 }  // namespace mlpack::detectors

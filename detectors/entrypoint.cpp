@@ -1,5 +1,6 @@
 #include "detectors/entrypoint.hpp"
 
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
 
@@ -11,11 +12,10 @@ using util::ErrorKind;
 util::Result<std::optional<std::map<std::string, std::string>>> read_procfile(const fs::path& root) {
   std::error_code ec;
   if (!fs::is_regular_file(root / "Procfile", ec)) return std::optional<std::map<std::string, std::string>>{};
-  auto text = util::read_file(root / "Procfile", 1 << 20);
-  if (!text) return std::unexpected(text.error());
+  auto text = TRY(util::read_file(root / "Procfile", 1 << 20));
   std::map<std::string, std::string> out;
   int line_no = 0;
-  for (auto line : util::split(*text, '\n')) {
+  for (auto line : util::split(text, '\n')) {
     ++line_no;
     std::string t = util::trim(line);
     if (t.empty() || t.starts_with('#')) continue;
@@ -36,10 +36,9 @@ util::Result<std::optional<std::map<std::string, std::string>>> read_procfile(co
 }
 
 util::Result<DefaultCommand> default_command(const fs::path& root) {
-  auto procfile = read_procfile(root);
-  if (!procfile) return std::unexpected(procfile.error());
-  if (*procfile && (*procfile)->contains("web"))
-    return DefaultCommand{DefaultCommand::Kind::procfile_web, (*procfile)->at("web")};
+  auto procfile = TRY(read_procfile(root));
+  if (procfile && procfile->contains("web"))
+    return DefaultCommand{DefaultCommand::Kind::procfile_web, procfile->at("web")};
   std::error_code ec;
   auto st = fs::status(root / "start", ec);
   if (!ec && fs::is_regular_file(st) && (st.permissions() & fs::perms::owner_exec) != fs::perms::none)

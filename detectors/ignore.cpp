@@ -6,6 +6,7 @@
 #include <optional>
 #include <system_error>
 
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 
 namespace mlpack::detectors {
@@ -609,41 +610,35 @@ Result<ProjectFilter> ProjectFilter::load(const fs::path& root, const std::vecto
     f.exclude_.push_back(std::move(p));
   }
 
-  auto docker = read_ignore_file(root / ".dockerignore", ".dockerignore");
-  if (!docker) return std::unexpected(docker.error());
-  if (*docker) {
-    auto rules = DockerignoreRules::parse(**docker);
-    if (!rules) return std::unexpected(rules.error());
-    f.dockerignore_ = std::move(*rules);
+  auto docker = TRY(read_ignore_file(root / ".dockerignore", ".dockerignore"));
+  if (docker) {
+    f.dockerignore_ = TRY(DockerignoreRules::parse(*docker));
     f.sources_.emplace_back(".dockerignore");
   }
-  auto mlpackignore = read_ignore_file(root / ".mlpackignore", ".mlpackignore");
-  if (!mlpackignore) return std::unexpected(mlpackignore.error());
-  if (*mlpackignore) {
-    f.mlpackignore_ = GitignoreRules::parse(**mlpackignore, "", ".mlpackignore");
+  auto mlpackignore = TRY(read_ignore_file(root / ".mlpackignore", ".mlpackignore"));
+  if (mlpackignore) {
+    f.mlpackignore_ = GitignoreRules::parse(*mlpackignore, "", ".mlpackignore");
     f.sources_.emplace_back(".mlpackignore");
     f.warnings_.insert(f.warnings_.end(), f.mlpackignore_.warnings().begin(), f.mlpackignore_.warnings().end());
   }
   if (fs::is_directory(fs::symlink_status(root / ".git", ec))) {
-    auto info = read_ignore_file(root / ".git" / "info" / "exclude", ".git/info/exclude");
-    if (!info) return std::unexpected(info.error());
-    if (*info) {
-      f.info_exclude_ = GitignoreRules::parse(**info, "", ".git/info/exclude");
+    auto info = TRY(read_ignore_file(root / ".git" / "info" / "exclude", ".git/info/exclude"));
+    if (info) {
+      f.info_exclude_ = GitignoreRules::parse(*info, "", ".git/info/exclude");
       f.sources_.emplace_back(".git/info/exclude");
       f.warnings_.insert(f.warnings_.end(), f.info_exclude_.warnings().begin(), f.info_exclude_.warnings().end());
     }
   }
-  if (auto walked = f.walk(root, ""); !walked) return std::unexpected(walked.error());
+  TRY(f.walk(root, ""));
   std::sort(f.sources_.begin(), f.sources_.end());
   return f;
 }
 
 Result<void> ProjectFilter::read_gitignore(const std::string& dir_rel) {
   std::string rel = dir_rel.empty() ? ".gitignore" : dir_rel + "/.gitignore";
-  auto text = read_ignore_file(root_ / rel, rel);
-  if (!text) return std::unexpected(text.error());
-  if (!*text) return {};
-  auto rules = GitignoreRules::parse(**text, dir_rel, rel);
+  auto text = TRY(read_ignore_file(root_ / rel, rel));
+  if (!text) return {};
+  auto rules = GitignoreRules::parse(*text, dir_rel, rel);
   sources_.push_back(rel);
   warnings_.insert(warnings_.end(), rules.warnings().begin(), rules.warnings().end());
   if (!rules.empty()) gitignores_.emplace(dir_rel, std::move(rules));
@@ -652,7 +647,7 @@ Result<void> ProjectFilter::read_gitignore(const std::string& dir_rel) {
 
 // Top-down, so that a directory's .gitignore is read before anything below it is decided.
 Result<void> ProjectFilter::walk(const fs::path& dir, const std::string& rel) {
-  if (auto r = read_gitignore(rel); !r) return r;
+  TRY(read_gitignore(rel));
   std::error_code ec;
   std::vector<std::string> subdirs;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
@@ -672,7 +667,7 @@ Result<void> ProjectFilter::walk(const fs::path& dir, const std::string& rel) {
       continue;
     }
     if (excluded_here(child, true)) continue;
-    if (auto r = walk(path, child); !r) return r;
+    TRY(walk(path, child));
   }
   return {};
 }

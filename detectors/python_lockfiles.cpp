@@ -5,6 +5,7 @@
 #include "detectors/python_lockfiles_internal.hpp"
 #include "pypi/name.hpp"
 #include "pypi/specifier.hpp"
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 
 namespace mlpack::detectors {
@@ -152,19 +153,18 @@ util::Result<ImportedLock> import_lockfile(const fs::path& path, const fs::path&
 
   // Lockfiles of real projects reach a few MiB (uv.lock of a large workspace); 64 MiB is a
   // generous bound that still refuses to read something that is not a lockfile.
-  auto text = util::read_file(path, 64 << 20);
-  if (!text) return std::unexpected(text.error().context("reading " + file));
+  auto text = TRY_CONTEXT(util::read_file(path, 64 << 20), "reading " + file);
 
   const std::string name = path.filename().string();
   util::Result<ImportedLock> out;
   if (name == "uv.lock")
-    out = lockfiles::import_uv(ctx, *text);
+    out = lockfiles::import_uv(ctx, text);
   else if (name == "poetry.lock")
-    out = lockfiles::import_poetry(ctx, *text);
+    out = lockfiles::import_poetry(ctx, text);
   else if (name == "Pipfile.lock")
-    out = lockfiles::import_pipfile(ctx, *text);
+    out = lockfiles::import_pipfile(ctx, text);
   else if (name == "pylock.toml" || (name.starts_with("pylock.") && name.ends_with(".toml")))
-    out = lockfiles::import_pylock(ctx, *text);
+    out = lockfiles::import_pylock(ctx, text);
   else
     return util::fail(util::ErrorKind::invalid_input,
                       file + ": not a lockfile mlpack reads (`pylock.toml`, `uv.lock`, `poetry.lock`, `Pipfile.lock`)");

@@ -7,6 +7,7 @@
 
 #include "detectors/python_lockfiles_internal.hpp"
 #include "pypi/name.hpp"
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 
 namespace mlpack::detectors::lockfiles {
@@ -133,9 +134,8 @@ Result<ImportedLock> import_pipfile(const Context& ctx, std::string_view text) {
       auto fail = [&](std::string what) { return std::unexpected(ctx.error("`" + name + "`: " + what, line)); };
       if (!entry.is_object()) return fail("expected an object");
       if (auto marker = string_field(entry, "markers")) {
-        auto holds = marker_holds_at(ctx, line, name, *marker);
-        if (!holds) return std::unexpected(holds.error());
-        if (!*holds) continue;
+        auto holds = TRY(marker_holds_at(ctx, line, name, *marker));
+        if (!holds) continue;
       }
       LockedDistribution d;
       d.name = name;
@@ -150,9 +150,8 @@ Result<ImportedLock> import_pipfile(const Context& ctx, std::string_view text) {
         if (!hashes->is_array()) return fail("`hashes` must be a list");
         for (const auto& h : *hashes) {
           if (!h.is_string()) return fail("`hashes` must be a list of strings");
-          auto hex = sha256_of(ctx, nullptr, line, name, h.get<std::string>());
-          if (!hex) return std::unexpected(hex.error());
-          d.hashes.push_back(hex->empty() ? h.get<std::string>() : "sha256:" + *hex);
+          auto hex = TRY(sha256_of(ctx, nullptr, line, name, h.get<std::string>()));
+          d.hashes.push_back(hex.empty() ? h.get<std::string>() : "sha256:" + hex);
         }
       }
       d.subdirectory = string_field(entry, "subdirectory").value_or("");

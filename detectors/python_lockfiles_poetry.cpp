@@ -11,6 +11,7 @@
 #include "pypi/name.hpp"
 #include "pypi/requirement.hpp"
 #include "pypi/specifier.hpp"
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 
 namespace mlpack::detectors::lockfiles {
@@ -119,17 +120,15 @@ Result<std::optional<std::vector<Root>>> read_roots(const Context& ctx, const st
   auto path = ctx.path.parent_path() / "pyproject.toml";
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return std::optional<std::vector<Root>>();
-  auto text = util::read_file(path, 4 << 20);
-  if (!text) return std::unexpected(text.error().context("reading pyproject.toml"));
+  auto text = TRY_CONTEXT(util::read_file(path, 4 << 20), "reading pyproject.toml");
   Context py{path, "pyproject.toml", ctx.project_root, ctx.env, ctx.selection};
-  auto doc = parse_toml(py, *text);
-  if (!doc) return std::unexpected(doc.error());
+  auto doc = TRY(parse_toml(py, text));
 
   std::vector<Root> roots;
   bool any = false;
   // [tool.poetry.extras]: extra → names of optional dependencies it turns on.
   std::set<std::string> optional_on;
-  if (const auto* poetry_extras = (*doc)["tool"]["poetry"]["extras"].as_table())
+  if (const auto* poetry_extras = doc["tool"]["poetry"]["extras"].as_table())
     for (const auto& [extra, names] : *poetry_extras)
       if (std::binary_search(extras.begin(), extras.end(), pypi::normalize_name(extra.str())))
         if (const auto* a = names.as_array())
@@ -154,9 +153,8 @@ Result<std::optional<std::vector<Root>>> read_roots(const Context& ctx, const st
           if (c->get("optional") && c->get("optional")->value<bool>().value_or(false) && !optional_on.contains(name))
             continue;
           if (auto marker = string_of(c->get("markers"))) {
-            auto holds = marker_holds(py, *v, name, *marker);
-            if (!holds) return std::unexpected(holds.error());
-            if (!*holds) continue;
+            auto holds = TRY(marker_holds(py, *v, name, *marker));
+            if (!holds) continue;
           }
           if (const auto* x = c->get("extras"); x && x->as_array())
             for (const auto& e : *x->as_array())
@@ -185,26 +183,22 @@ Result<std::optional<std::vector<Root>>> read_roots(const Context& ctx, const st
     return {};
   };
 
-  const auto& tool = (*doc)["tool"]["poetry"];
-  if (auto r = poetry_table(tool["dependencies"].as_table()); !r) return std::unexpected(r.error());
-  if (auto r = pep508_list((*doc)["project"]["dependencies"].node()); !r) return std::unexpected(r.error());
+  const auto& tool = doc["tool"]["poetry"];
+  TRY(poetry_table(tool["dependencies"].as_table()));
+  TRY(pep508_list(doc["project"]["dependencies"].node()));
   for (const auto& extra : extras)
-    if (const auto* optional = (*doc)["project"]["optional-dependencies"].as_table())
+    if (const auto* optional = doc["project"]["optional-dependencies"].as_table())
       for (const auto& [k, v] : *optional)
-        if (pypi::normalize_name(k.str()) == extra)
-          if (auto r = pep508_list(&v); !r) return std::unexpected(r.error());
+        if (pypi::normalize_name(k.str()) == extra) TRY(pep508_list(&v));
   for (const auto& group : groups) {
     if (const auto* poetry_groups = tool["group"].as_table())
       for (const auto& [k, v] : *poetry_groups)
         if (pypi::normalize_name(k.str()) == group)
-          if (auto r = poetry_table(v.as_table() ? (*v.as_table())["dependencies"].as_table() : nullptr); !r)
-            return std::unexpected(r.error());
-    if (group == "dev")
-      if (auto r = poetry_table(tool["dev-dependencies"].as_table()); !r) return std::unexpected(r.error());
-    if (const auto* pep735 = (*doc)["dependency-groups"].as_table())
+          TRY(poetry_table(v.as_table() ? (*v.as_table())["dependencies"].as_table() : nullptr));
+    if (group == "dev") TRY(poetry_table(tool["dev-dependencies"].as_table()));
+    if (const auto* pep735 = doc["dependency-groups"].as_table())
       for (const auto& [k, v] : *pep735)
-        if (pypi::normalize_name(k.str()) == group)
-          if (auto r = pep508_list(&v); !r) return std::unexpected(r.error());
+        if (pypi::normalize_name(k.str()) == group) TRY(pep508_list(&v));
   }
   if (!any) return std::optional<std::vector<Root>>();
   return std::optional<std::vector<Root>>(std::move(roots));
@@ -256,9 +250,7 @@ Result<LockedDistribution> distribution(const Context& ctx, const toml::table& d
       if (type == "url") out.url = url;
       if (type == "file") out.path = ctx.resolve(url).string();
       if (auto hash = string_of(f->get("hash"))) {
-        auto hex = sha256_of(ctx, &node, 0, p.name, *hash);
-        if (!hex) return std::unexpected(hex.error());
-        out.sha256 = *hex;
+        out.sha256 = TRY(sha256_of(ctx, &node, 0, p.name, *hash));
       }
       d.files.push_back(std::move(out));
     }
@@ -274,12 +266,11 @@ Result<LockedDistribution> distribution(const Context& ctx, const toml::table& d
 }  // namespace
 
 Result<ImportedLock> import_poetry(const Context& ctx, std::string_view text) {
-  auto doc = parse_toml(ctx, text);
-  if (!doc) return std::unexpected(doc.error());
+  auto doc = TRY(parse_toml(ctx, text));
   ImportedLock out;
   out.format = "poetry.lock";
 
-  const auto* metadata = (*doc)["metadata"].as_table();
+  const auto* metadata = doc["metadata"].as_table();
   if (!metadata) return std::unexpected(ctx.error("no `[metadata]` table (is this a poetry.lock?)", 1));
   const auto* version_node = metadata->get("lock-version");
   auto lock_version = string_of(version_node);
@@ -293,19 +284,18 @@ Result<ImportedLock> import_poetry(const Context& ctx, std::string_view text) {
   if (auto pv = string_of(metadata->get("python-versions")); pv && pypi::SpecifierSet::parse(*pv))
     out.requires_python = *pv;
 
-  PoetryLock lock(ctx, *doc);
-  if (auto r = lock.read(); !r) return std::unexpected(r.error());
+  PoetryLock lock(ctx, doc);
+  TRY(lock.read());
   auto extras = normalized(ctx.selection.extras);
   auto groups = normalized(ctx.selection.groups);
-  auto roots = read_roots(ctx, extras, groups);
-  if (!roots) return std::unexpected(roots.error());
+  auto roots = TRY(read_roots(ctx, extras, groups));
   std::set<std::string> direct;
-  if (*roots)
-    for (const auto& r : **roots) direct.insert(r.name);
+  if (roots)
+    for (const auto& r : *roots) direct.insert(r.name);
 
   // Packages the requested extras turn on ([extras] at the top of the lock).
   std::set<std::string> extra_packages;
-  if (const auto* lock_extras = (*doc)["extras"].as_table()) {
+  if (const auto* lock_extras = doc["extras"].as_table()) {
     for (const auto& x : extras) {
       const toml::node* names = nullptr;
       for (const auto& [k, v] : *lock_extras)
@@ -338,9 +328,7 @@ Result<ImportedLock> import_poetry(const Context& ctx, std::string_view text) {
       bool holds = true;
       if (const auto* m = p.table->get("markers")) {
         if (auto marker = string_of(m)) {
-          auto h = marker_holds(ctx, *m, p.name, *marker, extras);
-          if (!h) return std::unexpected(h.error());
-          holds = *h;
+          holds = TRY(marker_holds(ctx, *m, p.name, *marker, extras));
         } else if (const auto* per_group = m->as_table()) {
           holds = false;
           for (const auto& g : in) {
@@ -349,9 +337,8 @@ Result<ImportedLock> import_poetry(const Context& ctx, std::string_view text) {
               holds = true;
               break;
             }
-            auto h = marker_holds(ctx, *per_group->get(g), p.name, *marker, extras);
-            if (!h) return std::unexpected(h.error());
-            if (*h) {
+            auto h = TRY(marker_holds(ctx, *per_group->get(g), p.name, *marker, extras));
+            if (h) {
               holds = true;
               break;
             }
@@ -368,8 +355,8 @@ Result<ImportedLock> import_poetry(const Context& ctx, std::string_view text) {
     auto visit = [&](std::size_t i, const std::string& extra) {
       if (seen.emplace(i, extra).second) todo.emplace_back(i, extra);
     };
-    if (*roots) {
-      for (const auto& r : **roots) {
+    if (roots) {
+      for (const auto& r : *roots) {
         auto found = lock.find(r.name, r.constraint);
         if (found.empty())
           return std::unexpected(ctx.error("pyproject.toml asks for `" + r.name +
@@ -429,9 +416,8 @@ Result<ImportedLock> import_poetry(const Context& ctx, std::string_view text) {
             if (c->get("optional") && c->get("optional")->value<bool>().value_or(false) && !optional_on.contains(name))
               continue;
             if (auto marker = string_of(c->get("markers"))) {
-              auto holds = marker_holds(ctx, *v, p.name, *marker, asked);
-              if (!holds) return std::unexpected(holds.error());
-              if (!*holds) continue;
+              auto holds = TRY(marker_holds(ctx, *v, p.name, *marker, asked));
+              if (!holds) continue;
             }
             if (const auto* x = array_of(c->get("extras")))
               for (const auto& e : *x)
@@ -452,10 +438,9 @@ Result<ImportedLock> import_poetry(const Context& ctx, std::string_view text) {
   }
 
   for (auto i : chosen) {
-    auto d = distribution(ctx, *doc, lock.packages()[i], *lock_version);
-    if (!d) return std::unexpected(d.error());
-    d->direct = direct.contains(d->name);
-    out.distributions.push_back(std::move(*d));
+    auto d = TRY(distribution(ctx, doc, lock.packages()[i], *lock_version));
+    d.direct = direct.contains(d.name);
+    out.distributions.push_back(std::move(d));
   }
   return out;
 }

@@ -6,6 +6,7 @@
 
 #include "detectors/python_lockfiles_internal.hpp"
 #include "pypi/name.hpp"
+#include "util/expected.hpp"
 
 namespace mlpack::detectors::lockfiles {
 
@@ -44,12 +45,9 @@ Result<LockedFile> read_file_entry(const Context& ctx, const toml::node& node, s
   const auto* t = node.as_table();
   if (!t) return std::unexpected(ctx.error(node, "`" + std::string(package) + "`: expected a file table"));
   LockedFile f;
-  auto name = optional_string(ctx, *t, "name", package);
-  auto url = optional_string(ctx, *t, "url", package);
-  auto path = optional_string(ctx, *t, "path", package);
-  for (const auto* r : {&name, &url, &path})
-    if (!*r) return std::unexpected(r->error());
-  const auto &n = *name, &u = *url, &p = *path;
+  const auto n = TRY(optional_string(ctx, *t, "name", package));
+  const auto u = TRY(optional_string(ctx, *t, "url", package));
+  const auto p = TRY(optional_string(ctx, *t, "path", package));
   if (!u && !p)
     return std::unexpected(ctx.error(node, "`" + std::string(package) + "`: a file with neither `url` nor `path`"));
   if (u) f.url = *u;
@@ -61,21 +59,15 @@ Result<LockedFile> read_file_entry(const Context& ctx, const toml::node& node, s
       return std::unexpected(ctx.error(*size, "`" + std::string(package) + "`: `size` must be a non-negative integer"));
     f.size = static_cast<std::uint64_t>(*v);
   }
-  auto hash = read_hashes(ctx, *t, package);
-  if (!hash) return std::unexpected(hash.error());
-  f.sha256 = *hash;
+  f.sha256 = TRY(read_hashes(ctx, *t, package));
   return f;
 }
 
 Result<LockedDistribution> read_package(const Context& ctx, const toml::table& t, const std::string& name) {
   LockedDistribution d;
   d.name = name;
-  auto version = optional_string(ctx, t, "version", name);
-  auto index = optional_string(ctx, t, "index", name);
-  if (!version) return std::unexpected(version.error());
-  if (!index) return std::unexpected(index.error());
-  d.version = version->value_or("");
-  d.index = index->value_or("");
+  d.version = TRY(optional_string(ctx, t, "version", name)).value_or("");
+  d.index = TRY(optional_string(ctx, t, "index", name)).value_or("");
 
   const auto* vcs = table_of(t.get("vcs"));
   const auto* directory = table_of(t.get("directory"));
@@ -90,27 +82,22 @@ Result<LockedDistribution> read_package(const Context& ctx, const toml::table& t
 
   if (vcs) {
     d.source = LockedSource::vcs;
-    auto url = optional_string(ctx, *vcs, "url", name);
-    auto path = optional_string(ctx, *vcs, "path", name);
-    auto commit = optional_string(ctx, *vcs, "commit-id", name);
-    auto sub = optional_string(ctx, *vcs, "subdirectory", name);
-    for (const auto* r : {&url, &path, &commit, &sub})
-      if (!*r) return std::unexpected(r->error());
-    const auto &u = *url, &p = *path, &c = *commit;
+    const auto u = TRY(optional_string(ctx, *vcs, "url", name));
+    const auto p = TRY(optional_string(ctx, *vcs, "path", name));
+    const auto c = TRY(optional_string(ctx, *vcs, "commit-id", name));
+    const auto sub = TRY(optional_string(ctx, *vcs, "subdirectory", name));
     if (!u && !p) return std::unexpected(ctx.error(*vcs, "`" + name + "`: `vcs` needs a `url` or `path`"));
     if (!c) return std::unexpected(ctx.error(*vcs, "`" + name + "`: `vcs` without a `commit-id`"));
     d.vcs_url = u ? *u : ctx.resolve(*p).string();
     d.commit = *c;
-    d.subdirectory = sub->value_or("");
+    d.subdirectory = sub.value_or("");
   } else if (directory) {
     d.source = LockedSource::directory;
-    auto path = optional_string(ctx, *directory, "path", name);
-    auto sub = optional_string(ctx, *directory, "subdirectory", name);
-    if (!path) return std::unexpected(path.error());
-    if (!sub) return std::unexpected(sub.error());
-    if (!*path) return std::unexpected(ctx.error(*directory, "`" + name + "`: `directory` without a `path`"));
-    d.directory = ctx.resolve(**path).string();
-    d.subdirectory = sub->value_or("");
+    auto path = TRY(optional_string(ctx, *directory, "path", name));
+    auto sub = TRY(optional_string(ctx, *directory, "subdirectory", name));
+    if (!path) return std::unexpected(ctx.error(*directory, "`" + name + "`: `directory` without a `path`"));
+    d.directory = ctx.resolve(*path).string();
+    d.subdirectory = sub.value_or("");
     if (const auto* e = directory->get("editable")) {
       auto b = e->value<bool>();
       if (!b) return std::unexpected(ctx.error(*e, "`" + name + "`: `editable` must be true or false"));
@@ -118,27 +105,21 @@ Result<LockedDistribution> read_package(const Context& ctx, const toml::table& t
     }
   } else if (archive) {
     d.source = LockedSource::archive;
-    auto f = read_file_entry(ctx, *t.get("archive"), name);
-    if (!f) return std::unexpected(f.error());
-    auto sub = optional_string(ctx, *archive, "subdirectory", name);
-    if (!sub) return std::unexpected(sub.error());
-    d.subdirectory = sub->value_or("");
-    d.files.push_back(std::move(*f));
+    auto f = TRY(read_file_entry(ctx, *t.get("archive"), name));
+    auto sub = TRY(optional_string(ctx, *archive, "subdirectory", name));
+    d.subdirectory = sub.value_or("");
+    d.files.push_back(std::move(f));
   } else {
     if (d.version.empty())
       return std::unexpected(ctx.error(t, "`" + name + "`: `version` is required with `sdist` or `wheels`"));
     if (const auto* sdist = t.get("sdist")) {
-      auto f = read_file_entry(ctx, *sdist, name);
-      if (!f) return std::unexpected(f.error());
-      d.files.push_back(std::move(*f));
+      d.files.push_back(TRY(read_file_entry(ctx, *sdist, name)));
     }
     if (const auto* wheels = t.get("wheels")) {
       const auto* array = wheels->as_array();
       if (!array) return std::unexpected(ctx.error(*wheels, "`" + name + "`: `wheels` must be an array of tables"));
       for (const auto& w : *array) {
-        auto f = read_file_entry(ctx, w, name);
-        if (!f) return std::unexpected(f.error());
-        d.files.push_back(std::move(*f));
+        d.files.push_back(TRY(read_file_entry(ctx, w, name)));
       }
     }
   }
@@ -162,15 +143,14 @@ Result<std::vector<std::string>> string_list(const Context& ctx, const toml::tab
 }  // namespace
 
 Result<ImportedLock> import_pylock(const Context& ctx, std::string_view text) {
-  auto doc = parse_toml(ctx, text);
-  if (!doc) return std::unexpected(doc.error());
+  auto doc = TRY(parse_toml(ctx, text));
   ImportedLock out;
   out.format = "pylock.toml";
 
   // "Tools SHOULD error out if the major version is not supported, and warn if the minor one is
   // newer": mlpack cannot warn from here, and a newer minor only adds what older readers may
   // ignore, so any 1.x is read.
-  const auto* version_node = doc->get("lock-version");
+  const auto* version_node = doc.get("lock-version");
   if (!version_node) return std::unexpected(ctx.error("no `lock-version` (PEP 751 requires `lock-version = \"1.0\"`)", 1));
   auto version = string_of(version_node);
   if (!version) return std::unexpected(ctx.error(*version_node, "`lock-version` must be a string such as \"1.0\""));
@@ -179,44 +159,40 @@ Result<ImportedLock> import_pylock(const Context& ctx, std::string_view text) {
     return std::unexpected(ctx.error(*version_node, "lock-version `" + *version +
                                                         "` is not one mlpack reads (it reads 1.x); "
                                                         "relock with a tool that writes pylock 1.0"));
-  if (const auto* created = doc->get("created-by"); created && !created->is_string())
+  if (const auto* created = doc.get("created-by"); created && !created->is_string())
     return std::unexpected(ctx.error(*created, "`created-by` must be a string"));
 
-  if (const auto* rp = doc->get("requires-python")) {
+  if (const auto* rp = doc.get("requires-python")) {
     auto spec = string_of(rp);
     if (!spec) return std::unexpected(ctx.error(*rp, "`requires-python` must be a string"));
-    auto ok = python_satisfies(ctx, rp, *spec);
-    if (!ok) return std::unexpected(ok.error());
-    if (!*ok)
+    auto ok = TRY(python_satisfies(ctx, rp, *spec));
+    if (!ok)
       return util::fail(util::ErrorKind::unsatisfiable,
                         ctx.file + ":" + std::to_string(line_of(*rp)) + ": the lock is for Python `" + *spec +
                             "`, which excludes the target's Python");
     out.requires_python = *spec;
   }
 
-  auto environments = string_list(ctx, *doc, "environments");
-  auto lock_extras = string_list(ctx, *doc, "extras");
-  auto lock_groups = string_list(ctx, *doc, "dependency-groups");
-  auto default_groups = string_list(ctx, *doc, "default-groups");
-  for (const auto* r : {&environments, &lock_extras, &lock_groups, &default_groups})
-    if (!*r) return std::unexpected(r->error());
+  auto environments = TRY(string_list(ctx, doc, "environments"));
+  auto lock_extras = TRY(string_list(ctx, doc, "extras"));
+  auto lock_groups = TRY(string_list(ctx, doc, "dependency-groups"));
+  auto default_groups = TRY(string_list(ctx, doc, "default-groups"));
 
-  if (!environments->empty()) {
+  if (!environments.empty()) {
     bool any = false;
-    for (const auto& e : *environments) {
-      auto holds = marker_holds(ctx, *doc->get("environments"), "environments", e);
-      if (!holds) return std::unexpected(holds.error());
-      any = any || *holds;
+    for (const auto& e : environments) {
+      auto holds = TRY(marker_holds(ctx, *doc.get("environments"), "environments", e));
+      any = any || holds;
     }
     if (!any)
       return util::fail(util::ErrorKind::unsatisfiable,
-                        ctx.file + ":" + std::to_string(line_of(*doc->get("environments"))) +
+                        ctx.file + ":" + std::to_string(line_of(*doc.get("environments"))) +
                             ": none of the lock's `environments` is the target");
   }
 
   auto extras = normalized(ctx.selection.extras);
-  auto groups = normalized(ctx.selection.groups.empty() ? *default_groups : ctx.selection.groups);
-  auto known_extras = normalized(*lock_extras), known_groups = normalized(*lock_groups);
+  auto groups = normalized(ctx.selection.groups.empty() ? default_groups : ctx.selection.groups);
+  auto known_extras = normalized(lock_extras), known_groups = normalized(lock_groups);
   for (const auto& x : extras)
     if (!std::binary_search(known_extras.begin(), known_extras.end(), x))
       return std::unexpected(ctx.error("the lock has no extra `" + x + "`"));
@@ -224,7 +200,7 @@ Result<ImportedLock> import_pylock(const Context& ctx, std::string_view text) {
     if (!std::binary_search(known_groups.begin(), known_groups.end(), g))
       return std::unexpected(ctx.error("the lock has no dependency group `" + g + "`"));
 
-  const auto* packages_node = doc->get("packages");
+  const auto* packages_node = doc.get("packages");
   if (!packages_node) return std::unexpected(ctx.error("no `[[packages]]` (PEP 751 requires the key)", 1));
   const auto* packages = packages_node->as_array();
   if (!packages) return std::unexpected(ctx.error(*packages_node, "`packages` must be an array of tables"));
@@ -243,26 +219,23 @@ Result<ImportedLock> import_pylock(const Context& ctx, std::string_view text) {
       auto marker = string_of(m);
       if (!marker) return std::unexpected(ctx.error(*m, "`" + name + "`: `marker` must be a string"));
       // PEP 751's set-valued `extras` and `dependency_groups` hold what is being installed.
-      auto holds = marker_holds(with_groups, *m, name, *marker, extras);
-      if (!holds) return std::unexpected(holds.error());
-      if (!*holds) continue;
+      auto holds = TRY(marker_holds(with_groups, *m, name, *marker, extras));
+      if (!holds) continue;
     }
     if (const auto* rp = t->get("requires-python")) {
       auto spec = string_of(rp);
       if (!spec) return std::unexpected(ctx.error(*rp, "`" + name + "`: `requires-python` must be a string"));
-      auto ok = python_satisfies(ctx, rp, *spec);
-      if (!ok) return std::unexpected(ok.error());
-      if (!*ok)
+      auto ok = TRY(python_satisfies(ctx, rp, *spec));
+      if (!ok)
         return util::fail(util::ErrorKind::unsatisfiable,
                           ctx.file + ":" + std::to_string(line_of(*rp)) + ": `" + name + "` requires Python `" +
                               *spec + "`, which excludes the target's Python");
     }
-    auto d = read_package(ctx, *t, name);
-    if (!d) return std::unexpected(d.error());
+    auto d = TRY(read_package(ctx, *t, name));
     if (auto [it, fresh] = chosen_at.emplace(name, line_of(node)); !fresh)
       return std::unexpected(ctx.error(node, "`" + name + "` is listed twice for the target (also at line " +
                                                  std::to_string(it->second) + "); their markers must exclude each other"));
-    out.distributions.push_back(std::move(*d));
+    out.distributions.push_back(std::move(d));
   }
   return out;
 }

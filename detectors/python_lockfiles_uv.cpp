@@ -7,6 +7,7 @@
 
 #include "detectors/python_lockfiles_internal.hpp"
 #include "pypi/name.hpp"
+#include "util/expected.hpp"
 
 namespace mlpack::detectors::lockfiles {
 
@@ -99,14 +100,12 @@ class UvLock {
     const auto* array = list->as_array();
     if (!array) return std::unexpected(ctx_.error(*list, "`" + from.name + "`: expected a list of dependencies"));
     for (const auto& node : *array) {
-      auto e = edge(from, node);
-      if (!e) return std::unexpected(e.error());
-      if (auto marker = string_of(e->table->get("marker"))) {
-        auto holds = marker_holds(ctx_, node, from.name, *marker);
-        if (!holds) return std::unexpected(holds.error());
-        if (!*holds) continue;
+      auto e = TRY(edge(from, node));
+      if (auto marker = string_of(e.table->get("marker"))) {
+        auto holds = TRY(marker_holds(ctx_, node, from.name, *marker));
+        if (!holds) continue;
       }
-      out.push_back(std::move(*e));
+      out.push_back(std::move(e));
     }
     return out;
   }
@@ -140,9 +139,7 @@ Result<LockedFile> read_file_entry(const Context& ctx, const UvPackage& p, const
   }
   if (auto filename = string_of(t->get("filename"))) f.filename = *filename;
   if (auto hash = string_of(t->get("hash"))) {
-    auto hex = sha256_of(ctx, &node, 0, p.name, *hash);
-    if (!hex) return std::unexpected(hex.error());
-    f.sha256 = *hex;
+    f.sha256 = TRY(sha256_of(ctx, &node, 0, p.name, *hash));
   }
   if (const auto* size = t->get("size")) {
     auto v = size->value<int64_t>();
@@ -189,17 +186,13 @@ Result<LockedDistribution> distribution(const Context& ctx, const UvPackage& p) 
     d.source = LockedSource::archive;
   }
   if (const auto* sdist = p.table->get("sdist")) {
-    auto f = read_file_entry(ctx, p, *sdist);
-    if (!f) return std::unexpected(f.error());
-    d.files.push_back(std::move(*f));
+    d.files.push_back(TRY(read_file_entry(ctx, p, *sdist)));
   }
   if (const auto* wheels = p.table->get("wheels")) {
     const auto* array = wheels->as_array();
     if (!array) return std::unexpected(ctx.error(*wheels, "`" + p.name + "`: `wheels` must be a list"));
     for (const auto& w : *array) {
-      auto f = read_file_entry(ctx, p, w);
-      if (!f) return std::unexpected(f.error());
-      d.files.push_back(std::move(*f));
+      d.files.push_back(TRY(read_file_entry(ctx, p, w)));
     }
   }
   bool hashed = std::any_of(d.files.begin(), d.files.end(), [](const LockedFile& f) { return !f.sha256.empty(); });
@@ -211,39 +204,35 @@ Result<LockedDistribution> distribution(const Context& ctx, const UvPackage& p) 
 }  // namespace
 
 Result<ImportedLock> import_uv(const Context& ctx, std::string_view text) {
-  auto doc = parse_toml(ctx, text);
-  if (!doc) return std::unexpected(doc.error());
+  auto doc = TRY(parse_toml(ctx, text));
   ImportedLock out;
   out.format = "uv.lock";
 
-  const auto* version = doc->get("version");
+  const auto* version = doc.get("version");
   if (!version || !version->is_integer())
     return std::unexpected(ctx.error("expected `version = 1` at the top (is this a uv.lock?)", 1));
   if (auto v = *version->value<int64_t>(); v != 1)
     return std::unexpected(ctx.error(*version, "uv.lock version " + std::to_string(v) +
                                                    " is not one mlpack reads (it reads version 1); "
                                                    "relock with a uv that writes version 1 or update mlpack"));
-  if (const auto* rp = doc->get("requires-python")) {
+  if (const auto* rp = doc.get("requires-python")) {
     auto spec = string_of(rp);
     if (!spec) return std::unexpected(ctx.error(*rp, "`requires-python` must be a string"));
-    auto ok = python_satisfies(ctx, rp, *spec);
-    if (!ok) return std::unexpected(ok.error());
-    if (!*ok)
+    auto ok = TRY(python_satisfies(ctx, rp, *spec));
+    if (!ok)
       return util::fail(util::ErrorKind::unsatisfiable,
                         ctx.file + ": the lock is for Python `" + *spec + "`, which excludes the target's Python");
     out.requires_python = *spec;
   }
 
   std::vector<UvPackage> packages;
-  if (const auto* list = doc->get("package")) {
+  if (const auto* list = doc.get("package")) {
     const auto* array = list->as_array();
     if (!array) return std::unexpected(ctx.error(*list, "expected `[[package]]` tables"));
     for (const auto& node : *array) {
       const auto* t = node.as_table();
       if (!t) return std::unexpected(ctx.error(node, "expected `[[package]]` tables"));
-      auto p = read_package(ctx, *t);
-      if (!p) return std::unexpected(p.error());
-      packages.push_back(std::move(*p));
+      packages.push_back(TRY(read_package(ctx, *t)));
     }
   }
   UvLock lock(ctx, std::move(packages));
@@ -268,9 +257,8 @@ Result<ImportedLock> import_uv(const Context& ctx, std::string_view text) {
     if (seen.emplace(i, extra).second) todo.emplace_back(i, extra);
   };
   auto follow = [&](const UvPackage& from, const toml::node* list, bool from_root) -> Result<void> {
-    auto edges = lock.live_edges(from, list);
-    if (!edges) return std::unexpected(edges.error());
-    for (const auto& e : *edges) {
+    auto edges = TRY(lock.live_edges(from, list));
+    for (const auto& e : edges) {
       if (from_root) direct.insert(e.target);
       visit(e.target, "");
       for (const auto& x : e.extras) visit(e.target, x);
@@ -280,12 +268,12 @@ Result<ImportedLock> import_uv(const Context& ctx, std::string_view text) {
 
   const auto& project = lock.packages()[*root];
   seen.emplace(*root, "");
-  if (auto r = follow(project, project.table->get("dependencies"), true); !r) return std::unexpected(r.error());
+  TRY(follow(project, project.table->get("dependencies"), true));
   const auto* project_extras = table_of(project.table->get("optional-dependencies"));
   for (const auto& extra : normalized(ctx.selection.extras)) {
     const toml::node* list = project_extras ? project_extras->get(extra) : nullptr;
     if (!list) return std::unexpected(ctx.error("the project has no extra `" + extra + "` in the lock"));
-    if (auto r = follow(project, list, true); !r) return std::unexpected(r.error());
+    TRY(follow(project, list, true));
   }
   // uv keeps dependency groups (PEP 735 and the legacy `tool.uv.dev-dependencies`) under
   // `dev-dependencies`.
@@ -293,7 +281,7 @@ Result<ImportedLock> import_uv(const Context& ctx, std::string_view text) {
   for (const auto& group : normalized(ctx.selection.groups)) {
     const toml::node* list = project_groups ? project_groups->get(group) : nullptr;
     if (!list) return std::unexpected(ctx.error("the project has no dependency group `" + group + "` in the lock"));
-    if (auto r = follow(project, list, true); !r) return std::unexpected(r.error());
+    TRY(follow(project, list, true));
   }
 
   while (!todo.empty()) {
@@ -301,14 +289,13 @@ Result<ImportedLock> import_uv(const Context& ctx, std::string_view text) {
     todo.pop_front();
     const auto& p = lock.packages()[i];
     if (extra.empty()) {
-      if (auto r = follow(p, p.table->get("dependencies"), false); !r) return std::unexpected(r.error());
+      TRY(follow(p, p.table->get("dependencies"), false));
       continue;
     }
     visit(i, "");  // an extra brings the package itself
     const auto* extras = table_of(p.table->get("optional-dependencies"));
     // An extra the lock does not list has nothing to add (uv drops empty extras).
-    if (const toml::node* list = extras ? extras->get(extra) : nullptr)
-      if (auto r = follow(p, list, false); !r) return std::unexpected(r.error());
+    if (const toml::node* list = extras ? extras->get(extra) : nullptr) TRY(follow(p, list, false));
   }
 
   std::set<std::size_t> chosen;
@@ -317,10 +304,9 @@ Result<ImportedLock> import_uv(const Context& ctx, std::string_view text) {
   for (auto i : chosen) {
     const auto& p = lock.packages()[i];
     if (p.kind == "virtual") continue;  // a workspace member that installs nothing of itself
-    auto d = distribution(ctx, p);
-    if (!d) return std::unexpected(d.error());
-    d->direct = direct.contains(i);
-    out.distributions.push_back(std::move(*d));
+    auto d = TRY(distribution(ctx, p));
+    d.direct = direct.contains(i);
+    out.distributions.push_back(std::move(d));
   }
   return out;
 }
