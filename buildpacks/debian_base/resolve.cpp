@@ -7,6 +7,7 @@
 #include "deb/provider.hpp"
 #include "net/curl_client.hpp"
 #include "resolve/resolver.hpp"
+#include "util/expected.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::buildpacks::debian_base {
@@ -23,9 +24,8 @@ const std::vector<std::string>& base_packages() {
 }
 
 Result<std::vector<apt::Source>> sources_for(const Request& request, const Environment& env) {
-  auto sources = apt::distribution_sources(request.base, request.snapshot);
-  if (!sources) return std::unexpected(sources.error().context("base `" + request.base + "`"));
-  if (!request.replace_sources.empty()) sources->clear();
+  auto sources = TRY_CONTEXT(apt::distribution_sources(request.base, request.snapshot), "base `" + request.base + "`");
+  if (!request.replace_sources.empty()) sources.clear();
   std::vector<detectors::AptRepository> repos = request.replace_sources;
   repos.insert(repos.end(), request.extra_repositories.begin(), request.extra_repositories.end());
   for (const auto& repo : repos) {
@@ -35,8 +35,8 @@ Result<std::vector<apt::Source>> sources_for(const Request& request, const Envir
     s.components = repo.components;
     fs::path keyring = repo.keyring;
     s.keyring = keyring.is_absolute() ? keyring : env.project_dir / keyring;
-    if (auto v = apt::validate(s); !v) return std::unexpected(v.error().context("apt repository " + repo.url));
-    sources->push_back(std::move(s));
+    TRY_CONTEXT(apt::validate(s), "apt repository " + repo.url);
+    sources.push_back(std::move(s));
   }
   return sources;
 }
@@ -63,22 +63,20 @@ std::string snapshot_timestamp(std::int64_t epoch) {
 }  // namespace
 
 Result<Resolved> resolve(const Request& request, const Environment& env) {
-  auto sources = sources_for(request, env);
-  if (!sources) return std::unexpected(sources.error());
+  auto sources = TRY(sources_for(request, env));
 
   apt::ClientOptions options;
   options.cache_dir = env.cache_dir;
   options.arch = request.arch;
   options.verify = env.verify;
   options.transfers = env.transfers;
-  apt::ArchiveClient client(http_for(env, *sources), options);
-  auto fetched = client.fetch_sources(*sources);
-  if (!fetched) return std::unexpected(fetched.error());
+  apt::ArchiveClient client(http_for(env, sources), options);
+  auto fetched = TRY(client.fetch_sources(sources));
 
   deb::PackageIndex index;
   std::vector<std::string> repository_roots;  // by PackageIndex repository id
   Resolved out;
-  for (const auto& src : *fetched) {
+  for (const auto& src : fetched) {
     lock::Source ls;
     ls.ecosystem = "deb";
     ls.url = src.release.source.url;
@@ -97,23 +95,19 @@ Result<Resolved> resolve(const Request& request, const Environment& env) {
       std::size_t repo = index.add_repository(name);
       if (repository_roots.size() <= repo) repository_roots.resize(repo + 1);
       repository_roots[repo] = src.release.root;
-      auto added = apt::for_each_package(idx, [&](deb::Paragraph&& p) -> Result<void> {
+      TRY_CONTEXT(apt::for_each_package(idx, [&](deb::Paragraph&& p) -> Result<void> {
         return index.add_paragraph(p, repo, idx.url);
-      });
-      if (!added) return std::unexpected(added.error().context("reading " + idx.url));
+      }), "reading " + idx.url);
     }
   }
 
   if (request.base_image)
-    if (auto r = index.add_installed(request.base_image->installed); !r)
-      return std::unexpected(r.error().context("reading the base image's packages"));
+    TRY_CONTEXT(index.add_installed(request.base_image->installed), "reading the base image's packages");
   deb::DebianProvider provider(index, deb::ProviderOptions{request.arch, {}});
   std::vector<resolve::Requirement> roots;
   auto add_roots = [&](const std::vector<std::string>& specs, std::string_view what) -> Result<void> {
     for (const auto& spec : specs) {
-      auto r = provider.require(spec);
-      if (!r) return std::unexpected(r.error().context(std::string(what)));
-      roots.push_back(*r);
+      roots.push_back(TRY_CONTEXT(provider.require(spec), std::string(what)));
     }
     return {};
   };
@@ -121,25 +115,24 @@ Result<Resolved> resolve(const Request& request, const Environment& env) {
   // the core OS, what Python adds is the runtime, the rest comes from apt.txt.
   std::vector<std::pair<std::string_view, std::set<resolve::SolvableId>>> groups;
   auto solve_group = [&](std::string_view group) -> Result<void> {
-    auto s = resolve::solve(provider, roots);
-    if (!s) return std::unexpected(s.error());
-    groups.emplace_back(group, std::set<resolve::SolvableId>(s->selected.begin(), s->selected.end()));
+    auto s = TRY(resolve::solve(provider, roots));
+    groups.emplace_back(group, std::set<resolve::SolvableId>(s.selected.begin(), s.selected.end()));
     return {};
   };
   if (request.base_image) {
     // Keep the base as it is: its packages are pinned at their installed versions.
     roots = provider.installed_requirements();
   } else {
-    if (auto r = add_roots(base_packages(), "the base"); !r) return std::unexpected(r.error());
-    if (auto r = solve_group(layer_os); !r) return std::unexpected(r.error().context("resolving the base"));
+    TRY(add_roots(base_packages(), "the base"));
+    TRY_CONTEXT(solve_group(layer_os), "resolving the base");
   }
   if (request.python && !request.base_image) {
-    if (auto r = add_roots({"python3"}, "the Python runtime"); !r) return std::unexpected(r.error());
-    if (auto r = solve_group(layer_runtime); !r) return std::unexpected(r.error().context("resolving python3"));
+    TRY(add_roots({"python3"}, "the Python runtime"));
+    TRY_CONTEXT(solve_group(layer_runtime), "resolving python3");
   }
   if (!request.apt.empty()) {
-    if (auto r = add_roots(request.apt, "apt.txt"); !r) return std::unexpected(r.error());
-    if (auto r = solve_group(layer_apt); !r) return std::unexpected(r.error().context("resolving apt.txt"));
+    TRY(add_roots(request.apt, "apt.txt"));
+    TRY_CONTEXT(solve_group(layer_apt), "resolving apt.txt");
   }
 
   if (groups.empty()) return out;  // a base image and nothing to add

@@ -5,6 +5,7 @@
 
 #include "buildpacks/python/python.hpp"
 #include "net/curl_client.hpp"
+#include "util/expected.hpp"
 #include "util/parallel.hpp"
 #include "util/text.hpp"
 
@@ -48,7 +49,7 @@ Result<wheel::VenvLayout> venv_layout(const lock::LockFile& lock, const BasePyth
                             "); use a base with Python " + xy + " or add python3 to apt.txt");
     if (base.version.rfind(xy + ".", 0) == 0) layout.python_version = base.version;
   }
-  if (auto paths = wheel::venv_paths(layout); !paths) return std::unexpected(paths.error());
+  TRY(wheel::venv_paths(layout));
   return layout;
 }
 
@@ -115,13 +116,12 @@ std::optional<wheel::Project> project_of(const Inputs& inputs) {
 }
 
 Result<VenvLayer> project_layer(const wheel::Project& project, const wheel::VenvLayout& layout) {
-  auto dist = wheel::project_entries(project, layout);
-  if (!dist) return std::unexpected(dist.error().context("pyproject.toml [project]"));
+  auto dist = TRY_CONTEXT(wheel::project_entries(project, layout), "pyproject.toml [project]");
   std::vector<wheel::Distribution> dists;
-  dists.push_back(std::move(*dist));
-  auto entries = wheel::layer_entries(std::move(dists));
-  if (!entries) return std::unexpected(entries.error());
-  return VenvLayer{std::move(*entries), "python project " + project.name + " (importable from " + project.import_root + ")"};
+  dists.push_back(std::move(dist));
+  auto entries = TRY(wheel::layer_entries(std::move(dists)));
+  return VenvLayer{std::move(entries),
+                   "python project " + project.name + " (importable from " + project.import_root + ")"};
 }
 
 Result<std::vector<VenvLayer>> assemble(const std::vector<VenvGroup>& groups, const wheel::VenvLayout& layout,
@@ -138,42 +138,35 @@ Result<std::vector<VenvLayer>> assemble(const std::vector<VenvGroup>& groups, co
   pyindex::IndexClient client(http, options);
 
   std::vector<wheel::Distribution> dists(wheels.size());
-  auto done = util::parallel_for(wheels.size(), 4, [&](std::size_t i) -> Result<void> {
+  TRY(util::parallel_for(wheels.size(), 4, [&](std::size_t i) -> Result<void> {
     const auto& p = *wheels[i].second;
     pyindex::DistFile file;
     file.url = p.url();
     file.filename = p.extra.contains("wheel") ? p.extra.at("wheel") : p.filename;
     file.hashes["sha256"] = p.sha256;
-    auto path = client.download(file, p.sha256);
-    if (!path) return std::unexpected(path.error().context("downloading " + p.name + " " + p.version));
-    auto digest = util::Digest::parse("sha256:" + p.sha256);
-    if (!digest) return std::unexpected(digest.error().context("mlpack.lock: " + p.name));
+    auto path = TRY_CONTEXT(client.download(file, p.sha256), "downloading " + p.name + " " + p.version);
+    auto digest = TRY_CONTEXT(util::Digest::parse("sha256:" + p.sha256), "mlpack.lock: " + p.name);
     wheel::InstallOptions install;
     install.requested = p.extra.contains("requested") ? wheel::Requested::yes : wheel::Requested::no;
     install.filename = file.filename;
-    auto d = wheel::install_wheel(*path, *digest, layout, install);
-    if (!d) return std::unexpected(d.error());  // names the wheel file, hence the package
-    dists[i] = std::move(*d);
+    dists[i] = TRY(wheel::install_wheel(path, digest, layout, install));  // names the wheel file, hence the package
     return {};
-  });
-  if (!done) return std::unexpected(done.error());
-  auto venv = wheel::venv_entries(layout, venv_options);
-  if (!venv) return std::unexpected(venv.error());
+  }));
+  auto venv = TRY(wheel::venv_entries(layout, venv_options));
   for (std::size_t g = 0; g < groups.size(); ++g)
     if (groups[g].skeleton) {
       wheels.emplace_back(g, nullptr);
-      dists.push_back(wheel::Distribution{"the virtual environment", "", std::move(*venv)});
+      dists.push_back(wheel::Distribution{"the virtual environment", "", std::move(venv)});
       break;
     }
   // Conflicts are checked across every layer of the venv, not just within one.
-  if (auto ok = wheel::check_conflicts(dists); !ok) return std::unexpected(ok.error());
+  TRY(wheel::check_conflicts(dists));
   std::vector<std::vector<wheel::Distribution>> per_group(groups.size());
   for (std::size_t i = 0; i < dists.size(); ++i) per_group[wheels[i].first].push_back(std::move(dists[i]));
   std::vector<VenvLayer> out;
   for (std::size_t g = 0; g < groups.size(); ++g) {
-    auto entries = wheel::layer_entries(std::move(per_group[g]));
-    if (!entries) return std::unexpected(entries.error());
-    out.push_back(VenvLayer{std::move(*entries), groups[g].contents});
+    auto entries = TRY(wheel::layer_entries(std::move(per_group[g])));
+    out.push_back(VenvLayer{std::move(entries), groups[g].contents});
   }
   return out;
 }

@@ -13,6 +13,7 @@
 #include "pypi/filename.hpp"
 #include "pypi/tags.hpp"
 #include "pyresolve/resolve.hpp"
+#include "util/expected.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::buildpacks::python {
@@ -113,18 +114,16 @@ Result<std::vector<lock::Package>> resolve_lockfile(const Inputs& inputs, const 
                                                     const Target& target, const fs::path& cache_dir,
                                                     std::shared_ptr<net::HttpClient> http,
                                                     util::TransferObserver* transfers) {
-  auto t = pypi_target(target);
-  if (!t) return std::unexpected(t.error());
+  auto t = TRY(pypi_target(target));
   const fs::path project = inputs.root;
   const std::string name = *inputs.lockfile;
-  auto env = pypi::MarkerEnvironment::for_target(*t, target.python_full);
-  auto imported = detectors::import_lockfile(project / name, project, env, {selection.extras, selection.groups});
-  if (!imported) return std::unexpected(imported.error());
+  auto env = pypi::MarkerEnvironment::for_target(t, target.python_full);
+  auto imported = TRY(detectors::import_lockfile(project / name, project, env, {selection.extras, selection.groups}));
 
-  pypi::TagRanker ranker(*t);
+  pypi::TagRanker ranker(t);
   Indexes indexes(std::move(http), index_options(inputs, cache_dir, transfers));
   std::vector<lock::Package> out;
-  for (const auto& d : imported->distributions) {
+  for (const auto& d : imported.distributions) {
     const std::string what = name + ": " + d.name + " " + d.version;
     switch (d.source) {
       case detectors::LockedSource::directory:
@@ -163,9 +162,8 @@ Result<std::vector<lock::Package>> resolve_lockfile(const Inputs& inputs, const 
       }
     std::set<std::string> wanted(hashes.begin(), hashes.end());
     if (needs_index) {
-      auto listed = indexes.for_index(d.index).project_files(d.name);
-      if (!listed) return std::unexpected(listed.error().context(what));
-      for (const auto& f : *listed) {
+      auto listed = TRY_CONTEXT(indexes.for_index(d.index).project_files(d.name), what);
+      for (const auto& f : listed) {
         auto it = f.hashes.find("sha256");
         if (it != f.hashes.end() && wanted.contains(it->second)) files.push_back(f);
       }
@@ -177,14 +175,13 @@ Result<std::vector<lock::Package>> resolve_lockfile(const Inputs& inputs, const 
         seen.push_back(f.filename);
         continue;
       }
-      auto parsed = pypi::parse_wheel_filename(f.filename);
-      if (!parsed) return std::unexpected(parsed.error().context(what));
-      if (parsed->name != d.name)
+      auto parsed = TRY_CONTEXT(pypi::parse_wheel_filename(f.filename), what);
+      if (parsed.name != d.name)
         return util::fail(ErrorKind::invalid_input, what + " lists `" + f.filename + "`, a wheel of another project");
       seen.push_back(f.filename);
-      auto rank = ranker.rank(parsed->tags);
+      auto rank = ranker.rank(parsed.tags);
       if (!rank) continue;
-      pypi::BuildTag build = parsed->build.value_or(pypi::BuildTag{});
+      pypi::BuildTag build = parsed.build.value_or(pypi::BuildTag{});
       if (!best || *rank < best->rank || (*rank == best->rank && build > best->build)) {
         auto it = f.hashes.find("sha256");
         best = Choice{*rank, build, f, it == f.hashes.end() ? "" : it->second};
@@ -193,7 +190,7 @@ Result<std::vector<lock::Package>> resolve_lockfile(const Inputs& inputs, const 
     if (!best) {
       std::string listed = seen.empty() ? "no files" : util::join(seen, ", ");
       return util::fail(ErrorKind::unsatisfiable,
-                        what + " has no wheel for the image (" + describe_target(*t) + "); the lock allows: " + listed +
+                        what + " has no wheel for the image (" + describe_target(t) + "); the lock allows: " + listed +
                             (needs_index && seen.empty() ? " (none of its hashes is on " +
                                                                util::redact_url(d.index.empty() ? "the index" : d.index) + ")"
                                                          : ""));

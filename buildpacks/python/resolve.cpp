@@ -5,6 +5,7 @@
 #include "net/curl_client.hpp"
 #include "pypi/name.hpp"
 #include "pyresolve/resolve.hpp"
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
 
@@ -27,31 +28,26 @@ Result<Inputs> detect(const fs::path& project_dir) {
   in.env_dir = detectors::environment_dir(project);
   std::error_code ec;
   if (fs::is_regular_file(in.env_dir / "requirements.txt", ec)) {
-    auto r = detectors::parse_requirements_file(in.env_dir / "requirements.txt", project);
-    if (!r) return std::unexpected(r.error());
-    for (const auto& f : r->files) in.files.push_back(f);
-    in.requirements = std::move(*r);
+    auto r = TRY(detectors::parse_requirements_file(in.env_dir / "requirements.txt", project));
+    for (const auto& f : r.files) in.files.push_back(f);
+    in.requirements = std::move(r);
   }
   if (fs::is_regular_file(project / "pyproject.toml", ec)) {
-    auto p = detectors::parse_pyproject(project / "pyproject.toml", project);
-    if (!p) return std::unexpected(p.error());
+    auto p = TRY(detectors::parse_pyproject(project / "pyproject.toml", project));
     in.files.push_back("pyproject.toml");
-    in.pyproject = std::move(*p);
+    in.pyproject = std::move(p);
   }
-  auto lockfile = find_lockfile(project);
-  if (!lockfile) return std::unexpected(lockfile.error());
-  if (*lockfile) {
-    auto bytes = util::read_file(project / **lockfile);
-    if (!bytes) return std::unexpected(bytes.error());
-    in.lockfile_digest = util::Digest::sha256_of(*bytes).str();
-    in.files.push_back(**lockfile);
-    in.lockfile = *lockfile;
+  auto lockfile = TRY(find_lockfile(project));
+  if (lockfile) {
+    auto bytes = TRY(util::read_file(project / *lockfile));
+    in.lockfile_digest = util::Digest::sha256_of(bytes).str();
+    in.files.push_back(*lockfile);
+    in.lockfile = lockfile;
   }
-  auto v = detectors::read_python_version(in.env_dir, project);
-  if (!v) return std::unexpected(v.error());
-  if (*v) {
-    in.files.push_back((*v)->file);
-    in.version_file = std::move(**v);
+  auto v = TRY(detectors::read_python_version(in.env_dir, project));
+  if (v) {
+    in.files.push_back(v->file);
+    in.version_file = std::move(*v);
   }
   return in;
 }
@@ -176,9 +172,7 @@ Result<std::vector<lock::Package>> resolve(const Inputs& inputs, const Selection
   if (roots.empty() && !checks_python) return std::vector<lock::Package>{};
 
   pyresolve::Request request;
-  auto t = pypi_target(target);
-  if (!t) return std::unexpected(t.error());
-  request.target = *t;
+  request.target = TRY(pypi_target(target));
   // A bare "3.12" means 3.12.0 for requires-python, as uv treats --python-version.
   request.python_full_version = target.python_full.find('.') != target.python_full.rfind('.') ? target.python_full : "";
   if (inputs.requirements) {
@@ -200,9 +194,8 @@ Result<std::vector<lock::Package>> resolve(const Inputs& inputs, const Selection
   for (const auto& u : options.index_urls) request.indexes.push_back(util::redact_url(u));
   for (const auto& u : options.find_links) request.indexes.push_back(util::redact_url(u));
   pyindex::IndexClient index(http, options);
-  auto resolved = pyresolve::resolve(request, index);
-  if (!resolved) return std::unexpected(resolved.error());
-  return pyresolve::lock_packages(*resolved);
+  auto resolved = TRY(pyresolve::resolve(request, index));
+  return pyresolve::lock_packages(resolved);
 }
 
 }  // namespace mlpack::buildpacks::python
