@@ -3,13 +3,13 @@
 #include <fmt/core.h>
 
 #include <chrono>
-#include <cstdlib>
 
 #include "image/append.hpp"
 #include "image/blob_store.hpp"
 #include "image/copy.hpp"
 #include "image/inspect.hpp"
 #include "image/location.hpp"
+#include "registry/credentials.hpp"
 #include "util/cleanup.hpp"
 #include "util/text.hpp"
 
@@ -18,10 +18,10 @@ namespace mlpack::cli {
 using util::Error;
 using util::ErrorKind;
 
-std::string default_cache_dir() {
-  if (const char* d = std::getenv("MLPACK_CACHE_DIR"); d && *d) return d;
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/mlpack";
-  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/mlpack";
+std::string default_cache_dir(const util::Environment& env) {
+  if (auto d = env.non_empty("MLPACK_CACHE_DIR")) return *d;
+  if (auto x = env.non_empty("XDG_CACHE_HOME")) return *x + "/mlpack";
+  if (auto h = env.non_empty("HOME")) return *h + "/.cache/mlpack";
   return ".mlpack-cache";
 }
 
@@ -43,7 +43,9 @@ void tidy_project(const std::string& dir) { util::remove_abandoned_temp_paths(di
 namespace {
 
 image::OpenOptions open_options(const Globals& g) {
-  return image::OpenOptions{g.cache_dir, g.insecure_registries, std::nullopt};
+  image::OpenOptions o{g.cache_dir, g.insecure_registries, registry::docker_config_path(g.env)};
+  o.ca_file = g.env.non_empty("SSL_CERT_FILE").value_or("");
+  return o;
 }
 
 util::Result<oci::Platform> platform(const Globals& g) {
@@ -103,7 +105,7 @@ int run_append(const AppendArgs& args, const Globals& g) {
   if (!labels) return fail(labels.error());
   options.config = image::ConfigEdits{args.entrypoint, args.cmd, args.env, args.workdir, args.user, *labels, args.ports};
   options.layer_options.compression = args.compression == "zstd" ? archive::Compression::zstd : archive::Compression::gzip;
-  auto epoch = archive::source_date_epoch();
+  auto epoch = archive::source_date_epoch(g.env.non_empty("SOURCE_DATE_EPOCH").value_or(""));
   if (!epoch) return fail(epoch.error());
   options.layer_options.mtime = *epoch;
   options.created = util::format_rfc3339(*epoch);

@@ -6,6 +6,7 @@
 
 #include "cli/output.hpp"
 #include "image/location.hpp"
+#include "util/environment.hpp"
 
 namespace mlpack::cli {
 
@@ -15,6 +16,7 @@ struct Globals {
   std::string platform = "linux/amd64";
   std::string color = "auto";  // --color
   Output out;
+  util::Environment env;  // the process environment, read once in main()
 };
 
 struct AppendArgs {
@@ -61,8 +63,9 @@ int run_append(const AppendArgs& args, const Globals& g);
 int run_push(const PushArgs& args, const Globals& g);
 int run_inspect(const std::string& ref, const Globals& g);
 
-// --cache-dir, else $MLPACK_CACHE_DIR, else $XDG_CACHE_HOME/mlpack, else ~/.cache/mlpack.
-std::string default_cache_dir();
+// Where the cache lives without --cache-dir: $MLPACK_CACHE_DIR, else $XDG_CACHE_HOME/mlpack, else
+// ~/.cache/mlpack, else .mlpack-cache (variables set but empty count as unset).
+std::string default_cache_dir(const util::Environment& env);
 
 // Parses and checks every `-o` before any work starts (image::check_destination), so a destination
 // that would be refused at the end is refused first, with nothing resolved, downloaded or written.

@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(MLPACK_VERSION));
 
   Globals g;
+  g.env = mlpack::util::Environment::from_envp(environ);
   std::string cache_dir;
   bool json = false;
   std::string color = "auto";
@@ -160,7 +161,7 @@ int main(int argc, char** argv) {
   }
   g.out.json = json;
   g.color = color;
-  g.cache_dir = cache_dir.empty() ? default_cache_dir() : cache_dir;
+  g.cache_dir = cache_dir.empty() ? default_cache_dir(g.env) : cache_dir;
 
   if (version->parsed()) return run_version(g);
   if (detect_cmd->parsed()) return run_detect(detect_dir, g);

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 
 #include <fmt/core.h>
 
@@ -12,26 +11,23 @@ namespace mlpack::cli {
 
 namespace {
 
-bool env_true(const char* name) {
-  const char* v = std::getenv(name);
-  if (!v) return false;
-  std::string s(v);
-  return s == "true" || s == "1" || s == "TRUE" || s == "True";
+bool env_true(const util::Environment& env, std::string_view name) {
+  auto v = env.get(name);
+  return v && (*v == "true" || *v == "1" || *v == "TRUE" || *v == "True");
 }
 
 }  // namespace
 
-ProgressMode progress_mode(const std::string& flag, bool json, bool quiet) {
+ProgressMode progress_mode(const std::string& flag, bool json, bool quiet, const util::Environment& env) {
   if (json || quiet || flag == "none") return ProgressMode::none;
   if (flag == "plain") return ProgressMode::plain;
-  return ::isatty(STDERR_FILENO) && !env_true("CI") ? ProgressMode::tty : ProgressMode::plain;
+  return ::isatty(STDERR_FILENO) && !env_true(env, "CI") ? ProgressMode::tty : ProgressMode::plain;
 }
 
-bool use_color(const std::string& flag) {
+bool use_color(const std::string& flag, const util::Environment& env) {
   if (flag == "always") return true;
   if (flag == "never") return false;
-  const char* no_color = std::getenv("NO_COLOR");
-  if (no_color && *no_color) return false;
+  if (env.non_empty("NO_COLOR")) return false;
   return ::isatty(STDERR_FILENO);
 }
 

@@ -12,16 +12,20 @@
 #include <string>
 
 #include "build/progress.hpp"
+#include "util/environment.hpp"
 
 namespace mlpack::cli {
 
 enum class ProgressMode { tty, plain, none };
 
-// `flag` is auto|plain|none; auto is tty when stderr is a terminal and $CI is not "true"/"1".
-ProgressMode progress_mode(const std::string& flag, bool json, bool quiet);
+// `flag` is auto|plain|none; auto is tty when stderr is a terminal and CI in `env` is not
+// "true"/"1". (`env` defaults to empty, every variable unset, only so callers still to be changed
+// compile: pass Globals::env.)
+ProgressMode progress_mode(const std::string& flag, bool json, bool quiet, const util::Environment& env = {});
 
-// --color auto|always|never; auto: colour on a terminal unless $NO_COLOR is set (non-empty).
-bool use_color(const std::string& flag);
+// --color auto|always|never; auto: colour on a terminal unless NO_COLOR is set (non-empty) in
+// `env` (see progress_mode about the default).
+bool use_color(const std::string& flag, const util::Environment& env = {});
 
 // "12.3 MB", "512 B": decimal units as registries and docker show sizes.
 std::string human_bytes(std::uint64_t bytes);

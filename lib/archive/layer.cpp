@@ -254,10 +254,8 @@ Result<std::string> encoding_key(const LayerOptions& options) {
   return fail(ErrorKind::internal, "unknown compression");
 }
 
-Result<std::int64_t> source_date_epoch() {
-  const char* v = std::getenv("SOURCE_DATE_EPOCH");
-  if (!v || !*v) return 0;
-  std::string_view text = v;
+Result<std::int64_t> source_date_epoch(std::string_view text) {
+  if (text.empty()) return 0;
   std::int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   bool digits_only = std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });

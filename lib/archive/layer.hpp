@@ -129,8 +129,9 @@ Result<LayerResult> write_layer(std::vector<Entry> entries, const LayerOptions& 
 // does on an invalid level.
 Result<std::string> encoding_key(const LayerOptions& options);
 
-// SOURCE_DATE_EPOCH from the environment, else 0 (also when set but empty). Errors
-// (invalid_input) on anything but a decimal integer in [0, 8^11) (the ustar mtime range).
-Result<std::int64_t> source_date_epoch();
+// The value of SOURCE_DATE_EPOCH as the caller read it from its environment ("" when unset, which
+// gives 0). Errors (invalid_input) on anything but a decimal integer in [0, 8^11) (the ustar mtime
+// range).
+Result<std::int64_t> source_date_epoch(std::string_view value);
 
 }  // namespace mlpack::archive

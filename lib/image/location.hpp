@@ -33,7 +33,10 @@ struct Location {
 struct OpenOptions {
   fs::path cache_dir;
   std::vector<std::string> insecure_registries;
-  std::optional<fs::path> docker_config;  // else $DOCKER_CONFIG or ~/.docker
+  // Where registry credentials come from (registry::docker_config_path gives docker's own choice
+  // from an environment); nullopt: none, registries are asked anonymously.
+  std::optional<fs::path> docker_config;
+  fs::path ca_file;  // CA certificates trusted for registries beside the system's; empty: none
 };
 
 Result<std::unique_ptr<oci::ImageSource>> open_source(const Location& location, const OpenOptions& options);

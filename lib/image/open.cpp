@@ -12,6 +12,7 @@ registry::RegistryOptions registry_options(const OpenOptions& options) {
   r.insecure_hosts = options.insecure_registries;
   r.cache_dir = options.cache_dir;
   r.docker_config = options.docker_config;
+  r.ca_file = options.ca_file;
   return r;
 }
 }  // namespace

@@ -163,34 +163,12 @@ class CurlClient final : public HttpClient {
     if (idle_.size() < 16) idle_.push_back(std::move(h));
   }
 
-  // The CA certificates to trust for `url`'s host beyond the system bundle, or "" for none.
+  // extra_ca_certificates, read once per host.
   std::string extra_cas(const UrlParts& url) {
     std::lock_guard lock(mutex_);
     auto key = url.authority();
     if (auto it = ca_cache_.find(key); it != ca_cache_.end()) return it->second;
-    std::string pem;
-    auto add_file = [&](const fs::path& p) {
-      if (auto text = util::read_file(p, 4 << 20)) pem += *text + "\n";
-    };
-    if (const char* f = std::getenv("SSL_CERT_FILE"); f && *f) add_file(f);
-    std::error_code ec;
-    for (const auto& dir : options_.certs_dirs) {
-      for (const auto& name : {url.authority(), url.host}) {
-        for (const auto& entry : fs::directory_iterator(dir / name, ec))
-          if (entry.path().extension() == ".crt") add_file(entry.path());
-        if (name == url.host) break;
-      }
-    }
-    if (!pem.empty()) {
-      // CURLOPT_CAINFO_BLOB replaces the default bundle, so the system's goes in too.
-      std::string system;
-      if (auto h = EasyHandle(curl_easy_init())) {
-        char* path = nullptr;
-        if (curl_easy_getinfo(h.get(), CURLINFO_CAINFO, &path) == CURLE_OK && path)
-          if (auto text = util::read_file(path, 16 << 20)) system = *text;
-      }
-      pem = system + "\n" + pem;
-    }
+    std::string pem = extra_ca_certificates(options_, url);
     ca_cache_[key] = pem;
     return pem;
   }
@@ -306,6 +284,31 @@ class CurlClient final : public HttpClient {
 };
 
 }  // namespace
+
+std::string extra_ca_certificates(const CurlOptions& options, const UrlParts& url) {
+  std::string pem;
+  auto add_file = [&](const fs::path& p) {
+    if (auto text = util::read_file(p, 4 << 20)) pem += *text + "\n";
+  };
+  if (!options.ca_file.empty()) add_file(options.ca_file);
+  std::error_code ec;
+  for (const auto& dir : options.certs_dirs) {
+    for (const auto& name : {url.authority(), url.host}) {
+      for (const auto& entry : fs::directory_iterator(dir / name, ec))
+        if (entry.path().extension() == ".crt") add_file(entry.path());
+      if (name == url.host) break;
+    }
+  }
+  if (pem.empty()) return pem;
+  // CURLOPT_CAINFO_BLOB replaces the default bundle, so the system's goes in too.
+  std::string system;
+  if (auto h = EasyHandle(curl_easy_init())) {
+    char* path = nullptr;
+    if (curl_easy_getinfo(h.get(), CURLINFO_CAINFO, &path) == CURLE_OK && path)
+      if (auto text = util::read_file(path, 16 << 20)) system = *text;
+  }
+  return system + "\n" + pem;
+}
 
 std::shared_ptr<HttpClient> make_curl_client(CurlOptions options) {
   return std::make_shared<CurlClient>(std::move(options));

@@ -62,7 +62,7 @@ struct IndexOptions {
   std::vector<std::string> find_links;  // URLs, file:// URLs or local directories
   IndexStrategy strategy = IndexStrategy::first_index;
   fs::path cache_dir;                    // HTTP cache (ETag / Last-Modified) lives below it
-  std::optional<fs::path> netrc;         // default: $NETRC, else ~/.netrc
+  std::optional<fs::path> netrc;         // credentials file (Netrc::default_path); nullopt: none
   std::size_t max_parallel = 8;          // concurrent fetches in prefetch()
   net::RetryPolicy retry;                // for 429/5xx and dropped connections
   util::Clock* clock = nullptr;          // default: the system clock (tests pass a fake)

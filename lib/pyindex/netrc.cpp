@@ -85,19 +85,16 @@ Netrc Netrc::parse(std::string_view text) {
 }
 
 Netrc Netrc::load(const std::optional<std::filesystem::path>& path) {
-  std::filesystem::path p;
-  if (path) {
-    p = *path;
-  } else if (const char* env = std::getenv("NETRC"); env && *env) {
-    p = env;
-  } else if (const char* home = std::getenv("HOME"); home && *home) {
-    p = std::filesystem::path(home) / ".netrc";
-  } else {
-    return {};
-  }
-  auto text = util::read_file(p, 1 << 20);
+  if (!path) return {};
+  auto text = util::read_file(*path, 1 << 20);
   if (!text) return {};
   return parse(*text);
+}
+
+std::optional<std::filesystem::path> Netrc::default_path(const util::Environment& env) {
+  if (auto netrc = env.non_empty("NETRC")) return std::filesystem::path(*netrc);
+  if (auto home = env.non_empty("HOME")) return std::filesystem::path(*home) / ".netrc";
+  return std::nullopt;
 }
 
 std::optional<Credentials> Netrc::lookup(std::string_view host) const {

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "pyindex/url.hpp"
+#include "util/environment.hpp"
 #include "util/error.hpp"
 
 namespace mlpack::pyindex {
@@ -17,8 +18,11 @@ namespace mlpack::pyindex {
 class Netrc {
  public:
   static Netrc parse(std::string_view text);
-  // $NETRC, else ~/.netrc, unless `path` is given. A missing or unreadable file is an empty Netrc.
+  // The file at `path`; nullopt, or a missing or unreadable file, is an empty Netrc.
   static Netrc load(const std::optional<std::filesystem::path>& path);
+  // The file curl and pip would read in `env`: $NETRC, else $HOME/.netrc; nullopt without either.
+  // The CLI passes its environment; nothing here reads the process's.
+  static std::optional<std::filesystem::path> default_path(const util::Environment& env);
   // The entry for `host` (no port), else `default`.
   std::optional<Credentials> lookup(std::string_view host) const;
   bool empty() const { return machines_.empty() && !default_; }

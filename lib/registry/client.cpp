@@ -4,6 +4,7 @@
 
 #include "net/curl_client.hpp"
 #include "util/digest.hpp"
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
 #include "util/verified_file.hpp"
@@ -67,22 +68,23 @@ std::optional<std::uint64_t> uploaded_bytes(const net::Response& r) {
 }  // namespace
 
 Result<std::shared_ptr<RegistryClient>> RegistryClient::create(std::string registry, const RegistryOptions& options) {
-  auto config = docker_config_path(options.docker_config);
-  auto creds = lookup_credentials(registry, config);
-  if (!creds) return std::unexpected(creds.error().context("reading credentials for " + registry));
+  std::optional<Credentials> creds;
+  if (options.docker_config)
+    creds = TRY_CONTEXT(lookup_credentials(registry, *options.docker_config), "reading credentials for " + registry);
   auto http = options.http;
   if (!http) {
     net::CurlOptions curl;
     curl.insecure_hosts = options.insecure_hosts;
+    curl.ca_file = options.ca_file;
     http = net::make_curl_client(std::move(curl));
   }
   return std::shared_ptr<RegistryClient>(new RegistryClient(std::move(registry), options, std::move(http),
-                                                            std::move(*creds), config.string()));
+                                                            std::move(creds), options.docker_config));
 }
 
 RegistryClient::RegistryClient(std::string registry, const RegistryOptions& options,
                                std::shared_ptr<net::HttpClient> http, std::optional<Credentials> credentials,
-                               std::string config_path)
+                               std::optional<fs::path> config_path)
     : registry_(std::move(registry)),
       api_host_(registry_ == "docker.io" ? "registry-1.docker.io" : registry_),
       options_(options),
@@ -165,7 +167,9 @@ util::Error RegistryClient::status_error(const net::Request& request, const net:
   if (response.status == 401) {
     if (creds && !creds->username.empty())
       return {ErrorKind::auth, "registry " + registry_ + " refused the credentials for user `" + creds->username + "`: " + msg};
-    return {ErrorKind::auth, "registry " + registry_ + " requires authentication and `" + config_path_ +
+    if (!config_path_)
+      return {ErrorKind::auth, "registry " + registry_ + " requires authentication and no Docker config was given: " + msg};
+    return {ErrorKind::auth, "registry " + registry_ + " requires authentication and `" + config_path_->string() +
                                  "` has no credentials for it: " + msg};
   }
   if (response.status == 403) return {ErrorKind::auth, "registry " + registry_ + " denied access: " + msg};

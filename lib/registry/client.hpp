@@ -27,10 +27,13 @@ struct RegistryOptions {
   // Pulled blobs are kept in <cache_dir>/blobs/sha256/<hex>. Empty: a temporary directory that
   // lives as long as the source.
   fs::path cache_dir;
-  // The Docker config file; default $DOCKER_CONFIG/config.json, else ~/.docker/config.json.
+  // The Docker config file credentials come from (docker_config_path gives the one docker would
+  // read in an environment). nullopt: none, every request goes without credentials.
   std::optional<fs::path> docker_config;
-  // The HTTP client; null means libcurl (with insecure_hosts).
+  // The HTTP client; null means libcurl (with insecure_hosts and ca_file).
   std::shared_ptr<net::HttpClient> http;
+  // A PEM file of CA certificates the libcurl client trusts beside the system's; empty: none.
+  fs::path ca_file;
   // The clock for backoff and token expiry; null means the system clock.
   util::Clock* clock = nullptr;
   net::RetryPolicy retry;
@@ -87,7 +90,7 @@ class RegistryClient {
 
  private:
   RegistryClient(std::string registry, const RegistryOptions& options, std::shared_ptr<net::HttpClient> http,
-                 std::optional<Credentials> credentials, std::string config_path);
+                 std::optional<Credentials> credentials, std::optional<fs::path> config_path);
 
   Result<void> upload_monolithic(const std::string& repository, const oci::Descriptor& blob, const oci::BlobOpener& open);
   Result<void> upload_chunked(const std::string& repository, const oci::Descriptor& blob, const oci::BlobOpener& open);
@@ -100,7 +103,7 @@ class RegistryClient {
   RegistryOptions options_;
   std::shared_ptr<net::HttpClient> http_;
   util::Clock* clock_;
-  std::string config_path_;  // for messages
+  std::optional<fs::path> config_path_;  // for messages
   Authenticator auth_;
 
   std::mutex ping_mutex_;

@@ -98,11 +98,9 @@ Result<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
-fs::path docker_config_path(const std::optional<fs::path>& explicit_path) {
-  if (explicit_path) return *explicit_path;
-  if (const char* d = std::getenv("DOCKER_CONFIG"); d && *d) return fs::path(d) / "config.json";
-  const char* home = std::getenv("HOME");
-  return fs::path(home && *home ? home : "/") / ".docker" / "config.json";
+fs::path docker_config_path(const util::Environment& env) {
+  if (auto d = env.non_empty("DOCKER_CONFIG")) return fs::path(*d) / "config.json";
+  return fs::path(env.non_empty("HOME").value_or("/")) / ".docker" / "config.json";
 }
 
 std::string normalize_registry_host(std::string_view key) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "util/environment.hpp"
 #include "util/error.hpp"
 
 namespace mlpack::registry {
@@ -21,9 +22,10 @@ struct Credentials {
   std::string identity_token;
 };
 
-// The config file to read: `explicit_path` if given, else $DOCKER_CONFIG/config.json, else
-// ~/.docker/config.json.
-fs::path docker_config_path(const std::optional<fs::path>& explicit_path);
+// The config file docker itself would read in `env`: $DOCKER_CONFIG/config.json, else
+// $HOME/.docker/config.json (/.docker/config.json without HOME). The CLI passes its environment;
+// nothing here reads the process's.
+fs::path docker_config_path(const util::Environment& env);
 
 // Normalises a config key or registry name for comparison: drops a scheme and any path, and maps
 // Docker Hub's aliases (index.docker.io, registry-1.docker.io, https://index.docker.io/v1/) to

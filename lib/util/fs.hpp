@@ -55,7 +55,13 @@ Result<void> make_dirs(const fs::path& dir);
 // `.tmp-`) by remove_abandoned_temp_paths() once its process is gone (util/cleanup.hpp).
 class TempDir {
  public:
-  // Creates a fresh directory under `parent` (default: $TMPDIR or /tmp).
+  // Creates a fresh directory under `parent` (default: $TMPDIR or /tmp). The one environment
+  // variable library code reads (STYLE.md habit 13 otherwise): TMPDIR is the C library's and
+  // POSIX's own convention for scratch space, as mkstemp(3) users, tmpfile(3) and every child
+  // program (gpgv, credential helpers) honour it; it changes where scratch files go, never what
+  // a run produces; and the callers that take the default (running programs, reading archives,
+  // gpgv keyrings, registry pulls without a cache) sit in modules that have no options to carry a
+  // temp root.
   static Result<TempDir> create(const fs::path& parent = {}, std::string_view prefix = "mlpack-");
   TempDir(TempDir&& other) noexcept
       : path_(std::exchange(other.path_, {})), lock_fd_(std::exchange(other.lock_fd_, -1)),

@@ -1,9 +1,12 @@
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+
 #include "net/curl_client.hpp"
 #include "net/fakes.hpp"
 #include "net/http.hpp"
 #include "net/retry.hpp"
+#include "util/fs.hpp"
 
 using namespace mlpack;
 using namespace std::chrono_literals;
@@ -75,6 +78,38 @@ TEST_CASE("the curl client refuses plain http to a host not allowed it, without 
   REQUIRE_FALSE(r);
   CHECK(r.error().kind == util::ErrorKind::invalid_input);
   CHECK(r.error().message.find("plain http") != std::string::npos);
+}
+
+TEST_CASE("extra CA certificates: the options' ca_file and the host's certs.d folders, never $SSL_CERT_FILE") {
+  auto dir = util::TempDir::create();
+  REQUIRE(dir);
+  const auto root = dir->path();
+  REQUIRE(util::write_file_atomic(root / "given.pem", "GIVEN-CA\n"));
+  REQUIRE(util::write_file_atomic(root / "env.pem", "ENV-CA\n"));
+  REQUIRE(util::make_dirs(root / "certs.d" / "reg.lan:5000"));
+  REQUIRE(util::make_dirs(root / "certs.d" / "other.lan"));
+  REQUIRE(util::write_file_atomic(root / "certs.d" / "reg.lan:5000" / "ca.crt", "HOST-CA\n"));
+  REQUIRE(util::write_file_atomic(root / "certs.d" / "other.lan" / "ca.crt", "OTHER-CA\n"));
+  ::setenv("SSL_CERT_FILE", (root / "env.pem").c_str(), 1);
+
+  net::CurlOptions options;
+  options.certs_dirs = {root / "certs.d"};
+  auto url = *net::parse_url("https://reg.lan:5000/v2/");
+  auto pem = net::extra_ca_certificates(options, url);
+  CHECK(pem.find("HOST-CA") != std::string::npos);
+  CHECK(pem.find("ENV-CA") == std::string::npos);
+  CHECK(pem.find("OTHER-CA") == std::string::npos);
+
+  options.ca_file = root / "given.pem";
+  pem = net::extra_ca_certificates(options, url);
+  CHECK(pem.find("GIVEN-CA") != std::string::npos);
+  CHECK(pem.find("HOST-CA") != std::string::npos);
+  CHECK(pem.find("ENV-CA") == std::string::npos);
+
+  // Nothing given and no folder for the host: nothing beyond the system bundle.
+  options.ca_file.clear();
+  CHECK(net::extra_ca_certificates(options, *net::parse_url("https://elsewhere.lan/")).empty());
+  ::unsetenv("SSL_CERT_FILE");
 }
 
 TEST_CASE("redirects drop Authorization when leaving the host") {

@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+
 #include "pyindex/netrc.hpp"
+#include "util/fs.hpp"
 
 using namespace mlpack::pyindex;
 
@@ -26,4 +29,32 @@ TEST_CASE("netrc: machines, default, macdef, quotes, first entry wins") {
 TEST_CASE("basic auth") {
   CHECK(basic_auth({"Aladdin", "open sesame"}) == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
   CHECK(basic_auth({"a", ""}) == "Basic YTo=");
+}
+
+TEST_CASE("netrc: the file given, or none; $NETRC and $HOME only through the environment given") {
+  auto dir = mlpack::util::TempDir::create();
+  REQUIRE(dir);
+  const auto given = dir->path() / "given";
+  const auto process = dir->path() / "process";
+  REQUIRE(mlpack::util::write_file_atomic(given, "machine idx.test login alice password a\n"));
+  REQUIRE(mlpack::util::write_file_atomic(process, "machine idx.test login mallory password m\n"));
+  ::setenv("NETRC", process.c_str(), 1);
+  const char* old_home = std::getenv("HOME");
+  const std::string saved_home = old_home ? old_home : "";
+  ::setenv("HOME", dir->path().c_str(), 1);
+
+  CHECK(Netrc::load(given).lookup("idx.test")->user == "alice");
+  CHECK(Netrc::load(std::nullopt).empty());  // not the process's $NETRC
+
+  mlpack::util::Environment env;
+  CHECK_FALSE(Netrc::default_path(env));
+  env.set("HOME", "/home/alice");
+  CHECK(Netrc::default_path(env) == std::filesystem::path("/home/alice/.netrc"));
+  env.set("NETRC", "");  // set but empty: not given
+  CHECK(Netrc::default_path(env) == std::filesystem::path("/home/alice/.netrc"));
+  env.set("NETRC", given.string());
+  CHECK(Netrc::default_path(env) == given);
+  ::unsetenv("NETRC");
+  if (old_home) ::setenv("HOME", saved_home.c_str(), 1);
+  else ::unsetenv("HOME");
 }

@@ -189,14 +189,20 @@ TEST_CASE("credential helper failures do not leak what the helper printed beyond
   CHECK(r.error().message.find("status 2") != std::string::npos);
 }
 
-TEST_CASE("docker config path: explicit, DOCKER_CONFIG, HOME") {
-  CHECK(docker_config_path(fs::path("/x/c.json")) == "/x/c.json");
-  const char* old = std::getenv("DOCKER_CONFIG");
-  std::string saved = old ? old : "";
-  ::setenv("DOCKER_CONFIG", "/etc/dc", 1);
-  CHECK(docker_config_path(std::nullopt) == "/etc/dc/config.json");
+TEST_CASE("docker config path: DOCKER_CONFIG, else HOME, from the environment given, never the process's") {
+  ::setenv("DOCKER_CONFIG", "/from/process", 1);
+  const char* old_home = std::getenv("HOME");
+  const std::string saved_home = old_home ? old_home : "";
+  ::setenv("HOME", "/process/home", 1);
+  util::Environment env;
+  CHECK(docker_config_path(env) == "/.docker/config.json");
+  env.set("HOME", "/home/alice");
+  CHECK(docker_config_path(env) == "/home/alice/.docker/config.json");
+  env.set("DOCKER_CONFIG", "");  // set but empty: as docker, not given
+  CHECK(docker_config_path(env) == "/home/alice/.docker/config.json");
+  env.set("DOCKER_CONFIG", "/etc/dc");
+  CHECK(docker_config_path(env) == "/etc/dc/config.json");
   ::unsetenv("DOCKER_CONFIG");
-  CHECK(docker_config_path(std::nullopt).filename() == "config.json");
-  CHECK(docker_config_path(std::nullopt).parent_path().filename() == ".docker");
-  if (old) ::setenv("DOCKER_CONFIG", saved.c_str(), 1);
+  if (old_home) ::setenv("HOME", saved_home.c_str(), 1);
+  else ::unsetenv("HOME");
 }

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+
 #include "fake_registry.hpp"
 #include "oci/reference.hpp"
 #include "registry/client.hpp"
@@ -321,6 +323,34 @@ TEST_CASE("basic auth: credentials from the config; wrong ones name the registry
   REQUIRE_FALSE(none);
   CHECK(none.error().kind == util::ErrorKind::auth);
   CHECK(none.error().message.find("requires authentication") != std::string::npos);
+}
+
+TEST_CASE("credentials come from the Docker config the options name: DOCKER_CONFIG in the environment given, not the process's") {
+  Env env;
+  env.reg.auth = FakeRegistry::Auth::basic;
+  // The process environment points at a config with other credentials; it must not be read.
+  REQUIRE(util::make_dirs(env.dir.path() / "process"));
+  REQUIRE(util::write_file_atomic(env.dir.path() / "process" / "config.json",
+                                  R"({"auths":{"reg.example":{"auth":")" + registry::base64_encode("mallory:x") + R"("}}})"));
+  ::setenv("DOCKER_CONFIG", (env.dir.path() / "process").c_str(), 1);
+  REQUIRE(util::make_dirs(env.dir.path() / "given"));
+  REQUIRE(util::write_file_atomic(env.dir.path() / "given" / "config.json",
+                                  R"({"auths":{"reg.example":{"auth":")" + registry::base64_encode("alice:s3cret") + R"("}}})"));
+  util::Environment given;
+  given.set("DOCKER_CONFIG", (env.dir.path() / "given").string());
+  auto o = env.options();
+  o.docker_config = registry::docker_config_path(given);
+  const std::string blob = "authorised";
+  REQUIRE(env.client(o)->upload_blob("team/app", describe(blob), opener(blob)));
+  CHECK(env.reg.http.log.back().headers.get("Authorization") == "Basic YWxpY2U6czNjcmV0");
+
+  // No config given: no credentials at all, whatever the process environment says.
+  o.docker_config.reset();
+  auto none = env.client(o)->blob_exists("team/app", describe(blob).digest);
+  ::unsetenv("DOCKER_CONFIG");
+  REQUIRE_FALSE(none);
+  CHECK(none.error().kind == util::ErrorKind::auth);
+  CHECK(none.error().message.find("requires authentication and no Docker config was given") != std::string::npos);
 }
 
 TEST_CASE("bearer auth: a token per scope, cached, refreshed on expiry and on 401") {
