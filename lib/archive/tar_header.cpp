@@ -16,6 +16,16 @@ void put_octal(char* field, std::size_t width, std::uint64_t value) {
   }
 }
 
+// `digits` zero-padded octal digits, then a space, then a NUL if the field has room for one.
+void put_octal_space(char* field, std::size_t width, std::size_t digits, std::uint64_t value) {
+  for (std::size_t i = digits; i-- > 0;) {
+    field[i] = static_cast<char>('0' + (value & 7));
+    value >>= 3;
+  }
+  field[digits] = ' ';
+  if (digits + 1 < width) field[digits + 1] = '\0';
+}
+
 void put_string(char* field, std::size_t width, std::string_view s) {
   std::memcpy(field, s.data(), std::min(width, s.size()));
 }
@@ -24,17 +34,30 @@ std::string ustar_block(const TarHeader& h) {
   std::string b(tar_block, '\0');
   char* p = b.data();
   put_string(p + 0, 100, h.name);
-  put_octal(p + 100, 8, h.mode & 07777);
-  put_octal(p + 108, 8, std::min<std::uint32_t>(h.uid, 07777777));
-  put_octal(p + 116, 8, std::min<std::uint32_t>(h.gid, 07777777));
-  put_octal(p + 124, 12, std::min(h.size, ustar_max_octal11));
-  put_octal(p + 136, 12, h.mtime);
+  if (h.style == NumberStyle::nul_terminated) {
+    put_octal(p + 100, 8, h.mode & 07777);
+    put_octal(p + 108, 8, std::min<std::uint32_t>(h.uid, 07777777));
+    put_octal(p + 116, 8, std::min<std::uint32_t>(h.gid, 07777777));
+    put_octal(p + 124, 12, std::min(h.size, ustar_max_octal11));
+    put_octal(p + 136, 12, h.mtime);
+  } else {
+    put_octal_space(p + 100, 8, 6, h.mode & 07777);
+    put_octal_space(p + 108, 8, 6, std::min<std::uint32_t>(h.uid, 0777777));
+    put_octal_space(p + 116, 8, 6, std::min<std::uint32_t>(h.gid, 0777777));
+    put_octal_space(p + 124, 12, 11, std::min(h.size, ustar_max_octal11));
+    put_octal_space(p + 136, 12, 11, h.mtime);
+  }
   p[156] = h.typeflag;
   put_string(p + 157, 100, h.linkname);
   std::memcpy(p + 257, "ustar\0" "00", 8);
   // uname (265) and gname (297) stay empty.
-  put_octal(p + 329, 8, 0);  // devmajor
-  put_octal(p + 337, 8, 0);  // devminor
+  if (h.style == NumberStyle::nul_terminated) {
+    put_octal(p + 329, 8, 0);  // devmajor
+    put_octal(p + 337, 8, 0);  // devminor
+  } else {
+    put_octal_space(p + 329, 8, 6, 0);
+    put_octal_space(p + 337, 8, 6, 0);
+  }
   std::memset(p + 148, ' ', 8);
   unsigned sum = 0;
   for (unsigned char c : b) sum += c;
@@ -65,7 +88,7 @@ std::string encode_tar_header(const TarHeader& h) {
   std::string out;
   if (!pax.empty()) {
     // A fixed name: tools that name pax headers after a pid or the member make tars differ.
-    out += ustar_block(TarHeader{"././@PaxHeader", 'x', 0644, pax.size(), h.mtime, ""});
+    out += ustar_block(TarHeader{"././@PaxHeader", 'x', 0644, pax.size(), h.mtime, "", 0, 0, h.style});
     out += pax;
     out.append(tar_padding(pax.size()), '\0');
   }

@@ -15,6 +15,12 @@ inline constexpr std::size_t tar_block = 512;
 // The largest value of the 12-byte octal size and mtime fields (8 GiB - 1).
 inline constexpr std::uint64_t ustar_max_octal11 = 077777777777ULL;
 
+// How the numeric fields end. Layers use zero-padded octal ending in NUL; the archive transports
+// (tar_writer.hpp) keep the bytes they wrote with libarchive: six digits, a space and a NUL for
+// mode, ids and device numbers, eleven digits and a space for size and mtime, as libarchive and
+// GNU tar write ustar. Both are valid ustar; the choice is part of each output's bytes.
+enum class NumberStyle { nul_terminated, space_terminated };
+
 struct TarHeader {
   std::string name;      // as stored: "dir/" for directories
   char typeflag = '0';   // '0' file, '1' hardlink, '2' symlink, '5' directory
@@ -24,6 +30,7 @@ struct TarHeader {
   std::string linkname;
   std::uint32_t uid = 0;  // at most 07777777
   std::uint32_t gid = 0;
+  NumberStyle style = NumberStyle::nul_terminated;
 };
 
 // Returns the header blocks: a pax 'x' member first when the name or linkname is over 100 bytes

@@ -1,7 +1,5 @@
 #include "deb/deb_file.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <unistd.h>
@@ -14,6 +12,8 @@
 #include <optional>
 #include <set>
 
+#include "archive/decompress.hpp"
+#include "archive/libarchive.hpp"
 #include "deb/relation.hpp"
 #include "deb/version.hpp"
 #include "util/digest.hpp"
@@ -29,10 +29,7 @@ using util::ErrorKind;
 
 constexpr std::array<std::string_view, 6> merged_top_dirs = {"bin", "lib", "lib32", "lib64", "libx32", "sbin"};
 
-struct ArchiveFree {
-  void operator()(struct archive* a) const { archive_read_free(a); }
-};
-using ArchivePtr = std::unique_ptr<struct archive, ArchiveFree>;
+using ArchivePtr = archive::la::ReadArchive;
 
 struct EvpFree {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
@@ -58,10 +55,7 @@ Error integrity(std::string message) {
   return Error{ErrorKind::integrity, std::move(message)};
 }
 
-std::string archive_message(struct archive* a) {
-  const char* s = archive_error_string(a);
-  return s ? s : "malformed archive";
-}
+std::string archive_message(struct archive* a) { return archive::la::error_message(a); }
 
 // Splits a "/"-separated path into components, dropping empty and "." ones.
 std::vector<std::string> components(std::string_view p) {
@@ -155,56 +149,45 @@ struct RawMember {
   std::string md5;
 };
 
-// Reads the outer ar stream from a util::Reader.
-struct OuterSource {
-  util::Reader* reader;
-  std::array<std::byte, 1 << 16> buf;
-  std::optional<Error> error;
+// The current ar member's data as a stream, for archive::decompress.
+class OuterMember final : public util::Reader {
+ public:
+  explicit OuterMember(struct archive* outer) : outer_(outer) {}
+  Result<std::size_t> read(std::span<std::byte> out) override {
+    auto n = archive_read_data(outer_, out.data(), out.size());
+    if (n < 0) return std::unexpected(integrity(archive_message(outer_)));
+    return static_cast<std::size_t>(n);
+  }
+
+ private:
+  struct archive* outer_;
 };
 
-la_ssize_t outer_read(struct archive* a, void* ctx, const void** out) {
-  auto* s = static_cast<OuterSource*>(ctx);
-  auto n = s->reader->read(s->buf);
-  if (!n) {
-    s->error = n.error();
-    archive_set_error(a, EIO, "%s", n.error().message.c_str());
-    return -1;
-  }
-  *out = s->buf.data();
-  return static_cast<la_ssize_t>(*n);
-}
-
-// Feeds one ar member's data to an inner libarchive reader, counting the bytes (the decompressed
-// size is bounded by the callers, the compressed one by the .deb's own size).
-struct InnerSource {
-  struct archive* outer;
-  std::array<char, 1 << 16> buf;
+// A tar member of the .deb (control.tar.*, data.tar.*): decompressed by archive::decompress as
+// its name says, then read by libarchive's tar reader. Every error names the member.
+struct InnerTar {
+  explicit InnerTar(struct archive* outer) : member(outer) {}
+  OuterMember member;
+  std::unique_ptr<util::Reader> content;
+  std::optional<archive::la::ReaderSource> source;
+  ArchivePtr a;
 };
 
-la_ssize_t inner_read(struct archive* a, void* ctx, const void** out) {
-  auto* s = static_cast<InnerSource*>(ctx);
-  auto n = archive_read_data(s->outer, s->buf.data(), s->buf.size());
-  if (n < 0) {
-    archive_set_error(a, EIO, "%s", archive_message(s->outer).c_str());
-    return -1;
-  }
-  *out = s->buf.data();
-  return n;
-}
-
-Result<ArchivePtr> open_inner_tar(InnerSource& src, std::string_view member) {
-  ArchivePtr a(archive_read_new());
-  if (!a) return std::unexpected(Error{ErrorKind::internal, "libarchive: out of memory"});
-  archive_read_support_filter_gzip(a.get());
-  archive_read_support_filter_xz(a.get());
-  archive_read_support_filter_lzma(a.get());
-  archive_read_support_filter_zstd(a.get());
-  archive_read_support_filter_bzip2(a.get());
-  archive_read_support_format_tar(a.get());
-  archive_read_support_format_gnutar(a.get());
-  if (archive_read_open(a.get(), &src, nullptr, inner_read, nullptr) != ARCHIVE_OK)
-    return std::unexpected(integrity(std::string(member) + ": " + archive_message(a.get())));
-  return a;
+Result<std::unique_ptr<InnerTar>> open_inner_tar(struct archive* outer, std::string_view member) {
+  auto t = std::make_unique<InnerTar>(outer);
+  auto content = archive::decompress(t->member, archive::codec_of(member));
+  if (!content) return std::unexpected(content.error().context(member));
+  t->content = std::move(*content);
+  t->source.emplace(*t->content, 1 << 16);
+  auto a = archive::la::new_reader();
+  if (!a) return std::unexpected(a.error());
+  t->a = std::move(*a);
+  archive_read_support_format_tar(t->a.get());
+  archive_read_support_format_gnutar(t->a.get());
+  if (archive::la::open_reader(t->a.get(), *t->source) != ARCHIVE_OK)
+    return std::unexpected(t->source->error ? t->source->error->context(member)
+                                            : integrity(std::string(member) + ": " + archive_message(t->a.get())));
+  return t;
 }
 
 std::string entry_path(struct archive_entry* e) {
@@ -308,25 +291,24 @@ struct ControlData {
 };
 
 Result<ControlData> read_control_tar(struct archive* outer, std::string_view member, const DebOptions& options) {
-  InnerSource src{outer, {}};
-  auto a = open_inner_tar(src, member);
+  auto a = open_inner_tar(outer, member);
   if (!a) return std::unexpected(a.error());
   ControlData cd;
   bool has_control = false;
   std::uint64_t total = 0;
   struct archive_entry* e = nullptr;
   for (;;) {
-    int r = archive_read_next_header(a->get(), &e);
+    int r = archive_read_next_header((*a)->a.get(), &e);
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-      return std::unexpected(integrity(std::string(member) + ": " + archive_message(a->get())));
+      return std::unexpected(integrity(std::string(member) + ": " + archive_message((*a)->a.get())));
     std::string raw = entry_path(e), why;
     auto name = normalize_member(raw, why);
     if (!name) return std::unexpected(integrity(std::string(member) + ": member `" + raw + "`: " + why));
     if (name->empty() || archive_entry_filetype(e) == AE_IFDIR) continue;
     if (archive_entry_filetype(e) != AE_IFREG)
       return std::unexpected(integrity(std::string(member) + ": `" + *name + "` is not a regular file"));
-    auto body = read_member(a->get(), *name, options.max_control_size - std::min(total, options.max_control_size));
+    auto body = read_member((*a)->a.get(), *name, options.max_control_size - std::min(total, options.max_control_size));
     if (!body) return std::unexpected(body.error().context(member));
     total += body->size();
     if (*name == "control") {
@@ -349,17 +331,16 @@ Result<ControlData> read_control_tar(struct archive* outer, std::string_view mem
 
 Result<void> read_data_tar(struct archive* outer, std::string_view member, const DebOptions& options,
                            std::vector<RawMember>& members, std::vector<std::string>& file_list) {
-  InnerSource src{outer, {}};
-  auto a = open_inner_tar(src, member);
+  auto a = open_inner_tar(outer, member);
   if (!a) return std::unexpected(a.error());
   std::map<std::string, std::size_t> seen;  // path -> index in members
   std::uint64_t total = 0;
   struct archive_entry* e = nullptr;
   for (;;) {
-    int r = archive_read_next_header(a->get(), &e);
+    int r = archive_read_next_header((*a)->a.get(), &e);
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-      return std::unexpected(integrity(std::string(member) + ": " + archive_message(a->get())));
+      return std::unexpected(integrity(std::string(member) + ": " + archive_message((*a)->a.get())));
     std::string raw = entry_path(e), why;
     auto path = normalize_member(raw, why);
     if (!path) return std::unexpected(integrity("member `" + raw + "`: " + why));
@@ -389,7 +370,7 @@ Result<void> read_data_tar(struct archive* outer, std::string_view member, const
         return std::unexpected(
             integrity("member `" + *path + "` is larger than " + util::human_bytes(options.max_member_size)));
       auto st =
-          stage_member(a->get(), *path, options.staging_dir, options.max_member_size, total, options.max_data_size);
+          stage_member((*a)->a.get(), *path, options.staging_dir, options.max_member_size, total, options.max_data_size);
       if (!st) return std::unexpected(st.error());
       m.type = archive::EntryType::file;
       m.source = st->source;
@@ -554,11 +535,12 @@ Result<DebFile> read_deb(util::Reader& in, const DebOptions& options) {
   if (options.staging_dir.empty()) return named(Error{ErrorKind::internal, "no staging directory given"});
   if (auto r = util::make_dirs(options.staging_dir); !r) return named(r.error());
 
-  OuterSource src{&in, {}, std::nullopt};
-  ArchivePtr outer(archive_read_new());
-  if (!outer) return named(Error{ErrorKind::internal, "libarchive: out of memory"});
+  archive::la::ReaderSource src(in, 1 << 16);
+  auto opened = archive::la::new_reader();
+  if (!opened) return named(opened.error());
+  ArchivePtr outer = std::move(*opened);
   archive_read_support_format_ar(outer.get());
-  if (archive_read_open(outer.get(), &src, nullptr, outer_read, nullptr) != ARCHIVE_OK)
+  if (archive::la::open_reader(outer.get(), src) != ARCHIVE_OK)
     return named(src.error ? *src.error : integrity("not a .deb (ar) archive: " + archive_message(outer.get())));
 
   enum class Stage { start, binary, control, data } stage = Stage::start;

@@ -1,7 +1,5 @@
 #include "oci/tar_io.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -11,6 +9,10 @@
 #include <memory>
 #include <optional>
 
+#include "archive/decompress.hpp"
+#include "archive/libarchive.hpp"
+#include "archive/tar_writer.hpp"
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 
 namespace mlpack::oci::tar_io {
@@ -18,62 +20,6 @@ namespace mlpack::oci::tar_io {
 using util::ErrorKind;
 using util::fail;
 
-namespace {
-
-struct ArchiveDeleter {
-  void operator()(archive* a) const { archive_write_free(a); }
-};
-struct ReadArchiveDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-struct EntryDeleter {
-  void operator()(archive_entry* e) const { archive_entry_free(e); }
-};
-using WriteArchive = std::unique_ptr<archive, ArchiveDeleter>;
-using ReadArchive = std::unique_ptr<archive, ReadArchiveDeleter>;
-using Entry = std::unique_ptr<archive_entry, EntryDeleter>;
-
-std::string archive_message(archive* a) {
-  const char* s = archive_error_string(a);
-  return s ? s : "unknown libarchive error";
-}
-
-// libarchive calls back into our Writer; the Writer's own error is kept so it reaches the caller
-// intact (e.g. "write `x`: No space left on device") rather than as libarchive's paraphrase.
-struct WriteContext {
-  util::Writer* out;
-  std::optional<util::Error> error;
-};
-
-la_ssize_t write_callback(archive* a, void* ctx, const void* buf, size_t n) {
-  auto* c = static_cast<WriteContext*>(ctx);
-  if (auto r = c->out->write({static_cast<const std::byte*>(buf), n}); !r) {
-    c->error = r.error();
-    archive_set_error(a, EIO, "write failed");
-    return -1;
-  }
-  return static_cast<la_ssize_t>(n);
-}
-
-struct ReadContext {
-  util::Reader* in;
-  std::vector<std::byte> buf = std::vector<std::byte>(256 * 1024);
-  std::optional<util::Error> error;
-};
-
-la_ssize_t read_callback(archive* a, void* ctx, const void** out) {
-  auto* c = static_cast<ReadContext*>(ctx);
-  auto n = c->in->read(c->buf);
-  if (!n) {
-    c->error = n.error();
-    archive_set_error(a, EIO, "read failed");
-    return -1;
-  }
-  *out = c->buf.data();
-  return static_cast<la_ssize_t>(*n);
-}
-
-}  // namespace
 
 Result<std::string> safe_relative(std::string_view name) {
   std::string original(name);
@@ -95,58 +41,19 @@ Result<std::string> safe_relative(std::string_view name) {
 }
 
 Result<void> write_tar(const std::vector<Member>& members, util::Writer& out) {
-  WriteArchive a(archive_write_new());
-  WriteContext ctx{&out, std::nullopt};
-  // pax_restricted writes plain ustar headers unless a name needs an extension, so the output
-  // is what every tar reader (docker load, skopeo, Go's archive/tar) understands.
-  archive_write_set_format_pax_restricted(a.get());
-  archive_write_set_bytes_in_last_block(a.get(), 1);
-  auto failed = [&](const std::string& what) -> Result<void> {
-    if (ctx.error) return std::unexpected(*ctx.error);
-    return fail(ErrorKind::io, what + ": " + archive_message(a.get()));
-  };
-  if (archive_write_open(a.get(), &ctx, nullptr, write_callback, nullptr) != ARCHIVE_OK)
-    return failed("starting tar");
-
-  std::vector<std::byte> buf(256 * 1024);
+  archive::TarWriter tar(out);
   for (const auto& m : members) {
-    Entry e(archive_entry_new());
-    archive_entry_set_pathname(e.get(), m.name.c_str());
-    archive_entry_set_uid(e.get(), 0);
-    archive_entry_set_gid(e.get(), 0);
-    archive_entry_set_mtime(e.get(), 0, 0);
-    std::unique_ptr<util::FileReader> reader;
-    std::uint64_t size = 0;
     if (m.source.empty()) {
-      archive_entry_set_filetype(e.get(), AE_IFDIR);
-      archive_entry_set_perm(e.get(), 0755);
-    } else {
-      std::error_code ec;
-      size = fs::file_size(m.source, ec);
-      if (ec) return fail(ErrorKind::io, "stat `" + m.source.string() + "`: " + ec.message());
-      auto r = util::FileReader::open(m.source.string());
-      if (!r) return std::unexpected(r.error());
-      reader = std::move(*r);
-      archive_entry_set_filetype(e.get(), AE_IFREG);
-      archive_entry_set_perm(e.get(), 0644);
-      archive_entry_set_size(e.get(), static_cast<la_int64_t>(size));
+      TRY(tar.add_directory(m.name));
+      continue;
     }
-    if (archive_write_header(a.get(), e.get()) != ARCHIVE_OK) return failed("writing tar header for `" + m.name + "`");
-    std::uint64_t written = 0;
-    while (reader) {
-      auto n = reader->read(buf);
-      if (!n) return std::unexpected(n.error());
-      if (*n == 0) break;
-      if (written + *n > size)
-        return fail(ErrorKind::io, "`" + m.source.string() + "` grew while it was being archived");
-      if (archive_write_data(a.get(), buf.data(), *n) != static_cast<la_ssize_t>(*n))
-        return failed("writing `" + m.name + "` to tar");
-      written += *n;
-    }
-    if (written != size) return fail(ErrorKind::io, "`" + m.source.string() + "` shrank while it was being archived");
+    std::error_code ec;
+    auto size = fs::file_size(m.source, ec);
+    if (ec) return fail(ErrorKind::io, "stat `" + m.source.string() + "`: " + ec.message());
+    auto reader = TRY(util::FileReader::open(m.source.string()));
+    TRY_CONTEXT(tar.add_file(m.name, size, *reader), "archiving `" + m.source.string() + "`");
   }
-  if (archive_write_close(a.get()) != ARCHIVE_OK) return failed("finishing tar");
-  return {};
+  return tar.finish();
 }
 
 Result<std::vector<Member>> list_tree(const fs::path& root) {
@@ -169,14 +76,14 @@ Result<std::vector<Member>> list_tree(const fs::path& root) {
 }
 
 Result<void> extract_tar(const fs::path& path, const fs::path& dest) {
-  ReadArchive a(archive_read_new());
+  auto a = TRY(archive::la::new_reader());
   archive_read_support_filter_all(a.get());
   archive_read_support_format_tar(a.get());
   auto what = "reading `" + path.string() + "`";
   if (archive_read_open_filename(a.get(), path.c_str(), 256 * 1024) != ARCHIVE_OK) {
     std::error_code ec;
     if (!fs::exists(path, ec)) return fail(ErrorKind::not_found, what + ": no such file");
-    return fail(ErrorKind::invalid_input, what + ": " + archive_message(a.get()));
+    return fail(ErrorKind::invalid_input, what + ": " + archive::la::error_message(a.get()));
   }
 
   struct Link {
@@ -186,10 +93,10 @@ Result<void> extract_tar(const fs::path& path, const fs::path& dest) {
   std::vector<Link> links;
   std::vector<char> buf(256 * 1024);
   for (;;) {
-    archive_entry* e = nullptr;
+    struct archive_entry* e = nullptr;
     int rc = archive_read_next_header(a.get(), &e);
     if (rc == ARCHIVE_EOF) break;
-    if (rc < ARCHIVE_WARN) return fail(ErrorKind::invalid_input, what + ": not a valid tar: " + archive_message(a.get()));
+    if (rc < ARCHIVE_WARN) return fail(ErrorKind::invalid_input, what + ": not a valid tar: " + archive::la::error_message(a.get()));
     const char* raw_name = archive_entry_pathname(e);
     if (!raw_name) return fail(ErrorKind::invalid_input, what + ": a member has no readable name");
     auto rel = safe_relative(raw_name);
@@ -229,7 +136,7 @@ Result<void> extract_tar(const fs::path& path, const fs::path& dest) {
           if (n == 0) break;
           if (n < 0) {
             ::close(fd);
-            return fail(ErrorKind::invalid_input, what + ": member `" + *rel + "`: " + archive_message(a.get()));
+            return fail(ErrorKind::invalid_input, what + ": member `" + *rel + "`: " + archive::la::error_message(a.get()));
           }
           for (la_ssize_t off = 0; off < n;) {
             ssize_t w = ::write(fd, buf.data() + off, static_cast<std::size_t>(n - off));
@@ -274,41 +181,8 @@ Result<void> extract_tar(const fs::path& path, const fs::path& dest) {
 }
 
 Result<std::uint64_t> decompress(util::Reader& in, util::Writer& out) {
-  ReadArchive a(archive_read_new());
-  archive_read_support_filter_all(a.get());
-  archive_read_support_format_raw(a.get());
-  ReadContext ctx{&in};
-  auto failed = [&](const std::string& what) -> Result<std::uint64_t> {
-    if (ctx.error) return std::unexpected(*ctx.error);
-    return fail(ErrorKind::integrity, what + ": " + archive_message(a.get()));
-  };
-  if (archive_read_open(a.get(), &ctx, nullptr, read_callback, nullptr) != ARCHIVE_OK)
-    return failed("reading compressed layer");
-  std::uint64_t total = 0;
-  archive_entry* e = nullptr;
-  int rc = archive_read_next_header(a.get(), &e);
-  if (rc == ARCHIVE_OK || rc == ARCHIVE_WARN) {
-    std::vector<std::byte> buf(256 * 1024);
-    for (;;) {
-      la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
-      if (n == 0) break;
-      if (n < 0) return failed("decompressing layer");
-      if (auto w = out.write({buf.data(), static_cast<std::size_t>(n)}); !w) return std::unexpected(w.error());
-      total += static_cast<std::uint64_t>(n);
-    }
-  } else if (rc != ARCHIVE_EOF) {
-    return failed("reading compressed layer");
-  }
-  // libarchive may stop before the end (gzip trailer padding); read the rest so a verifying
-  // reader checks the whole blob.
-  std::vector<std::byte> rest(64 * 1024);
-  for (;;) {
-    auto n = in.read(rest);
-    if (!n) return std::unexpected(n.error());
-    if (*n == 0) break;
-  }
-  if (ctx.error) return std::unexpected(*ctx.error);
-  return total;
+  auto d = TRY_CONTEXT(archive::decompress_detected(in), "decompressing layer");
+  return TRY_CONTEXT(util::copy(*d.content, out), "decompressing layer");
 }
 
 }  // namespace mlpack::oci::tar_io

@@ -17,8 +17,9 @@ struct Member {
   fs::path source;   // file to copy; empty for a directory entry
 };
 
-// Writes a deterministic tar: members in the given order, uid/gid 0, no user/group names,
-// mtime 0, mode 0644 (files) / 0755 (directories). Memory stays bounded whatever the sizes.
+// Writes a deterministic tar through archive::TarWriter: members in the given order, uid/gid 0,
+// no user/group names, mtime 0, mode 0644 (files) / 0755 (directories). Memory stays bounded
+// whatever the sizes; a file that changes size while it is archived is an error.
 Result<void> write_tar(const std::vector<Member>& members, util::Writer& out);
 
 // Lists a directory tree as members, sorted by name, directories included (as "blobs/").
@@ -34,8 +35,9 @@ Result<void> extract_tar(const fs::path& archive, const fs::path& dest);
 // refuses absolute paths, empty paths and ".." components.
 Result<std::string> safe_relative(std::string_view name);
 
-// Copies `in` to `out`, decompressing gzip, zstd (or anything else libarchive detects); plain
-// data passes through. Reads `in` to its end so a verifying reader sees every byte.
+// Copies `in` to `out`, decompressing what archive::decompress_detected recognises (gzip, zstd,
+// xz, bzip2); plain data passes through. Reads `in` to its end so a verifying reader sees every
+// byte.
 Result<std::uint64_t> decompress(util::Reader& in, util::Writer& out);
 
 }  // namespace mlpack::oci::tar_io
