@@ -45,7 +45,9 @@ Environment environment_for(const Context& ctx) {
 // buildpacks above. apt.txt needs a Debian release to install on.
 Result<std::optional<BaseImage>> inspect(Context& ctx) {
   if (!ctx.base.image) return std::optional<BaseImage>();
-  auto facts = inspect_base(*ctx.base.source, ctx.base.manifest);
+  auto view = image::read_file_view(*ctx.base.source, ctx.base.manifest, base_files_wanted());
+  if (!view) return std::unexpected(view.error().context("reading the base image"));
+  auto facts = inspect_base(*view);
   if (!facts) return std::unexpected(facts.error().context("reading the base image"));
   bool wants_apt = !ctx.project.apt.empty() || !ctx.project.config.apt.empty();
   if (wants_apt && facts->distribution.empty())
