@@ -1,6 +1,9 @@
 #pragma once
-// The interface every ecosystem implements. The pipeline (lib/build) runs the buildpacks of the
-// registry (registry.hpp) in order at each step and knows none of them by name:
+// The interface every ecosystem implements. The pipeline (lib/pipeline) and the CLI run the
+// buildpacks of the registry (registry.hpp) in order at each step and know none of them by name.
+// A buildpack owns its surface: its flags, its mlpack.yaml keys, the files it looks for and its
+// section of `mlpack detect`. The steps:
+//   accept     → the values of its flags
 //   detect     → what the project has (files only, no network); feeds `mlpack detect`
 //   check      → a project it recognises but cannot build is refused before any lock is touched
 //   inputs     → its parts of the lock's input digest
@@ -11,47 +14,45 @@
 // instances for each project, and the later steps are const.
 #include <filesystem>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "apt/client.hpp"
+#include <nlohmann/json.hpp>
+
 #include "archive/layer.hpp"
-#include "buildpacks/python/python.hpp"
-#include "detectors/apt_txt.hpp"
-#include "detectors/entrypoint.hpp"
+#include "buildpacks/facts.hpp"
 #include "detectors/project_config.hpp"
 #include "lock/lockfile.hpp"
 #include "net/http.hpp"
 #include "oci/transport.hpp"
 #include "oci/types.hpp"
+#include "util/environment.hpp"
 #include "util/transfer.hpp"
+
+namespace mlpack::image {
+struct FileView;
+}
 
 namespace mlpack::buildpacks {
 
 namespace fs = std::filesystem;
 using util::Result;
 
-// The project as the buildpacks see it. The pipeline reads mlpack.yaml and the image name; each
-// buildpack's detect() then publishes the facts that `mlpack detect` shows and that later
-// buildpacks read. A buildpack keeps whatever else it found to itself.
+// The project as the buildpacks see it: what every buildpack shares. The pipeline reads
+// mlpack.yaml (with the keys the buildpacks declare) and the image name; each buildpack's
+// detect() then publishes on `facts` what later buildpacks read, and keeps whatever else it
+// found to itself.
 struct Project {
   fs::path dir;
   std::string name;  // image name: mlpack.yaml `name`, else the folder name
   detectors::ProjectConfig config;
   std::vector<std::string> files;  // project files that were understood, relative
   std::vector<std::string> notes;  // decisions the user should see (which file took precedence)
-
-  // Published by debian-base: apt.txt.
-  std::vector<detectors::AptRequest> apt;
-  // Published by python: the project runs Python (so the base should have an interpreter), and
-  // its Python files (requirements.txt, pyproject.toml, runtime.txt…).
-  bool python = false;
-  python::Inputs py;
-  // Published by app: Procfile `web:` or ./start, when mlpack.yaml names no command.
-  detectors::DefaultCommand default_command;
+  FactBoard facts;                 // published by detect()
 };
 
 // Those of `names` that exist in `dir`, in that order: what a detect() lists as understood.
@@ -68,46 +69,81 @@ struct Detection {
   bool applies = false;            // the project has something this buildpack understood
   std::vector<std::string> files;  // relative to the project; listed once however many say so
   std::vector<std::string> notes;
+  // The package ecosystem it contributes to this project ("deb", "pypi"), listed by `mlpack
+  // detect` as `ecosystems`; empty when none.
+  std::string ecosystem;
+};
+
+// A command-line flag a buildpack owns; `mlpack lock` and `mlpack build` accept it.
+struct FlagSpec {
+  std::string name;        // "--python"
+  std::string value_name;  // "X.Y"; empty for a switch, which takes no value
+  std::string help;
+  bool repeatable = false;
+};
+
+// The values given for the buildpacks' flags: name → values in order (a switch given: {""}).
+struct FlagValues {
+  std::map<std::string, std::vector<std::string>> values;
+
+  bool given(const std::string& name) const { return values.contains(name); }
+  // The values of a repeatable flag (none: empty).
+  std::vector<std::string> all(const std::string& name) const {
+    auto it = values.find(name);
+    return it == values.end() ? std::vector<std::string>{} : it->second;
+  }
+  // The value of a flag given once.
+  std::optional<std::string> value(const std::string& name) const {
+    auto it = values.find(name);
+    if (it == values.end() || it->second.empty()) return std::nullopt;
+    return it->second.back();
+  }
+};
+
+// What `mlpack detect` shows of one buildpack: keys of the --json document (a list is appended
+// to the same key of earlier buildpacks, so `requirements` gathers every ecosystem's) and lines
+// for people, printed after the files.
+struct DetectSection {
+  nlohmann::json json = nlohmann::json::object();
+  std::vector<std::string> lines;
 };
 
 // What the command line asks of every build.
 struct Options {
   fs::path cache_dir;
-  std::string platform = "linux/amd64";
-  std::optional<std::string> base;  // --base overrides mlpack.yaml
-  apt::Verify verify = apt::Verify::yes;
-  std::optional<std::string> python;  // --python X.Y
-  python::Selection selection;        // --extra / --group
+  oci::Platform platform;  // parsed once, by the CLI (default linux/amd64)
+  std::optional<std::string> base;               // --base overrides mlpack.yaml
+  // The process environment, read once by the CLI; library code reads no other.
+  util::Environment env;
+  // CA certificates trusted for every host beside the system's (the CLI passes $SSL_CERT_FILE);
+  // empty: none.
+  fs::path ca_file;
   // Told about downloads as their bytes arrive; may be null.
   util::TransferObserver* transfers = nullptr;
 };
 
-// What the layers below a buildpack provide. The pipeline fills in the base as named (and opens a
-// registry base image); the buildpacks that lay down the OS add what it holds, for those above.
-struct BaseFacts {
+// The image the layers go on. The pipeline fills it in once per run: the base as named (a
+// distribution a buildpack lays down, or a registry image it opens) and, for a registry image,
+// the final state of its files.
+struct Base {
   std::string name;    // "debian:bookworm" or an image reference
   bool image = false;  // a registry image, whose own layers come first
   std::shared_ptr<oci::ImageSource> source;  // set when `image`
   std::string digest;                        // its manifest's digest, set when `image`
   oci::Manifest manifest;                    // set when `image`
   std::string config;                        // the image's config JSON, set when `image`
-
-  struct Package {
-    std::string name;
-    std::string version;        // Debian version string: "2.36-9+deb12u4"
-    bool preinstalled = false;  // the registry base image has it; otherwise the lock adds it
-  };
-  // The OS's packages: those the lock adds first, then the base image's own.
-  std::vector<Package> packages;
-  // Python interpreters in the base image's files: "/usr/local/bin/python3.12". Sorted.
-  std::vector<std::string> interpreters;
+  // Its files after every layer (whiteouts applied), with the contents the buildpacks asked for
+  // (Buildpack::base_files); set when `image`.
+  std::shared_ptr<const image::FileView> files;
 };
 
-// What a step may use. Buildpacks run in registry order and may add to `base`.
+// What a step may use. One context lives from the lock to the output: buildpacks run in
+// registry order and publish on `facts` what the ones above them read.
 struct Context {
   const Project& project;
   const Options& options;
-  BaseFacts base;
+  Base base;
+  FactBoard facts;
   std::shared_ptr<net::HttpClient> http;  // null: each client makes its own (libcurl)
 };
 
@@ -171,22 +207,45 @@ class Buildpack {
   virtual ~Buildpack() = default;
   // "debian-base", "python", "app".
   virtual std::string_view name() const = 0;
+  // Its command-line flags (`mlpack lock` / `mlpack build`).
+  virtual std::vector<FlagSpec> flags() const { return {}; }
+  // Its mlpack.yaml keys, read in detect() from `project.config.sections`.
+  virtual std::vector<std::string> config_keys() const { return {}; }
+  // The files it looks for, for the message a folder with nothing to build gets.
+  virtual std::vector<std::string> looks_for() const { return {}; }
+  // Takes the values of its flags, and the process environment as the CLI read it, before
+  // detect(); a bad value is invalid_input. Returns warnings to show at once (a flag that weakens
+  // a check).
+  virtual Result<std::vector<std::string>> accept(const FlagValues&, const util::Environment&) {
+    return std::vector<std::string>{};
+  }
   // Reads the project's files through detectors (never the network), publishes its facts in
   // `project` and keeps what else it needs. Malformed files are invalid_input naming file:line.
   virtual Result<Detection> detect(Project& project) = 0;
+  // Its part of `mlpack detect` (after detect()).
+  virtual DetectSection describe(const Project&) const { return {}; }
+  // The base it lays down itself when the project names none ("debian:bookworm"); the first
+  // buildpack with one gives the default.
+  virtual std::optional<std::string> default_base() const { return std::nullopt; }
   // Whether it lays down the base named `base` itself ("debian:bookworm"); otherwise the base is a
   // registry image the pipeline opens.
   virtual bool builds_base(std::string_view /*base*/) const { return false; }
+  // Files whose contents it reads from a registry base image (relative: "etc/os-release"); the
+  // pipeline reads the base's layers once for all buildpacks.
+  virtual std::vector<std::string> base_files() const { return {}; }
   // An error when the project has something this buildpack recognises but cannot build.
   virtual Result<void> check(const Project&) const { return {}; }
   // Its parts of the lock's input digest (none: the lock does not depend on it).
   virtual std::vector<InputPart> inputs(const Context&) const { return {}; }
-  // Adds its packages and sources to the lock and sets its target facts; may add to ctx.base.
+  // Adds its packages and sources to the lock and sets its target; publishes on ctx.facts.
   virtual Result<void> resolve(Context&, lock::LockFile&) const { return {}; }
-  // Adds its layers, bottom to top, from the lock only; may add to ctx.base.
+  // Adds its layers, bottom to top, from the lock only; publishes on ctx.facts (again, from the
+  // lock, when resolve() did not run in this session).
   virtual Result<void> layers(Context&, const lock::LockFile&, LayerSink&) const { return {}; }
   // Sets its part of the image config.
   virtual Result<void> configure(const Context&, const lock::LockFile&, ConfigDraft&) const { return {}; }
+  // What it pinned, for the plan line of `mlpack build` ("Python 3.11"); empty: nothing to say.
+  virtual std::string plan(const lock::LockFile&) const { return {}; }
 };
 
 using Buildpacks = std::vector<std::shared_ptr<Buildpack>>;

@@ -1,9 +1,11 @@
 #pragma once
 // The buildpacks every build runs, in order: each step runs them bottom to top, and each may read
-// what the ones before it found (python reads the interpreter and glibc debian-base provides; app
-// takes the command python proposes). A new ecosystem is a folder implementing Buildpack plus its
-// line in each list below.
+// the facts the ones before it published (python reads the interpreter and libc debian-base
+// provides; app takes the command python proposes). A new ecosystem is a folder implementing
+// Buildpack plus its line below.
 #include <memory>
+
+#include <nlohmann/json.hpp>
 
 #include "buildpacks/buildpack.hpp"
 
@@ -16,6 +18,17 @@ namespace app { std::shared_ptr<Buildpack> make_buildpack(); }
 // Fresh instances: a buildpack may keep what it detected in one project.
 inline Buildpacks default_buildpacks() {
   return {debian_base::make_buildpack(), python::make_buildpack(), app::make_buildpack()};
+}
+
+// The keys of `mlpack detect --json` that PRODUCT.md promises whatever the project holds, with
+// their value when no buildpack fills them in (an ecosystem not built yet, or one that did not
+// apply).
+inline nlohmann::json detect_defaults() {
+  return {{"python", nullptr},
+          {"r", nullptr},
+          {"requirements", nlohmann::json::array()},
+          {"indexes", nlohmann::json::array()},
+          {"find_links", nlohmann::json::array()}};
 }
 
 }  // namespace mlpack::buildpacks

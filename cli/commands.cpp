@@ -40,13 +40,13 @@ void tidy_cache(const Globals& g) { image::BlobStore(g.cache_dir).remove_abandon
 
 void tidy_project(const std::string& dir) { util::remove_abandoned_temp_paths(dir, "mlpack.lock.tmp-"); }
 
-namespace {
-
 image::OpenOptions open_options(const Globals& g) {
   image::OpenOptions o{g.cache_dir, g.insecure_registries, registry::docker_config_path(g.env)};
   o.ca_file = g.env.non_empty("SSL_CERT_FILE").value_or("");
   return o;
 }
+
+namespace {
 
 util::Result<oci::Platform> platform(const Globals& g) {
   auto p = oci::Platform::parse(g.platform);

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "buildpacks/buildpack.hpp"
 #include "cli/output.hpp"
 #include "image/location.hpp"
 #include "util/environment.hpp"
@@ -45,11 +46,8 @@ struct ProjectArgs {
   std::string platform = "linux/amd64";
   bool locked = false;
   bool upgrade = false;
-  bool insecure_skip_verify = false;
   std::vector<std::string> outputs;
-  std::string python;               // --python X.Y
-  std::vector<std::string> extras;  // --extra
-  std::vector<std::string> groups;  // --group
+  buildpacks::FlagValues buildpack_flags;  // the flags the buildpacks own (--python…), as given
   std::string progress = "auto";    // --progress auto|plain|none
   std::string digest_file;          // --digest-file: the manifest digest is written here
   bool no_cache = false;            // --no-cache
@@ -62,6 +60,10 @@ int run_build(const ProjectArgs& args, const Globals& g);
 int run_append(const AppendArgs& args, const Globals& g);
 int run_push(const PushArgs& args, const Globals& g);
 int run_inspect(const std::string& ref, const Globals& g);
+
+// How registries and layouts are opened: the cache, --insecure-registry, the docker config and
+// the CA file from the environment.
+image::OpenOptions open_options(const Globals& g);
 
 // Where the cache lives without --cache-dir: $MLPACK_CACHE_DIR, else $XDG_CACHE_HOME/mlpack, else
 // ~/.cache/mlpack, else .mlpack-cache (variables set but empty count as unset).

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "pipeline/pipeline.hpp"
 #include "util/cleanup.hpp"
 
 using namespace mlpack::cli;
@@ -109,18 +110,31 @@ int main(int argc, char** argv) {
   push_cmd->add_flag("--json", json, "Print one JSON document");
 
   ProjectArgs project;
+  const auto registry = mlpack::buildpacks::default_buildpacks();
+  const auto buildpack_flags = mlpack::pipeline::buildpack_flags(registry);
+  std::string default_base;
+  for (const auto& bp : registry)
+    if (auto b = bp->default_base(); b && default_base.empty()) default_base = *b;
+  std::map<std::string, std::vector<std::string>> flag_values;
+  std::map<std::string, std::string> single_values;
+  std::map<std::string, bool> switches;
   auto* lock_cmd = app.add_subcommand("lock", "Resolve the project's dependencies into mlpack.lock");
   auto* build_cmd = app.add_subcommand("build", "Build the project into an image");
   for (auto* cmd : {lock_cmd, build_cmd}) {
     cmd->add_option("DIR", project.dir, "Project folder (default: .)");
     cmd->add_option("--platform", project.platform, "Target platform (default linux/amd64)");
-    cmd->add_option("--base", project.base, "Base (default: mlpack.yaml `base`, else debian:bookworm)");
-    cmd->add_flag("--insecure-skip-verify", project.insecure_skip_verify,
-                  "Do not check apt archive signatures (dangerous)");
+    cmd->add_option("--base", project.base, "Base (default: mlpack.yaml `base`, else " + default_base + ")");
     cmd->add_flag("--json", json, "Print one JSON document");
-    cmd->add_option("--python", project.python, "Target Python X.Y (default: mlpack.yaml, runtime.txt, else the base's)");
-    cmd->add_option("--extra", project.extras, "Include this pyproject.toml extra (repeatable)");
-    cmd->add_option("--group", project.groups, "Include this pyproject.toml dependency group (repeatable)");
+    // The flags the buildpacks own, in registry order.
+    for (const auto& flag : buildpack_flags) {
+      if (flag.value_name.empty()) {
+        cmd->add_flag(flag.name, switches[flag.name], flag.help);
+      } else {
+        // A flag given once takes one value (DIR may follow it; twice is an error), as a string.
+        if (flag.repeatable) cmd->add_option(flag.name, flag_values[flag.name], flag.help)->type_name(flag.value_name);
+        else cmd->add_option(flag.name, single_values[flag.name], flag.help)->type_name(flag.value_name);
+      }
+    }
   }
   std::string detect_dir = ".";
   auto* detect_cmd = app.add_subcommand("detect", "Show what mlpack finds in a project, without network access");
@@ -165,6 +179,12 @@ int main(int argc, char** argv) {
 
   if (version->parsed()) return run_version(g);
   if (detect_cmd->parsed()) return run_detect(detect_dir, g);
+  for (auto& [name, values] : flag_values)
+    if (!values.empty()) project.buildpack_flags.values[name] = values;
+  for (auto& [name, value] : single_values)
+    if (!value.empty()) project.buildpack_flags.values[name] = {value};
+  for (const auto& [name, on] : switches)
+    if (on) project.buildpack_flags.values[name] = {""};
   if (lock_cmd->parsed()) return run_lock(project, g);
   if (build_cmd->parsed()) return run_build(project, g);
   if (append_cmd->parsed()) return run_append(append, g);

@@ -88,12 +88,12 @@ void ConsoleReporter::line(const std::string& text) {
   fmt::print(out_, "{}\n", text);
 }
 
-void ConsoleReporter::step(build::Step step, std::string_view detail) {
+void ConsoleReporter::step(pipeline::Step step, std::string_view detail) {
   if (mode_ == ProgressMode::none) return;
   std::lock_guard lock(mu_);
   end_fetch();
-  std::string name(build::step_name(step));
-  if (step == build::Step::output) {
+  std::string name(pipeline::step_name(step));
+  if (step == pipeline::Step::output) {
     output_start_ = std::chrono::steady_clock::now();
     bytes_ = 0;
     blobs_ = skipped_ = 0;

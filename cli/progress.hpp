@@ -11,7 +11,7 @@
 #include <mutex>
 #include <string>
 
-#include "build/progress.hpp"
+#include "pipeline/progress.hpp"
 #include "util/environment.hpp"
 
 namespace mlpack::cli {
@@ -19,18 +19,17 @@ namespace mlpack::cli {
 enum class ProgressMode { tty, plain, none };
 
 // `flag` is auto|plain|none; auto is tty when stderr is a terminal and CI in `env` is not
-// "true"/"1". (`env` defaults to empty, every variable unset, only so callers still to be changed
-// compile: pass Globals::env.)
-ProgressMode progress_mode(const std::string& flag, bool json, bool quiet, const util::Environment& env = {});
+// "true"/"1".
+ProgressMode progress_mode(const std::string& flag, bool json, bool quiet, const util::Environment& env);
 
 // --color auto|always|never; auto: colour on a terminal unless NO_COLOR is set (non-empty) in
-// `env` (see progress_mode about the default).
-bool use_color(const std::string& flag, const util::Environment& env = {});
+// `env`.
+bool use_color(const std::string& flag, const util::Environment& env);
 
 // "12.3 MB", "512 B": decimal units as registries and docker show sizes.
 std::string human_bytes(std::uint64_t bytes);
 
-class ConsoleReporter final : public build::Reporter {
+class ConsoleReporter final : public pipeline::Reporter {
  public:
   // `quiet` (-q) hides warnings too.
   // `out` is where everything goes (stderr; tests pass a file); `width` the terminal's columns,
@@ -38,7 +37,7 @@ class ConsoleReporter final : public build::Reporter {
   ConsoleReporter(ProgressMode mode, bool color, bool quiet, std::FILE* out = stderr, int width = 0);
   ~ConsoleReporter() override;
 
-  void step(build::Step step, std::string_view detail) override;
+  void step(pipeline::Step step, std::string_view detail) override;
   void layer(std::string_view contents, std::uint64_t size, bool reused) override;
   void blob(std::string_view output, std::uint64_t size, bool skipped) override;
   void warning(std::string_view message) override;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 
 namespace mlpack::detectors {
@@ -12,9 +13,8 @@ namespace mlpack::detectors {
 using util::ErrorKind;
 
 const std::vector<std::string>& project_config_keys() {
-  static const std::vector<std::string> keys = {"name", "base", "python", "cuda", "apt", "apt_repositories", "apt_sources",
-                                                "snapshot", "env", "entrypoint", "command", "ports", "user",
-                                                "exclude"};
+  static const std::vector<std::string> keys = {"name",       "base",    "cuda", "env",  "entrypoint",
+                                                "command",    "ports",   "user", "exclude"};
   return keys;
 }
 
@@ -106,12 +106,6 @@ class Reader {
   std::string source_;
 };
 
-#define MLPACK_TRY_ASSIGN(dest, expr)              \
-  do {                                             \
-    auto value_ = (expr);                          \
-    if (!value_) return std::unexpected(value_.error()); \
-    dest = std::move(*value_);                     \
-  } while (0)
 
 // The name is the tag of the default output (`oci:.mlpack/image:<name>`): the OCI tag grammar
 // [A-Za-z0-9_][A-Za-z0-9._-]{0,127}.
@@ -126,7 +120,30 @@ bool valid_image_name(std::string_view n) {
 
 }  // namespace
 
-Result<ProjectConfig> parse_project_config(std::string_view yaml, std::string_view source) {
+util::Error ConfigValue::error(const std::string& what) const { return Reader(source_).error(node_, what); }
+
+Result<std::string> ConfigValue::string() const { return Reader(source_).string(node_, key_); }
+
+Result<std::vector<std::string>> ConfigValue::strings() const { return Reader(source_).strings(node_, key_); }
+
+Result<std::vector<ConfigValue>> ConfigValue::items() const {
+  if (!node_.IsSequence()) return std::unexpected(error("`" + key_ + "` must be a list"));
+  std::vector<ConfigValue> out;
+  for (const auto& item : node_) out.emplace_back(item, key_, source_);
+  return out;
+}
+
+std::optional<ConfigValue> ConfigValue::get(const std::string& key) const {
+  if (!node_.IsMap() || !node_[key]) return std::nullopt;
+  return ConfigValue(node_[key], key, source_);
+}
+
+Result<void> ConfigValue::only_keys(const std::vector<std::string>& known, const std::string& where) const {
+  return Reader(source_).known_keys(node_, known, where);
+}
+
+Result<ProjectConfig> parse_project_config(std::string_view yaml, std::string_view source,
+                                           const std::vector<std::string>& buildpack_keys) {
   Reader r(source);
   YAML::Node root;
   try {
@@ -138,25 +155,24 @@ Result<ProjectConfig> parse_project_config(std::string_view yaml, std::string_vi
   if (root.IsNull()) return config;  // an empty file
   if (!root.IsMap()) return std::unexpected(r.error(root, "expected a mapping of settings"));
   try {
-    if (auto k = r.known_keys(root, project_config_keys(), ""); !k) return std::unexpected(k.error());
+    std::vector<std::string> known = project_config_keys();
+    known.insert(known.end(), buildpack_keys.begin(), buildpack_keys.end());
+    TRY(r.known_keys(root, known, ""));
     for (const auto& kv : root) {
       const std::string key = kv.first.Scalar();
       const YAML::Node& v = kv.second;
       if (key == "name") {
-        MLPACK_TRY_ASSIGN(config.name, r.string(v, key));
+        config.name = TRY(r.string(v, key));
         if (!valid_image_name(*config.name))
           return std::unexpected(r.error(v, "`name` must be 1 to 128 letters, digits, `.`, `_` or `-`, starting with "
                                             "a letter, digit or `_` (it is the image's tag), not `" + *config.name + "`"));
       }
-      else if (key == "base") MLPACK_TRY_ASSIGN(config.base, r.string(v, key));
-      else if (key == "python") MLPACK_TRY_ASSIGN(config.python, r.string(v, key));
-      else if (key == "cuda") MLPACK_TRY_ASSIGN(config.cuda, r.string(v, key));
-      else if (key == "snapshot") MLPACK_TRY_ASSIGN(config.snapshot, r.string(v, key));
-      else if (key == "user") MLPACK_TRY_ASSIGN(config.user, r.string(v, key));
-      else if (key == "apt") MLPACK_TRY_ASSIGN(config.apt, r.strings(v, key));
-      else if (key == "exclude") MLPACK_TRY_ASSIGN(config.exclude, r.strings(v, key));
-      else if (key == "entrypoint") MLPACK_TRY_ASSIGN(config.entrypoint, r.command(v, key));
-      else if (key == "command") MLPACK_TRY_ASSIGN(config.command, r.command(v, key));
+      else if (key == "base") config.base = TRY(r.string(v, key));
+      else if (key == "cuda") config.cuda = TRY(r.string(v, key));
+      else if (key == "user") config.user = TRY(r.string(v, key));
+      else if (key == "exclude") config.exclude = TRY(r.strings(v, key));
+      else if (key == "entrypoint") config.entrypoint = TRY(r.command(v, key));
+      else if (key == "command") config.command = TRY(r.command(v, key));
       else if (key == "env") {
         if (!v.IsMap()) return std::unexpected(r.error(v, "`env` must be a mapping of NAME: value"));
         for (const auto& e : v) {
@@ -172,22 +188,8 @@ Result<ProjectConfig> parse_project_config(std::string_view yaml, std::string_vi
             return std::unexpected(r.error(p, "each port must be a number from 1 to 65535"));
           config.ports.push_back(port);
         }
-      } else if (key == "apt_repositories" || key == "apt_sources") {
-        if (!v.IsSequence()) return std::unexpected(r.error(v, "`" + key + "` must be a list"));
-        for (const auto& repo : v) {
-          if (!repo.IsMap())
-            return std::unexpected(r.error(repo, "each apt repository must be a mapping with `url`, `suite`, `keyring`"));
-          static const std::vector<std::string> repo_keys = {"url", "suite", "components", "keyring"};
-          if (auto k = r.known_keys(repo, repo_keys, " in an apt repository"); !k) return std::unexpected(k.error());
-          AptRepository out;
-          for (const char* required : {"url", "suite", "keyring"})
-            if (!repo[required]) return std::unexpected(r.error(repo, std::string("apt repository without `") + required + "`"));
-          MLPACK_TRY_ASSIGN(out.url, r.string(repo["url"], "url"));
-          MLPACK_TRY_ASSIGN(out.suite, r.string(repo["suite"], "suite"));
-          MLPACK_TRY_ASSIGN(out.keyring, r.string(repo["keyring"], "keyring"));
-          if (repo["components"]) MLPACK_TRY_ASSIGN(out.components, r.strings(repo["components"], "components"));
-          (key == "apt_sources" ? config.apt_sources : config.apt_repositories).push_back(std::move(out));
-        }
+      } else if (std::find(buildpack_keys.begin(), buildpack_keys.end(), key) != buildpack_keys.end()) {
+        config.sections.emplace(key, ConfigValue(v, key, std::string(source)));
       }
     }
   } catch (const YAML::Exception& e) {
@@ -196,14 +198,14 @@ Result<ProjectConfig> parse_project_config(std::string_view yaml, std::string_vi
   return config;
 }
 
-Result<ProjectConfig> read_project_config(const std::filesystem::path& dir) {
+Result<ProjectConfig> read_project_config(const std::filesystem::path& dir, const std::vector<std::string>& buildpack_keys) {
   for (const char* name : {"mlpack.yaml", "mlpack.yml"}) {
     auto path = dir / name;
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) continue;
     auto text = util::read_file(path, 1 << 20);
     if (!text) return std::unexpected(text.error());
-    return parse_project_config(*text, path.string());
+    return parse_project_config(*text, path.string(), buildpack_keys);
   }
   return ProjectConfig{};
 }

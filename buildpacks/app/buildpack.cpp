@@ -5,6 +5,7 @@
 #include "buildpacks/app/app.hpp"
 #include "buildpacks/registry.hpp"
 #include "detectors/ignore.hpp"
+#include "util/expected.hpp"
 
 namespace mlpack::buildpacks::app {
 
@@ -13,15 +14,22 @@ namespace {
 class App final : public Buildpack {
  public:
   std::string_view name() const override { return "app"; }
+  std::vector<std::string> looks_for() const override { return {"Procfile"}; }
 
   Result<Detection> detect(Project& project) override {
-    auto command = detectors::default_command(project.dir);
-    if (!command) return std::unexpected(command.error());
-    project.default_command = *command;
+    default_command_ = TRY(detectors::default_command(project.dir));
     Detection d;
     d.files = existing_files(project.dir, {"Procfile", "start"});
-    d.applies = project.default_command.kind != detectors::DefaultCommand::Kind::none;
+    d.applies = default_command_.kind != detectors::DefaultCommand::Kind::none;
     return d;
+  }
+
+  DetectSection describe(const Project&) const override {
+    DetectSection s;
+    const auto& command = default_command_.command;
+    s.json["default_command"] = command.empty() ? nlohmann::json(nullptr) : nlohmann::json(command);
+    if (!command.empty()) s.lines.push_back("command: " + command);
+    return s;
   }
 
   // The project's files, last, so a code change rebuilds one layer. .git, .mlpack/, __pycache__,
@@ -38,9 +46,7 @@ class App final : public Buildpack {
       if (e.size > detectors::large_file_threshold)
         sink.warning(e.path.substr(4) + " is " + std::to_string(e.size >> 20) +
                      " MB and goes into the image; if it is data, list it under `exclude:` in mlpack.yaml or in .mlpackignore");
-    auto app = sink.write_by_content(Layer{std::move(*entries), "project files at /app"}, FileTimes::created);
-    if (!app) return std::unexpected(app.error());
-    sink.add(std::move(*app));
+    sink.add(TRY(sink.write_by_content(Layer{std::move(*entries), "project files at /app"}, FileTimes::created)));
     sink.timing("app_layer_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - t_app).count());
     return {};
   }
@@ -51,11 +57,14 @@ class App final : public Buildpack {
     for (const auto& [k, v] : project.env) config.set_env(k, v);
     if (project.user) config.user = *project.user;
     config.working_dir = "/app";
-    set_command(config, project, ctx.project.default_command, draft.default_command);
+    set_command(config, project, default_command_, draft.default_command);
     for (int port : project.ports) config.exposed_ports.push_back(std::to_string(port) + "/tcp");
     std::sort(config.exposed_ports.begin(), config.exposed_ports.end());
     return {};
   }
+
+ private:
+  detectors::DefaultCommand default_command_;  // Procfile `web:` or ./start
 };
 
 }  // namespace

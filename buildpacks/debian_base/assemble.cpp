@@ -110,6 +110,7 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env)
   if (!http) {
     net::CurlOptions options;
     options.insecure_hosts = apt::plain_http_hosts(sources);
+    options.ca_file = env.ca_file;
     for (const auto* p : packages)
       if (auto parts = net::parse_url(p->source); parts && parts->scheme == "http")
         options.insecure_hosts.push_back(parts->authority());

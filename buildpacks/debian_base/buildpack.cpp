@@ -1,12 +1,19 @@
-// debian-base behind the Buildpack interface: apt.txt in, the OS's lock entries and layers out.
+// debian-base behind the Buildpack interface: apt.txt and mlpack.yaml's apt keys in, the OS's lock
+// entries, layers and facts (its packages, libc, a registry base's interpreters) out.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <map>
 
+#include "apt/source.hpp"
 #include "buildpacks/debian_base/debian_base.hpp"
 #include "buildpacks/registry.hpp"
-#include "apt/source.hpp"
+#include "detectors/apt_txt.hpp"
 #include "detectors/project.hpp"
+#include "image/file_view.hpp"
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 
 namespace mlpack::buildpacks::debian_base {
@@ -15,55 +22,59 @@ using util::ErrorKind;
 
 namespace {
 
-std::vector<std::string> apt_specs(const Project& project) {
-  std::vector<std::string> specs = project.config.apt;
-  for (const auto& a : project.apt) specs.push_back(a.version.empty() ? a.name : a.name + "=" + a.version);
-  return specs;
+// What debian-base reads from mlpack.yaml.
+struct Config {
+  std::vector<std::string> apt;  // `apt`: more packages, as apt.txt lines
+  std::optional<std::string> snapshot;
+  std::vector<AptRepository> apt_repositories;  // added to the base's sources
+  std::vector<AptRepository> apt_sources;       // replace the base's sources (a mirror, a local archive)
+};
+
+Result<std::vector<AptRepository>> read_repositories(const detectors::ConfigValue& value) {
+  std::vector<AptRepository> out;
+  for (const auto& repo : TRY(value.items())) {
+    if (!repo.is_map()) return std::unexpected(repo.error("each apt repository must be a mapping with `url`, `suite`, `keyring`"));
+    static const std::vector<std::string> repo_keys = {"url", "suite", "components", "keyring"};
+    TRY(repo.only_keys(repo_keys, " in an apt repository"));
+    for (const char* required : {"url", "suite", "keyring"})
+      if (!repo.get(required)) return std::unexpected(repo.error(std::string("apt repository without `") + required + "`"));
+    AptRepository r;
+    r.url = TRY(repo.get("url")->string());
+    r.suite = TRY(repo.get("suite")->string());
+    r.keyring = TRY(repo.get("keyring")->string());
+    if (auto components = repo.get("components")) r.components = TRY(components->strings());
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
-Request request_for(const Context& ctx) {
-  const Project& project = ctx.project;
-  Request r;
-  r.base = ctx.options.base.value_or(project.config.base.value_or("debian:bookworm"));
-  r.snapshot = project.config.snapshot;
-  r.extra_repositories = project.config.apt_repositories;
-  r.replace_sources = project.config.apt_sources;
-  r.apt = apt_specs(project);
-  r.python = project.python;
-  auto platform = oci::Platform::parse(ctx.options.platform);
-  r.arch = platform ? platform->architecture : "amd64";
-  return r;
+Result<Config> read_config(const detectors::ProjectConfig& project) {
+  Config c;
+  if (const auto* v = project.section("apt")) c.apt = TRY(v->strings());
+  if (const auto* v = project.section("snapshot")) c.snapshot = TRY(v->string());
+  if (const auto* v = project.section("apt_repositories")) c.apt_repositories = TRY(read_repositories(*v));
+  if (const auto* v = project.section("apt_sources")) c.apt_sources = TRY(read_repositories(*v));
+  return c;
 }
 
-Environment environment_for(const Context& ctx) {
-  Environment env{ctx.options.cache_dir, ctx.project.dir, ctx.options.verify, ctx.http};
-  env.transfers = ctx.options.transfers;
-  return env;
-}
-
-// What a registry base image holds, read from its layers, published in ctx.base for the
-// buildpacks above. apt.txt needs a Debian release to install on.
-Result<std::optional<BaseImage>> inspect(Context& ctx) {
-  if (!ctx.base.image) return std::optional<BaseImage>();
-  auto view = image::read_file_view(*ctx.base.source, ctx.base.manifest, base_files_wanted());
-  if (!view) return std::unexpected(view.error().context("reading the base image"));
-  auto facts = inspect_base(*view);
-  if (!facts) return std::unexpected(facts.error().context("reading the base image"));
-  bool wants_apt = !ctx.project.apt.empty() || !ctx.project.config.apt.empty();
-  if (wants_apt && facts->distribution.empty())
-    return util::fail(ErrorKind::invalid_input,
-                      "the base image `" + ctx.base.name + "` is not a Debian release (os-release ID `" + facts->os_id +
-                          "`), so apt.txt cannot be installed on it");
-  ctx.base.interpreters = facts->pythons;
-  return std::optional<BaseImage>(std::move(*facts));
-}
-
-// The OS's packages for ctx.base: those the lock adds, then the base image's own.
-void publish_packages(Context& ctx, const std::vector<lock::Package>& added, const std::optional<BaseImage>& image) {
+// Publishes the OS for the buildpacks above: its packages (those the lock adds, then the base
+// image's own), the C library's version, and a registry base's interpreters. Replaces what an
+// earlier step of the same run published.
+void publish_os(Context& ctx, const std::vector<lock::Package>& added, const std::optional<BaseImage>& image) {
+  std::vector<facts::OsPackage> packages;
   for (const auto& p : added)
-    if (p.ecosystem == "deb") ctx.base.packages.push_back(BaseFacts::Package{p.name, p.version, false});
+    if (p.ecosystem == "deb") packages.push_back(facts::OsPackage{p.name, p.version, false});
   if (image)
-    for (const auto& p : image->installed) ctx.base.packages.push_back(BaseFacts::Package{p.name, p.version, true});
+    for (const auto& p : image->installed) packages.push_back(facts::OsPackage{p.name, p.version, true});
+  for (const auto& p : packages)
+    if (p.name == "libc6") {
+      int major = 0, minor = 0;
+      if (std::sscanf(p.version.c_str(), "%d.%d", &major, &minor) == 2)
+        ctx.facts.publish(facts::libc_version, std::to_string(major) + "." + std::to_string(minor));
+      break;
+    }
+  ctx.facts.publish(facts::os_packages, std::move(packages));
+  if (image) ctx.facts.publish(facts::base_interpreters, image->pythons);
 }
 
 std::string layer_key(std::string_view group, const std::vector<const lock::Package*>& packages,
@@ -111,27 +122,61 @@ class DebianBase final : public Buildpack {
  public:
   std::string_view name() const override { return "debian-base"; }
 
+  std::vector<FlagSpec> flags() const override {
+    return {FlagSpec{"--insecure-skip-verify", "", "Do not check apt archive signatures (dangerous)", false}};
+  }
+  std::vector<std::string> config_keys() const override { return {"apt", "apt_repositories", "apt_sources", "snapshot"}; }
+  std::vector<std::string> looks_for() const override { return {"apt.txt"}; }
+  std::optional<std::string> default_base() const override { return std::string(default_distribution); }
+
+  Result<std::vector<std::string>> accept(const FlagValues& flags, const util::Environment&) override {
+    if (!flags.given("--insecure-skip-verify")) return std::vector<std::string>{};
+    verify_ = apt::Verify::no;
+    // Loud on purpose: without signatures nothing ties the packages to the distribution.
+    return std::vector<std::string>{
+        "`--insecure-skip-verify`: apt archive signatures are NOT checked; packages could come from anyone who "
+        "can reach the network path"};
+  }
+
   Result<Detection> detect(Project& project) override {
-    auto apt = detectors::read_apt_txt(project.dir);
-    if (!apt) return std::unexpected(apt.error());
-    project.apt = std::move(*apt);
+    config_ = TRY(read_config(project.config));
+    apt_ = TRY(detectors::read_apt_txt(project.dir));
     Detection d;
     // The file read_apt_txt took (binder/ or .binder/ hides the root's), not every apt.txt there is.
     auto apt_txt = detectors::environment_dir(project.dir) / "apt.txt";
     std::error_code ec;
     if (std::filesystem::is_regular_file(apt_txt, ec))
       d.files.push_back(apt_txt.lexically_relative(project.dir).generic_string());
-    d.applies = !project.apt.empty() || !project.config.apt.empty();
+    d.applies = wants_apt();
+    d.ecosystem = "deb";  // the OS's packages are pinned whatever else the project has
     return d;
+  }
+
+  DetectSection describe(const Project&) const override {
+    DetectSection s;
+    s.json["requirements"] = nlohmann::json::array();
+    for (const auto& a : apt_)
+      s.json["requirements"].push_back({{"ecosystem", "deb"},
+                                        {"name", a.name},
+                                        {"specifier", a.version.empty() ? "" : "=" + a.version},
+                                        {"extras", nlohmann::json::array()},
+                                        {"marker", nullptr},
+                                        {"url", nullptr},
+                                        {"hashes", nlohmann::json::array()},
+                                        {"file", a.file},
+                                        {"line", a.line}});
+    return s;
   }
 
   bool builds_base(std::string_view base) const override {
     return apt::distribution_sources(std::string(base)).has_value();
   }
 
+  std::vector<std::string> base_files() const override { return base_files_wanted().paths; }
+
   std::vector<InputPart> inputs(const Context& ctx) const override {
     auto r = request_for(ctx);
-    nlohmann::json base = {{"base", r.base}, {"snapshot", r.snapshot.value_or("")}, {"arch", r.arch}, {"platform", ctx.options.platform}};
+    nlohmann::json base = {{"base", r.base}, {"snapshot", r.snapshot.value_or("")}, {"arch", r.arch}, {"platform", ctx.options.platform.str()}};
     nlohmann::json repos = nlohmann::json::array();
     for (const auto& repo : r.replace_sources)
       repos.push_back({{"replace", true}, {"url", repo.url}, {"suite", repo.suite}, {"components", repo.components}, {"keyring", repo.keyring}});
@@ -143,20 +188,15 @@ class DebianBase final : public Buildpack {
   }
 
   Result<void> resolve(Context& ctx, lock::LockFile& lock) const override {
-    auto image = inspect(ctx);
-    if (!image) return std::unexpected(image.error());
+    auto image = TRY(inspect(ctx));
     auto request = request_for(ctx);
-    if (*image) {
-      request.base = (*image)->distribution;
-      request.base_image = &**image;
+    if (image) {
+      request.base = image->distribution;
+      request.base_image = &*image;
     }
     Resolved resolved;
-    if (!ctx.base.image || !request.apt.empty()) {
-      auto r = debian_base::resolve(request, environment_for(ctx));
-      if (!r) return std::unexpected(r.error());
-      resolved = std::move(*r);
-    }
-    publish_packages(ctx, resolved.packages, *image);
+    if (!ctx.base.image || !request.apt.empty()) resolved = TRY(debian_base::resolve(request, environment_for(ctx)));
+    publish_os(ctx, resolved.packages, image);
     for (auto& s : resolved.sources) lock.sources.push_back(std::move(s));
     for (auto& p : resolved.packages) lock.packages.push_back(std::move(p));
     return {};
@@ -165,9 +205,8 @@ class DebianBase final : public Buildpack {
   // The os, runtime, apt and dpkg layers: from the layer cache when every one is there, else
   // unpacked and compressed.
   Result<void> layers(Context& ctx, const lock::LockFile& lock, LayerSink& sink) const override {
-    auto image = inspect(ctx);
-    if (!image) return std::unexpected(image.error());
-    publish_packages(ctx, lock.packages, *image);
+    auto image = TRY(inspect(ctx));
+    publish_os(ctx, lock.packages, image);
     const auto& options = sink.options(FileTimes::fixed);
 
     std::map<std::string, std::vector<const lock::Package*>> groups;
@@ -201,23 +240,19 @@ class DebianBase final : public Buildpack {
     if (!all_cached) {
       layers.clear();
       auto env = environment_for(ctx);
-      if (*image) env.base_image = &**image;
-      auto assembled = assemble(lock, env);
-      if (!assembled) return std::unexpected(assembled.error());
+      if (image) env.base_image = &*image;
+      auto assembled = TRY(assemble(lock, env));
       sink.timing("fetch_unpack_s", since(t_assemble));
-      if (assembled->layers.size() != keys.size() && !(ctx.base.image && all_debs.empty()))
+      if (assembled.layers.size() != keys.size() && !(ctx.base.image && all_debs.empty()))
         return util::fail(ErrorKind::internal, "the Debian layers do not match the lock's layer groups");
-      for (std::size_t i = 0; i < assembled->layers.size(); ++i) {
-        auto& layer = assembled->layers[i];
-        auto b = sink.write(buildpacks::Layer{std::move(layer.entries), layer.contents}, FileTimes::fixed, keys[i]);
-        if (!b) return std::unexpected(b.error());
-        layers.push_back(std::move(*b));
+      for (std::size_t i = 0; i < assembled.layers.size(); ++i) {
+        auto& layer = assembled.layers[i];
+        layers.push_back(TRY(sink.write(buildpacks::Layer{std::move(layer.entries), layer.contents}, FileTimes::fixed, keys[i])));
       }
     }
     for (auto& l : layers) sink.add(std::move(l));
     // mlpack's own core OS has the user; a registry base image may not.
-    if (*image && runs_as_app(ctx.project))
-      if (auto r = add_accounts_layer(**image, sink); !r) return std::unexpected(r.error());
+    if (image && runs_as_app(ctx.project)) TRY(add_accounts_layer(*image, sink));
     sink.timing("debian_layers_s", since(t_assemble));
     return {};
   }
@@ -229,6 +264,56 @@ class DebianBase final : public Buildpack {
     draft.default_command = {"/bin/sh"};
     return {};
   }
+
+ private:
+  static constexpr std::string_view default_distribution = "debian:bookworm";
+
+  bool wants_apt() const { return !apt_.empty() || !config_.apt.empty(); }
+
+  std::vector<std::string> apt_specs() const {
+    std::vector<std::string> specs = config_.apt;
+    for (const auto& a : apt_) specs.push_back(a.version.empty() ? a.name : a.name + "=" + a.version);
+    return specs;
+  }
+
+  Request request_for(const Context& ctx) const {
+    Request r;
+    r.base = ctx.options.base.value_or(ctx.project.config.base.value_or(std::string(default_distribution)));
+    r.snapshot = config_.snapshot;
+    r.extra_repositories = config_.apt_repositories;
+    r.replace_sources = config_.apt_sources;
+    r.apt = apt_specs();
+    // The interpreters the buildpacks above run on, when mlpack lays the OS down itself.
+    auto runtimes = ctx.project.facts.get_or(facts::wanted_runtimes);
+    r.python = std::find(runtimes.begin(), runtimes.end(), "python3") != runtimes.end();
+    r.arch = ctx.options.platform.architecture;
+    return r;
+  }
+
+  Environment environment_for(const Context& ctx) const {
+    Environment env{ctx.options.cache_dir, ctx.project.dir, verify_, ctx.http};
+    env.transfers = ctx.options.transfers;
+    env.ca_file = ctx.options.ca_file;
+    return env;
+  }
+
+  // What a registry base image holds, from the file view the pipeline read once. apt.txt needs a
+  // Debian release to install on.
+  Result<std::optional<BaseImage>> inspect(const Context& ctx) const {
+    if (!ctx.base.image) return std::optional<BaseImage>();
+    if (!ctx.base.files) return util::fail(ErrorKind::internal, "the base image's files were not read");
+    auto facts = inspect_base(*ctx.base.files);
+    if (!facts) return std::unexpected(facts.error().context("reading the base image"));
+    if (wants_apt() && facts->distribution.empty())
+      return util::fail(ErrorKind::invalid_input,
+                        "the base image `" + ctx.base.name + "` is not a Debian release (os-release ID `" + facts->os_id +
+                            "`), so apt.txt cannot be installed on it");
+    return std::optional<BaseImage>(std::move(*facts));
+  }
+
+  Config config_;
+  std::vector<detectors::AptRequest> apt_;
+  apt::Verify verify_ = apt::Verify::yes;
 };
 
 }  // namespace

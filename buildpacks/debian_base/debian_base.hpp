@@ -14,7 +14,6 @@
 #include "buildpacks/debian_base/accounts.hpp"
 #include "buildpacks/debian_base/base_image.hpp"
 #include "archive/layer.hpp"
-#include "detectors/project_config.hpp"
 #include "lock/lockfile.hpp"
 #include "net/http.hpp"
 #include "util/transfer.hpp"
@@ -29,6 +28,15 @@ inline constexpr std::string_view layer_os = "os";
 inline constexpr std::string_view layer_runtime = "runtime";
 inline constexpr std::string_view layer_apt = "apt";
 
+// An extra apt repository (e.g. NVIDIA's CUDA repository): mlpack.yaml `apt_repositories`, or
+// `apt_sources` to replace the distribution's own.
+struct AptRepository {
+  std::string url;
+  std::string suite;                    // "bookworm", or "./" style for flat repositories
+  std::vector<std::string> components;  // empty for flat repositories
+  std::string keyring;                  // path to the repository's keyring (binary or armored)
+};
+
 // The packages the minimal base asks for: what libc, /etc/os-release and ca-certificates need,
 // plus a POSIX shell and dpkg (so `dpkg -l` and scanners work in the image), plus netbase for
 // /etc/services and /etc/protocols.
@@ -37,10 +45,10 @@ const std::vector<std::string>& base_packages();
 struct Request {
   std::string base = "debian:bookworm";
   std::optional<std::string> snapshot;
-  std::vector<detectors::AptRepository> extra_repositories;
+  std::vector<AptRepository> extra_repositories;
   // When set, these replace the distribution's own sources (a mirror or a local archive holding
   // the same suite); `base` then only names the distribution.
-  std::vector<detectors::AptRepository> replace_sources;
+  std::vector<AptRepository> replace_sources;
   std::vector<std::string> apt;  // "name" or "name=version": apt.txt and mlpack.yaml `apt`
   bool python = false;           // add the suite's python3
   std::string arch = "amd64";
@@ -60,6 +68,7 @@ struct Environment {
   const BaseImage* base_image = nullptr;
   // Told about .deb downloads as their bytes arrive; may be null.
   util::TransferObserver* transfers = nullptr;
+  fs::path ca_file;  // CA certificates trusted beside the system's (for the libcurl client)
 };
 
 // The apt sources for a request: the distribution's (debian:bookworm → main + security) and the

@@ -26,7 +26,7 @@ const std::vector<std::string>& base_packages() {
 Result<std::vector<apt::Source>> sources_for(const Request& request, const Environment& env) {
   auto sources = TRY_CONTEXT(apt::distribution_sources(request.base, request.snapshot), "base `" + request.base + "`");
   if (!request.replace_sources.empty()) sources.clear();
-  std::vector<detectors::AptRepository> repos = request.replace_sources;
+  std::vector<AptRepository> repos = request.replace_sources;
   repos.insert(repos.end(), request.extra_repositories.begin(), request.extra_repositories.end());
   for (const auto& repo : repos) {
     apt::Source s;
@@ -47,6 +47,7 @@ std::shared_ptr<net::HttpClient> http_for(const Environment& env, std::span<cons
   if (env.http) return env.http;
   net::CurlOptions options;
   options.insecure_hosts = apt::plain_http_hosts(sources);
+  options.ca_file = env.ca_file;
   return net::make_curl_client(options);
 }
 

@@ -126,7 +126,8 @@ Result<VenvLayer> project_layer(const wheel::Project& project, const wheel::Venv
 
 Result<std::vector<VenvLayer>> assemble(const std::vector<VenvGroup>& groups, const wheel::VenvLayout& layout,
                                         const wheel::VenvOptions& venv_options, const fs::path& cache_dir,
-                                        std::shared_ptr<net::HttpClient> http, util::TransferObserver* transfers) {
+                                        std::shared_ptr<net::HttpClient> http, util::TransferObserver* transfers,
+                                        std::optional<fs::path> netrc) {
   std::vector<std::pair<std::size_t, const lock::Package*>> wheels;  // group, package
   for (std::size_t g = 0; g < groups.size(); ++g)
     for (const auto* p : groups[g].wheels) wheels.emplace_back(g, p);
@@ -135,6 +136,7 @@ Result<std::vector<VenvLayer>> assemble(const std::vector<VenvGroup>& groups, co
   options.cache_dir = cache_dir / "pypi";
   options.no_index = true;
   options.transfers = transfers;
+  options.netrc = std::move(netrc);
   pyindex::IndexClient client(http, options);
 
   std::vector<wheel::Distribution> dists(wheels.size());

@@ -8,20 +8,16 @@
 
 #include "buildpacks/python/python.hpp"
 #include "buildpacks/registry.hpp"
+#include "net/curl_client.hpp"
+#include "pyindex/netrc.hpp"
+#include "util/expected.hpp"
+#include "util/text.hpp"
 
 namespace mlpack::buildpacks::python {
 
 using util::ErrorKind;
 
 namespace {
-
-// The Python X.Y the project asks for: --python, else mlpack.yaml `python`, else runtime.txt or
-// .python-version; nullopt leaves it to the base.
-std::optional<std::string> wanted_python(const Context& ctx) {
-  if (ctx.options.python) return ctx.options.python;
-  if (ctx.project.config.python) return ctx.project.config.python;
-  return requested_python(ctx.project.py);
-}
 
 // "2.36-9+deb12u4" → {2, 36}.
 std::optional<std::pair<int, int>> glibc_of(const std::string& version) {
@@ -38,13 +34,15 @@ std::string major_minor(const std::string& version) {
 }
 
 // What a registry base image says of its Python: Debian's python3 package, the interpreters in its
-// files, and the official images' PYTHON_VERSION.
-BasePython base_python(const BaseFacts& base) {
+// files (facts debian-base published), and the official images' PYTHON_VERSION.
+BasePython base_python(const Context& ctx) {
   BasePython out;
+  const Base& base = ctx.base;
   if (!base.image) return out;
-  out.debian = std::any_of(base.packages.begin(), base.packages.end(),
+  auto packages = ctx.facts.get_or(facts::os_packages);
+  out.debian = std::any_of(packages.begin(), packages.end(),
                            [](const auto& p) { return p.preinstalled && p.name == "python3"; });
-  out.interpreters = base.interpreters;
+  out.interpreters = ctx.facts.get_or(facts::base_interpreters);
   if (auto config = oci::parse_config(base.config))
     for (const auto& e : config->env)
       if (e.starts_with("PYTHON_VERSION=")) out.version = e.substr(15);
@@ -66,29 +64,68 @@ std::string image_python(const BasePython& bp) {
   return best;
 }
 
-bool has_venv(const Project& project, const lock::LockFile& lock) {
-  return project_of(project.py) || std::any_of(lock.packages.begin(), lock.packages.end(),
+bool has_venv(const Inputs& inputs, const lock::LockFile& lock) {
+  return project_of(inputs) || std::any_of(lock.packages.begin(), lock.packages.end(),
                                                [](const lock::Package& p) { return p.ecosystem == "pypi"; });
+}
+
+nlohmann::json requirement_json(const detectors::PythonRequirement& r) {
+  const auto& req = r.requirement;
+  return {{"ecosystem", "pypi"},
+          {"name", req.name},
+          {"specifier", req.specifier.str()},
+          {"extras", req.extras},
+          {"marker", req.marker ? nlohmann::json(req.marker->str()) : nlohmann::json(nullptr)},
+          {"url", req.url.empty() ? (r.path.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.path))
+                                  : nlohmann::json(util::redact_url(req.url))},
+          {"hashes", r.hashes},
+          {"constraint", r.constraint},
+          {"editable", r.editable},
+          {"file", r.file},
+          {"line", r.line}};
 }
 
 class Python final : public Buildpack {
  public:
   std::string_view name() const override { return "python"; }
 
+  std::vector<FlagSpec> flags() const override {
+    return {FlagSpec{"--python", "X.Y", "Target Python X.Y (default: mlpack.yaml, runtime.txt, else the base's)", false},
+            FlagSpec{"--extra", "NAME", "Include this pyproject.toml extra (repeatable)", true},
+            FlagSpec{"--group", "NAME", "Include this pyproject.toml dependency group (repeatable)", true}};
+  }
+  std::vector<std::string> config_keys() const override { return {"python"}; }
+  std::vector<std::string> looks_for() const override {
+    return {"requirements.txt", "pyproject.toml", "uv.lock",     "poetry.lock",     "Pipfile.lock",
+            "pylock.toml",      "runtime.txt",    ".python-version", "*.py files"};
+  }
+
+  Result<std::vector<std::string>> accept(const FlagValues& flags, const util::Environment& env) override {
+    if (auto python = flags.value("--python")) {
+      auto dot = python->find('.');
+      if (dot == std::string::npos || python->find_first_not_of("0123456789.") != std::string::npos ||
+          python->find('.', dot + 1) != std::string::npos)
+        return util::fail(ErrorKind::invalid_input, "invalid `--python " + *python + "`: expected X.Y, e.g. 3.11");
+      flag_python_ = *python;
+    }
+    selection_.extras = flags.all("--extra");
+    selection_.groups = flags.all("--group");
+    env_ = env;
+    return std::vector<std::string>{};
+  }
+
   Result<Detection> detect(Project& project) override {
+    if (const auto* v = project.config.section("python")) config_python_ = TRY(v->string());
     Detection d;
     d.files = existing_files(project.dir, {"requirements.txt", "pyproject.toml", "runtime.txt", ".python-version"});
-    auto py = python::detect(project.dir);
-    if (!py) return std::unexpected(py.error());
-    project.py = std::move(*py);
-    const Inputs& in = project.py;
-    d.files.insert(d.files.end(), in.files.begin(), in.files.end());
+    in_ = TRY(python::detect(project.dir, env_));
+    d.files.insert(d.files.end(), in_.files.begin(), in_.files.end());
 
     // conda is not built yet: an environment.yml is named, never silently ignored.
-    if (auto conda = existing_files(in.env_dir, {"environment.yml", "environment.yaml"}); !conda.empty()) {
+    if (auto conda = existing_files(in_.env_dir, {"environment.yml", "environment.yaml"}); !conda.empty()) {
       const std::string& f = conda.front();
       d.files.push_back(f);
-      if (in.requirements || in.lockfile || (in.pyproject && in.pyproject->has_project))
+      if (in_.requirements || in_.lockfile || (in_.pyproject && in_.pyproject->has_project))
         d.notes.push_back(f + " is ignored: conda environments are not supported yet, and the Python "
                           "files (requirements.txt, pyproject.toml or a lockfile) take precedence");
       else
@@ -96,14 +133,55 @@ class Python final : public Buildpack {
     }
 
     // Python is needed when the project says so or has Python in it.
-    project.python = project.config.python.has_value() || in.has_dependencies() || in.version_file.has_value();
+    needed_ = config_python_.has_value() || in_.has_dependencies() || in_.version_file.has_value();
     if (!existing_files(project.dir, {"requirements.txt", "pyproject.toml", ".python-version", "setup.py"}).empty())
-      project.python = true;
+      needed_ = true;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(project.dir, ec))
-      if (entry.path().extension() == ".py" || entry.path().extension() == ".ipynb") project.python = true;
-    d.applies = project.python;
+      if (entry.path().extension() == ".py" || entry.path().extension() == ".ipynb") needed_ = true;
+    if (needed_) {
+      auto runtimes = project.facts.get_or(facts::wanted_runtimes);
+      runtimes.push_back("python3");
+      project.facts.publish(facts::wanted_runtimes, std::move(runtimes));
+      d.ecosystem = "pypi";
+    }
+    d.applies = needed_;
     return d;
+  }
+
+  DetectSection describe(const Project&) const override {
+    DetectSection s;
+    nlohmann::json requirements = nlohmann::json::array();
+    if (in_.requirements)
+      for (const auto& r : in_.requirements->requirements) requirements.push_back(requirement_json(r));
+    nlohmann::json extras = nlohmann::json::object(), groups = nlohmann::json::object();
+    std::optional<std::string> python = config_python_;
+    if (!python && in_.version_file) python = in_.version_file->version;
+    if (in_.pyproject) {
+      for (const auto& r : in_.pyproject->dependencies) requirements.push_back(requirement_json(r));
+      for (const auto& [name, list] : in_.pyproject->optional_dependencies) {
+        extras[name] = nlohmann::json::array();
+        for (const auto& r : list) extras[name].push_back(requirement_json(r));
+      }
+      for (const auto& [name, list] : in_.pyproject->dependency_groups) {
+        groups[name] = nlohmann::json::array();
+        for (const auto& r : list) groups[name].push_back(requirement_json(r));
+      }
+      if (in_.pyproject->requires_python) s.json["requires_python"] = *in_.pyproject->requires_python;
+    }
+    auto index = index_options(in_, "");
+    std::vector<std::string> indexes;
+    for (const auto& u : index.index_urls) indexes.push_back(util::redact_url(u));
+    s.json["python"] = python ? nlohmann::json(*python) : nlohmann::json(nullptr);
+    s.json["requirements"] = requirements;
+    s.json["optional_dependencies"] = extras;
+    s.json["dependency_groups"] = groups;
+    s.json["indexes"] = indexes;
+    s.json["find_links"] = index.find_links;
+    s.json["lockfile"] = in_.lockfile ? nlohmann::json(*in_.lockfile) : nlohmann::json(nullptr);
+    s.lines.push_back("python: " + python.value_or(needed_ ? "from the base" : "not needed"));
+    if (in_.lockfile) s.lines.push_back("python lockfile: " + *in_.lockfile + " (installed exactly as locked)");
+    return s;
   }
 
   Result<void> check(const Project&) const override {
@@ -114,12 +192,16 @@ class Python final : public Buildpack {
     return {};
   }
 
-  std::vector<InputPart> inputs(const Context& ctx) const override {
-    nlohmann::json python = {{"needed", ctx.project.python},
-                             {"inputs", describe(ctx.project.py, ctx.options.selection)},
-                             {"version", wanted_python(ctx).value_or("")}};
+  std::vector<InputPart> inputs(const Context&) const override {
+    nlohmann::json python = {{"needed", needed_},
+                             {"inputs", python::describe(in_, selection_)},
+                             {"version", wanted_python().value_or("")}};
     return {InputPart{"python", python.dump(),
                       "the Python requirements (requirements.txt, pyproject.toml, --extra/--group) or version"}};
+  }
+
+  std::string plan(const lock::LockFile& lock) const override {
+    return lock.target.python ? "Python " + *lock.target.python : "";
   }
 
   // Fixes the target Python (asked for, checked against the base's) and resolves the requirements
@@ -127,14 +209,16 @@ class Python final : public Buildpack {
   Result<void> resolve(Context& ctx, lock::LockFile& lock) const override {
     const auto& base = ctx.base;
     std::string base_python_full;
+    for (const auto& p : ctx.facts.get_or(facts::os_packages))  // the lock's own packages come first
+      if (p.name == "python3") {
+        base_python_full = debian_upstream_number(p.version);
+        break;
+      }
     std::optional<std::pair<int, int>> glibc;
-    for (const auto& p : base.packages) {  // the lock's own packages come first
-      if (p.name == "python3" && base_python_full.empty()) base_python_full = debian_upstream_number(p.version);
-      if (p.name == "libc6" && !glibc) glibc = glibc_of(p.version);
-    }
-    auto wanted = wanted_python(ctx);
+    if (const auto* libc = ctx.facts.find(facts::libc_version)) glibc = glibc_of(*libc);
+    auto wanted = wanted_python();
     if (base.image && base_python_full.empty()) {
-      auto bp = base_python(base);
+      auto bp = base_python(ctx);
       bool has_wanted = wanted && std::any_of(bp.interpreters.begin(), bp.interpreters.end(),
                                               [&](const std::string& p) { return p.ends_with("python" + *wanted); });
       base_python_full = has_wanted ? (major_minor(bp.version) == *wanted ? bp.version : *wanted) : image_python(bp);
@@ -148,7 +232,7 @@ class Python final : public Buildpack {
     std::string python_full = wanted ? *wanted : base_python_full;
     if (!base_python_full.empty() && major_minor(base_python_full) == major_minor(python_full)) python_full = base_python_full;
     if (!python_full.empty()) lock.target.python = major_minor(python_full);
-    const Inputs& py = ctx.project.py;
+    const Inputs& py = in_;
     if (!py.has_dependencies()) return {};
     if (python_full.empty())
       return util::fail(ErrorKind::invalid_input, "cannot tell which Python the base `" + base.name +
@@ -156,13 +240,11 @@ class Python final : public Buildpack {
     Target target;
     target.python = major_minor(python_full);
     target.python_full = python_full;
-    auto platform = oci::Platform::parse(ctx.options.platform);
-    target.arch = machine_for(platform ? platform->architecture : "amd64");
+    target.arch = machine_for(ctx.options.platform.architecture);
     target.glibc = glibc;
     if (glibc) lock.target.glibc = std::to_string(glibc->first) + "." + std::to_string(glibc->second);
-    auto wheels = python::resolve(py, ctx.options.selection, target, ctx.options.cache_dir, ctx.http, ctx.options.transfers);
-    if (!wheels) return std::unexpected(wheels.error());
-    for (auto& w : *wheels) lock.packages.push_back(std::move(w));
+    auto wheels = TRY(python::resolve(py, selection_, target, ctx.options.cache_dir, http_for(ctx), ctx.options.transfers));
+    for (auto& w : wheels) lock.packages.push_back(std::move(w));
     return {};
   }
 
@@ -177,17 +259,16 @@ class Python final : public Buildpack {
 
   Result<void> configure(const Context& ctx, const lock::LockFile& lock, ConfigDraft& draft) const override {
     auto& config = draft.config;
-    if (has_venv(ctx.project, lock)) {
-      auto layout = venv_layout(lock, base_python(ctx.base));
-      if (!layout) return std::unexpected(layout.error());
+    if (has_venv(in_, lock)) {
+      auto layout = TRY(venv_layout(lock, base_python(ctx)));
       std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
       for (const auto& e : config.env)
         if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
-      config.set_env("PATH", layout->prefix + "/bin:" + path);
-      config.set_env("VIRTUAL_ENV", layout->prefix);
+      config.set_env("PATH", layout.prefix + "/bin:" + path);
+      config.set_env("VIRTUAL_ENV", layout.prefix);
       config.set_env("PYTHONUNBUFFERED", "1");
       draft.default_command = {"python"};
-    } else if (ctx.project.python) {
+    } else if (needed_) {
       config.set_env("PYTHONUNBUFFERED", "1");
       draft.default_command = {"python3"};
     }
@@ -196,18 +277,17 @@ class Python final : public Buildpack {
 
  private:
   Result<void> add_layers(Context& ctx, const lock::LockFile& lock, LayerSink& sink) const {
-    if (!has_venv(ctx.project, lock)) return {};
-    auto project = project_of(ctx.project.py);
-    auto layout = venv_layout(lock, base_python(ctx.base));
-    if (!layout) return std::unexpected(layout.error());
+    if (!has_venv(in_, lock)) return {};
+    auto project = project_of(in_);
+    auto layout = TRY(venv_layout(lock, base_python(ctx)));
     const auto& deps_options = sink.options(FileTimes::fixed);
     auto options = venv_options(lock);
-    auto groups = plan_venv(lock, *layout);
+    auto groups = plan_venv(lock, layout);
     std::vector<std::string> keys;
     std::vector<std::optional<BuiltLayer>> hits;
     bool all_hit = true;
     for (const auto& g : groups) {
-      keys.push_back(util::Digest::sha256_of(layer_key_text(g, *layout, options) +
+      keys.push_back(util::Digest::sha256_of(layer_key_text(g, layout, options) +
                                              archive::encoding_key(deps_options).value_or("invalid-options") +
                                              " mtime " + std::to_string(deps_options.mtime))
                          .hex());
@@ -220,26 +300,43 @@ class Python final : public Buildpack {
       // Every wheel is installed again (and verified) so conflicts are checked across all the
       // venv's layers; only the layers missing from the cache are compressed.
       if (wheel_count) sink.fetching(std::to_string(wheel_count) + " Python wheels: downloading (sha256-verified)");
-      auto assembled = assemble(groups, *layout, options, ctx.options.cache_dir, ctx.http, ctx.options.transfers);
-      if (!assembled) return std::unexpected(assembled.error());
+      auto assembled = TRY(assemble(groups, layout, options, ctx.options.cache_dir, http_for(ctx), ctx.options.transfers,
+                                    pyindex::Netrc::default_path(env_)));
       for (std::size_t i = 0; i < groups.size(); ++i) {
         if (hits[i]) continue;
-        auto b = sink.write(Layer{std::move((*assembled)[i].entries), (*assembled)[i].contents}, FileTimes::fixed, keys[i]);
-        if (!b) return std::unexpected(b.error());
-        hits[i] = std::move(*b);
+        hits[i] = TRY(sink.write(Layer{std::move(assembled[i].entries), assembled[i].contents}, FileTimes::fixed, keys[i]));
       }
     }
     for (auto& h : hits) sink.add(std::move(*h));
     if (project) {
-      auto p = project_layer(*project, *layout);
-      if (!p) return std::unexpected(p.error());
-      auto b = sink.write_by_content(Layer{std::move(p->entries), p->contents}, FileTimes::fixed);
-      if (!b) return std::unexpected(b.error());
-      sink.add(std::move(*b));
+      auto p = TRY(project_layer(*project, layout));
+      sink.add(TRY(sink.write_by_content(Layer{std::move(p.entries), p.contents}, FileTimes::fixed)));
     }
     return {};
   }
 
+  // The context's client, else libcurl trusting the CA file the CLI was given.
+  static std::shared_ptr<net::HttpClient> http_for(const Context& ctx) {
+    if (ctx.http) return ctx.http;
+    net::CurlOptions options;
+    options.ca_file = ctx.options.ca_file;
+    return net::make_curl_client(options);
+  }
+
+  // The Python X.Y the project asks for: --python, else mlpack.yaml `python`, else runtime.txt or
+  // .python-version; nullopt leaves it to the base.
+  std::optional<std::string> wanted_python() const {
+    if (flag_python_) return flag_python_;
+    if (config_python_) return config_python_;
+    return requested_python(in_);
+  }
+
+  std::optional<std::string> flag_python_;    // --python
+  std::optional<std::string> config_python_;  // mlpack.yaml `python`
+  Selection selection_;                       // --extra / --group
+  util::Environment env_;                     // PIP_INDEX_URL…
+  Inputs in_;
+  bool needed_ = false;     // the project runs Python, so the OS should have an interpreter
   std::string conda_only_;  // "environment.yml" when that is all the project has
 };
 

@@ -19,6 +19,7 @@
 #include "net/http.hpp"
 #include "pyindex/index.hpp"
 #include "pypi/tags.hpp"
+#include "util/environment.hpp"
 #include "util/transfer.hpp"
 
 namespace mlpack::buildpacks::python {
@@ -37,12 +38,17 @@ struct Inputs {
   std::optional<std::string> lockfile;
   std::string lockfile_digest;     // sha256 of its bytes, for the lock's inputs digest
   std::vector<std::string> files;  // what was understood, relative to the project root
+  // The environment the CLI read: PIP_INDEX_URL, PIP_EXTRA_INDEX_URL and PIP_FIND_LINKS add to
+  // the indexes, as they do for pip.
+  util::Environment env;
 
   bool has_dependencies() const;
 };
 
-// Reads the Python files (no network). Malformed files are invalid_input naming file:line.
-Result<Inputs> detect(const fs::path& project);
+// Reads the Python files (no network); `env` is the environment requirements files expand
+// ${VAR} from, and where PIP_INDEX_URL… come from. Malformed files are invalid_input naming
+// file:line.
+Result<Inputs> detect(const fs::path& project, const util::Environment& env = {});
 
 // Which optional parts of pyproject.toml to install.
 struct Selection {
@@ -61,8 +67,9 @@ struct Target {
 // "amd64" → "x86_64", "arm64" → "aarch64" (OCI architecture to uname -m).
 std::string machine_for(std::string_view oci_arch);
 
-// Where packages come from: requirements.txt options first, then $PIP_INDEX_URL,
-// $PIP_EXTRA_INDEX_URL and $PIP_FIND_LINKS (space-separated), else PyPI.
+// Where packages come from: requirements.txt options first, then PIP_INDEX_URL,
+// PIP_EXTRA_INDEX_URL and PIP_FIND_LINKS of `inputs.env` (space-separated), else PyPI; the
+// credentials from the netrc file `inputs.env` names (NETRC, else ~/.netrc).
 pyindex::IndexOptions index_options(const Inputs& inputs, const fs::path& cache_dir,
                                     util::TransferObserver* transfers = nullptr);
 
@@ -153,10 +160,12 @@ struct VenvLayer {
 // Downloads (or finds in the cache) the wheels of every group, verifying each sha256, installs
 // them, checks that no two distributions in any group write the same path, and returns each
 // group's layer entries in the order of `groups`.
+// `netrc` holds the index credentials (Netrc::default_path); nullopt: none.
 Result<std::vector<VenvLayer>> assemble(const std::vector<VenvGroup>& groups, const wheel::VenvLayout& layout,
                                         const wheel::VenvOptions& options, const fs::path& cache_dir,
                                         std::shared_ptr<net::HttpClient> http = nullptr,
-                                        util::TransferObserver* transfers = nullptr);
+                                        util::TransferObserver* transfers = nullptr,
+                                        std::optional<fs::path> netrc = std::nullopt);
 
 // The project's own layer: a .pth naming its import root, its .dist-info and its script launchers.
 Result<VenvLayer> project_layer(const wheel::Project& project, const wheel::VenvLayout& layout);

@@ -3,6 +3,7 @@
 
 #include "buildpacks/python/python.hpp"
 #include "net/curl_client.hpp"
+#include "pyindex/netrc.hpp"
 #include "pypi/name.hpp"
 #include "pyresolve/resolve.hpp"
 #include "util/expected.hpp"
@@ -19,16 +20,18 @@ bool Inputs::has_dependencies() const {
   return pyproject && pyproject->has_project;
 }
 
-Result<Inputs> detect(const fs::path& project_dir) {
+Result<Inputs> detect(const fs::path& project_dir, const util::Environment& env) {
   // The detectors take paths relative to the project root, so the root itself must be absolute.
   std::error_code abs_ec;
   const fs::path project = fs::absolute(project_dir, abs_ec).lexically_normal();
   Inputs in;
+  in.env = env;
   in.root = project;
   in.env_dir = detectors::environment_dir(project);
   std::error_code ec;
   if (fs::is_regular_file(in.env_dir / "requirements.txt", ec)) {
-    auto r = TRY(detectors::parse_requirements_file(in.env_dir / "requirements.txt", project));
+    auto r = TRY(detectors::parse_requirements_file(in.env_dir / "requirements.txt", project,
+                                                     detectors::RequirementsOptions{.environment = env}));
     for (const auto& f : r.files) in.files.push_back(f);
     in.requirements = std::move(r);
   }
@@ -62,10 +65,10 @@ std::string machine_for(std::string_view arch) {
 
 namespace {
 
-std::vector<std::string> env_list(const char* name) {
+std::vector<std::string> env_list(const util::Environment& env, const char* name) {
   std::vector<std::string> out;
-  if (const char* v = std::getenv(name); v && *v)
-    for (auto& part : util::split(v, ' '))
+  if (auto v = env.non_empty(name))
+    for (auto& part : util::split(*v, ' '))
       if (!util::trim(part).empty()) out.push_back(util::trim(part));
   return out;
 }
@@ -76,9 +79,10 @@ pyindex::IndexOptions index_options(const Inputs& inputs, const fs::path& cache_
   pyindex::IndexOptions o;
   o.cache_dir = cache_dir / "pypi";
   o.transfers = transfers;
-  std::vector<std::string> primary = env_list("PIP_INDEX_URL");
-  std::vector<std::string> extra = env_list("PIP_EXTRA_INDEX_URL");
-  o.find_links = env_list("PIP_FIND_LINKS");
+  o.netrc = pyindex::Netrc::default_path(inputs.env);
+  std::vector<std::string> primary = env_list(inputs.env, "PIP_INDEX_URL");
+  std::vector<std::string> extra = env_list(inputs.env, "PIP_EXTRA_INDEX_URL");
+  o.find_links = env_list(inputs.env, "PIP_FIND_LINKS");
   if (inputs.requirements) {
     const auto& r = *inputs.requirements;
     if (r.index_url_set && !r.index_urls.empty()) {

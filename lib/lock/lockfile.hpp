@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "util/error.hpp"
@@ -23,6 +24,12 @@ struct Target {
   std::optional<std::string> python;  // "3.11"
   std::optional<std::string> cuda;    // "12.1"
   std::optional<std::string> glibc;   // "2.36": the base's C library, which decides manylinux wheels
+
+  // Everything but the platform, in the lock's order, for output that lists the target whatever
+  // it holds (`mlpack lock --json`).
+  std::vector<std::pair<std::string, std::optional<std::string>>> entries() const {
+    return {{"python", python}, {"cuda", cuda}, {"glibc", glibc}};
+  }
 };
 
 // One package repository the lock refers to (an apt archive, a Python index, a conda channel).

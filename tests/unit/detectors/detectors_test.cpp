@@ -60,7 +60,8 @@ TEST_CASE("apt.txt: a binder folder wins over the root, as for requirements.txt 
   CHECK(detectors::environment_dir(dir->path()) == dir->path() / "binder");
 }
 
-TEST_CASE("mlpack.yaml: the documented example parses") {
+TEST_CASE("mlpack.yaml: the documented example parses; the buildpacks' keys are kept for them") {
+  const std::vector<std::string> buildpack_keys = {"python", "apt", "apt_repositories", "snapshot"};
   auto c = detectors::parse_project_config(R"(
 name: iris-classifier
 base: debian:bookworm
@@ -74,14 +75,26 @@ user: "1000:1000"
 exclude: ["data/raw/**"]
 apt_repositories:
   - {url: "https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64", suite: "./", keyring: keys/cuda.gpg}
-)");
+)", "mlpack.yaml", buildpack_keys);
   REQUIRE(c);
   CHECK(c->name == "iris-classifier");
-  CHECK(c->apt == std::vector<std::string>{"libgomp1"});
   CHECK(c->env.at("MODEL_PATH") == "/app/model.pkl");
   CHECK(*c->entrypoint == std::vector<std::string>{"python", "serve.py"});
   CHECK(c->ports == std::vector<int>{8080});
-  CHECK(c->apt_repositories.at(0).suite == "./");
+  CHECK(c->cuda == "auto");
+  REQUIRE(c->section("apt"));
+  CHECK(*c->section("apt")->strings() == std::vector<std::string>{"libgomp1"});
+  CHECK(*c->section("python")->string() == "3.11");
+  auto repos = c->section("apt_repositories")->items();
+  REQUIRE(repos);
+  REQUIRE(repos->size() == 1);
+  CHECK(*repos->at(0).get("suite")->string() == "./");
+  CHECK_FALSE(repos->at(0).get("components"));
+  CHECK(c->section("snapshot") == nullptr);
+  // Without the buildpacks' keys, theirs are unknown.
+  auto alone = detectors::parse_project_config("apt: [libgomp1]\n");
+  REQUIRE_FALSE(alone);
+  CHECK(alone.error().message == "mlpack.yaml:1:1: unknown key `apt`");
 }
 
 TEST_CASE("mlpack.yaml: unknown keys and wrong types name file:line:column") {
@@ -92,8 +105,16 @@ TEST_CASE("mlpack.yaml: unknown keys and wrong types name file:line:column") {
   CHECK(far.error().message == "mlpack.yaml:1:1: unknown key `zzzzzz`");
   auto ports = detectors::parse_project_config("ports: [80, 70000]\n");
   CHECK(ports.error().message == "mlpack.yaml:1:13: each port must be a number from 1 to 65535");
-  auto apt = detectors::parse_project_config("apt: libgomp1\n");
-  CHECK(apt.error().message == "mlpack.yaml:1:6: `apt` must be a list of strings");
+  auto apt = detectors::parse_project_config("apt: libgomp1\n", "mlpack.yaml", {"apt"});
+  REQUIRE(apt);
+  CHECK(apt->section("apt")->strings().error().message == "mlpack.yaml:1:6: `apt` must be a list of strings");
+  auto repo = detectors::parse_project_config("x:\n  - {url: u, suit: s}\n", "mlpack.yaml", {"x"});
+  REQUIRE(repo);
+  auto items = repo->section("x")->items();
+  REQUIRE(items);
+  auto unknown = items->at(0).only_keys({"url", "suite"}, " in a repository");
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message == "mlpack.yaml:2:14: unknown key `suit` in a repository; did you mean `suite`?");
   auto syntax = detectors::parse_project_config("name: [unclosed\n");
   REQUIRE_FALSE(syntax);
   CHECK(syntax.error().message.find("mlpack.yaml:") == 0);
@@ -103,7 +124,7 @@ TEST_CASE("mlpack.yaml: unknown keys and wrong types name file:line:column") {
 TEST_CASE("mlpack.yaml: `name` is checked when the file is read, as the image tag it becomes") {
   for (const char* good : {"name: iris-classifier\n", "name: Model_2.1\n", "name: _x\n"})
     CHECK_MESSAGE(detectors::parse_project_config(good).has_value(), good);
-  auto slash = detectors::parse_project_config("python: '3.11'\nname: team/model\n", "p/mlpack.yaml");
+  auto slash = detectors::parse_project_config("python: '3.11'\nname: team/model\n", "p/mlpack.yaml", {"python"});
   REQUIRE_FALSE(slash);
   CHECK(slash.error().kind == util::ErrorKind::invalid_input);
   CHECK(slash.error().message.find("p/mlpack.yaml:2:7: `name` must be") == 0);

@@ -1,4 +1,4 @@
-#include "build/pipeline.hpp"
+#include "pipeline/pipeline.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -7,15 +7,17 @@
 #include <cctype>
 #include <iterator>
 
-#include "build/git.hpp"
+#include "image/file_view.hpp"
+#include "pipeline/git.hpp"
 #include "image/append.hpp"
 #include "image/blob_store.hpp"
 #include "image/copy.hpp"
 #include "image/staged.hpp"
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
 
-namespace mlpack::build {
+namespace mlpack::pipeline {
 
 using util::ErrorKind;
 
@@ -44,131 +46,182 @@ bool path_exists(const fs::path& p) {
 
 }  // namespace
 
-Result<Detected> detect(const fs::path& project, buildpacks::Buildpacks buildpacks) {
+std::vector<buildpacks::FlagSpec> buildpack_flags(const buildpacks::Buildpacks& buildpacks) {
+  std::vector<buildpacks::FlagSpec> out;
+  for (const auto& bp : buildpacks)
+    for (auto& f : bp->flags()) out.push_back(std::move(f));
+  return out;
+}
+
+Result<Detected> detect(const fs::path& project, const DetectOptions& options, buildpacks::Buildpacks buildpacks) {
   std::error_code ec;
   if (!fs::is_directory(project, ec))
     return util::fail(ErrorKind::invalid_input, "project folder `" + project.string() + "` does not exist");
   Detected d;
+  for (const auto& bp : buildpacks)
+    for (auto& w : TRY(bp->accept(options.flags, options.env))) d.warnings.push_back(std::move(w));
+  std::vector<std::string> keys;
+  for (const auto& bp : buildpacks)
+    for (auto& k : bp->config_keys()) keys.push_back(std::move(k));
   d.dir = project;
-  auto config = detectors::read_project_config(project);
-  if (!config) return std::unexpected(config.error());
-  d.config = std::move(*config);
+  d.config = TRY(detectors::read_project_config(project, keys));
   d.name = image_name(project, d.config);
   d.files = buildpacks::existing_files(project, {"mlpack.yaml", "mlpack.yml", "mlpack.lock"});
   for (const auto& bp : buildpacks) {
-    auto found = bp->detect(d);
-    if (!found) return std::unexpected(found.error());
-    for (auto& f : found->files)
+    auto found = TRY(bp->detect(d));
+    for (auto& f : found.files)
       if (std::find(d.files.begin(), d.files.end(), f) == d.files.end()) d.files.push_back(std::move(f));
-    for (auto& n : found->notes) d.notes.push_back(std::move(n));
-    d.applies = d.applies || found->applies;
+    for (auto& n : found.notes) d.notes.push_back(std::move(n));
+    if (!found.ecosystem.empty() &&
+        std::find(d.ecosystems.begin(), d.ecosystems.end(), found.ecosystem) == d.ecosystems.end())
+      d.ecosystems.push_back(found.ecosystem);
+    d.applies = d.applies || found.applies;
   }
   d.buildpacks = std::move(buildpacks);
   return d;
 }
 
-namespace {
-
-buildpacks::Context context_for(const Detected& d, const Options& options) {
-  return buildpacks::Context{d, options, {}, nullptr};
+Report report(const Detected& d) {
+  Report out;
+  out.json = buildpacks::detect_defaults();
+  out.json["name"] = d.name;
+  out.json["files"] = d.files;
+  out.json["ecosystems"] = d.ecosystems;
+  out.json["notes"] = d.notes;
+  out.json["cuda"] = d.config.cuda ? nlohmann::json(*d.config.cuda) : nlohmann::json(nullptr);
+  for (const auto& bp : d.buildpacks) {
+    auto section = bp->describe(d);
+    for (auto& [key, value] : section.json.items()) {
+      auto& slot = out.json[key];
+      if (slot.is_array() && value.is_array())
+        for (auto& v : value) slot.push_back(std::move(v));
+      else
+        slot = std::move(value);
+    }
+    for (auto& line : section.lines) out.lines.push_back(std::move(line));
+  }
+  return out;
 }
 
-// The base named by the project: a distribution a buildpack builds, or a registry image opened here
-// (its manifest and config) for the buildpacks to read.
-Result<buildpacks::BaseFacts> open_base(const Detected& d, const Options& options, const std::string& pinned_digest) {
-  buildpacks::BaseFacts base;
-  base.name = options.base.value_or(d.config.base.value_or("debian:bookworm"));
+Session::Session(const Detected& detected, const Options& options)
+    : detected_(detected), options_(options), ctx_{detected, options, {}, {}, nullptr} {}
+
+Result<void> Session::open_base(const std::string& pinned_digest) {
+  if (base_open_ && (!ctx_.base.image || pinned_digest.empty() || pinned_digest == ctx_.base.digest)) return {};
+  const Detected& d = detected_;
+  buildpacks::Base base;
+  std::optional<std::string> fallback;
   for (const auto& bp : d.buildpacks)
-    if (bp->builds_base(base.name)) return base;
+    if (!fallback) fallback = bp->default_base();
+  if (options_.base) base.name = *options_.base;
+  else if (d.config.base) base.name = *d.config.base;
+  else if (fallback) base.name = *fallback;
+  else return util::fail(ErrorKind::invalid_input, "no base: name one with `base:` in mlpack.yaml or --base");
+  for (const auto& bp : d.buildpacks)
+    if (bp->builds_base(base.name)) {
+      ctx_.base = std::move(base);
+      base_open_ = true;
+      return {};
+    }
   auto loc = image::Location::parse(base.name);
   if (!loc) return std::unexpected(loc.error().context("base"));
   base.image = true;
-  image::OpenOptions open{options.cache_dir, options.insecure_registries, std::nullopt};
-  auto source = image::open_source(*loc, open);
-  if (!source) return std::unexpected(source.error().context("opening the base image"));
-  base.source = std::move(*source);
-  auto platform = oci::Platform::parse(options.platform);
-  if (!platform) return std::unexpected(platform.error());
+  image::OpenOptions open{options_.cache_dir, options_.insecure_registries, options_.docker_config, options_.ca_file};
+  base.source = TRY_CONTEXT(image::open_source(*loc, open), "opening the base image");
   oci::RawManifest raw;
   if (!pinned_digest.empty()) {
-    auto digest = util::Digest::parse(pinned_digest);
-    if (!digest) return std::unexpected(digest.error().context("mlpack.lock `base_digest`"));
-    auto got = base.source->get_manifest(*digest);
-    if (!got) return std::unexpected(got.error().context("reading the locked base image " + digest->short_str()));
-    raw = std::move(*got);
-    auto m = oci::parse_manifest(raw.bytes);
-    if (!m) return std::unexpected(m.error().context("the locked base image"));
-    base.manifest = std::move(*m);
+    auto digest = TRY_CONTEXT(util::Digest::parse(pinned_digest), "mlpack.lock `base_digest`");
+    raw = TRY_CONTEXT(base.source->get_manifest(digest), "reading the locked base image " + digest.short_str());
+    base.manifest = TRY_CONTEXT(oci::parse_manifest(raw.bytes), "the locked base image");
   } else {
-    auto resolved = image::resolve_manifest(*base.source, *platform);
-    if (!resolved) return std::unexpected(resolved.error().context("reading the base image"));
-    raw = std::move(resolved->raw);
-    base.manifest = std::move(resolved->manifest);
+    auto resolved = TRY_CONTEXT(image::resolve_manifest(*base.source, options_.platform), "reading the base image");
+    raw = std::move(resolved.raw);
+    base.manifest = std::move(resolved.manifest);
   }
   base.digest = raw.digest.str();
-  auto reader = base.source->open_blob(base.manifest.config);
-  if (!reader) return std::unexpected(reader.error().context("reading the base image's config"));
-  auto verified = oci::verify_reader(std::move(*reader), base.manifest.config);
-  auto config = util::read_all(*verified, 16 << 20);
-  if (!config) return std::unexpected(config.error().context("reading the base image's config"));
-  base.config = std::move(*config);
-  return base;
-}
-
-// Each buildpack's parts of the inputs, with what a person changes to change them.
-std::vector<buildpacks::InputPart> input_texts(const Detected& d, const Options& options) {
-  auto ctx = context_for(d, options);
-  std::vector<buildpacks::InputPart> out;
+  auto reader = TRY_CONTEXT(base.source->open_blob(base.manifest.config), "reading the base image's config");
+  auto verified = oci::verify_reader(std::move(reader), base.manifest.config);
+  base.config = TRY_CONTEXT(util::read_all(*verified, 16 << 20), "reading the base image's config");
+  // The base's files, read once for every buildpack that looks at them.
+  image::FileViewRequest wanted;
   for (const auto& bp : d.buildpacks)
-    for (auto& part : bp->inputs(ctx)) out.push_back(std::move(part));
-  return out;
+    for (auto& path : bp->base_files())
+      if (std::find(wanted.paths.begin(), wanted.paths.end(), path) == wanted.paths.end()) wanted.paths.push_back(std::move(path));
+  auto view = TRY_CONTEXT(image::read_file_view(*base.source, base.manifest, wanted), "reading the base image");
+  base.files = std::make_shared<const image::FileView>(std::move(view));
+  ctx_.base = std::move(base);
+  base_open_ = true;
+  return {};
 }
 
-}  // namespace
-
-std::map<std::string, std::string> input_parts(const Detected& d, const Options& options) {
-  std::map<std::string, std::string> out;
-  for (const auto& part : input_texts(d, options)) out[part.name] = util::Digest::sha256_of(part.text).str();
-  return out;
+// Each buildpack's parts of the inputs, with what a person changes to change them; computed once.
+const std::vector<buildpacks::InputPart>& Session::input_texts() {
+  if (!inputs_) {
+    inputs_.emplace();
+    for (const auto& bp : detected_.buildpacks)
+      for (auto& part : bp->inputs(ctx_)) inputs_->push_back(std::move(part));
+  }
+  return *inputs_;
 }
 
-std::string inputs_digest(const Detected& d, const Options& options) {
-  std::string text;
-  for (const auto& [k, v] : input_parts(d, options)) text += k + " " + v + "\n";
-  return util::Digest::sha256_of(text).str();
+const std::map<std::string, std::string>& Session::input_parts() {
+  if (!input_parts_) {
+    input_parts_.emplace();
+    for (const auto& part : input_texts()) (*input_parts_)[part.name] = util::Digest::sha256_of(part.text).str();
+  }
+  return *input_parts_;
+}
+
+const std::string& Session::inputs_digest() {
+  if (!inputs_digest_) {
+    std::string text;
+    for (const auto& [k, v] : input_parts()) text += k + " " + v + "\n";
+    inputs_digest_ = util::Digest::sha256_of(text).str();
+  }
+  return *inputs_digest_;
 }
 
 namespace {
 
+// "a, b or c".
+std::string list_or(const std::vector<std::string>& items) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == items.size() ? " or " : ", ") + items[i];
+  return out;
+}
+
 // A folder with nothing mlpack understands gets an answer saying what it looks for.
 Result<void> check_buildable(const Detected& d) {
-  for (const auto& bp : d.buildpacks)
-    if (auto ok = bp->check(d); !ok) return ok;
-  if (d.files.empty() && !d.applies)
+  for (const auto& bp : d.buildpacks) TRY(bp->check(d));
+  if (d.files.empty() && !d.applies) {
+    std::vector<std::string> wanted;
+    for (const auto& bp : d.buildpacks)
+      for (auto& f : bp->looks_for()) wanted.push_back(std::move(f));
+    wanted.push_back("mlpack.yaml");
     return util::fail(ErrorKind::invalid_input,
-                      "nothing to build in `" + d.dir.string() +
-                          "`: mlpack looks for requirements.txt, pyproject.toml, uv.lock, poetry.lock, Pipfile.lock, "
-                          "pylock.toml, runtime.txt, .python-version, apt.txt, Procfile, mlpack.yaml or *.py files");
+                      "nothing to build in `" + d.dir.string() + "`: mlpack looks for " + list_or(wanted));
+  }
   return {};
 }
 
 }  // namespace
 
-Result<Locked> read_lock(const Detected& d, const Options& options) {
-  if (auto ok = check_buildable(d); !ok) return std::unexpected(ok.error());
+Result<Locked> Session::read_lock() {
+  const Detected& d = detected_;
+  TRY(check_buildable(d));
   Locked out;
   out.path = d.dir / "mlpack.lock";
   if (!path_exists(out.path))
     return util::fail(ErrorKind::invalid_input, "`--locked` was given but `" + out.path.string() + "` does not exist");
-  auto lock = lock::read(out.path);
-  if (!lock) return std::unexpected(lock.error());
-  if (lock->inputs_digest != inputs_digest(d, options)) {
+  auto lock = TRY(lock::read(out.path));
+  if (lock.inputs_digest != inputs_digest()) {
     std::map<std::string, std::string> what;
-    for (const auto& part : input_texts(d, options)) what[part.name] = part.what;
+    for (const auto& part : input_texts()) what[part.name] = part.what;
     std::vector<std::string> changed;
-    for (const auto& [k, v] : input_parts(d, options)) {
-      auto it = lock->input_parts.find(k);
-      if (it == lock->input_parts.end() || it->second != v) changed.push_back(what.contains(k) ? what.at(k) : k);
+    for (const auto& [k, v] : input_parts()) {
+      auto it = lock.input_parts.find(k);
+      if (it == lock.input_parts.end() || it->second != v) changed.push_back(what.contains(k) ? what.at(k) : k);
     }
     std::string list;
     for (const auto& c : changed) list += (list.empty() ? "" : "; ") + c;
@@ -176,51 +229,48 @@ Result<Locked> read_lock(const Detected& d, const Options& options) {
                                             (list.empty() ? std::string() : ": changed: " + list) +
                                             "; run `mlpack lock` to update it");
   }
-  out.lock = std::move(*lock);
+  out.lock = std::move(lock);
   out.reused = true;
   return out;
 }
 
-Result<Locked> lock_project(const Detected& d, const Options& options, bool upgrade) {
-  if (auto ok = check_buildable(d); !ok) return std::unexpected(ok.error());
+Result<Locked> Session::lock(bool upgrade) {
+  const Detected& d = detected_;
+  TRY(check_buildable(d));
   if (!upgrade && path_exists(d.dir / "mlpack.lock")) {
-    auto existing = read_lock(d, options);
+    auto existing = read_lock();
     if (existing) return existing;
     // A stale lock is re-resolved; a malformed one is an error rather than silently replaced.
     if (existing.error().kind != ErrorKind::stale) return existing;
   }
-  if (options.reporter) options.reporter->step(Step::lock, "resolving the project's dependencies");
-  auto base = open_base(d, options, "");
-  if (!base) return std::unexpected(base.error());
+  if (options_.reporter) options_.reporter->step(Step::lock, "resolving the project's dependencies");
+  TRY(open_base(""));
   Locked out;
   out.path = d.dir / "mlpack.lock";
-  out.lock.target.platform = options.platform;
-  out.lock.base = base->name;
-  if (base->image) out.lock.base_digest = base->digest;
-  out.lock.inputs_digest = inputs_digest(d, options);
-  out.lock.input_parts = input_parts(d, options);
-  auto ctx = context_for(d, options);
-  ctx.base = std::move(*base);
-  for (const auto& bp : d.buildpacks)
-    if (auto r = bp->resolve(ctx, out.lock); !r) return std::unexpected(r.error());
+  out.lock.target.platform = options_.platform.str();
+  out.lock.base = ctx_.base.name;
+  if (ctx_.base.image) out.lock.base_digest = ctx_.base.digest;
+  out.lock.inputs_digest = inputs_digest();
+  out.lock.input_parts = input_parts();
+  for (const auto& bp : d.buildpacks) TRY(bp->resolve(ctx_, out.lock));
   out.lock.normalize();
-  if (auto w = lock::write(out.path, out.lock); !w) return std::unexpected(w.error().context("writing the lock"));
+  TRY_CONTEXT(lock::write(out.path, out.lock), "writing the lock");
   return out;
 }
 
 namespace {
 
 // `created` when git has already been asked: SOURCE_DATE_EPOCH wins over the commit time.
-Result<std::int64_t> created_time(const GitFacts& git) {
-  if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde && *sde) return archive::source_date_epoch();
+Result<std::int64_t> created_time(const GitFacts& git, const util::Environment& env) {
+  if (auto sde = env.non_empty("SOURCE_DATE_EPOCH")) return archive::source_date_epoch(*sde);
   return git.commit_time.value_or(0);
 }
 
 }  // namespace
 
-Result<std::int64_t> created_time(const fs::path& project) {
-  if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde && *sde) return archive::source_date_epoch();
-  return created_time(git_facts(project));
+Result<std::int64_t> created_time(const fs::path& project, const util::Environment& env) {
+  if (auto sde = env.non_empty("SOURCE_DATE_EPOCH")) return archive::source_date_epoch(*sde);
+  return created_time(git_facts(project), env);
 }
 
 namespace {
@@ -347,8 +397,10 @@ class Sink final : public buildpacks::LayerSink {
 
 }  // namespace
 
-Result<Built> build_image(const Detected& d, const Locked& locked, const Options& options,
-                          const BuildRequest& request) {
+Result<Built> Session::build(const Locked& locked, const BuildRequest& request) {
+  const Detected& d = detected_;
+  const Options& options = options_;
+
   Built built;
   auto start = Clock::now();
 
@@ -363,26 +415,23 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
 
   // git is asked once per build: for `created` and for the revision and source labels.
   const GitFacts git = git_facts(d.dir);
-  auto created = created_time(git);
-  if (!created) return std::unexpected(created.error());
+  auto created = TRY(created_time(git, options.env));
   // The /app layer carries `created` as its files' time. Every other layer (OS, venv, the
   // project's metadata) does not depend on the project's commit: its files have a fixed time
   // (the epoch), so a new commit rebuilds none of them, and images that share a package set
   // share those blobs.
   archive::LayerOptions layer_options;
-  layer_options.mtime = *created;
+  layer_options.mtime = created;
   archive::LayerOptions deps_options = layer_options;
   deps_options.mtime = 0;
-  const std::string created_text = util::format_rfc3339(*created);
+  const std::string created_text = util::format_rfc3339(created);
 
   image::BlobStore store(options.cache_dir);
   LayerCache cache{options.cache_dir / "layers", store, options.no_cache};
   Reporter& report = options.reporter ? *options.reporter : silent_reporter();
 
-  auto base = open_base(d, options, locked.lock.base_digest);
-  if (!base) return std::unexpected(base.error());
-  auto ctx = context_for(d, options);
-  ctx.base = std::move(*base);
+  TRY(open_base(locked.lock.base_digest));
+  auto& ctx = ctx_;
 
   // Config: the base image's, or a fresh one; each buildpack adds its part below. A registry
   // base's own layers come first in the image, and are listed (and reported) as reused.
@@ -408,17 +457,13 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
 
   // Each buildpack's layers, bottom to top; the project's files come last (the app buildpack).
   Sink sink(store, cache, report, deps_options, layer_options, built.timings);
-  for (const auto& bp : d.buildpacks)
-    if (auto r = bp->layers(ctx, locked.lock, sink); !r) return std::unexpected(r.error());
+  for (const auto& bp : d.buildpacks) TRY(bp->layers(ctx, locked.lock, sink));
   std::vector<BuiltLayer> layers = sink.take();
-  auto platform = oci::Platform::parse(options.platform);
-  if (!platform) return std::unexpected(platform.error());
-  config.architecture = platform->architecture;
-  config.os = platform->os;
-  config.variant = platform->variant;
+  config.architecture = options.platform.architecture;
+  config.os = options.platform.os;
+  config.variant = options.platform.variant;
   config.created = created_text;
-  for (const auto& bp : d.buildpacks)
-    if (auto r = bp->configure(ctx, locked.lock, draft); !r) return std::unexpected(r.error());
+  for (const auto& bp : d.buildpacks) TRY(bp->configure(ctx, locked.lock, draft));
   config.labels["org.opencontainers.image.created"] = created_text;
   config.labels["org.opencontainers.image.title"] = d.name;
   if (!git.revision.empty()) config.labels["org.opencontainers.image.revision"] = git.revision;
@@ -440,7 +485,7 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
   image::StagedImage staged(built.manifest, config_json, store, ctx.base.source);
 
   auto t_out = Clock::now();
-  image::OpenOptions open{options.cache_dir, options.insecure_registries, std::nullopt};
+  image::OpenOptions open{options.cache_dir, options.insecure_registries, options.docker_config, options.ca_file};
   for (const auto& loc : outputs) {
     report.step(Step::output, loc.str());
     if (loc.kind == image::Location::Kind::oci_layout || loc.kind == image::Location::Kind::oci_archive ||
@@ -467,4 +512,4 @@ Result<Built> build_image(const Detected& d, const Locked& locked, const Options
   return built;
 }
 
-}  // namespace mlpack::build
+}  // namespace mlpack::pipeline

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-namespace mlpack::build {
+namespace mlpack::pipeline {
 
 struct GitFacts {
   std::optional<std::int64_t> commit_time;  // HEAD's committer time (%ct)
@@ -20,4 +20,4 @@ GitFacts git_facts(const std::filesystem::path& project);
 // and ".git"; other forms (file paths) give "" because they mean nothing outside this machine.
 std::string public_source_url(const std::string& remote);
 
-}  // namespace mlpack::build
+}  // namespace mlpack::pipeline

@@ -1,6 +1,6 @@
-#include "build/progress.hpp"
+#include "pipeline/progress.hpp"
 
-namespace mlpack::build {
+namespace mlpack::pipeline {
 
 std::string_view step_name(Step step) {
   switch (step) {
@@ -19,4 +19,4 @@ Reporter& silent_reporter() {
   return silent;
 }
 
-}  // namespace mlpack::build
+}  // namespace mlpack::pipeline

@@ -1,9 +1,9 @@
-#include "build/git.hpp"
+#include "pipeline/git.hpp"
 
 #include "util/process.hpp"
 #include "util/text.hpp"
 
-namespace mlpack::build {
+namespace mlpack::pipeline {
 
 namespace {
 
@@ -58,4 +58,4 @@ GitFacts git_facts(const std::filesystem::path& project) {
   return facts;
 }
 
-}  // namespace mlpack::build
+}  // namespace mlpack::pipeline

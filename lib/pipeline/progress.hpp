@@ -8,7 +8,7 @@
 
 #include "util/transfer.hpp"
 
-namespace mlpack::build {
+namespace mlpack::pipeline {
 
 enum class Step { detect, plan, lock, fetch, assemble, output };
 std::string_view step_name(Step step);
@@ -31,4 +31,4 @@ class Reporter : public util::TransferObserver {
 // The reporter that says nothing.
 Reporter& silent_reporter();
 
-}  // namespace mlpack::build
+}  // namespace mlpack::pipeline

@@ -1,9 +1,9 @@
 // The image's source label: a remote made public, never with credentials.
 #include <doctest/doctest.h>
 
-#include "build/git.hpp"
+#include "pipeline/git.hpp"
 
-using mlpack::build::public_source_url;
+using mlpack::pipeline::public_source_url;
 
 TEST_CASE("public_source_url") {
   CHECK(public_source_url("git@github.com:org/repo.git") == "https://github.com/org/repo");

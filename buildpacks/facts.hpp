@@ -1,0 +1,72 @@
+#pragma once
+// The fact board: how buildpacks tell each other what they found or laid down, by name and type
+// (as Cloud Native Buildpacks' build plan does), without fields added to a shared struct for one
+// of them. A fact is declared once as a typed key; a buildpack publishes it and the ones after it
+// in registry order read it. The pipeline never looks inside.
+#include <any>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mlpack::buildpacks {
+
+// A named fact holding a T. Declare each as an `inline constexpr` constant so every reader and
+// publisher agrees on its type.
+template <class T>
+struct Fact {
+  std::string_view name;
+};
+
+class FactBoard {
+ public:
+  // Publishes (or replaces) a fact: a step that runs again publishes the same value again.
+  template <class T>
+  void publish(const Fact<T>& fact, T value) {
+    facts_[std::string(fact.name)] = std::move(value);
+  }
+  // The fact, or null when nobody published it.
+  template <class T>
+  const T* find(const Fact<T>& fact) const {
+    auto it = facts_.find(fact.name);
+    return it == facts_.end() ? nullptr : std::any_cast<T>(&it->second);
+  }
+  // The fact, or `fallback` when nobody published it.
+  template <class T>
+  T get_or(const Fact<T>& fact, T fallback = T()) const {
+    const T* v = find(fact);
+    return v ? *v : std::move(fallback);
+  }
+  bool has(std::string_view name) const { return facts_.find(name) != facts_.end(); }
+
+ private:
+  std::map<std::string, std::any, std::less<>> facts_;
+};
+
+// The facts shared across ecosystems today. An ecosystem's own facts (read only by buildpacks
+// that know it) are declared in its folder.
+namespace facts {
+
+// One package of the OS the image runs on.
+struct OsPackage {
+  std::string name;
+  std::string version;        // the distribution's version string: "2.36-9+deb12u4"
+  bool preinstalled = false;  // a registry base image has it; otherwise the lock adds it
+};
+
+// Detect: commands the project runs that the OS should provide when mlpack lays the OS down
+// itself ("python3"). The OS buildpack maps them to its packages.
+inline constexpr Fact<std::vector<std::string>> wanted_runtimes{"project.runtimes"};
+
+// Lock and build: the OS's packages, those the lock adds first, then a registry base image's own.
+inline constexpr Fact<std::vector<OsPackage>> os_packages{"os.packages"};
+// Lock and build: the C library's version, "2.36" (glibc), which decides binary compatibility.
+inline constexpr Fact<std::string> libc_version{"os.libc"};
+// Lock and build: interpreters a registry base image's files hold: "/usr/local/bin/python3.12".
+// Sorted.
+inline constexpr Fact<std::vector<std::string>> base_interpreters{"base.interpreters"};
+
+}  // namespace facts
+
+}  // namespace mlpack::buildpacks

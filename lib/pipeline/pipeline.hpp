@@ -1,0 +1,128 @@
+#pragma once
+// The build pipeline behind `mlpack detect`, `mlpack lock` and `mlpack build`: detect → lock →
+// fetch/assemble → output. It runs the buildpacks of the registry (buildpacks/registry.hpp) in
+// order at each step and names no ecosystem. detect() reads the project; a Session then carries
+// one context from the lock to the output, so the base is opened once, its files read once, and
+// each buildpack's inputs computed once.
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "buildpacks/buildpack.hpp"
+#include "buildpacks/registry.hpp"
+#include "image/location.hpp"
+#include "lock/lockfile.hpp"
+#include "oci/types.hpp"
+#include "pipeline/progress.hpp"
+
+namespace mlpack::pipeline {
+
+namespace fs = std::filesystem;
+using util::Result;
+
+// What the command line gives the buildpacks before they read the project.
+struct DetectOptions {
+  buildpacks::FlagValues flags;  // the buildpacks' own flags (Buildpack::flags)
+  util::Environment env;         // the process environment, as the CLI read it
+};
+
+// What the project asks for, read from its files only (no network): mlpack.yaml, the facts the
+// buildpacks published (buildpacks::Project), and the buildpacks that read them, which the later
+// steps run again in the same order.
+struct Detected : buildpacks::Project {
+  buildpacks::Buildpacks buildpacks;
+  bool applies = false;                 // some buildpack found something it understood
+  std::vector<std::string> ecosystems;  // what the buildpacks contribute ("deb", "pypi"), in order
+  std::vector<std::string> warnings;    // what the flags given weaken (--insecure-skip-verify)
+};
+
+// The flags of every buildpack in `buildpacks`, in registry order, for the CLI to offer.
+std::vector<buildpacks::FlagSpec> buildpack_flags(const buildpacks::Buildpacks& buildpacks);
+
+// Hands each buildpack its flags, reads mlpack.yaml with every buildpack's keys, then runs each
+// buildpack's detect() in order. Files are listed once: mlpack's own first, then what each
+// buildpack understood.
+Result<Detected> detect(const fs::path& project, const DetectOptions& options = {},
+                        buildpacks::Buildpacks buildpacks = buildpacks::default_buildpacks());
+
+// `mlpack detect`: the --json document (every buildpack's section over the keys PRODUCT.md
+// promises) and the lines for people.
+struct Report {
+  nlohmann::json json;
+  std::vector<std::string> lines;
+};
+Report report(const Detected& detected);
+
+// The buildpacks' options plus the pipeline's own.
+struct Options : buildpacks::Options {
+  std::vector<std::string> insecure_registries;
+  std::optional<fs::path> docker_config;  // registry credentials (nullopt: ask anonymously)
+  bool no_cache = false;         // --no-cache: build every layer again (the cache is still filled)
+  Reporter* reporter = nullptr;  // progress; nullptr: silent
+};
+
+struct Locked {
+  fs::path path;  // <project>/mlpack.lock
+  lock::LockFile lock;
+  bool reused = false;  // the existing lock matched the project and was kept
+};
+
+using BuiltLayer = buildpacks::BuiltLayer;
+
+struct Built {
+  oci::RawManifest manifest;
+  util::Digest config_digest = util::Digest::sha256_of("");
+  std::vector<BuiltLayer> layers;
+  std::vector<std::string> outputs;
+  std::map<std::string, double> timings;  // seconds per step
+  std::uint64_t bytes_pushed = 0;         // blob bytes written to the outputs (skipped blobs not counted)
+  std::size_t blobs_pushed = 0;
+  std::size_t blobs_skipped = 0;
+};
+
+struct BuildRequest {
+  std::vector<std::string> outputs;  // locations; empty: oci:<project>/.mlpack/image:<name>
+};
+
+// One run from the lock to the outputs over one buildpack context. `detected` and `options` must
+// outlive it.
+class Session {
+ public:
+  Session(const Detected& detected, const Options& options);
+
+  // The digest of what the project asked for; a lock whose `inputs` differs is out of date.
+  const std::string& inputs_digest();
+  // The digests of its parts (debian-base: "base", "apt"; python: "python"), recorded so a stale
+  // lock can name what changed.
+  const std::map<std::string, std::string>& input_parts();
+
+  // Resolves the project and writes mlpack.lock. With `upgrade` == false an existing lock whose
+  // inputs match is reused as it is.
+  Result<Locked> lock(bool upgrade);
+  // Reads mlpack.lock and checks it still matches the project (`--locked`).
+  Result<Locked> read_lock();
+  // Assembles the image from the lock and writes it to every output.
+  Result<Built> build(const Locked& locked, const BuildRequest& request);
+
+ private:
+  // The base the project names, opened once per run: a distribution a buildpack lays down, or a
+  // registry image (its manifest, config and files). `pinned_digest` is the lock's, when known.
+  Result<void> open_base(const std::string& pinned_digest);
+  const std::vector<buildpacks::InputPart>& input_texts();
+
+  const Detected& detected_;
+  const Options& options_;
+  buildpacks::Context ctx_;
+  bool base_open_ = false;
+  std::optional<std::vector<buildpacks::InputPart>> inputs_;
+  std::optional<std::map<std::string, std::string>> input_parts_;
+  std::optional<std::string> inputs_digest_;
+};
+
+// `created` for the image: SOURCE_DATE_EPOCH of `env`, else the last git commit time, else 0.
+Result<std::int64_t> created_time(const fs::path& project, const util::Environment& env);
+
+}  // namespace mlpack::pipeline
