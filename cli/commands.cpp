@@ -11,6 +11,7 @@
 #include "image/location.hpp"
 #include "registry/credentials.hpp"
 #include "util/cleanup.hpp"
+#include "util/expected.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::cli {
@@ -28,10 +29,9 @@ std::string default_cache_dir(const util::Environment& env) {
 util::Result<std::vector<image::Location>> check_outputs(const std::vector<std::string>& outputs) {
   std::vector<image::Location> locations;
   for (const auto& o : outputs) {
-    auto loc = image::Location::parse(o);
-    if (!loc) return std::unexpected(loc.error());
-    if (auto r = image::check_destination(*loc); !r) return std::unexpected(r.error());
-    locations.push_back(std::move(*loc));
+    auto loc = TRY(image::Location::parse(o));
+    TRY(image::check_destination(loc));
+    locations.push_back(std::move(loc));
   }
   return locations;
 }
@@ -49,9 +49,7 @@ image::OpenOptions open_options(const Globals& g) {
 namespace {
 
 util::Result<oci::Platform> platform(const Globals& g) {
-  auto p = oci::Platform::parse(g.platform);
-  if (!p) return std::unexpected(p.error().context("invalid `--platform`"));
-  return p;
+  return TRY_CONTEXT(oci::Platform::parse(g.platform), "invalid `--platform`");
 }
 
 util::Result<std::map<std::string, std::string>> parse_labels(const std::vector<std::string>& labels) {

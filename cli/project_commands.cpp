@@ -5,6 +5,7 @@
 #include "pipeline/pipeline.hpp"
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
 
@@ -15,9 +16,7 @@ namespace {
 util::Result<pipeline::Options> options_for(const ProjectArgs& args, const Globals& g) {
   pipeline::Options o;
   o.cache_dir = g.cache_dir;
-  auto platform = oci::Platform::parse(args.platform);
-  if (!platform) return std::unexpected(platform.error().context("invalid `--platform`"));
-  o.platform = *platform;
+  o.platform = TRY_CONTEXT(oci::Platform::parse(args.platform), "invalid `--platform`");
   if (!args.base.empty()) o.base = args.base;
   auto open = open_options(g);
   o.insecure_registries = open.insecure_registries;
@@ -31,9 +30,8 @@ util::Result<pipeline::Options> options_for(const ProjectArgs& args, const Globa
 // The project read with the buildpacks' flags; what those flags weaken is said at once.
 util::Result<pipeline::Detected> detect_project(const std::string& dir, const ProjectArgs& args, const Globals& g) {
   pipeline::DetectOptions options{args.buildpack_flags, g.env};
-  auto detected = pipeline::detect(dir, options);
-  if (detected)
-    for (const auto& w : detected->warnings) fmt::print(stderr, "warning: {}\n", w);
+  auto detected = TRY(pipeline::detect(dir, options));
+  for (const auto& w : detected.warnings) fmt::print(stderr, "warning: {}\n", w);
   return detected;
 }
 

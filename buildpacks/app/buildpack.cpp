@@ -37,16 +37,17 @@ class App final : public Buildpack {
   // `exclude` name stay out.
   Result<void> layers(Context& ctx, const lock::LockFile&, LayerSink& sink) const override {
     auto t_app = std::chrono::steady_clock::now();
-    auto filter = detectors::ProjectFilter::load(ctx.project.dir, ctx.project.config.exclude);
-    if (!filter) return std::unexpected(filter.error().context("reading the project's ignore files"));
-    for (const auto& w : filter->warnings()) sink.warning(w);
-    auto entries = archive::scan_directory(ctx.project.dir, archive::ScanOptions{"/app", filter->scan_exclude()});
-    if (!entries) return std::unexpected(entries.error().context("adding the project's files"));
-    for (const auto& e : *entries)
+    auto filter = TRY_CONTEXT(detectors::ProjectFilter::load(ctx.project.dir, ctx.project.config.exclude),
+                              "reading the project's ignore files");
+    for (const auto& w : filter.warnings()) sink.warning(w);
+    auto entries =
+        TRY_CONTEXT(archive::scan_directory(ctx.project.dir, archive::ScanOptions{"/app", filter.scan_exclude()}),
+                    "adding the project's files");
+    for (const auto& e : entries)
       if (e.size > detectors::large_file_threshold)
         sink.warning(e.path.substr(4) + " is " + std::to_string(e.size >> 20) +
                      " MB and goes into the image; if it is data, list it under `exclude:` in mlpack.yaml or in .mlpackignore");
-    sink.add(TRY(sink.write_by_content(Layer{std::move(*entries), "project files at /app"}, FileTimes::created)));
+    sink.add(TRY(sink.write_by_content(Layer{std::move(entries), "project files at /app"}, FileTimes::created)));
     sink.timing("app_layer_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - t_app).count());
     return {};
   }

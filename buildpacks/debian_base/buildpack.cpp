@@ -112,9 +112,10 @@ Result<void> add_accounts_layer(const BaseImage& image, LayerSink& sink) {
     sink.add(std::move(*hit));
     return {};
   }
-  auto built = sink.write(buildpacks::Layer{std::move(layer.entries), layer.contents}, FileTimes::fixed, key);
-  if (!built) return std::unexpected(built.error().context("writing the accounts layer"));
-  sink.add(std::move(*built));
+  auto built =
+      TRY_CONTEXT(sink.write(buildpacks::Layer{std::move(layer.entries), layer.contents}, FileTimes::fixed, key),
+                  "writing the accounts layer");
+  sink.add(std::move(built));
   return {};
 }
 
@@ -302,13 +303,12 @@ class DebianBase final : public Buildpack {
   Result<std::optional<BaseImage>> inspect(const Context& ctx) const {
     if (!ctx.base.image) return std::optional<BaseImage>();
     if (!ctx.base.files) return util::fail(ErrorKind::internal, "the base image's files were not read");
-    auto facts = inspect_base(*ctx.base.files);
-    if (!facts) return std::unexpected(facts.error().context("reading the base image"));
-    if (wants_apt() && facts->distribution.empty())
+    auto facts = TRY_CONTEXT(inspect_base(*ctx.base.files), "reading the base image");
+    if (wants_apt() && facts.distribution.empty())
       return util::fail(ErrorKind::invalid_input,
-                        "the base image `" + ctx.base.name + "` is not a Debian release (os-release ID `" + facts->os_id +
+                        "the base image `" + ctx.base.name + "` is not a Debian release (os-release ID `" + facts.os_id +
                             "`), so apt.txt cannot be installed on it");
-    return std::optional<BaseImage>(std::move(*facts));
+    return std::optional<BaseImage>(std::move(facts));
   }
 
   Config config_;

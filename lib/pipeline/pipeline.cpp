@@ -7,12 +7,12 @@
 #include <cctype>
 #include <iterator>
 
-#include "image/file_view.hpp"
-#include "pipeline/git.hpp"
 #include "image/append.hpp"
 #include "image/blob_store.hpp"
 #include "image/copy.hpp"
+#include "image/file_view.hpp"
 #include "image/staged.hpp"
+#include "pipeline/git.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
@@ -123,11 +123,10 @@ Result<void> Session::open_base(const std::string& pinned_digest) {
       base_open_ = true;
       return {};
     }
-  auto loc = image::Location::parse(base.name);
-  if (!loc) return std::unexpected(loc.error().context("base"));
+  auto loc = TRY_CONTEXT(image::Location::parse(base.name), "base");
   base.image = true;
   image::OpenOptions open{options_.cache_dir, options_.insecure_registries, options_.docker_config, options_.ca_file};
-  base.source = TRY_CONTEXT(image::open_source(*loc, open), "opening the base image");
+  base.source = TRY_CONTEXT(image::open_source(loc, open), "opening the base image");
   oci::RawManifest raw;
   if (!pinned_digest.empty()) {
     auto digest = TRY_CONTEXT(util::Digest::parse(pinned_digest), "mlpack.lock `base_digest`");
@@ -260,20 +259,11 @@ Result<Locked> Session::lock(bool upgrade) {
 
 namespace {
 
-// `created` when git has already been asked: SOURCE_DATE_EPOCH wins over the commit time.
+// `created` for the image: SOURCE_DATE_EPOCH of `env`, else the last git commit time, else 0.
 Result<std::int64_t> created_time(const GitFacts& git, const util::Environment& env) {
   if (auto sde = env.non_empty("SOURCE_DATE_EPOCH")) return archive::source_date_epoch(*sde);
   return git.commit_time.value_or(0);
 }
-
-}  // namespace
-
-Result<std::int64_t> created_time(const fs::path& project, const util::Environment& env) {
-  if (auto sde = env.non_empty("SOURCE_DATE_EPOCH")) return archive::source_date_epoch(*sde);
-  return created_time(git_facts(project), env);
-}
-
-namespace {
 
 // A finished layer blob recorded under a key derived from everything that determines its bytes,
 // so a warm rebuild neither unpacks nor compresses again.
@@ -314,20 +304,17 @@ struct LayerCache {
 Result<BuiltLayer> write_layer(image::BlobStore& store, std::vector<archive::Entry> entries,
                                const archive::LayerOptions& options, std::string contents) {
   std::optional<archive::LayerResult> written;
-  auto digest = store.add([&](util::Writer& out) -> Result<util::Digest> {
-    auto r = archive::write_layer(std::move(entries), options, out);
-    if (!r) return std::unexpected(r.error());
-    written = *r;
-    return r->digest;
-  });
-  if (!digest) return std::unexpected(digest.error().context("writing layer " + contents));
+  auto write = [&](util::Writer& out) -> Result<util::Digest> {
+    written = TRY(archive::write_layer(std::move(entries), options, out));
+    return written->digest;
+  };
+  TRY_CONTEXT(store.add(write), "writing layer " + contents);
   oci::Descriptor desc;
   desc.media_type = image::layer_media_type(options.compression);
   desc.digest = written->digest;
   desc.size = static_cast<std::int64_t>(written->size);
   return BuiltLayer{desc, written->diff_id, std::move(contents), false};
 }
-
 
 // A layer whose entries can be read twice (files on disk, data in memory): its tar is hashed
 // first, and the compressed blob is taken from the cache by that content digest (the diff_id),
@@ -339,21 +326,18 @@ Result<BuiltLayer> write_layer_by_content(image::BlobStore& store, const LayerCa
   } discard;
   archive::LayerOptions plain = options;
   plain.compression = archive::Compression::none;
-  auto hashed = archive::write_layer(entries, plain, discard);
-  if (!hashed) return std::unexpected(hashed.error().context("reading " + contents));
-  std::string key = "content-" + util::Digest::sha256_of(hashed->diff_id.str() + " " +
+  auto hashed = TRY_CONTEXT(archive::write_layer(entries, plain, discard), "reading " + contents);
+  std::string key = "content-" + util::Digest::sha256_of(hashed.diff_id.str() + " " +
                                                            archive::encoding_key(options).value_or("invalid-options") +
                                                            " " + contents)
                                      .hex();
-  if (auto hit = cache.find(key); hit && hit->diff_id == hashed->diff_id) return *hit;
-  auto built = write_layer(store, std::move(entries), options, contents);
-  if (!built) return std::unexpected(built.error());
-  if (built->diff_id != hashed->diff_id)
+  if (auto hit = cache.find(key); hit && hit->diff_id == hashed.diff_id) return *hit;
+  auto built = TRY(write_layer(store, std::move(entries), options, contents));
+  if (built.diff_id != hashed.diff_id)
     return util::fail(ErrorKind::io, contents + " changed while the image was being built; build again");
-  cache.remember(key, *built);
+  cache.remember(key, built);
   return built;
 }
-
 
 // The pipeline's side of buildpacks::LayerSink: blobs into the store, keys into the layer cache,
 // layers stacked in the order the buildpacks add them.
@@ -368,9 +352,9 @@ class Sink final : public buildpacks::LayerSink {
   }
   std::optional<BuiltLayer> find(const std::string& key) const override { return cache_.find(key); }
   Result<BuiltLayer> write(buildpacks::Layer layer, buildpacks::FileTimes times, const std::string& key) override {
-    auto b = write_layer(store_, std::move(layer.entries), options(times), std::move(layer.contents));
-    if (b) cache_.remember(key, *b);
-    return b;
+    auto built = TRY(write_layer(store_, std::move(layer.entries), options(times), std::move(layer.contents)));
+    cache_.remember(key, built);
+    return built;
   }
   Result<BuiltLayer> write_by_content(buildpacks::Layer layer, buildpacks::FileTimes times) override {
     return write_layer_by_content(store_, cache_, std::move(layer.entries), options(times), std::move(layer.contents));
@@ -407,11 +391,7 @@ Result<Built> Session::build(const Locked& locked, const BuildRequest& request) 
   std::vector<image::Location> outputs;
   std::vector<std::string> output_texts = request.outputs;
   if (output_texts.empty()) output_texts.push_back("oci:" + (d.dir / ".mlpack" / "image").string() + ":" + d.name);
-  for (const auto& o : output_texts) {
-    auto loc = image::Location::parse(o);
-    if (!loc) return std::unexpected(loc.error());
-    outputs.push_back(*loc);
-  }
+  for (const auto& o : output_texts) outputs.push_back(TRY(image::Location::parse(o)));
 
   // git is asked once per build: for `created` and for the revision and source labels.
   const GitFacts git = git_facts(d.dir);
@@ -439,9 +419,7 @@ Result<Built> Session::build(const Locked& locked, const BuildRequest& request) 
   oci::ImageConfig& config = draft.config;
   std::vector<BuiltLayer> base_layers;
   if (ctx.base.image) {
-    auto parsed = oci::parse_config(ctx.base.config);
-    if (!parsed) return std::unexpected(parsed.error().context("the base image's config"));
-    config = std::move(*parsed);
+    config = TRY_CONTEXT(oci::parse_config(ctx.base.config), "the base image's config");
     const auto& theirs = ctx.base.manifest.layers;
     if (config.diff_ids.size() != theirs.size())
       return util::fail(ErrorKind::invalid_input, "the base image's config and manifest disagree on its layers");
@@ -490,19 +468,17 @@ Result<Built> Session::build(const Locked& locked, const BuildRequest& request) 
     report.step(Step::output, loc.str());
     if (loc.kind == image::Location::Kind::oci_layout || loc.kind == image::Location::Kind::oci_archive ||
         loc.kind == image::Location::Kind::docker_archive)
-      if (auto r = util::make_dirs(fs::absolute(loc.path).parent_path()); !r) return std::unexpected(r.error());
-    auto dest = image::open_destination(loc, open);
-    if (!dest) return std::unexpected(dest.error());
+      TRY(util::make_dirs(fs::absolute(loc.path).parent_path()));
+    auto dest = TRY(image::open_destination(loc, open));
     image::CopyOptions copy;
     const std::string where = loc.str();
     copy.on_blob = [&](const image::BlobEvent& e) {
       report.blob(where, static_cast<std::uint64_t>(e.blob.size), e.skipped);
     };
-    auto copied = image::copy_image(staged, **dest, copy);
-    if (!copied) return std::unexpected(copied.error().context("writing " + loc.str()));
-    built.bytes_pushed += copied->bytes_copied;
-    built.blobs_pushed += copied->blobs_copied;
-    built.blobs_skipped += copied->blobs_skipped;
+    auto copied = TRY_CONTEXT(image::copy_image(staged, *dest, copy), "writing " + loc.str());
+    built.bytes_pushed += copied.bytes_copied;
+    built.blobs_pushed += copied.blobs_copied;
+    built.blobs_skipped += copied.blobs_skipped;
     built.outputs.push_back(loc.str());
   }
   built.timings["output_s"] = since(t_out);

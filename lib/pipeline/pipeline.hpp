@@ -122,7 +122,4 @@ class Session {
   std::optional<std::string> inputs_digest_;
 };
 
-// `created` for the image: SOURCE_DATE_EPOCH of `env`, else the last git commit time, else 0.
-Result<std::int64_t> created_time(const fs::path& project, const util::Environment& env);
-
 }  // namespace mlpack::pipeline
