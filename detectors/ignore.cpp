@@ -231,38 +231,30 @@ std::size_t parse_git_class(std::string_view p, std::size_t i, CompiledGlob& g) 
   }
 }
 
-// Compiles a gitignore glob; false when it is malformed.
-bool compile_git_glob(std::string_view p, CompiledGlob& g) {
-  using Op = CompiledGlob::Op;
+// The parts in which the two dialects differ: what a run of `*` at p[i] compiles to, and the
+// character class at p[i] == '['. Each returns the index after what it took (a class: npos when it
+// is malformed).
+struct GlobDialect {
+  std::size_t (*stars)(std::string_view p, std::size_t i, CompiledGlob& g);
+  std::size_t (*char_class)(std::string_view p, std::size_t i, CompiledGlob& g);
+};
+
+// What both dialects share: `?` is one character, a backslash quotes the next one, anything else
+// is itself. False when the pattern is malformed.
+bool compile_glob(std::string_view p, CompiledGlob& g, const GlobDialect& dialect) {
   for (std::size_t i = 0; i < p.size();) {
     char c = p[i];
     if (c == '*') {
-      std::size_t j = i;
-      while (j < p.size() && p[j] == '*') ++j;
-      bool starts_component = i == 0 || p[i - 1] == '/';
-      if (j - i >= 2 && starts_component) {
-        if (j == p.size()) {
-          add_op(g, Op::star_star_end);
-          i = j;
-          continue;
-        }
-        if (p[j] == '/' || (p[j] == '\\' && j + 1 < p.size() && p[j + 1] == '/')) {
-          add_op(g, Op::star_star_slash);
-          i = j + (p[j] == '/' ? 1 : 2);
-          continue;
-        }
-      }
-      add_op(g, Op::star);
-      i = j;
+      i = dialect.stars(p, i, g);
     } else if (c == '?') {
-      add_op(g, Op::any);
+      add_op(g, CompiledGlob::Op::any);
       ++i;
     } else if (c == '\\') {
       if (i + 1 >= p.size()) return false;  // a trailing backslash quotes nothing
       add_literal(g, p[i + 1]);
       i += 2;
     } else if (c == '[') {
-      i = parse_git_class(p, i, g);
+      i = dialect.char_class(p, i, g);
       if (i == std::string_view::npos) return false;
     } else {
       add_literal(g, c);
@@ -271,6 +263,32 @@ bool compile_git_glob(std::string_view p, CompiledGlob& g) {
   }
   g.finish();
   return true;
+}
+
+// gitignore's stars: `**` as a whole component matches any number of directories (`**/`, or a
+// trailing `**`); any other run of stars is one `*`.
+std::size_t compile_git_stars(std::string_view p, std::size_t i, CompiledGlob& g) {
+  using Op = CompiledGlob::Op;
+  std::size_t j = i;
+  while (j < p.size() && p[j] == '*') ++j;
+  bool starts_component = i == 0 || p[i - 1] == '/';
+  if (j - i >= 2 && starts_component) {
+    if (j == p.size()) {
+      add_op(g, Op::star_star_end);
+      return j;
+    }
+    if (p[j] == '/' || (p[j] == '\\' && j + 1 < p.size() && p[j + 1] == '/')) {
+      add_op(g, Op::star_star_slash);
+      return j + (p[j] == '/' ? 1 : 2);
+    }
+  }
+  add_op(g, Op::star);
+  return j;
+}
+
+// Compiles a gitignore glob; false when it is malformed.
+bool compile_git_glob(std::string_view p, CompiledGlob& g) {
+  return compile_glob(p, g, GlobDialect{compile_git_stars, parse_git_class});
 }
 
 // Drops trailing spaces that no backslash quotes.
@@ -362,40 +380,25 @@ std::size_t parse_go_class(std::string_view p, std::size_t i, CompiledGlob& g) {
   }
 }
 
-// Docker's glob (its regexp translation of a pattern): `*` is [^/]*, `?` one character but '/',
-// `**` followed by '/' (eaten) or anything else is (.*/)?, `**` at the end is .*. Returns false
-// where Go's filepath.Match reports a bad pattern.
-bool compile_docker_glob(std::string_view p, CompiledGlob& g) {
+// Docker's stars (its regexp translation of a pattern): `*` is [^/]*, `**` followed by '/'
+// (eaten) or anything else is (.*/)?, `**` at the end is .*.
+std::size_t compile_docker_stars(std::string_view p, std::size_t i, CompiledGlob& g) {
   using Op = CompiledGlob::Op;
-  g.utf8 = true;
-  for (std::size_t i = 0; i < p.size();) {
-    char c = p[i];
-    if (c == '*') {
-      if (i + 1 < p.size() && p[i + 1] == '*') {
-        i += 2;
-        if (i < p.size() && p[i] == '/') ++i;
-        add_op(g, i == p.size() ? Op::star_star_end : Op::star_star_slash);
-      } else {
-        add_op(g, Op::star);
-        ++i;
-      }
-    } else if (c == '?') {
-      add_op(g, Op::any);
-      ++i;
-    } else if (c == '\\') {
-      if (i + 1 >= p.size()) return false;
-      add_literal(g, p[i + 1]);
-      i += 2;
-    } else if (c == '[') {
-      i = parse_go_class(p, i, g);
-      if (i == std::string_view::npos) return false;
-    } else {
-      add_literal(g, c);
-      ++i;
-    }
+  if (i + 1 < p.size() && p[i + 1] == '*') {
+    i += 2;
+    if (i < p.size() && p[i] == '/') ++i;
+    add_op(g, i == p.size() ? Op::star_star_end : Op::star_star_slash);
+    return i;
   }
-  g.finish();
-  return true;
+  add_op(g, Op::star);
+  return i + 1;
+}
+
+// Docker's glob: the stars above, `?` one character but '/', classes as Go's. Returns false where
+// Go's filepath.Match reports a bad pattern.
+bool compile_docker_glob(std::string_view p, CompiledGlob& g) {
+  g.utf8 = true;
+  return compile_glob(p, g, GlobDialect{compile_docker_stars, parse_go_class});
 }
 
 std::vector<std::string_view> split_path(std::string_view p) {

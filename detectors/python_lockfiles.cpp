@@ -120,6 +120,31 @@ Result<bool> python_satisfies(const Context& ctx, const toml::node* at, std::str
   return set->contains(python, pypi::Prereleases::include);
 }
 
+Result<std::string> checked_requires_python(const Context& ctx, const toml::node& rp, std::string_view package,
+                                            ShowLine show_line) {
+  const std::string who = package.empty() ? "" : "`" + std::string(package) + "`";
+  auto spec = string_of(&rp);
+  if (!spec)
+    return std::unexpected(ctx.error(rp, (who.empty() ? "" : who + ": ") + "`requires-python` must be a string"));
+  auto ok = TRY(python_satisfies(ctx, &rp, *spec));
+  if (!ok) {
+    std::string where = ctx.file;
+    if (show_line == ShowLine::yes) where += ":" + std::to_string(line_of(rp));
+    std::string what = who.empty() ? "the lock is for Python `" : who + " requires Python `";
+    return util::fail(util::ErrorKind::unsatisfiable,
+                      where + ": " + what + *spec + "`, which excludes the target's Python");
+  }
+  return *spec;
+}
+
+Result<void> require_a_sha256(const Context& ctx, const toml::node& at, std::string_view name,
+                              std::string_view version, std::span<const LockedFile> files) {
+  if (std::none_of(files.begin(), files.end(), [](const LockedFile& f) { return !f.sha256.empty(); }))
+    return std::unexpected(ctx.error(at, "`" + std::string(name) + " " + std::string(version) +
+                                             "` has no sha256 hash for any file"));
+  return {};
+}
+
 std::vector<std::string> normalized(std::span<const std::string> names) {
   std::vector<std::string> out;
   for (const auto& n : names) out.push_back(pypi::normalize_name(n));

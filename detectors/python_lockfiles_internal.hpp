@@ -53,6 +53,19 @@ std::string last_segment(std::string_view url_or_path);
 // true when the environment names no Python.
 Result<bool> python_satisfies(const Context& ctx, const toml::node* at, std::string_view specifier);
 
+// Where an unsatisfiable requires-python message points: file:line, or (uv.lock) only the file.
+enum class ShowLine { yes, no };
+
+// The specifier of the `requires-python` at `rp`, which the target's Python satisfies.
+// invalid_input when it is not a string; unsatisfiable when it excludes the target's Python.
+// `package` names the entry it belongs to, "" for the lock as a whole.
+Result<std::string> checked_requires_python(const Context& ctx, const toml::node& rp, std::string_view package,
+                                            ShowLine show_line);
+
+// invalid_input at `at` unless one of `files` has a sha256: mlpack installs only what it can verify.
+Result<void> require_a_sha256(const Context& ctx, const toml::node& at, std::string_view name,
+                              std::string_view version, std::span<const LockedFile> files);
+
 // PEP 503 names of extras/groups in the selection.
 std::vector<std::string> normalized(std::span<const std::string> names);
 

@@ -68,6 +68,17 @@ std::string constraint_of(const toml::node& value) {
   return "*";
 }
 
+// The variants of a dependency's value: a list of alternatives (each with its own markers), or the
+// value itself.
+std::vector<const toml::node*> variants_of(const toml::node& value) {
+  std::vector<const toml::node*> out;
+  if (const auto* a = value.as_array())
+    for (const auto& v : *a) out.push_back(&v);
+  else
+    out.push_back(&value);
+  return out;
+}
+
 class PoetryLock {
  public:
   PoetryLock(const Context& ctx, const toml::table& doc) : ctx_(ctx), doc_(doc) {}
@@ -142,12 +153,7 @@ Result<std::optional<std::vector<Root>>> read_roots(const Context& ctx, const st
     for (const auto& [key, value] : *t) {
       auto name = pypi::normalize_name(key.str());
       if (name == "python") continue;
-      std::vector<const toml::node*> variants;
-      if (const auto* a = value.as_array())
-        for (const auto& v : *a) variants.push_back(&v);
-      else
-        variants.push_back(&value);
-      for (const auto* v : variants) {
+      for (const auto* v : variants_of(value)) {
         Root root{name, {}, constraint_of(*v)};
         if (const auto* c = v->as_table()) {
           if (c->get("optional") && c->get("optional")->value<bool>().value_or(false) && !optional_on.contains(name))
@@ -257,9 +263,7 @@ Result<LockedDistribution> distribution(const Context& ctx, const toml::table& d
   } else if (files) {
     return std::unexpected(ctx.error(*files, "`" + p.name + "`: `files` must be a list"));
   }
-  bool hashed = std::any_of(d.files.begin(), d.files.end(), [](const LockedFile& f) { return !f.sha256.empty(); });
-  if (!hashed)
-    return std::unexpected(ctx.error(*p.table, "`" + p.name + " " + p.version + "` has no sha256 hash for any file"));
+  TRY(require_a_sha256(ctx, *p.table, p.name, p.version, d.files));
   return d;
 }
 
@@ -267,8 +271,7 @@ Result<LockedDistribution> distribution(const Context& ctx, const toml::table& d
 
 Result<ImportedLock> import_poetry(const Context& ctx, std::string_view text) {
   auto doc = TRY(parse_toml(ctx, text));
-  ImportedLock out;
-  out.format = "poetry.lock";
+  ImportedLock out{.format = "poetry.lock"};
 
   const auto* metadata = doc["metadata"].as_table();
   if (!metadata) return std::unexpected(ctx.error("no `[metadata]` table (is this a poetry.lock?)", 1));
@@ -405,12 +408,7 @@ Result<ImportedLock> import_poetry(const Context& ctx, std::string_view text) {
       if (!deps) continue;
       for (const auto& [key, value] : *deps) {
         auto name = pypi::normalize_name(key.str());
-        std::vector<const toml::node*> variants;
-        if (const auto* a = value.as_array())
-          for (const auto& v : *a) variants.push_back(&v);
-        else
-          variants.push_back(&value);
-        for (const auto* v : variants) {
+        for (const auto* v : variants_of(value)) {
           std::vector<std::string> dep_extras;
           if (const auto* c = v->as_table()) {
             if (c->get("optional") && c->get("optional")->value<bool>().value_or(false) && !optional_on.contains(name))

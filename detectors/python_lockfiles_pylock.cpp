@@ -144,8 +144,7 @@ Result<std::vector<std::string>> string_list(const Context& ctx, const toml::tab
 
 Result<ImportedLock> import_pylock(const Context& ctx, std::string_view text) {
   auto doc = TRY(parse_toml(ctx, text));
-  ImportedLock out;
-  out.format = "pylock.toml";
+  ImportedLock out{.format = "pylock.toml"};
 
   // "Tools SHOULD error out if the major version is not supported, and warn if the minor one is
   // newer": mlpack cannot warn from here, and a newer minor only adds what older readers may
@@ -162,16 +161,8 @@ Result<ImportedLock> import_pylock(const Context& ctx, std::string_view text) {
   if (const auto* created = doc.get("created-by"); created && !created->is_string())
     return std::unexpected(ctx.error(*created, "`created-by` must be a string"));
 
-  if (const auto* rp = doc.get("requires-python")) {
-    auto spec = string_of(rp);
-    if (!spec) return std::unexpected(ctx.error(*rp, "`requires-python` must be a string"));
-    auto ok = TRY(python_satisfies(ctx, rp, *spec));
-    if (!ok)
-      return util::fail(util::ErrorKind::unsatisfiable,
-                        ctx.file + ":" + std::to_string(line_of(*rp)) + ": the lock is for Python `" + *spec +
-                            "`, which excludes the target's Python");
-    out.requires_python = *spec;
-  }
+  if (const auto* rp = doc.get("requires-python"))
+    out.requires_python = TRY(checked_requires_python(ctx, *rp, "", ShowLine::yes));
 
   auto environments = TRY(string_list(ctx, doc, "environments"));
   auto lock_extras = TRY(string_list(ctx, doc, "extras"));
@@ -222,15 +213,7 @@ Result<ImportedLock> import_pylock(const Context& ctx, std::string_view text) {
       auto holds = TRY(marker_holds(with_groups, *m, name, *marker, extras));
       if (!holds) continue;
     }
-    if (const auto* rp = t->get("requires-python")) {
-      auto spec = string_of(rp);
-      if (!spec) return std::unexpected(ctx.error(*rp, "`" + name + "`: `requires-python` must be a string"));
-      auto ok = TRY(python_satisfies(ctx, rp, *spec));
-      if (!ok)
-        return util::fail(util::ErrorKind::unsatisfiable,
-                          ctx.file + ":" + std::to_string(line_of(*rp)) + ": `" + name + "` requires Python `" +
-                              *spec + "`, which excludes the target's Python");
-    }
+    if (const auto* rp = t->get("requires-python")) TRY(checked_requires_python(ctx, *rp, name, ShowLine::yes));
     auto d = TRY(read_package(ctx, *t, name));
     if (auto [it, fresh] = chosen_at.emplace(name, line_of(node)); !fresh)
       return std::unexpected(ctx.error(node, "`" + name + "` is listed twice for the target (also at line " +

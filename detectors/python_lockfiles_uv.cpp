@@ -195,9 +195,7 @@ Result<LockedDistribution> distribution(const Context& ctx, const UvPackage& p) 
       d.files.push_back(TRY(read_file_entry(ctx, p, w)));
     }
   }
-  bool hashed = std::any_of(d.files.begin(), d.files.end(), [](const LockedFile& f) { return !f.sha256.empty(); });
-  if (!hashed)
-    return std::unexpected(ctx.error(*p.table, "`" + p.name + " " + p.version + "` has no sha256 hash for any file"));
+  TRY(require_a_sha256(ctx, *p.table, p.name, p.version, d.files));
   return d;
 }
 
@@ -205,8 +203,7 @@ Result<LockedDistribution> distribution(const Context& ctx, const UvPackage& p) 
 
 Result<ImportedLock> import_uv(const Context& ctx, std::string_view text) {
   auto doc = TRY(parse_toml(ctx, text));
-  ImportedLock out;
-  out.format = "uv.lock";
+  ImportedLock out{.format = "uv.lock"};
 
   const auto* version = doc.get("version");
   if (!version || !version->is_integer())
@@ -215,15 +212,8 @@ Result<ImportedLock> import_uv(const Context& ctx, std::string_view text) {
     return std::unexpected(ctx.error(*version, "uv.lock version " + std::to_string(v) +
                                                    " is not one mlpack reads (it reads version 1); "
                                                    "relock with a uv that writes version 1 or update mlpack"));
-  if (const auto* rp = doc.get("requires-python")) {
-    auto spec = string_of(rp);
-    if (!spec) return std::unexpected(ctx.error(*rp, "`requires-python` must be a string"));
-    auto ok = TRY(python_satisfies(ctx, rp, *spec));
-    if (!ok)
-      return util::fail(util::ErrorKind::unsatisfiable,
-                        ctx.file + ": the lock is for Python `" + *spec + "`, which excludes the target's Python");
-    out.requires_python = *spec;
-  }
+  if (const auto* rp = doc.get("requires-python"))
+    out.requires_python = TRY(checked_requires_python(ctx, *rp, "", ShowLine::no));
 
   std::vector<UvPackage> packages;
   if (const auto* list = doc.get("package")) {
