@@ -37,6 +37,7 @@ namespace {
 
 using Node = Marker::Node;
 using detail::SyntaxError;
+using detail::word_boundary;
 
 // Variables whose values are versions: only these compare as PEP 440 versions (packaging 25+);
 // everything else compares as strings.
@@ -67,27 +68,6 @@ bool one_of(const std::array<std::string_view, N>& set, std::string_view s) {
 bool is_ascii_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
-
-
-// Python's `\w` for the character starting at byte `i`: ASCII letters, digits and `_`; any other
-// non-ASCII character except white space counts as a word character (an approximation: Python
-// also treats non-ASCII punctuation as non-word, which no real marker or name contains).
-bool word_at(std::string_view s, std::size_t i) {
-  if (i >= s.size()) return false;
-  char c = s[i];
-  if (static_cast<unsigned char>(c) < 0x80) return is_ascii_alnum(c) || c == '_';
-  return detail::space_length(s.substr(i)) == 0;
-}
-
-bool word_before(std::string_view s, std::size_t i) {
-  if (i == 0) return false;
-  std::size_t j = i - 1;
-  while (j > 0 && (static_cast<unsigned char>(s[j]) & 0xC0) == 0x80) --j;  // UTF-8 lead byte
-  return word_at(s, j);
-}
-
-// Python's `\b` at byte `i`.
-bool boundary(std::string_view s, std::size_t i) { return word_before(s, i) != word_at(s, i); }
 
 
 int hex_value(char c) {
@@ -304,7 +284,7 @@ struct MarkerParser {
 
   // `\bword\b`
   bool keyword(std::string_view word) {
-    if (!s.substr(pos).starts_with(word) || !boundary(s, pos) || !boundary(s, pos + word.size())) return false;
+    if (!s.substr(pos).starts_with(word) || !word_boundary(s, pos) || !word_boundary(s, pos + word.size())) return false;
     pos += word.size();
     return true;
   }
@@ -379,9 +359,9 @@ struct MarkerParser {
 
   // marker_var = VARIABLE | QUOTED_STRING
   std::expected<Node::Operand, SyntaxError> operand() {
-    if (boundary(s, pos)) {
+    if (word_boundary(s, pos)) {
       for (auto name : kVariableSpellings) {
-        if (!s.substr(pos).starts_with(name) || !boundary(s, pos + name.size())) continue;
+        if (!s.substr(pos).starts_with(name) || !word_boundary(s, pos + name.size())) continue;
         pos += name.size();
         std::string canonical(name);
         std::replace(canonical.begin(), canonical.end(), '.', '_');
@@ -441,6 +421,25 @@ std::size_t space_length(std::string_view s) {
   auto one = s.substr(0, n);
   return strip_whitespace(one).empty() ? one.size() : 0;
 }
+
+// Python's `\w` for the character starting at byte `i`: ASCII letters, digits and `_`; any other
+// non-ASCII character except white space counts as a word character (an approximation: Python
+// also treats non-ASCII punctuation as non-word, which no real marker or name contains).
+bool word_at(std::string_view s, std::size_t i) {
+  if (i >= s.size()) return false;
+  char c = s[i];
+  if (static_cast<unsigned char>(c) < 0x80) return is_ascii_alnum(c) || c == '_';
+  return space_length(s.substr(i)) == 0;
+}
+
+bool word_before(std::string_view s, std::size_t i) {
+  if (i == 0) return false;
+  std::size_t j = i - 1;
+  while (j > 0 && (static_cast<unsigned char>(s[j]) & 0xC0) == 0x80) --j;  // UTF-8 lead byte
+  return word_at(s, j);
+}
+
+bool word_boundary(std::string_view s, std::size_t i) { return word_before(s, i) != word_at(s, i); }
 
 util::Error to_error(std::string_view source, const SyntaxError& e) {
   auto start = code_points(source.substr(0, std::min(e.start, source.size())));

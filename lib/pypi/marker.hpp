@@ -80,6 +80,13 @@ struct SyntaxError {
 // `s`, 0 when there is none.
 std::size_t space_length(std::string_view s);
 
+// Python's regex `\w` for the character starting at byte `i` of UTF-8 `s` (false past the end):
+// ASCII letters, digits and `_`, and any non-ASCII character but white space; `word_before` asks
+// the same of the character that ends before `i`; `word_boundary` is `\b` at `i`.
+bool word_at(std::string_view s, std::size_t i);
+bool word_before(std::string_view s, std::size_t i);
+bool word_boundary(std::string_view s, std::size_t i);
+
 // invalid_input with the message, the column of the caret (1-based, in code points), and the source
 // with packaging's `~~~^` underline beneath it.
 util::Error to_error(std::string_view source, const SyntaxError& e);

@@ -10,6 +10,8 @@ namespace mlpack::pypi {
 namespace {
 
 using detail::SyntaxError;
+using detail::word_before;
+using detail::word_boundary;
 
 bool is_ascii_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -23,21 +25,6 @@ std::size_t leading_space(std::string_view s) {
   while (auto k = detail::space_length(s.substr(n))) n += k;
   return n;
 }
-
-// Python's `\w` at byte `i` (see marker.cpp: non-ASCII other than white space counts as a word).
-bool word_at(std::string_view s, std::size_t i) {
-  if (i >= s.size()) return false;
-  char c = s[i];
-  if (static_cast<unsigned char>(c) < 0x80) return is_ascii_alnum(c) || c == '_';
-  return detail::space_length(s.substr(i)) == 0;
-}
-bool word_before(std::string_view s, std::size_t i) {
-  if (i == 0) return false;
-  std::size_t j = i - 1;
-  while (j > 0 && (static_cast<unsigned char>(s[j]) & 0xC0) == 0x80) --j;
-  return word_at(s, j);
-}
-bool boundary(std::string_view s, std::size_t i) { return word_before(s, i) != word_at(s, i); }
 
 // A case-insensitive (ASCII) cursor that matches the pieces of packaging's SPECIFIER regex. Each
 // optional group either matches whole or leaves the position alone; since everything after a group
@@ -175,7 +162,7 @@ struct RequirementParser {
     if (pos >= s.size() || !is_ascii_alnum(s[pos]) || word_before(s, pos)) return std::nullopt;
     auto end = pos + 1;
     while (end < s.size() && (is_ascii_alnum(s[end]) || s[end] == '.' || s[end] == '_' || s[end] == '-')) ++end;
-    while (end > pos && !boundary(s, end)) --end;
+    while (end > pos && !word_boundary(s, end)) --end;
     if (end == pos) return std::nullopt;
     auto text = s.substr(pos, end - pos);
     if (!peek) pos = end;

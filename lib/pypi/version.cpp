@@ -18,43 +18,33 @@ namespace detail {
 namespace {
 
 // Python's str.isspace() set, as UTF-8 sequences of two and three bytes.
-constexpr std::array<std::string_view, 17> kWideSpaces = {
-    "\xC2\x85",     "\xC2\xA0",     "\xE1\x9A\x80", "\xE2\x80\x80", "\xE2\x80\x81", "\xE2\x80\x82",
-    "\xE2\x80\x83", "\xE2\x80\x84", "\xE2\x80\x85", "\xE2\x80\x86", "\xE2\x80\x87", "\xE2\x80\x88",
-    "\xE2\x80\x89", "\xE2\x80\x8A", "\xE2\x80\xA8", "\xE2\x80\xA9", "\xE2\x80\xAF",
+constexpr std::array<std::string_view, 19> kWideSpaces = {
+    "\xC2\x85",     "\xC2\xA0",     "\xE1\x9A\x80", "\xE2\x80\x80", "\xE2\x80\x81", "\xE2\x80\x82", "\xE2\x80\x83",
+    "\xE2\x80\x84", "\xE2\x80\x85", "\xE2\x80\x86", "\xE2\x80\x87", "\xE2\x80\x88", "\xE2\x80\x89", "\xE2\x80\x8A",
+    "\xE2\x80\xA8", "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F", "\xE3\x80\x80",
 };
-constexpr std::array<std::string_view, 2> kMoreWideSpaces = {"\xE2\x81\x9F", "\xE3\x80\x80"};
 
 bool ascii_space(char c) {
   auto u = static_cast<unsigned char>(c);
   return u == ' ' || (u >= 0x09 && u <= 0x0D) || (u >= 0x1C && u <= 0x1F);
 }
 
-// Length of the white-space character at the front (or back) of `s`, 0 when there is none.
-std::size_t space_at_front(std::string_view s) {
+enum class End { front, back };
+
+// Length of the white-space character at the front or back of `s`, 0 when there is none.
+std::size_t space_at(std::string_view s, End end) {
   if (s.empty()) return 0;
-  if (ascii_space(s.front())) return 1;
+  if (ascii_space(end == End::front ? s.front() : s.back())) return 1;
   for (auto w : kWideSpaces)
-    if (s.starts_with(w)) return w.size();
-  for (auto w : kMoreWideSpaces)
-    if (s.starts_with(w)) return w.size();
-  return 0;
-}
-std::size_t space_at_back(std::string_view s) {
-  if (s.empty()) return 0;
-  if (ascii_space(s.back())) return 1;
-  for (auto w : kWideSpaces)
-    if (s.ends_with(w)) return w.size();
-  for (auto w : kMoreWideSpaces)
-    if (s.ends_with(w)) return w.size();
+    if (end == End::front ? s.starts_with(w) : s.ends_with(w)) return w.size();
   return 0;
 }
 
 }  // namespace
 
 std::string_view strip_whitespace(std::string_view text) {
-  while (auto n = space_at_front(text)) text.remove_prefix(n);
-  while (auto n = space_at_back(text)) text.remove_suffix(n);
+  while (auto n = space_at(text, End::front)) text.remove_prefix(n);
+  while (auto n = space_at(text, End::back)) text.remove_suffix(n);
   return text;
 }
 
@@ -124,14 +114,9 @@ class Parser {
 std::optional<PreKind> pre_label(Parser& p) {
   // Longer spellings first: "alpha" before "a", "preview" before "pre".
   static constexpr std::array<std::pair<std::string_view, PreKind>, 8> kLabels = {{
-      {"alpha", PreKind::a},
-      {"a", PreKind::a},
-      {"beta", PreKind::b},
-      {"b", PreKind::b},
-      {"preview", PreKind::rc},
-      {"pre", PreKind::rc},
-      {"rc", PreKind::rc},
-      {"c", PreKind::rc},
+      {"alpha", PreKind::a}, {"a", PreKind::a},
+      {"beta", PreKind::b}, {"b", PreKind::b},
+      {"preview", PreKind::rc}, {"pre", PreKind::rc}, {"rc", PreKind::rc}, {"c", PreKind::rc},
   }};
   for (auto [word, kind] : kLabels)
     if (p.eat(word)) return kind;
