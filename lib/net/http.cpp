@@ -158,11 +158,11 @@ std::string append_query(std::string_view url, std::string_view key, std::string
   return out;
 }
 
-std::string url_encode(std::string_view s) {
+std::string percent_encode(std::string_view s, std::string_view keep) {
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+    if (std::isalnum(c) || keep.find(static_cast<char>(c)) != std::string_view::npos) {
       out += static_cast<char>(c);
     } else {
       out += '%';
@@ -172,6 +172,8 @@ std::string url_encode(std::string_view s) {
   }
   return out;
 }
+
+std::string url_encode(std::string_view s) { return percent_encode(s, "-_.~"); }
 
 std::string display_url(std::string_view url) {
   std::string out = util::redact_url(url);

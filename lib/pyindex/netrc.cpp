@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "net/base64.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
 
@@ -104,19 +105,6 @@ std::optional<Credentials> Netrc::lookup(std::string_view host) const {
   return default_;
 }
 
-std::string basic_auth(const Credentials& c) {
-  static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string in = c.user + ":" + c.password, out;
-  for (std::size_t i = 0; i < in.size(); i += 3) {
-    std::uint32_t v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    if (i + 2 < in.size()) v |= static_cast<unsigned char>(in[i + 2]);
-    out += table[(v >> 18) & 63];
-    out += table[(v >> 12) & 63];
-    out += i + 1 < in.size() ? table[(v >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? table[v & 63] : '=';
-  }
-  return "Basic " + out;
-}
+std::string basic_auth(const Credentials& c) { return net::basic_authorization(c.user, c.password); }
 
 }  // namespace mlpack::pyindex

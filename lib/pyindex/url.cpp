@@ -3,6 +3,7 @@
 #include <cctype>
 #include <vector>
 
+#include "net/http.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::pyindex {
@@ -174,21 +175,6 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
-std::string percent_encode_path(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || std::string_view("-._~/!$&'()*+,;=:@").find(static_cast<char>(c)) != std::string_view::npos) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 bool is_file_url(std::string_view url) { return util::starts_with_ci(url, "file:"); }
 
 std::optional<std::filesystem::path> file_url_to_path(std::string_view url) {
@@ -201,7 +187,8 @@ std::optional<std::filesystem::path> file_url_to_path(std::string_view url) {
 
 std::string path_to_file_url(const std::filesystem::path& path) {
   auto abs = std::filesystem::absolute(path).lexically_normal().string();
-  return "file://" + percent_encode_path(abs);
+  // RFC 3986 path characters (pchar and '/') stay as they are.
+  return "file://" + net::percent_encode(abs, "-._~/!$&'()*+,;=:@");
 }
 
 std::string url_filename(std::string_view url) {

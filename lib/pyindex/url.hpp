@@ -38,8 +38,6 @@ std::pair<std::string, std::optional<Credentials>> take_userinfo(std::string_vie
 std::string url_authority(std::string_view url);
 
 std::string percent_decode(std::string_view s);
-// Percent-encodes what may not appear in a URL path (keeps '/').
-std::string percent_encode_path(std::string_view s);
 
 bool is_file_url(std::string_view url);
 // file:///a/b%20c → /a/b c. nullopt for a file URL naming another host.

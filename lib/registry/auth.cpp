@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "net/base64.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::registry {
@@ -131,7 +132,7 @@ Result<std::string> Authenticator::authorization(const std::string& scopes, bool
     if (challenge.scheme == "basic") {
       const auto& c = ctx_.credentials;
       if (!c || c->username.empty()) return std::string();
-      return "Basic " + base64_encode(c->username + ":" + c->password);
+      return net::basic_authorization(c->username, c->password);
     }
     if (challenge.scheme != "bearer")
       return fail(ErrorKind::unsupported,
@@ -169,7 +170,7 @@ Result<Token> Authenticator::fetch_token(const Challenge& challenge, const std::
     for (const auto& scope : util::split(scopes, ' '))
       if (!scope.empty()) req.url = net::append_query(req.url, "scope", net::url_encode(scope));
     if (creds && !creds->username.empty())
-      req.headers.set("Authorization", "Basic " + base64_encode(creds->username + ":" + creds->password));
+      req.headers.set("Authorization", net::basic_authorization(creds->username, creds->password));
   }
   req.max_buffered_body = 1 << 20;
   const std::string what = "getting a token for " + ctx_.registry + " from " + net::display_url(realm);

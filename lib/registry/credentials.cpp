@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "net/base64.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
 
@@ -25,8 +26,6 @@ using util::ErrorKind;
 using util::fail;
 
 namespace {
-constexpr std::string_view b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 // The server name Docker hands to helpers for this registry.
 std::string helper_server_name(std::string_view registry) {
   return registry == "docker.io" ? "https://index.docker.io/v1/" : std::string(registry);
@@ -55,48 +54,6 @@ std::string str_field(const nlohmann::json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 }  // namespace
-
-std::string base64_encode(std::string_view data) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < data.size(); i += 3) {
-    unsigned v = (static_cast<unsigned char>(data[i]) << 16) | (static_cast<unsigned char>(data[i + 1]) << 8) |
-                 static_cast<unsigned char>(data[i + 2]);
-    out += b64[v >> 18];
-    out += b64[(v >> 12) & 63];
-    out += b64[(v >> 6) & 63];
-    out += b64[v & 63];
-  }
-  if (i < data.size()) {
-    unsigned v = static_cast<unsigned char>(data[i]) << 16;
-    if (i + 1 < data.size()) v |= static_cast<unsigned char>(data[i + 1]) << 8;
-    out += b64[v >> 18];
-    out += b64[(v >> 12) & 63];
-    out += i + 1 < data.size() ? b64[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-Result<std::string> base64_decode(std::string_view text) {
-  std::string out;
-  unsigned acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    if (c == '=') break;
-    if (c == '\n' || c == '\r') continue;
-    auto pos = b64.find(c);
-    if (pos == std::string_view::npos) return fail(ErrorKind::invalid_input, "not valid base64");
-    acc = (acc << 6) | static_cast<unsigned>(pos);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return out;
-}
 
 fs::path docker_config_path(const util::Environment& env) {
   if (auto d = env.non_empty("DOCKER_CONFIG")) return fs::path(*d) / "config.json";
@@ -208,7 +165,7 @@ Result<std::optional<Credentials>> lookup_credentials(std::string_view registry,
       if (normalize_registry_host(key) != want || !entry.is_object()) continue;
       Credentials c;
       if (auto auth = str_field(entry, "auth"); !auth.empty()) {
-        auto decoded = base64_decode(auth);
+        auto decoded = net::base64_decode(auth);
         auto colon = decoded ? decoded->find(':') : std::string::npos;
         if (colon == std::string::npos)
           return fail(ErrorKind::invalid_input, "`" + config_file.string() + "`: the `auth` entry for `" + key +

@@ -43,7 +43,4 @@ Result<std::optional<Credentials>> lookup_credentials(std::string_view registry,
 // JSON answer ({"Username", "Secret"}; Username "<token>" means Secret is an identity token).
 Result<std::optional<Credentials>> run_credential_helper(std::string_view helper, std::string_view server);
 
-std::string base64_encode(std::string_view data);
-Result<std::string> base64_decode(std::string_view text);
-
 }  // namespace mlpack::registry

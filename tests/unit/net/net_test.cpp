@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "net/base64.hpp"
 #include "net/curl_client.hpp"
 #include "net/fakes.hpp"
 #include "net/http.hpp"
@@ -302,4 +303,14 @@ TEST_CASE("retry: a download that dropped part-way is retried only if the sink c
     REQUIRE(r);
     CHECK(sink.out == "partial+rest");
   }
+}
+
+TEST_CASE("base64 round trips") {
+  for (std::string s : {"", "a", "ab", "abc", "alice:s3cret", "\xff\x00\x10"}) {
+    CAPTURE(s);
+    CHECK(*net::base64_decode(net::base64_encode(s)) == s);
+  }
+  CHECK(net::base64_encode("alice:s3cret") == "YWxpY2U6czNjcmV0");
+  CHECK_FALSE(net::base64_decode("a*b"));
+  CHECK(net::basic_authorization("Aladdin", "open sesame") == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
 }

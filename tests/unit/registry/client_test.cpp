@@ -48,7 +48,7 @@ struct Env {
 
   void write_config(const std::string& json) { REQUIRE(util::write_file_atomic(dir.path() / "config.json", json)); }
   void login(const std::string& user, const std::string& password) {
-    write_config(R"({"auths":{"reg.example":{"auth":")" + registry::base64_encode(user + ":" + password) + R"("}}})");
+    write_config(R"({"auths":{"reg.example":{"auth":")" + net::base64_encode(user + ":" + password) + R"("}}})");
   }
 
   registry::RegistryOptions options() {
@@ -331,11 +331,11 @@ TEST_CASE("credentials come from the Docker config the options name: DOCKER_CONF
   // The process environment points at a config with other credentials; it must not be read.
   REQUIRE(util::make_dirs(env.dir.path() / "process"));
   REQUIRE(util::write_file_atomic(env.dir.path() / "process" / "config.json",
-                                  R"({"auths":{"reg.example":{"auth":")" + registry::base64_encode("mallory:x") + R"("}}})"));
+                                  R"({"auths":{"reg.example":{"auth":")" + net::base64_encode("mallory:x") + R"("}}})"));
   ::setenv("DOCKER_CONFIG", (env.dir.path() / "process").c_str(), 1);
   REQUIRE(util::make_dirs(env.dir.path() / "given"));
   REQUIRE(util::write_file_atomic(env.dir.path() / "given" / "config.json",
-                                  R"({"auths":{"reg.example":{"auth":")" + registry::base64_encode("alice:s3cret") + R"("}}})"));
+                                  R"({"auths":{"reg.example":{"auth":")" + net::base64_encode("alice:s3cret") + R"("}}})"));
   util::Environment given;
   given.set("DOCKER_CONFIG", (env.dir.path() / "given").string());
   auto o = env.options();

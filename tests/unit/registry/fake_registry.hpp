@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "net/base64.hpp"
 #include "net/fakes.hpp"
 #include "registry/credentials.hpp"
 #include "util/digest.hpp"
@@ -62,7 +63,7 @@ class FakeRegistry {
     auto a = s.headers.get("Authorization");
     switch (auth) {
       case Auth::none: return true;
-      case Auth::basic: return a == "Basic " + registry::base64_encode(user + ":" + password);
+      case Auth::basic: return a == "Basic " + net::base64_encode(user + ":" + password);
       case Auth::bearer: return a && a->starts_with("Bearer ") && tokens.count(a->substr(7));
     }
     return false;
@@ -91,7 +92,7 @@ class FakeRegistry {
 
     if (url->host == "auth.example") {
       token_queries.push_back(query);
-      if (s.headers.get("Authorization") != "Basic " + registry::base64_encode(user + ":" + password))
+      if (s.headers.get("Authorization") != "Basic " + net::base64_encode(user + ":" + password))
         return respond(401);
       std::string token = "tok" + std::to_string(++next_id_);
       tokens.insert(token);
