@@ -47,6 +47,45 @@ Result<std::string> scalar(const YAML::Node& map, const char* key, std::string_v
   return n.as<std::string>();
 }
 
+// The string-to-string mapping `key` of `map`, if present, into `out`.
+Result<void> read_string_map(const YAML::Node& map, const char* key, std::string_view source,
+                             std::map<std::string, std::string>& out) {
+  auto node = map[key];
+  if (!node) return {};
+  if (!node.IsMap()) return std::unexpected(yaml_error(source, node.Mark(), std::string("`") + key + "` must be a mapping"));
+  for (const auto& kv : node) out[kv.first.as<std::string>()] = kv.second.as<std::string>();
+  return {};
+}
+
+// The list `key` of `root` (none when absent), each item a mapping that `read` turns into a T;
+// `item` names one in errors ("each <item> must be a mapping").
+template <class T, class Read>
+Result<std::vector<T>> read_list(const YAML::Node& root, const char* key, const char* item, std::string_view source,
+                                 Read read) {
+  std::vector<T> out;
+  auto list = root[key];
+  if (!list) return out;
+  if (!list.IsSequence()) return std::unexpected(yaml_error(source, list.Mark(), std::string("`") + key + "` must be a list"));
+  for (const auto& node : list) {
+    if (!node.IsMap())
+      return std::unexpected(yaml_error(source, node.Mark(), std::string("each ") + item + " must be a mapping"));
+    out.push_back(TRY(read(node)));
+  }
+  return out;
+}
+
+// Optional fields are left out rather than written empty.
+void emit_unless_empty(YAML::Emitter& out, const char* key, const std::string& value) {
+  if (!value.empty()) out << YAML::Key << key << YAML::Value << value;
+}
+
+void emit_unless_empty(YAML::Emitter& out, const char* key, const std::map<std::string, std::string>& map) {
+  if (map.empty()) return;
+  out << YAML::Key << key << YAML::Value << YAML::BeginMap;
+  for (const auto& [k, v] : map) out << YAML::Key << k << YAML::Value << v;
+  out << YAML::EndMap;
+}
+
 }  // namespace
 
 Result<LockFile> parse(std::string_view yaml, std::string_view source) {
@@ -83,56 +122,42 @@ Result<LockFile> parse(std::string_view yaml, std::string_view source) {
     lock.base = TRY(scalar(root, "base", source, false));
     lock.base_digest = TRY(scalar(root, "base_digest", source, false));
     lock.inputs_digest = TRY(scalar(root, "inputs", source, false));
-    if (auto parts = root["input_parts"]) {
-      if (!parts.IsMap()) return std::unexpected(yaml_error(source, parts.Mark(), "`input_parts` must be a mapping"));
-      for (const auto& kv : parts) lock.input_parts[kv.first.as<std::string>()] = kv.second.as<std::string>();
-    }
+    TRY(read_string_map(root, "input_parts", source, lock.input_parts));
 
-    if (auto sources = root["sources"]) {
-      if (!sources.IsSequence()) return std::unexpected(yaml_error(source, sources.Mark(), "`sources` must be a list"));
-      for (const auto& s : sources) {
-        if (!s.IsMap()) return std::unexpected(yaml_error(source, s.Mark(), "each source must be a mapping"));
-        Source src;
-        src.ecosystem = TRY(scalar(s, "ecosystem", source, true));
-        src.url = TRY(scalar(s, "url", source, true));
-        src.suite = TRY(scalar(s, "suite", source, false));
-        src.snapshot = TRY(scalar(s, "snapshot", source, false));
-        if (auto c = s["components"]) {
-          if (!c.IsSequence())
-            return std::unexpected(yaml_error(source, c.Mark(), "`components` must be a list"));
-          for (const auto& comp : c) src.components.push_back(comp.as<std::string>());
-        }
-        lock.sources.push_back(std::move(src));
+    auto read_source = [&](const YAML::Node& s) -> Result<Source> {
+      Source src;
+      src.ecosystem = TRY(scalar(s, "ecosystem", source, true));
+      src.url = TRY(scalar(s, "url", source, true));
+      src.suite = TRY(scalar(s, "suite", source, false));
+      src.snapshot = TRY(scalar(s, "snapshot", source, false));
+      if (auto c = s["components"]) {
+        if (!c.IsSequence()) return std::unexpected(yaml_error(source, c.Mark(), "`components` must be a list"));
+        for (const auto& comp : c) src.components.push_back(comp.as<std::string>());
       }
-    }
-    if (auto packages = root["packages"]) {
-      if (!packages.IsSequence())
-        return std::unexpected(yaml_error(source, packages.Mark(), "`packages` must be a list"));
-      for (const auto& p : packages) {
-        if (!p.IsMap()) return std::unexpected(yaml_error(source, p.Mark(), "each package must be a mapping"));
-        Package pkg;
-        pkg.ecosystem = TRY(scalar(p, "ecosystem", source, true));
-        pkg.name = TRY(scalar(p, "name", source, true));
-        pkg.version = TRY(scalar(p, "version", source, true));
-        pkg.architecture = TRY(scalar(p, "architecture", source, false));
-        pkg.source = TRY(scalar(p, "source", source, false));
-        pkg.filename = TRY(scalar(p, "filename", source, false));
-        pkg.sha256 = TRY(scalar(p, "sha256", source, true));
-        auto size = TRY(scalar(p, "size", source, false));
-        if (!size.empty()) {
-          if (size.find_first_not_of("0123456789") != std::string::npos)
-            return std::unexpected(yaml_error(source, p["size"].Mark(), "`size` must be a whole number"));
-          pkg.size = std::stoull(size);
-        }
-        if (pkg.sha256.size() != 64 || pkg.sha256.find_first_not_of("0123456789abcdef") != std::string::npos)
-          return std::unexpected(yaml_error(source, p["sha256"].Mark(), "`sha256` of `" + pkg.name + "` is not 64 hex digits"));
-        if (auto extra = p["extra"]) {
-          if (!extra.IsMap()) return std::unexpected(yaml_error(source, extra.Mark(), "`extra` must be a mapping"));
-          for (const auto& kv : extra) pkg.extra[kv.first.as<std::string>()] = kv.second.as<std::string>();
-        }
-        lock.packages.push_back(std::move(pkg));
+      return src;
+    };
+    auto read_package = [&](const YAML::Node& p) -> Result<Package> {
+      Package pkg;
+      pkg.ecosystem = TRY(scalar(p, "ecosystem", source, true));
+      pkg.name = TRY(scalar(p, "name", source, true));
+      pkg.version = TRY(scalar(p, "version", source, true));
+      pkg.architecture = TRY(scalar(p, "architecture", source, false));
+      pkg.source = TRY(scalar(p, "source", source, false));
+      pkg.filename = TRY(scalar(p, "filename", source, false));
+      pkg.sha256 = TRY(scalar(p, "sha256", source, true));
+      auto size = TRY(scalar(p, "size", source, false));
+      if (!size.empty()) {
+        if (size.find_first_not_of("0123456789") != std::string::npos)
+          return std::unexpected(yaml_error(source, p["size"].Mark(), "`size` must be a whole number"));
+        pkg.size = std::stoull(size);
       }
-    }
+      if (pkg.sha256.size() != 64 || pkg.sha256.find_first_not_of("0123456789abcdef") != std::string::npos)
+        return std::unexpected(yaml_error(source, p["sha256"].Mark(), "`sha256` of `" + pkg.name + "` is not 64 hex digits"));
+      TRY(read_string_map(p, "extra", source, pkg.extra));
+      return pkg;
+    };
+    lock.sources = TRY(read_list<Source>(root, "sources", "source", source, read_source));
+    lock.packages = TRY(read_list<Package>(root, "packages", "package", source, read_package));
   } catch (const YAML::Exception& e) {
     return std::unexpected(yaml_error(source, e.mark, e.msg));
   }
@@ -153,23 +178,19 @@ std::string emit(const LockFile& input) {
   if (lock.target.cuda) out << YAML::DoubleQuoted << *lock.target.cuda; else out << YAML::Null;
   if (lock.target.glibc) out << YAML::Key << "glibc" << YAML::Value << YAML::DoubleQuoted << *lock.target.glibc;
   out << YAML::EndMap;
-  if (!lock.base.empty()) out << YAML::Key << "base" << YAML::Value << lock.base;
-  if (!lock.base_digest.empty()) out << YAML::Key << "base_digest" << YAML::Value << lock.base_digest;
-  if (!lock.inputs_digest.empty()) out << YAML::Key << "inputs" << YAML::Value << lock.inputs_digest;
-  if (!lock.input_parts.empty()) {
-    out << YAML::Key << "input_parts" << YAML::Value << YAML::BeginMap;
-    for (const auto& [k, v] : lock.input_parts) out << YAML::Key << k << YAML::Value << v;
-    out << YAML::EndMap;
-  }
+  emit_unless_empty(out, "base", lock.base);
+  emit_unless_empty(out, "base_digest", lock.base_digest);
+  emit_unless_empty(out, "inputs", lock.inputs_digest);
+  emit_unless_empty(out, "input_parts", lock.input_parts);
   out << YAML::Key << "sources" << YAML::Value << YAML::BeginSeq;
   for (const auto& s : lock.sources) {
     out << YAML::BeginMap;
     out << YAML::Key << "ecosystem" << YAML::Value << s.ecosystem;
     out << YAML::Key << "url" << YAML::Value << s.url;
-    if (!s.suite.empty()) out << YAML::Key << "suite" << YAML::Value << s.suite;
+    emit_unless_empty(out, "suite", s.suite);
     if (!s.components.empty())
       out << YAML::Key << "components" << YAML::Value << YAML::Flow << s.components;
-    if (!s.snapshot.empty()) out << YAML::Key << "snapshot" << YAML::Value << s.snapshot;
+    emit_unless_empty(out, "snapshot", s.snapshot);
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;
@@ -180,16 +201,12 @@ std::string emit(const LockFile& input) {
     out << YAML::Key << "name" << YAML::Value << p.name;
     // Quoted so versions such as 1.10 or 2:1.0 stay strings for every YAML reader.
     out << YAML::Key << "version" << YAML::Value << YAML::DoubleQuoted << p.version;
-    if (!p.architecture.empty()) out << YAML::Key << "architecture" << YAML::Value << p.architecture;
-    if (!p.source.empty()) out << YAML::Key << "source" << YAML::Value << p.source;
-    if (!p.filename.empty()) out << YAML::Key << "filename" << YAML::Value << p.filename;
+    emit_unless_empty(out, "architecture", p.architecture);
+    emit_unless_empty(out, "source", p.source);
+    emit_unless_empty(out, "filename", p.filename);
     out << YAML::Key << "sha256" << YAML::Value << p.sha256;
     if (p.size) out << YAML::Key << "size" << YAML::Value << p.size;
-    if (!p.extra.empty()) {
-      out << YAML::Key << "extra" << YAML::Value << YAML::BeginMap;
-      for (const auto& [k, v] : p.extra) out << YAML::Key << k << YAML::Value << v;
-      out << YAML::EndMap;
-    }
+    emit_unless_empty(out, "extra", p.extra);
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;
