@@ -249,11 +249,15 @@ Result<std::string> RegistryClient::start_upload(const std::string& repository) 
 }
 
 Result<void> RegistryClient::finish_upload(const std::string& repository, const std::string& location,
-                                           const oci::Descriptor& blob) {
+                                           const oci::Descriptor& blob, std::optional<net::Body> rest) {
   net::Request req;
   req.method = "PUT";
   req.url = net::append_query(location, "digest", net::url_encode(blob.digest.str()));
-  req.headers.set("Content-Length", "0");
+  if (rest) req.headers.set("Content-Type", "application/octet-stream");
+  req.headers.set("Content-Length", std::to_string(rest ? rest->length : 0));
+  req.body = std::move(rest);
+  // A dropped connection may have left part of the body in the session, so it is not resent
+  // here; upload_blob starts a fresh session instead.
   auto resp = send(req, repository_scope(repository, true), nullptr, net::RetryNetworkErrors::no);
   if (!resp) return std::unexpected(resp.error());
   if (resp->status != 201) return std::unexpected(status_error(req, *resp));
@@ -264,24 +268,14 @@ Result<void> RegistryClient::upload_monolithic(const std::string& repository, co
                                                const oci::BlobOpener& open) {
   auto location = start_upload(repository);
   if (!location) return std::unexpected(location.error());
-  net::Request req;
-  req.method = "PUT";
-  req.url = net::append_query(*location, "digest", net::url_encode(blob.digest.str()));
-  req.headers.set("Content-Type", "application/octet-stream");
-  req.headers.set("Content-Length", std::to_string(blob.size));
-  req.body = net::Body::from_stream(
+  auto body = net::Body::from_stream(
       [&]() -> Result<std::unique_ptr<util::Reader>> {
         auto r = open();
         if (!r) return r;
         return oci::verify_reader(std::move(*r), blob);
       },
       static_cast<std::uint64_t>(blob.size));
-  // A dropped connection may have left part of the body in the session, so it is not resent
-  // here; upload_blob starts a fresh session instead.
-  auto resp = send(req, repository_scope(repository, true), nullptr, net::RetryNetworkErrors::no);
-  if (!resp) return std::unexpected(resp.error());
-  if (resp->status != 201) return std::unexpected(status_error(req, *resp));
-  return {};
+  return finish_upload(repository, *location, blob, std::move(body));
 }
 
 Result<void> RegistryClient::upload_chunked(const std::string& repository, const oci::Descriptor& blob,

@@ -95,7 +95,10 @@ class RegistryClient {
   Result<void> upload_monolithic(const std::string& repository, const oci::Descriptor& blob, const oci::BlobOpener& open);
   Result<void> upload_chunked(const std::string& repository, const oci::Descriptor& blob, const oci::BlobOpener& open);
   Result<std::string> start_upload(const std::string& repository);
-  Result<void> finish_upload(const std::string& repository, const std::string& location, const oci::Descriptor& blob);
+  // PUT ?digest= to the upload `location`, which closes the session: with the rest of the blob as
+  // the body, or with none once every chunk is in. 201 Created is success.
+  Result<void> finish_upload(const std::string& repository, const std::string& location, const oci::Descriptor& blob,
+                             std::optional<net::Body> rest = std::nullopt);
   std::string url(const std::string& path_or_url) const;
 
   std::string registry_;
