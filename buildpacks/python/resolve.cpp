@@ -121,22 +121,19 @@ std::vector<const detectors::PythonRequirement*> selected(const Inputs& inputs, 
   if (inputs.pyproject) {
     const auto& p = *inputs.pyproject;
     for (const auto& r : p.dependencies) out.push_back(&r);
-    for (const auto& extra : selection.extras) {
-      auto it = p.optional_dependencies.find(pypi::normalize_name(extra));
-      if (it == p.optional_dependencies.end()) {
-        if (unknown) unknown->push_back("extra `" + extra + "`");
-        continue;
+    // The named lists of `table` (extras or groups); a name it lacks is reported as "<what> `name`".
+    auto add_named = [&](const std::vector<std::string>& names, const auto& table, const std::string& what) {
+      for (const auto& name : names) {
+        auto it = table.find(pypi::normalize_name(name));
+        if (it == table.end()) {
+          if (unknown) unknown->push_back(what + " `" + name + "`");
+          continue;
+        }
+        for (const auto& r : it->second) out.push_back(&r);
       }
-      for (const auto& r : it->second) out.push_back(&r);
-    }
-    for (const auto& group : selection.groups) {
-      auto it = p.dependency_groups.find(pypi::normalize_name(group));
-      if (it == p.dependency_groups.end()) {
-        if (unknown) unknown->push_back("dependency group `" + group + "`");
-        continue;
-      }
-      for (const auto& r : it->second) out.push_back(&r);
-    }
+    };
+    add_named(selection.extras, p.optional_dependencies, "extra");
+    add_named(selection.groups, p.dependency_groups, "dependency group");
   }
   return out;
 }

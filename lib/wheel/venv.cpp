@@ -23,29 +23,31 @@ bool is_plain_absolute(std::string_view p) {
   });
 }
 
+// The POSIX `activate` script of a venv at `prefix`, as `python -m venv` writes it in spirit: it
+// only sets VIRTUAL_ENV and PATH, and `deactivate` undoes that.
 std::string activate_script(std::string_view prefix) {
-  std::string s;
-  s += "# Source this file from a POSIX shell: `. " + std::string(prefix) + "/bin/activate`. Written by mlpack.\n";
-  s += "deactivate () {\n";
-  s += "    if [ -n \"${_OLD_VIRTUAL_PATH:-}\" ]; then\n";
-  s += "        PATH=\"$_OLD_VIRTUAL_PATH\"\n";
-  s += "        export PATH\n";
-  s += "        unset _OLD_VIRTUAL_PATH\n";
-  s += "    fi\n";
-  s += "    unset VIRTUAL_ENV\n";
-  s += "    hash -r 2> /dev/null\n";
-  s += "    if [ \"${1:-}\" != \"nondestructive\" ]; then\n";
-  s += "        unset -f deactivate\n";
-  s += "    fi\n";
-  s += "}\n";
-  s += "deactivate nondestructive\n";
-  s += "VIRTUAL_ENV=" + std::string(prefix) + "\n";
-  s += "export VIRTUAL_ENV\n";
-  s += "_OLD_VIRTUAL_PATH=\"$PATH\"\n";
-  s += "PATH=\"$VIRTUAL_ENV/bin:$PATH\"\n";
-  s += "export PATH\n";
-  s += "hash -r 2> /dev/null\n";
-  return s;
+  const std::string p(prefix);
+  return "# Source this file from a POSIX shell: `. " + p + "/bin/activate`. Written by mlpack.\n" +
+         R"(deactivate () {
+    if [ -n "${_OLD_VIRTUAL_PATH:-}" ]; then
+        PATH="$_OLD_VIRTUAL_PATH"
+        export PATH
+        unset _OLD_VIRTUAL_PATH
+    fi
+    unset VIRTUAL_ENV
+    hash -r 2> /dev/null
+    if [ "${1:-}" != "nondestructive" ]; then
+        unset -f deactivate
+    fi
+}
+deactivate nondestructive
+VIRTUAL_ENV=)" + p + R"(
+export VIRTUAL_ENV
+_OLD_VIRTUAL_PATH="$PATH"
+PATH="$VIRTUAL_ENV/bin:$PATH"
+export PATH
+hash -r 2> /dev/null
+)";
 }
 
 }  // namespace
