@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "util/expected.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::deb {
@@ -37,6 +38,12 @@ std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t li
   return prev[b.size()];
 }
 
+// The package behind solvable `s`; an internal error for an id the index never handed out.
+Result<const IndexPackage*> package_of(const PackageIndex& index, resolve::SolvableId s) {
+  if (s >= index.packages().size()) return util::fail(ErrorKind::internal, "unknown solvable");
+  return &index.package(s);
+}
+
 }  // namespace
 
 std::size_t PackageIndex::add_repository(std::string_view name) {
@@ -51,9 +58,8 @@ Result<void> PackageIndex::add_paragraph(const Paragraph& p, std::size_t reposit
   if (!valid_package_name(pkg.name))
     return util::fail(ErrorKind::invalid_input,
                       std::string(source) + ":" + std::to_string(p.line) + ": invalid package name `" + pkg.name + "`");
-  auto version = Version::parse(p.get_or("Version"));
-  if (!version) return std::unexpected(version.error().context(where));
-  pkg.version = std::move(*version);
+  auto version = TRY_CONTEXT(Version::parse(p.get_or("Version")), where);
+  pkg.version = std::move(version);
   pkg.architecture = p.get_or("Architecture");
   if (pkg.architecture.empty()) return util::fail(ErrorKind::invalid_input, where + ": no `Architecture` field");
   pkg.multi_arch = util::to_lower(p.get_or("Multi-Arch"));
@@ -61,24 +67,20 @@ Result<void> PackageIndex::add_paragraph(const Paragraph& p, std::size_t reposit
   auto groups = [&](std::string_view f, std::vector<Alternatives>& out) -> Result<void> {
     auto v = p.get(f);
     if (!v) return {};
-    auto r = parse_relations(*v, f);
-    if (!r) return std::unexpected(r.error().context(where));
-    out = std::move(*r);
+    out = TRY_CONTEXT(parse_relations(*v, f), where);
     return {};
   };
   auto list = [&](std::string_view f, std::vector<Relation>& out) -> Result<void> {
     auto v = p.get(f);
     if (!v) return {};
-    auto r = parse_relation_list(*v, f);
-    if (!r) return std::unexpected(r.error().context(where));
-    out = std::move(*r);
+    out = TRY_CONTEXT(parse_relation_list(*v, f), where);
     return {};
   };
-  if (auto r = groups("Pre-Depends", pkg.pre_depends); !r) return r;
-  if (auto r = groups("Depends", pkg.depends); !r) return r;
-  if (auto r = list("Provides", pkg.provides); !r) return r;
-  if (auto r = list("Conflicts", pkg.conflicts); !r) return r;
-  if (auto r = list("Breaks", pkg.breaks); !r) return r;
+  TRY(groups("Pre-Depends", pkg.pre_depends));
+  TRY(groups("Depends", pkg.depends));
+  TRY(list("Provides", pkg.provides));
+  TRY(list("Conflicts", pkg.conflicts));
+  TRY(list("Breaks", pkg.breaks));
   for (const auto& prov : pkg.provides)
     if (prov.op != RelOp::any && prov.op != RelOp::eq)
       return util::fail(ErrorKind::invalid_input, where + ": Provides: only `=` is allowed, in `" + prov.str() + "`");
@@ -107,12 +109,11 @@ Result<void> PackageIndex::add_installed(std::span<const InstalledPackage> insta
   std::size_t repo = repositories_.size();
   bool repo_added = false;
   for (const auto& inst : installed) {
-    auto v = Version::parse(inst.version);
-    if (!v) return std::unexpected(v.error().context("installed package `" + inst.name + "`"));
+    auto v = TRY_CONTEXT(Version::parse(inst.version), "installed package `" + inst.name + "`");
     bool found = false;
     for (auto id : named(inst.name)) {
       auto& p = packages_[id];
-      if (p.architecture == inst.architecture && p.version == *v) {
+      if (p.architecture == inst.architecture && p.version == v) {
         p.installed = true;
         found = true;
       }
@@ -122,7 +123,7 @@ Result<void> PackageIndex::add_installed(std::span<const InstalledPackage> insta
       repo = add_repository("installed");
       repo_added = true;
     }
-    if (auto r = add_paragraph(inst.paragraph, repo, "status"); !r) return r;
+    TRY(add_paragraph(inst.paragraph, repo, "status"));
     packages_.back().installed = true;
   }
   return {};
@@ -196,21 +197,18 @@ Result<resolve::Requirement> DebianProvider::require(std::string_view spec_text)
   std::string spec = util::trim(spec_text);
   Relation rel;
   if (auto eq = spec.find('='); eq != std::string::npos && spec.find('(') == std::string::npos) {
-    auto parsed = parse_relations(spec.substr(0, eq), "apt.txt");
-    if (!parsed) return std::unexpected(parsed.error());
-    if (parsed->size() != 1 || parsed->front().size() != 1)
+    auto parsed = TRY(parse_relations(spec.substr(0, eq), "apt.txt"));
+    if (parsed.size() != 1 || parsed.front().size() != 1)
       return util::fail(ErrorKind::invalid_input, "apt.txt: `" + spec + "`: expected `name` or `name=version`");
-    rel = parsed->front().front();
-    auto v = Version::parse(spec.substr(eq + 1));
-    if (!v) return std::unexpected(v.error().context("apt.txt: `" + spec + "`"));
+    rel = parsed.front().front();
+    auto v = TRY_CONTEXT(Version::parse(spec.substr(eq + 1)), "apt.txt: `" + spec + "`");
     rel.op = RelOp::eq;
-    rel.version = std::move(*v);
+    rel.version = std::move(v);
   } else {
-    auto parsed = parse_relations(spec, "apt.txt");
-    if (!parsed) return std::unexpected(parsed.error());
-    if (parsed->size() != 1 || parsed->front().size() != 1)
+    auto parsed = TRY(parse_relations(spec, "apt.txt"));
+    if (parsed.size() != 1 || parsed.front().size() != 1)
       return util::fail(ErrorKind::invalid_input, "apt.txt: `" + spec + "`: expected one package");
-    rel = parsed->front().front();
+    rel = parsed.front().front();
   }
   if (!index_.knows(rel.name)) {
     std::string msg = "unknown package `" + rel.name + "`";
@@ -326,8 +324,7 @@ Result<std::vector<resolve::SolvableId>> DebianProvider::candidates(const resolv
 }
 
 Result<std::vector<resolve::Requirement>> DebianProvider::dependencies(resolve::SolvableId s) {
-  if (s >= index_.packages().size()) return util::fail(ErrorKind::internal, "unknown solvable");
-  const auto& p = index_.package(s);
+  const auto& p = *TRY(package_of(index_, s));
   std::vector<resolve::Requirement> out;
   for (const auto* field : {&p.pre_depends, &p.depends})
     for (const auto& group : *field) {
@@ -340,8 +337,7 @@ Result<std::vector<resolve::Requirement>> DebianProvider::dependencies(resolve::
 }
 
 Result<std::vector<resolve::Requirement>> DebianProvider::conflicts(resolve::SolvableId s) {
-  if (s >= index_.packages().size()) return util::fail(ErrorKind::internal, "unknown solvable");
-  const auto& p = index_.package(s);
+  const auto& p = *TRY(package_of(index_, s));
   std::vector<resolve::Requirement> out;
   for (const auto* field : {&p.conflicts, &p.breaks})
     for (const auto& rel : *field)

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
+
+#include "util/expected.hpp"
 
 namespace mlpack::deb {
 
@@ -25,7 +28,29 @@ struct Cursor {
   }
   bool at_end() const { return i >= s.size(); }
   char peek() const { return i < s.size() ? s[i] : '\0'; }
+  // At an opening bracket: what lies between it and `close`, stepping past `close` and the
+  // whitespace after it; nothing (and no step) when `close` is missing.
+  std::optional<std::string_view> bracketed(char close) {
+    auto end = s.find(close, i);
+    if (end == std::string_view::npos) return std::nullopt;
+    auto inside = s.substr(i + 1, end - i - 1);
+    i = end + 1;
+    skip_ws();
+    return inside;
+  }
 };
+
+// The whitespace-separated words of `list`.
+std::vector<std::string> words(std::string_view list) {
+  std::vector<std::string> out;
+  for (std::size_t k = 0; k < list.size();) {
+    while (k < list.size() && is_space(list[k])) ++k;
+    std::size_t b = k;
+    while (k < list.size() && !is_space(list[k])) ++k;
+    if (k > b) out.emplace_back(list.substr(b, k - b));
+  }
+  return out;
+}
 
 // Parses one alternative (no ',' or '|' inside: the caller splits on those).
 Result<Relation> parse_one(std::string_view text, std::string_view field) {
@@ -68,47 +93,26 @@ Result<Relation> parse_one(std::string_view text, std::string_view field) {
       return parse_error(field, text, "unknown version relation operator `" + std::string(op) + "`");
     auto close = text.find(')', c.i);
     if (close == std::string_view::npos) return parse_error(field, text, "missing `)`");
-    auto v = Version::parse(text.substr(c.i, close - c.i));
-    if (!v) return std::unexpected(v.error().context(std::string(field) + ": `" + std::string(text) + "`"));
-    r.version = std::move(*v);
+    r.version = TRY_CONTEXT(Version::parse(text.substr(c.i, close - c.i)),
+                            std::string(field) + ": `" + std::string(text) + "`");
     c.i = close + 1;
     c.skip_ws();
   }
   if (c.peek() == '[') {
-    auto close = text.find(']', c.i);
-    if (close == std::string_view::npos) return parse_error(field, text, "missing `]`");
-    std::string_view list = text.substr(c.i + 1, close - c.i - 1);
-    std::size_t negated = 0;
-    for (std::size_t k = 0; k < list.size();) {
-      while (k < list.size() && is_space(list[k])) ++k;
-      std::size_t b = k;
-      while (k < list.size() && !is_space(list[k])) ++k;
-      if (k > b) {
-        r.arch_list.emplace_back(list.substr(b, k - b));
-        if (r.arch_list.back()[0] == '!') ++negated;
-      }
-    }
+    auto list = c.bracketed(']');
+    if (!list) return parse_error(field, text, "missing `]`");
+    r.arch_list = words(*list);
     if (r.arch_list.empty()) return parse_error(field, text, "empty architecture list");
-    if (negated != 0 && negated != r.arch_list.size())
+    auto negated = std::count_if(r.arch_list.begin(), r.arch_list.end(), [](const auto& a) { return a[0] == '!'; });
+    if (negated != 0 && static_cast<std::size_t>(negated) != r.arch_list.size())
       return parse_error(field, text, "architecture list mixes negated and plain architectures");
-    c.i = close + 1;
-    c.skip_ws();
   }
   while (c.peek() == '<') {
-    auto close = text.find('>', c.i);
-    if (close == std::string_view::npos) return parse_error(field, text, "missing `>`");
-    std::string_view list = text.substr(c.i + 1, close - c.i - 1);
-    std::vector<std::string> terms;
-    for (std::size_t k = 0; k < list.size();) {
-      while (k < list.size() && is_space(list[k])) ++k;
-      std::size_t b = k;
-      while (k < list.size() && !is_space(list[k])) ++k;
-      if (k > b) terms.emplace_back(list.substr(b, k - b));
-    }
+    auto list = c.bracketed('>');
+    if (!list) return parse_error(field, text, "missing `>`");
+    auto terms = words(*list);
     if (terms.empty()) return parse_error(field, text, "empty build profile list");
     r.profiles.push_back(std::move(terms));
-    c.i = close + 1;
-    c.skip_ws();
   }
   if (!c.at_end()) return parse_error(field, text, "unexpected `" + std::string(text.substr(c.i)) + "`");
   return r;
@@ -246,9 +250,7 @@ Result<std::vector<Alternatives>> parse_relations(std::string_view value, std::s
       if (trim_view(alt).empty())
         return util::fail(util::ErrorKind::invalid_input,
                           std::string(field) + ": empty alternative in `" + std::string(trim_view(group_text)) + "`");
-      auto r = parse_one(trim_view(alt), field);
-      if (!r) return std::unexpected(r.error());
-      alts.push_back(std::move(*r));
+      alts.push_back(TRY(parse_one(trim_view(alt), field)));
     }
     groups.push_back(std::move(alts));
   }
@@ -256,10 +258,9 @@ Result<std::vector<Alternatives>> parse_relations(std::string_view value, std::s
 }
 
 Result<std::vector<Relation>> parse_relation_list(std::string_view value, std::string_view field) {
-  auto groups = parse_relations(value, field);
-  if (!groups) return std::unexpected(groups.error());
+  auto groups = TRY(parse_relations(value, field));
   std::vector<Relation> out;
-  for (auto& g : *groups) {
+  for (auto& g : groups) {
     if (g.size() != 1)
       return util::fail(util::ErrorKind::invalid_input,
                         std::string(field) + ": alternatives are not allowed here: `" + to_string(g) + "`");

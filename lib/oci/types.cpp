@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "util/expected.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::oci {
@@ -245,87 +246,74 @@ Result<Descriptor> parse_descriptor(const json& j) {
   d.size = sz->get<std::int64_t>();
 
   if (auto p = j.find("platform"); p != j.end() && !p->is_null()) {
-    auto platform = parse_platform(*p);
-    if (!platform) return std::unexpected(platform.error().context("descriptor " + d.digest.short_str()));
-    d.platform = *platform;
+    d.platform = TRY_CONTEXT(parse_platform(*p), "descriptor " + d.digest.short_str());
   }
-  auto annotations = opt_string_map(j, "annotations");
-  if (!annotations) return std::unexpected(annotations.error().context("descriptor " + d.digest.short_str()));
-  d.annotations = std::move(*annotations);
+  d.annotations = TRY_CONTEXT(opt_string_map(j, "annotations"), "descriptor " + d.digest.short_str());
   if (auto u = j.find("urls"); u != j.end() && !u->is_null()) {
-    auto urls = string_array(*u, "urls");
-    if (!urls) return std::unexpected(urls.error().context("descriptor " + d.digest.short_str()));
-    d.urls = std::move(*urls);
+    d.urls = TRY_CONTEXT(string_array(*u, "urls"), "descriptor " + d.digest.short_str());
   }
-  auto artifact = opt_string(j, "artifactType");
-  if (!artifact) return std::unexpected(artifact.error().context("descriptor " + d.digest.short_str()));
-  d.artifact_type = *artifact;
+  d.artifact_type = TRY_CONTEXT(opt_string(j, "artifactType"), "descriptor " + d.digest.short_str());
   return d;
 }
 
-Result<Manifest> parse_manifest(std::string_view text) {
-  auto parsed = parse_json(text, "manifest");
-  if (!parsed) return std::unexpected(parsed.error());
-  const json& j = *parsed;
-  auto wrap = [](util::Error e) { return std::unexpected(std::move(e).context("invalid image manifest")); };
-  if (auto v = check_schema_version(j); !v) return wrap(v.error());
+namespace {
+
+// The descriptors of the array `key`; an error names the item ("layer 2").
+Result<std::vector<Descriptor>> descriptor_array(const json& j, const std::string& key, const std::string& item) {
+  auto list = j.find(key);
+  if (list == j.end() || !list->is_array()) return std::unexpected(invalid("`" + key + "` is missing or not an array"));
+  std::vector<Descriptor> out;
+  for (std::size_t i = 0; i < list->size(); ++i)
+    out.push_back(TRY_CONTEXT(parse_descriptor((*list)[i]), item + " " + std::to_string(i)));
+  return out;
+}
+
+Result<Manifest> manifest_from(const json& j) {
+  TRY(check_schema_version(j));
   Manifest m;
-  auto mt = opt_string(j, "mediaType");
-  if (!mt) return wrap(mt.error());
-  if (!mt->empty()) {
-    if (!media::is_manifest(*mt))
-      return wrap(invalid("media type `" + *mt + "` is not an image manifest" +
-                          (media::is_index(*mt) ? " (it is an index; select a platform first)" : "")));
-    m.media_type = *mt;
+  auto mt = TRY(opt_string(j, "mediaType"));
+  if (!mt.empty()) {
+    if (!media::is_manifest(mt))
+      return std::unexpected(invalid("media type `" + mt + "` is not an image manifest" +
+                                     (media::is_index(mt) ? " (it is an index; select a platform first)" : "")));
+    m.media_type = mt;
   }
   auto cfg = j.find("config");
-  if (cfg == j.end()) return wrap(invalid("`config` is missing"));
-  auto config = parse_descriptor(*cfg);
-  if (!config) return wrap(config.error().context("config"));
-  m.config = *config;
-  auto layers = j.find("layers");
-  if (layers == j.end() || !layers->is_array()) return wrap(invalid("`layers` is missing or not an array"));
-  for (std::size_t i = 0; i < layers->size(); ++i) {
-    auto d = parse_descriptor((*layers)[i]);
-    if (!d) return wrap(d.error().context("layer " + std::to_string(i)));
-    m.layers.push_back(std::move(*d));
-  }
-  auto annotations = opt_string_map(j, "annotations");
-  if (!annotations) return wrap(annotations.error());
-  m.annotations = std::move(*annotations);
+  if (cfg == j.end()) return std::unexpected(invalid("`config` is missing"));
+  m.config = TRY_CONTEXT(parse_descriptor(*cfg), "config");
+  m.layers = TRY(descriptor_array(j, "layers", "layer"));
+  m.annotations = TRY(opt_string_map(j, "annotations"));
   return m;
 }
 
-Result<Index> parse_index(std::string_view text) {
-  auto parsed = parse_json(text, "index");
-  if (!parsed) return std::unexpected(parsed.error());
-  const json& j = *parsed;
-  auto wrap = [](util::Error e) { return std::unexpected(std::move(e).context("invalid image index")); };
-  if (auto v = check_schema_version(j); !v) return wrap(v.error());
+Result<Index> index_from(const json& j) {
+  TRY(check_schema_version(j));
   Index idx;
-  auto mt = opt_string(j, "mediaType");
-  if (!mt) return wrap(mt.error());
-  if (!mt->empty()) {
-    if (!media::is_index(*mt)) return wrap(invalid("media type `" + *mt + "` is not an image index"));
-    idx.media_type = *mt;
+  auto mt = TRY(opt_string(j, "mediaType"));
+  if (!mt.empty()) {
+    if (!media::is_index(mt)) return std::unexpected(invalid("media type `" + mt + "` is not an image index"));
+    idx.media_type = mt;
   }
-  auto manifests = j.find("manifests");
-  if (manifests == j.end() || !manifests->is_array()) return wrap(invalid("`manifests` is missing or not an array"));
-  for (std::size_t i = 0; i < manifests->size(); ++i) {
-    auto d = parse_descriptor((*manifests)[i]);
-    if (!d) return wrap(d.error().context("manifest " + std::to_string(i)));
-    idx.manifests.push_back(std::move(*d));
-  }
-  auto annotations = opt_string_map(j, "annotations");
-  if (!annotations) return wrap(annotations.error());
-  idx.annotations = std::move(*annotations);
+  idx.manifests = TRY(descriptor_array(j, "manifests", "manifest"));
+  idx.annotations = TRY(opt_string_map(j, "annotations"));
   return idx;
 }
 
+}  // namespace
+
+Result<Manifest> parse_manifest(std::string_view text) {
+  auto j = TRY(parse_json(text, "manifest"));
+  return TRY_CONTEXT(manifest_from(j), "invalid image manifest");
+}
+
+Result<Index> parse_index(std::string_view text) {
+  auto j = TRY(parse_json(text, "index"));
+  return TRY_CONTEXT(index_from(j), "invalid image index");
+}
+
 Result<ImageConfig> parse_config(std::string_view text) {
-  auto parsed = parse_json(text, "image config");
-  if (!parsed) return std::unexpected(parsed.error());
-  json j = std::move(*parsed);
+  auto parsed = TRY(parse_json(text, "image config"));
+  json j = std::move(parsed);
   auto wrap = [](util::Error e) { return std::unexpected(std::move(e).context("invalid image config")); };
   ImageConfig c;
 
