@@ -16,6 +16,7 @@
 #include "deb/deb_file.hpp"
 #include "deb/dpkg_db.hpp"
 #include "net/curl_client.hpp"
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/parallel.hpp"
 
@@ -50,15 +51,14 @@ Result<std::vector<archive::Entry>> certificate_store(const std::vector<archive:
   for (const auto* c : certs) {
     std::string rel = c->path.substr(std::string("usr/share/ca-certificates/").size());
     conf += rel + "\n";
-    auto pem = entry_content(*c);
-    if (!pem) return std::unexpected(pem.error().context("reading certificate " + rel));
-    bundle += *pem;
-    if (!pem->empty() && pem->back() != '\n') bundle += '\n';
+    auto pem = TRY_CONTEXT(entry_content(*c), "reading certificate " + rel);
+    bundle += pem;
+    if (!pem.empty() && pem.back() != '\n') bundle += '\n';
     std::string base = rel.substr(rel.rfind('/') + 1);
     base = base.substr(0, base.size() - 4);
     // update-ca-certificates names links after the file with spaces etc. kept.
     out.push_back(archive::symlink_entry("etc/ssl/certs/" + base + ".pem", "/" + c->path));
-    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())), BIO_free);
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
     std::unique_ptr<X509, decltype(&X509_free)> x509(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), X509_free);
     if (!x509) return util::fail(ErrorKind::integrity, "certificate " + rel + " is not a PEM certificate");
     char hash[16];
@@ -94,9 +94,8 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env)
     if (s.ecosystem == "deb") sources.push_back(apt::Source{s.url, s.suite, s.components, {}, std::nullopt});
   std::vector<apt::DebFile> debs;
   for (const auto* p : packages) {
-    auto digest = util::Digest::parse("sha256:" + p->sha256);
-    if (!digest) return std::unexpected(digest.error().context("lock entry for `" + p->name + "`"));
-    apt::DebFile d{p->name + " " + p->version + " (" + p->architecture + ")", {p->url()}, *digest, p->size};
+    auto digest = TRY_CONTEXT(util::Digest::parse("sha256:" + p->sha256), "lock entry for `" + p->name + "`");
+    apt::DebFile d{p->name + " " + p->version + " (" + p->architecture + ")", {p->url()}, digest, p->size};
     for (const auto& s : locked.sources) {
       if (s.ecosystem != "deb" || s.snapshot.empty()) continue;
       std::string root = s.url.ends_with('/') ? s.url : s.url + "/";
@@ -120,25 +119,21 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env)
   client_options.cache_dir = env.cache_dir;
   client_options.transfers = env.transfers;
   apt::ArchiveClient client(http, client_options);
-  auto paths = client.fetch_debs(debs);
-  if (!paths) return std::unexpected(paths.error());
+  auto paths = TRY(client.fetch_debs(debs));
 
   // Unpack. Contents are staged content-addressed in the cache, so a rebuild re-uses them.
   out.staging_dir = env.cache_dir / "deb-staging";
-  if (auto r = util::make_dirs(out.staging_dir); !r) return std::unexpected(r.error());
+  TRY(util::make_dirs(out.staging_dir));
   std::vector<std::optional<deb::DebFile>> unpacked(packages.size());
-  auto read = util::parallel_for(packages.size(), util::hardware_threads(), [&](std::size_t i) -> Result<void> {
+  TRY(util::parallel_for(packages.size(), util::hardware_threads(), [&](std::size_t i) -> Result<void> {
     deb::DebOptions options;
     options.staging_dir = out.staging_dir;
     // On a base image that is not usr-merged, files go where the packages put them.
     if (env.base_image && !env.base_image->usrmerged) options.usrmerge = deb::UsrMerge::no;
     options.label = packages[i]->name + "_" + packages[i]->version + "_" + packages[i]->architecture + ".deb";
-    auto d = deb::read_deb((*paths)[i], options);
-    if (!d) return std::unexpected(d.error());
-    unpacked[i] = std::move(*d);
+    unpacked[i] = TRY(deb::read_deb(paths[i], options));
     return {};
-  });
-  if (!read) return std::unexpected(read.error());
+  }));
 
   // Group by layer, in the lock's order (sorted by name).
   static const std::vector<std::string_view> order = {layer_os, layer_runtime, layer_apt};
@@ -172,14 +167,13 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env)
       generated.push_back(archive::dir_entry("var/tmp", 01777));
       std::vector<archive::Entry> os_entries;
       for (const auto& l : lists) os_entries.insert(os_entries.end(), l.begin(), l.end());
-      auto certs = certificate_store(os_entries);
-      if (!certs) return std::unexpected(certs.error().context("generating the certificate store"));
-      generated.insert(generated.end(), certs->begin(), certs->end());
+      auto certs = TRY_CONTEXT(certificate_store(os_entries), "generating the certificate store");
+      generated.insert(generated.end(), certs.begin(), certs.end());
       lists.push_back(std::move(generated));
     }
-    auto merged = deb::merge_entries(lists);
-    if (!merged) return std::unexpected(merged.error().context("laying out the " + std::string(group) + " layer"));
-    out.layers.push_back(Layer{std::string(group), describe_group(group, it->second.size()), std::move(merged->entries)});
+    auto merged = TRY_CONTEXT(deb::merge_entries(lists), "laying out the " + std::string(group) + " layer");
+    out.layers.push_back(
+        Layer{std::string(group), describe_group(group, it->second.size()), std::move(merged.entries)});
     if (group == layer_runtime)
       for (const auto& e : out.layers.back().entries)
         if (e.path == "usr/bin/python3") out.python = "/usr/bin/python3";
@@ -199,15 +193,13 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env)
   for (auto& d : unpacked) all.push_back(std::move(*d));
   std::span<const deb::InstalledPackage> installed;
   if (env.base_image) installed = env.base_image->installed;
-  auto db = deb::dpkg_database(all, installed);
-  if (!db) return std::unexpected(db.error().context("writing the dpkg database"));
+  auto db = TRY_CONTEXT(deb::dpkg_database(all, installed), "writing the dpkg database");
   if (!alternative_links.empty()) {
-    std::vector<std::vector<archive::Entry>> parts{std::move(*db), std::move(alternative_links)};
-    auto merged = deb::merge_entries(parts);
-    if (!merged) return std::unexpected(merged.error().context("adding the update-alternatives links"));
-    db = std::move(merged->entries);
+    std::vector<std::vector<archive::Entry>> parts{std::move(db), std::move(alternative_links)};
+    auto merged = TRY_CONTEXT(deb::merge_entries(parts), "adding the update-alternatives links");
+    db = std::move(merged.entries);
   }
-  out.layers.push_back(Layer{"dpkg", "debian: dpkg database (" + std::to_string(all.size()) + " packages)", std::move(*db)});
+  out.layers.push_back(Layer{"dpkg", "debian: dpkg database (" + std::to_string(all.size()) + " packages)", std::move(db)});
   return out;
 }
 

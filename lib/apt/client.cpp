@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "apt/decompress.hpp"
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/parallel.hpp"
 #include "util/verified_file.hpp"
@@ -68,19 +69,18 @@ struct Fetcher {
     net::Request req;
     req.url = url;
     req.max_buffered_body = limit;
-    auto resp = net::send_with_retry(http, req, nullptr, net::RetryOptions{options.retry}, clock);
-    if (!resp) return std::unexpected(resp.error());
-    if (!resp->ok())
-      return fail(is_gone(resp->status) ? ErrorKind::not_found : ErrorKind::http,
-                  "GET " + net::display_url(url) + ": " + net::status_line(resp->status));
-    return std::move(resp->body);
+    auto resp = TRY(net::send_with_retry(http, req, nullptr, net::RetryOptions{options.retry}, clock));
+    if (!resp.ok())
+      return fail(is_gone(resp.status) ? ErrorKind::not_found : ErrorKind::http,
+                  "GET " + net::display_url(url) + ": " + net::status_line(resp.status));
+    return std::move(resp.body);
   }
 
   // GETs into `sink`, starting the sink over before each try; `transfer` (when given) is told
   // about the bytes.
   Result<void> get_into(const std::string& url, util::VerifiedFile& sink,
                         util::WatchedTransfer* transfer = nullptr) const {
-    if (auto r = sink.restart(); !r) return r;
+    TRY(sink.restart());
     net::Request req;
     req.url = url;
     net::RetryOptions retry{options.retry};
@@ -91,11 +91,10 @@ struct Fetcher {
     std::optional<util::WatchedWriter> watched;
     util::Writer* out = &sink;
     if (transfer) out = &watched.emplace(sink, *transfer);
-    auto resp = net::send_with_retry(http, req, out, retry, clock);
-    if (!resp) return std::unexpected(resp.error());
-    if (!resp->ok())
-      return fail(is_gone(resp->status) ? ErrorKind::not_found : ErrorKind::http,
-                  "GET " + net::display_url(url) + ": " + net::status_line(resp->status));
+    auto resp = TRY(net::send_with_retry(http, req, out, retry, clock));
+    if (!resp.ok())
+      return fail(is_gone(resp.status) ? ErrorKind::not_found : ErrorKind::http,
+                  "GET " + net::display_url(url) + ": " + net::status_line(resp.status));
     return {};
   }
 };
@@ -104,13 +103,12 @@ struct Fetcher {
 
 Result<FetchedRelease> ArchiveClient::fetch_release(const Source& source) const {
   auto context = "reading apt source `" + source.display() + "`";
-  if (auto v = validate(source); !v) return std::unexpected(v.error().context(context));
+  TRY_CONTEXT(validate(source), context);
   FetchedRelease out;
   out.source = source;
   out.verified = options_.verify;
-  auto root = archive_root(source);
-  if (!root) return std::unexpected(root.error().context(context));
-  out.root = *root;
+  auto root = TRY_CONTEXT(archive_root(source), context);
+  out.root = root;
   out.dir = *release_dir(source);
   Fetcher f{*http_, options_, *clock_};
 
@@ -119,14 +117,12 @@ Result<FetchedRelease> ArchiveClient::fetch_release(const Source& source) const 
   auto inrelease = f.get_text(out.url, options_.max_release_size);
   if (inrelease) {
     if (options_.verify == Verify::yes) {
-      auto v = verify_clearsigned(*inrelease, source.keyring, net::display_url(out.url), options_.gpgv);
-      if (!v) return std::unexpected(v.error().context(context));
-      text = std::move(v->text);
-      out.signers = std::move(v->signers);
+      auto v = TRY_CONTEXT(verify_clearsigned(*inrelease, source.keyring, net::display_url(out.url), options_.gpgv),
+                           context);
+      text = std::move(v.text);
+      out.signers = std::move(v.signers);
     } else {
-      auto t = unverified_clearsigned_text(*inrelease, net::display_url(out.url));
-      if (!t) return std::unexpected(t.error().context(context));
-      text = std::move(*t);
+      text = TRY_CONTEXT(unverified_clearsigned_text(*inrelease, net::display_url(out.url)), context);
     }
   } else if (inrelease.error().kind == ErrorKind::not_found) {
     // Older and flat repositories publish only Release with a detached Release.gpg.
@@ -147,9 +143,9 @@ Result<FetchedRelease> ArchiveClient::fetch_release(const Source& source) const 
                                                 "Release.gpg");
         return std::unexpected(sig.error().context(context));
       }
-      auto v = verify_detached(*release, *sig, source.keyring, net::display_url(out.url), options_.gpgv);
-      if (!v) return std::unexpected(v.error().context(context));
-      out.signers = std::move(v->signers);
+      auto v = TRY_CONTEXT(verify_detached(*release, *sig, source.keyring, net::display_url(out.url), options_.gpgv),
+                           context);
+      out.signers = std::move(v.signers);
     }
     text = std::move(*release);
   } else {
@@ -157,9 +153,7 @@ Result<FetchedRelease> ArchiveClient::fetch_release(const Source& source) const 
   }
 
   out.digest = util::Digest::sha256_of(text);
-  auto parsed = parse_release(text, net::display_url(out.url));
-  if (!parsed) return std::unexpected(parsed.error().context(context));
-  out.release = std::move(*parsed);
+  out.release = TRY_CONTEXT(parse_release(text, net::display_url(out.url)), context);
   const Release& r = out.release;
 
   // A validly signed Release of another suite (an old one, say) must not stand in for this one.
@@ -224,21 +218,20 @@ Result<IndexFile> ArchiveClient::fetch_packages(const FetchedRelease& fetched, s
       return out;
     }
   }
-  if (auto d = util::make_dirs(dir); !d) return std::unexpected(d.error().context(context));
+  TRY_CONTEXT(util::make_dirs(dir), context);
 
   Fetcher f{*http_, options_, *clock_};
   std::vector<std::string> misses;
   for (auto [c, e] : candidates) {
     std::string name = base + std::string(extension(c));
-    auto digest = util::Digest::parse("sha256:" + e->sha256);
-    if (!digest) return std::unexpected(digest.error().context(context));
+    auto digest = TRY_CONTEXT(util::Digest::parse("sha256:" + e->sha256), context);
     // by-hash URLs name content, so they cannot change under us while a mirror syncs.
     std::vector<std::string> urls;
     if (r.acquire_by_hash) urls.push_back(fetched.dir + parent_of(name) + "by-hash/SHA256/" + e->sha256);
     urls.push_back(fetched.dir + name);
     out.url = urls.back();
 
-    util::VerifiedFile sink(dir / ("download-" + e->sha256), *digest, e->size, net::display_url(out.url));
+    util::VerifiedFile sink(dir / ("download-" + e->sha256), digest, e->size, net::display_url(out.url));
     bool got = false;
     for (const auto& url : urls) {
       auto g = f.get_into(url, sink);
@@ -251,14 +244,12 @@ Result<IndexFile> ArchiveClient::fetch_packages(const FetchedRelease& fetched, s
     }
     if (!got) continue;
     // Decompress next to the cache entry; the compressed download is dropped either way.
-    auto verified = sink.take();
-    if (!verified) return std::unexpected(verified.error().context(context));
-    auto compressed = std::move(*verified);
-    auto target = util::AtomicFile::create(out.path);
-    if (!target) return std::unexpected(target.error().context(context));
-    HashingWriter hashing(**target);
-    auto n = decompress_file(compressed->temp_path(), c, hashing, options_.max_index_size);
-    if (!n) return std::unexpected(n.error().context(context + ": " + net::display_url(out.url)));
+    auto verified = TRY_CONTEXT(sink.take(), context);
+    auto compressed = std::move(verified);
+    auto target = TRY_CONTEXT(util::AtomicFile::create(out.path), context);
+    HashingWriter hashing(*target);
+    TRY_CONTEXT(decompress_file(compressed->temp_path(), c, hashing, options_.max_index_size),
+                context + ": " + net::display_url(out.url));
     // Debian's Release also lists the uncompressed index, which checks the decompressor too.
     if (auto plain = r.find(base); plain && c != Compression::none) {
       auto actual = hashing.hasher.finish();
@@ -267,7 +258,7 @@ Result<IndexFile> ArchiveClient::fetch_packages(const FetchedRelease& fetched, s
                                               " decompresses to content that does not match the " + base +
                                               " entry of Release");
     }
-    if (auto cm = (*target)->commit(); !cm) return std::unexpected(cm.error().context(context));
+    TRY_CONTEXT(target->commit(), context);
     return out;
   }
   return fail(ErrorKind::not_found, context + ": Release lists it, but the mirror does not have it (" +
@@ -278,27 +269,21 @@ Result<std::vector<IndexFile>> ArchiveClient::fetch_all_packages(const FetchedRe
   std::vector<std::string> components = fetched.source.components;
   if (fetched.source.flat()) components = {""};
   std::vector<IndexFile> out(components.size());
-  auto r = util::parallel_for(components.size(), options_.max_parallel, [&](std::size_t i) -> Result<void> {
-    auto index = fetch_packages(fetched, components[i]);
-    if (!index) return std::unexpected(index.error());
-    out[i] = std::move(*index);
+  TRY(util::parallel_for(components.size(), options_.max_parallel, [&](std::size_t i) -> Result<void> {
+    out[i] = TRY(fetch_packages(fetched, components[i]));
     return {};
-  });
-  if (!r) return std::unexpected(r.error());
+  }));
   return out;
 }
 
 Result<std::vector<ArchiveClient::SourceIndexes>> ArchiveClient::fetch_sources(std::span<const Source> sources) const {
   std::vector<SourceIndexes> out(sources.size());
-  auto r = util::parallel_for(sources.size(), options_.max_parallel, [&](std::size_t i) -> Result<void> {
-    auto release = fetch_release(sources[i]);
-    if (!release) return std::unexpected(release.error());
-    auto indexes = fetch_all_packages(*release);
-    if (!indexes) return std::unexpected(indexes.error());
-    out[i] = SourceIndexes{std::move(*release), std::move(*indexes)};
+  TRY(util::parallel_for(sources.size(), options_.max_parallel, [&](std::size_t i) -> Result<void> {
+    auto release = TRY(fetch_release(sources[i]));
+    auto indexes = TRY(fetch_all_packages(release));
+    out[i] = SourceIndexes{std::move(release), std::move(indexes)};
     return {};
-  });
-  if (!r) return std::unexpected(r.error());
+  }));
   return out;
 }
 
@@ -310,7 +295,7 @@ Result<fs::path> ArchiveClient::fetch_deb(const DebFile& deb) const {
   std::error_code ec;
   if (fs::is_regular_file(dest, ec) && (!deb.size || fs::file_size(dest, ec) == deb.size)) return dest;
   if (deb.urls.empty()) return fail(ErrorKind::invalid_input, context + ": no URL to fetch it from");
-  if (auto d = util::make_dirs(dest.parent_path()); !d) return std::unexpected(d.error().context(context));
+  TRY_CONTEXT(util::make_dirs(dest.parent_path()), context);
 
   Fetcher f{*http_, options_, *clock_};
   std::vector<util::Error> failures;
@@ -327,7 +312,7 @@ Result<fs::path> ArchiveClient::fetch_deb(const DebFile& deb) const {
       failures.push_back(g.error());
       continue;
     }
-    if (auto c = sink.commit(); !c) return std::unexpected(c.error().context(context));
+    TRY_CONTEXT(sink.commit(), context);
     transfer.succeeded();
     return dest;
   }
@@ -343,20 +328,16 @@ Result<fs::path> ArchiveClient::fetch_deb(const DebFile& deb) const {
 
 Result<std::vector<fs::path>> ArchiveClient::fetch_debs(std::span<const DebFile> debs) const {
   std::vector<fs::path> out(debs.size());
-  auto r = util::parallel_for(debs.size(), options_.max_parallel, [&](std::size_t i) -> Result<void> {
-    auto p = fetch_deb(debs[i]);
-    if (!p) return std::unexpected(p.error());
-    out[i] = std::move(*p);
+  TRY(util::parallel_for(debs.size(), options_.max_parallel, [&](std::size_t i) -> Result<void> {
+    out[i] = TRY(fetch_deb(debs[i]));
     return {};
-  });
-  if (!r) return std::unexpected(r.error());
+  }));
   return out;
 }
 
 Result<void> for_each_package(const IndexFile& index, const std::function<Result<void>(deb::Paragraph&&)>& visit) {
-  auto text = util::read_file(index.path, 4ULL << 30);
-  if (!text) return std::unexpected(text.error());
-  return deb::for_each_paragraph(*text, net::display_url(index.url), visit);
+  auto text = TRY(util::read_file(index.path, 4ULL << 30));
+  return deb::for_each_paragraph(text, net::display_url(index.url), visit);
 }
 
 }  // namespace mlpack::apt

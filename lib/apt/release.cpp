@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "deb/control.hpp"
+#include "util/expected.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::apt {
@@ -85,11 +86,10 @@ std::optional<std::int64_t> parse_release_date(std::string_view text) {
 }
 
 Result<Release> parse_release(std::string_view text, std::string_view source) {
-  auto paragraphs = deb::parse_paragraphs(text, source);
-  if (!paragraphs) return std::unexpected(paragraphs.error());
-  if (paragraphs->empty()) return fail(ErrorKind::invalid_input, std::string(source) + ": empty Release file");
+  auto paragraphs = TRY(deb::parse_paragraphs(text, source));
+  if (paragraphs.empty()) return fail(ErrorKind::invalid_input, std::string(source) + ": empty Release file");
   // A Release file is one paragraph; anything after it is not something apt reads either.
-  const deb::Paragraph& p = paragraphs->front();
+  const deb::Paragraph& p = paragraphs.front();
   Release r;
   r.origin = p.get_or("Origin");
   r.label = p.get_or("Label");

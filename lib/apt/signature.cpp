@@ -3,6 +3,7 @@
 #include <optional>
 #include <set>
 
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/process.hpp"
 #include "util/text.hpp"
@@ -95,15 +96,14 @@ Result<fs::path> usable_keyring(const fs::path& keyring, const fs::path& tmp) {
     return fail(ErrorKind::invalid_input, "keyring `" + keyring.string() +
                                               "` does not exist (install the distribution's keyring package, "
                                               "e.g. `debian-archive-keyring`, or name the right file)");
-  auto content = util::read_file(keyring, 16 << 20);
-  if (!content) return std::unexpected(content.error().context("reading keyring"));
-  if (content->empty()) return fail(ErrorKind::invalid_input, "keyring `" + keyring.string() + "` is empty");
-  if (content->find(begin_key) == std::string::npos) return fs::absolute(keyring);
-  auto binary = dearmor(*content);
+  auto content = TRY_CONTEXT(util::read_file(keyring, 16 << 20), "reading keyring");
+  if (content.empty()) return fail(ErrorKind::invalid_input, "keyring `" + keyring.string() + "` is empty");
+  if (content.find(begin_key) == std::string::npos) return fs::absolute(keyring);
+  auto binary = dearmor(content);
   if (!binary)
     return fail(ErrorKind::invalid_input, "keyring `" + keyring.string() + "` is not a valid ASCII-armoured key");
   auto dest = tmp / "keyring.gpg";
-  if (auto w = util::write_file_atomic(dest, *binary, 0600); !w) return std::unexpected(w.error());
+  TRY(util::write_file_atomic(dest, *binary, 0600));
   return dest;
 }
 
@@ -168,9 +168,8 @@ Result<Verified> run_gpgv(std::vector<std::string> args, const fs::path& tmp, co
     return fail(ErrorKind::unsupported, "`" + args[0] + "` is not installed; it verifies apt repository signatures "
                                         "(install the `gpgv` package)");
   if (!rc) return std::unexpected(rc.error().context("verifying " + std::string(what)));
-  auto status = util::read_file(status_path, 1 << 20);
-  if (!status) return std::unexpected(status.error());
-  auto verdict = read_status(*status);
+  auto status = TRY(util::read_file(status_path, 1 << 20));
+  auto verdict = read_status(status);
   bool bad = false;
   for (const auto& p : verdict.problems)
     if (p.starts_with("BAD")) bad = true;
@@ -189,9 +188,8 @@ Result<Verified> run_gpgv(std::vector<std::string> args, const fs::path& tmp, co
   Verified out;
   out.signers = std::move(verdict.good);
   if (!output.empty()) {
-    auto text = util::read_file(output, 1 << 30);
-    if (!text) return std::unexpected(text.error().context("reading what gpgv verified"));
-    out.text = std::move(*text);
+    auto text = TRY_CONTEXT(util::read_file(output, 1 << 30), "reading what gpgv verified");
+    out.text = std::move(text);
   }
   return out;
 }
@@ -222,34 +220,29 @@ Result<void> check_clearsigned_shape(std::string_view document, std::string_view
 
 Result<Verified> verify_clearsigned(std::string_view document, const fs::path& keyring, std::string_view what,
                                     const GpgvOptions& options) {
-  if (auto r = check_clearsigned_shape(document, what); !r) return std::unexpected(r.error());
-  auto tmp = util::TempDir::create({}, "mlpack-gpgv-");
-  if (!tmp) return std::unexpected(tmp.error());
-  auto ring = usable_keyring(keyring, tmp->path());
-  if (!ring) return std::unexpected(ring.error().context("verifying " + std::string(what)));
-  auto doc = tmp->path() / "InRelease";
-  if (auto w = util::write_file_atomic(doc, document, 0600); !w) return std::unexpected(w.error());
-  auto out = tmp->path() / "verified";
-  return run_gpgv({options.program, "--homedir", tmp->path().string(), "--status-fd", "1", "--keyring",
-                   ring->string(), "--output", out.string(), doc.string()},
-                  tmp->path(), out, what);
+  TRY(check_clearsigned_shape(document, what));
+  auto tmp = TRY(util::TempDir::create({}, "mlpack-gpgv-"));
+  auto ring = TRY_CONTEXT(usable_keyring(keyring, tmp.path()), "verifying " + std::string(what));
+  auto doc = tmp.path() / "InRelease";
+  TRY(util::write_file_atomic(doc, document, 0600));
+  auto out = tmp.path() / "verified";
+  return run_gpgv({options.program, "--homedir", tmp.path().string(), "--status-fd", "1", "--keyring", ring.string(),
+                   "--output", out.string(), doc.string()},
+                  tmp.path(), out, what);
 }
 
 Result<Verified> verify_detached(std::string_view data, std::string_view signature, const fs::path& keyring,
                                  std::string_view what, const GpgvOptions& options) {
-  auto tmp = util::TempDir::create({}, "mlpack-gpgv-");
-  if (!tmp) return std::unexpected(tmp.error());
-  auto ring = usable_keyring(keyring, tmp->path());
-  if (!ring) return std::unexpected(ring.error().context("verifying " + std::string(what)));
-  auto data_path = tmp->path() / "Release";
-  auto sig_path = tmp->path() / "Release.gpg";
-  if (auto w = util::write_file_atomic(data_path, data, 0600); !w) return std::unexpected(w.error());
-  if (auto w = util::write_file_atomic(sig_path, signature, 0600); !w) return std::unexpected(w.error());
-  auto verified = run_gpgv({options.program, "--homedir", tmp->path().string(), "--status-fd", "1", "--keyring",
-                            ring->string(), sig_path.string(), data_path.string()},
-                           tmp->path(), {}, what);
-  if (!verified) return verified;
-  verified->text = std::string(data);
+  auto tmp = TRY(util::TempDir::create({}, "mlpack-gpgv-"));
+  auto ring = TRY_CONTEXT(usable_keyring(keyring, tmp.path()), "verifying " + std::string(what));
+  auto data_path = tmp.path() / "Release";
+  auto sig_path = tmp.path() / "Release.gpg";
+  TRY(util::write_file_atomic(data_path, data, 0600));
+  TRY(util::write_file_atomic(sig_path, signature, 0600));
+  auto verified = TRY(run_gpgv({options.program, "--homedir", tmp.path().string(), "--status-fd", "1", "--keyring",
+                                ring.string(), sig_path.string(), data_path.string()},
+                               tmp.path(), {}, what));
+  verified.text = std::string(data);
   return verified;
 }
 

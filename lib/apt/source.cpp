@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "net/http.hpp"
+#include "util/expected.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::apt {
@@ -106,10 +107,9 @@ Result<std::string> snapshot_url(std::string_view url, std::string_view timestam
   if (!is_snapshot_timestamp(timestamp))
     return fail(ErrorKind::invalid_input,
                 "snapshot `" + std::string(timestamp) + "` is not a timestamp like `20240115T000000Z`");
-  auto parts = net::parse_url(url);
-  if (!parts) return std::unexpected(parts.error());
-  std::string host = util::to_lower(parts->host);
-  std::string path = parts->path_and_query;
+  auto parts = TRY(net::parse_url(url));
+  std::string host = util::to_lower(parts.host);
+  std::string path = parts.path_and_query;
   while (path.size() > 1 && path.ends_with('/')) path.pop_back();
   std::string ts(timestamp);
 
@@ -138,14 +138,13 @@ Result<std::string> archive_root(const Source& source) {
 }
 
 Result<std::string> release_dir(const Source& source) {
-  auto root = archive_root(source);
-  if (!root) return root;
-  if (!source.flat()) return *root + "dists/" + source.suite + "/";
+  auto root = TRY(archive_root(source));
+  if (!source.flat()) return root + "dists/" + source.suite + "/";
   // sources.list: "./" and "/" both mean the archive root itself.
   std::string_view dir = source.suite;
   while (dir.starts_with("./")) dir.remove_prefix(2);
   while (dir.starts_with('/')) dir.remove_prefix(1);
-  return *root + std::string(dir);
+  return root + std::string(dir);
 }
 
 std::string packages_path(std::string_view component, std::string_view arch) {

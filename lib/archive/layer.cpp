@@ -16,6 +16,7 @@
 #include "archive/paths.hpp"
 #include "archive/pipeline.hpp"
 #include "archive/tar_header.hpp"
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/parallel.hpp"
 
@@ -103,16 +104,15 @@ Result<void> stream_file(detail::Pipeline& p, const fs::path& source, std::uint6
   ::posix_fadvise(f.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   std::uint64_t left = size;
   while (left > 0) {
-    auto room = p.space();
-    if (!room) return std::unexpected(room.error());
-    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(room->size(), left));
-    ssize_t n = ::read(f.fd, room->data(), want);
+    auto room = TRY(p.space());
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(room.size(), left));
+    ssize_t n = ::read(f.fd, room.data(), want);
     if (n < 0) {
       if (errno == EINTR) continue;
       return std::unexpected(util::errno_error("read", source, errno));
     }
     if (n == 0) return changed();
-    if (auto r = p.commit(static_cast<std::size_t>(n)); !r) return r;
+    TRY(p.commit(static_cast<std::size_t>(n)));
     left -= static_cast<std::uint64_t>(n);
   }
   char extra;
@@ -125,27 +125,23 @@ Result<void> stream_file(detail::Pipeline& p, const fs::path& source, std::uint6
 
 // Streams an opened entry into the pipeline, refusing a stream that is not `size` bytes long.
 Result<void> stream_opened(detail::Pipeline& p, const ContentOpener& open, std::uint64_t size) {
-  auto reader = open();
-  if (!reader) return std::unexpected(reader.error());
-  if (!*reader) return fail(ErrorKind::internal, "the content opener returned no reader");
+  auto reader = TRY(open());
+  if (!reader) return fail(ErrorKind::internal, "the content opener returned no reader");
   std::uint64_t left = size;
   while (left > 0) {
-    auto room = p.space();
-    if (!room) return std::unexpected(room.error());
-    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(room->size(), left));
-    auto n = (*reader)->read(room->subspan(0, want));
-    if (!n) return std::unexpected(n.error());
-    if (*n == 0)
+    auto room = TRY(p.space());
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(room.size(), left));
+    auto n = TRY(reader->read(room.subspan(0, want)));
+    if (n == 0)
       return fail(ErrorKind::io, "the content ended after " + std::to_string(size - left) + " of " +
                                      std::to_string(size) + " bytes");
-    if (auto r = p.commit(*n); !r) return r;
-    left -= *n;
+    TRY(p.commit(n));
+    left -= n;
   }
   // Read to the end, so a reader that checks its content when it ends (a digest) gets to do so.
   std::byte extra[1];
-  auto n = (*reader)->read(extra);
-  if (!n) return std::unexpected(n.error());
-  if (*n != 0) return fail(ErrorKind::io, "the content is longer than the expected " + std::to_string(size) + " bytes");
+  auto n = TRY(reader->read(extra));
+  if (n != 0) return fail(ErrorKind::io, "the content is longer than the expected " + std::to_string(size) + " bytes");
   return {};
 }
 
@@ -181,14 +177,14 @@ Result<void> write_member(detail::Pipeline& p, const Member& m, std::uint64_t mt
       break;
   }
   h.size = size;
-  if (auto r = p.write(util::as_bytes(detail::encode_tar_header(h))); !r) return r;
+  TRY(p.write(util::as_bytes(detail::encode_tar_header(h))));
   if (e.type != EntryType::file) return {};
   if (e.source) {
-    if (auto r = stream_file(p, *e.source, size); !r) return r;
+    TRY(stream_file(p, *e.source, size));
   } else if (e.open) {
-    if (auto r = stream_opened(p, e.open, size); !r) return r;
-  } else if (auto r = p.write(util::as_bytes(e.data)); !r) {
-    return r;
+    TRY(stream_opened(p, e.open, size));
+  } else {
+    TRY(p.write(util::as_bytes(e.data)));
   }
   return p.write_zeros(detail::tar_padding(size));
 }
@@ -215,29 +211,24 @@ Result<int> resolve_level(const LayerOptions& o) {
 }  // namespace
 
 Result<LayerResult> write_layer(std::vector<Entry> entries, const LayerOptions& options, util::Writer& out) {
-  auto level = resolve_level(options);
-  if (!level) return std::unexpected(level.error());
+  auto level = TRY(resolve_level(options));
   if (options.mtime < 0 || static_cast<std::uint64_t>(options.mtime) > detail::ustar_max_octal11)
     return fail(ErrorKind::invalid_input, "layer mtime " + std::to_string(options.mtime) + " is out of range");
-  auto members = plan(entries);
-  if (!members) return std::unexpected(members.error());
+  auto members = TRY(plan(entries));
 
   unsigned threads = options.threads == 0 ? static_cast<unsigned>(util::hardware_threads()) : options.threads;
-  detail::Pipeline pipeline({options.compression, *level, std::min(threads, 64u)}, out);
-  for (const auto& m : *members) {
-    if (auto r = write_member(pipeline, m, static_cast<std::uint64_t>(options.mtime)); !r)
-      return std::unexpected(r.error().context("writing layer entry `" + m.name + "`"));
+  detail::Pipeline pipeline({options.compression, level, std::min(threads, 64u)}, out);
+  for (const auto& m : members) {
+    TRY_CONTEXT(write_member(pipeline, m, static_cast<std::uint64_t>(options.mtime)),
+                "writing layer entry `" + m.name + "`");
   }
-  if (auto r = pipeline.write_zeros(2 * detail::tar_block); !r)
-    return std::unexpected(r.error().context("writing layer"));
-  auto result = pipeline.finish();
-  if (!result) return std::unexpected(result.error().context("writing layer"));
+  TRY_CONTEXT(pipeline.write_zeros(2 * detail::tar_block), "writing layer");
+  auto result = TRY_CONTEXT(pipeline.finish(), "writing layer");
   return result;
 }
 
 Result<std::string> encoding_key(const LayerOptions& options) {
-  auto level = resolve_level(options);
-  if (!level) return std::unexpected(level.error());
+  auto level = TRY(resolve_level(options));
   // Bump the tar version whenever this file's tar output changes for the same entries.
   const std::string tar = "tar-v1";
   switch (options.compression) {
@@ -246,10 +237,10 @@ Result<std::string> encoding_key(const LayerOptions& options) {
     case Compression::gzip:
       // The header's version: libdeflate has no runtime version query, and Debian ships the
       // library and its headers from one source package.
-      return tar + " gzip libdeflate-" LIBDEFLATE_VERSION_STRING " level " + std::to_string(*level) + " block " +
+      return tar + " gzip libdeflate-" LIBDEFLATE_VERSION_STRING " level " + std::to_string(level) + " block " +
              std::to_string(gzip_block_size);
     case Compression::zstd:
-      return tar + " zstd-" + ZSTD_versionString() + " level " + std::to_string(*level);
+      return tar + " zstd-" + ZSTD_versionString() + " level " + std::to_string(level);
   }
   return fail(ErrorKind::internal, "unknown compression");
 }

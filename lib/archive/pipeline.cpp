@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "util/expected.hpp"
+
 namespace mlpack::archive::detail {
 
 namespace {
@@ -167,7 +169,7 @@ struct Pipeline::State {
           ZSTD_outBuffer o{zstd_out.data(), zstd_out.size(), 0};
           std::size_t left = ZSTD_compressStream2(zstd.get(), &o, &in, mode);
           if (ZSTD_isError(left)) return util::fail(ErrorKind::internal, std::string("zstd: ") + ZSTD_getErrorName(left));
-          if (auto r = emit(zstd_out.data(), o.pos); !r) return r;
+          TRY(emit(zstd_out.data(), o.pos));
           if (b.last ? left == 0 : in.pos == in.size) return {};
         }
       }
@@ -263,11 +265,10 @@ Result<void> Pipeline::commit(std::size_t n) {
 
 Result<void> Pipeline::write(util::Bytes data) {
   while (!data.empty()) {
-    auto room = space();
-    if (!room) return std::unexpected(room.error());
-    std::size_t n = std::min(room->size(), data.size());
-    std::memcpy(room->data(), data.data(), n);
-    if (auto r = commit(n); !r) return r;
+    auto room = TRY(space());
+    std::size_t n = std::min(room.size(), data.size());
+    std::memcpy(room.data(), data.data(), n);
+    TRY(commit(n));
     data = data.subspan(n);
   }
   return {};
@@ -275,11 +276,10 @@ Result<void> Pipeline::write(util::Bytes data) {
 
 Result<void> Pipeline::write_zeros(std::size_t n) {
   while (n > 0) {
-    auto room = space();
-    if (!room) return std::unexpected(room.error());
-    std::size_t k = std::min(room->size(), n);
-    std::memset(room->data(), 0, k);
-    if (auto r = commit(k); !r) return r;
+    auto room = TRY(space());
+    std::size_t k = std::min(room.size(), n);
+    std::memset(room.data(), 0, k);
+    TRY(commit(k));
     n -= k;
   }
   return {};
@@ -289,7 +289,7 @@ Result<LayerResult> Pipeline::finish() {
   auto& s = *s_;
   // The last block may be empty when the stream ends on a block boundary: it still carries the
   // end of the zstd stream (gzip skips it unless the whole stream is empty).
-  if (auto room = space(); !room) return std::unexpected(room.error());
+  TRY(space());
   s.current->last = true;
   s.submit(s.current);
   s.current = nullptr;

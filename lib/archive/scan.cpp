@@ -11,6 +11,7 @@
 
 #include "archive/layer.hpp"
 #include "archive/paths.hpp"
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 
 namespace mlpack::archive {
@@ -89,7 +90,7 @@ class Walker {
         s.entry.type = EntryType::directory;
         s.entry.mode = normalized_mode(st.st_mode);
         out.push_back(std::move(s));
-        if (auto r = walk(host, child_rel); !r) return r;
+        TRY(walk(host, child_rel));
       } else if (S_ISREG(st.st_mode)) {
         s.entry.type = EntryType::file;
         s.entry.mode = normalized_mode(st.st_mode);
@@ -100,16 +101,14 @@ class Walker {
         s.multi_link = st.st_nlink > 1;
         out.push_back(std::move(s));
       } else if (S_ISLNK(st.st_mode)) {
-        auto target = read_link(dfd, name, host, st);
-        if (!target) return std::unexpected(target.error());
-        if (!target_stays_inside(rel, *target))
+        auto target = TRY(read_link(dfd, name, host, st));
+        if (!target_stays_inside(rel, target))
           return fail(ErrorKind::invalid_input,
-                      "symlink `" + host.string() + "` points to `" + *target + "`, outside the tree" +
-                          (target->starts_with('/') ? " (absolute targets must fall under `/" + dest_str_ + "`)"
-                                                    : ""));
+                      "symlink `" + host.string() + "` points to `" + target + "`, outside the tree" +
+                          (target.starts_with('/') ? " (absolute targets must fall under `/" + dest_str_ + "`)" : ""));
         s.entry.type = EntryType::symlink;
         s.entry.mode = 0777;
-        s.entry.link_target = std::move(*target);
+        s.entry.link_target = std::move(target);
         out.push_back(std::move(s));
       } else {
         return fail(ErrorKind::invalid_input, "`" + host.string() + "` is " + kind_name(st.st_mode) +
@@ -177,7 +176,7 @@ Result<std::vector<Entry>> scan_directory(const fs::path& root, const ScanOption
     s.entry.mode = i + 1 == dest->size() ? normalized_mode(st.st_mode) : 0755;
     walker.out.push_back(std::move(s));
   }
-  if (auto r = walker.walk(root, ""); !r) return std::unexpected(r.error());
+  TRY(walker.walk(root, ""));
 
   auto& items = walker.out;
   std::sort(items.begin(), items.end(), [](const Scanned& a, const Scanned& b) { return a.entry.path < b.entry.path; });

@@ -86,13 +86,13 @@ class ParagraphParser {
       ++line_no;
       std::string_view trimmed = rstrip(line);
       if (trimmed.empty()) {
-        if (auto r = flush(); !r) return r;
+        TRY(flush());
       } else if (trimmed.front() == '#') {
         if (options_.comments == Comments::refused) return fail(line_no, "comment lines are not allowed in this file");
       } else if (trimmed.front() == ' ' || trimmed.front() == '\t') {
-        if (auto r = continuation(trimmed, line_no); !r) return r;
+        TRY(continuation(trimmed, line_no));
       } else {
-        if (auto r = field(trimmed, line_no); !r) return r;
+        TRY(field(trimmed, line_no));
       }
     }
     return flush();

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "archive/entry.hpp"
+#include "util/expected.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::deb {
@@ -38,7 +39,7 @@ struct StatusRecord {
 
 Result<std::vector<InstalledPackage>> parse_dpkg_status(std::string_view text, std::string_view source) {
   std::vector<InstalledPackage> out;
-  auto r = for_each_paragraph(text, source, [&](Paragraph&& p) -> Result<void> {
+  TRY(for_each_paragraph(text, source, [&](Paragraph&& p) -> Result<void> {
     auto status = util::split(util::trim(p.get_or("Status")), ' ');
     status.erase(std::remove(status.begin(), status.end(), ""), status.end());
     if (status.size() != 3 || (status[0] != "install" && status[0] != "hold") || status[1] != "ok" ||
@@ -55,8 +56,7 @@ Result<std::vector<InstalledPackage>> parse_dpkg_status(std::string_view text, s
     pkg.paragraph = std::move(p);
     out.push_back(std::move(pkg));
     return {};
-  });
-  if (!r) return std::unexpected(r.error());
+  }));
   return out;
 }
 
@@ -95,7 +95,7 @@ Result<std::vector<archive::Entry>> dpkg_database(std::span<const DebFile> packa
     return {};
   };
   for (const auto& p : already_installed) {
-    if (auto r = add_name(p.name, p.architecture, p.multi_arch); !r) return std::unexpected(r.error());
+    TRY(add_name(p.name, p.architecture, p.multi_arch));
     records.push_back({p.name, p.architecture, p.paragraph.str()});
   }
   std::vector<archive::Entry> out = {
@@ -112,7 +112,7 @@ Result<std::vector<archive::Entry>> dpkg_database(std::span<const DebFile> packa
       archive::file_entry("var/lib/dpkg/info/format", "1\n"),
   };
   for (const auto& p : packages) {
-    if (auto r = add_name(p.package, p.architecture, p.multi_arch); !r) return std::unexpected(r.error());
+    TRY(add_name(p.package, p.architecture, p.multi_arch));
     records.push_back({p.package, p.architecture, status_paragraph(p).str()});
     std::string info = "var/lib/dpkg/info/" + p.db_name();
     std::string list;

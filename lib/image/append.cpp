@@ -1,6 +1,7 @@
 #include "image/append.hpp"
 
 #include "image/copy.hpp"
+#include "util/expected.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::image {
@@ -70,21 +71,16 @@ Result<AppendResult> append(const AppendOptions& options) {
   config.variant = options.platform.variant;
 
   if (options.base) {
-    auto base = resolve_manifest(*options.base, options.platform);
-    if (!base) return std::unexpected(base.error().context("reading the base image"));
-    auto config_reader = options.base->open_blob(base->manifest.config);
-    if (!config_reader) return std::unexpected(config_reader.error().context("reading the base image's config"));
-    auto verified = oci::verify_reader(std::move(*config_reader), base->manifest.config);
-    auto config_bytes = util::read_all(*verified, 16 << 20);
-    if (!config_bytes) return std::unexpected(config_bytes.error().context("reading the base image's config"));
-    auto parsed = oci::parse_config(*config_bytes);
-    if (!parsed) return std::unexpected(parsed.error().context("parsing the base image's config"));
-    config = std::move(*parsed);
-    if (config.diff_ids.size() != base->manifest.layers.size())
+    auto base = TRY_CONTEXT(resolve_manifest(*options.base, options.platform), "reading the base image");
+    auto config_reader = TRY_CONTEXT(options.base->open_blob(base.manifest.config), "reading the base image's config");
+    auto verified = oci::verify_reader(std::move(config_reader), base.manifest.config);
+    auto config_bytes = TRY_CONTEXT(util::read_all(*verified, 16 << 20), "reading the base image's config");
+    config = TRY_CONTEXT(oci::parse_config(config_bytes), "parsing the base image's config");
+    if (config.diff_ids.size() != base.manifest.layers.size())
       return util::fail(ErrorKind::invalid_input, "the base image's config lists " +
                                                       std::to_string(config.diff_ids.size()) + " diff_ids for " +
-                                                      std::to_string(base->manifest.layers.size()) + " layers");
-    manifest.layers = base->manifest.layers;
+                                                      std::to_string(base.manifest.layers.size()) + " layers");
+    manifest.layers = base.manifest.layers;
     // Docker schema 2 layers are the same bytes under another name; we write OCI manifests.
     for (auto& layer : manifest.layers)
       if (layer.media_type == oci::media::docker_layer_gzip) layer.media_type = std::string(oci::media::oci_layer_gzip);
@@ -95,16 +91,14 @@ Result<AppendResult> append(const AppendOptions& options) {
   AppendResult result;
   for (const auto& spec : options.layers) {
     std::string contents = spec.dir.string() + " -> " + spec.dest;
-    auto entries = archive::scan_directory(spec.dir, archive::ScanOptions{spec.dest});
-    if (!entries) return std::unexpected(entries.error().context("adding layer " + contents));
+    auto entries =
+        TRY_CONTEXT(archive::scan_directory(spec.dir, archive::ScanOptions{spec.dest}), "adding layer " + contents);
     std::optional<archive::LayerResult> written;
-    auto digest = store.add([&](util::Writer& out) -> Result<Digest> {
-      auto r = archive::write_layer(std::move(*entries), options.layer_options, out);
-      if (!r) return std::unexpected(r.error());
-      written = *r;
-      return r->digest;
-    });
-    if (!digest) return std::unexpected(digest.error().context("writing layer " + contents));
+    auto write = [&](util::Writer& out) -> Result<Digest> {
+      written = TRY(archive::write_layer(std::move(entries), options.layer_options, out));
+      return written->digest;
+    };
+    TRY_CONTEXT(store.add(write), "writing layer " + contents);
     oci::Descriptor desc;
     desc.media_type = layer_media_type(options.layer_options.compression);
     desc.digest = written->digest;
@@ -116,7 +110,7 @@ Result<AppendResult> append(const AppendOptions& options) {
     config.history.push_back(oci::HistoryEntry{options.created, "mlpack append: files at " + spec.dest, "", false});
     result.layers.push_back(AppendedLayer{desc, written->diff_id, contents});
   }
-  if (auto r = apply_edits(config, options.config); !r) return std::unexpected(r.error());
+  TRY(apply_edits(config, options.config));
 
   std::string config_json = oci::to_json(config);
   manifest.config.media_type = std::string(oci::media::oci_config);

@@ -1,5 +1,6 @@
 #include "image/blob_store.hpp"
 
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 
 namespace mlpack::image {
@@ -11,14 +12,11 @@ bool BlobStore::has(const Digest& d) const {
 
 Result<Digest> BlobStore::add(const std::function<Result<Digest>(util::Writer&)>& produce) {
   fs::path dir = root_ / "sha256";
-  if (auto r = util::make_dirs(dir); !r) return std::unexpected(r.error());
+  TRY(util::make_dirs(dir));
   // The final name is known only at the end, so write under a temporary name and rename.
-  auto file = util::AtomicFile::create(dir / ".incoming", 0644);
-  if (!file) return std::unexpected(file.error());
-  auto digest = produce(**file);
-  if (!digest) return digest;
-  if (auto r = (*file)->commit_as(path_for(*digest)); !r)
-    return std::unexpected(r.error().context("storing blob " + digest->short_str()));
+  auto file = TRY(util::AtomicFile::create(dir / ".incoming", 0644));
+  auto digest = TRY(produce(*file));
+  TRY_CONTEXT(file->commit_as(path_for(digest)), "storing blob " + digest.short_str());
   return digest;
 }
 

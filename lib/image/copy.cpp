@@ -3,6 +3,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "util/expected.hpp"
 #include "util/parallel.hpp"
 
 namespace mlpack::image {
@@ -18,24 +19,23 @@ Result<void> copy_blobs(oci::ImageSource& source, oci::ImageDestination& destina
   return util::parallel_for(blobs.size(), options.max_parallel, [&](std::size_t i) -> Result<void> {
     const oci::Descriptor& blob = blobs[i];
     const std::string what = (i == 0 ? "copying config " : "copying layer ") + blob.digest.short_str();
-    auto present = destination.has_blob(blob, hint);
-    if (!present) return std::unexpected(present.error().context(what));
-    if (!*present) {
+    auto present = TRY_CONTEXT(destination.has_blob(blob, hint), what);
+    if (!present) {
       auto trusted = source.trusted_blob_file(blob);
-      auto put = trusted ? destination.put_trusted_blob_file(blob, *trusted)
-                         : destination.put_blob(blob, [&]() { return source.open_blob(blob); });
-      if (!put) return std::unexpected(put.error().context(what));
+      TRY_CONTEXT(trusted ? destination.put_trusted_blob_file(blob, *trusted)
+                          : destination.put_blob(blob, [&]() { return source.open_blob(blob); }),
+                  what);
     }
     {
       std::lock_guard lock(mu);
-      if (*present) {
+      if (present) {
         ++report.blobs_skipped;
       } else {
         ++report.blobs_copied;
         report.bytes_copied += static_cast<std::uint64_t>(blob.size);
       }
     }
-    if (options.on_blob) options.on_blob(BlobEvent{blob, *present});
+    if (options.on_blob) options.on_blob(BlobEvent{blob, present});
     return {};
   });
 }
@@ -50,58 +50,45 @@ Result<oci::Manifest> parse_image_manifest(const oci::RawManifest& raw) {
 }  // namespace
 
 Result<ResolvedManifest> resolve_manifest(oci::ImageSource& source, const oci::Platform& platform) {
-  auto top = source.get_manifest();
-  if (!top) return std::unexpected(top.error().context("reading " + source.describe()));
+  auto top = TRY_CONTEXT(source.get_manifest(), "reading " + source.describe());
   ResolvedManifest out;
-  if (oci::media::is_index(top->media_type)) {
-    auto index = oci::parse_index(top->bytes);
-    if (!index) return std::unexpected(index.error().context("reading index of " + source.describe()));
-    auto chosen = oci::select_platform(*index, platform);
-    if (!chosen) return std::unexpected(chosen.error().context(source.describe()));
-    auto child = source.get_manifest(chosen->digest);
-    if (!child) return std::unexpected(child.error().context("reading " + source.describe()));
-    out.index = std::move(*top);
-    out.raw = std::move(*child);
+  if (oci::media::is_index(top.media_type)) {
+    auto index = TRY_CONTEXT(oci::parse_index(top.bytes), "reading index of " + source.describe());
+    auto chosen = TRY_CONTEXT(oci::select_platform(index, platform), source.describe());
+    auto child = TRY_CONTEXT(source.get_manifest(chosen.digest), "reading " + source.describe());
+    out.index = std::move(top);
+    out.raw = std::move(child);
   } else {
-    out.raw = std::move(*top);
+    out.raw = std::move(top);
   }
-  auto parsed = parse_image_manifest(out.raw);
-  if (!parsed) return std::unexpected(parsed.error().context("reading " + source.describe()));
-  out.manifest = std::move(*parsed);
+  out.manifest = TRY_CONTEXT(parse_image_manifest(out.raw), "reading " + source.describe());
   return out;
 }
 
 Result<CopyReport> copy_image(oci::ImageSource& source, oci::ImageDestination& destination,
                               const CopyOptions& options) {
   CopyReport report;
-  auto top = source.get_manifest();
-  if (!top) return std::unexpected(top.error().context("reading " + source.describe()));
+  auto top = TRY_CONTEXT(source.get_manifest(), "reading " + source.describe());
 
-  if (oci::media::is_index(top->media_type) && options.platform) {
-    auto resolved = resolve_manifest(source, *options.platform);
-    if (!resolved) return std::unexpected(resolved.error());
-    *top = resolved->raw;
+  if (oci::media::is_index(top.media_type) && options.platform) {
+    auto resolved = TRY(resolve_manifest(source, *options.platform));
+    top = resolved.raw;
   }
 
-  if (oci::media::is_index(top->media_type)) {
-    auto index = oci::parse_index(top->bytes);
-    if (!index) return std::unexpected(index.error().context("reading index of " + source.describe()));
-    for (const auto& entry : index->manifests) {
-      auto child = source.get_manifest(entry.digest);
-      if (!child) return std::unexpected(child.error().context("reading " + source.describe()));
-      auto manifest = parse_image_manifest(*child);
-      if (!manifest) return std::unexpected(manifest.error());
-      if (auto r = copy_blobs(source, destination, *manifest, options, report); !r) return std::unexpected(r.error());
-      if (auto r = destination.put_manifest(*child); !r)
-        return std::unexpected(r.error().context("writing manifest " + child->digest.short_str()));
+  if (oci::media::is_index(top.media_type)) {
+    auto index = TRY_CONTEXT(oci::parse_index(top.bytes), "reading index of " + source.describe());
+    for (const auto& entry : index.manifests) {
+      auto child = TRY_CONTEXT(source.get_manifest(entry.digest), "reading " + source.describe());
+      auto manifest = TRY(parse_image_manifest(child));
+      TRY(copy_blobs(source, destination, manifest, options, report));
+      TRY_CONTEXT(destination.put_manifest(child), "writing manifest " + child.digest.short_str());
     }
   } else {
-    auto manifest = parse_image_manifest(*top);
-    if (!manifest) return std::unexpected(manifest.error());
-    if (auto r = copy_blobs(source, destination, *manifest, options, report); !r) return std::unexpected(r.error());
+    auto manifest = TRY(parse_image_manifest(top));
+    TRY(copy_blobs(source, destination, manifest, options, report));
   }
-  if (auto r = destination.commit(*top); !r) return std::unexpected(r.error().context("writing " + destination.describe()));
-  report.manifest = std::move(*top);
+  TRY_CONTEXT(destination.commit(top), "writing " + destination.describe());
+  report.manifest = std::move(top);
   return report;
 }
 

@@ -1,5 +1,7 @@
 #include "image/location.hpp"
 
+#include "util/expected.hpp"
+
 namespace mlpack::image {
 
 namespace {
@@ -70,10 +72,9 @@ Result<Location> Location::parse(std::string_view text) {
     return util::fail(util::ErrorKind::invalid_input,
                       "invalid location `" + std::string(text) + "`: unknown transport `" + *t + ":`");
   strip(rest, "docker://");
-  auto ref = oci::Reference::parse(rest);
-  if (!ref) return std::unexpected(ref.error().context("invalid location `" + std::string(text) + "`"));
+  auto ref = TRY_CONTEXT(oci::Reference::parse(rest), "invalid location `" + std::string(text) + "`");
   loc.kind = Kind::registry;
-  loc.reference = *ref;
+  loc.reference = ref;
   return loc;
 }
 

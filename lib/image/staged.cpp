@@ -1,5 +1,7 @@
 #include "image/staged.hpp"
 
+#include "util/expected.hpp"
+
 namespace mlpack::image {
 
 Result<oci::RawManifest> StagedImage::get_manifest(const std::optional<Digest>& digest) {
@@ -11,9 +13,8 @@ Result<std::unique_ptr<util::Reader>> StagedImage::open_blob(const oci::Descript
   if (blob.digest == config_digest_)
     return std::unique_ptr<util::Reader>(std::make_unique<util::StringReader>(config_));
   if (store_.has(blob.digest)) {
-    auto file = util::FileReader::open(store_.path_for(blob.digest).string());
-    if (!file) return std::unexpected(file.error());
-    return std::unique_ptr<util::Reader>(std::move(*file));
+    auto file = TRY(util::FileReader::open(store_.path_for(blob.digest).string()));
+    return std::unique_ptr<util::Reader>(std::move(file));
   }
   if (base_) return base_->open_blob(blob);
   return util::fail(util::ErrorKind::not_found, "blob " + blob.digest.short_str() + " is not in " + describe());

@@ -11,6 +11,7 @@
 #include "oci/layout.hpp"
 #include "oci/tar_io.hpp"
 #include "util/digest.hpp"
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 
 namespace mlpack::oci {
@@ -35,7 +36,7 @@ std::string describe_location(std::string_view transport, const fs::path& file, 
 Result<util::TempDir> staging_next_to(const fs::path& file) {
   auto parent = file.parent_path();
   if (parent.empty()) parent = ".";
-  if (auto r = util::make_dirs(parent); !r) return std::unexpected(r.error());
+  TRY(util::make_dirs(parent));
   auto name = file.filename().string();
   util::remove_abandoned_temp_paths(parent, "." + name + ".tmp-");
   util::remove_abandoned_temp_paths(parent, name + ".tmp-");
@@ -44,10 +45,9 @@ Result<util::TempDir> staging_next_to(const fs::path& file) {
 
 // Writes the tar under a temporary name beside FILE and renames it into place.
 Result<void> write_archive(const fs::path& file, const std::vector<tar_io::Member>& members) {
-  auto out = util::AtomicFile::create(file, 0644);
-  if (!out) return std::unexpected(out.error());
-  if (auto r = tar_io::write_tar(members, **out); !r) return r;
-  return (*out)->commit();
+  auto out = TRY(util::AtomicFile::create(file, 0644));
+  TRY(tar_io::write_tar(members, *out));
+  return out->commit();
 }
 
 Result<void> refuse_directory(const fs::path& file, const std::string& where) {
@@ -71,19 +71,18 @@ class OciArchiveDestination final : public ImageDestination {
     return layout_->has_blob(blob, hint);
   }
   Result<void> put_blob(const Descriptor& blob, const BlobOpener& open) override {
-    if (auto r = layout_->put_blob(blob, open); !r) return std::unexpected(r.error().context(describe()));
+    TRY_CONTEXT(layout_->put_blob(blob, open), describe());
     return {};
   }
   Result<void> put_manifest(const RawManifest& manifest) override {
-    if (auto r = layout_->put_manifest(manifest); !r) return std::unexpected(r.error().context(describe()));
+    TRY_CONTEXT(layout_->put_manifest(manifest), describe());
     return {};
   }
   Result<void> commit(const RawManifest& top) override {
     auto what = "writing " + describe();
-    if (auto r = layout_->commit(top); !r) return std::unexpected(r.error().context(what));
-    auto members = tar_io::list_tree(staging_.path() / "layout");
-    if (!members) return std::unexpected(members.error().context(what));
-    if (auto r = write_archive(file_, *members); !r) return std::unexpected(r.error().context(what));
+    TRY_CONTEXT(layout_->commit(top), what);
+    auto members = TRY_CONTEXT(tar_io::list_tree(staging_.path() / "layout"), what);
+    TRY_CONTEXT(write_archive(file_, members), what);
     return {};
   }
 
@@ -102,13 +101,11 @@ class ExtractedSource final : public ImageSource {
 
   std::string describe() const override { return description_; }
   Result<RawManifest> get_manifest(const std::optional<Digest>& digest) override {
-    auto r = inner_->get_manifest(digest);
-    if (!r) return std::unexpected(r.error().context(description_));
+    auto r = TRY_CONTEXT(inner_->get_manifest(digest), description_);
     return r;
   }
   Result<std::unique_ptr<util::Reader>> open_blob(const Descriptor& blob) override {
-    auto r = inner_->open_blob(blob);
-    if (!r) return std::unexpected(r.error().context(description_));
+    auto r = TRY_CONTEXT(inner_->open_blob(blob), description_);
     return r;
   }
 
@@ -140,25 +137,23 @@ class DockerArchiveDestination final : public ImageDestination {
   Result<void> put_blob(const Descriptor& blob, const BlobOpener& open) override {
     auto what = "writing blob " + blob.digest.short_str() + " to " + describe();
     if (auto have = has_blob(blob, std::nullopt); have && *have) return {};
-    auto reader = open();
-    if (!reader) return std::unexpected(reader.error().context(what));
-    auto verified = verify_reader(std::move(*reader), blob);
+    auto reader = TRY_CONTEXT(open(), what);
+    auto verified = verify_reader(std::move(reader), blob);
     auto path = staging_.path() / ("blob-" + blob.digest.hex());
-    auto file = util::AtomicFile::create(path, 0644);
-    if (!file) return std::unexpected(file.error().context(what));
+    auto file = TRY_CONTEXT(util::AtomicFile::create(path, 0644), what);
 
     if (is_layer_media_type(blob.media_type)) {
       // docker load wants uncompressed layers: decompress while the compressed bytes are
       // verified, and hash the result, which must equal the config's diff_id.
       util::Sha256Writer hasher;
-      util::TeeWriter tee(**file, hasher);
-      if (auto n = tar_io::decompress(*verified, tee); !n) return std::unexpected(n.error().context(what));
-      if (auto r = (*file)->commit(); !r) return std::unexpected(r.error().context(what));
+      util::TeeWriter tee(*file, hasher);
+      TRY_CONTEXT(tar_io::decompress(*verified, tee), what);
+      TRY_CONTEXT(file->commit(), what);
       std::lock_guard lock(mu_);
       layers_.insert_or_assign(blob.digest, Staged{path, hasher.finish()});
     } else {
-      if (auto n = util::copy(*verified, **file); !n) return std::unexpected(n.error().context(what));
-      if (auto r = (*file)->commit(); !r) return std::unexpected(r.error().context(what));
+      TRY_CONTEXT(util::copy(*verified, *file), what);
+      TRY_CONTEXT(file->commit(), what);
       std::lock_guard lock(mu_);
       other_[blob.digest] = path;
     }
@@ -173,49 +168,46 @@ class DockerArchiveDestination final : public ImageDestination {
     if (media::is_index(top.media_type))
       return fail(ErrorKind::unsupported,
                   what + ": a docker archive holds a single image, not an index; choose one with `--platform`");
-    auto m = parse_manifest(top.bytes);
-    if (!m) return std::unexpected(m.error().context(what));
+    auto m = TRY_CONTEXT(parse_manifest(top.bytes), what);
 
     std::lock_guard lock(mu_);
-    auto cfg_it = other_.find(m->config.digest);
+    auto cfg_it = other_.find(m.config.digest);
     if (cfg_it == other_.end())
-      return fail(ErrorKind::internal, what + ": config " + m->config.digest.str() + " was not written first");
-    auto config_bytes = util::read_file(cfg_it->second, config_limit);
-    if (!config_bytes) return std::unexpected(config_bytes.error().context(what));
-    auto config = parse_config(*config_bytes);
-    if (!config) return std::unexpected(config.error().context(what));
-    if (config->diff_ids.size() != m->layers.size())
-      return fail(ErrorKind::integrity, what + ": the manifest has " + std::to_string(m->layers.size()) +
-                                            " layers but the config lists " + std::to_string(config->diff_ids.size()) +
+      return fail(ErrorKind::internal, what + ": config " + m.config.digest.str() + " was not written first");
+    auto config_bytes = TRY_CONTEXT(util::read_file(cfg_it->second, config_limit), what);
+    auto config = TRY_CONTEXT(parse_config(config_bytes), what);
+    if (config.diff_ids.size() != m.layers.size())
+      return fail(ErrorKind::integrity, what + ": the manifest has " + std::to_string(m.layers.size()) +
+                                            " layers but the config lists " + std::to_string(config.diff_ids.size()) +
                                             " diff_ids");
 
     std::vector<tar_io::Member> members;
-    members.push_back({m->config.digest.hex() + ".json", cfg_it->second});
+    members.push_back({m.config.digest.hex() + ".json", cfg_it->second});
     nlohmann::json layer_names = nlohmann::json::array();
     std::set<std::string> seen;
-    for (std::size_t i = 0; i < m->layers.size(); ++i) {
-      auto it = layers_.find(m->layers[i].digest);
+    for (std::size_t i = 0; i < m.layers.size(); ++i) {
+      auto it = layers_.find(m.layers[i].digest);
       if (it == layers_.end())
-        return fail(ErrorKind::internal, what + ": layer " + m->layers[i].digest.str() + " was not written first");
-      if (it->second.diff_id != config->diff_ids[i])
-        return fail(ErrorKind::integrity, what + ": layer " + std::to_string(i) + " (" + m->layers[i].digest.str() +
+        return fail(ErrorKind::internal, what + ": layer " + m.layers[i].digest.str() + " was not written first");
+      if (it->second.diff_id != config.diff_ids[i])
+        return fail(ErrorKind::integrity, what + ": layer " + std::to_string(i) + " (" + m.layers[i].digest.str() +
                                               ") decompresses to " + it->second.diff_id.str() +
-                                              " but the config's diff_id is " + config->diff_ids[i].str());
+                                              " but the config's diff_id is " + config.diff_ids[i].str());
       auto name = it->second.diff_id.hex() + ".tar";
       layer_names.push_back(name);
       if (seen.insert(name).second) members.push_back({name, it->second.path});
     }
 
-    nlohmann::json entry = {{"Config", m->config.digest.hex() + ".json"},
-                            {"RepoTags", repo_tag_.empty() ? nlohmann::json::array() : nlohmann::json::array({repo_tag_})},
-                            {"Layers", layer_names}};
+    nlohmann::json entry = {
+        {"Config", m.config.digest.hex() + ".json"},
+        {"RepoTags", repo_tag_.empty() ? nlohmann::json::array() : nlohmann::json::array({repo_tag_})},
+        {"Layers", layer_names}};
     auto manifest_path = staging_.path() / "manifest.json";
-    if (auto r = util::write_file_atomic(manifest_path, nlohmann::json::array({entry}).dump()); !r)
-      return std::unexpected(r.error().context(what));
+    TRY_CONTEXT(util::write_file_atomic(manifest_path, nlohmann::json::array({entry}).dump()), what);
     members.push_back({"manifest.json", manifest_path});
     std::sort(members.begin(), members.end(),
               [](const tar_io::Member& a, const tar_io::Member& b) { return a.name < b.name; });
-    if (auto r = write_archive(file_, members); !r) return std::unexpected(r.error().context(what));
+    TRY_CONTEXT(write_archive(file_, members), what);
     return {};
   }
 
@@ -251,9 +243,8 @@ class DockerArchiveSource final : public ImageSource {
   Result<std::unique_ptr<util::Reader>> open_blob(const Descriptor& blob) override {
     auto it = blobs_.find(blob.digest);
     if (it == blobs_.end()) return fail(ErrorKind::not_found, description_ + ": no blob " + blob.digest.str());
-    auto r = util::FileReader::open(it->second.string());
-    if (!r) return std::unexpected(r.error().context(description_));
-    return std::unique_ptr<util::Reader>(std::move(*r));
+    auto r = TRY_CONTEXT(util::FileReader::open(it->second.string()), description_);
+    return std::unique_ptr<util::Reader>(std::move(r));
   }
 
  private:
@@ -285,8 +276,7 @@ std::string_view sniff_layer_type(const fs::path& path) {
 
 Result<std::string> member_name(const nlohmann::json& v, const char* field) {
   if (!v.is_string()) return fail(ErrorKind::invalid_input, "manifest.json: `" + std::string(field) + "` must be a string");
-  auto rel = tar_io::safe_relative(v.get<std::string>());
-  if (!rel) return std::unexpected(rel.error().context("manifest.json"));
+  auto rel = TRY_CONTEXT(tar_io::safe_relative(v.get<std::string>()), "manifest.json");
   return rel;
 }
 
@@ -327,35 +317,31 @@ Result<std::string> docker_archive_repo_tag(std::string_view ref) {
 
 Result<std::unique_ptr<ImageSource>> open_oci_archive_source(const fs::path& file, std::string_view tag) {
   auto where = describe_location("oci-archive", file, tag);
-  if (auto r = refuse_directory(file, where); !r) return std::unexpected(r.error());
-  auto dir = util::TempDir::create();
-  if (!dir) return std::unexpected(dir.error().context(where));
-  if (auto r = tar_io::extract_tar(file, dir->path()); !r) return std::unexpected(r.error().context(where));
-  auto inner = open_layout_source(dir->path(), tag);
+  TRY(refuse_directory(file, where));
+  auto dir = TRY_CONTEXT(util::TempDir::create(), where);
+  TRY_CONTEXT(tar_io::extract_tar(file, dir.path()), where);
+  auto inner = open_layout_source(dir.path(), tag);
   if (!inner) {
     // The inner message names the temporary directory; say it about the archive instead.
     auto e = inner.error();
     auto pos = e.message.find(": ");
     return fail(e.kind, where + (pos == std::string::npos ? ": " + e.message : e.message.substr(pos)));
   }
-  return std::make_unique<ExtractedSource>(where, std::move(*dir), std::move(*inner));
+  return std::make_unique<ExtractedSource>(where, std::move(dir), std::move(*inner));
 }
 
 Result<void> check_oci_archive_destination(const fs::path& file, std::string_view tag) {
   auto where = describe_location("oci-archive", file, tag);
-  if (!tag.empty())
-    if (auto r = validate_layout_tag(tag); !r) return std::unexpected(r.error().context(where));
+  if (!tag.empty()) TRY_CONTEXT(validate_layout_tag(tag), where);
   return refuse_directory(file, where);
 }
 
 Result<std::unique_ptr<ImageDestination>> open_oci_archive_destination(const fs::path& file, std::string_view tag) {
   auto where = describe_location("oci-archive", file, tag);
-  if (auto r = check_oci_archive_destination(file, tag); !r) return std::unexpected(r.error());
-  auto staging = staging_next_to(file);
-  if (!staging) return std::unexpected(staging.error().context(where));
-  auto layout = open_layout_destination(staging->path() / "layout", tag);
-  if (!layout) return std::unexpected(layout.error().context(where));
-  return std::make_unique<OciArchiveDestination>(file, std::string(tag), std::move(*staging), std::move(*layout));
+  TRY(check_oci_archive_destination(file, tag));
+  auto staging = TRY_CONTEXT(staging_next_to(file), where);
+  auto layout = TRY_CONTEXT(open_layout_destination(staging.path() / "layout", tag), where);
+  return std::make_unique<OciArchiveDestination>(file, std::string(tag), std::move(staging), std::move(layout));
 }
 
 Result<std::unique_ptr<ImageSource>> open_docker_archive_source(const fs::path& file, std::string_view ref) {
@@ -367,7 +353,7 @@ Result<std::unique_ptr<ImageSource>> open_docker_archive_source(const fs::path& 
     if (!t) return wrap(t.error());
     want = strip_hub_prefix(*t);
   }
-  if (auto r = refuse_directory(file, where); !r) return std::unexpected(r.error());
+  TRY(refuse_directory(file, where));
   auto dir = util::TempDir::create();
   if (!dir) return wrap(dir.error());
   if (auto r = tar_io::extract_tar(file, dir->path()); !r) return wrap(r.error());
@@ -444,19 +430,17 @@ Result<std::unique_ptr<ImageSource>> open_docker_archive_source(const fs::path& 
 
 Result<void> check_docker_archive_destination(const fs::path& file, std::string_view ref) {
   auto where = describe_location("docker-archive", file, ref);
-  if (!ref.empty())
-    if (auto t = docker_archive_repo_tag(ref); !t) return std::unexpected(t.error().context(where));
+  if (!ref.empty()) TRY_CONTEXT(docker_archive_repo_tag(ref), where);
   return refuse_directory(file, where);
 }
 
 Result<std::unique_ptr<ImageDestination>> open_docker_archive_destination(const fs::path& file, std::string_view ref) {
   auto where = describe_location("docker-archive", file, ref);
-  if (auto r = check_docker_archive_destination(file, ref); !r) return std::unexpected(r.error());
+  TRY(check_docker_archive_destination(file, ref));
   std::string repo_tag;
   if (!ref.empty()) repo_tag = *docker_archive_repo_tag(ref);
-  auto staging = staging_next_to(file);
-  if (!staging) return std::unexpected(staging.error().context(where));
-  return std::make_unique<DockerArchiveDestination>(file, repo_tag, std::move(*staging));
+  auto staging = TRY_CONTEXT(staging_next_to(file), where);
+  return std::make_unique<DockerArchiveDestination>(file, repo_tag, std::move(staging));
 }
 
 }  // namespace mlpack::oci

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <set>
 
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 
 namespace mlpack::oci {
@@ -58,10 +59,8 @@ Result<std::string> read_small_blob(const fs::path& dir, const Digest& d) {
 }
 
 Result<Index> read_index(const fs::path& dir) {
-  auto text = util::read_file(dir / "index.json", manifest_limit);
-  if (!text) return std::unexpected(text.error());
-  auto idx = parse_index(*text);
-  if (!idx) return std::unexpected(idx.error().context("`" + (dir / "index.json").string() + "`"));
+  auto text = TRY(util::read_file(dir / "index.json", manifest_limit));
+  auto idx = TRY_CONTEXT(parse_index(text), "`" + (dir / "index.json").string() + "`");
   return idx;
 }
 
@@ -100,11 +99,10 @@ class LayoutSource final : public ImageSource {
 
   Result<RawManifest> get_manifest(const std::optional<Digest>& digest) override {
     const Digest& want = digest ? *digest : top_.digest;
-    auto bytes = read_small_blob(dir_, want);
-    if (!bytes) return std::unexpected(bytes.error().context(describe()));
+    auto bytes = TRY_CONTEXT(read_small_blob(dir_, want), describe());
     RawManifest m;
-    m.media_type = digest && *digest != top_.digest ? detect_media_type(*bytes) : top_.media_type;
-    m.bytes = std::move(*bytes);
+    m.media_type = digest && *digest != top_.digest ? detect_media_type(bytes) : top_.media_type;
+    m.bytes = std::move(bytes);
     m.digest = want;
     return m;
   }
@@ -145,16 +143,14 @@ class LayoutDestination final : public ImageDestination {
     auto what = "writing blob " + blob.digest.short_str() + " to " + describe();
     if (auto have = has_blob(blob, std::nullopt); have && *have) return {};
     auto dest = blob_path(dir_, blob.digest);
-    if (auto r = util::make_dirs(dest.parent_path()); !r) return std::unexpected(r.error().context(what));
-    auto reader = open();
-    if (!reader) return std::unexpected(reader.error().context(what));
-    auto verified = verify_reader(std::move(*reader), blob);
+    TRY_CONTEXT(util::make_dirs(dest.parent_path()), what);
+    auto reader = TRY_CONTEXT(open(), what);
+    auto verified = verify_reader(std::move(reader), blob);
     // The temporary file sits next to the blob; it is renamed into place only once the bytes
     // have been verified, and removed otherwise, so blobs/ never holds unverified content.
-    auto file = util::AtomicFile::create(dest, 0644);
-    if (!file) return std::unexpected(file.error().context(what));
-    if (auto n = util::copy(*verified, **file); !n) return std::unexpected(n.error().context(what));
-    if (auto r = (*file)->commit(); !r) return std::unexpected(r.error().context(what));
+    auto file = TRY_CONTEXT(util::AtomicFile::create(dest, 0644), what);
+    TRY_CONTEXT(util::copy(*verified, *file), what);
+    TRY_CONTEXT(file->commit(), what);
     return {};
   }
 
@@ -163,8 +159,7 @@ class LayoutDestination final : public ImageDestination {
   Result<void> put_trusted_blob_file(const Descriptor& blob, const fs::path& file) override {
     if (auto have = has_blob(blob, std::nullopt); have && *have) return {};
     auto dest = blob_path(dir_, blob.digest);
-    if (auto r = util::make_dirs(dest.parent_path()); !r)
-      return std::unexpected(r.error().context("writing blob " + blob.digest.short_str() + " to " + describe()));
+    TRY_CONTEXT(util::make_dirs(dest.parent_path()), "writing blob " + blob.digest.short_str() + " to " + describe());
     std::error_code ec;
     fs::create_hard_link(file, dest, ec);
     if (!ec || ec == std::errc::file_exists) return {};
@@ -177,23 +172,19 @@ class LayoutDestination final : public ImageDestination {
     if (auto have = has_blob(d, std::nullopt); have && *have) return {};
     if (Digest::sha256_of(manifest.bytes) != manifest.digest)
       return fail(ErrorKind::integrity, what + ": bytes do not match digest " + manifest.digest.str());
-    if (auto r = util::write_file_atomic(blob_path(dir_, manifest.digest), manifest.bytes); !r)
-      return std::unexpected(r.error().context(what));
+    TRY_CONTEXT(util::write_file_atomic(blob_path(dir_, manifest.digest), manifest.bytes), what);
     return {};
   }
 
   Result<void> commit(const RawManifest& top) override {
-    if (auto r = put_manifest(top); !r) return r;
+    TRY(put_manifest(top));
     auto what = "updating `" + (dir_ / "index.json").string() + "`";
-    auto lock = DirLock::acquire(dir_);
-    if (!lock) return std::unexpected(lock.error().context(what));
+    TRY_CONTEXT(DirLock::acquire(dir_), what);
 
     Index idx;
     std::error_code ec;
     if (fs::exists(dir_ / "index.json", ec)) {
-      auto existing = read_index(dir_);
-      if (!existing) return std::unexpected(existing.error().context(what));
-      idx = std::move(*existing);
+      idx = TRY_CONTEXT(read_index(dir_), what);
     }
     Descriptor entry{top.media_type, top.digest, static_cast<std::int64_t>(top.bytes.size())};
     if (!tag_.empty()) entry.annotations[std::string(ref_name_annotation)] = tag_;
@@ -216,10 +207,8 @@ class LayoutDestination final : public ImageDestination {
 
     // oci-layout first: a layout must never have an index.json without it.
     if (!fs::exists(dir_ / "oci-layout", ec))
-      if (auto r = util::write_file_atomic(dir_ / "oci-layout", layout_header); !r)
-        return std::unexpected(r.error().context(what));
-    if (auto r = util::write_file_atomic(dir_ / "index.json", to_json(idx)); !r)
-      return std::unexpected(r.error().context(what));
+      TRY_CONTEXT(util::write_file_atomic(dir_ / "oci-layout", layout_header), what);
+    TRY_CONTEXT(util::write_file_atomic(dir_ / "index.json", to_json(idx)), what);
     return {};
   }
 
@@ -244,35 +233,32 @@ Result<void> validate_layout_tag(std::string_view tag) {
 
 Result<std::unique_ptr<ImageSource>> open_layout_source(const fs::path& dir, std::string_view tag) {
   auto where = describe_location(dir, tag);
-  if (!tag.empty())
-    if (auto r = validate_layout_tag(tag); !r) return std::unexpected(r.error().context(where));
+  if (!tag.empty()) TRY_CONTEXT(validate_layout_tag(tag), where);
   std::error_code ec;
   if (!fs::exists(dir / "oci-layout", ec))
     return fail(ErrorKind::not_found, where + ": `" + dir.string() + "` is not an OCI layout (no `oci-layout` file)");
-  auto header = util::read_file(dir / "oci-layout", 1 << 16);
-  if (!header) return std::unexpected(header.error().context(where));
-  auto hj = nlohmann::json::parse(*header, nullptr, false);
+  auto header = TRY_CONTEXT(util::read_file(dir / "oci-layout", 1 << 16), where);
+  auto hj = nlohmann::json::parse(header, nullptr, false);
   if (hj.is_discarded() || !hj.is_object() || !hj.contains("imageLayoutVersion"))
     return fail(ErrorKind::invalid_input, where + ": malformed `oci-layout` file");
 
-  auto idx = read_index(dir);
-  if (!idx) return std::unexpected(idx.error().context(where));
+  auto idx = TRY_CONTEXT(read_index(dir), where);
   if (tag.empty()) {
-    if (idx->manifests.size() != 1)
-      return fail(ErrorKind::invalid_input,
-                  where + ": the layout holds " + std::to_string(idx->manifests.size()) +
-                      " images; name one with `oci:" + dir.string() + ":TAG` (tags: " + list_tags(*idx) + ")");
-    return std::make_unique<LayoutSource>(dir, std::string(), idx->manifests.front());
+    if (idx.manifests.size() != 1)
+      return fail(ErrorKind::invalid_input, where + ": the layout holds " + std::to_string(idx.manifests.size()) +
+                                                " images; name one with `oci:" + dir.string() +
+                                                ":TAG` (tags: " + list_tags(idx) + ")");
+    return std::make_unique<LayoutSource>(dir, std::string(), idx.manifests.front());
   }
-  for (const auto& d : idx->manifests)
+  for (const auto& d : idx.manifests)
     if (ref_name(d) == tag) return std::make_unique<LayoutSource>(dir, std::string(tag), d);
-  return fail(ErrorKind::not_found, where + ": no image tagged `" + std::string(tag) + "` (tags: " + list_tags(*idx) + ")");
+  return fail(ErrorKind::not_found,
+              where + ": no image tagged `" + std::string(tag) + "` (tags: " + list_tags(idx) + ")");
 }
 
 Result<void> check_layout_destination(const fs::path& dir, std::string_view tag) {
   auto where = describe_location(dir, tag);
-  if (!tag.empty())
-    if (auto r = validate_layout_tag(tag); !r) return std::unexpected(r.error().context(where));
+  if (!tag.empty()) TRY_CONTEXT(validate_layout_tag(tag), where);
 
   std::error_code ec;
   auto st = fs::status(dir, ec);
@@ -296,13 +282,13 @@ Result<void> check_layout_destination(const fs::path& dir, std::string_view tag)
 
 Result<std::unique_ptr<ImageDestination>> open_layout_destination(const fs::path& dir, std::string_view tag) {
   auto where = describe_location(dir, tag);
-  if (auto r = check_layout_destination(dir, tag); !r) return std::unexpected(r.error());
+  TRY(check_layout_destination(dir, tag));
   std::error_code ec;
-  if (auto r = util::make_dirs(dir / "blobs" / "sha256"); !r) return std::unexpected(r.error().context(where));
+  TRY_CONTEXT(util::make_dirs(dir / "blobs" / "sha256"), where);
   // The layout marks itself at once, so a second writer (or the next build after an interrupted
   // one) recognises the folder as a layout.
   if (!fs::exists(dir / "oci-layout", ec))
-    if (auto r = util::write_file_atomic(dir / "oci-layout", layout_header); !r) return std::unexpected(r.error().context(where));
+    TRY_CONTEXT(util::write_file_atomic(dir / "oci-layout", layout_header), where);
   // What a killed writer left behind (util/cleanup.hpp). Files that a live writer, here or in
   // another process, is still writing are locked and stay.
   util::remove_abandoned_temp_paths(dir / "blobs" / "sha256");
