@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
 
@@ -132,15 +133,13 @@ class CurlClient final : public HttpClient {
   Result<Response> send(const Request& request, util::Writer* sink) override {
     Request current = request;
     for (int hop = 0;; ++hop) {
-      auto response = send_one(current, sink);
-      if (!response) return response;
-      auto next = redirect_request(current, *response);
-      if (!next) return std::unexpected(next.error().context(describe(current)));
-      if (!*next) return response;
+      auto response = TRY(send_one(current, sink));
+      auto next = TRY_CONTEXT(redirect_request(current, response), describe(current));
+      if (!next) return response;
       if (hop >= options_.max_redirects)
         return fail(ErrorKind::http, describe(request) + ": more than " + std::to_string(options_.max_redirects) +
                                          " redirects");
-      current = std::move(**next);
+      current = std::move(*next);
     }
   }
 
@@ -175,12 +174,11 @@ class CurlClient final : public HttpClient {
 
   Result<Response> send_one(const Request& request, util::Writer* sink) {
     const std::string what = describe(request);
-    auto url = parse_url(request.url);
-    if (!url) return std::unexpected(url.error().context(what));
-    if (url->scheme != "https" && url->scheme != "http")
-      return fail(ErrorKind::invalid_input, what + ": unsupported URL scheme `" + url->scheme + "`");
-    if (url->scheme == "http" && !plain_http_allowed(*url, options_.insecure_hosts))
-      return fail(ErrorKind::invalid_input, what + ": plain http to `" + url->authority() +
+    auto url = TRY_CONTEXT(parse_url(request.url), what);
+    if (url.scheme != "https" && url.scheme != "http")
+      return fail(ErrorKind::invalid_input, what + ": unsupported URL scheme `" + url.scheme + "`");
+    if (url.scheme == "http" && !plain_http_allowed(url, options_.insecure_hosts))
+      return fail(ErrorKind::invalid_input, what + ": plain http to `" + url.authority() +
                                                 "` is not allowed (TLS is required unless the host is loopback "
                                                 "or named as an insecure registry)");
 
@@ -211,8 +209,8 @@ class CurlClient final : public HttpClient {
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
 
     std::string cas;
-    if (url->scheme == "https") {
-      cas = extra_cas(*url);
+    if (url.scheme == "https") {
+      cas = extra_cas(url);
       if (!cas.empty()) {
         curl_blob blob{cas.data(), cas.size(), CURL_BLOB_COPY};
         curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
@@ -245,9 +243,7 @@ class CurlClient final : public HttpClient {
       t.body_length = length;
       if (request.body) {
         t.body = &*request.body;
-        auto reader = request.body->reader();
-        if (!reader) return std::unexpected(reader.error().context(what));
-        t.body_reader = std::move(*reader);
+        t.body_reader = TRY_CONTEXT(request.body->reader(), what);
       } else {
         t.body_reader = std::make_unique<util::StringReader>("");
       }
@@ -268,7 +264,7 @@ class CurlClient final : public HttpClient {
       std::string detail = errbuf[0] ? util::trim(errbuf) : curl_easy_strerror(rc);
       if (rc == CURLE_PEER_FAILED_VERIFICATION)
         detail += " (to trust a private CA, name its certificate in $SSL_CERT_FILE or put it in /etc/docker/certs.d/" +
-                  url->authority() + "/ca.crt)";
+                  url.authority() + "/ca.crt)";
       if (is_tls_error(rc)) return fail(ErrorKind::network, what + ": " + std::string(tls_error_marker) + detail);
       return fail(ErrorKind::network, what + ": " + detail);
     }

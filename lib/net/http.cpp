@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "util/expected.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::net {
@@ -135,16 +136,15 @@ Result<UrlParts> parse_url(std::string_view url) {
 
 Result<std::string> resolve_url(std::string_view base, std::string_view location) {
   if (location.find("://") != std::string_view::npos) {
-    if (auto p = parse_url(location); !p) return std::unexpected(p.error());
+    TRY(parse_url(location));
     return std::string(location);
   }
-  auto b = parse_url(base);
-  if (!b) return std::unexpected(b.error());
-  std::string origin = b->scheme + "://" + b->authority();
-  if (location.starts_with("//")) return b->scheme + ":" + std::string(location);
+  auto b = TRY(parse_url(base));
+  std::string origin = b.scheme + "://" + b.authority();
+  if (location.starts_with("//")) return b.scheme + ":" + std::string(location);
   if (location.starts_with('/')) return origin + std::string(location);
-  std::string path = b->path_and_query.substr(0, b->path_and_query.find_first_of("?#"));
-  if (location.empty()) return origin + b->path_and_query;
+  std::string path = b.path_and_query.substr(0, b.path_and_query.find_first_of("?#"));
+  if (location.empty()) return origin + b.path_and_query;
   if (location.starts_with('?')) return origin + path + std::string(location);
   return origin + path.substr(0, path.rfind('/') + 1) + std::string(location);
 }
@@ -208,15 +208,14 @@ Result<std::optional<Request>> redirect_request(const Request& request, const Re
   if (s != 301 && s != 302 && s != 303 && s != 307 && s != 308) return std::optional<Request>();
   auto location = response.headers.get("Location");
   if (!location) return std::optional<Request>();
-  auto target = resolve_url(request.url, *location);
-  if (!target) return std::unexpected(target.error().context("following a redirect"));
+  auto target = TRY_CONTEXT(resolve_url(request.url, *location), "following a redirect");
   auto from = parse_url(request.url);
-  auto to = parse_url(*target);
+  auto to = parse_url(target);
   if (!from) return std::unexpected(from.error());
   if (!to) return std::unexpected(to.error());
 
   Request next = request;
-  next.url = *target;
+  next.url = target;
   // Credentials for the registry must not leak to a storage backend on another host, nor go out
   // in the clear after a redirect from https to http.
   if (from->scheme != to->scheme || !iequals(from->authority(), to->authority())) next.headers.remove("Authorization");

@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "util/expected.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::net {
@@ -86,7 +87,7 @@ Result<Response> send_with_retry(HttpClient& http, const Request& request, util:
                        options.network == RetryNetworkErrors::yes && attempt < max_attempts;
       if (retryable && tracker && tracker->written) {
         if (!options.restart_sink) retryable = false;
-        else if (auto r = options.restart_sink(); !r) return std::unexpected(r.error());
+        else TRY(options.restart_sink());
       }
       if (!retryable) {
         if (attempt > 1) {

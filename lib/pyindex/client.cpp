@@ -150,40 +150,38 @@ struct IndexClient::Impl {
       std::error_code ec;
       if (std::filesystem::is_directory(*path, ec)) *path /= "index.html";
       if (!std::filesystem::exists(*path, ec)) return Files();
-      auto text = util::read_file(*path);
-      if (!text) return std::unexpected(text.error());
-      return Files(parse_html_page(*text, page_url, index));
+      auto text = TRY(util::read_file(*path));
+      return Files(parse_html_page(text, page_url, index));
     }
     auto request = request_for(page_url);
     request.headers.set("Accept", std::string(accept));
     auto cached = cache.load(request.url, accept);
     if (cached) HttpCache::add_validators(request, *cached);
-    auto resp = send(request, nullptr);
-    if (!resp) return std::unexpected(resp.error());
-    if (resp->status == 404) return Files();
+    auto resp = TRY(send(request, nullptr));
+    if (resp.status == 404) return Files();
     std::optional<std::string> content_type;
     std::string body;
-    if (resp->status == 304 && cached) {
+    if (resp.status == 304 && cached) {
       ++cache_hits;
       content_type = cached->content_type;
       body = std::move(cached->body);
-    } else if (resp->status == 200) {
+    } else if (resp.status == 200) {
       // A failure to cache costs a refetch next time, nothing more.
-      (void)cache.store(request.url, accept, *resp);
-      content_type = resp->headers.get("Content-Type");
-      body = std::move(resp->body);
+      (void)cache.store(request.url, accept, resp);
+      content_type = resp.headers.get("Content-Type");
+      body = std::move(resp.body);
     } else {
-      std::string hint = resp->status == 401 || resp->status == 403
+      std::string hint = resp.status == 401 || resp.status == 403
                              ? " (credentials come from the index URL or netrc)"
                              : "";
-      return fail(ErrorKind::http, "GET " + net::display_url(request.url) + ": " + net::status_line(resp->status) + hint);
+      return fail(ErrorKind::http,
+                  "GET " + net::display_url(request.url) + ": " + net::status_line(resp.status) + hint);
     }
-    auto base = resp->url.empty() ? request.url : resp->url;
+    auto base = resp.url.empty() ? request.url : resp.url;
     std::optional<std::string_view> ct;
     if (content_type) ct = *content_type;
-    auto files = parse_page(body, ct, base, index);
-    if (!files) return std::unexpected(files.error().context("GET " + net::display_url(request.url)));
-    return Files(std::move(*files));
+    auto files = TRY_CONTEXT(parse_page(body, ct, base, index), "GET " + net::display_url(request.url));
+    return Files(std::move(files));
   }
 
   Result<std::vector<DistFile>> directory_files(const std::filesystem::path& dir, const std::string& location) {
@@ -214,23 +212,20 @@ struct IndexClient::Impl {
       if (std::filesystem::is_directory(*path, ec)) return directory_files(*path, location);
       if (!std::filesystem::exists(*path, ec))
         return fail(ErrorKind::not_found, "find-links location `" + path->string() + "` does not exist");
-      auto text = util::read_file(*path);
-      if (!text) return std::unexpected(text.error());
-      return parse_html_page(*text, path_to_file_url(*path), location);
+      auto text = TRY(util::read_file(*path));
+      return parse_html_page(text, path_to_file_url(*path), location);
     }
-    auto page = fetch_page(location, "text/html", net::display_url(location));
-    if (!page) return std::unexpected(page.error());
-    if (!*page) return fail(ErrorKind::not_found, "find-links page " + net::display_url(location) + ": 404 Not Found");
-    return std::move(**page);
+    auto page = TRY(fetch_page(location, "text/html", net::display_url(location)));
+    if (!page) return fail(ErrorKind::not_found, "find-links page " + net::display_url(location) + ": 404 Not Found");
+    return std::move(*page);
   }
 
   Result<std::vector<DistFile>> all_find_links() {
     return memoise(mutex, find_links_memo, "", [&]() -> Result<std::vector<DistFile>> {
       std::vector<DistFile> all;
       for (const auto& location : find_links) {
-        auto files = one_find_links(location);
-        if (!files) return std::unexpected(files.error().context("reading find-links `" + net::display_url(location) + "`"));
-        all.insert(all.end(), files->begin(), files->end());
+        auto files = TRY_CONTEXT(one_find_links(location), "reading find-links `" + net::display_url(location) + "`");
+        all.insert(all.end(), files.begin(), files.end());
       }
       return all;
     });
@@ -239,17 +234,16 @@ struct IndexClient::Impl {
   Result<std::vector<DistFile>> compute_project(const std::string& name) {
     std::vector<DistFile> out;
     if (!find_links.empty()) {
-      auto links = all_find_links();
-      if (!links) return std::unexpected(links.error());
-      for (const auto& f : *links)
+      auto links = TRY(all_find_links());
+      for (const auto& f : links)
         if (project_of(f.filename) == name) out.push_back(f);
     }
     for (const auto& index : indexes) {
       auto page_url = index + name + "/";
-      auto page = fetch_page(page_url, simple_accept, index);
-      if (!page) return std::unexpected(page.error().context("looking up `" + name + "` on index " + net::display_url(index)));
-      if (!*page) continue;
-      out.insert(out.end(), (*page)->begin(), (*page)->end());
+      auto page = TRY_CONTEXT(fetch_page(page_url, simple_accept, index),
+                              "looking up `" + name + "` on index " + net::display_url(index));
+      if (!page) continue;
+      out.insert(out.end(), page->begin(), page->end());
       if (options.strategy == IndexStrategy::first_index) break;
     }
     // One entry per URL (find-links and an index may list the same file); what the later
@@ -293,16 +287,13 @@ struct IndexClient::Impl {
       auto path = file_url_to_path(url);
       std::error_code ec;
       if (!path || !std::filesystem::exists(*path, ec)) return std::optional<std::string>();
-      auto t = util::read_file(*path);
-      if (!t) return std::unexpected(t.error());
-      text = std::move(*t);
+      text = TRY(util::read_file(*path));
     } else {
-      auto resp = send(request_for(url), nullptr);
-      if (!resp) return std::unexpected(resp.error());
-      if (resp->status == 404) return std::optional<std::string>();
-      if (resp->status != 200)
-        return fail(ErrorKind::http, "GET " + net::display_url(url) + ": " + net::status_line(resp->status));
-      text = std::move(resp->body);
+      auto resp = TRY(send(request_for(url), nullptr));
+      if (resp.status == 404) return std::optional<std::string>();
+      if (resp.status != 200)
+        return fail(ErrorKind::http, "GET " + net::display_url(url) + ": " + net::status_line(resp.status));
+      text = std::move(resp.body);
     }
     if (auto it = file.metadata_hashes.find("sha256"); it != file.metadata_hashes.end()) {
       auto actual = util::Digest::sha256_of(text).hex();
@@ -315,9 +306,7 @@ struct IndexClient::Impl {
   Result<CoreMetadata> compute_metadata(const DistFile& file) {
     std::optional<std::string> text;
     if (file.has_metadata_file) {
-      auto m = metadata_file(file);
-      if (!m) return std::unexpected(m.error());
-      text = std::move(*m);
+      text = TRY(metadata_file(file));
     }
     bool wheel = ends_with_ci(file.filename, ".whl");
     if (!text && wheel) {
@@ -340,12 +329,12 @@ struct IndexClient::Impl {
       return fail(ErrorKind::unsupported, "`" + file.filename +
                                               "` is a source distribution and its index serves no metadata for it; "
                                               "building it to learn its dependencies is not supported");
-    auto meta = parse_core_metadata(*text);
-    if (!meta) return std::unexpected(meta.error());
+    auto meta = TRY(parse_core_metadata(*text));
     if (wheel) {
       auto w = pypi::parse_wheel_filename(file.filename);
-      if (w && pypi::normalize_name(meta->name) != w->name)
-        return fail(ErrorKind::integrity, "metadata names project `" + meta->name + "`, not the wheel's `" + w->name + "`");
+      if (w && pypi::normalize_name(meta.name) != w->name)
+        return fail(ErrorKind::integrity,
+                    "metadata names project `" + meta.name + "`, not the wheel's `" + w->name + "`");
     }
     return meta;
   }
@@ -356,7 +345,7 @@ struct IndexClient::Impl {
     if (options.cache_dir.empty())
       return fail(ErrorKind::invalid_input, "downloading `" + file.filename + "` needs a cache directory");
     auto blobs = options.cache_dir / "blobs" / "sha256";
-    if (auto r = util::make_dirs(blobs); !r) return std::unexpected(r.error());
+    TRY(util::make_dirs(blobs));
     std::string expected(sha256);
     if (expected.empty())
       if (auto it = file.hashes.find("sha256"); it != file.hashes.end()) expected = it->second;
@@ -386,13 +375,11 @@ struct IndexClient::Impl {
     if (digest) {
       verified = std::make_unique<util::VerifiedFile>(blobs / digest->hex(), *digest, file.size.value_or(0),
                                                       "`" + file.filename + "`");
-      if (auto r = verified->restart(); !r) return std::unexpected(r.error());
+      TRY(verified->restart());
       sink = verified.get();
       restart = [&] { return verified->restart(); };
     } else {
-      auto f = util::AtomicFile::create(blobs / "download");
-      if (!f) return std::unexpected(f.error());
-      out = std::move(*f);
+      out = TRY(util::AtomicFile::create(blobs / "download"));
       tee = std::make_unique<util::TeeWriter>(*out, hasher);
       sink = tee.get();
     }
@@ -408,23 +395,22 @@ struct IndexClient::Impl {
     if (is_file_url(file.url)) {
       auto path = file_url_to_path(file.url);
       if (!path) return fail(ErrorKind::invalid_input, what + ": `" + file.url + "` names another host");
-      auto in = util::FileReader::open(path->string());
-      if (!in) return std::unexpected(in.error().context(what));
-      if (auto c = util::copy(**in, *sink); !c) return std::unexpected(c.error().context(what));
+      auto in = TRY_CONTEXT(util::FileReader::open(path->string()), what);
+      TRY_CONTEXT(util::copy(*in, *sink), what);
     } else {
       ++full_downloads;
-      auto resp = send(request_for(file.url), sink, restart);
-      if (!resp) return std::unexpected(resp.error().context(what));
-      if (resp->status != 200)
-        return fail(ErrorKind::http, what + ": GET " + net::display_url(file.url) + ": " + net::status_line(resp->status));
+      auto resp = TRY_CONTEXT(send(request_for(file.url), sink, restart), what);
+      if (resp.status != 200)
+        return fail(ErrorKind::http,
+                    what + ": GET " + net::display_url(file.url) + ": " + net::status_line(resp.status));
     }
     if (verified) {
-      if (auto r = verified->commit(); !r) return std::unexpected(r.error());
+      TRY(verified->commit());
       transfer.succeeded();
       return blobs / digest->hex();
     }
     auto dest = blobs / hasher.finish().hex();
-    if (auto r = out->commit_as(dest); !r) return std::unexpected(r.error().context(what));
+    TRY_CONTEXT(out->commit_as(dest), what);
     transfer.succeeded();
     return dest;
   }
@@ -442,8 +428,7 @@ Result<std::vector<DistFile>> IndexClient::project_files(std::string_view name) 
 
 Result<CoreMetadata> IndexClient::metadata(const DistFile& file) {
   return memoise(impl_->mutex, impl_->metadata, file.url, [&]() -> Result<CoreMetadata> {
-    auto m = impl_->compute_metadata(file);
-    if (!m) return std::unexpected(m.error().context("reading the metadata of `" + file.filename + "`"));
+    auto m = TRY_CONTEXT(impl_->compute_metadata(file), "reading the metadata of `" + file.filename + "`");
     return m;
   });
 }

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/digest.hpp"
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
 
@@ -48,7 +49,7 @@ util::Result<void> HttpCache::store(std::string_view url, std::string_view key, 
   if (modified) head["last_modified"] = *modified;
   if (auto ct = response.headers.get("Content-Type")) head["content_type"] = *ct;
   auto path = path_for(url, key);
-  if (auto r = util::make_dirs(path.parent_path()); !r) return r;
+  TRY(util::make_dirs(path.parent_path()));
   return util::write_file_atomic(path, head.dump() + "\n" + response.body);
 }
 

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "pyindex/url.hpp"
+#include "util/expected.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::pyindex {
@@ -267,9 +268,8 @@ Result<std::vector<DistFile>> parse_json_page(std::string_view json, std::string
 
 Result<std::vector<DistFile>> parse_page(std::string_view body, std::optional<std::string_view> content_type,
                                          std::string_view page_url, std::string_view index) {
-  auto format = page_format(content_type);
-  if (!format) return std::unexpected(format.error());
-  if (*format == PageFormat::json) return parse_json_page(body, page_url, index);
+  auto format = TRY(page_format(content_type));
+  if (format == PageFormat::json) return parse_json_page(body, page_url, index);
   return parse_html_page(body, page_url, index);
 }
 

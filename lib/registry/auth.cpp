@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/base64.hpp"
+#include "util/expected.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::registry {
@@ -143,11 +144,10 @@ Result<std::string> Authenticator::authorization(const std::string& scopes, bool
       return "Bearer " + it->second.value;
   }
   // Fetched without the lock: parallel uploads may fetch the same token twice, which is harmless.
-  auto token = fetch_token(challenge, scopes);
-  if (!token) return std::unexpected(token.error());
+  auto token = TRY(fetch_token(challenge, scopes));
   std::lock_guard lock(mutex_);
-  tokens_[scopes] = *token;
-  return "Bearer " + token->value;
+  tokens_[scopes] = token;
+  return "Bearer " + token.value;
 }
 
 Result<Token> Authenticator::fetch_token(const Challenge& challenge, const std::string& scopes) {
@@ -176,18 +176,17 @@ Result<Token> Authenticator::fetch_token(const Challenge& challenge, const std::
   const std::string what = "getting a token for " + ctx_.registry + " from " + net::display_url(realm);
 
   net::RetryOptions retry{ctx_.retry};
-  auto resp = net::send_with_retry(*ctx_.http, req, nullptr, retry, *ctx_.clock);
-  if (!resp) return std::unexpected(resp.error().context(what));
-  if (resp->status == 401 || resp->status == 403) {
+  auto resp = TRY_CONTEXT(net::send_with_retry(*ctx_.http, req, nullptr, retry, *ctx_.clock), what);
+  if (resp.status == 401 || resp.status == 403) {
     if (creds && !creds->username.empty())
       return fail(ErrorKind::auth, "registry " + ctx_.registry + " refused the credentials for user `" +
-                                       creds->username + "` (" + net::status_line(resp->status) + " from the token server)");
+                                       creds->username + "` (" + net::status_line(resp.status) +
+                                       " from the token server)");
     return fail(ErrorKind::auth, "registry " + ctx_.registry + " requires authentication, and no credentials for it were found (" +
-                                     net::status_line(resp->status) + " from the token server)");
+                                     net::status_line(resp.status) + " from the token server)");
   }
-  if (!resp->ok()) return fail(ErrorKind::auth, what + ": " + net::status_line(resp->status));
-  auto token = parse_token_response(resp->body, ctx_.clock->now());
-  if (!token) return std::unexpected(token.error().context(what));
+  if (!resp.ok()) return fail(ErrorKind::auth, what + ": " + net::status_line(resp.status));
+  auto token = TRY_CONTEXT(parse_token_response(resp.body, ctx_.clock->now()), what);
   return token;
 }
 

@@ -24,9 +24,8 @@ class WindowReader final : public util::Reader {
   WindowReader(util::Reader& inner, std::uint64_t limit) : inner_(inner), left_(limit) {}
   Result<std::size_t> read(std::span<std::byte> out) override {
     if (left_ == 0) return 0;
-    auto n = inner_.read(out.first(std::min<std::uint64_t>(out.size(), left_)));
-    if (!n) return n;
-    left_ -= *n;
+    auto n = TRY(inner_.read(out.first(std::min<std::uint64_t>(out.size(), left_))));
+    left_ -= n;
     return n;
   }
 
@@ -39,10 +38,9 @@ class WindowReader final : public util::Reader {
 Result<void> skip(util::Reader& r, std::uint64_t count) {
   std::vector<std::byte> buf(256 * 1024);
   while (count > 0) {
-    auto n = r.read(std::span(buf).first(std::min<std::uint64_t>(buf.size(), count)));
-    if (!n) return std::unexpected(n.error());
-    if (*n == 0) return fail(ErrorKind::integrity, "blob ended early while resuming an upload");
-    count -= *n;
+    auto n = TRY(r.read(std::span(buf).first(std::min<std::uint64_t>(buf.size(), count))));
+    if (n == 0) return fail(ErrorKind::integrity, "blob ended early while resuming an upload");
+    count -= n;
   }
   return {};
 }
@@ -101,16 +99,15 @@ std::string RegistryClient::url(const std::string& path_or_url) const {
 Result<void> RegistryClient::ping() {
   std::lock_guard lock(ping_mutex_);
   if (pinged_) return {};
-  auto parts = net::parse_url("https://" + api_host_ + "/");
-  if (!parts) return std::unexpected(parts.error().context("registry `" + registry_ + "`"));
-  const bool plain_allowed = net::plain_http_allowed(*parts, options_.insecure_hosts);
+  auto parts = TRY_CONTEXT(net::parse_url("https://" + api_host_ + "/"), "registry `" + registry_ + "`");
+  const bool plain_allowed = net::plain_http_allowed(parts, options_.insecure_hosts);
 
   // Loopback registries are tried over plain http first: that traffic never leaves the machine,
   // the ping carries no credentials, and a local test registry then costs no failed TLS
   // handshake. Elsewhere https comes first and plain http only for --insecure-registry hosts.
   std::vector<std::string> schemes{"https"};
   if (plain_allowed) {
-    if (net::is_loopback_host(parts->host)) schemes.insert(schemes.begin(), "http");
+    if (net::is_loopback_host(parts.host)) schemes.insert(schemes.begin(), "http");
     else schemes.push_back("http");
   }
   std::optional<util::Error> https_error, http_error;
@@ -180,7 +177,7 @@ util::Error RegistryClient::status_error(const net::Request& request, const net:
 Result<net::Response> RegistryClient::send(net::Request request, const std::string& scopes, util::Writer* sink,
                                            net::RetryNetworkErrors retry_network,
                                            std::function<Result<void>()> restart_sink) {
-  if (auto p = ping(); !p) return std::unexpected(p.error());
+  TRY(ping());
   request.url = url(request.url);
   net::RetryOptions retry{options_.retry, retry_network, std::move(restart_sink)};
   auto authorization = auth_.authorization(scopes, false);
@@ -206,25 +203,23 @@ Result<bool> RegistryClient::blob_exists(const std::string& repository, const ut
   net::Request req;
   req.method = "HEAD";
   req.url = "/v2/" + repository + "/blobs/" + digest.str();
-  auto resp = send(req, repository_scope(repository, false));
-  if (!resp) return std::unexpected(resp.error());
-  if (resp->ok()) return true;
-  if (resp->status == 404) return false;
+  auto resp = TRY(send(req, repository_scope(repository, false)));
+  if (resp.ok()) return true;
+  if (resp.status == 404) return false;
   req.url = url(req.url);
-  return std::unexpected(status_error(req, *resp));
+  return std::unexpected(status_error(req, resp));
 }
 
 Result<bool> RegistryClient::mount_blob(const std::string& repository, const util::Digest& digest, const std::string& from) {
   net::Request req;
   req.method = "POST";
   req.url = "/v2/" + repository + "/blobs/uploads/?mount=" + net::url_encode(digest.str()) + "&from=" + net::url_encode(from);
-  auto resp = send(req, repository_scope(repository, true) + " " + repository_scope(from, false));
-  if (!resp) return std::unexpected(resp.error());
-  if (resp->status == 201) return true;
-  if (resp->status == 202) {
+  auto resp = TRY(send(req, repository_scope(repository, true) + " " + repository_scope(from, false)));
+  if (resp.status == 201) return true;
+  if (resp.status == 202) {
     // The registry opened an ordinary upload instead; cancel it (best effort) so it does not linger.
-    if (auto loc = resp->headers.get("Location"))
-      if (auto target = net::resolve_url(resp->url.empty() ? url(req.url) : resp->url, *loc)) {
+    if (auto loc = resp.headers.get("Location"))
+      if (auto target = net::resolve_url(resp.url.empty() ? url(req.url) : resp.url, *loc)) {
         net::Request del;
         del.method = "DELETE";
         del.url = *target;
@@ -239,11 +234,10 @@ Result<std::string> RegistryClient::start_upload(const std::string& repository) 
   net::Request req;
   req.method = "POST";
   req.url = "/v2/" + repository + "/blobs/uploads/";
-  auto resp = send(req, repository_scope(repository, true));
-  if (!resp) return std::unexpected(resp.error());
+  auto resp = TRY(send(req, repository_scope(repository, true)));
   req.url = url(req.url);
-  if (resp->status != 202) return std::unexpected(status_error(req, *resp));
-  auto loc = resp->headers.get("Location");
+  if (resp.status != 202) return std::unexpected(status_error(req, resp));
+  auto loc = resp.headers.get("Location");
   if (!loc) return fail(ErrorKind::http, describe(req) + ": the registry gave no upload Location");
   return net::resolve_url(req.url, *loc);
 }
@@ -258,24 +252,21 @@ Result<void> RegistryClient::finish_upload(const std::string& repository, const 
   req.body = std::move(rest);
   // A dropped connection may have left part of the body in the session, so it is not resent
   // here; upload_blob starts a fresh session instead.
-  auto resp = send(req, repository_scope(repository, true), nullptr, net::RetryNetworkErrors::no);
-  if (!resp) return std::unexpected(resp.error());
-  if (resp->status != 201) return std::unexpected(status_error(req, *resp));
+  auto resp = TRY(send(req, repository_scope(repository, true), nullptr, net::RetryNetworkErrors::no));
+  if (resp.status != 201) return std::unexpected(status_error(req, resp));
   return {};
 }
 
 Result<void> RegistryClient::upload_monolithic(const std::string& repository, const oci::Descriptor& blob,
                                                const oci::BlobOpener& open) {
-  auto location = start_upload(repository);
-  if (!location) return std::unexpected(location.error());
+  auto location = TRY(start_upload(repository));
   auto body = net::Body::from_stream(
       [&]() -> Result<std::unique_ptr<util::Reader>> {
-        auto r = open();
-        if (!r) return r;
-        return oci::verify_reader(std::move(*r), blob);
+        auto r = TRY(open());
+        return oci::verify_reader(std::move(r), blob);
       },
       static_cast<std::uint64_t>(blob.size));
-  return finish_upload(repository, *location, blob, std::move(body));
+  return finish_upload(repository, location, blob, std::move(body));
 }
 
 Result<void> RegistryClient::upload_chunked(const std::string& repository, const oci::Descriptor& blob,
@@ -288,13 +279,12 @@ Result<void> RegistryClient::upload_chunked(const std::string& repository, const
   std::unique_ptr<util::Reader> reader;
   std::uint64_t offset = 0;
   auto reopen_at = [&](std::uint64_t at) -> Result<void> {
-    auto r = open();
-    if (!r) return std::unexpected(r.error());
-    reader = oci::verify_reader(std::move(*r), blob);
+    auto r = TRY(open());
+    reader = oci::verify_reader(std::move(r), blob);
     offset = at;
     return skip(*reader, at);
   };
-  if (auto r = reopen_at(0); !r) return r;
+  TRY(reopen_at(0));
 
   int resumes = 0;
   while (offset < size) {
@@ -311,8 +301,7 @@ Result<void> RegistryClient::upload_chunked(const std::string& repository, const
         [&]() -> Result<std::unique_ptr<util::Reader>> {
           // curl resends a request itself when a reused connection turns out dead, and rewinds
           // the body for that; the chunk then has to be read again from a fresh stream.
-          if (std::exchange(opened, true))
-            if (auto r = reopen_at(chunk_start); !r) return std::unexpected(r.error());
+          if (std::exchange(opened, true)) TRY(reopen_at(chunk_start));
           return std::unique_ptr<util::Reader>(new WindowReader(*reader, n));
         },
         n);
@@ -320,9 +309,7 @@ Result<void> RegistryClient::upload_chunked(const std::string& repository, const
     if (resp && resp->status == 202) {
       offset += n;
       if (auto loc = resp->headers.get("Location")) {
-        auto next = net::resolve_url(*location, *loc);
-        if (!next) return std::unexpected(next.error());
-        location = *next;
+        location = TRY(net::resolve_url(*location, *loc));
       }
       continue;
     }
@@ -346,14 +333,13 @@ Result<void> RegistryClient::upload_chunked(const std::string& repository, const
                                                       std::to_string(size) + "-byte upload");
     if (auto loc = status->headers.get("Location"))
       if (auto next = net::resolve_url(*location, *loc)) location = *next;
-    if (auto r = reopen_at(have); !r) return r;
+    TRY(reopen_at(have));
   }
   // Read to the end of the stream so the verifying reader checks digest and size before the
   // registry is asked to commit the upload.
   std::byte probe[1];
-  auto tail = reader->read(probe);
-  if (!tail) return std::unexpected(tail.error());
-  if (*tail != 0) return fail(ErrorKind::integrity, "blob " + blob.digest.str() + " is longer than its declared size");
+  auto tail = TRY(reader->read(probe));
+  if (tail != 0) return fail(ErrorKind::integrity, "blob " + blob.digest.str() + " is longer than its declared size");
   return finish_upload(repository, *location, blob);
 }
 
@@ -385,22 +371,21 @@ Result<oci::RawManifest> RegistryClient::get_manifest(const std::string& reposit
                                 std::string(oci::media::docker_manifest_list));
   req.max_buffered_body = 8 << 20;
   const std::string what = "getting manifest " + registry_ + "/" + repository + ":" + reference;
-  auto resp = send(req, repository_scope(repository, false));
-  if (!resp) return std::unexpected(resp.error().context(what));
+  auto resp = TRY_CONTEXT(send(req, repository_scope(repository, false)), what);
   req.url = url(req.url);
-  if (!resp->ok()) return std::unexpected(status_error(req, *resp).context(what));
+  if (!resp.ok()) return std::unexpected(status_error(req, resp).context(what));
 
   oci::RawManifest m;
-  m.bytes = std::move(resp->body);
+  m.bytes = std::move(resp.body);
   m.digest = util::Digest::sha256_of(m.bytes);
-  std::string type = resp->headers.get("Content-Type").value_or("");
+  std::string type = resp.headers.get("Content-Type").value_or("");
   type = util::trim(type.substr(0, type.find(';')));  // drop parameters such as charset
   if (type.empty() || type == "application/json" || type == "text/plain") type = oci::detect_media_type(m.bytes);
   m.media_type = type;
 
   std::optional<util::Digest> want = expected;
   if (!want) {
-    if (auto header = resp->headers.get("Docker-Content-Digest"))
+    if (auto header = resp.headers.get("Docker-Content-Digest"))
       if (auto d = util::Digest::parse(util::trim(*header)); d && d->algorithm() == "sha256") want = *d;
   }
   if (want && want->algorithm() != "sha256")
@@ -420,11 +405,10 @@ Result<void> RegistryClient::put_manifest(const std::string& repository, const s
   req.body = net::Body::from_string(manifest.bytes);
   const std::string what = "putting manifest " + manifest.digest.short_str() + " as " + registry_ + "/" + repository +
                            (reference.starts_with("sha256:") ? "@" : ":") + reference;
-  auto resp = send(req, repository_scope(repository, true));
-  if (!resp) return std::unexpected(resp.error().context(what));
+  auto resp = TRY_CONTEXT(send(req, repository_scope(repository, true)), what);
   req.url = url(req.url);
-  if (resp->status != 201 && resp->status != 200) return std::unexpected(status_error(req, *resp).context(what));
-  if (auto header = resp->headers.get("Docker-Content-Digest"))
+  if (resp.status != 201 && resp.status != 200) return std::unexpected(status_error(req, resp).context(what));
+  if (auto header = resp.headers.get("Docker-Content-Digest"))
     if (auto d = util::Digest::parse(util::trim(*header)); d && d->algorithm() == "sha256" && *d != manifest.digest)
       return fail(ErrorKind::integrity, what + ": the registry stored digest " + d->str() + ", expected " +
                                             manifest.digest.str());
@@ -442,18 +426,18 @@ Result<fs::path> RegistryClient::fetch_blob(const std::string& repository, const
   // The cache only ever holds verified blobs (they are renamed in after the check), so a file of
   // the right size is the blob.
   if (auto size = fs::file_size(dest, ec); !ec && size == static_cast<std::uintmax_t>(blob.size)) return dest;
-  if (auto r = util::make_dirs(dir); !r) return std::unexpected(r.error().context(what));
+  TRY_CONTEXT(util::make_dirs(dir), what);
 
   util::VerifiedFile download(dest, blob.digest, static_cast<std::uint64_t>(blob.size), "blob " + blob.digest.str());
-  if (auto r = download.restart(); !r) return std::unexpected(r.error().context(what));
+  TRY_CONTEXT(download.restart(), what);
   net::Request req;
   req.url = "/v2/" + repository + "/blobs/" + blob.digest.str();
-  auto resp = send(req, repository_scope(repository, false), &download, net::RetryNetworkErrors::yes,
-                   [&] { return download.restart(); });
-  if (!resp) return std::unexpected(resp.error().context(what));
+  auto resp = TRY_CONTEXT(send(req, repository_scope(repository, false), &download, net::RetryNetworkErrors::yes,
+                               [&] { return download.restart(); }),
+                          what);
   req.url = url(req.url);
-  if (!resp->ok()) return std::unexpected(status_error(req, *resp).context(what));
-  if (auto r = download.commit(); !r) return std::unexpected(r.error().context(what));
+  if (!resp.ok()) return std::unexpected(status_error(req, resp).context(what));
+  TRY_CONTEXT(download.commit(), what);
   return dest;
 }
 

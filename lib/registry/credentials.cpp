@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/base64.hpp"
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
 
@@ -145,9 +146,8 @@ Result<std::optional<Credentials>> run_credential_helper(std::string_view helper
 Result<std::optional<Credentials>> lookup_credentials(std::string_view registry, const fs::path& config_file) {
   std::error_code ec;
   if (!fs::exists(config_file, ec)) return std::optional<Credentials>();
-  auto text = util::read_file(config_file, 4 << 20);
-  if (!text) return std::unexpected(text.error());
-  auto doc = nlohmann::json::parse(*text, nullptr, false);
+  auto text = TRY(util::read_file(config_file, 4 << 20));
+  auto doc = nlohmann::json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object())
     return fail(ErrorKind::invalid_input, "`" + config_file.string() + "` is not a JSON object");
 

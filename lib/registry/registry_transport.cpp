@@ -1,5 +1,6 @@
 #include "registry/registry_transport.hpp"
 
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/io.hpp"
 
@@ -24,11 +25,9 @@ class RegistrySource final : public oci::ImageSource {
   }
 
   Result<std::unique_ptr<util::Reader>> open_blob(const oci::Descriptor& blob) override {
-    auto path = client_->fetch_blob(ref_.repository, blob, cache_dir_);
-    if (!path) return std::unexpected(path.error());
-    auto reader = util::FileReader::open(path->string());
-    if (!reader) return std::unexpected(reader.error());
-    return std::unique_ptr<util::Reader>(std::move(*reader));
+    auto path = TRY(client_->fetch_blob(ref_.repository, blob, cache_dir_));
+    auto reader = TRY(util::FileReader::open(path.string()));
+    return std::unique_ptr<util::Reader>(std::move(reader));
   }
 
   std::optional<oci::BlobSourceHint> blob_hint() const override {
@@ -50,14 +49,13 @@ class RegistryDestination final : public oci::ImageDestination {
   std::string describe() const override { return "docker://" + ref_.str(); }
 
   Result<bool> has_blob(const oci::Descriptor& blob, const std::optional<oci::BlobSourceHint>& hint) override {
-    auto present = client_->blob_exists(ref_.repository, blob.digest);
-    if (!present) return std::unexpected(present.error().context("checking for blob " + blob.digest.str()));
-    if (*present) return true;
+    auto present =
+        TRY_CONTEXT(client_->blob_exists(ref_.repository, blob.digest), "checking for blob " + blob.digest.str());
+    if (present) return true;
     if (hint && hint->registry == ref_.registry && hint->repository != ref_.repository) {
-      auto mounted = client_->mount_blob(ref_.repository, blob.digest, hint->repository);
-      if (!mounted)
-        return std::unexpected(mounted.error().context("mounting blob " + blob.digest.str() + " from " + hint->repository));
-      return *mounted;
+      auto mounted = TRY_CONTEXT(client_->mount_blob(ref_.repository, blob.digest, hint->repository),
+                                 "mounting blob " + blob.digest.str() + " from " + hint->repository);
+      return mounted;
     }
     return false;
   }
@@ -88,24 +86,21 @@ class RegistryDestination final : public oci::ImageDestination {
 }  // namespace
 
 Result<std::unique_ptr<oci::ImageSource>> open_registry_source(const oci::Reference& ref, const RegistryOptions& options) {
-  auto client = RegistryClient::create(ref.registry, options);
-  if (!client) return std::unexpected(client.error());
+  auto client = TRY(RegistryClient::create(ref.registry, options));
   fs::path cache = options.cache_dir;
   std::optional<util::TempDir> temp;
   if (cache.empty()) {
-    auto t = util::TempDir::create({}, "mlpack-pull-");
-    if (!t) return std::unexpected(t.error());
-    cache = t->path();
-    temp.emplace(std::move(*t));
+    auto t = TRY(util::TempDir::create({}, "mlpack-pull-"));
+    cache = t.path();
+    temp.emplace(std::move(t));
   }
-  return std::unique_ptr<oci::ImageSource>(new RegistrySource(ref, std::move(*client), cache, std::move(temp)));
+  return std::unique_ptr<oci::ImageSource>(new RegistrySource(ref, std::move(client), cache, std::move(temp)));
 }
 
 Result<std::unique_ptr<oci::ImageDestination>> open_registry_destination(const oci::Reference& ref,
                                                                          const RegistryOptions& options) {
-  auto client = RegistryClient::create(ref.registry, options);
-  if (!client) return std::unexpected(client.error());
-  return std::unique_ptr<oci::ImageDestination>(new RegistryDestination(ref, std::move(*client)));
+  auto client = TRY(RegistryClient::create(ref.registry, options));
+  return std::unique_ptr<oci::ImageDestination>(new RegistryDestination(ref, std::move(client)));
 }
 
 }  // namespace mlpack::registry

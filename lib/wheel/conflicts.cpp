@@ -2,6 +2,7 @@
 #include <map>
 #include <set>
 
+#include "util/expected.hpp"
 #include "wheel/paths.hpp"
 #include "wheel/wheel.hpp"
 
@@ -44,7 +45,7 @@ Result<void> check_conflicts(std::span<const Distribution> distributions) {
 }
 
 Result<std::vector<archive::Entry>> layer_entries(std::vector<Distribution> distributions) {
-  if (auto r = check_conflicts(distributions); !r) return std::unexpected(r.error());
+  TRY(check_conflicts(distributions));
   std::vector<archive::Entry> out;
   std::set<std::string> dirs;
   for (auto& d : distributions)

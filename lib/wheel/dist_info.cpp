@@ -3,6 +3,7 @@
 #include <charconv>
 #include <optional>
 
+#include "util/expected.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::wheel::detail {
@@ -245,9 +246,7 @@ Result<std::vector<EntryPoint>> parse_entry_points(std::string_view text) {
     if (eq == std::string::npos) return fail(ErrorKind::integrity, where() + ": expected `name = object reference`");
     std::string name = util::trim(std::string_view(line).substr(0, eq));
     if (name.empty()) return fail(ErrorKind::integrity, where() + ": an entry point without a name");
-    auto ep = parse_object_reference(*group, name, std::string_view(line).substr(eq + 1));
-    if (!ep) return std::unexpected(ep.error().context(where()));
-    out.push_back(std::move(*ep));
+    out.push_back(TRY_CONTEXT(parse_object_reference(*group, name, std::string_view(line).substr(eq + 1)), where()));
   }
   return out;
 }

@@ -7,6 +7,7 @@
 #include "pypi/filename.hpp"
 #include "pypi/name.hpp"
 #include "pypi/version.hpp"
+#include "util/expected.hpp"
 #include "util/parallel.hpp"
 #include "wheel/dist_info.hpp"
 #include "wheel/paths.hpp"
@@ -43,15 +44,12 @@ Result<Checked> check_member(const archive::ZipReader& zip, const archive::ZipMe
                                           std::to_string(max_in_memory) + " an installer reads into memory");
   Checked out;
   if (m.size <= archive::zip_one_shot_limit) {
-    auto content = zip.read(m, crc);
-    if (!content) return std::unexpected(content.error().context("`" + m.name + "`"));
-    out.content = std::move(*content);
+    auto content = TRY_CONTEXT(zip.read(m, crc), "`" + m.name + "`");
+    out.content = std::move(content);
   } else {  // too large for one shot: streamed, its CRC-32 checked as well
-    auto reader = zip.open_member(m);
-    if (!reader) return std::unexpected(reader.error().context("`" + m.name + "`"));
-    auto content = util::read_all(**reader, max_in_memory);
-    if (!content) return std::unexpected(content.error().context("`" + m.name + "`"));
-    out.content = std::move(*content);
+    auto reader = TRY_CONTEXT(zip.open_member(m), "`" + m.name + "`");
+    auto content = TRY_CONTEXT(util::read_all(*reader, max_in_memory), "`" + m.name + "`");
+    out.content = std::move(content);
   }
   out.digest = util::Digest::sha256_of(out.content);
   return out;
@@ -64,8 +62,7 @@ class LabelledReader final : public util::Reader {
   LabelledReader(std::unique_ptr<util::Reader> inner, std::string label)
       : inner_(std::move(inner)), label_(std::move(label)) {}
   Result<std::size_t> read(std::span<std::byte> out) override {
-    auto n = inner_->read(out);
-    if (!n) return std::unexpected(n.error().context(label_));
+    auto n = TRY_CONTEXT(inner_->read(out), label_);
     return n;
   }
 
@@ -87,24 +84,22 @@ class Installer {
       : wheel_(wheel), paths_(paths), label_(std::move(label)) {}
 
   Result<Distribution> run(const util::Digest& sha256, const InstallOptions& options) {
-    auto filename = pypi::parse_wheel_filename(options.filename.empty() ? wheel_.filename().string() : options.filename);
-    if (!filename) return std::unexpected(filename.error());
-    dist_.name = filename->name;
-    dist_.version = filename->version;
+    auto filename =
+        TRY(pypi::parse_wheel_filename(options.filename.empty() ? wheel_.filename().string() : options.filename));
+    dist_.name = filename.name;
+    dist_.version = filename.version;
 
-    auto actual = util::sha256_file(wheel_.string());
-    if (!actual) return std::unexpected(actual.error());
-    if (*actual != sha256)
-      return fail(ErrorKind::integrity, "its sha256 is " + actual->hex() + ", but the lock says " + sha256.hex());
+    auto actual = TRY(util::sha256_file(wheel_.string()));
+    if (actual != sha256)
+      return fail(ErrorKind::integrity, "its sha256 is " + actual.hex() + ", but the lock says " + sha256.hex());
 
-    auto zip = archive::ZipReader::open(wheel_);
-    if (!zip) return std::unexpected(zip.error());
-    zip_.emplace(std::move(*zip));
+    auto zip = TRY(archive::ZipReader::open(wheel_));
+    zip_.emplace(std::move(zip));
     members_ = zip_->members();
-    if (auto r = find_dist_info(*filename); !r) return std::unexpected(r.error());
-    if (auto r = read_metadata(); !r) return std::unexpected(r.error());
-    if (auto r = install_members(); !r) return std::unexpected(r.error());
-    if (auto r = add_launchers(); !r) return std::unexpected(r.error());
+    TRY(find_dist_info(filename));
+    TRY(read_metadata());
+    TRY(install_members());
+    TRY(add_launchers());
     add_dist_info_files(options);
     std::sort(dist_.entries.begin(), dist_.entries.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
     return std::move(dist_);
@@ -146,33 +141,25 @@ class Installer {
   Result<std::optional<std::string>> read_dist_info_file(std::string_view file) const {
     const auto* m = member(dist_info_ + "/" + std::string(file));
     if (!m) return std::optional<std::string>();
-    auto c = check_member(*zip_, *m, archive::Crc::check);
-    if (!c) return std::unexpected(c.error());
-    return std::optional<std::string>(std::move(c->content));
+    auto c = TRY(check_member(*zip_, *m, archive::Crc::check));
+    return std::optional<std::string>(std::move(c.content));
   }
 
   Result<void> read_metadata() {
-    auto wheel_file = read_dist_info_file("WHEEL");
-    if (!wheel_file) return std::unexpected(wheel_file.error());
-    if (!*wheel_file) return fail(ErrorKind::integrity, "`" + dist_info_ + "/WHEEL` is missing");
-    auto info = detail::parse_wheel_info(**wheel_file);
-    if (!info) return std::unexpected(info.error());
+    auto wheel_file = TRY(read_dist_info_file("WHEEL"));
+    if (!wheel_file) return fail(ErrorKind::integrity, "`" + dist_info_ + "/WHEEL` is missing");
+    auto info = TRY(detail::parse_wheel_info(*wheel_file));
     // The spec: abort when the major version is greater than the installer's (1).
-    if (info->major > 1)
-      return fail(ErrorKind::unsupported, "it is Wheel-Version " + std::to_string(info->major) + "." +
-                                              std::to_string(info->minor) + "; only 1.x wheels can be installed");
-    auto record = read_dist_info_file("RECORD");
-    if (!record) return std::unexpected(record.error());
-    if (!*record) return fail(ErrorKind::integrity, "`" + dist_info_ + "/RECORD` is missing");
-    auto rows = detail::parse_record(**record);
-    if (!rows) return std::unexpected(rows.error());
-    for (auto& row : *rows) record_.emplace(row.path, std::move(row));  // the first row for a path wins
-    auto entry_points = read_dist_info_file("entry_points.txt");
-    if (!entry_points) return std::unexpected(entry_points.error());
-    if (*entry_points) {
-      auto eps = detail::parse_entry_points(**entry_points);
-      if (!eps) return std::unexpected(eps.error());
-      entry_points_ = std::move(*eps);
+    if (info.major > 1)
+      return fail(ErrorKind::unsupported, "it is Wheel-Version " + std::to_string(info.major) + "." +
+                                              std::to_string(info.minor) + "; only 1.x wheels can be installed");
+    auto record = TRY(read_dist_info_file("RECORD"));
+    if (!record) return fail(ErrorKind::integrity, "`" + dist_info_ + "/RECORD` is missing");
+    auto rows = TRY(detail::parse_record(*record));
+    for (auto& row : rows) record_.emplace(row.path, std::move(row));  // the first row for a path wins
+    auto entry_points = TRY(read_dist_info_file("entry_points.txt"));
+    if (entry_points) {
+      entry_points_ = TRY(detail::parse_entry_points(*entry_points));
     }
     return {};
   }
@@ -244,12 +231,8 @@ class Installer {
     std::vector<Route> routes(files.size());
     std::vector<Recorded> record(files.size());
     for (std::size_t i = 0; i < files.size(); ++i) {
-      auto r = route(files[i]->name);
-      if (!r) return std::unexpected(r.error());
-      routes[i] = std::move(*r);
-      auto rec = recorded(*files[i]);
-      if (!rec) return std::unexpected(rec.error());
-      record[i] = std::move(*rec);
+      routes[i] = TRY(route(files[i]->name));
+      record[i] = TRY(recorded(*files[i]));
     }
     // Which files are read here: decided up front, in member order, so the choice does not
     // depend on thread timing. The rest are read once, when the layer is written.
@@ -262,15 +245,13 @@ class Installer {
     }
     // Decompressing and hashing dominate a big wheel's install; members are independent.
     std::vector<std::optional<Checked>> checked(files.size());
-    auto ok = util::parallel_for(files.size(), util::hardware_threads(), [&](std::size_t i) -> Result<void> {
+    TRY(util::parallel_for(files.size(), util::hardware_threads(), [&](std::size_t i) -> Result<void> {
       if (!read_now[i]) return {};
-      auto c = check_member(*zip_, *files[i], archive::Crc::skip);
-      if (!c) return std::unexpected(c.error());
-      if (auto r = check_against_record(*files[i], record[i], c->digest); !r) return r;
-      checked[i] = std::move(*c);
+      auto c = TRY(check_member(*zip_, *files[i], archive::Crc::skip));
+      TRY(check_against_record(*files[i], record[i], c.digest));
+      checked[i] = std::move(c);
       return {};
-    });
-    if (!ok) return ok;
+    }));
     for (std::size_t i = 0; i < files.size(); ++i) {
       const auto& m = *files[i];
       archive::Entry e;
@@ -279,7 +260,7 @@ class Installer {
       if (!checked[i]) {
         // Streamed once, from the wheel into the layer, and checked against RECORD there: a
         // mismatch fails the layer, which is written under a temporary name and never kept.
-        if (auto r = check_size(m, record[i]); !r) return r;
+        TRY(check_size(m, record[i]));
         auto digest = detail::sha256_from_base64url(record[i].sha256);
         if (!digest)
           return fail(ErrorKind::integrity, "`" + m.name + "` does not match its RECORD hash (RECORD sha256=" +
@@ -378,16 +359,14 @@ class Installer {
 Result<Distribution> install_wheel(const fs::path& wheel, const util::Digest& sha256, const VenvLayout& venv,
                                    const InstallOptions& options) {
   std::string label = "installing `" + (options.filename.empty() ? wheel.filename().string() : options.filename) + "`";
-  auto paths = venv_paths(venv);
-  if (!paths) return std::unexpected(paths.error().context(label));
-  Installer installer(wheel, *paths, label);
-  auto dist = installer.run(sha256, options);
-  if (!dist) return std::unexpected(dist.error().context(label));
+  auto paths = TRY_CONTEXT(venv_paths(venv), label);
+  Installer installer(wheel, paths, label);
+  auto dist = TRY_CONTEXT(installer.run(sha256, options), label);
   // A path installed twice (a .data/purelib file shadowing a root file, a script and a launcher
   // of one name) is a broken wheel, whichever copy would win.
-  for (std::size_t i = 1; i < dist->entries.size(); ++i)
-    if (dist->entries[i].path == dist->entries[i - 1].path)
-      return fail(ErrorKind::integrity, label + ": it installs `/" + dist->entries[i].path + "` twice");
+  for (std::size_t i = 1; i < dist.entries.size(); ++i)
+    if (dist.entries[i].path == dist.entries[i - 1].path)
+      return fail(ErrorKind::integrity, label + ": it installs `/" + dist.entries[i].path + "` twice");
   return dist;
 }
 

@@ -2,6 +2,7 @@
 #include <charconv>
 
 #include "archive/entry.hpp"
+#include "util/expected.hpp"
 #include "util/text.hpp"
 #include "wheel/paths.hpp"
 #include "wheel/wheel.hpp"
@@ -78,33 +79,34 @@ Result<VenvPaths> venv_paths(const VenvLayout& layout) {
 }
 
 Result<std::vector<archive::Entry>> venv_entries(const VenvLayout& layout, const VenvOptions& options) {
-  auto p = venv_paths(layout);
-  if (!p) return std::unexpected(p.error());
+  auto p = TRY(venv_paths(layout));
   std::vector<archive::Entry> out;
   std::string dir;
-  for (const auto& c : util::split(p->root, '/')) {
+  for (const auto& c : util::split(p.root, '/')) {
     dir = detail::join(dir, c);
     out.push_back(archive::dir_entry(dir));
   }
-  out.push_back(archive::dir_entry(p->bin));
-  out.push_back(archive::dir_entry(p->root + "/include"));
-  out.push_back(archive::dir_entry(p->root + "/lib"));
-  out.push_back(archive::dir_entry(p->root + "/lib/python" + p->python_xy));
-  out.push_back(archive::dir_entry(p->site_packages));
-  out.push_back(archive::symlink_entry(p->root + "/lib64", "lib"));
+  out.push_back(archive::dir_entry(p.bin));
+  out.push_back(archive::dir_entry(p.root + "/include"));
+  out.push_back(archive::dir_entry(p.root + "/lib"));
+  out.push_back(archive::dir_entry(p.root + "/lib/python" + p.python_xy));
+  out.push_back(archive::dir_entry(p.site_packages));
+  out.push_back(archive::symlink_entry(p.root + "/lib64", "lib"));
   // As `python -m venv` does: python is the base interpreter, the versioned names point at it.
-  out.push_back(archive::symlink_entry(p->bin + "/python", layout.interpreter));
-  out.push_back(archive::symlink_entry(p->bin + "/python3", "python"));
-  out.push_back(archive::symlink_entry(p->bin + "/python" + p->python_xy, "python"));
+  out.push_back(archive::symlink_entry(p.bin + "/python", layout.interpreter));
+  out.push_back(archive::symlink_entry(p.bin + "/python3", "python"));
+  out.push_back(archive::symlink_entry(p.bin + "/python" + p.python_xy, "python"));
   std::string home = detail::parent_of(layout.interpreter.substr(1));
   std::string cfg = "home = /" + home + "\n";
   cfg += "include-system-site-packages = false\n";
   cfg += "version = " + layout.python_version + "\n";
   cfg += "executable = " + layout.interpreter + "\n";
-  out.push_back(archive::file_entry(p->root + "/pyvenv.cfg", cfg));
-  if (options.activate == Activate::yes) out.push_back(archive::file_entry(p->bin + "/activate", activate_script(layout.prefix)));
+  out.push_back(archive::file_entry(p.root + "/pyvenv.cfg", cfg));
+  if (options.activate == Activate::yes)
+    out.push_back(archive::file_entry(p.bin + "/activate", activate_script(layout.prefix)));
   if (options.apt_packages == AptPackages::visible)
-    out.push_back(archive::file_entry(p->site_packages + "/_mlpack_apt_dist_packages.pth", "/usr/lib/python3/dist-packages\n"));
+    out.push_back(
+        archive::file_entry(p.site_packages + "/_mlpack_apt_dist_packages.pth", "/usr/lib/python3/dist-packages\n"));
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
   return out;
 }
