@@ -209,16 +209,14 @@ Result<std::optional<Request>> redirect_request(const Request& request, const Re
   auto location = response.headers.get("Location");
   if (!location) return std::optional<Request>();
   auto target = TRY_CONTEXT(resolve_url(request.url, *location), "following a redirect");
-  auto from = parse_url(request.url);
-  auto to = parse_url(target);
-  if (!from) return std::unexpected(from.error());
-  if (!to) return std::unexpected(to.error());
+  auto from = TRY(parse_url(request.url));
+  auto to = TRY(parse_url(target));
 
   Request next = request;
   next.url = target;
   // Credentials for the registry must not leak to a storage backend on another host, nor go out
   // in the clear after a redirect from https to http.
-  if (from->scheme != to->scheme || !iequals(from->authority(), to->authority())) next.headers.remove("Authorization");
+  if (from.scheme != to.scheme || !iequals(from.authority(), to.authority())) next.headers.remove("Authorization");
   if (s == 303 || ((s == 301 || s == 302) && request.method == "POST")) {
     next.method = "GET";
     next.body.reset();

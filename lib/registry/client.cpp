@@ -180,21 +180,19 @@ Result<net::Response> RegistryClient::send(net::Request request, const std::stri
   TRY(ping());
   request.url = url(request.url);
   net::RetryOptions retry{options_.retry, retry_network, std::move(restart_sink)};
-  auto authorization = auth_.authorization(scopes, false);
-  if (!authorization) return std::unexpected(authorization.error());
+  auto authorization = TRY(auth_.authorization(scopes, false));
   for (int round = 0;; ++round) {
-    if (authorization->empty()) request.headers.remove("Authorization");
-    else request.headers.set("Authorization", *authorization);
+    if (authorization.empty()) request.headers.remove("Authorization");
+    else request.headers.set("Authorization", authorization);
 
     auto resp = net::send_with_retry(*http_, request, sink, retry, *clock_);
     if (!resp || resp->status != 401 || round > 0) return resp;
     // A token may have expired early or lack a scope; the challenge says what is needed now.
     auth_.set_challenge(resp->headers);
     auth_.invalidate(scopes);
-    auto next = auth_.authorization(scopes, true);
-    if (!next) return std::unexpected(next.error());
+    auto next = TRY(auth_.authorization(scopes, true));
     // Sending the same Basic credentials (or none) again would only repeat the 401.
-    if (next->empty() || (*next == *authorization && next->starts_with("Basic "))) return resp;
+    if (next.empty() || (next == authorization && next.starts_with("Basic "))) return resp;
     authorization = std::move(next);
   }
 }
@@ -271,8 +269,7 @@ Result<void> RegistryClient::upload_monolithic(const std::string& repository, co
 
 Result<void> RegistryClient::upload_chunked(const std::string& repository, const oci::Descriptor& blob,
                                             const oci::BlobOpener& open) {
-  auto location = start_upload(repository);
-  if (!location) return std::unexpected(location.error());
+  auto location = TRY(start_upload(repository));
   const auto size = static_cast<std::uint64_t>(blob.size);
   const std::string scopes = repository_scope(repository, true);
 
@@ -291,7 +288,7 @@ Result<void> RegistryClient::upload_chunked(const std::string& repository, const
     const std::uint64_t n = std::min(options_.chunk_size, size - offset);
     net::Request req;
     req.method = "PATCH";
-    req.url = *location;
+    req.url = location;
     req.headers.set("Content-Type", "application/octet-stream");
     req.headers.set("Content-Range", std::to_string(offset) + "-" + std::to_string(offset + n - 1));
     req.headers.set("Content-Length", std::to_string(n));
@@ -309,7 +306,7 @@ Result<void> RegistryClient::upload_chunked(const std::string& repository, const
     if (resp && resp->status == 202) {
       offset += n;
       if (auto loc = resp->headers.get("Location")) {
-        location = TRY(net::resolve_url(*location, *loc));
+        location = TRY(net::resolve_url(location, *loc));
       }
       continue;
     }
@@ -323,7 +320,7 @@ Result<void> RegistryClient::upload_chunked(const std::string& repository, const
     // Ask the registry how much it has, and go on from there.
     clock_->sleep_for(net::backoff_delay(options_.retry, resumes));
     net::Request status_req;
-    status_req.url = *location;
+    status_req.url = location;
     auto status = send(status_req, scopes);
     if (!status) return std::unexpected(error);
     if (status->status != 204 && status->status != 202) return std::unexpected(error);
@@ -332,7 +329,7 @@ Result<void> RegistryClient::upload_chunked(const std::string& repository, const
     if (have > size) return fail(ErrorKind::http, "the registry claims " + std::to_string(have) + " bytes of a " +
                                                       std::to_string(size) + "-byte upload");
     if (auto loc = status->headers.get("Location"))
-      if (auto next = net::resolve_url(*location, *loc)) location = *next;
+      if (auto next = net::resolve_url(location, *loc)) location = *next;
     TRY(reopen_at(have));
   }
   // Read to the end of the stream so the verifying reader checks digest and size before the
@@ -340,7 +337,7 @@ Result<void> RegistryClient::upload_chunked(const std::string& repository, const
   std::byte probe[1];
   auto tail = TRY(reader->read(probe));
   if (tail != 0) return fail(ErrorKind::integrity, "blob " + blob.digest.str() + " is longer than its declared size");
-  return finish_upload(repository, *location, blob);
+  return finish_upload(repository, location, blob);
 }
 
 Result<void> RegistryClient::upload_blob(const std::string& repository, const oci::Descriptor& blob,

@@ -44,12 +44,10 @@ Result<Checked> check_member(const archive::ZipReader& zip, const archive::ZipMe
                                           std::to_string(max_in_memory) + " an installer reads into memory");
   Checked out;
   if (m.size <= archive::zip_one_shot_limit) {
-    auto content = TRY_CONTEXT(zip.read(m, crc), "`" + m.name + "`");
-    out.content = std::move(content);
+    out.content = TRY_CONTEXT(zip.read(m, crc), "`" + m.name + "`");
   } else {  // too large for one shot: streamed, its CRC-32 checked as well
     auto reader = TRY_CONTEXT(zip.open_member(m), "`" + m.name + "`");
-    auto content = TRY_CONTEXT(util::read_all(*reader, max_in_memory), "`" + m.name + "`");
-    out.content = std::move(content);
+    out.content = TRY_CONTEXT(util::read_all(*reader, max_in_memory), "`" + m.name + "`");
   }
   out.digest = util::Digest::sha256_of(out.content);
   return out;
@@ -158,9 +156,7 @@ class Installer {
     auto rows = TRY(detail::parse_record(*record));
     for (auto& row : rows) record_.emplace(row.path, std::move(row));  // the first row for a path wins
     auto entry_points = TRY(read_dist_info_file("entry_points.txt"));
-    if (entry_points) {
-      entry_points_ = TRY(detail::parse_entry_points(*entry_points));
-    }
+    if (entry_points) entry_points_ = TRY(detail::parse_entry_points(*entry_points));
     return {};
   }
 
@@ -267,10 +263,9 @@ class Installer {
                                                 record[i].sha256 + " is not a sha256 digest)");
         e.size = m.size;
         e.open = [wheel = wheel_, label = label_, member = m, digest = *digest]() -> Result<std::unique_ptr<util::Reader>> {
-          auto r = archive::open_zip_member(wheel, member, digest);
           std::string what = label + ": `" + member.name + "`, checked against its RECORD hash";
-          if (!r) return std::unexpected(r.error().context(what));
-          return std::make_unique<LabelledReader>(std::move(*r), std::move(what));
+          auto r = TRY_CONTEXT(archive::open_zip_member(wheel, member, digest), what);
+          return std::make_unique<LabelledReader>(std::move(r), std::move(what));
         };
         add(std::move(e), detail::record_hash(*digest), std::to_string(m.size));
         continue;
