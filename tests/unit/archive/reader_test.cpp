@@ -1,3 +1,4 @@
+#include <cstdio>
 #include <map>
 
 #include "archive/reader.hpp"
@@ -189,6 +190,45 @@ TEST_CASE("reader: the visitor's error stops reading; unread content is skipped"
   });
   REQUIRE(ok);
   CHECK(partial == "one:11 two:22 three:33 ");
+}
+
+// An old-GNU header ("ustar  ") of a 4096-byte member whose sparse map has one entry of no bytes.
+// fuzz_tar found it (2026-12-06): libarchive applies the map even to a regular file ('0') and ends
+// the content after 0 bytes without an error, so the reader handed out a short member and, with
+// nothing after the header, accepted the truncated archive.
+static std::string gnu_header_with_empty_sparse_map(char type) {
+  std::string h(512, '\0');
+  auto put = [&](std::size_t at, std::string_view v) { h.replace(at, v.size(), v); };
+  put(0, "d/sp");
+  put(100, "0000644");
+  put(108, "0000000");
+  put(116, "0000000");
+  put(124, "00000010000");  // 4096
+  put(136, "15305162040");
+  h[156] = type;
+  put(257, std::string_view("ustar  \0", 8));
+  put(386, "0000000000");  // sparse[0].offset; sparse[0].numbytes stays empty
+  put(148, "        ");
+  unsigned sum = 0;
+  for (unsigned char c : h) sum += c;
+  char chk[8];
+  std::snprintf(chk, sizeof chk, "%06o", sum);
+  put(148, std::string_view(chk, 7));
+  return h;
+}
+
+TEST_CASE("reader: a member whose content is not its size is refused (GNU sparse map of no bytes)") {
+  for (char type : {'0', 'S'}) {
+    CAPTURE(type);
+    auto header = gnu_header_with_empty_sparse_map(type);
+    for (const auto& tar : {header, header + std::string(4096, 'A') + std::string(1024, '\0')}) {
+      auto r = read_all_members(tar);
+      REQUIRE_FALSE(r.result);
+      CHECK(r.result.error().kind == ErrorKind::integrity);
+      CHECK(r.result.error().message.find("d/sp") != std::string::npos);
+      CHECK(r.contents.empty());
+    }
+  }
 }
 
 TEST_CASE("reader: not a tar") {
