@@ -47,6 +47,21 @@ Result<std::string> scalar(const YAML::Node& map, const char* key, std::string_v
   return n.as<std::string>();
 }
 
+// A scalar field of a mapping and the member it fills, read in table order (so the first missing
+// required field is the one reported).
+template <class T>
+struct StringField {
+  const char* key;
+  std::string T::*member;
+  bool required;
+};
+
+template <class T, std::size_t N>
+Result<void> read_strings(const YAML::Node& map, std::string_view source, T& out, const StringField<T> (&fields)[N]) {
+  for (const auto& f : fields) out.*f.member = TRY(scalar(map, f.key, source, f.required));
+  return {};
+}
+
 // The string-to-string mapping `key` of `map`, if present, into `out`.
 Result<void> read_string_map(const YAML::Node& map, const char* key, std::string_view source,
                              std::map<std::string, std::string>& out) {
@@ -125,11 +140,14 @@ Result<LockFile> parse(std::string_view yaml, std::string_view source) {
     TRY(read_string_map(root, "input_parts", source, lock.input_parts));
 
     auto read_source = [&](const YAML::Node& s) -> Result<Source> {
+      static constexpr StringField<Source> kFields[] = {
+          {"ecosystem", &Source::ecosystem, true},
+          {"url", &Source::url, true},
+          {"suite", &Source::suite, false},
+          {"snapshot", &Source::snapshot, false},
+      };
       Source src;
-      src.ecosystem = TRY(scalar(s, "ecosystem", source, true));
-      src.url = TRY(scalar(s, "url", source, true));
-      src.suite = TRY(scalar(s, "suite", source, false));
-      src.snapshot = TRY(scalar(s, "snapshot", source, false));
+      TRY(read_strings(s, source, src, kFields));
       if (auto c = s["components"]) {
         if (!c.IsSequence()) return std::unexpected(yaml_error(source, c.Mark(), "`components` must be a list"));
         for (const auto& comp : c) src.components.push_back(comp.as<std::string>());
@@ -137,14 +155,14 @@ Result<LockFile> parse(std::string_view yaml, std::string_view source) {
       return src;
     };
     auto read_package = [&](const YAML::Node& p) -> Result<Package> {
+      static constexpr StringField<Package> kFields[] = {
+          {"ecosystem", &Package::ecosystem, true},   {"name", &Package::name, true},
+          {"version", &Package::version, true},       {"architecture", &Package::architecture, false},
+          {"source", &Package::source, false},        {"filename", &Package::filename, false},
+          {"sha256", &Package::sha256, true},
+      };
       Package pkg;
-      pkg.ecosystem = TRY(scalar(p, "ecosystem", source, true));
-      pkg.name = TRY(scalar(p, "name", source, true));
-      pkg.version = TRY(scalar(p, "version", source, true));
-      pkg.architecture = TRY(scalar(p, "architecture", source, false));
-      pkg.source = TRY(scalar(p, "source", source, false));
-      pkg.filename = TRY(scalar(p, "filename", source, false));
-      pkg.sha256 = TRY(scalar(p, "sha256", source, true));
+      TRY(read_strings(p, source, pkg, kFields));
       auto size = TRY(scalar(p, "size", source, false));
       if (!size.empty()) {
         if (size.find_first_not_of("0123456789") != std::string::npos)
