@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <optional>
+#include <utility>
 
 #include "util/expected.hpp"
 
@@ -18,6 +20,13 @@ Result<Relation> parse_error(std::string_view field, std::string_view part, std:
   return util::fail(util::ErrorKind::invalid_input,
                     std::string(field) + ": `" + std::string(part) + "`: " + std::string(why));
 }
+
+// The version relation operators as written, the canonical spelling of each first; "<" and ">"
+// are the obsolete spellings of "<=" and ">=", still accepted.
+constexpr std::pair<std::string_view, RelOp> op_spellings[] = {
+    {"<<", RelOp::lt}, {"<=", RelOp::le}, {"=", RelOp::eq}, {">=", RelOp::ge},
+    {">>", RelOp::gt}, {"<", RelOp::le},  {">", RelOp::ge},
+};
 
 // A cursor over one alternative's text.
 struct Cursor {
@@ -77,20 +86,12 @@ Result<Relation> parse_one(std::string_view text, std::string_view field) {
     start = c.i;
     while (!c.at_end() && (c.peek() == '<' || c.peek() == '>' || c.peek() == '=')) ++c.i;
     auto op = text.substr(start, c.i - start);
-    if (op == "<<")
-      r.op = RelOp::lt;
-    else if (op == "<=" || op == "<")
-      r.op = RelOp::le;
-    else if (op == "=")
-      r.op = RelOp::eq;
-    else if (op == ">=" || op == ">")
-      r.op = RelOp::ge;
-    else if (op == ">>")
-      r.op = RelOp::gt;
-    else if (op.empty())
-      return parse_error(field, text, "missing version relation operator");
-    else
+    auto known = std::find_if(std::begin(op_spellings), std::end(op_spellings),
+                              [&](const auto& o) { return o.first == op; });
+    if (op.empty()) return parse_error(field, text, "missing version relation operator");
+    if (known == std::end(op_spellings))
       return parse_error(field, text, "unknown version relation operator `" + std::string(op) + "`");
+    r.op = known->second;
     auto close = text.find(')', c.i);
     if (close == std::string_view::npos) return parse_error(field, text, "missing `)`");
     r.version = TRY_CONTEXT(Version::parse(text.substr(c.i, close - c.i)),
@@ -133,21 +134,9 @@ std::pair<std::string_view, std::string_view> split_arch(std::string_view arch) 
 }  // namespace
 
 std::string_view to_string(RelOp op) {
-  switch (op) {
-    case RelOp::any:
-      return "";
-    case RelOp::lt:
-      return "<<";
-    case RelOp::le:
-      return "<=";
-    case RelOp::eq:
-      return "=";
-    case RelOp::ge:
-      return ">=";
-    case RelOp::gt:
-      return ">>";
-  }
-  return "";
+  for (const auto& [spelling, o] : op_spellings)
+    if (o == op) return spelling;
+  return "";  // RelOp::any
 }
 
 bool satisfies(const Version& v, RelOp op, const Version& required) {

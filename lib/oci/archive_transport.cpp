@@ -57,6 +57,16 @@ Result<void> refuse_directory(const fs::path& file, const std::string& where) {
   return {};
 }
 
+// What both archive destinations check before anything is written: the reference, if any (by
+// `validate`), and that FILE is not a directory.
+template <class Validate>
+Result<void> check_archive_destination(std::string_view transport, const fs::path& file, std::string_view ref,
+                                       Validate validate) {
+  auto where = describe_location(transport, file, ref);
+  if (!ref.empty()) TRY_CONTEXT(validate(ref), where);
+  return refuse_directory(file, where);
+}
+
 // ---------------------------------------------------------------------------------------------
 // oci-archive:
 
@@ -331,9 +341,7 @@ Result<std::unique_ptr<ImageSource>> open_oci_archive_source(const fs::path& fil
 }
 
 Result<void> check_oci_archive_destination(const fs::path& file, std::string_view tag) {
-  auto where = describe_location("oci-archive", file, tag);
-  if (!tag.empty()) TRY_CONTEXT(validate_layout_tag(tag), where);
-  return refuse_directory(file, where);
+  return check_archive_destination("oci-archive", file, tag, validate_layout_tag);
 }
 
 Result<std::unique_ptr<ImageDestination>> open_oci_archive_destination(const fs::path& file, std::string_view tag) {
@@ -429,9 +437,7 @@ Result<std::unique_ptr<ImageSource>> open_docker_archive_source(const fs::path& 
 }
 
 Result<void> check_docker_archive_destination(const fs::path& file, std::string_view ref) {
-  auto where = describe_location("docker-archive", file, ref);
-  if (!ref.empty()) TRY_CONTEXT(docker_archive_repo_tag(ref), where);
-  return refuse_directory(file, where);
+  return check_archive_destination("docker-archive", file, ref, docker_archive_repo_tag);
 }
 
 Result<std::unique_ptr<ImageDestination>> open_docker_archive_destination(const fs::path& file, std::string_view ref) {
