@@ -48,24 +48,34 @@ Result<std::string> member_path(std::string_view raw) {
   return out;
 }
 
+// "character device", "block device", "FIFO"; nullptr for the other types.
+const char* special_file_name(TarType type) {
+  switch (type) {
+    case TarType::char_device: return "character device";
+    case TarType::block_device: return "block device";
+    case TarType::fifo: return "FIFO";
+    default: return nullptr;
+  }
+}
+
 // A member's content, which must be exactly its size: libarchive ends the content of a member
 // whose (old GNU) sparse map covers less than the header's size early and without an error, even
 // in a regular file's header, so a short or long member is refused here (found by fuzz_tar).
 class MemberReader final : public util::Reader {
  public:
-  MemberReader(struct archive* a, la::ReaderSource& source, std::string name, std::uint64_t size)
-      : a_(a), source_(source), name_(std::move(name)), size_(size) {}
+  MemberReader(struct archive* a, la::ReaderSource& source, std::string name, std::uint64_t size,
+               ErrorKind malformed)
+      : a_(a), source_(source), name_(std::move(name)), size_(size), malformed_(malformed) {}
   Result<std::size_t> read(std::span<std::byte> out) override {
     la_ssize_t n = archive_read_data(a_, out.data(), out.size());
     if (n < 0) {
       if (source_.error) return std::unexpected(source_.error->context("member `" + name_ + "`"));
-      return fail(ErrorKind::integrity, "member `" + name_ + "`: " + la::error_message(a_));
+      return fail(malformed_, "member `" + name_ + "`: " + la::error_message(a_));
     }
     read_ += static_cast<std::uint64_t>(n);
     if (read_ > size_ || (n == 0 && !out.empty() && read_ < size_))
-      return fail(ErrorKind::integrity, "member `" + name_ + "`: content of " + std::to_string(read_) +
-                                            (read_ > size_ ? "+" : "") + " bytes where the header says " +
-                                            std::to_string(size_));
+      return fail(malformed_, "member `" + name_ + "`: content of " + std::to_string(read_) +
+                                  (read_ > size_ ? "+" : "") + " bytes where the header says " + std::to_string(size_));
     return static_cast<std::size_t>(n);
   }
 
@@ -75,6 +85,7 @@ class MemberReader final : public util::Reader {
   std::string name_;
   std::uint64_t size_;
   std::uint64_t read_ = 0;
+  ErrorKind malformed_;
 };
 
 }  // namespace
@@ -85,7 +96,7 @@ Result<void> read_tar_stream(util::Reader& tar, const TarVisitor& visit, const R
   la::ReaderSource source(tar);
   if (la::open_reader(a.get(), source) != ARCHIVE_OK) {
     if (source.error) return std::unexpected(*source.error);
-    return fail(ErrorKind::integrity, "not a tar archive: " + la::error_message(a.get()));
+    return fail(options.malformed, "not a tar archive: " + la::error_message(a.get()));
   }
   auto& feed = source;
 
@@ -97,10 +108,10 @@ Result<void> read_tar_stream(util::Reader& tar, const TarVisitor& visit, const R
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
       std::string where = previous.empty() ? "reading tar" : "reading tar after member `" + previous + "`";
       if (feed.error) return std::unexpected(feed.error->context(where));
-      return fail(ErrorKind::integrity, where + ": " + la::error_message(a.get()));
+      return fail(options.malformed, where + ": " + la::error_message(a.get()));
     }
     const char* raw = archive_entry_pathname(e);
-    if (!raw) return fail(ErrorKind::integrity, "tar member after `" + previous + "` has an undecodable name");
+    if (!raw) return fail(options.malformed, "tar member after `" + previous + "` has an undecodable name");
     auto refuse = [&](const std::string& why) { return fail(ErrorKind::integrity, "tar member `" + std::string(raw) + "`: " + why); };
     auto path = member_path(raw);
     if (!path) return refuse(path.error().message);
@@ -125,6 +136,8 @@ Result<void> read_tar_stream(util::Reader& tar, const TarVisitor& visit, const R
           entry.type = TarType::symlink;
           entry.link_target = archive_entry_symlink(e) ? archive_entry_symlink(e) : "";
           if (entry.link_target.empty()) return refuse("symlink without a target");
+          if (options.symlinks == Symlinks::inside_root && !resolve_symlink(entry.path, entry.link_target))
+            return refuse("symlink target `" + entry.link_target + "` escapes the root");
           break;
         case AE_IFCHR: entry.type = TarType::char_device; break;
         case AE_IFBLK: entry.type = TarType::block_device; break;
@@ -135,6 +148,8 @@ Result<void> read_tar_stream(util::Reader& tar, const TarVisitor& visit, const R
         entry.dev_major = static_cast<std::uint32_t>(archive_entry_rdevmajor(e));
         entry.dev_minor = static_cast<std::uint32_t>(archive_entry_rdevminor(e));
       }
+      if (auto special = special_file_name(entry.type); special && options.special_files == SpecialFiles::refuse)
+        return refuse(std::string(special) + " (devices and FIFOs are refused)");
     }
     if (entry.path.empty() && entry.type != TarType::directory) return refuse("empty path");
     if (entry.type == TarType::file) {
@@ -142,17 +157,27 @@ Result<void> read_tar_stream(util::Reader& tar, const TarVisitor& visit, const R
       if (size < 0) return refuse("negative size");
       entry.size = static_cast<std::uint64_t>(size);
       if (entry.size > options.max_member_size)
-        return refuse(std::to_string(entry.size) + " bytes is over the limit of " +
-                      std::to_string(options.max_member_size));
+        return refuse(std::to_string(entry.size) + " bytes, larger than the limit of " +
+                      std::to_string(options.max_member_size) + " bytes");
     }
-    MemberReader content(a.get(), feed, entry.path, entry.size);
+    MemberReader content(a.get(), feed, entry.path, entry.size, options.malformed);
     util::StringReader nothing("");
-    if (auto r = visit(entry, entry.type == TarType::file ? static_cast<util::Reader&>(content) : nothing); !r)
-      return std::unexpected(r.error());
+    TRY(visit(entry, entry.type == TarType::file ? static_cast<util::Reader&>(content) : nothing));
     previous = raw;
   }
 
   return {};
+}
+
+std::optional<std::string> resolve_symlink(std::string_view member, std::string_view target) {
+  std::vector<std::string> dir;
+  for (auto c : detail::components(member)) dir.emplace_back(c);
+  if (!dir.empty()) dir.pop_back();
+  auto parts = detail::resolve_lexically(std::move(dir), target, detail::Climb::refuse);
+  if (!parts) return std::nullopt;
+  std::string out;
+  for (const auto& c : *parts) out += (out.empty() ? "" : "/") + c;
+  return out;
 }
 
 Result<ReadResult> read_tar(util::Reader& in, const TarVisitor& visit, const ReadOptions& options) {

@@ -5,7 +5,9 @@
 // wraps a tar (a .deb member, a conda package) gets the same rules.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "archive/decompress.hpp"
 #include "archive/layer.hpp"
@@ -31,9 +33,22 @@ struct TarEntry {
   std::uint32_t dev_minor = 0;
 };
 
+// Symlink targets: `any` reports them verbatim (a base image's layers hold absolute links that
+// resolve inside the container); `inside_root` refuses a target that, resolved lexically from the
+// link's directory (an absolute one from the root), climbs above the root.
+enum class Symlinks { any, inside_root };
+// Devices and FIFOs: reported for whoever writes them out to decide, or refused.
+enum class SpecialFiles { report, refuse };
+
 struct ReadOptions {
   std::uint64_t max_member_size = 16ULL << 30;  // a larger member is refused (integrity)
   std::uint64_t max_total_size = 256ULL << 30;  // decompressed bytes; bounds decompression bombs
+  Symlinks symlinks = Symlinks::any;
+  SpecialFiles special_files = SpecialFiles::report;
+  // The kind of error for a stream that is not a tar, or a malformed or truncated one: integrity
+  // for data that comes with a digest (a layer, a package), invalid_input for a file the user
+  // named. Refused members are always integrity.
+  util::ErrorKind malformed = util::ErrorKind::integrity;
 };
 
 struct ReadResult {
@@ -48,11 +63,16 @@ struct ReadResult {
 using TarVisitor = std::function<Result<void>(const TarEntry& entry, util::Reader& content)>;
 
 // Reads an uncompressed tar stream. Refuses (ErrorKind::integrity, naming the member) absolute
-// paths, `..` components, hardlinks to such paths, members over max_member_size, and malformed
-// or truncated archives; errors of `tar` itself pass through. Devices and FIFOs are reported, not
-// refused: whoever writes them out decides. max_total_size is not applied here (it bounds
-// decompression: pass it to decompress()).
+// paths, `..` components, hardlinks to such paths, sockets, members over max_member_size, and
+// what `symlinks` and `special_files` refuse; malformed or truncated archives are
+// `options.malformed`; errors of `tar` itself pass through. max_total_size is not applied here
+// (it bounds decompression: pass it to decompress()).
 Result<void> read_tar_stream(util::Reader& tar, const TarVisitor& visit, const ReadOptions& options = {});
+
+// The normalized path (as TarEntry::path; "" is the root) that a symlink at `member` pointing at
+// `target` names, resolved lexically from the link's directory (an absolute target from the
+// root); nothing when it climbs above the root.
+std::optional<std::string> resolve_symlink(std::string_view member, std::string_view target);
 
 // read_tar_stream over a stream whose codec is detected from its first bytes (gzip, one or more
 // members; zstd; xz; bzip2; else plain tar), decompressing at most max_total_size bytes, and

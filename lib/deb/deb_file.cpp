@@ -14,9 +14,11 @@
 
 #include "archive/decompress.hpp"
 #include "archive/libarchive.hpp"
+#include "archive/reader.hpp"
 #include "deb/relation.hpp"
 #include "deb/version.hpp"
 #include "util/digest.hpp"
+#include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
 
@@ -80,38 +82,6 @@ std::string join(const std::vector<std::string>& parts, std::size_t from = 0) {
   return out;
 }
 
-// A member path as dpkg-deb writes it ("./usr/bin/x", "./") made relative and clean ("usr/bin/x",
-// "" for the root). Absolute paths and ".." components are refused: the data must stay under the
-// root whatever extracts it.
-std::optional<std::string> normalize_member(std::string_view raw, std::string& why) {
-  if (raw.starts_with('/')) {
-    why = "absolute path";
-    return std::nullopt;
-  }
-  auto parts = components(raw);
-  for (const auto& c : parts)
-    if (c == "..") {
-      why = "path climbs out of the root with `..`";
-      return std::nullopt;
-    }
-  return join(parts);
-}
-
-// Resolves a symlink target lexically, as seen from `dir` (components), within the image root.
-// Returns nothing when it climbs above the root.
-std::optional<std::vector<std::string>> resolve_target(std::vector<std::string> dir, std::string_view target) {
-  if (target.starts_with('/')) dir.clear();
-  for (auto& c : components(target)) {
-    if (c == "..") {
-      if (dir.empty()) return std::nullopt;
-      dir.pop_back();
-    } else {
-      dir.push_back(std::move(c));
-    }
-  }
-  return dir;
-}
-
 bool is_merged_dir(std::string_view top) {
   return std::find(merged_top_dirs.begin(), merged_top_dirs.end(), top) != merged_top_dirs.end();
 }
@@ -163,31 +133,15 @@ class OuterMember final : public util::Reader {
   struct archive* outer_;
 };
 
-// A tar member of the .deb (control.tar.*, data.tar.*): decompressed by archive::decompress as
-// its name says, then read by libarchive's tar reader. Every error names the member.
-struct InnerTar {
-  explicit InnerTar(struct archive* outer) : member(outer) {}
-  OuterMember member;
-  std::unique_ptr<util::Reader> content;
-  std::optional<archive::la::ReaderSource> source;
-  ArchivePtr a;
-};
-
-Result<std::unique_ptr<InnerTar>> open_inner_tar(struct archive* outer, std::string_view member) {
-  auto t = std::make_unique<InnerTar>(outer);
-  auto content = archive::decompress(t->member, archive::codec_of(member));
-  if (!content) return std::unexpected(content.error().context(member));
-  t->content = std::move(*content);
-  t->source.emplace(*t->content, 1 << 16);
-  auto a = archive::la::new_reader();
-  if (!a) return std::unexpected(a.error());
-  t->a = std::move(*a);
-  archive_read_support_format_tar(t->a.get());
-  archive_read_support_format_gnutar(t->a.get());
-  if (archive::la::open_reader(t->a.get(), *t->source) != ARCHIVE_OK)
-    return std::unexpected(t->source->error ? t->source->error->context(member)
-                                            : integrity(std::string(member) + ": " + archive_message(t->a.get())));
-  return t;
+// A tar member of the .deb (control.tar.*, data.tar.*), decompressed as its name says and read
+// by archive's tar reader, so the package gets the same rules as every other tar. Errors name the
+// member.
+Result<void> read_inner_tar(struct archive* outer, std::string_view member, const archive::TarVisitor& visit,
+                            const archive::ReadOptions& options) {
+  OuterMember in(outer);
+  auto content = TRY_CONTEXT(archive::decompress(in, archive::codec_of(member)), member);
+  TRY_CONTEXT(archive::read_tar_stream(*content, visit, options), member);
+  return {};
 }
 
 std::string entry_path(struct archive_entry* e) {
@@ -196,17 +150,16 @@ std::string entry_path(struct archive_entry* e) {
   return {};
 }
 
-// Reads the rest of the current inner member into a string, refusing more than `limit` bytes.
-Result<std::string> read_member(struct archive* a, std::string_view name, std::uint64_t limit) {
+// Reads the rest of `in` into a string, refusing more than `limit` bytes.
+Result<std::string> read_member(util::Reader& in, std::string_view name, std::uint64_t limit) {
   std::string out;
   std::array<char, 1 << 16> buf;
   for (;;) {
-    auto n = archive_read_data(a, buf.data(), buf.size());
-    if (n < 0) return std::unexpected(integrity("`" + std::string(name) + "`: " + archive_message(a)));
+    auto n = TRY_CONTEXT(in.read(std::as_writable_bytes(std::span(buf))), "`" + std::string(name) + "`");
     if (n == 0) return out;
-    if (out.size() + static_cast<std::size_t>(n) > limit)
+    if (out.size() + n > limit)
       return std::unexpected(integrity("`" + std::string(name) + "` is larger than " + util::human_bytes(limit)));
-    out.append(buf.data(), static_cast<std::size_t>(n));
+    out.append(buf.data(), n);
   }
 }
 
@@ -219,7 +172,7 @@ struct Staged {
 // Streams the current member into `<dir>/<sha256>` (written under a temporary name, then renamed:
 // the same content from another package lands on the same name). No fsync: staging is scratch
 // space that a failed build simply rewrites.
-Result<Staged> stage_member(struct archive* a, const std::string& name, const fs::path& dir, std::uint64_t limit,
+Result<Staged> stage_member(util::Reader& in, const std::string& name, const fs::path& dir, std::uint64_t limit,
                             std::uint64_t& total, std::uint64_t total_limit) {
   Staged st;
   Md5 md5;
@@ -233,14 +186,15 @@ Result<Staged> stage_member(struct archive* a, const std::string& name, const fs
   };
   std::array<char, 1 << 16> buf;
   for (;;) {
-    auto n = archive_read_data(a, buf.data(), buf.size());
-    if (n < 0) {
+    auto got = in.read(std::as_writable_bytes(std::span(buf)));
+    if (!got) {
       if (fd >= 0) cleanup();
-      return std::unexpected(integrity("`" + name + "`: " + archive_message(a)));
+      return std::unexpected(got.error());
     }
+    std::size_t n = *got;
     if (n == 0) break;
-    st.size += static_cast<std::uint64_t>(n);
-    total += static_cast<std::uint64_t>(n);
+    st.size += n;
+    total += n;
     if (st.size > limit || total > total_limit) {
       if (fd >= 0) cleanup();
       return std::unexpected(integrity("`" + name + "`: " +
@@ -251,17 +205,17 @@ Result<Staged> stage_member(struct archive* a, const std::string& name, const fs
       fd = ::mkstemp(temp.data());
       if (fd < 0) return std::unexpected(util::errno_error("creating", temp, errno));
     }
-    md5.update(buf.data(), static_cast<std::size_t>(n));
-    sha.update({reinterpret_cast<const std::byte*>(buf.data()), static_cast<std::size_t>(n)});
-    for (la_ssize_t off = 0; off < n;) {
-      auto w = ::write(fd, buf.data() + off, static_cast<std::size_t>(n - off));
+    md5.update(buf.data(), n);
+    sha.update({reinterpret_cast<const std::byte*>(buf.data()), n});
+    for (std::size_t off = 0; off < n;) {
+      auto w = ::write(fd, buf.data() + off, n - off);
       if (w < 0 && errno == EINTR) continue;
       if (w < 0) {
         int err = errno;
         cleanup();
         return std::unexpected(util::errno_error("writing", temp, err));
       }
-      off += w;
+      off += static_cast<std::size_t>(w);
     }
   }
   st.md5 = md5.finish();
@@ -291,117 +245,88 @@ struct ControlData {
 };
 
 Result<ControlData> read_control_tar(struct archive* outer, std::string_view member, const DebOptions& options) {
-  auto a = open_inner_tar(outer, member);
-  if (!a) return std::unexpected(a.error());
   ControlData cd;
   bool has_control = false;
   std::uint64_t total = 0;
-  struct archive_entry* e = nullptr;
-  for (;;) {
-    int r = archive_read_next_header((*a)->a.get(), &e);
-    if (r == ARCHIVE_EOF) break;
-    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-      return std::unexpected(integrity(std::string(member) + ": " + archive_message((*a)->a.get())));
-    std::string raw = entry_path(e), why;
-    auto name = normalize_member(raw, why);
-    if (!name) return std::unexpected(integrity(std::string(member) + ": member `" + raw + "`: " + why));
-    if (name->empty() || archive_entry_filetype(e) == AE_IFDIR) continue;
-    if (archive_entry_filetype(e) != AE_IFREG)
-      return std::unexpected(integrity(std::string(member) + ": `" + *name + "` is not a regular file"));
-    auto body = read_member((*a)->a.get(), *name, options.max_control_size - std::min(total, options.max_control_size));
-    if (!body) return std::unexpected(body.error().context(member));
-    total += body->size();
-    if (*name == "control") {
-      cd.control = std::move(*body);
+  auto visit = [&](const archive::TarEntry& e, util::Reader& content) -> Result<void> {
+    if (e.path.empty() || e.type == archive::TarType::directory) return {};
+    if (e.type != archive::TarType::file) return std::unexpected(integrity("`" + e.path + "` is not a regular file"));
+    auto body = TRY(read_member(content, e.path, options.max_control_size - std::min(total, options.max_control_size)));
+    total += body.size();
+    if (e.path == "control") {
+      cd.control = std::move(body);
       has_control = true;
-    } else if (*name == "md5sums") {
-      cd.md5sums = std::move(*body);
+    } else if (e.path == "md5sums") {
+      cd.md5sums = std::move(body);
       cd.has_md5sums = true;
-    } else if (*name == "conffiles") {
-      cd.conffiles = std::move(*body);
+    } else if (e.path == "conffiles") {
+      cd.conffiles = std::move(body);
     } else {
-      if (*name == "postinst") cd.postinst = *body;
-      cd.others.push_back(*name);
+      if (e.path == "postinst") cd.postinst = body;
+      cd.others.push_back(e.path);
     }
-  }
+    return {};
+  };
+  TRY(read_inner_tar(outer, member, visit, {.max_member_size = options.max_control_size}));
   if (!has_control) return std::unexpected(integrity(std::string(member) + ": no `control` file"));
   std::sort(cd.others.begin(), cd.others.end());
   return cd;
 }
 
+// Reads data.tar into `members` (archive order) and dpkg's file list. Beyond the tar reader's
+// rules (paths, symlinks that escape the root, devices and FIFOs, sizes), a hard link must name a
+// file earlier in the archive and a path may appear twice only as a directory.
 Result<void> read_data_tar(struct archive* outer, std::string_view member, const DebOptions& options,
                            std::vector<RawMember>& members, std::vector<std::string>& file_list) {
-  auto a = open_inner_tar(outer, member);
-  if (!a) return std::unexpected(a.error());
   std::map<std::string, std::size_t> seen;  // path -> index in members
   std::uint64_t total = 0;
-  struct archive_entry* e = nullptr;
-  for (;;) {
-    int r = archive_read_next_header((*a)->a.get(), &e);
-    if (r == ARCHIVE_EOF) break;
-    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-      return std::unexpected(integrity(std::string(member) + ": " + archive_message((*a)->a.get())));
-    std::string raw = entry_path(e), why;
-    auto path = normalize_member(raw, why);
-    if (!path) return std::unexpected(integrity("member `" + raw + "`: " + why));
-    if (path->empty()) {  // the root directory itself ("./")
+  auto visit = [&](const archive::TarEntry& e, util::Reader& content) -> Result<void> {
+    if (e.path.empty()) {  // the root directory itself ("./")
       file_list.push_back("/.");
-      continue;
+      return {};
     }
     RawMember m;
-    m.parts = components(*path);
-    m.mode = static_cast<std::uint32_t>(archive_entry_perm(e)) & 07777;
-    const char* hardlink = archive_entry_hardlink(e);
-    auto ft = archive_entry_filetype(e);
-    if (hardlink) {
-      std::string hraw = hardlink;
-      auto target = normalize_member(hraw, why);
-      if (!target) return std::unexpected(integrity("hard link `" + *path + "` -> `" + hraw + "`: " + why));
-      auto it = seen.find(*target);
-      if (it == seen.end() || members[it->second].type != archive::EntryType::file)
-        return std::unexpected(
-            integrity("hard link `" + *path + "` -> `" + *target + "`: not a file earlier in the archive"));
-      m.type = archive::EntryType::hardlink;
-      m.link_target = *target;
-      m.md5 = members[it->second].md5;
-      m.size = members[it->second].size;
-    } else if (ft == AE_IFREG) {
-      if (archive_entry_size_is_set(e) && static_cast<std::uint64_t>(archive_entry_size(e)) > options.max_member_size)
-        return std::unexpected(
-            integrity("member `" + *path + "` is larger than " + util::human_bytes(options.max_member_size)));
-      auto st =
-          stage_member((*a)->a.get(), *path, options.staging_dir, options.max_member_size, total, options.max_data_size);
-      if (!st) return std::unexpected(st.error());
-      m.type = archive::EntryType::file;
-      m.source = st->source;
-      m.size = st->size;
-      m.md5 = st->md5;
-    } else if (ft == AE_IFDIR) {
-      m.type = archive::EntryType::directory;
-    } else if (ft == AE_IFLNK) {
-      const char* t = archive_entry_symlink(e);
-      m.link_target = t ? t : "";
-      if (m.link_target.empty()) return std::unexpected(integrity("symlink `" + *path + "` has an empty target"));
-      if (!resolve_target(parent_of(m.parts), m.link_target))
-        return std::unexpected(integrity("symlink `" + *path + "` -> `" + m.link_target + "` escapes the root"));
-      m.type = archive::EntryType::symlink;
-    } else {
-      const char* what = ft == AE_IFCHR    ? "a character device"
-                         : ft == AE_IFBLK  ? "a block device"
-                         : ft == AE_IFIFO  ? "a FIFO"
-                         : ft == AE_IFSOCK ? "a socket"
-                                           : "of an unknown type";
-      return std::unexpected(integrity("member `" + *path + "` is " + what + ", which a base image never needs"));
+    m.parts = components(e.path);
+    m.mode = e.mode;
+    m.link_target = e.link_target;
+    switch (e.type) {
+      case archive::TarType::hardlink: {
+        auto it = seen.find(e.link_target);
+        if (it == seen.end() || members[it->second].type != archive::EntryType::file)
+          return std::unexpected(
+              integrity("hard link `" + e.path + "` -> `" + e.link_target + "`: not a file earlier in the archive"));
+        m.type = archive::EntryType::hardlink;
+        m.md5 = members[it->second].md5;
+        m.size = members[it->second].size;
+        break;
+      }
+      case archive::TarType::file: {
+        auto st = TRY(stage_member(content, e.path, options.staging_dir, options.max_member_size, total,
+                                   options.max_data_size));
+        m.type = archive::EntryType::file;
+        m.source = st.source;
+        m.size = st.size;
+        m.md5 = st.md5;
+        break;
+      }
+      case archive::TarType::directory: m.type = archive::EntryType::directory; break;
+      case archive::TarType::symlink: m.type = archive::EntryType::symlink; break;
+      default:  // refused by the reader (SpecialFiles::refuse)
+        return std::unexpected(integrity("member `" + e.path + "` is of an unexpected type"));
     }
-    if (auto it = seen.find(*path); it != seen.end()) {
-      if (m.type == archive::EntryType::directory && members[it->second].type == m.type) continue;
-      return std::unexpected(integrity("member `" + *path + "` appears twice"));
+    if (auto it = seen.find(e.path); it != seen.end()) {
+      if (m.type == archive::EntryType::directory && members[it->second].type == m.type) return {};
+      return std::unexpected(integrity("member `" + e.path + "` appears twice"));
     }
-    file_list.push_back("/" + *path);
-    seen.emplace(*path, members.size());
+    file_list.push_back("/" + e.path);
+    seen.emplace(e.path, members.size());
     members.push_back(std::move(m));
-  }
-  return {};
+    return {};
+  };
+  return read_inner_tar(outer, member, visit,
+                        {.max_member_size = options.max_member_size,
+                         .symlinks = archive::Symlinks::inside_root,
+                         .special_files = archive::SpecialFiles::refuse});
 }
 
 // Applies usrmerge (or not) and turns raw members into sorted layer entries.
@@ -429,7 +354,8 @@ Result<std::vector<archive::Entry>> build_entries(std::vector<RawMember>& member
     if (m.type == archive::EntryType::symlink) {
       c.entry.link_target = m.link_target;
       if (usrmerge == UsrMerge::yes) {
-        auto resolved = merge_path(*resolve_target(parent_of(m.parts), m.link_target));
+        // The reader refused targets that climb out of the root (Symlinks::inside_root).
+        auto resolved = merge_path(components(*archive::resolve_symlink(c.original, m.link_target)));
         // A compatibility link onto its own merged location (lib/x -> /usr/lib/x) would loop.
         if (resolved == new_parts) continue;
         if (moved && !m.link_target.starts_with('/'))
@@ -533,12 +459,10 @@ Result<DebFile> read_deb(util::Reader& in, const DebOptions& options) {
   auto named = [&](Error e) { return std::unexpected(std::move(e).context(who)); };
 
   if (options.staging_dir.empty()) return named(Error{ErrorKind::internal, "no staging directory given"});
-  if (auto r = util::make_dirs(options.staging_dir); !r) return named(r.error());
+  TRY_CONTEXT(util::make_dirs(options.staging_dir), who);
 
   archive::la::ReaderSource src(in, 1 << 16);
-  auto opened = archive::la::new_reader();
-  if (!opened) return named(opened.error());
-  ArchivePtr outer = std::move(*opened);
+  ArchivePtr outer = TRY_CONTEXT(archive::la::new_reader(), who);
   archive_read_support_format_ar(outer.get());
   if (archive::la::open_reader(outer.get(), src) != ARCHIVE_OK)
     return named(src.error ? *src.error : integrity("not a .deb (ar) archive: " + archive_message(outer.get())));
@@ -557,20 +481,17 @@ Result<DebFile> read_deb(util::Reader& in, const DebOptions& options) {
     if (stage == Stage::start) {
       if (name != "debian-binary")
         return named(integrity("not a .deb: first member is `" + name + "`, not `debian-binary`"));
-      auto body = read_member(outer.get(), name, 64);
-      if (!body) return named(body.error());
-      if (!body->starts_with("2.")) return named(integrity("unsupported .deb format `" + util::trim(*body) + "`"));
+      OuterMember content(outer.get());
+      auto body = TRY_CONTEXT(read_member(content, name, 64), who);
+      if (!body.starts_with("2.")) return named(integrity("unsupported .deb format `" + util::trim(body) + "`"));
       stage = Stage::binary;
     } else if (name == "control.tar" || name == "control.tar.gz" || name == "control.tar.xz" ||
                name == "control.tar.zst") {
       if (stage != Stage::binary) return named(integrity("unexpected `" + name + "` member"));
-      auto cd = read_control_tar(outer.get(), name, options);
-      if (!cd) return named(cd.error());
-      control = std::move(*cd);
-      auto ps = parse_paragraphs(control.control, "control");
-      if (!ps) return named(ps.error());
-      if (ps->size() != 1) return named(integrity("control file must hold exactly one paragraph"));
-      out.control = std::move(ps->front());
+      control = TRY_CONTEXT(read_control_tar(outer.get(), name, options), who);
+      auto ps = TRY_CONTEXT(parse_paragraphs(control.control, "control"), who);
+      if (ps.size() != 1) return named(integrity("control file must hold exactly one paragraph"));
+      out.control = std::move(ps.front());
       out.package = out.control.get_or("Package");
       out.version = out.control.get_or("Version");
       out.architecture = out.control.get_or("Architecture");
@@ -578,13 +499,13 @@ Result<DebFile> read_deb(util::Reader& in, const DebOptions& options) {
       if (!valid_package_name(out.package))
         return named(integrity("control file has an invalid `Package` field `" + out.package + "`"));
       who = "package `" + out.package + "`" + (options.label.empty() ? "" : " (" + options.label + ")");
-      if (auto v = Version::parse(out.version); !v) return named(v.error());
+      TRY_CONTEXT(Version::parse(out.version), who);
       if (out.architecture.empty()) return named(integrity("control file has no `Architecture` field"));
       stage = Stage::control;
     } else if (name == "data.tar" || name == "data.tar.gz" || name == "data.tar.xz" || name == "data.tar.zst" ||
                name == "data.tar.bz2" || name == "data.tar.lzma") {
       if (stage != Stage::control) return named(integrity("`" + name + "` before the control member"));
-      if (auto d = read_data_tar(outer.get(), name, options, members, out.file_list); !d) return named(d.error());
+      TRY_CONTEXT(read_data_tar(outer.get(), name, options, members, out.file_list), who);
       stage = Stage::data;
     } else if (name.starts_with('_')) {
       continue;  // deb(5): members starting with '_' may be ignored
@@ -594,9 +515,7 @@ Result<DebFile> read_deb(util::Reader& in, const DebOptions& options) {
   }
   if (stage != Stage::data) return named(integrity("truncated .deb: no data member"));
 
-  auto conffiles = parse_conffiles(control.conffiles, members);
-  if (!conffiles) return named(conffiles.error());
-  out.conffiles = std::move(*conffiles);
+  out.conffiles = TRY_CONTEXT(parse_conffiles(control.conffiles, members), who);
   if (control.has_md5sums) {
     out.md5sums = std::move(control.md5sums);
   } else {
@@ -609,17 +528,14 @@ Result<DebFile> read_deb(util::Reader& in, const DebOptions& options) {
   }
   out.skipped_control_members = std::move(control.others);
   out.alternatives = parse_alternatives(control.postinst);
-  auto entries = build_entries(members, options.usrmerge, out.merged_dirs);
-  if (!entries) return named(entries.error());
-  out.entries = std::move(*entries);
+  out.entries = TRY_CONTEXT(build_entries(members, options.usrmerge, out.merged_dirs), who);
   return out;
 }
 
 Result<DebFile> read_deb(const fs::path& path, DebOptions options) {
   if (options.label.empty()) options.label = path.filename().string();
-  auto f = util::FileReader::open(path.string());
-  if (!f) return std::unexpected(f.error().context("package `" + options.label + "`"));
-  return read_deb(**f, options);
+  auto f = TRY_CONTEXT(util::FileReader::open(path.string()), "package `" + options.label + "`");
+  return read_deb(*f, options);
 }
 
 std::vector<archive::Entry> usrmerge_links(std::span<const std::string> dirs) {

@@ -10,7 +10,7 @@
 #include <optional>
 
 #include "archive/decompress.hpp"
-#include "archive/libarchive.hpp"
+#include "archive/reader.hpp"
 #include "archive/tar_writer.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
@@ -75,87 +75,75 @@ Result<std::vector<Member>> list_tree(const fs::path& root) {
   return out;
 }
 
-Result<void> extract_tar(const fs::path& path, const fs::path& dest) {
-  auto a = TRY(archive::la::new_reader());
-  archive_read_support_filter_all(a.get());
-  archive_read_support_format_tar(a.get());
-  auto what = "reading `" + path.string() + "`";
-  if (archive_read_open_filename(a.get(), path.c_str(), 256 * 1024) != ARCHIVE_OK) {
-    std::error_code ec;
-    if (!fs::exists(path, ec)) return fail(ErrorKind::not_found, what + ": no such file");
-    return fail(ErrorKind::invalid_input, what + ": " + archive::la::error_message(a.get()));
+namespace {
+
+// Writes `content` to a new file at `path` (not following a link there).
+Result<void> write_new_file(const fs::path& path, util::Reader& content) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) return std::unexpected(util::errno_error("create", path, errno));
+  std::vector<std::byte> buf(256 * 1024);
+  for (;;) {
+    auto n = content.read(buf);
+    if (!n) {
+      ::close(fd);
+      return std::unexpected(n.error());
+    }
+    if (*n == 0) break;
+    for (std::size_t off = 0; off < *n;) {
+      ssize_t w = ::write(fd, buf.data() + off, *n - off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        int err = errno;
+        ::close(fd);
+        return std::unexpected(util::errno_error("write", path, err));
+      }
+      off += static_cast<std::size_t>(w);
+    }
   }
+  if (::close(fd) != 0) return std::unexpected(util::errno_error("close", path, errno));
+  return {};
+}
+
+}  // namespace
+
+Result<void> extract_tar(const fs::path& path, const fs::path& dest) {
+  auto what = "reading `" + path.string() + "`";
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return fail(ErrorKind::not_found, what + ": no such file");
+  auto file = TRY_CONTEXT(util::FileReader::open(path.string()), what);
+  auto tar = TRY_CONTEXT(archive::decompress_detected(*file), what);
 
   struct Link {
     std::string path;    // where the copy goes
     std::string target;  // archive-relative path of the file it names
   };
   std::vector<Link> links;
-  std::vector<char> buf(256 * 1024);
-  for (;;) {
-    struct archive_entry* e = nullptr;
-    int rc = archive_read_next_header(a.get(), &e);
-    if (rc == ARCHIVE_EOF) break;
-    if (rc < ARCHIVE_WARN) return fail(ErrorKind::invalid_input, what + ": not a valid tar: " + archive::la::error_message(a.get()));
-    const char* raw_name = archive_entry_pathname(e);
-    if (!raw_name) return fail(ErrorKind::invalid_input, what + ": a member has no readable name");
-    auto rel = safe_relative(raw_name);
-    if (!rel) return std::unexpected(rel.error().context(what));
-    if (rel->empty()) continue;  // "./"
-    auto out_path = dest / *rel;
-
-    if (const char* hard = archive_entry_hardlink(e)) {
-      auto target = safe_relative(hard);
-      if (!target) return std::unexpected(target.error().context(what));
-      links.push_back({*rel, *target});
-      continue;
-    }
-    switch (archive_entry_filetype(e)) {
-      case AE_IFDIR:
-        if (auto r = util::make_dirs(out_path); !r) return std::unexpected(r.error().context(what));
-        break;
-      case AE_IFLNK: {
-        std::string_view target = archive_entry_symlink(e) ? archive_entry_symlink(e) : "";
-        if (target.empty() || target.front() == '/')
-          return fail(ErrorKind::integrity, what + ": link `" + *rel + "` points outside the archive");
-        auto parent = fs::path(*rel).parent_path().generic_string();
+  auto visit = [&](const archive::TarEntry& e, util::Reader& content) -> Result<void> {
+    if (e.path.empty()) return {};  // "./"
+    auto out_path = dest / e.path;
+    switch (e.type) {
+      case archive::TarType::hardlink: links.push_back({e.path, e.link_target}); return {};
+      case archive::TarType::directory: return util::make_dirs(out_path);
+      case archive::TarType::symlink:
         // Resolved lexically: "../x/layer.tar" from "y/" (docker save's legacy layout) stays
-        // inside; anything that climbs above the root does not.
-        auto normal = (fs::path(parent) / std::string(target)).lexically_normal().generic_string();
-        if (normal.starts_with("..") || normal.starts_with("/"))
-          return fail(ErrorKind::integrity, what + ": link `" + *rel + "` points outside the archive");
-        links.push_back({*rel, normal});
-        break;
-      }
-      case AE_IFREG: {
-        if (auto r = util::make_dirs(out_path.parent_path()); !r) return std::unexpected(r.error().context(what));
-        int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0) return std::unexpected(util::errno_error("create", out_path, errno).context(what));
-        for (;;) {
-          la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
-          if (n == 0) break;
-          if (n < 0) {
-            ::close(fd);
-            return fail(ErrorKind::invalid_input, what + ": member `" + *rel + "`: " + archive::la::error_message(a.get()));
-          }
-          for (la_ssize_t off = 0; off < n;) {
-            ssize_t w = ::write(fd, buf.data() + off, static_cast<std::size_t>(n - off));
-            if (w < 0 && errno == EINTR) continue;
-            if (w < 0) {
-              int err = errno;
-              ::close(fd);
-              return std::unexpected(util::errno_error("write", out_path, err).context(what));
-            }
-            off += w;
-          }
-        }
-        if (::close(fd) != 0) return std::unexpected(util::errno_error("close", out_path, errno).context(what));
-        break;
-      }
-      default:
-        return fail(ErrorKind::integrity, what + ": member `" + *rel + "` is a device, FIFO or socket");
+        // inside (the reader refused what climbs above the root); an image archive has no
+        // absolute links.
+        if (e.link_target.starts_with('/'))
+          return fail(ErrorKind::integrity, "link `" + e.path + "` points outside the archive");
+        links.push_back({e.path, *archive::resolve_symlink(e.path, e.link_target)});
+        return {};
+      case archive::TarType::file:
+        TRY(util::make_dirs(out_path.parent_path()));
+        return write_new_file(out_path, content);
+      default:  // refused by the reader (SpecialFiles::refuse)
+        return fail(ErrorKind::integrity, "member `" + e.path + "` is a device or FIFO");
     }
-  }
+  };
+  TRY_CONTEXT(archive::read_tar_stream(*tar.content, visit,
+                                       {.symlinks = archive::Symlinks::inside_root,
+                                        .special_files = archive::SpecialFiles::refuse,
+                                        .malformed = ErrorKind::invalid_input}),
+              what);
 
   // Links may precede their targets and may chain, so resolve in passes. Links to nothing (or
   // to directories) are left out: no image file ever names one.
@@ -166,7 +154,7 @@ Result<void> extract_tar(const fs::path& path, const fs::path& dest) {
       auto target = dest / it->target;
       if (fs::is_regular_file(fs::symlink_status(target, ec))) {
         auto out_path = dest / it->path;
-        if (auto r = util::make_dirs(out_path.parent_path()); !r) return std::unexpected(r.error().context(what));
+        TRY_CONTEXT(util::make_dirs(out_path.parent_path()), what);
         fs::remove(out_path, ec);
         fs::copy_file(target, out_path, ec);
         if (ec) return fail(ErrorKind::io, what + ": copying `" + it->target + "` to `" + it->path + "`: " + ec.message());
