@@ -181,18 +181,22 @@ util::Result<ImportedLock> import_lockfile(const fs::path& path, const fs::path&
   auto text = TRY_CONTEXT(util::read_file(path, 64 << 20), "reading " + file);
 
   const std::string name = path.filename().string();
-  util::Result<ImportedLock> out;
-  if (name == "uv.lock")
-    out = lockfiles::import_uv(ctx, text);
-  else if (name == "poetry.lock")
-    out = lockfiles::import_poetry(ctx, text);
-  else if (name == "Pipfile.lock")
-    out = lockfiles::import_pipfile(ctx, text);
+  using TomlImporter = util::Result<ImportedLock> (*)(const lockfiles::Context&, const toml::table&);
+  TomlImporter from_toml = nullptr;
+  if (name == "uv.lock") from_toml = lockfiles::import_uv;
+  else if (name == "poetry.lock") from_toml = lockfiles::import_poetry;
   else if (name == "pylock.toml" || (name.starts_with("pylock.") && name.ends_with(".toml")))
-    out = lockfiles::import_pylock(ctx, text);
-  else
+    from_toml = lockfiles::import_pylock;
+  else if (name != "Pipfile.lock")
     return util::fail(util::ErrorKind::invalid_input,
                       file + ": not a lockfile mlpack reads (`pylock.toml`, `uv.lock`, `poetry.lock`, `Pipfile.lock`)");
+  util::Result<ImportedLock> out;
+  if (from_toml) {
+    auto doc = TRY(lockfiles::parse_toml(ctx, text));
+    out = from_toml(ctx, doc);
+  } else {
+    out = lockfiles::import_pipfile(ctx, text);
+  }
   if (!out) return out;
   out->file = file;
   std::sort(out->distributions.begin(), out->distributions.end(),

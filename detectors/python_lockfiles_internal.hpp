@@ -76,9 +76,10 @@ std::optional<std::string> string_of(const toml::node* n);
 int line_of(const toml::node& n);
 
 // One importer per format.
-Result<ImportedLock> import_uv(const Context& ctx, std::string_view text);
-Result<ImportedLock> import_poetry(const Context& ctx, std::string_view text);
+// The TOML lockfiles are parsed once, by the dispatcher; each importer reads the document.
+Result<ImportedLock> import_uv(const Context& ctx, const toml::table& doc);
+Result<ImportedLock> import_poetry(const Context& ctx, const toml::table& doc);
+Result<ImportedLock> import_pylock(const Context& ctx, const toml::table& doc);
 Result<ImportedLock> import_pipfile(const Context& ctx, std::string_view text);
-Result<ImportedLock> import_pylock(const Context& ctx, std::string_view text);
 
 }  // namespace mlpack::detectors::lockfiles

@@ -269,8 +269,7 @@ Result<LockedDistribution> distribution(const Context& ctx, const toml::table& d
 
 }  // namespace
 
-Result<ImportedLock> import_poetry(const Context& ctx, std::string_view text) {
-  auto doc = TRY(parse_toml(ctx, text));
+Result<ImportedLock> import_poetry(const Context& ctx, const toml::table& doc) {
   ImportedLock out{.format = "poetry.lock"};
 
   const auto* metadata = doc["metadata"].as_table();

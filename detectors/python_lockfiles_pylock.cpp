@@ -142,8 +142,7 @@ Result<std::vector<std::string>> string_list(const Context& ctx, const toml::tab
 
 }  // namespace
 
-Result<ImportedLock> import_pylock(const Context& ctx, std::string_view text) {
-  auto doc = TRY(parse_toml(ctx, text));
+Result<ImportedLock> import_pylock(const Context& ctx, const toml::table& doc) {
   ImportedLock out{.format = "pylock.toml"};
 
   // "Tools SHOULD error out if the major version is not supported, and warn if the minor one is

@@ -201,8 +201,7 @@ Result<LockedDistribution> distribution(const Context& ctx, const UvPackage& p) 
 
 }  // namespace
 
-Result<ImportedLock> import_uv(const Context& ctx, std::string_view text) {
-  auto doc = TRY(parse_toml(ctx, text));
+Result<ImportedLock> import_uv(const Context& ctx, const toml::table& doc) {
   ImportedLock out{.format = "uv.lock"};
 
   const auto* version = doc.get("version");

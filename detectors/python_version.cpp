@@ -11,6 +11,9 @@
 
 namespace mlpack::detectors {
 
+namespace fs = std::filesystem;
+using util::Result;
+
 using util::ErrorKind;
 using internal::absolute_normal;
 using internal::is_file;

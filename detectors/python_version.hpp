@@ -8,9 +8,6 @@
 
 namespace mlpack::detectors {
 
-namespace fs = std::filesystem;
-using util::Result;
-
 struct PythonVersionFile {
   std::string version;  // "3.11"
   std::string file;     // "runtime.txt", relative to the project root
@@ -20,6 +17,7 @@ struct PythonVersionFile {
 // ("python-3.11" or "python-3.11.4"), else .python-version ("3.11", "3.11.4", "cpython-3.11"). A
 // runtime.txt that pins R (`r-…`, repo2docker's) or holds only comments counts as absent; none
 // when neither file says. Other contents are invalid_input with file:line.
-Result<std::optional<PythonVersionFile>> read_python_version(const fs::path& dir, const fs::path& project_root);
+util::Result<std::optional<PythonVersionFile>> read_python_version(const std::filesystem::path& dir,
+                                                                   const std::filesystem::path& project_root);
 
 }  // namespace mlpack::detectors

@@ -268,16 +268,23 @@ Result<std::vector<Descriptor>> descriptor_array(const json& j, const std::strin
   return out;
 }
 
-Result<Manifest> manifest_from(const json& j) {
+// A manifest's or index's schemaVersion checked, and its mediaType (optional, "" when absent),
+// which `refusal` may refuse: it says what else the type is ("is not an image index"), or "".
+Result<std::string> document_media_type(const json& j, std::string (*refusal)(const std::string& media_type)) {
   TRY(check_schema_version(j));
-  Manifest m;
   auto mt = TRY(opt_string(j, "mediaType"));
-  if (!mt.empty()) {
-    if (!media::is_manifest(mt))
-      return std::unexpected(invalid("media type `" + mt + "` is not an image manifest" +
-                                     (media::is_index(mt) ? " (it is an index; select a platform first)" : "")));
-    m.media_type = mt;
-  }
+  if (!mt.empty())
+    if (auto why = refusal(mt); !why.empty()) return std::unexpected(invalid("media type `" + mt + "` " + why));
+  return mt;
+}
+
+Result<Manifest> manifest_from(const json& j) {
+  Manifest m;
+  auto mt = TRY(document_media_type(j, [](const std::string& t) -> std::string {
+    if (media::is_manifest(t)) return "";
+    return std::string("is not an image manifest") + (media::is_index(t) ? " (it is an index; select a platform first)" : "");
+  }));
+  if (!mt.empty()) m.media_type = mt;
   auto cfg = j.find("config");
   if (cfg == j.end()) return std::unexpected(invalid("`config` is missing"));
   m.config = TRY_CONTEXT(parse_descriptor(*cfg), "config");
@@ -287,13 +294,11 @@ Result<Manifest> manifest_from(const json& j) {
 }
 
 Result<Index> index_from(const json& j) {
-  TRY(check_schema_version(j));
   Index idx;
-  auto mt = TRY(opt_string(j, "mediaType"));
-  if (!mt.empty()) {
-    if (!media::is_index(mt)) return std::unexpected(invalid("media type `" + mt + "` is not an image index"));
-    idx.media_type = mt;
-  }
+  auto mt = TRY(document_media_type(j, [](const std::string& t) -> std::string {
+    return media::is_index(t) ? "" : "is not an image index";
+  }));
+  if (!mt.empty()) idx.media_type = mt;
   idx.manifests = TRY(descriptor_array(j, "manifests", "manifest"));
   idx.annotations = TRY(opt_string_map(j, "annotations"));
   return idx;
