@@ -179,7 +179,7 @@ class LayoutDestination final : public ImageDestination {
   Result<void> commit(const RawManifest& top) override {
     TRY(put_manifest(top));
     auto what = "updating `" + (dir_ / "index.json").string() + "`";
-    TRY_CONTEXT(DirLock::acquire(dir_), what);
+    auto lock = TRY_CONTEXT(DirLock::acquire(dir_), what);  // held until the index is written
 
     Index idx;
     std::error_code ec;
