@@ -55,6 +55,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
 
 import apt_archive  # noqa: E402
 import harness  # noqa: E402
+from harness import write  # noqa: E402
 import python_index  # noqa: E402
 import test_examples  # noqa: E402
 
@@ -97,14 +98,6 @@ def log(msg):
 
 class SnapshotError(Exception):
     pass
-
-
-def write(path, text, mode=None):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
-    if mode is not None:
-        os.chmod(path, mode)
 
 
 def sha256_bytes(data):

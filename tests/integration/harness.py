@@ -41,6 +41,15 @@ def mlpack(*args, check=True, env=None, cache=None):
     return run([MLPACK, *args], check=check, env=e)
 
 
+def write(path, text, mode=None):
+    """Writes `text` to `path`, making its folders, and sets `mode` when given."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    if mode is not None:
+        os.chmod(path, mode)
+
+
 def need(*tools):
     missing = [t for t in tools if shutil.which(t) is None]
     if missing:

@@ -27,7 +27,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
-from harness import MLPACK, FaultProxy, Registry, TempTestCase, need, run  # noqa: E402
+from harness import MLPACK, FaultProxy, Registry, TempTestCase, need, run, write  # noqa: E402
 
 import apt_archive  # noqa: E402
 
@@ -72,14 +72,6 @@ def clean_env(cache, **extra):
     env["MLPACK_CACHE_DIR"] = cache
     env.update({k: str(v) for k, v in extra.items()})
     return env
-
-
-def write(path, text, mode=None):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
-    if mode is not None:
-        os.chmod(path, mode)
 
 
 def sha256_file(path):

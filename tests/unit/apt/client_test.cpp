@@ -10,6 +10,7 @@
 #include "net/fakes.hpp"
 #include "util/fs.hpp"
 #include "apt/test_util.hpp"
+#include "test_archives.hpp"
 
 using namespace mlpack;
 namespace fs = std::filesystem;
@@ -18,19 +19,7 @@ namespace {
 
 constexpr std::int64_t nov_2026 = 1795040261;  // 2026-11-18T22:17:41Z
 
-std::string gzip(std::string_view data) {
-  z_stream z{};
-  REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  std::string out(deflateBound(&z, data.size()) + 32, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
+std::string gzip(std::string_view data) { return mlpack::test::zlib_deflate(std::string(data), 6, 31); }
 
 const std::string packages_text =
     "Package: hello\nVersion: 2.10-3\nArchitecture: amd64\nFilename: pool/main/h/hello/hello_2.10-3_amd64.deb\n"

@@ -9,6 +9,7 @@
 #include "archive/entry.hpp"
 #include "archive/reader.hpp"
 #include "archive_test_util.hpp"
+#include "test_archives.hpp"
 
 using namespace archive_test;
 using mlpack::archive::Codec;
@@ -30,13 +31,7 @@ std::string compress(const std::string& data, Codec c) {
   }
   archive_write_set_format_raw(a);
   archive_write_set_bytes_in_last_block(a, 1);
-  archive_write_open(
-      a, &out, nullptr,
-      [](struct archive*, void* client, const void* buf, size_t n) -> la_ssize_t {
-        static_cast<std::string*>(client)->append(static_cast<const char*>(buf), n);
-        return static_cast<la_ssize_t>(n);
-      },
-      nullptr);
+  mlpack::test::open_to_string(a, &out);
   struct archive_entry* e = archive_entry_new();
   archive_entry_set_pathname(e, "data");
   archive_entry_set_filetype(e, AE_IFREG);

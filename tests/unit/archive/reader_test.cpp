@@ -4,6 +4,7 @@
 #include "archive/reader.hpp"
 #include "archive/tar_header.hpp"
 #include "archive_test_util.hpp"
+#include "test_archives.hpp"
 
 using namespace archive_test;
 using namespace mlpack::archive;
@@ -25,19 +26,7 @@ struct RawTar {
   std::string done() const { return bytes + std::string(1024, '\0'); }
 };
 
-std::string gzip_member(const std::string& data) {
-  z_stream z{};
-  REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  std::string out(deflateBound(&z, data.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
-  out.resize(out.size() - z.avail_out);
-  deflateEnd(&z);
-  return out;
-}
+std::string gzip_member(const std::string& data) { return mlpack::test::zlib_deflate(data, 6, 16 + MAX_WBITS); }
 
 struct Read {
   Result<ReadResult> result;

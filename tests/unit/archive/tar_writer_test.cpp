@@ -3,6 +3,7 @@
 // their bytes), and refuses content that is not the size it was announced with.
 #include "archive/tar_writer.hpp"
 #include "archive_test_util.hpp"
+#include "test_archives.hpp"
 
 using namespace archive_test;
 
@@ -20,13 +21,7 @@ std::string libarchive_tar(const std::vector<RefMember>& members) {
   struct archive* a = archive_write_new();
   archive_write_set_format_pax_restricted(a);
   archive_write_set_bytes_in_last_block(a, 1);
-  archive_write_open(
-      a, &out, nullptr,
-      [](struct archive*, void* client, const void* buf, size_t n) -> la_ssize_t {
-        static_cast<std::string*>(client)->append(static_cast<const char*>(buf), n);
-        return static_cast<la_ssize_t>(n);
-      },
-      nullptr);
+  mlpack::test::open_to_string(a, &out);
   for (const auto& m : members) {
     struct archive_entry* e = archive_entry_new();
     archive_entry_set_pathname(e, m.name.c_str());

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include "test_archives.hpp"
 
 namespace zip_test {
 
@@ -38,19 +39,7 @@ inline void put(std::string& s, std::uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
-inline std::string deflate_raw(const std::string& in) {
-  z_stream z{};
-  REQUIRE(deflateInit2(&z, 1, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  std::string out(deflateBound(&z, in.size()), '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
+inline std::string deflate_raw(const std::string& in) { return mlpack::test::zlib_deflate(in, 1, -MAX_WBITS); }
 
 inline std::uint32_t crc_of(const std::string& s) {
   return static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));

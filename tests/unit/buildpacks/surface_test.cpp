@@ -6,6 +6,7 @@
 
 #include "buildpacks/registry.hpp"
 #include "util/fs.hpp"
+#include "test_files.hpp"
 
 using namespace mlpack;
 namespace bp = mlpack::buildpacks;
@@ -13,10 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void write(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
+using mlpack::test::write_text;
 
 // A project as the pipeline would hand it over: mlpack.yaml read with the buildpack's keys.
 util::Result<bp::Project> project_for(const fs::path& dir, const bp::Buildpack& b) {
@@ -48,10 +46,10 @@ TEST_CASE("debian-base owns apt.txt, the apt keys of mlpack.yaml and --insecure-
   CHECK(debian->flags()[0].name == "--insecure-skip-verify");
 
   SUBCASE("its keys are read, with file:line:column errors") {
-    write(dir / "mlpack.yaml",
+    write_text(dir / "mlpack.yaml",
           "apt: [libgomp1]\nsnapshot: 20240115T000000Z\napt_repositories:\n"
           "  - {url: 'http://repo.example/debian', suite: bookworm, components: [main], keyring: k.gpg}\n");
-    write(dir / "apt.txt", "curl=7.88\n");
+    write_text(dir / "apt.txt", "curl=7.88\n");
     auto project = project_for(dir, *debian);
     REQUIRE(project);
     auto d = debian->detect(*project);
@@ -74,7 +72,7 @@ TEST_CASE("debian-base owns apt.txt, the apt keys of mlpack.yaml and --insecure-
   }
 
   SUBCASE("a repository without a keyring is refused where it is written") {
-    write(dir / "mlpack.yaml", "apt_sources:\n  - {url: 'http://mirror.example', suite: bookworm}\n");
+    write_text(dir / "mlpack.yaml", "apt_sources:\n  - {url: 'http://mirror.example', suite: bookworm}\n");
     auto project = project_for(dir, *debian);
     REQUIRE(project);
     auto d = debian->detect(*project);
@@ -84,7 +82,7 @@ TEST_CASE("debian-base owns apt.txt, the apt keys of mlpack.yaml and --insecure-
   }
 
   SUBCASE("`apt` must be a list") {
-    write(dir / "mlpack.yaml", "apt: libgomp1\n");
+    write_text(dir / "mlpack.yaml", "apt: libgomp1\n");
     auto project = project_for(dir, *debian);
     REQUIRE(project);
     auto d = debian->detect(*project);
@@ -125,8 +123,8 @@ TEST_CASE("python owns --python/--extra/--group, mlpack.yaml `python`, and publi
   }
 
   SUBCASE("the detect section and the fact") {
-    write(dir / "requirements.txt", "numpy>=1.26\n");
-    write(dir / "mlpack.yaml", "python: '3.12'\n");
+    write_text(dir / "requirements.txt", "numpy>=1.26\n");
+    write_text(dir / "mlpack.yaml", "python: '3.12'\n");
     util::Environment env;
     env.set("PIP_INDEX_URL", "http://index.example/simple");
     REQUIRE(python->accept({}, env));
@@ -145,7 +143,7 @@ TEST_CASE("python owns --python/--extra/--group, mlpack.yaml `python`, and publi
   }
 
   SUBCASE("a folder without Python publishes nothing") {
-    write(dir / "apt.txt", "curl\n");
+    write_text(dir / "apt.txt", "curl\n");
     auto project = project_for(dir, *python);
     REQUIRE(project);
     auto d = python->detect(*project);

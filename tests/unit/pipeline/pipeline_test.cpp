@@ -10,6 +10,7 @@
 #include "pipeline/pipeline.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
+#include "test_files.hpp"
 
 using namespace mlpack;
 namespace bp = mlpack::buildpacks;
@@ -17,10 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void write(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
+using mlpack::test::write_text;
 
 // A fact only the two test buildpacks know: where the widget runtime lives.
 constexpr bp::Fact<std::string> widget_home{"widgets.home"};
@@ -156,9 +154,9 @@ TEST_CASE("a buildpack the pipeline does not know adds a flag, a key, a detect s
   auto tmp = util::TempDir::create();
   REQUIRE(tmp);
   const fs::path project = tmp->path() / "shop";
-  write(project / "widgets.txt", "gear\n");
-  write(project / "hello.sh", "echo hello\n");
-  write(project / "mlpack.yaml", "widgets: [spare]\n");
+  write_text(project / "widgets.txt", "gear\n");
+  write_text(project / "hello.sh", "echo hello\n");
+  write_text(project / "mlpack.yaml", "widgets: [spare]\n");
 
   auto widgets = std::make_shared<Widgets>();
   bp::Buildpacks registry = {widgets, std::make_shared<Gadgets>(), bp::app::make_buildpack()};
@@ -254,18 +252,18 @@ TEST_CASE("a buildpack the pipeline does not know adds a flag, a key, a detect s
   }
 
   SUBCASE("its mlpack.yaml key is known; a typo of it is refused naming file:line:column") {
-    write(project / "mlpack.yaml", "name: shop\nwidgest: [spare]\n");
+    write_text(project / "mlpack.yaml", "name: shop\nwidgest: [spare]\n");
     auto typo = pipeline::detect(project, {}, {std::make_shared<Widgets>(), bp::app::make_buildpack()});
     REQUIRE_FALSE(typo);
     CHECK(typo.error().message.find("mlpack.yaml:2:1: unknown key `widgest`; did you mean `widgets`?") != std::string::npos);
-    write(project / "mlpack.yaml", "widgets: gear\n");
+    write_text(project / "mlpack.yaml", "widgets: gear\n");
     auto wrong = pipeline::detect(project, {}, {std::make_shared<Widgets>(), bp::app::make_buildpack()});
     REQUIRE_FALSE(wrong);
     CHECK(wrong.error().message.find("mlpack.yaml:1:10: `widgets` must be a list of strings") != std::string::npos);
   }
 
   SUBCASE("a change to the widget makes the lock stale, naming the widgets' part") {
-    write(project / "widgets.txt", "sprocket\n");
+    write_text(project / "widgets.txt", "sprocket\n");
     auto changed = pipeline::detect(project, {}, {std::make_shared<Widgets>(), bp::app::make_buildpack()});
     REQUIRE(changed);
     pipeline::Session s2(*changed, options);

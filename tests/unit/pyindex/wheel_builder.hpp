@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 #include <vector>
+#include "test_archives.hpp"
 
 namespace mlpack::test {
 
@@ -21,13 +22,7 @@ inline std::string make_zip(const std::vector<std::pair<std::string, std::string
   if (opt.zip64) archive_write_set_options(a, "zip:zip64");
   if (opt.stored) archive_write_set_options(a, "zip:compression=store");
   archive_write_set_bytes_in_last_block(a, 1);
-  archive_write_open(
-      a, &out, nullptr,
-      [](struct archive*, void* client, const void* buf, size_t n) -> la_ssize_t {
-        static_cast<std::string*>(client)->append(static_cast<const char*>(buf), n);
-        return static_cast<la_ssize_t>(n);
-      },
-      nullptr);
+  mlpack::test::open_to_string(a, &out);
   for (const auto& [name, data] : members) {
     archive_entry* e = archive_entry_new();
     archive_entry_set_pathname(e, name.c_str());
