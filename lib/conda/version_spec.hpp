@@ -23,7 +23,7 @@ class VersionSpec {
   // The canonical form: no white space, `1.8*` written `1.8.*`, parentheses only where needed.
   const std::string& str() const { return text_; }
   // A single `==v` or bare `v`.
-  bool is_exact() const { return kind_ == Kind::exact; }
+  bool is_exact() const { return kind_ == Kind::exact || kind_ == Kind::equal; }
   // Anything (`*`).
   bool is_any() const { return kind_ == Kind::any; }
   // A single prefix match (`1.8.*`, `=1.8`): MatchSpec writes these as `name=1.8`.
