@@ -265,7 +265,12 @@ class EnvironmentReader {
       return r;
     }
     auto parsed = pypi::Requirement::parse(r.text);
-    if (!parsed) return std::unexpected(yaml_.error(item, "`" + r.text + "`: " + parsed.error().message));
+    if (!parsed) {
+      // A requirement may carry a URL with credentials (`pkg @ https://user:token@…`): keep them out.
+      const bool secret = redact_conda_url(r.text) != r.text;
+      return std::unexpected(yaml_.error(item, "`" + redact_conda_url(r.text) + "`: " +
+                                                   (secret ? "not a valid requirement" : parsed.error().message)));
+    }
     r.requirement = std::move(*parsed);
     return r;
   }

@@ -129,6 +129,10 @@ TEST_CASE("environment.yml: errors name file:line:column") {
         "environment.yml:4:5: a second `pip:` in `dependencies`; merge them into one");
   CHECK(invalid(p.env("dependencies:\n  - pip: requests\n")) == "environment.yml:2:10: `pip` must be a list of pip requirements");
   CHECK(invalid(p.env("dependencies:\n  - pip:\n    - requests>>2\n")).starts_with("environment.yml:3:7: `requests>>2`: "));
+  auto secret = invalid(p.env("dependencies:\n  - pip:\n    - pkg @ https://me:SECRET@x.org/t/TOKEN/pkg.whl ;;\n"));
+  CHECK(secret.starts_with("environment.yml:3:7: "));
+  CHECK(secret.find("SECRET") == std::string::npos);
+  CHECK(secret.find("TOKEN") == std::string::npos);
   CHECK(invalid(p.env("dependencies:\n  - pip:\n    - --frobnicate\n")) == "environment.yml:3:7: unknown pip option `--frobnicate`");
   CHECK(invalid(p.env("dependencies:\n  - pip:\n    - --index-url\n")) == "environment.yml:3:7: `--index-url` needs a value");
   CHECK(invalid(p.env("dependencies:\n  - pip:\n    - --pre yes\n")) == "environment.yml:3:7: `--pre` takes no value");
