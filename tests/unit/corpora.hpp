@@ -19,8 +19,9 @@ inline std::optional<std::filesystem::path> corpus_dir(std::string_view name) {
   std::filesystem::path dir;
   if (const char* env = std::getenv("MLPACK_CORPORA"); env && *env)
     dir = std::filesystem::path(env) / name;
-  else  // this file is <repo>/tests/unit/corpora.hpp
-    dir = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path() / "shared" /
+  else  // this file is <repo>/tests/unit/corpora.hpp; __FILE__ is relative to the build folder when
+        // the compiler was given relative paths (ccache's base_dir does that), which is where tests run
+    dir = std::filesystem::absolute(__FILE__).lexically_normal().parent_path().parent_path().parent_path().parent_path() / "shared" /
           "corpora" / name;
   if (!std::filesystem::is_directory(dir)) return std::nullopt;
   return dir;
