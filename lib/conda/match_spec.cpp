@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "util/expected.hpp"
+#include "util/text.hpp"
 
 namespace mlpack::conda {
 
@@ -15,11 +16,7 @@ util::Error invalid(std::string_view text, std::string_view why) {
                      "invalid match spec `" + std::string(text) + "`: " + std::string(why)};
 }
 
-std::string trim(std::string_view s) {
-  auto b = s.find_first_not_of(" \t\r\n\f\v");
-  if (b == std::string_view::npos) return {};
-  return std::string(s.substr(b, s.find_last_not_of(" \t\r\n\f\v") - b + 1));
-}
+using util::trim;
 
 constexpr std::array<std::string_view, 8> extra_keys = {"track_features", "features", "url", "fn",
                                                         "md5",            "sha256",   "license", "license_family"};
