@@ -4,6 +4,7 @@
 #include <array>
 #include <regex>
 
+#include "conda/glob.hpp"
 #include "util/expected.hpp"
 #include "util/text.hpp"
 
@@ -44,30 +45,13 @@ void set_channel(std::string value, std::optional<std::string>& channel, std::op
 bool glob_match(const std::string& pattern, const std::string& value, bool icase = false) {
   if (pattern.size() >= 2 && pattern.front() == '^' && pattern.back() == '$') {
     try {
+      if (!detail::unsafe_regex(pattern).empty()) return false;
       return std::regex_search(value, std::regex(pattern));
     } catch (const std::regex_error&) {
       return false;
     }
   }
-  auto lower = [&](char c) { return icase && c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-  // Iterative glob with backtracking to the last `*`.
-  std::size_t p = 0, v = 0, star = std::string::npos, mark = 0;
-  while (v < value.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = v;
-    } else if (p < pattern.size() && lower(pattern[p]) == lower(value[v])) {
-      ++p;
-      ++v;
-    } else if (star != std::string::npos) {
-      p = star + 1;
-      v = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
+  return detail::glob_match(pattern, value, icase);
 }
 
 // conda's split of `version build`: the first space or `=` that is not part of an operator and

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "conda/glob.hpp"
 #include "util/expected.hpp"
 
 namespace mlpack::conda {
@@ -141,6 +142,8 @@ Result<VersionSpec> VersionSpec::parse_leaf(std::string_view input) {
       return std::unexpected(invalid(text, "a regex must start with `^` and end with `$`"));
     spec.kind_ = Kind::regex;
     try {
+      if (auto why = detail::unsafe_regex(text); !why.empty())
+        return std::unexpected(invalid(text, "regex refused: " + std::string(why)));
       spec.regex_ = std::make_shared<const std::regex>(std::string(text));
     } catch (const std::regex_error& e) {
       return std::unexpected(invalid(text, std::string("bad regex: ") + e.what()));
@@ -182,17 +185,10 @@ Result<VersionSpec> VersionSpec::parse_leaf(std::string_view input) {
   if (text == "*") return spec;
   auto without_stars = text.substr(0, text.find_last_not_of('*') + 1);
   if (without_stars.find('*') != std::string_view::npos) {
-    std::string rx = "^(?:";
-    for (char c : text) {
-      if (c == '*') rx += ".*";
-      else if (c == '.' || c == '+' || c == '\\' || c == '(' || c == ')' || c == '[' || c == ']' || c == '?' ||
-               c == '{' || c == '}' || c == '^' || c == '$' || c == '|')
-        rx += std::string("\\") + c;
-      else rx += c;
-    }
-    rx += ")$";
-    spec.kind_ = Kind::regex;
-    spec.regex_ = std::make_shared<const std::regex>(rx);
+    // The whole version, with `*` for any run of characters (conda turns this into a regex;
+    // a glob matcher gives the same answers without a backtracking regex's worst case).
+    spec.kind_ = Kind::glob;
+    spec.glob_ = std::string(text);
     return spec;
   }
   if (text.back() == '*') {
@@ -222,6 +218,7 @@ bool VersionSpec::matches(const Version& v) const {
     case Kind::starts_with: return v.starts_with(*version_);
     case Kind::not_starts_with: return !v.starts_with(*version_);
     case Kind::regex: return std::regex_search(v.str(), *regex_);
+    case Kind::glob: return detail::glob_match(glob_, v.str());
     case Kind::all_of: return std::ranges::all_of(children_, [&](const auto& c) { return c.matches(v); });
     case Kind::any_of: return std::ranges::any_of(children_, [&](const auto& c) { return c.matches(v); });
   }

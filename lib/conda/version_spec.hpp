@@ -35,7 +35,7 @@ class VersionSpec {
 
  private:
   enum class Kind { any, exact, equal, not_equal, less, less_equal, greater, greater_equal, compatible,
-                    starts_with, not_starts_with, regex, all_of, any_of };
+                    starts_with, not_starts_with, regex, glob, all_of, any_of };
   static Result<VersionSpec> parse_leaf(std::string_view text);
 
   Kind kind_ = Kind::any;
@@ -43,6 +43,7 @@ class VersionSpec {
   std::optional<Version> version_;
   std::optional<Version> compatible_prefix_;
   std::shared_ptr<const std::regex> regex_;
+  std::string glob_;  // Kind::glob: `1.*.3*`, `*` anywhere but only at the end
   std::vector<VersionSpec> children_;
 };
 

@@ -102,3 +102,24 @@ TEST_CASE("conformance: versionspec_match.jsonl and ver_eval.jsonl") {
     }
   }
 }
+
+TEST_CASE("specs from outside cannot make matching slow (fuzz_conda_spec findings)") {
+  // Many stars: matched as a glob, in linear-ish time, with conda's answers.
+  auto stars = VersionSpec::parse("**********************J");
+  REQUIRE(stars);
+  auto v = Version::parse("1.2.3");
+  REQUIRE(v);
+  CHECK_FALSE(stars->matches(*v));
+  auto glob = VersionSpec::parse("1.*.3");
+  REQUIRE(glob);
+  CHECK(glob->matches(*v));
+  CHECK_FALSE(glob->matches(*Version::parse("1.2.4")));
+  // Regexes std::regex would backtrack on, or whose counts overflow, are refused as invalid input.
+  for (const char* bad : {"^(1*)*$", "^1**$", "^1{99999999999999999999}$", "^(1)\\1$",
+                          "^1*2*3*4*5*6*7*8*9*$"}) {
+    auto r = VersionSpec::parse(bad);
+    CHECK_MESSAGE(!r, bad);
+    if (!r) CHECK(r.error().kind == util::ErrorKind::invalid_input);
+  }
+  CHECK(VersionSpec::parse("^1\\.2\\..*$"));
+}
