@@ -9,7 +9,7 @@ packages=(
   g++ cmake ninja-build pkg-config git
   # libraries
   libcli11-dev libarchive-dev libssl-dev libyaml-cpp-dev libcurl4-openssl-dev libfmt-dev
-  doctest-dev nlohmann-json3-dev libzstd-dev zlib1g-dev libdeflate-dev libtomlplusplus-dev
+  doctest-dev nlohmann-json3-dev libzstd-dev zlib1g-dev libdeflate-dev libtomlplusplus-dev libsimdjson-dev
   # real components the tests run against
   docker-registry skopeo umoci runc busybox-static apache2-utils openssl python3 curl zstd xz-utils
   # apt archives: gpgv verifies Release signatures; tests build a signed archive with
