@@ -6,6 +6,7 @@
 #include <any>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +67,34 @@ inline constexpr Fact<std::string> libc_version{"os.libc"};
 // Lock and build: interpreters a registry base image's files hold: "/usr/local/bin/python3.12".
 // Sorted.
 inline constexpr Fact<std::vector<std::string>> base_interpreters{"base.interpreters"};
+
+// One thing in the project that names or implies a CUDA version. Ecosystems publish them at detect
+// (append with cuda::add_hints, never replace); the cuda buildpack, after them, decides.
+struct CudaHint {
+  // "12.1"; a major alone ("12") when only that is named (nvidia-cublas-cu12).
+  std::string version;
+  // What says so, as a person reads it: "torch==2.3.1+cu121", "the PyTorch index
+  // https://download.pytorch.org/whl/cu118", "pytorch-cuda=12.1", "torch 2.3.1 (PyPI default)".
+  std::string package;
+  std::string where;              // "requirements.txt:3"
+  // Names a variant (a +cuXYZ local version, a backend index, nvidia-*-cuNN, cuda-version…);
+  // false: only implied (the CUDA a framework's release ships by default on PyPI, the minor of a
+  // pinned nvidia-cuda-* wheel), which an explicit variant overrides.
+  bool explicit_variant = false;
+};
+
+// The project's one CUDA decision (PRODUCT.md: decided from the project, never the build machine).
+struct CudaDecision {
+  std::string setting;                 // as asked: "auto", "none" or "X.Y"
+  std::optional<std::string> version;  // "12.1"; none: a CPU-only image
+  std::string reason;                  // "torch==2.3.1+cu121 (requirements.txt:1)"
+};
+
+// Detect: every CUDA hint the ecosystems found, in registry order.
+inline constexpr Fact<std::vector<CudaHint>> cuda_hints{"cuda.hints"};
+// Detect (the cuda buildpack, after the ecosystems), and again at lock and build from the lock:
+// the decision pip, conda (`__cuda`) and the image follow.
+inline constexpr Fact<CudaDecision> cuda{"cuda.decision"};
 
 }  // namespace facts
 
