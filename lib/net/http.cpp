@@ -158,21 +158,6 @@ std::string append_query(std::string_view url, std::string_view key, std::string
   return out;
 }
 
-std::string percent_encode(std::string_view s, std::string_view keep) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || keep.find(static_cast<char>(c)) != std::string_view::npos) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string url_encode(std::string_view s) { return percent_encode(s, "-_.~"); }
 
 std::string display_url(std::string_view url) {

@@ -12,6 +12,7 @@
 
 #include "util/error.hpp"
 #include "util/io.hpp"
+#include "util/url.hpp"
 
 namespace mlpack::net {
 
@@ -107,8 +108,8 @@ Result<UrlParts> parse_url(std::string_view url);
 Result<std::string> resolve_url(std::string_view base, std::string_view location);
 // Appends `key=value` with '?' or '&'. The value must already be URL-safe.
 std::string append_query(std::string_view url, std::string_view key, std::string_view value);
-// Percent-encodes (uppercase hex) every byte except ASCII letters, digits and those in `keep`.
-std::string percent_encode(std::string_view s, std::string_view keep);
+// Percent-encoding lives with the other URL text helpers (util/url.hpp).
+using util::percent_encode;
 // Percent-encodes everything except unreserved characters (RFC 3986).
 std::string url_encode(std::string_view s);
 // A URL fit for messages: credentials removed, and a long query (upload state tokens) elided.

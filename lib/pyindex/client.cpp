@@ -9,7 +9,7 @@
 #include "pyindex/index.hpp"
 #include "pyindex/netrc.hpp"
 #include "pyindex/simple_api.hpp"
-#include "pyindex/url.hpp"
+#include "util/url.hpp"
 #include "pyindex/wheel_metadata.hpp"
 #include "pypi/filename.hpp"
 #include "pypi/name.hpp"
@@ -75,7 +75,7 @@ std::string with_slash(std::string s) {
   return s;
 }
 
-bool is_url(std::string_view s) { return s.find("://") != std::string_view::npos || is_file_url(s); }
+bool is_url(std::string_view s) { return s.find("://") != std::string_view::npos || util::is_file_url(s); }
 
 }  // namespace
 
@@ -85,7 +85,7 @@ struct IndexClient::Impl {
   util::Clock& clock;
   Netrc netrc;
   HttpCache cache;
-  std::map<std::string, Credentials> url_credentials;  // by authority, from the configured URLs
+  std::map<std::string, util::Credentials> url_credentials;  // by authority, from the configured URLs
   std::vector<std::string> indexes;                     // no userinfo, trailing '/'
   std::vector<std::string> find_links;                  // no userinfo
 
@@ -102,8 +102,8 @@ struct IndexClient::Impl {
         netrc(Netrc::load(options.netrc)),
         cache(options.cache_dir) {
     auto remember = [&](const std::string& url) {
-      auto [clean, creds] = take_userinfo(url);
-      if (creds) url_credentials.emplace(url_authority(clean), *creds);
+      auto [clean, creds] = util::take_userinfo(url);
+      if (creds) url_credentials.emplace(util::url_authority(clean), *creds);
       return clean;
     };
     if (!options.no_index) {
@@ -116,11 +116,11 @@ struct IndexClient::Impl {
   // A GET for `url` with credentials as a header: the URL's own userinfo, else what a configured
   // URL gave for that host, else netrc.
   net::Request request_for(std::string_view url) const {
-    auto [clean, creds] = take_userinfo(url);
+    auto [clean, creds] = util::take_userinfo(url);
     net::Request r;
     r.url = std::move(clean);
     if (!creds) {
-      auto authority = url_authority(r.url);
+      auto authority = util::url_authority(r.url);
       if (auto it = url_credentials.find(authority); it != url_credentials.end()) creds = it->second;
       else creds = netrc.lookup(authority);
     }
@@ -144,8 +144,8 @@ struct IndexClient::Impl {
   Result<std::optional<std::vector<DistFile>>> fetch_page(const std::string& page_url, std::string_view accept,
                                                           const std::string& index) {
     using Files = std::optional<std::vector<DistFile>>;
-    if (is_file_url(page_url)) {
-      auto path = file_url_to_path(page_url);
+    if (util::is_file_url(page_url)) {
+      auto path = util::file_url_to_path(page_url);
       if (!path) return fail(ErrorKind::invalid_input, "`" + page_url + "` names another host; only local file URLs work");
       std::error_code ec;
       if (std::filesystem::is_directory(*path, ec)) *path /= "index.html";
@@ -196,7 +196,7 @@ struct IndexClient::Impl {
     for (const auto& p : paths) {
       DistFile f;
       f.filename = p.filename().string();
-      f.url = path_to_file_url(p);
+      f.url = util::path_to_file_url(p);
       f.index = location;
       out.push_back(std::move(f));
     }
@@ -206,14 +206,14 @@ struct IndexClient::Impl {
   Result<std::vector<DistFile>> one_find_links(const std::string& location) {
     std::optional<std::filesystem::path> path;
     if (!is_url(location)) path = location;
-    else if (is_file_url(location)) path = file_url_to_path(location);
+    else if (util::is_file_url(location)) path = util::file_url_to_path(location);
     if (path) {
       std::error_code ec;
       if (std::filesystem::is_directory(*path, ec)) return directory_files(*path, location);
       if (!std::filesystem::exists(*path, ec))
         return fail(ErrorKind::not_found, "find-links location `" + path->string() + "` does not exist");
       auto text = TRY(util::read_file(*path));
-      return parse_html_page(text, path_to_file_url(*path), location);
+      return parse_html_page(text, util::path_to_file_url(*path), location);
     }
     auto page = TRY(fetch_page(location, "text/html", net::display_url(location)));
     if (!page) return fail(ErrorKind::not_found, "find-links page " + net::display_url(location) + ": 404 Not Found");
@@ -283,8 +283,8 @@ struct IndexClient::Impl {
   Result<std::optional<std::string>> metadata_file(const DistFile& file) {
     auto url = file.url + ".metadata";
     std::string text;
-    if (is_file_url(url)) {
-      auto path = file_url_to_path(url);
+    if (util::is_file_url(url)) {
+      auto path = util::file_url_to_path(url);
       std::error_code ec;
       if (!path || !std::filesystem::exists(*path, ec)) return std::optional<std::string>();
       text = TRY(util::read_file(*path));
@@ -314,8 +314,8 @@ struct IndexClient::Impl {
       if (auto blob = cached_blob(file)) {
         ++cache_hits;
         source = TRY(archive::open_file_access(*blob));
-      } else if (is_file_url(file.url)) {
-        auto path = file_url_to_path(file.url);
+      } else if (util::is_file_url(file.url)) {
+        auto path = util::file_url_to_path(file.url);
         if (!path) return fail(ErrorKind::invalid_input, "`" + net::display_url(file.url) + "` names another host");
         source = TRY(archive::open_file_access(*path));
       } else {
@@ -392,8 +392,8 @@ struct IndexClient::Impl {
       transfer.restarted();
       return inner();
     };
-    if (is_file_url(file.url)) {
-      auto path = file_url_to_path(file.url);
+    if (util::is_file_url(file.url)) {
+      auto path = util::file_url_to_path(file.url);
       if (!path) return fail(ErrorKind::invalid_input, what + ": `" + file.url + "` names another host");
       auto in = TRY_CONTEXT(util::FileReader::open(path->string()), what);
       TRY_CONTEXT(util::copy(*in, *sink), what);

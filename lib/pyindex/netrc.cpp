@@ -53,7 +53,7 @@ Netrc Netrc::parse(std::string_view text) {
   Netrc n;
   auto toks = tokens(text);
   std::optional<std::string> machine;  // "" for default
-  Credentials current;
+  util::Credentials current;
   auto flush = [&] {
     if (!machine) return;
     if (machine->empty()) {
@@ -98,13 +98,13 @@ std::optional<std::filesystem::path> Netrc::default_path(const util::Environment
   return std::nullopt;
 }
 
-std::optional<Credentials> Netrc::lookup(std::string_view host) const {
+std::optional<util::Credentials> Netrc::lookup(std::string_view host) const {
   if (host.starts_with('[')) host = host.substr(0, host.find(']') + 1);
   else host = host.substr(0, host.find(':'));
   if (auto it = machines_.find(util::to_lower(host)); it != machines_.end()) return it->second;
   return default_;
 }
 
-std::string basic_auth(const Credentials& c) { return net::basic_authorization(c.user, c.password); }
+std::string basic_auth(const util::Credentials& c) { return net::basic_authorization(c.user, c.password); }
 
 }  // namespace mlpack::pyindex

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "pyindex/url.hpp"
+#include "util/url.hpp"
 #include "util/environment.hpp"
 #include "util/error.hpp"
 
@@ -24,15 +24,15 @@ class Netrc {
   // The CLI passes its environment; nothing here reads the process's.
   static std::optional<std::filesystem::path> default_path(const util::Environment& env);
   // The entry for `host` (no port), else `default`.
-  std::optional<Credentials> lookup(std::string_view host) const;
+  std::optional<util::Credentials> lookup(std::string_view host) const;
   bool empty() const { return machines_.empty() && !default_; }
 
  private:
-  std::map<std::string, Credentials> machines_;  // first entry per host wins, as in curl
-  std::optional<Credentials> default_;
+  std::map<std::string, util::Credentials> machines_;  // first entry per host wins, as in curl
+  std::optional<util::Credentials> default_;
 };
 
 // "Basic <base64(user:password)>".
-std::string basic_auth(const Credentials& c);
+std::string basic_auth(const util::Credentials& c);
 
 }  // namespace mlpack::pyindex

@@ -6,7 +6,7 @@
 #include <cctype>
 #include <map>
 
-#include "pyindex/url.hpp"
+#include "util/url.hpp"
 #include "util/expected.hpp"
 #include "util/text.hpp"
 
@@ -116,10 +116,10 @@ std::optional<std::string> non_empty(std::string s) {
 
 DistFile file_from_url(std::string_view url, std::string_view page_url, std::string_view index) {
   DistFile f;
-  auto [clean, fragment] = split_fragment(resolve_reference(page_url, url));
+  auto [clean, fragment] = util::split_fragment(util::resolve_reference(page_url, url));
   f.url = std::move(clean);
   take_hash_fragment(fragment, f.hashes);
-  f.filename = url_filename(f.url);
+  f.filename = util::url_filename(f.url);
   f.index = std::string(index);
   return f;
 }
@@ -194,7 +194,7 @@ std::vector<DistFile> parse_html_page(std::string_view html, std::string_view pa
     auto href = tag.attrs.find("href");
     if (href == tag.attrs.end()) continue;
     if (tag.name == "base") {
-      if (!have_base) base = resolve_reference(page_url, href->second);
+      if (!have_base) base = util::resolve_reference(page_url, href->second);
       have_base = true;
       continue;
     }

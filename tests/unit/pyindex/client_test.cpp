@@ -3,7 +3,7 @@
 #include "corpora.hpp"
 #include "fake_index.hpp"
 #include "pyindex/index.hpp"
-#include "pyindex/url.hpp"
+#include "util/url.hpp"
 #include "util/digest.hpp"
 #include "util/fs.hpp"
 #include "wheel_builder.hpp"
@@ -242,7 +242,7 @@ TEST_CASE_FIXTURE(Fixture, "find-links directories and file:// wheels") {
   REQUIRE_MESSAGE(files, files.error().message);
   REQUIRE(files->size() == 2);
   CHECK(files->at(0).filename == "demo-pkg-0.9.tar.gz");
-  CHECK(files->at(1).url == pyindex::path_to_file_url(links / "demo_pkg-1.0-py3-none-any.whl"));
+  CHECK(files->at(1).url == util::path_to_file_url(links / "demo_pkg-1.0-py3-none-any.whl"));
   CHECK(files->at(1).url.find("wheels%20dir") != std::string::npos);
   auto meta = client.metadata(files->at(1));
   REQUIRE_MESSAGE(meta, meta.error().message);
@@ -281,12 +281,12 @@ TEST_CASE_FIXTURE(Fixture, "a file:// index (pip's `in dex` fixture, with a spac
     return;
   }
   auto o = options();
-  o.index_urls = {pyindex::path_to_file_url(*dir / "indexes" / "in dex") + "/"};
+  o.index_urls = {util::path_to_file_url(*dir / "indexes" / "in dex") + "/"};
   IndexClient client(server.http, o);
   auto files = client.project_files("simple");
   REQUIRE_MESSAGE(files, files.error().message);
   REQUIRE(files->size() == 1);
-  CHECK(files->at(0).url == pyindex::path_to_file_url(*dir / "packages" / "simple-1.0.tar.gz"));
+  CHECK(files->at(0).url == util::path_to_file_url(*dir / "packages" / "simple-1.0.tar.gz"));
   CHECK(files->at(0).hashes.at("md5") == "4bdf78ebb7911f215c1972cf71b378f0");
   CHECK(client.project_files("absent")->empty());
   auto path = client.download(files->at(0));

@@ -1,13 +1,14 @@
 #pragma once
-// URL handling the index client needs beyond net/http.hpp: RFC 3986 reference resolution with
-// dot-segment removal (index pages link with "../../packages/x"), file:// URLs (no host), and
-// userinfo split off so credentials travel as a header, never in a URL we show.
+// URLs as text, knowing nothing of HTTP: RFC 3986 reference resolution with dot-segment removal
+// (index pages link with "../../packages/x", conda's base_url with "../linux-64"), file:// URLs
+// (no host), percent-encoding, and userinfo split off so credentials travel as a header, never in
+// a URL we show. Shared by the index clients (pyindex, condaindex) and conda's repodata.
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
 
-namespace mlpack::pyindex {
+namespace mlpack::util {
 
 struct UrlSplit {
   std::string scheme;     // lowercase, without "://"; empty for a relative reference
@@ -47,7 +48,10 @@ std::string path_to_file_url(const std::filesystem::path& path);
 // The last path segment, percent-decoded ("numpy-2.0-….whl").
 std::string url_filename(std::string_view url);
 
+// Percent-encodes (uppercase hex) every byte except ASCII letters, digits and those in `keep`.
+std::string percent_encode(std::string_view s, std::string_view keep);
+
 // A URL safe for messages and records: userinfo removed entirely.
 std::string strip_userinfo(std::string_view url);
 
-}  // namespace mlpack::pyindex
+}  // namespace mlpack::util

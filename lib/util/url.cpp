@@ -1,12 +1,11 @@
-#include "pyindex/url.hpp"
+#include "util/url.hpp"
 
 #include <cctype>
 #include <vector>
 
-#include "net/http.hpp"
 #include "util/text.hpp"
 
-namespace mlpack::pyindex {
+namespace mlpack::util {
 
 UrlSplit split_url(std::string_view url) {
   UrlSplit out;
@@ -26,7 +25,7 @@ UrlSplit split_url(std::string_view url) {
     for (char c : scheme)
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') ok = false;
     if (ok) {
-      out.scheme = util::to_lower(scheme);
+      out.scheme = to_lower(scheme);
       url = url.substr(colon + 1);
     }
   }
@@ -100,7 +99,7 @@ int hex_value(char c) {
 }  // namespace
 
 std::string resolve_reference(std::string_view base_url, std::string_view ref_url) {
-  auto ref = split_url(util::trim(ref_url));
+  auto ref = split_url(trim(ref_url));
   auto base = split_url(base_url);
   UrlSplit t;
   if (!ref.scheme.empty()) {
@@ -155,7 +154,7 @@ std::string url_authority(std::string_view url) {
   auto parts = split_url(url);
   auto a = std::string_view(parts.authority);
   if (auto at = a.rfind('@'); at != std::string_view::npos) a = a.substr(at + 1);
-  return util::to_lower(a);
+  return to_lower(a);
 }
 
 std::string percent_decode(std::string_view s) {
@@ -175,12 +174,27 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
-bool is_file_url(std::string_view url) { return util::starts_with_ci(url, "file:"); }
+std::string percent_encode(std::string_view s, std::string_view keep) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || keep.find(static_cast<char>(c)) != std::string_view::npos) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+bool is_file_url(std::string_view url) { return starts_with_ci(url, "file:"); }
 
 std::optional<std::filesystem::path> file_url_to_path(std::string_view url) {
   auto parts = split_url(url);
   if (parts.scheme != "file") return std::nullopt;
-  if (parts.has_authority && !parts.authority.empty() && util::to_lower(parts.authority) != "localhost")
+  if (parts.has_authority && !parts.authority.empty() && to_lower(parts.authority) != "localhost")
     return std::nullopt;
   return std::filesystem::path(percent_decode(parts.path));
 }
@@ -188,7 +202,7 @@ std::optional<std::filesystem::path> file_url_to_path(std::string_view url) {
 std::string path_to_file_url(const std::filesystem::path& path) {
   auto abs = std::filesystem::absolute(path).lexically_normal().string();
   // RFC 3986 path characters (pchar and '/') stay as they are.
-  return "file://" + net::percent_encode(abs, "-._~/!$&'()*+,;=:@");
+  return "file://" + percent_encode(abs, "-._~/!$&'()*+,;=:@");
 }
 
 std::string url_filename(std::string_view url) {
@@ -197,4 +211,4 @@ std::string url_filename(std::string_view url) {
   return percent_decode(slash == std::string::npos ? parts.path : parts.path.substr(slash + 1));
 }
 
-}  // namespace mlpack::pyindex
+}  // namespace mlpack::util
