@@ -72,6 +72,19 @@ Result<void> read_string_map(const YAML::Node& map, const char* key, std::string
   return {};
 }
 
+// The list of strings `key` of `map` (none when absent).
+Result<std::vector<std::string>> read_strings_list(const YAML::Node& map, const char* key, std::string_view source) {
+  std::vector<std::string> out;
+  auto node = map[key];
+  if (!node) return out;
+  if (!node.IsSequence()) return std::unexpected(yaml_error(source, node.Mark(), std::string("`") + key + "` must be a list"));
+  for (const auto& item : node) {
+    if (!item.IsScalar()) return std::unexpected(yaml_error(source, item.Mark(), std::string("each of `") + key + "` must be a string"));
+    out.push_back(item.Scalar());
+  }
+  return out;
+}
+
 // The list `key` of `root` (none when absent), each item a mapping that `read` turns into a T;
 // `item` names one in errors ("each <item> must be a mapping").
 template <class T, class Read>
@@ -92,6 +105,13 @@ Result<std::vector<T>> read_list(const YAML::Node& root, const char* key, const 
 // Optional fields are left out rather than written empty.
 void emit_unless_empty(YAML::Emitter& out, const char* key, const std::string& value) {
   if (!value.empty()) out << YAML::Key << key << YAML::Value << value;
+}
+
+void emit_unless_empty(YAML::Emitter& out, const char* key, const std::vector<std::string>& list) {
+  if (list.empty()) return;
+  out << YAML::Key << key << YAML::Value << YAML::BeginSeq;
+  for (const auto& item : list) out << YAML::DoubleQuoted << item;
+  out << YAML::EndSeq;
 }
 
 void emit_unless_empty(YAML::Emitter& out, const char* key, const std::map<std::string, std::string>& map) {
@@ -133,6 +153,7 @@ Result<LockFile> parse(std::string_view yaml, std::string_view source) {
       if (!python.empty()) lock.target.python = python;
       if (!cuda.empty()) lock.target.cuda = cuda;
       if (!glibc.empty()) lock.target.glibc = glibc;
+      TRY(read_string_map(t, "virtual_packages", source, lock.target.virtual_packages));
     }
     lock.base = TRY(scalar(root, "base", source, false));
     lock.base_digest = TRY(scalar(root, "base_digest", source, false));
@@ -172,6 +193,8 @@ Result<LockFile> parse(std::string_view yaml, std::string_view source) {
       if (pkg.sha256.size() != 64 || pkg.sha256.find_first_not_of("0123456789abcdef") != std::string::npos)
         return std::unexpected(yaml_error(source, p["sha256"].Mark(), "`sha256` of `" + pkg.name + "` is not 64 hex digits"));
       TRY(read_string_map(p, "extra", source, pkg.extra));
+      pkg.depends = TRY(read_strings_list(p, "depends", source));
+      pkg.constrains = TRY(read_strings_list(p, "constrains", source));
       return pkg;
     };
     lock.sources = TRY(read_list<Source>(root, "sources", "source", source, read_source));
@@ -195,6 +218,11 @@ std::string emit(const LockFile& input) {
   out << YAML::Key << "cuda" << YAML::Value;
   if (lock.target.cuda) out << YAML::DoubleQuoted << *lock.target.cuda; else out << YAML::Null;
   if (lock.target.glibc) out << YAML::Key << "glibc" << YAML::Value << YAML::DoubleQuoted << *lock.target.glibc;
+  if (!lock.target.virtual_packages.empty()) {
+    out << YAML::Key << "virtual_packages" << YAML::Value << YAML::BeginMap;
+    for (const auto& [k, v] : lock.target.virtual_packages) out << YAML::Key << k << YAML::Value << YAML::DoubleQuoted << v;
+    out << YAML::EndMap;
+  }
   out << YAML::EndMap;
   emit_unless_empty(out, "base", lock.base);
   emit_unless_empty(out, "base_digest", lock.base_digest);
@@ -225,6 +253,8 @@ std::string emit(const LockFile& input) {
     out << YAML::Key << "sha256" << YAML::Value << p.sha256;
     if (p.size) out << YAML::Key << "size" << YAML::Value << p.size;
     emit_unless_empty(out, "extra", p.extra);
+    emit_unless_empty(out, "depends", p.depends);
+    emit_unless_empty(out, "constrains", p.constrains);
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;

@@ -24,6 +24,9 @@ struct Target {
   std::optional<std::string> python;  // "3.11"
   std::optional<std::string> cuda;    // "12.1"
   std::optional<std::string> glibc;   // "2.36": the base's C library, which decides manylinux wheels
+  // conda: the virtual packages the solve assumed for the target ("__glibc" → "2.36", "__archspec"
+  // → "1=x86_64"), never the build machine's.
+  std::map<std::string, std::string> virtual_packages;
 
   // Everything but the platform, in the lock's order, for output that lists the target whatever
   // it holds (`mlpack lock --json`).
@@ -52,6 +55,10 @@ struct Package {
   std::uint64_t size = 0;
   // Ecosystem-specific extras (e.g. deb "layer: os"); written sorted.
   std::map<std::string, std::string> extra;
+  // What the package needs and what it restricts, as its ecosystem writes them (conda: `depends`
+  // and `constrains` MatchSpecs), for the dependency graph an SBOM reports. Written in this order.
+  std::vector<std::string> depends;
+  std::vector<std::string> constrains;
 
   // The URL to download: source + "/" + filename.
   std::string url() const;

@@ -62,3 +62,31 @@ TEST_CASE("lock write is atomic and readable") {
   REQUIRE(back);
   CHECK(back->packages.size() == 2);
 }
+
+TEST_CASE("conda entries keep their dependency graph and the virtual packages assumed") {
+  auto l = sample();
+  l.target.virtual_packages = {{"__glibc", "2.36"}, {"__archspec", "1=x86_64"}, {"__unix", "0"}};
+  lock::Package numpy{"conda", "numpy", "1.26.4", "", "https://conda.anaconda.org/conda-forge",
+                      "linux-64/numpy-1.26.4-py311h64a7726_0.conda", std::string(64, 'c'), 7000000,
+                      {{"build", "py311h64a7726_0"}, {"subdir", "linux-64"}}};
+  numpy.depends = {"python >=3.11,<3.12.0a0", "libblas >=3.9.0,<4.0a0"};
+  numpy.constrains = {"numpy-base <0a0"};
+  l.packages.push_back(numpy);
+  auto text = lock::emit(l);
+  auto parsed = lock::parse(text);
+  REQUIRE(parsed);
+  CHECK(lock::emit(*parsed) == text);
+  CHECK(parsed->target.virtual_packages.at("__glibc") == "2.36");
+  CHECK(parsed->target.virtual_packages.size() == 3);
+  const auto& p = parsed->packages.front();  // conda sorts before deb
+  CHECK(p.name == "numpy");
+  CHECK(p.depends == numpy.depends);  // order kept, not sorted
+  CHECK(p.constrains == numpy.constrains);
+  CHECK(p.url() == "https://conda.anaconda.org/conda-forge/linux-64/numpy-1.26.4-py311h64a7726_0.conda");
+  // deb entries without a graph write no empty lists.
+  CHECK(text.find("depends: []") == std::string::npos);
+  auto bad = lock::parse("version: 1\npackages:\n  - {ecosystem: conda, name: x, version: '1', sha256: " +
+                         std::string(64, 'a') + ", depends: oops}\n");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find("`depends` must be a list") != std::string::npos);
+}
