@@ -32,7 +32,10 @@ struct PackageRecord {
   std::vector<std::string> features;
   std::vector<std::string> depends;
   std::vector<std::string> constrains;
-  std::uint64_t timestamp = 0;
+  std::uint64_t timestamp = 0;  // milliseconds since the epoch (repodata's seconds are scaled)
+  std::uint64_t size = 0;       // bytes of the package file; 0 when the repodata does not say
+  std::string noarch;           // "python", "generic" or "" (not noarch)
+  std::string python_site_packages_path;  // CEP 17: where a python package installs, when it says
 };
 
 class MatchSpec {
