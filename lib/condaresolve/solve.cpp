@@ -1,8 +1,10 @@
 #include "condaresolve/solve.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <limits>
 #include <map>
+#include <tuple>
 #include <unordered_map>
 
 #include "conda/version.hpp"
@@ -54,7 +56,7 @@ bool channel_is(std::string_view channel, std::string_view wanted) {
 // One record the solver may select.
 struct Cand {
   const conda::PackageRecord* record;
-  conda::Version version;
+  const conda::Version* version;  // shared by the records of one name with the same version text
   std::uint32_t channel;  // index into Request::channels, no_channel for a virtual package
   std::size_t features;   // track_features count
 };
@@ -65,7 +67,8 @@ struct Cand {
 // result does not depend on the input's record order.
 bool better(const Cand& a, const Cand& b) {
   if (a.features != b.features) return a.features < b.features;
-  if (auto c = a.version <=> b.version; c != 0) return c > 0;
+  if (a.version != b.version)
+    if (auto c = *a.version <=> *b.version; c != 0) return c > 0;
   const auto& ra = *a.record;
   const auto& rb = *b.record;
   if (ra.build_number != rb.build_number) return ra.build_number > rb.build_number;
@@ -106,7 +109,16 @@ struct ReqInfo {
   std::optional<conda::MatchSpec> spec;
   std::string parse_error;  // set when `text` does not parse (spec is empty)
   std::string origin;       // roots: "environment.yml:7"
+  bool version_only = false;  // the spec says nothing but its name and version
 };
+
+// Whether `spec` is only a name and a version spec (`numpy >=1.26`, `filelock`): most `depends`
+// entries are. Told by comparing its canonical form with that of a spec built from those two.
+bool is_version_only(const conda::MatchSpec& spec) {
+  if (spec.build() || spec.build_number() || spec.channel() || spec.subdir()) return false;
+  auto probe = conda::MatchSpec::parse(spec.version() ? spec.name() + " " + spec.version()->str() : spec.name());
+  return probe && probe->str() == spec.str();
+}
 
 class CondaProvider final : public resolve::Provider {
  public:
@@ -147,7 +159,7 @@ class CondaProvider final : public resolve::Provider {
           it->second.requested_channel = *s.spec.channel();
       auto key = static_cast<std::uint64_t>(reqs_.size());
       std::string text = s.text.empty() ? s.spec.str() : util::trim(s.text);
-      reqs_.push_back(ReqInfo{Role::root, text, s.spec, {}, s.origin});
+      reqs_.push_back(ReqInfo{Role::root, text, s.spec, {}, s.origin, is_version_only(s.spec)});
       roots.push_back({text, key});
     }
     return roots;
@@ -161,7 +173,7 @@ class CondaProvider final : public resolve::Provider {
     if (!slot) return out;
     bool want_match = info.role != Role::constrains;  // a constrains excludes what does NOT match
     for (SolvableId id : slot->eligible)
-      if (matches(*info.spec, cands_[id]) == want_match) out.push_back(id);
+      if (matches(info, cands_[id]) == want_match) out.push_back(id);
     return out;
   }
 
@@ -231,7 +243,22 @@ class CondaProvider final : public resolve::Provider {
     std::map<SetAside::Why, std::vector<const SetAside*>> matching;
     for (const auto& a : slot->set_aside)
       if (spec.matches(*a.record)) matching[a.why].push_back(&a);
-    for (const auto& [why, list] : matching) {
+    for (auto& [why, list] : matching) {
+      // Best first, as candidates are (versions parsed here: only a failure is explained).
+      std::vector<std::pair<std::optional<conda::Version>, const SetAside*>> order;
+      for (const auto* a : list) {
+        auto v = conda::Version::parse(a->record->version);
+        order.emplace_back(v ? std::optional<conda::Version>(std::move(*v)) : std::nullopt, a);
+      }
+      std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+        if (a.first && b.first && *a.first != *b.first) return *a.first > *b.first;
+        const auto& ra = *a.second->record;
+        const auto& rb = *b.second->record;
+        if (a.second->channel != b.second->channel) return a.second->channel < b.second->channel;
+        if (ra.build_number != rb.build_number) return ra.build_number > rb.build_number;
+        return std::tie(ra.build, ra.fn) < std::tie(rb.build, rb.fn);
+      });
+      for (std::size_t i = 0; i < order.size(); ++i) list[i] = order[i].second;
       std::vector<std::string> shown;
       for (std::size_t i = 0; i < list.size() && i < 3; ++i)
         shown.push_back(list[i]->record->name + " " + list[i]->record->version + " " + list[i]->record->build + " (" +
@@ -272,11 +299,13 @@ class CondaProvider final : public resolve::Provider {
   }
 
  private:
-  static bool matches(const conda::MatchSpec& spec, const Cand& c) {
-    // The version check first, on the version parsed once per record: it rejects most records, and
-    // MatchSpec::matches parses the record's version again.
-    if (spec.version() && !spec.version()->matches(c.version)) return false;
-    return spec.matches(*c.record);
+  // `info.spec` against a record of the name it names. The version is checked on the version
+  // parsed once per record; MatchSpec::matches (which parses it again) runs only for a spec with
+  // more than a name and a version.
+  static bool matches(const ReqInfo& info, const Cand& c) {
+    const auto& spec = *info.spec;
+    if (spec.version() && !spec.version()->matches(*c.version)) return false;
+    return info.version_only || spec.matches(*c.record);
   }
 
   std::uint64_t intern(Role role, const std::string& text) {
@@ -284,9 +313,10 @@ class CondaProvider final : public resolve::Provider {
     auto [it, inserted] = index.try_emplace(text, reqs_.size());
     if (!inserted) return it->second;
     ReqInfo info{role, util::trim(text), std::nullopt, {}, {}};
-    if (auto spec = conda::MatchSpec::parse(text))
+    if (auto spec = conda::MatchSpec::parse(text)) {
+      info.version_only = is_version_only(*spec);
       info.spec = std::move(*spec);
-    else
+    } else
       info.parse_error = spec.error().message;
     if (role == Role::broken_constrains) info.spec.reset();
     reqs_.push_back(std::move(info));
@@ -307,6 +337,7 @@ class CondaProvider final : public resolve::Provider {
     if (request_.strict_channel_priority && slot.requested_channel.empty())
       for (const auto& e : slot.entries) slot.taken_channel = std::min(slot.taken_channel, e.channel);
     std::vector<Cand> list;
+    std::unordered_map<std::string_view, const conda::Version*> parsed;  // builds share versions
     for (const auto& e : slot.entries) {
       if (e.channel != no_channel) {
         if (!slot.requested_channel.empty() && !channel_is(request_.channels[e.channel].channel, slot.requested_channel)) {
@@ -318,24 +349,20 @@ class CondaProvider final : public resolve::Provider {
           continue;
         }
       }
-      auto v = conda::Version::parse(e.record->version);
-      if (!v) {
+      auto [known, fresh] = parsed.try_emplace(e.record->version, nullptr);
+      if (fresh)
+        if (auto v = conda::Version::parse(e.record->version)) known->second = &versions_.emplace_back(std::move(*v));
+      if (!known->second) {
         slot.set_aside.push_back({e.record, e.channel, SetAside::Why::bad_version});
         continue;
       }
-      list.push_back(Cand{e.record, std::move(*v), e.channel, count_features(e.record->track_features)});
+      list.push_back(Cand{e.record, known->second, e.channel, count_features(e.record->track_features)});
     }
     std::sort(list.begin(), list.end(), better);
     for (auto& c : list) {
       slot.eligible.push_back(static_cast<SolvableId>(cands_.size()));
       cands_.push_back(std::move(c));
     }
-    // Explanations list set-aside records best first too.
-    std::sort(slot.set_aside.begin(), slot.set_aside.end(), [](const SetAside& a, const SetAside& b) {
-      auto va = conda::Version::parse(a.record->version), vb = conda::Version::parse(b.record->version);
-      if (va && vb && *va != *vb) return *va > *vb;
-      return std::tie(a.channel, a.record->build, a.record->fn) < std::tie(b.channel, b.record->build, b.record->fn);
-    });
   }
 
   std::string virtual_note(const std::string& name) const {
@@ -382,6 +409,7 @@ class CondaProvider final : public resolve::Provider {
   const Request& request_;
   std::vector<conda::PackageRecord> virtual_records_;
   std::unordered_map<std::string_view, NameSlot> names_;
+  std::deque<conda::Version> versions_;  // Cand::version points here
   std::vector<Cand> cands_;
   std::vector<ReqInfo> reqs_;
   std::unordered_map<std::string, std::uint64_t> depends_index_, constrains_index_, broken_index_;
