@@ -62,7 +62,8 @@ struct Parsed {
 Parsed parse(const Files& f) {
   auto a = conda::parse_repodata(f.pytorch, "https://conda.anaconda.org/pytorch", "pytorch/linux-64/repodata.json");
   auto b = conda::parse_repodata(f.cf, "https://conda.anaconda.org/conda-forge", "conda-forge/linux-64/repodata.json");
-  auto c = conda::parse_repodata(f.cf_noarch, "https://conda.anaconda.org/conda-forge", "conda-forge/noarch/repodata.json");
+  auto c =
+      conda::parse_repodata(f.cf_noarch, "https://conda.anaconda.org/conda-forge", "conda-forge/noarch/repodata.json");
   for (const auto* r : {&a, &b, &c})
     if (!*r) {
       std::fprintf(stderr, "%s\n", r->error().message.c_str());
@@ -123,8 +124,8 @@ int main(int argc, char** argv) {
       records = rd->packages.size();
     }
     double mb = static_cast<double>(json->size()) / 1e6;
-    std::printf("parse_%s_bytes %zu\nparse_%s_records %zu\nparse_%s_ms %.3f\nparse_%s_mb_per_s %.1f\n", key, json->size(),
-                key, records, key, f.best, key, mb / (f.best / 1000));
+    std::printf("parse_%s_bytes %zu\nparse_%s_records %zu\nparse_%s_ms %.3f\nparse_%s_mb_per_s %.1f\n", key,
+                json->size(), key, records, key, f.best, key, mb / (f.best / 1000));
   }
 
   const std::vector<Env> envs = {
@@ -162,12 +163,12 @@ int main(int argc, char** argv) {
       if (listing.empty())
         for (const auto& p : s->packages) listing.push_back(p.name + "=" + p.version + "=" + p.build);
     }
-    std::printf("env_%s_packages %zu\nenv_%s_cold_ms %.3f\nenv_%s_cold_median_ms %.3f\nenv_%s_warm_ms %.3f\n"
-                "env_%s_warm_median_ms %.3f\nenv_%s_solvables %zu\nenv_%s_clauses %zu\nenv_%s_decisions %zu\n"
-                "env_%s_conflicts %zu\n",
-                env.name, size, env.name, cold.best, env.name, cold.median(), env.name, warm.best, env.name,
-                warm.median(), env.name, stats.solvables, env.name, stats.clauses, env.name, stats.decisions, env.name,
-                stats.conflicts);
+    std::printf(
+        "env_%s_packages %zu\nenv_%s_cold_ms %.3f\nenv_%s_cold_median_ms %.3f\nenv_%s_warm_ms %.3f\n"
+        "env_%s_warm_median_ms %.3f\nenv_%s_solvables %zu\nenv_%s_clauses %zu\nenv_%s_decisions %zu\n"
+        "env_%s_conflicts %zu\n",
+        env.name, size, env.name, cold.best, env.name, cold.median(), env.name, warm.best, env.name, warm.median(),
+        env.name, stats.solvables, env.name, stats.clauses, env.name, stats.decisions, env.name, stats.conflicts);
     std::string joined;
     for (const auto& l : listing) joined += (joined.empty() ? "" : " ") + l;
     std::printf("env_%s_solution %s\n", env.name, joined.c_str());

@@ -57,8 +57,8 @@ bool channel_is(std::string_view channel, std::string_view wanted) {
 struct Cand {
   const conda::PackageRecord* record;
   const conda::Version* version;  // shared by the records of one name with the same version text
-  std::uint32_t channel;  // index into Request::channels, no_channel for a virtual package
-  std::size_t features;   // track_features count
+  std::uint32_t channel;          // index into Request::channels, no_channel for a virtual package
+  std::size_t features;           // track_features count
 };
 
 // The order conda and rattler prefer (best first). rattler (conda_sorting.rs) compares whether a
@@ -107,8 +107,8 @@ struct ReqInfo {
   Role role;
   std::string text;  // as written
   std::optional<conda::MatchSpec> spec;
-  std::string parse_error;  // set when `text` does not parse (spec is empty)
-  std::string origin;       // roots: "environment.yml:7"
+  std::string parse_error;    // set when `text` does not parse (spec is empty)
+  std::string origin;         // roots: "environment.yml:7"
   bool version_only = false;  // the spec says nothing but its name and version
 };
 
@@ -148,12 +148,20 @@ class CondaProvider final : public resolve::Provider {
       }
 
     std::vector<resolve::Requirement> roots;
+    // The target's virtual packages are installed, as conda treats them: a `constrains` on one
+    // (cuda-version's `__cuda >=12.1`) then holds against it.
+    for (const auto& r : virtual_records_) {
+      auto spec = TRY_CONTEXT(conda::MatchSpec::parse(r.name), "virtual package `" + r.name + "`");
+      auto key = static_cast<std::uint64_t>(reqs_.size());
+      reqs_.push_back(ReqInfo{Role::root, r.name, spec, {}, "the target", true});
+      roots.push_back({r.name, key});
+    }
     for (const auto& s : request_.specs) {
       const auto& name = s.spec.name();
       if (name.empty() || name.find('*') != std::string::npos)
-        return util::fail(ErrorKind::invalid_input,
-                          (s.origin.empty() ? "" : s.origin + ": ") + "the spec `" + s.spec.str() +
-                              "` names no package; mlpack solves specs with a package name");
+        return util::fail(ErrorKind::invalid_input, (s.origin.empty() ? "" : s.origin + ": ") + "the spec `" +
+                                                        s.spec.str() +
+                                                        "` names no package; mlpack solves specs with a package name");
       if (s.spec.channel() && *s.spec.channel() != "*")
         if (auto it = names_.find(name); it != names_.end() && it->second.requested_channel.empty())
           it->second.requested_channel = *s.spec.channel();
@@ -226,8 +234,8 @@ class CondaProvider final : public resolve::Provider {
   std::string no_candidates_note(const resolve::Requirement& r) override {
     const ReqInfo& info = reqs_[r.key];
     if (info.role == Role::broken_constrains)
-      return "it is a `constrains` entry that does not parse (" + info.parse_error +
-             "), so what the package allows is unknown and it is not used";
+      return "a `constrains` entry that does not parse: " + info.parse_error +
+             "; what the package allows is unknown, so it is not used";
     if (!info.spec) return "it does not parse: " + info.parse_error;
     const auto& spec = *info.spec;
     const std::string& name = spec.name();
@@ -274,7 +282,8 @@ class CondaProvider final : public resolve::Provider {
           break;
         case SetAside::Why::requested_channel:
           notes.push_back(what + (list.size() == 1 ? " matches but was" : " match but were") +
-                          " set aside: the request takes `" + name + "` only from channel `" + slot->requested_channel + "`");
+                          " set aside: the request takes `" + name + "` only from channel `" + slot->requested_channel +
+                          "`");
           break;
         case SetAside::Why::bad_version:
           notes.push_back(what + (list.size() == 1 ? " has a version" : " have versions") + " conda cannot parse");
@@ -340,7 +349,8 @@ class CondaProvider final : public resolve::Provider {
     std::unordered_map<std::string_view, const conda::Version*> parsed;  // builds share versions
     for (const auto& e : slot.entries) {
       if (e.channel != no_channel) {
-        if (!slot.requested_channel.empty() && !channel_is(request_.channels[e.channel].channel, slot.requested_channel)) {
+        if (!slot.requested_channel.empty() &&
+            !channel_is(request_.channels[e.channel].channel, slot.requested_channel)) {
           slot.set_aside.push_back({e.record, e.channel, SetAside::Why::requested_channel});
           continue;
         }
@@ -423,8 +433,8 @@ Result<std::vector<VirtualPackage>> target_virtual_packages(std::string_view oci
       {"amd64", "x86_64"}, {"arm64", "aarch64"}, {"ppc64le", "ppc64le"}, {"s390x", "s390x"}};
   auto arch = std::find_if(std::begin(arches), std::end(arches), [&](const auto& a) { return a.first == oci_arch; });
   if (arch == std::end(arches))
-    return util::fail(ErrorKind::invalid_input,
-                      "conda has no platform for the architecture `" + std::string(oci_arch) + "` (amd64, arm64, ppc64le, s390x)");
+    return util::fail(ErrorKind::invalid_input, "conda has no platform for the architecture `" + std::string(oci_arch) +
+                                                    "` (amd64, arm64, ppc64le, s390x)");
   std::vector<VirtualPackage> out;
   out.push_back({"__unix", "0", "0"});
   out.push_back({"__linux", std::string(linux_kernel_floor), "0"});
