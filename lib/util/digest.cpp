@@ -59,6 +59,26 @@ Digest Sha256Writer::finish() {
   return *Digest::parse("sha256:" + to_hex({reinterpret_cast<const std::byte*>(md), len}));
 }
 
+struct Md5Writer::Impl {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~Impl() { EVP_MD_CTX_free(ctx); }
+};
+
+Md5Writer::Md5Writer() : impl_(std::make_unique<Impl>()) { EVP_DigestInit_ex(impl_->ctx, EVP_md5(), nullptr); }
+Md5Writer::~Md5Writer() = default;
+
+Result<void> Md5Writer::write(Bytes data) {
+  EVP_DigestUpdate(impl_->ctx, data.data(), data.size());
+  return {};
+}
+
+std::string Md5Writer::finish_hex() {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(impl_->ctx, md, &len);
+  return to_hex({reinterpret_cast<const std::byte*>(md), len});
+}
+
 Result<Digest> sha256_file(const std::string& path) {
   auto reader = TRY(FileReader::open(path));
   Sha256Writer h;

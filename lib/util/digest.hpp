@@ -1,5 +1,5 @@
 #pragma once
-// Content digests ("sha256:<64 hex>") and a streaming SHA-256 hasher.
+// Content digests ("sha256:<64 hex>") and streaming SHA-256 and MD5 hashers.
 #include <compare>
 #include <memory>
 #include <string>
@@ -42,6 +42,24 @@ class Sha256Writer final : public Writer {
   Result<void> write(Bytes data) override;
   void update(Bytes data);
   Digest finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// MD5, only to check files against indexes that give nothing better (old conda repodata records
+// carry md5 alone). Never used to name content. Call finish_hex() once.
+class Md5Writer final : public Writer {
+ public:
+  Md5Writer();
+  ~Md5Writer() override;
+  Md5Writer(const Md5Writer&) = delete;
+  Md5Writer& operator=(const Md5Writer&) = delete;
+
+  Result<void> write(Bytes data) override;
+  // 32 lowercase hex digits.
+  std::string finish_hex();
 
  private:
   struct Impl;

@@ -14,6 +14,15 @@
 
 using namespace mlpack::util;
 
+TEST_CASE("md5 of known inputs (RFC 1321)") {
+  Md5Writer empty;
+  CHECK(empty.finish_hex() == "d41d8cd98f00b204e9800998ecf8427e");
+  Md5Writer abc;
+  REQUIRE(abc.write(as_bytes(std::string_view("ab"))));
+  REQUIRE(abc.write(as_bytes(std::string_view("c"))));
+  CHECK(abc.finish_hex() == "900150983cd24fb0d6963f7d28e17f72");
+}
+
 TEST_CASE("sha256 of known inputs") {
   CHECK(Digest::sha256_of("").hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   CHECK(Digest::sha256_of("abc").str() ==
