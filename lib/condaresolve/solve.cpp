@@ -137,13 +137,20 @@ class CondaProvider final : public resolve::Provider {
       virtual_records_.push_back(std::move(r));
     }
     for (const auto& r : virtual_records_) names_[r.name].entries.push_back({no_channel, &r});
-    // The name index, built once: name → records of every channel, in priority order.
+    // The name index, built once: name → records of every channel, in priority order. Repodata
+    // lists a name's records together, so a run of one name is looked up once (any order works).
     for (std::uint32_t c = 0; c < request_.channels.size(); ++c)
       for (const auto* subdir : request_.channels[c].subdirs) {
         if (!subdir) continue;
+        NameSlot* slot = nullptr;
+        const std::string* slot_name = nullptr;
         for (const auto& r : subdir->packages) {
           if (is_virtual_name(r.name)) continue;  // only the target provides these
-          names_[r.name].entries.push_back({c, &r});
+          if (!slot_name || *slot_name != r.name) {
+            slot = &names_[r.name];
+            slot_name = &r.name;
+          }
+          slot->entries.push_back({c, &r});
         }
       }
 
