@@ -4,6 +4,7 @@
 #include <deque>
 #include <limits>
 #include <map>
+#include <span>
 #include <tuple>
 #include <unordered_map>
 
@@ -56,9 +57,10 @@ bool channel_is(std::string_view channel, std::string_view wanted) {
 // One record the solver may select.
 struct Cand {
   const conda::PackageRecord* record;
-  const conda::Version* version;  // shared by the records of one name with the same version text
-  std::uint32_t channel;          // index into Request::channels, no_channel for a virtual package
-  std::size_t features;           // track_features count
+  const conda::Version* version;   // shared by the records of one name with the same version text
+  std::uint32_t channel;           // index into Request::channels, no_channel for a virtual package
+  std::size_t features;            // track_features count
+  std::uint32_t version_rank = 0;  // among the name's versions, 0 the highest; equal versions share it
 };
 
 // The order conda and rattler prefer (best first). rattler (conda_sorting.rs) compares whether a
@@ -67,8 +69,7 @@ struct Cand {
 // result does not depend on the input's record order.
 bool better(const Cand& a, const Cand& b) {
   if (a.features != b.features) return a.features < b.features;
-  if (a.version != b.version)
-    if (auto c = *a.version <=> *b.version; c != 0) return c > 0;
+  if (a.version_rank != b.version_rank) return a.version_rank < b.version_rank;
   const auto& ra = *a.record;
   const auto& rb = *b.record;
   if (ra.build_number != rb.build_number) return ra.build_number > rb.build_number;
@@ -110,14 +111,23 @@ struct ReqInfo {
   std::string parse_error;    // set when `text` does not parse (spec is empty)
   std::string origin;         // roots: "environment.yml:7"
   bool version_only = false;  // the spec says nothing but its name and version
+  // The best record the spec allows (fewest track_features, then highest version), for the
+  // dependency tie-break; computed once.
+  bool best_known = false;
+  std::optional<std::pair<std::size_t, std::uint32_t>> best;  // (track_features, version rank)
 };
 
 // Whether `spec` is only a name and a version spec (`numpy >=1.26`, `filelock`): most `depends`
 // entries are. Told by comparing its canonical form with that of a spec built from those two.
 bool is_version_only(const conda::MatchSpec& spec) {
   if (spec.build() || spec.build_number() || spec.channel() || spec.subdir()) return false;
-  auto probe = conda::MatchSpec::parse(spec.version() ? spec.name() + " " + spec.version()->str() : spec.name());
-  return probe && probe->str() == spec.str();
+  // Without those, conda's canonical form has brackets only for a version with operators
+  // (`numpy[version='>=1.26']`, written first) and for other keys (md5, license, …).
+  std::string text = spec.str();
+  auto open = text.find('[');
+  if (open == std::string::npos) return true;
+  std::string_view inside = std::string_view(text).substr(open + 1);
+  return inside.starts_with("version='") && inside.find('\'', 9) + 2 == inside.size() && inside.back() == ']';
 }
 
 class CondaProvider final : public resolve::Provider {
@@ -375,11 +385,119 @@ class CondaProvider final : public resolve::Provider {
       }
       list.push_back(Cand{e.record, known->second, e.channel, count_features(e.record->track_features)});
     }
+    // Versions ranked once (a name has far fewer versions than builds), then records sorted on it.
+    std::vector<const conda::Version*> distinct;
+    for (const auto& [text, v] : parsed)
+      if (v) distinct.push_back(v);
+    std::sort(distinct.begin(), distinct.end(), [](const auto* a, const auto* b) { return *a > *b; });
+    std::unordered_map<const conda::Version*, std::uint32_t> rank;
+    for (std::size_t i = 0; i < distinct.size(); ++i)
+      rank[distinct[i]] =
+          i > 0 && *distinct[i] == *distinct[i - 1] ? rank[distinct[i - 1]] : static_cast<std::uint32_t>(i);
+    for (auto& c : list) c.version_rank = rank[c.version];
     std::sort(list.begin(), list.end(), better);
+    break_ties_by_dependencies(list);
     for (auto& c : list) {
       slot.eligible.push_back(static_cast<SolvableId>(cands_.size()));
       cands_.push_back(std::move(c));
     }
+  }
+
+  // rattler's second step (conda_sorting.rs, sort_by_highest_dependency_versions): records equal
+  // in track_features, version and build number (pytorch 2.1.0's builds for Python 3.8 to 3.11)
+  // are ordered by the best versions their dependencies allow, comparing the names all of them
+  // depend on in name order; a record whose dependency allows something comes before one whose
+  // does not. What stays equal keeps the timestamp order. Without it, the newest upload would
+  // choose the Python version of an environment that does not pin one.
+  void break_ties_by_dependencies(std::vector<Cand>& list) {
+    auto same_rank = [](const Cand& a, const Cand& b) {
+      return a.features == b.features && a.version_rank == b.version_rank &&
+             a.record->build_number == b.record->build_number;
+    };
+    for (std::size_t start = 0; start < list.size();) {
+      std::size_t end = start + 1;
+      while (end < list.size() && same_rank(list[start], list[end])) ++end;
+      if (end - start > 1) break_ties(std::span<Cand>(list.data() + start, end - start));
+      start = end;
+    }
+  }
+
+  using Best = std::optional<std::pair<std::size_t, std::uint32_t>>;  // (track_features, version rank)
+
+  void break_ties(std::span<Cand> group) {
+    // Per member: (dependency name, the best version its specs for that name allow), by name.
+    std::vector<std::vector<std::pair<std::string_view, Best>>> allows(group.size());
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      auto& mine = allows[i];
+      for (const auto& d : group[i].record->depends) {
+        auto key = intern(Role::depends, d);
+        if (!reqs_[key].spec) continue;
+        mine.emplace_back(reqs_[key].spec->name(), best_allowed(key));  // names live in reqs_ (a deque)
+      }
+      std::stable_sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      // Several specs on one name: the best of them counts, as in rattler.
+      std::size_t out = 0;
+      for (std::size_t k = 0; k < mine.size(); ++k) {
+        if (out > 0 && mine[out - 1].first == mine[k].first) {
+          if (better_best(mine[k].second, mine[out - 1].second)) mine[out - 1].second = mine[k].second;
+        } else {
+          mine[out++] = mine[k];
+        }
+      }
+      mine.resize(out);
+    }
+    // The names every member depends on, in name order.
+    std::vector<std::string_view> shared;
+    for (const auto& [name, best] : allows[0])
+      if (std::all_of(allows.begin() + 1, allows.end(), [&](const auto& other) {
+            return std::binary_search(other.begin(), other.end(), std::pair<std::string_view, Best>{name, {}},
+                                      [](const auto& a, const auto& b) { return a.first < b.first; });
+          }))
+        shared.push_back(name);
+    if (shared.empty()) return;
+    // Each member's key: what it allows for each shared name.
+    std::vector<std::vector<Best>> keys(group.size());
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      auto it = allows[i].begin();
+      for (auto name : shared) {
+        while (it->first != name) ++it;
+        keys[i].push_back(it->second);
+      }
+    }
+    std::vector<std::size_t> order(group.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      for (std::size_t k = 0; k < shared.size(); ++k) {
+        if (better_best(keys[a][k], keys[b][k])) return true;
+        if (better_best(keys[b][k], keys[a][k])) return false;
+      }
+      return false;
+    });
+    std::vector<Cand> sorted;
+    sorted.reserve(group.size());
+    for (std::size_t i : order) sorted.push_back(std::move(group[i]));
+    std::move(sorted.begin(), sorted.end(), group.begin());
+  }
+
+  static bool better_best(const Best& x, const Best& y) {
+    if (!x || !y) return x && !y;
+    return *x < *y;
+  }
+
+  Best best_allowed(std::uint64_t key) {
+    if (reqs_[key].best_known) return reqs_[key].best;
+    reqs_[key].best_known = true;
+    NameSlot* slot = lookup(reqs_[key].spec->name());  // may prepare another name first
+    Best out;
+    if (slot)
+      for (SolvableId id : slot->eligible) {
+        const Cand& c = cands_[id];
+        if (!matches(reqs_[key], c)) continue;
+        auto mine = std::make_pair(c.features, c.version_rank);
+        if (!out || mine < *out) out = mine;
+      }
+    reqs_[key].best = out;
+    return out;
   }
 
   std::string virtual_note(const std::string& name) const {
@@ -428,7 +546,7 @@ class CondaProvider final : public resolve::Provider {
   std::unordered_map<std::string_view, NameSlot> names_;
   std::deque<conda::Version> versions_;  // Cand::version points here
   std::vector<Cand> cands_;
-  std::vector<ReqInfo> reqs_;
+  std::deque<ReqInfo> reqs_;  // a deque: preparing a name interns specs while callers hold a ReqInfo
   std::unordered_map<std::string, std::uint64_t> depends_index_, constrains_index_, broken_index_;
 };
 
