@@ -40,8 +40,8 @@ std::size_t count_features(const std::vector<std::string>& entries) {
   return n;
 }
 
-// Repodata timestamps are milliseconds since 2019 and seconds before; conda reads a value above
-// year 9999 in seconds as milliseconds. Compared in milliseconds.
+// parse_repodata gives milliseconds; a record built elsewhere may carry repodata's older seconds.
+// As conda does, a value above the year 9999 in seconds is milliseconds.
 std::uint64_t timestamp_ms(std::uint64_t t) {
   return t > 253402300799ULL ? t : t * 1000;
 }
@@ -63,10 +63,11 @@ struct Cand {
   std::uint32_t version_rank = 0;  // among the name's versions, 0 the highest; equal versions share it
 };
 
-// The order conda and rattler prefer (best first). rattler (conda_sorting.rs) compares whether a
-// record has track_features at all; conda's solver minimises their count, which is what is kept
-// here. Then version, build number and timestamp. What follows only makes the order total, so the
-// result does not depend on the input's record order.
+// The order conda and rattler prefer (best first): track_features, version, build number, then
+// timestamp; break_ties_by_dependencies() reorders records equal up to the build number before the
+// timestamp counts. rattler (conda_sorting.rs) asks whether a record has track_features at all;
+// conda's solver minimises their count, which is what is kept here. What follows the timestamp only
+// makes the order total, so the result does not depend on the input's record order.
 bool better(const Cand& a, const Cand& b) {
   if (a.features != b.features) return a.features < b.features;
   if (a.version_rank != b.version_rank) return a.version_rank < b.version_rank;
@@ -118,7 +119,7 @@ struct ReqInfo {
 };
 
 // Whether `spec` is only a name and a version spec (`numpy >=1.26`, `filelock`): most `depends`
-// entries are. Told by comparing its canonical form with that of a spec built from those two.
+// entries are, and for them matching a record of the name is matching its version.
 bool is_version_only(const conda::MatchSpec& spec) {
   if (spec.build() || spec.build_number() || spec.channel() || spec.subdir()) return false;
   // Without those, conda's canonical form has brackets only for a version with operators

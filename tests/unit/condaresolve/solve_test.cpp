@@ -165,6 +165,11 @@ TEST_CASE("noarch records merge with the platform subdir's") {
   CHECK(s->packages[1].version == "4.66.4");
   CHECK(s->packages[1].subdir == "noarch");
 
+  request.channels = {{"conda-forge", {&noarch, &linux64}}};  // the subdirs' order does not matter
+  auto again = condaresolve::solve(request);
+  REQUIRE(again);
+  CHECK(again->packages[1].subdir == "noarch");
+
   request.specs = {spec("tqdm[subdir=linux-64]")};
   CHECK(solved(request) == std::vector<std::string>{"tqdm 4.65.0 py311_0"});
 }
