@@ -1,0 +1,162 @@
+// conda behind the Buildpack interface: the environment files in, `conda` lock entries out.
+#include <nlohmann/json.hpp>
+
+#include "buildpacks/conda/conda.hpp"
+#include "buildpacks/conda/resolve.hpp"
+#include "buildpacks/cuda/hints.hpp"
+#include "buildpacks/registry.hpp"
+#include "util/expected.hpp"
+
+namespace mlpack::buildpacks::conda {
+
+using util::ErrorKind;
+
+namespace {
+
+// What follows the name in a spec as written, for the `name specifier` lines of `mlpack detect`.
+std::string specifier_of(const Spec& s) {
+  std::string text = s.written.text;
+  auto colons = text.rfind("::");
+  if (colons != std::string::npos) text = text.substr(colons + 2);
+  if (text.starts_with(s.spec.name())) text = text.substr(s.spec.name().size());
+  auto first = text.find_first_not_of(" \t");
+  if (first == std::string::npos) return "";
+  text = text.substr(first);
+  // "numpy 1.8 py27_0" reads better with its space kept; "numpy>=1.8" and "numpy=1.8" need none.
+  if (!text.empty() && (std::isalnum(static_cast<unsigned char>(text[0])) || text[0] == '*')) text = " " + text;
+  return text;
+}
+
+class Conda final : public Buildpack {
+ public:
+  std::string_view name() const override { return "conda"; }
+
+  std::vector<std::string> config_keys() const override { return {"conda_channel_alias"}; }
+  std::vector<std::string> looks_for() const override {
+    return {"environment.yml", "environment.yaml", "conda-lock.yml", "conda-<platform>.lock"};
+  }
+
+  Result<std::vector<std::string>> accept(const FlagValues&, const util::Environment& env) override {
+    env_ = env;
+    return std::vector<std::string>{};
+  }
+
+  Result<Detection> detect(Project& project) override {
+    if (const auto* v = project.config.section("conda_channel_alias")) alias_ = TRY(v->string());
+    else if (auto a = env_.non_empty("CONDA_CHANNEL_ALIAS")) alias_ = *a;
+    in_ = TRY(conda::detect(project.dir, env_));
+    Detection d;
+    if (!in_.files) return d;
+    d.applies = true;
+    d.ecosystem = "conda";
+    for (const auto& p : in_.files->paths) d.files.push_back(fs::relative(p, project.dir).generic_string());
+    if (in_.default_channel)
+      d.notes.push_back(d.files.front() + " lists no channels: using conda-forge (as miniforge and pixi do)");
+    for (const auto& s : in_.specs)
+      cuda::add_hints(project.facts, cuda::conda_hints(s.written.text, s.written.file + ":" + std::to_string(s.written.line)));
+    return d;
+  }
+
+  DetectSection describe(const Project&) const override {
+    DetectSection s;
+    if (!in_.files) return s;
+    nlohmann::json requirements = nlohmann::json::array();
+    for (const auto& spec : in_.specs)
+      requirements.push_back({{"ecosystem", "conda"},
+                              {"name", spec.spec.name()},
+                              {"specifier", specifier_of(spec)},
+                              {"spec", spec.spec.str()},
+                              {"file", spec.written.file},
+                              {"line", spec.written.line}});
+    nlohmann::json conda = nlohmann::json::object();
+    std::vector<std::string> files;
+    for (const auto& p : in_.files->paths) files.push_back(fs::relative(p, in_.root).generic_string());
+    conda["files"] = files;
+    std::vector<std::string> channels;
+    for (const auto& c : in_.channels) channels.push_back(detectors::redact_conda_url(c.written));
+    if (in_.conda_lock)
+      for (const auto& c : in_.conda_lock->channels) channels.push_back(detectors::redact_conda_url(c));
+    conda["channels"] = channels;
+    nlohmann::json pip = nlohmann::json::array();
+    if (in_.environment && in_.environment->pip)
+      for (const auto& r : in_.environment->pip->requirements) {
+        pip.push_back({{"name", r.requirement.name}, {"specifier", r.requirement.specifier.str()},
+                       {"file", r.file}, {"line", r.line}});
+        requirements.push_back({{"ecosystem", "pypi"},
+                                {"name", r.requirement.name},
+                                {"specifier", r.requirement.specifier.str()},
+                                {"file", r.file},
+                                {"line", r.line},
+                                {"installer", "conda"}});
+      }
+    conda["pip"] = pip;
+    if (in_.environment) {
+      conda["name"] = in_.environment->name ? nlohmann::json(*in_.environment->name) : nlohmann::json(nullptr);
+      conda["variables"] = in_.environment->variables;
+    }
+    const char* kind = in_.conda_lock ? "conda-lock" : in_.explicit_envs.empty() ? "environment" : "explicit";
+    conda["kind"] = kind;
+    s.json["conda"] = conda;
+    s.json["requirements"] = requirements;
+    std::string line = "conda: " + files.front();
+    if (!channels.empty()) {
+      line += " (channels: ";
+      for (std::size_t i = 0; i < channels.size(); ++i) line += (i ? ", " : "") + channels[i];
+      line += ")";
+    }
+    if (!in_.environment) line += ", installed exactly as locked";
+    s.lines.push_back(line);
+    if (!pip.empty()) s.lines.push_back("conda pip: " + std::to_string(pip.size()) + " requirements for the conda environment's Python");
+    return s;
+  }
+
+  std::vector<InputPart> inputs(const Context& ctx) const override {
+    if (!in_.files) return {};
+    nlohmann::json j = nlohmann::json::object();
+    std::vector<std::string> specs, channels;
+    for (const auto& s : in_.specs) specs.push_back(s.spec.str());
+    for (const auto& c : in_.channels) channels.push_back(c.written);  // ${VAR} as written: no token in the lock
+    j["specs"] = specs;
+    j["channels"] = channels;
+    j["alias"] = detectors::redact_conda_url(alias_);
+    j["locks"] = in_.digest;
+    if (const auto* decision = ctx.project.facts.find(facts::cuda)) j["cuda"] = decision->version.value_or("none");
+    if (in_.environment && in_.environment->pip) {
+      std::vector<std::string> pip;
+      for (const auto& r : in_.environment->pip->requirements) pip.push_back(r.requirement.str());
+      j["pip"] = pip;
+    }
+    return {InputPart{"conda", j.dump(), "the conda environment (environment.yml, conda-lock.yml or @EXPLICIT files)"}};
+  }
+
+  Result<void> resolve(Context& ctx, lock::LockFile& lock) const override {
+    if (!in_.files) return {};
+    return resolve_environment(ctx, in_, alias_.empty() ? default_alias : alias_, lock);
+  }
+
+  Result<void> layers(Context&, const lock::LockFile& lock, LayerSink&) const override {
+    for (const auto& p : lock.packages)
+      if (p.ecosystem == "conda")
+        return util::fail(ErrorKind::unsupported,
+                          "the lock pins conda packages, and mlpack cannot install them into /opt/conda yet; "
+                          "`mlpack lock` and `mlpack detect` work on conda environments");
+    return {};
+  }
+
+  std::string plan(const lock::LockFile& lock) const override {
+    std::size_t n = 0;
+    for (const auto& p : lock.packages) n += p.ecosystem == "conda";
+    return n ? "conda environment" : "";
+  }
+
+ private:
+  util::Environment env_;
+  std::string alias_;
+  Inputs in_;
+};
+
+}  // namespace
+
+std::shared_ptr<Buildpack> make_buildpack() { return std::make_shared<Conda>(); }
+
+}  // namespace mlpack::buildpacks::conda

@@ -1,0 +1,92 @@
+// Reading a project's conda files for the conda buildpack: which file, its specs parsed, its
+// channels expanded. No network.
+#include <algorithm>
+
+#include "buildpacks/conda/conda.hpp"
+#include "util/expected.hpp"
+#include "util/fs.hpp"
+#include "util/digest.hpp"
+
+namespace mlpack::buildpacks::conda {
+
+using util::ErrorKind;
+
+namespace {
+
+std::string where(const detectors::CondaSpec& s) {
+  return s.file + ":" + std::to_string(s.line) + (s.column ? ":" + std::to_string(s.column) : "");
+}
+
+// `${NAME}` replaced by the variable's value, as conda expands channel URLs; an unset variable is
+// an error naming it (a token silently left out would only fail later, less clearly).
+Result<std::string> expand(const detectors::CondaSpec& channel, const util::Environment& env) {
+  std::string out;
+  const std::string& s = channel.text;
+  for (std::size_t i = 0; i < s.size();) {
+    if (s.compare(i, 2, "${") == 0) {
+      auto close = s.find('}', i + 2);
+      if (close == std::string::npos)
+        return util::fail(ErrorKind::invalid_input, where(channel) + ": unterminated `${` in channel `" + s + "`");
+      std::string name = s.substr(i + 2, close - i - 2);
+      auto value = env.get(name);
+      if (!value)
+        return util::fail(ErrorKind::invalid_input,
+                          where(channel) + ": channel `" + s + "` uses ${" + name + "}, which is not set");
+      out += *value;
+      i = close + 1;
+    } else {
+      out += s[i++];
+    }
+  }
+  return out;
+}
+
+Result<std::string> digest_of(const std::vector<fs::path>& paths) {
+  std::string all;
+  for (const auto& p : paths) {
+    auto bytes = TRY(util::read_file(p));
+    all += util::Digest::sha256_of(bytes).hex() + "\n";
+  }
+  return util::Digest::sha256_of(all).hex();
+}
+
+}  // namespace
+
+Result<Inputs> detect(const fs::path& root, const util::Environment& env) {
+  Inputs in;
+  in.root = root;
+  in.files = TRY(detectors::find_conda_env(root));
+  if (!in.files) return in;
+  switch (in.files->kind) {
+    case detectors::CondaEnvKind::environment_yml: {
+      in.environment = TRY(detectors::parse_conda_environment(in.files->paths.front(), root));
+      for (const auto& dep : in.environment->dependencies) {
+        auto spec = mlpack::conda::MatchSpec::parse(dep.text);
+        if (!spec) return util::fail(ErrorKind::invalid_input, where(dep) + ": " + spec.error().message);
+        in.specs.push_back(Spec{std::move(*spec), dep});
+      }
+      for (const auto& c : in.environment->channels) {
+        auto text = TRY(expand(c, env));
+        in.channels.push_back(ChannelRef{text, c.text, c.file + ":" + std::to_string(c.line)});
+      }
+      if (in.channels.empty()) {
+        // As miniforge and pixi: conda-forge, never Anaconda's `defaults` unless listed.
+        in.channels.push_back(ChannelRef{"conda-forge", "conda-forge", in.environment->file});
+        in.default_channel = true;
+      }
+      break;
+    }
+    case detectors::CondaEnvKind::conda_lock:
+      in.conda_lock = TRY(detectors::parse_conda_lock(in.files->paths.front(), root));
+      in.digest = TRY(digest_of(in.files->paths));
+      break;
+    case detectors::CondaEnvKind::explicit_lock:
+      for (const auto& p : in.files->paths)
+        in.explicit_envs.push_back(TRY(detectors::parse_explicit_environment(p, root)));
+      in.digest = TRY(digest_of(in.files->paths));
+      break;
+  }
+  return in;
+}
+
+}  // namespace mlpack::buildpacks::conda
