@@ -71,7 +71,8 @@ inline constexpr Fact<std::vector<std::string>> base_interpreters{"base.interpre
 // One thing in the project that names or implies a CUDA version. Ecosystems publish them at detect
 // (append with cuda::add_hints, never replace); the cuda buildpack, after them, decides.
 struct CudaHint {
-  // "12.1"; a major alone ("12") when only that is named (nvidia-cublas-cu12).
+  // "12.1"; a major alone ("12") when only that is named (nvidia-cublas-cu12); "none" for an
+  // explicit CPU build (`+cpu`, the PyTorch index `…/whl/cpu`).
   std::string version;
   // What says so, as a person reads it: "torch==2.3.1+cu121", "the PyTorch index
   // https://download.pytorch.org/whl/cu118", "pytorch-cuda=12.1", "torch 2.3.1 (PyPI default)".

@@ -13,8 +13,8 @@ namespace mlpack::detectors {
 using util::ErrorKind;
 
 const std::vector<std::string>& project_config_keys() {
-  static const std::vector<std::string> keys = {"name",       "base",    "cuda", "env",  "entrypoint",
-                                                "command",    "ports",   "user", "exclude"};
+  static const std::vector<std::string> keys = {"name",    "base",  "env",  "entrypoint",
+                                                "command", "ports", "user", "exclude"};
   return keys;
 }
 
@@ -168,7 +168,6 @@ Result<ProjectConfig> parse_project_config(std::string_view yaml, std::string_vi
                                             "a letter, digit or `_` (it is the image's tag), not `" + *config.name + "`"));
       }
       else if (key == "base") config.base = TRY(r.string(v, key));
-      else if (key == "cuda") config.cuda = TRY(r.string(v, key));
       else if (key == "user") config.user = TRY(r.string(v, key));
       else if (key == "exclude") config.exclude = TRY(r.strings(v, key));
       else if (key == "entrypoint") config.entrypoint = TRY(r.command(v, key));

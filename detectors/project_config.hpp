@@ -50,7 +50,6 @@ class ConfigValue {
 struct ProjectConfig {
   std::optional<std::string> name;
   std::optional<std::string> base;
-  std::optional<std::string> cuda;
   std::map<std::string, std::string> env;
   std::optional<std::vector<std::string>> entrypoint;
   std::optional<std::vector<std::string>> command;

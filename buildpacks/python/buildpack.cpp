@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "buildpacks/cuda/hints.hpp"
 #include "buildpacks/python/python.hpp"
 #include "buildpacks/registry.hpp"
 #include "net/curl_client.hpp"
@@ -120,6 +121,10 @@ class Python final : public Buildpack {
     d.files = existing_files(project.dir, {"requirements.txt", "pyproject.toml", "runtime.txt", ".python-version"});
     in_ = TRY(python::detect(project.dir, env_));
     d.files.insert(d.files.end(), in_.files.begin(), in_.files.end());
+    // What the Python files say about CUDA, for the cuda buildpack's decision.
+    if (in_.requirements) cuda::add_hints(project.facts, cuda::requirements_hints(*in_.requirements, in_.root));
+    if (in_.pyproject)
+      cuda::add_hints(project.facts, cuda::pyproject_hints(*in_.pyproject, selection_.extras, selection_.groups));
 
     // conda is not built yet: an environment.yml is named, never silently ignored.
     if (auto conda = existing_files(in_.env_dir, {"environment.yml", "environment.yaml"}); !conda.empty()) {

@@ -88,7 +88,6 @@ Report report(const Detected& d) {
   out.json["files"] = d.files;
   out.json["ecosystems"] = d.ecosystems;
   out.json["notes"] = d.notes;
-  out.json["cuda"] = d.config.cuda ? nlohmann::json(*d.config.cuda) : nlohmann::json(nullptr);
   for (const auto& bp : d.buildpacks) {
     auto section = bp->describe(d);
     for (auto& [key, value] : section.json.items()) {

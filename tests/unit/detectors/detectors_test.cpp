@@ -61,7 +61,7 @@ TEST_CASE("apt.txt: a binder folder wins over the root, as for requirements.txt 
 }
 
 TEST_CASE("mlpack.yaml: the documented example parses; the buildpacks' keys are kept for them") {
-  const std::vector<std::string> buildpack_keys = {"python", "apt", "apt_repositories", "snapshot"};
+  const std::vector<std::string> buildpack_keys = {"python", "cuda", "apt", "apt_repositories", "snapshot"};
   auto c = detectors::parse_project_config(R"(
 name: iris-classifier
 base: debian:bookworm
@@ -81,7 +81,7 @@ apt_repositories:
   CHECK(c->env.at("MODEL_PATH") == "/app/model.pkl");
   CHECK(*c->entrypoint == std::vector<std::string>{"python", "serve.py"});
   CHECK(c->ports == std::vector<int>{8080});
-  CHECK(c->cuda == "auto");
+  CHECK(*c->section("cuda")->string() == "auto");
   REQUIRE(c->section("apt"));
   CHECK(*c->section("apt")->strings() == std::vector<std::string>{"libgomp1"});
   CHECK(*c->section("python")->string() == "3.11");

@@ -3,6 +3,8 @@
 // into mlpack.lock and the image. No network: the fake says it builds the base itself.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -289,12 +291,16 @@ TEST_CASE("a buildpack the pipeline does not know adds a flag, a key, a detect s
   }
 }
 
-TEST_CASE("the default registry runs debian-base, python and app in that order") {
+TEST_CASE("the default registry runs debian-base first, the ecosystems, cuda after them, app last") {
   auto registry = bp::default_buildpacks();
-  REQUIRE(registry.size() == 3);
-  CHECK(registry[0]->name() == "debian-base");
-  CHECK(registry[1]->name() == "python");
-  CHECK(registry[2]->name() == "app");
+  std::vector<std::string> names;
+  for (const auto& b : registry) names.emplace_back(b->name());
+  auto at = [&](std::string_view name) { return std::find(names.begin(), names.end(), name) - names.begin(); };
+  REQUIRE(names.size() >= 4);
+  CHECK(names.front() == "debian-base");
+  CHECK(names.back() == "app");
+  CHECK(at("python") < at("cuda"));  // cuda reads the ecosystems' hints
+  CHECK(at("cuda") < at("app"));
   CHECK(registry[0]->builds_base("debian:bookworm"));
   CHECK_FALSE(registry[0]->builds_base("docker.io/library/python:3.11-slim"));
 }
