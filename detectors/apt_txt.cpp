@@ -1,6 +1,7 @@
 #include "detectors/apt_txt.hpp"
 
 #include "detectors/project.hpp"
+#include "detectors/project_file.hpp"
 
 #include "util/expected.hpp"
 #include "util/fs.hpp"
@@ -38,16 +39,16 @@ util::Result<std::vector<AptRequest>> parse_apt_txt(std::string_view text, std::
     if (line.empty()) continue;
     auto where = std::string(file) + ":" + std::to_string(line_no) + ": ";
     if (line.find_first_of(" \t") != std::string::npos)
-      return util::fail(util::ErrorKind::invalid_input, where + "expected one package per line, got `" + line + "`");
+      return util::fail(util::ErrorKind::invalid_input, where + "expected one package per line, got " + quote_text(line));
     AptRequest req{line, "", std::string(file), line_no};
     if (auto eq = line.find('='); eq != std::string::npos) {
       req.name = line.substr(0, eq);
       req.version = line.substr(eq + 1);
       if (!valid_version(req.version))
-        return util::fail(util::ErrorKind::invalid_input, where + "invalid version `" + req.version + "` for `" + req.name + "`");
+        return util::fail(util::ErrorKind::invalid_input, where + "invalid version " + quote_text(req.version) + " for " + quote_text(req.name));
     }
     if (!valid_package_name(req.name))
-      return util::fail(util::ErrorKind::invalid_input, where + "invalid Debian package name `" + req.name + "`");
+      return util::fail(util::ErrorKind::invalid_input, where + "invalid Debian package name " + quote_text(req.name));
     out.push_back(std::move(req));
   }
   return out;
@@ -58,9 +59,8 @@ util::Result<std::vector<AptRequest>> read_apt_txt(const std::filesystem::path& 
   // folder holds the environment, and the root's files are not read.
   auto env_dir = environment_dir(dir);
   auto path = env_dir / "apt.txt";
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return std::vector<AptRequest>{};
-  auto text = TRY(util::read_file(path, 1 << 20));
+  if (!project_file_present(path)) return std::vector<AptRequest>{};
+  auto text = TRY(read_project_file(path, dir, 1 << 20));
   return parse_apt_txt(text, path.lexically_relative(dir).generic_string());
 }
 

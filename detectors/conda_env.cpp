@@ -8,6 +8,7 @@
 
 #include "detectors/project.hpp"
 #include "detectors/project_config.hpp"
+#include "detectors/project_file.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
@@ -61,10 +62,11 @@ class Yaml {
   std::string file_;
 };
 
-Result<std::string> read_text(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return util::fail(ErrorKind::not_found, "`" + path.string() + "` does not exist");
-  return util::read_file(path, max_file_size);
+// Read as every project file is (detectors/project_file.hpp).
+Result<std::string> read_text(const fs::path& path, const fs::path& project_root) {
+  if (!project_file_present(path))
+    return util::fail(ErrorKind::not_found, quote_text(display_path(path, project_root)) + " does not exist");
+  return read_project_file(path, project_root, max_file_size);
 }
 
 fs::path resolve(const fs::path& path, const fs::path& project_root) {
@@ -118,7 +120,7 @@ class EnvironmentReader {
           // with the suggestion.
           static const std::vector<std::string> known = {"name", "channels", "dependencies", "variables", "prefix"};
           if (auto near = nearest(key, known); !near.empty())
-            return std::unexpected(yaml_.error(kv.first, "unknown key `" + key + "`; did you mean `" + near + "`?"));
+            return std::unexpected(yaml_.error(kv.first, "unknown key " + quote_text(key) + "; did you mean `" + near + "`?"));
           env.ignored_keys.push_back(key);
         }
       }
@@ -158,7 +160,7 @@ class EnvironmentReader {
         for (const auto& kv : d) {
           const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
           if (key != "pip")
-            return std::unexpected(yaml_.error(kv.first, "unknown installer `" + key + "` in `dependencies`; only `pip:` is supported"));
+            return std::unexpected(yaml_.error(kv.first, "unknown installer " + quote_text(key) + " in `dependencies`; only `pip:` is supported"));
           if (env.pip) return std::unexpected(yaml_.error(kv.first, "a second `pip:` in `dependencies`; merge them into one"));
           env.pip = TRY(pip(kv.second));
         }
@@ -177,7 +179,7 @@ class EnvironmentReader {
     for (const auto& kv : v) {
       auto name = TRY(yaml_.string(kv.first, "a variable's name"));
       if (!kv.second.IsScalar())
-        return std::unexpected(yaml_.error(kv.second, "the value of `" + name + "` in `variables` must be a string"));
+        return std::unexpected(yaml_.error(kv.second, "the value of " + quote_text(name) + " in `variables` must be a string"));
       env.variables[name] = kv.second.Scalar();
     }
     return {};
@@ -212,21 +214,21 @@ class EnvironmentReader {
       opt = opt.substr(0, 2);
     }
     if (contains(pip_flag_options, opt)) {
-      if (!value.empty()) return std::unexpected(yaml_.error(item, "`" + opt + "` takes no value"));
+      if (!value.empty()) return std::unexpected(yaml_.error(item, quote_text(opt) + " takes no value"));
     } else if (contains(pip_value_options, opt)) {
-      if (value.empty()) return std::unexpected(yaml_.error(item, "`" + opt + "` needs a value"));
+      if (value.empty()) return std::unexpected(yaml_.error(item, quote_text(opt) + " needs a value"));
     } else {
-      return std::unexpected(yaml_.error(item, "unknown pip option `" + opt + "`"));
+      return std::unexpected(yaml_.error(item, "unknown pip option " + quote_text(opt)));
     }
     if (opt == "-r" || opt == "--requirement" || opt == "-c" || opt == "--constraint") {
       if (value.find("://") != std::string::npos)
-        return std::unexpected(yaml_.error(item, "`" + opt + "` with a URL is not read (detectors never touch the network)"));
+        return std::unexpected(yaml_.error(item, quote_text(opt) + " with a URL is not read (detectors never touch the network)"));
       auto included = dir_ / value;
       std::error_code ec;
-      if (!fs::is_regular_file(included, ec))
-        return std::unexpected(yaml_.error(item, "`" + display_path(included, project_root_) + "` does not exist"));
+      if (!project_file_present(included))
+        return std::unexpected(yaml_.error(item, quote_text(display_path(included, project_root_)) + " does not exist"));
       auto file = parse_requirements_file(included, project_root_);
-      if (!file) return std::unexpected(util::Error{file.error().kind, yaml_.error(item, "`" + line + "`: " + file.error().message).message});
+      if (!file) return std::unexpected(util::Error{file.error().kind, yaml_.error(item, quote_text(line) + ": " + file.error().message).message});
       if (opt == "-c" || opt == "--constraint")
         for (auto& r : file->requirements) r.constraint = true;
       section.includes.push_back(std::move(*file));
@@ -250,12 +252,12 @@ class EnvironmentReader {
       if (word.starts_with("--hash=")) {
         auto hash = word.substr(7);
         auto colon = hash.find(':');
-        if (colon == std::string::npos) return std::unexpected(yaml_.error(item, "`--hash` must be `algorithm:hex`, not `" + hash + "`"));
+        if (colon == std::string::npos) return std::unexpected(yaml_.error(item, "`--hash` must be `algorithm:hex`, not " + quote_text(hash)));
         r.hashes.push_back(hash);
       } else if (word.starts_with("--config-settings=") || word.starts_with("-C")) {
         // recorded by the installer from the text; nothing to check here
       } else {
-        return std::unexpected(yaml_.error(item, "unknown per-requirement option `" + word + "` (pip takes `--hash=` and `--config-settings=`)"));
+        return std::unexpected(yaml_.error(item, "unknown per-requirement option " + quote_text(word) + " (pip takes `--hash=` and `--config-settings=`)"));
       }
     }
     // A URL or a path on its own is a direct reference, named only once built (as pip has it).
@@ -268,7 +270,7 @@ class EnvironmentReader {
     if (!parsed) {
       // A requirement may carry a URL with credentials (`pkg @ https://user:token@…`): keep them out.
       const bool secret = redact_conda_url(r.text) != r.text;
-      return std::unexpected(yaml_.error(item, "`" + redact_conda_url(r.text) + "`: " +
+      return std::unexpected(yaml_.error(item, quote_text(redact_conda_url(r.text)) + ": " +
                                                    (secret ? "not a valid requirement" : parsed.error().message)));
     }
     r.requirement = std::move(*parsed);
@@ -294,8 +296,8 @@ class LockReader {
       const auto version = root["version"];
       if (!version) return std::unexpected(yaml_.error(root, "no `version`; expected `version: 1` (conda-lock's format 1)"));
       if (!version.IsScalar() || version.Scalar() != "1")
-        return std::unexpected(yaml_.error(version, "conda-lock format `" + (version.IsScalar() ? version.Scalar() : "?") +
-                                                        "` is not supported; expected `version: 1`"));
+        return std::unexpected(yaml_.error(version, "conda-lock format " + quote_text(version.IsScalar() ? version.Scalar() : "?") +
+                                                        " is not supported; expected `version: 1`"));
       const auto metadata = root["metadata"];
       if (!metadata || !metadata.IsMap()) return std::unexpected(yaml_.error(metadata ? metadata : root, "`metadata` must be a mapping"));
       TRY(read_metadata(metadata, lock));
@@ -343,15 +345,15 @@ class LockReader {
       return yaml_.string(n, "`" + std::string(key) + "`", context);
     };
     pkg.name = TRY(field("name"));
-    const std::string what = "package `" + pkg.name + "`";
+    const std::string what = "package " + quote_text(pkg.name);
     context = what + ": ";
     pkg.version = TRY(field("version"));
     pkg.manager = TRY(field("manager"));
     if (pkg.manager != "conda" && pkg.manager != "pip")
-      return std::unexpected(yaml_.error(p["manager"], what + ": `manager` must be `conda` or `pip`, not `" + pkg.manager + "`"));
+      return std::unexpected(yaml_.error(p["manager"], what + ": `manager` must be `conda` or `pip`, not " + quote_text(pkg.manager)));
     pkg.platform = TRY(field("platform"));
     if (!contains(lock.platforms, pkg.platform))
-      return std::unexpected(yaml_.error(p["platform"], what + ": platform `" + pkg.platform + "` is not in `metadata.platforms`"));
+      return std::unexpected(yaml_.error(p["platform"], what + ": platform " + quote_text(pkg.platform) + " is not in `metadata.platforms`"));
     pkg.url = TRY(field("url"));
     const auto hash = p["hash"];
     if (!hash || !hash.IsMap()) return std::unexpected(yaml_.error(hash ? hash : p, what + ": `hash` must be a mapping with `md5` and/or `sha256`"));
@@ -424,13 +426,13 @@ std::string redact_conda_url(std::string_view url) {
 
 Result<CondaEnvironment> parse_conda_environment(const fs::path& path, const fs::path& project_root) {
   auto full = resolve(path, project_root);
-  auto text = TRY(read_text(full));
+  auto text = TRY(read_text(full, project_root));
   return EnvironmentReader(display_path(full, project_root), full.parent_path(), project_root).read(text);
 }
 
 Result<CondaLock> parse_conda_lock(const fs::path& path, const fs::path& project_root) {
   auto full = resolve(path, project_root);
-  auto text = TRY(read_text(full));
+  auto text = TRY(read_text(full, project_root));
   return LockReader(display_path(full, project_root)).read(text);
 }
 
@@ -442,7 +444,7 @@ bool is_explicit_file(std::string_view text) {
 
 Result<ExplicitEnvironment> parse_explicit_environment(const fs::path& path, const fs::path& project_root) {
   auto full = resolve(path, project_root);
-  auto text = TRY(read_text(full));
+  auto text = TRY(read_text(full, project_root));
   ExplicitEnvironment env;
   env.file = display_path(full, project_root);
   bool seen_marker = false;
@@ -474,12 +476,12 @@ Result<ExplicitEnvironment> parse_explicit_environment(const fs::path& path, con
     std::string_view url = strip(line.substr(0, hash));
     const bool has_scheme = url.find("://") != std::string_view::npos;
     if (!has_scheme && !url.starts_with("/")) {
-      fail_at(number, column, "expected a package URL, not `" + redact_conda_url(line) + "` (an explicit file lists URLs; a spec such as `numpy=1.26` belongs in environment.yml)");
+      fail_at(number, column, "expected a package URL, not " + quote_text(redact_conda_url(line)) + " (an explicit file lists URLs; a spec such as `numpy=1.26` belongs in environment.yml)");
       return;
     }
     auto filename = url.substr(url.find_last_of('/') + 1);
     if (!filename.ends_with(".conda") && !filename.ends_with(".tar.bz2")) {
-      fail_at(number, column, "`" + redact_conda_url(url) + "` does not name a `.conda` or `.tar.bz2` package");
+      fail_at(number, column, quote_text(redact_conda_url(url)) + " does not name a `.conda` or `.tar.bz2` package");
       return;
     }
     pkg.url = std::string(url);
@@ -492,7 +494,7 @@ Result<ExplicitEnvironment> parse_explicit_environment(const fs::path& path, con
       else if (is_hex(lower, 32)) pkg.md5 = lower;
       else if (is_hex(lower, 64)) pkg.sha256 = lower;
       else {
-        fail_at(number, fragment_column, "`#" + fragment + "` is not a hash: expected 32 hex digits (md5), 64 (sha256) or `sha256:<hex>`");
+        fail_at(number, fragment_column, quote_text("#" + fragment) + " is not a hash: expected 32 hex digits (md5), 64 (sha256) or `sha256:<hex>`");
         return;
       }
     }
@@ -513,7 +515,7 @@ Result<std::optional<CondaEnvFiles>> find_conda_env(const fs::path& project_root
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const auto name = it->path().filename().string();
     if (!name.starts_with("conda-") || !name.ends_with(".lock") || !it->is_regular_file(ec)) continue;
-    auto text = TRY(util::read_file(it->path(), max_file_size));
+    auto text = TRY(read_project_file(it->path(), project_root, max_file_size));
     if (is_explicit_file(text)) explicit_locks.push_back(it->path());
   }
   if (ec) return util::fail(ErrorKind::io, "listing `" + dir.string() + "`: " + ec.message());

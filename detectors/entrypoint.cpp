@@ -1,5 +1,6 @@
 #include "detectors/entrypoint.hpp"
 
+#include "detectors/project_file.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
@@ -10,9 +11,8 @@ namespace fs = std::filesystem;
 using util::ErrorKind;
 
 util::Result<std::optional<std::map<std::string, std::string>>> read_procfile(const fs::path& root) {
-  std::error_code ec;
-  if (!fs::is_regular_file(root / "Procfile", ec)) return std::optional<std::map<std::string, std::string>>{};
-  auto text = TRY(util::read_file(root / "Procfile", 1 << 20));
+  if (!project_file_present(root / "Procfile")) return std::optional<std::map<std::string, std::string>>{};
+  auto text = TRY(read_project_file(root / "Procfile", root, 1 << 20));
   std::map<std::string, std::string> out;
   int line_no = 0;
   for (auto line : util::split(text, '\n')) {
@@ -28,8 +28,8 @@ util::Result<std::optional<std::map<std::string, std::string>>> read_procfile(co
       return util::fail(ErrorKind::invalid_input, "Procfile:" + std::to_string(line_no) +
                                                       ": expected `<process type>: <command>`, e.g. `web: python serve.py`");
     if (out.contains(type))
-      return util::fail(ErrorKind::invalid_input, "Procfile:" + std::to_string(line_no) + ": process type `" + type +
-                                                      "` is defined twice");
+      return util::fail(ErrorKind::invalid_input, "Procfile:" + std::to_string(line_no) + ": process type " + quote_text(type) +
+                                                      " is defined twice");
     out[type] = command;
   }
   return std::optional<std::map<std::string, std::string>>{std::move(out)};
@@ -39,10 +39,11 @@ util::Result<DefaultCommand> default_command(const fs::path& root) {
   auto procfile = TRY(read_procfile(root));
   if (procfile && procfile->contains("web"))
     return DefaultCommand{DefaultCommand::Kind::procfile_web, procfile->at("web")};
-  std::error_code ec;
-  auto st = fs::status(root / "start", ec);
-  if (!ec && fs::is_regular_file(st) && (st.permissions() & fs::perms::owner_exec) != fs::perms::none)
-    return DefaultCommand{DefaultCommand::Kind::start_script, "/app/start"};
+  // Not read, but run in the image: it too must be the project's own regular file.
+  if (project_file_present(root / "start")) {
+    auto start = TRY(check_project_file(root / "start", root));
+    if (start.executable) return DefaultCommand{DefaultCommand::Kind::start_script, "/app/start"};
+  }
   return DefaultCommand{};
 }
 

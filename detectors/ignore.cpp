@@ -6,6 +6,7 @@
 #include <optional>
 #include <system_error>
 
+#include "detectors/project_file.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
 
@@ -412,16 +413,17 @@ std::vector<std::string_view> split_path(std::string_view p) {
   return out;
 }
 
-Result<std::optional<std::string>> read_ignore_file(const fs::path& path, std::string_view rel) {
+// An ignore file of the project, read as every project file is (detectors/project_file.hpp).
+Result<std::optional<std::string>> read_ignore_file(const fs::path& root, std::string_view rel) {
+  const fs::path path = root / rel;
   std::error_code ec;
   auto st = fs::status(path, ec);
   if (ec && ec != std::errc::no_such_file_or_directory)
-    return util::fail(ErrorKind::io, "reading the ignore file `" + std::string(rel) + "`: " + ec.message());
-  if (!fs::exists(st) || fs::is_directory(st)) return std::optional<std::string>{};
-  auto text = util::read_file(path);
-  if (!text)
-    return util::fail(ErrorKind::io, "reading the ignore file `" + std::string(rel) + "`: " + text.error().message);
-  return std::optional<std::string>{std::move(*text)};
+    return util::fail(ErrorKind::io, "reading the ignore file " + quote_text(rel) + ": " + ec.message());
+  if (!project_file_present(path)) return std::optional<std::string>{};
+  // Ignore files are patterns, a few KiB; 16 MiB is far above any real one.
+  auto text = TRY_CONTEXT(read_project_file(path, root, 16 << 20), "reading the ignore file");
+  return std::optional<std::string>{std::move(text)};
 }
 
 }  // namespace
@@ -478,8 +480,8 @@ GitignoreRules GitignoreRules::parse(std::string_view text, std::string base, st
     if (line.starts_with('/')) line.remove_prefix(1);
     if (!compile_git_glob(line, p.glob)) {
       p.malformed = true;
-      rules.warnings_.push_back("`" + std::string(source) + "` line " + std::to_string(line_no) + ": the pattern `" +
-                                std::string(line) + "` is malformed and matches nothing, as in git");
+      rules.warnings_.push_back(quote_text(source) + " line " + std::to_string(line_no) + ": the pattern " +
+                                quote_text(line) + " is malformed and matches nothing, as in git");
     }
     rules.patterns_.push_back(std::move(p));
   }
@@ -521,7 +523,7 @@ Result<DockerignoreRules> DockerignoreRules::parse(std::string_view text, std::s
     if (p.cleaned.size() > 1 && p.cleaned.front() == '/') p.cleaned.erase(0, 1);
     if (!compile_docker_glob(p.cleaned, p.glob))
       return util::fail(ErrorKind::invalid_input,
-                        where + "`" + std::string(line) + "` is not a valid pattern (Go's filepath.Match syntax)");
+                        where + quote_text(line) + " is not a valid pattern (Go's filepath.Match syntax)");
     // Docker answers simple shapes with string comparisons, not its regexp, and a leading `**`
     // followed by plain text is a plain suffix test ("**foo" matches "xfoo"); keep those answers.
     std::string_view c = p.cleaned;
@@ -613,19 +615,19 @@ Result<ProjectFilter> ProjectFilter::load(const fs::path& root, const std::vecto
     f.exclude_.push_back(std::move(p));
   }
 
-  auto docker = TRY(read_ignore_file(root / ".dockerignore", ".dockerignore"));
+  auto docker = TRY(read_ignore_file(root, ".dockerignore"));
   if (docker) {
     f.dockerignore_ = TRY(DockerignoreRules::parse(*docker));
     f.sources_.emplace_back(".dockerignore");
   }
-  auto mlpackignore = TRY(read_ignore_file(root / ".mlpackignore", ".mlpackignore"));
+  auto mlpackignore = TRY(read_ignore_file(root, ".mlpackignore"));
   if (mlpackignore) {
     f.mlpackignore_ = GitignoreRules::parse(*mlpackignore, "", ".mlpackignore");
     f.sources_.emplace_back(".mlpackignore");
     f.warnings_.insert(f.warnings_.end(), f.mlpackignore_.warnings().begin(), f.mlpackignore_.warnings().end());
   }
   if (fs::is_directory(fs::symlink_status(root / ".git", ec))) {
-    auto info = TRY(read_ignore_file(root / ".git" / "info" / "exclude", ".git/info/exclude"));
+    auto info = TRY(read_ignore_file(root, ".git/info/exclude"));
     if (info) {
       f.info_exclude_ = GitignoreRules::parse(*info, "", ".git/info/exclude");
       f.sources_.emplace_back(".git/info/exclude");
@@ -639,7 +641,7 @@ Result<ProjectFilter> ProjectFilter::load(const fs::path& root, const std::vecto
 
 Result<void> ProjectFilter::read_gitignore(const std::string& dir_rel) {
   std::string rel = dir_rel.empty() ? ".gitignore" : dir_rel + "/.gitignore";
-  auto text = TRY(read_ignore_file(root_ / rel, rel));
+  auto text = TRY(read_ignore_file(root_, rel));
   if (!text) return {};
   auto rules = GitignoreRules::parse(*text, dir_rel, rel);
   sources_.push_back(rel);

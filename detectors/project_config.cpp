@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "detectors/project_file.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
 
@@ -95,7 +96,7 @@ class Reader {
     for (const auto& kv : map) {
       std::string key = kv.first.Scalar();
       if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
-      std::string msg = "unknown key `" + key + "`" + where;
+      std::string msg = "unknown key " + quote_text(key) + where;
       if (auto near = nearest(key, keys); !near.empty()) msg += "; did you mean `" + near + "`?";
       return std::unexpected(error(kv.first, msg));
     }
@@ -165,7 +166,7 @@ Result<ProjectConfig> parse_project_config(std::string_view yaml, std::string_vi
         config.name = TRY(r.string(v, key));
         if (!valid_image_name(*config.name))
           return std::unexpected(r.error(v, "`name` must be 1 to 128 letters, digits, `.`, `_` or `-`, starting with "
-                                            "a letter, digit or `_` (it is the image's tag), not `" + *config.name + "`"));
+                                            "a letter, digit or `_` (it is the image's tag), not " + quote_text(*config.name)));
       }
       else if (key == "base") config.base = TRY(r.string(v, key));
       else if (key == "user") config.user = TRY(r.string(v, key));
@@ -176,7 +177,7 @@ Result<ProjectConfig> parse_project_config(std::string_view yaml, std::string_vi
         if (!v.IsMap()) return std::unexpected(r.error(v, "`env` must be a mapping of NAME: value"));
         for (const auto& e : v) {
           if (!e.second.IsScalar())
-            return std::unexpected(r.error(e.second, "the value of `" + e.first.Scalar() + "` in `env` must be a string"));
+            return std::unexpected(r.error(e.second, "the value of " + quote_text(e.first.Scalar()) + " in `env` must be a string"));
           config.env[e.first.Scalar()] = e.second.Scalar();
         }
       } else if (key == "ports") {
@@ -200,11 +201,9 @@ Result<ProjectConfig> parse_project_config(std::string_view yaml, std::string_vi
 Result<ProjectConfig> read_project_config(const std::filesystem::path& dir, const std::vector<std::string>& buildpack_keys) {
   for (const char* name : {"mlpack.yaml", "mlpack.yml"}) {
     auto path = dir / name;
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) continue;
-    auto text = util::read_file(path, 1 << 20);
-    if (!text) return std::unexpected(text.error());
-    return parse_project_config(*text, path.string(), buildpack_keys);
+    if (!project_file_present(path)) continue;
+    auto text = TRY(read_project_file(path, dir, 1 << 20));
+    return parse_project_config(text, path.string(), buildpack_keys);
   }
   return ProjectConfig{};
 }

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "detectors/project.hpp"
+#include "detectors/project_file.hpp"
 #include "detectors/python_internal.hpp"
 #include "pypi/filename.hpp"
 #include "pypi/name.hpp"
@@ -242,7 +243,7 @@ Result<PyProject> parse_pyproject(const fs::path& path, const fs::path& project_
   auto root = absolute_normal(project_root);
   auto file = absolute_normal(path.is_relative() ? root / path : path);
   auto shown = display_path(file, root);
-  auto bytes = TRY(util::read_file(file, 16 << 20));
+  auto bytes = TRY(read_project_file(file, root, 16 << 20));
   TomlReader r(shown);
   toml::table doc;
 #if TOML_EXCEPTIONS

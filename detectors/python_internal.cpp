@@ -3,6 +3,7 @@
 #include <cctype>
 #include <system_error>
 
+#include "detectors/project_file.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::detectors::internal {
@@ -46,7 +47,7 @@ std::vector<std::string> split_lines(std::string_view s) {
   return lines;
 }
 
-std::string ticked(std::string_view s) { return "`" + std::string(s) + "`"; }
+std::string ticked(std::string_view s) { return quote_text(s); }
 
 std::string replace_all(std::string s, std::string_view from, std::string_view to) {
   for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())

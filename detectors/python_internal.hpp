@@ -20,7 +20,7 @@ std::string strip(std::string_view s);
 // last line for a trailing break.
 std::vector<std::string> split_lines(std::string_view s);
 
-std::string ticked(std::string_view s);  // "`s`"
+std::string ticked(std::string_view s);  // "`s`", made safe for a message (detectors::quote_text)
 std::string replace_all(std::string s, std::string_view from, std::string_view to);
 
 // Lexically normal, without the trailing separator that "dir/." or "dir/" would leave.

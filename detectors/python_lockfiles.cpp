@@ -46,11 +46,11 @@ Result<bool> marker_holds_at(const Context& ctx, int line, std::string_view pack
   auto parsed = pypi::Marker::parse(marker);
   if (!parsed)
     return std::unexpected(
-        ctx.error("`" + std::string(package) + "`: marker `" + std::string(marker) + "`: " + parsed.error().message, line));
+        ctx.error(quote_text(package) + ": marker " + quote_text(marker) + ": " + parsed.error().message, line));
   auto holds = parsed->try_evaluate(ctx.env, extras);
   if (!holds)
     return std::unexpected(
-        ctx.error("`" + std::string(package) + "`: marker `" + std::string(marker) + "`: " + holds.error().message, line));
+        ctx.error(quote_text(package) + ": marker " + quote_text(marker) + ": " + holds.error().message, line));
   return *holds;
 }
 
@@ -68,15 +68,15 @@ bool is_sha256_hex(std::string_view hex) {
 Result<std::string> sha256_of(const Context& ctx, const toml::node* at, int line, std::string_view package,
                               std::string_view hash) {
   auto fail = [&](std::string what) {
-    what = "`" + std::string(package) + "`: " + what;
+    what = quote_text(package) + ": " + what;
     return std::unexpected(at ? ctx.error(*at, what) : ctx.error(what, line));
   };
   auto colon = hash.find(':');
   if (colon == std::string_view::npos || colon == 0)
-    return fail("expected a hash as `sha256:<hex>`, got `" + std::string(hash) + "`");
+    return fail("expected a hash as `sha256:<hex>`, got " + quote_text(hash));
   if (hash.substr(0, colon) != "sha256") return std::string();
   auto hex = hash.substr(colon + 1);
-  if (!is_sha256_hex(hex)) return fail("`" + std::string(hash) + "` is not a sha256 (64 hex digits)");
+  if (!is_sha256_hex(hex)) return fail(quote_text(hash) + " is not a sha256 (64 hex digits)");
   std::string out(hex);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
@@ -108,7 +108,7 @@ std::string last_segment(std::string_view url_or_path) {
 Result<bool> python_satisfies(const Context& ctx, const toml::node* at, std::string_view specifier) {
   auto set = pypi::SpecifierSet::parse(specifier);
   if (!set) {
-    std::string what = "requires-python `" + std::string(specifier) + "`: " + set.error().message;
+    std::string what = "requires-python " + quote_text(specifier) + ": " + set.error().message;
     return std::unexpected(at ? ctx.error(*at, what) : ctx.error(what));
   }
   std::string python;
@@ -122,7 +122,7 @@ Result<bool> python_satisfies(const Context& ctx, const toml::node* at, std::str
 
 Result<std::string> checked_requires_python(const Context& ctx, const toml::node& rp, std::string_view package,
                                             ShowLine show_line) {
-  const std::string who = package.empty() ? "" : "`" + std::string(package) + "`";
+  const std::string who = package.empty() ? "" : quote_text(package);
   auto spec = string_of(&rp);
   if (!spec)
     return std::unexpected(ctx.error(rp, (who.empty() ? "" : who + ": ") + "`requires-python` must be a string"));
@@ -140,8 +140,7 @@ Result<std::string> checked_requires_python(const Context& ctx, const toml::node
 Result<void> require_a_sha256(const Context& ctx, const toml::node& at, std::string_view name,
                               std::string_view version, std::span<const LockedFile> files) {
   if (std::none_of(files.begin(), files.end(), [](const LockedFile& f) { return !f.sha256.empty(); }))
-    return std::unexpected(ctx.error(at, "`" + std::string(name) + " " + std::string(version) +
-                                             "` has no sha256 hash for any file"));
+    return std::unexpected(ctx.error(at, quote_text(std::string(name) + " " + std::string(version)) + " has no sha256 hash for any file"));
   return {};
 }
 
@@ -178,7 +177,7 @@ util::Result<ImportedLock> import_lockfile(const fs::path& path, const fs::path&
 
   // Lockfiles of real projects reach a few MiB (uv.lock of a large workspace); 64 MiB is a
   // generous bound that still refuses to read something that is not a lockfile.
-  auto text = TRY_CONTEXT(util::read_file(path, 64 << 20), "reading " + file);
+  auto text = TRY(read_project_file(path, project_root, 64 << 20));
 
   const std::string name = path.filename().string();
   using TomlImporter = util::Result<ImportedLock> (*)(const lockfiles::Context&, const toml::table&);

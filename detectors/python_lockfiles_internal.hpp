@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "detectors/project_file.hpp"
 #include "detectors/python_lockfiles.hpp"
 
 namespace mlpack::detectors::lockfiles {

@@ -32,12 +32,13 @@ int line_of_key(std::string_view text, std::string_view section, std::string_vie
 
 // The names the Pipfile beside the lock declares ([packages], plus [dev-packages] with develop),
 // normalised; empty when there is no Pipfile or it does not parse (the lock is what counts).
-std::set<std::string> pipfile_names(const Context& ctx, bool develop) {
+// A Pipfile that is not the project's own regular file is refused, as every project file is.
+Result<std::set<std::string>> pipfile_names(const Context& ctx, bool develop) {
   std::set<std::string> out;
   auto pipfile = ctx.path.parent_path() / "Pipfile";
-  std::error_code ec;
-  if (!fs::is_regular_file(pipfile, ec)) return out;
-  auto text = util::read_file(pipfile, 1 << 20);
+  if (!project_file_present(pipfile)) return out;
+  TRY(check_project_file(pipfile, ctx.project_root));
+  auto text = read_project_file(pipfile, ctx.project_root, 1 << 20);
   if (!text) return out;
   try {
     auto doc = toml::parse(*text, pipfile.string());
@@ -114,12 +115,12 @@ Result<ImportedLock> import_pipfile(const Context& ctx, std::string_view text) {
     if (g == "develop" || g == "dev" || g == "dev-packages")
       develop = true;
     else
-      return std::unexpected(ctx.error("a Pipfile.lock has no group `" + g + "` (only `develop`)"));
+      return std::unexpected(ctx.error("a Pipfile.lock has no group " + quote_text(g) + " (only `develop`)"));
   }
   if (!ctx.selection.extras.empty())
     return std::unexpected(ctx.error("a Pipfile.lock has no extras of the project; its `default` set includes "
                                      "what the Pipfile asked for"));
-  auto declared = pipfile_names(ctx, develop);
+  auto declared = TRY(pipfile_names(ctx, develop));
 
   std::map<std::string, LockedDistribution> chosen;
   for (const char* section : {"default", "develop"}) {
@@ -131,7 +132,7 @@ Result<ImportedLock> import_pipfile(const Context& ctx, std::string_view text) {
     for (const auto& [raw_name, entry] : s->items()) {
       const int line = line_of_key(text, section, raw_name);
       const auto name = pypi::normalize_name(raw_name);
-      auto fail = [&](std::string what) { return std::unexpected(ctx.error("`" + name + "`: " + what, line)); };
+      auto fail = [&](std::string what) { return std::unexpected(ctx.error(quote_text(name) + ": " + what, line)); };
       if (!entry.is_object()) return fail("expected an object");
       if (auto marker = string_field(entry, "markers")) {
         auto holds = TRY(marker_holds_at(ctx, line, name, *marker));
@@ -143,7 +144,7 @@ Result<ImportedLock> import_pipfile(const Context& ctx, std::string_view text) {
         std::string_view v = *version;
         if (v.starts_with("===")) v.remove_prefix(3);
         else if (v.starts_with("==")) v.remove_prefix(2);
-        else return fail("`version` must be an exact pin `==x`, got `" + *version + "`");
+        else return fail("`version` must be an exact pin `==x`, got " + quote_text(*version));
         d.version = v;
       }
       if (auto hashes = entry.find("hashes"); hashes != entry.end()) {
@@ -186,7 +187,7 @@ Result<ImportedLock> import_pipfile(const Context& ctx, std::string_view text) {
         if (d.hashes.empty()) return fail("no `hashes`; mlpack installs only what a hash pins");
         if (auto index = string_field(entry, "index")) {
           auto it = sources.find(*index);
-          if (it == sources.end()) return fail("`index` `" + *index + "` is not among `_meta.sources`");
+          if (it == sources.end()) return fail("`index` " + quote_text(*index) + " is not among `_meta.sources`");
           d.index = it->second;
         } else {
           d.index = first_source;

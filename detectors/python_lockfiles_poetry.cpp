@@ -97,7 +97,7 @@ class PoetryLock {
       auto version = string_of(t->get("version"));
       if (!name) return std::unexpected(ctx_.error(node, "a `[[package]]` without a `name`"));
       p.name = pypi::normalize_name(*name);
-      if (!version) return std::unexpected(ctx_.error(node, "`" + p.name + "`: no `version`"));
+      if (!version) return std::unexpected(ctx_.error(node, quote_text(p.name) + ": no `version`"));
       p.version = *version;
       p.optional = t->get("optional") && t->get("optional")->value<bool>().value_or(false);
       by_name_.emplace(p.name, packages_.size());
@@ -129,9 +129,8 @@ class PoetryLock {
 Result<std::optional<std::vector<Root>>> read_roots(const Context& ctx, const std::vector<std::string>& extras,
                                                     const std::vector<std::string>& groups) {
   auto path = ctx.path.parent_path() / "pyproject.toml";
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return std::optional<std::vector<Root>>();
-  auto text = TRY_CONTEXT(util::read_file(path, 4 << 20), "reading pyproject.toml");
+  if (!project_file_present(path)) return std::optional<std::vector<Root>>();
+  auto text = TRY(read_project_file(path, ctx.project_root, 4 << 20));
   Context py{path, "pyproject.toml", ctx.project_root, ctx.env, ctx.selection};
   auto doc = TRY(parse_toml(py, text));
 
@@ -181,7 +180,7 @@ Result<std::optional<std::vector<Root>>> read_roots(const Context& ctx, const st
       auto s = item.value<std::string>();
       if (!s) continue;  // {include-group = …} and the like: the group's own entries are read too
       auto req = pypi::Requirement::parse(*s);
-      if (!req) return std::unexpected(py.error(item, "`" + *s + "`: " + req.error().message));
+      if (!req) return std::unexpected(py.error(item, quote_text(*s) + ": " + req.error().message));
       if (!req->applies(ctx.env)) continue;
       Root root{req->normalized_name(), normalized(req->extras), req->specifier.str()};
       roots.push_back(std::move(root));
@@ -230,7 +229,7 @@ Result<LockedDistribution> distribution(const Context& ctx, const toml::table& d
     d.vcs_url = url;
     d.commit = string_of(source->get("resolved_reference")).value_or("");
     if (d.commit.empty())
-      return std::unexpected(ctx.error(*source, "`" + p.name + "`: a git source without `resolved_reference`"));
+      return std::unexpected(ctx.error(*source, quote_text(p.name) + ": a git source without `resolved_reference`"));
     return d;
   }
   if (type == "legacy") d.index = url;
@@ -245,7 +244,7 @@ Result<LockedDistribution> distribution(const Context& ctx, const toml::table& d
   if (const auto* array = array_of(files)) {
     for (const auto& node : *array) {
       const auto* f = node.as_table();
-      if (!f) return std::unexpected(ctx.error(node, "`" + p.name + "`: expected `{file = …, hash = …}`"));
+      if (!f) return std::unexpected(ctx.error(node, quote_text(p.name) + ": expected `{file = …, hash = …}`"));
       LockedFile out;
       out.filename = string_of(f->get("file")).value_or("");
       // [metadata.files] lists the files of every locked version of a name together.
@@ -261,7 +260,7 @@ Result<LockedDistribution> distribution(const Context& ctx, const toml::table& d
       d.files.push_back(std::move(out));
     }
   } else if (files) {
-    return std::unexpected(ctx.error(*files, "`" + p.name + "`: `files` must be a list"));
+    return std::unexpected(ctx.error(*files, quote_text(p.name) + ": `files` must be a list"));
   }
   TRY(require_a_sha256(ctx, *p.table, p.name, p.version, d.files));
   return d;
@@ -278,8 +277,7 @@ Result<ImportedLock> import_poetry(const Context& ctx, const toml::table& doc) {
   auto lock_version = string_of(version_node);
   if (!lock_version) return std::unexpected(ctx.error(*metadata, "`[metadata]` has no `lock-version`"));
   if (!(lock_version->starts_with("1.") || lock_version->starts_with("2.")))
-    return std::unexpected(ctx.error(*version_node, "lock-version `" + *lock_version +
-                                                        "` is not one mlpack reads (it reads 1.x and 2.x)"));
+    return std::unexpected(ctx.error(*version_node, "lock-version " + quote_text(*lock_version) + " is not one mlpack reads (it reads 1.x and 2.x)"));
   if (!string_of(metadata->get("content-hash")))
     return std::unexpected(ctx.error(*metadata, "`[metadata]` has no `content-hash`"));
   // Poetry's python-versions uses its own syntax ("^3.10"); kept only when it is PEP 440.
@@ -302,13 +300,13 @@ Result<ImportedLock> import_poetry(const Context& ctx, const toml::table& doc) {
       const toml::node* names = nullptr;
       for (const auto& [k, v] : *lock_extras)
         if (pypi::normalize_name(k.str()) == x) names = &v;
-      if (!names) return std::unexpected(ctx.error("the lock has no extra `" + x + "`"));
+      if (!names) return std::unexpected(ctx.error("the lock has no extra " + quote_text(x)));
       if (const auto* a = names->as_array())
         for (const auto& n : *a)
           if (auto s = n.value<std::string>()) extra_packages.insert(leading_name(*s));
     }
   } else if (!extras.empty()) {
-    return std::unexpected(ctx.error("the lock has no extra `" + extras.front() + "`"));
+    return std::unexpected(ctx.error("the lock has no extra " + quote_text(extras.front())));
   }
 
   std::set<std::size_t> chosen;
@@ -361,8 +359,7 @@ Result<ImportedLock> import_poetry(const Context& ctx, const toml::table& doc) {
       for (const auto& r : *roots) {
         auto found = lock.find(r.name, r.constraint);
         if (found.empty())
-          return std::unexpected(ctx.error("pyproject.toml asks for `" + r.name +
-                                           "`, which the lock does not list; the lock is out of date (`poetry lock`)"));
+          return std::unexpected(ctx.error("pyproject.toml asks for " + quote_text(r.name) + ", which the lock does not list; the lock is out of date (`poetry lock`)"));
         for (auto i : found) {
           visit(i, "");
           for (const auto& x : r.extras) visit(i, x);
@@ -422,7 +419,7 @@ Result<ImportedLock> import_poetry(const Context& ctx, const toml::table& doc) {
           }
           auto found = lock.find(name, constraint_of(*v));
           if (found.empty())
-            return std::unexpected(ctx.error(*v, "`" + p.name + "` depends on `" + name + "`, which the lock does not list"));
+            return std::unexpected(ctx.error(*v, quote_text(p.name) + " depends on " + quote_text(name) + ", which the lock does not list"));
           for (auto j : found) {
             visit(j, "");
             for (const auto& x : dep_extras) visit(j, x);

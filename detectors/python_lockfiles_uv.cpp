@@ -37,7 +37,7 @@ Result<UvPackage> read_package(const Context& ctx, const toml::table& t) {
   p.version = string_of(t.get("version")).value_or("");
   const auto* source = table_of(t.get("source"));
   if (!source || source->empty())
-    return std::unexpected(ctx.error(t, "`" + p.name + "`: expected `source = { registry = … }` (or url, path, "
+    return std::unexpected(ctx.error(t, quote_text(p.name) + ": expected `source = { registry = … }` (or url, path, "
                                         "directory, editable, virtual, git)"));
   for (const char* kind : {"registry", "url", "path", "directory", "editable", "virtual", "git"}) {
     if (auto v = string_of(source->get(kind))) {
@@ -46,9 +46,9 @@ Result<UvPackage> read_package(const Context& ctx, const toml::table& t) {
       break;
     }
   }
-  if (p.kind.empty()) return std::unexpected(ctx.error(*source, "`" + p.name + "`: unknown kind of `source`"));
+  if (p.kind.empty()) return std::unexpected(ctx.error(*source, quote_text(p.name) + ": unknown kind of `source`"));
   if (p.version.empty() && p.kind != "editable" && p.kind != "virtual" && p.kind != "directory")
-    return std::unexpected(ctx.error(t, "`" + p.name + "`: no `version`"));
+    return std::unexpected(ctx.error(t, quote_text(p.name) + ": no `version`"));
   return p;
 }
 
@@ -65,9 +65,9 @@ class UvLock {
   // The package an edge names: by name, then by version and source when the lock has several.
   Result<UvEdge> edge(const UvPackage& from, const toml::node& node) const {
     const auto* t = node.as_table();
-    if (!t) return std::unexpected(ctx_.error(node, "`" + from.name + "`: expected a dependency `{ name = … }`"));
+    if (!t) return std::unexpected(ctx_.error(node, quote_text(from.name) + ": expected a dependency `{ name = … }`"));
     auto name = string_of(t->get("name"));
-    if (!name) return std::unexpected(ctx_.error(node, "`" + from.name + "`: a dependency without a `name`"));
+    if (!name) return std::unexpected(ctx_.error(node, quote_text(from.name) + ": a dependency without a `name`"));
     auto normalized = pypi::normalize_name(*name);
     auto version = string_of(t->get("version"));
     const auto* source = table_of(t->get("source"));
@@ -79,12 +79,12 @@ class UvLock {
       found.push_back(it->second);
     }
     if (found.empty())
-      return std::unexpected(ctx_.error(node, "`" + from.name + "` depends on `" + normalized +
+      return std::unexpected(ctx_.error(node, quote_text(from.name) + " depends on `" + normalized +
                                                   (version ? " " + *version : std::string()) +
                                                   "`, which the lock does not list"));
     if (found.size() > 1)
       return std::unexpected(
-          ctx_.error(node, "`" + from.name + "` depends on `" + normalized + "`, which the lock lists " +
+          ctx_.error(node, quote_text(from.name) + " depends on " + quote_text(normalized) + ", which the lock lists " +
                                std::to_string(found.size()) + " times; the edge names no version to choose one"));
     UvEdge e{t, found.front(), {}};
     if (const auto* extras = array_of(t->get("extra")))
@@ -98,7 +98,7 @@ class UvLock {
     std::vector<UvEdge> out;
     if (!list) return out;
     const auto* array = list->as_array();
-    if (!array) return std::unexpected(ctx_.error(*list, "`" + from.name + "`: expected a list of dependencies"));
+    if (!array) return std::unexpected(ctx_.error(*list, quote_text(from.name) + ": expected a list of dependencies"));
     for (const auto& node : *array) {
       auto e = TRY(edge(from, node));
       if (auto marker = string_of(e.table->get("marker"))) {
@@ -120,7 +120,7 @@ class UvLock {
 
 Result<LockedFile> read_file_entry(const Context& ctx, const UvPackage& p, const toml::node& node) {
   const auto* t = node.as_table();
-  if (!t) return std::unexpected(ctx.error(node, "`" + p.name + "`: expected `{ url = …, hash = … }`"));
+  if (!t) return std::unexpected(ctx.error(node, quote_text(p.name) + ": expected `{ url = …, hash = … }`"));
   LockedFile f;
   if (auto url = string_of(t->get("url"))) {
     f.url = *url;
@@ -143,7 +143,7 @@ Result<LockedFile> read_file_entry(const Context& ctx, const UvPackage& p, const
   }
   if (const auto* size = t->get("size")) {
     auto v = size->value<int64_t>();
-    if (!v || *v < 0) return std::unexpected(ctx.error(*size, "`" + p.name + "`: `size` must be a non-negative integer"));
+    if (!v || *v < 0) return std::unexpected(ctx.error(*size, quote_text(p.name) + ": `size` must be a non-negative integer"));
     f.size = static_cast<std::uint64_t>(*v);
   }
   return f;
@@ -177,7 +177,7 @@ Result<LockedDistribution> distribution(const Context& ctx, const UvPackage& p) 
     }
     d.vcs_url = url;
     if (d.commit.empty())
-      return std::unexpected(ctx.error(*p.table, "`" + p.name + "`: the git source names no commit (`#<sha>`)"));
+      return std::unexpected(ctx.error(*p.table, quote_text(p.name) + ": the git source names no commit (`#<sha>`)"));
     return d;
   }
   if (p.kind == "registry") {
@@ -190,7 +190,7 @@ Result<LockedDistribution> distribution(const Context& ctx, const UvPackage& p) 
   }
   if (const auto* wheels = p.table->get("wheels")) {
     const auto* array = wheels->as_array();
-    if (!array) return std::unexpected(ctx.error(*wheels, "`" + p.name + "`: `wheels` must be a list"));
+    if (!array) return std::unexpected(ctx.error(*wheels, quote_text(p.name) + ": `wheels` must be a list"));
     for (const auto& w : *array) {
       d.files.push_back(TRY(read_file_entry(ctx, p, w)));
     }
@@ -261,7 +261,7 @@ Result<ImportedLock> import_uv(const Context& ctx, const toml::table& doc) {
   const auto* project_extras = table_of(project.table->get("optional-dependencies"));
   for (const auto& extra : normalized(ctx.selection.extras)) {
     const toml::node* list = project_extras ? project_extras->get(extra) : nullptr;
-    if (!list) return std::unexpected(ctx.error("the project has no extra `" + extra + "` in the lock"));
+    if (!list) return std::unexpected(ctx.error("the project has no extra " + quote_text(extra) + " in the lock"));
     TRY(follow(project, list, true));
   }
   // uv keeps dependency groups (PEP 735 and the legacy `tool.uv.dev-dependencies`) under
@@ -269,7 +269,7 @@ Result<ImportedLock> import_uv(const Context& ctx, const toml::table& doc) {
   const auto* project_groups = table_of(project.table->get("dev-dependencies"));
   for (const auto& group : normalized(ctx.selection.groups)) {
     const toml::node* list = project_groups ? project_groups->get(group) : nullptr;
-    if (!list) return std::unexpected(ctx.error("the project has no dependency group `" + group + "` in the lock"));
+    if (!list) return std::unexpected(ctx.error("the project has no dependency group " + quote_text(group) + " in the lock"));
     TRY(follow(project, list, true));
   }
 

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "detectors/project.hpp"
+#include "detectors/project_file.hpp"
 #include "detectors/python_internal.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
@@ -16,7 +17,6 @@ using util::Result;
 
 using util::ErrorKind;
 using internal::absolute_normal;
-using internal::is_file;
 using internal::split_lines;
 using internal::strip;
 using internal::ticked;
@@ -38,9 +38,9 @@ Result<std::optional<PythonVersionFile>> read_python_version(const fs::path& dir
   auto root = absolute_normal(project_root);
   for (std::string_view name : {"runtime.txt", ".python-version"}) {
     auto path = absolute_normal(dir.is_relative() ? root / dir : dir) / name;
-    if (!is_file(path)) continue;
+    if (!project_file_present(path)) continue;
     auto shown = display_path(path, root);
-    auto text = TRY(util::read_file(path, 1 << 16));
+    auto text = TRY(read_project_file(path, root, 1 << 16));
     int number = 0;
     for (const auto& raw : split_lines(text)) {
       ++number;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "detectors/project.hpp"
+#include "detectors/project_file.hpp"
 #include "detectors/python_internal.hpp"
 #include "pypi/filename.hpp"
 #include "pypi/name.hpp"
@@ -570,7 +571,10 @@ class RequirementsParser {
  public:
   RequirementsParser(fs::path root, const util::Environment& env) : root_(absolute_normal(root)), env_(env) {}
 
-  Result<void> parse_file(const fs::path& file, bool constraint, const std::string& included_at);
+  // `written`: the include as its line writes it (for messages); `included_at`: "file:line", or
+  // empty for the top file.
+  Result<void> parse_file(const fs::path& file, bool constraint, const std::string& included_at,
+                          std::string_view written = {});
   RequirementsFile take() {
     out_.no_binary.assign(format_control_.no_binary.begin(), format_control_.no_binary.end());
     out_.only_binary.assign(format_control_.only_binary.begin(), format_control_.only_binary.end());
@@ -591,7 +595,8 @@ class RequirementsParser {
   std::set<std::string> seen_files_;
 };
 
-Result<void> RequirementsParser::parse_file(const fs::path& file, bool constraint, const std::string& included_at) {
+Result<void> RequirementsParser::parse_file(const fs::path& file, bool constraint, const std::string& included_at,
+                                            std::string_view written) {
   auto shown = display_path(file, root_);
   std::error_code ec;
   auto canonical = fs::weakly_canonical(file, ec);
@@ -599,13 +604,19 @@ Result<void> RequirementsParser::parse_file(const fs::path& file, bool constrain
   if (std::find(stack_.begin(), stack_.end(), canonical) != stack_.end())
     return util::fail(ErrorKind::invalid_input, included_at + ": " + ticked(shown) + " recursively includes itself (from " +
                                                     ticked(display_path(stack_.front(), root_)) + ")");
-  if (!is_file(file)) {
+  if (!project_file_present(file)) {
     if (included_at.empty())
       return util::fail(ErrorKind::not_found, shown + ": no such file");
-    return util::fail(ErrorKind::invalid_input, included_at + ": cannot include " + ticked(shown) + ": no such file");
+    return util::fail(ErrorKind::invalid_input, included_at + ": cannot include " + ticked(written) + ": no such file");
   }
-  auto bytes = TRY(util::read_file(file, 16 << 20));
-  auto text = TRY(decode_text(bytes, shown));
+  // Read only from inside the project (detectors/project_file.hpp): an include of
+  // /proc/self/environ or of a link out of the project is refused, never read.
+  auto bytes = read_project_file(file, root_, 16 << 20, included_at.empty() ? std::string_view{} : written);
+  if (!bytes) {
+    if (included_at.empty()) return std::unexpected(bytes.error());
+    return util::fail(ErrorKind::invalid_input, included_at + ": cannot include: " + bytes.error().message);
+  }
+  auto text = TRY(decode_text(*bytes, shown));
   if (seen_files_.insert(shown).second) out_.files.push_back(shown);
   stack_.push_back(canonical);
   for (const auto& line : preprocess(text, env_)) TRY(handle_line(file, shown, line, constraint));
@@ -653,7 +664,7 @@ Result<void> RequirementsParser::handle_line(const fs::path& file, const std::st
     } else {
       nested = normal(file.parent_path() / target);
     }
-    return parse_file(nested, nested_constraint, where);
+    return parse_file(nested, nested_constraint, where, target);
   }
 
   apply_file_options(opts, file);

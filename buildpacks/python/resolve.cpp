@@ -2,6 +2,7 @@
 #include <cstdlib>
 
 #include "buildpacks/python/python.hpp"
+#include "detectors/project_file.hpp"
 #include "net/curl_client.hpp"
 #include "pyindex/netrc.hpp"
 #include "pypi/name.hpp"
@@ -42,7 +43,7 @@ Result<Inputs> detect(const fs::path& project_dir, const util::Environment& env)
   }
   auto lockfile = TRY(find_lockfile(project));
   if (lockfile) {
-    auto bytes = TRY(util::read_file(project / *lockfile));
+    auto bytes = TRY(detectors::read_project_file(project / *lockfile, project, 64 << 20));
     in.lockfile_digest = util::Digest::sha256_of(bytes).str();
     in.files.push_back(*lockfile);
     in.lockfile = lockfile;

@@ -24,6 +24,12 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep);
 // "1.5 MiB"
 std::string human_bytes(unsigned long long n);
 
+// Text from outside (a project file, a server's answer) made safe to quote in a message: control
+// characters (C0, DEL, C1), NUL and bytes that are not UTF-8 are escaped (`\n`, `\t`, `\r`,
+// `\xNN`, `\u{85}`), so a terminal or a CI log shows them rather than obeys them, and the result
+// is cut at a character boundary to at most about `max_bytes`, ending in `…` when cut.
+std::string printable_excerpt(std::string_view text, std::size_t max_bytes = 200);
+
 }  // namespace mlpack::util
 
 namespace mlpack::util {
