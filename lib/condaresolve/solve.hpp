@@ -70,17 +70,19 @@ struct Solution {
 };
 
 // Solves `request`. Candidates of a name are ordered as conda/rattler prefer them: fewer
-// track_features, higher version, higher build number, newer timestamp (then channel order, subdir,
-// file name, so the result never depends on the order of the input records). A spec naming a
-// virtual package (`__glibc >=2.17`) is met only by `request.virtual_packages`. A spec with a channel
-// (`conda-forge::numpy`) takes that name only from that channel, whatever its priority, as rattler
-// does. A `depends` or `constrains` entry that does not parse makes its record unusable (explained,
-// as rattler does) rather than failing the solve.
+// track_features, higher version, higher build number, then (rattler's tie-break) the best versions
+// the dependencies they share allow, newer timestamp (then channel order, subdir, file name, so the
+// result never depends on the order of the input records). The target's virtual packages are
+// installed (a `constrains` on `__cuda` holds against them), and a spec naming one (`__glibc >=2.17`)
+// is met only by them, never by a channel's record. A `constrains` entry limits a name only when it
+// is installed. A spec with a channel (`conda-forge::numpy`) takes that name only from that channel,
+// whatever its priority, as rattler does. A `depends` or `constrains` entry that does not parse
+// makes its record unusable (explained, as rattler does) rather than failing the solve.
 //
 // Errors: unsatisfiable, explained by lib/resolve with what was set aside and why (strict channel
-// priority, a missing or too old virtual package, a channel the spec asked for), followed by where
-// the request's specs come from; invalid_input for a spec naming no package (`*[md5=…]`) or a
-// channel of the request listed twice.
+// priority, a missing or too old virtual package, a constrains, a channel the spec asked for),
+// followed by where the request's specs come from; invalid_input for a spec naming no package
+// (`*[md5=…]`) or a virtual package that is not `__…` or has a version conda cannot parse.
 Result<Solution> solve(const Request& request);
 
 }  // namespace mlpack::condaresolve
