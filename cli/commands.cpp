@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "buildpacks/cuda/cuda.hpp"
 #include "image/append.hpp"
 #include "image/blob_store.hpp"
 #include "image/copy.hpp"
@@ -12,6 +13,7 @@
 #include "registry/credentials.hpp"
 #include "util/cleanup.hpp"
 #include "util/expected.hpp"
+#include "util/process.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::cli {
@@ -220,6 +222,61 @@ int run_inspect(const std::string& ref, const Globals& g) {
     fmt::print("  {}  {:>10}  {}\n", l["digest"].get<std::string>(), util::human_bytes(l["size"].get<unsigned long long>()),
                l["media_type"].get<std::string>());
   return 0;
+}
+
+int run_check_gpu(const std::string& ref, const std::optional<std::string>& given, const Globals& g) {
+  auto fail = [&](const Error& e) { return g.out.error(e); };
+  if (given)
+    if (auto valid = buildpacks::cuda::compare_drivers(*given, *given); !valid)
+      return fail(Error{ErrorKind::invalid_input, "invalid `--driver`: " + valid.error().message});
+  auto loc = image::Location::parse(ref);
+  if (!loc) return fail(loc.error());
+  auto plat = platform(g);
+  if (!plat) return fail(plat.error());
+  auto source = image::open_source(*loc, open_options(g));
+  if (!source) return fail(source.error());
+  auto doc = image::inspect(**source, *plat);
+  if (!doc) return fail(doc.error());
+  std::map<std::string, std::string> labels;
+  std::vector<std::string> env;
+  const auto& config = (*doc)["config"];
+  if (auto it = config.find("Labels"); it != config.end() && it->is_object())
+    for (const auto& [k, v] : it->items())
+      if (v.is_string()) labels[k] = v.get<std::string>();
+  if (auto it = config.find("Env"); it != config.end() && it->is_array())
+    for (const auto& e : *it)
+      if (e.is_string()) env.push_back(e.get<std::string>());
+
+  // The driver: --driver, else the local nvidia-smi's (first GPU), else none (the floor alone).
+  std::optional<std::string> driver = given;
+  std::string driver_source = given ? "--driver" : "";
+  if (!driver) {
+    auto smi = util::program_output({"nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"}, 4096);
+    if (smi) {
+      std::string first = smi->substr(0, smi->find('\n'));
+      while (!first.empty() && (first.back() == '\r' || first.back() == ' ')) first.pop_back();
+      if (!first.empty() && buildpacks::cuda::compare_drivers(first, first)) {
+        driver = first;
+        driver_source = "nvidia-smi";
+      }
+    }
+  }
+  auto check = buildpacks::cuda::check_gpu(labels, env, driver, driver_source);
+  if (!check) return fail(check.error());
+  auto opt = [](const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  if (g.out.json) {
+    g.out.document({{"image", ref},
+                    {"digest", (*doc)["digest"]},
+                    {"cuda", opt(check->cuda)},
+                    {"driver_min", opt(check->driver_min)},
+                    {"driver", opt(check->driver)},
+                    {"driver_source", check->driver_source.empty() ? nlohmann::json(nullptr) : nlohmann::json(check->driver_source)},
+                    {"runs", check->runs},
+                    {"reason", check->reason}});
+  } else {
+    fmt::print("{}: {}\n", check->runs ? "runs" : "does not run", check->reason);
+  }
+  return check->runs ? 0 : 1;
 }
 
 }  // namespace mlpack::cli

@@ -54,12 +54,15 @@ struct ProjectArgs {
 };
 
 int run_version(const Globals& g);
-int run_detect(const std::string& dir, const Globals& g);
+int run_detect(const std::string& dir, const buildpacks::FlagValues& flags, const Globals& g);
 int run_lock(const ProjectArgs& args, const Globals& g);
 int run_build(const ProjectArgs& args, const Globals& g);
 int run_append(const AppendArgs& args, const Globals& g);
 int run_push(const PushArgs& args, const Globals& g);
 int run_inspect(const std::string& ref, const Globals& g);
+// `mlpack check-gpu REF [--driver VERSION]`: whether the image's CUDA need (its labels) fits the
+// driver given, else the local nvidia-smi's, else says the floor alone. 0: it runs; 1: it does not.
+int run_check_gpu(const std::string& ref, const std::optional<std::string>& driver, const Globals& g);
 
 // How registries and layouts are opened: the cache, --insecure-registry, the docker config and
 // the CA file from the environment.

@@ -140,6 +140,12 @@ int main(int argc, char** argv) {
   auto* detect_cmd = app.add_subcommand("detect", "Show what mlpack finds in a project, without network access");
   detect_cmd->add_option("DIR", detect_dir, "Project folder (default: .)");
   detect_cmd->add_flag("--json", json, "Print one JSON document");
+  // The buildpacks' flags change what detect decides (--cuda, --python), so it takes them too.
+  for (const auto& flag : buildpack_flags) {
+    if (flag.value_name.empty()) detect_cmd->add_flag(flag.name, switches[flag.name], flag.help);
+    else if (flag.repeatable) detect_cmd->add_option(flag.name, flag_values[flag.name], flag.help)->type_name(flag.value_name);
+    else detect_cmd->add_option(flag.name, single_values[flag.name], flag.help)->type_name(flag.value_name);
+  }
   lock_cmd->add_flag("--upgrade", project.upgrade, "Resolve again even if mlpack.lock matches the project");
   build_cmd->add_option("-o,--output", project.outputs, "Destination location (repeatable)");
   build_cmd->add_flag("--locked", project.locked, "Build exactly mlpack.lock; fail if it no longer matches");
@@ -153,6 +159,14 @@ int main(int argc, char** argv) {
   inspect_cmd->add_option("REF", ref, "Image location")->required();
   inspect_cmd->add_option("--platform", g.platform, "Platform to pick from an index (default linux/amd64)");
   inspect_cmd->add_flag("--json", json, "Print one JSON document");
+
+  std::string gpu_ref;
+  std::string gpu_driver;
+  auto* check_gpu_cmd = app.add_subcommand("check-gpu", "Say whether an image's CUDA need fits a driver (exit 0 yes, 1 no)");
+  check_gpu_cmd->add_option("REF", gpu_ref, "Image location")->required();
+  check_gpu_cmd->add_option("--driver", gpu_driver, "NVIDIA driver version to check (default: the local nvidia-smi's)");
+  check_gpu_cmd->add_option("--platform", g.platform, "Platform to pick from an index (default linux/amd64)");
+  check_gpu_cmd->add_flag("--json", json, "Print one JSON document");
 
   try {
     app.parse(argc, argv);
@@ -178,13 +192,13 @@ int main(int argc, char** argv) {
   g.cache_dir = cache_dir.empty() ? default_cache_dir(g.env) : cache_dir;
 
   if (version->parsed()) return run_version(g);
-  if (detect_cmd->parsed()) return run_detect(detect_dir, g);
   for (auto& [name, values] : flag_values)
     if (!values.empty()) project.buildpack_flags.values[name] = values;
   for (auto& [name, value] : single_values)
     if (!value.empty()) project.buildpack_flags.values[name] = {value};
   for (const auto& [name, on] : switches)
     if (on) project.buildpack_flags.values[name] = {""};
+  if (detect_cmd->parsed()) return run_detect(detect_dir, project.buildpack_flags, g);
   if (lock_cmd->parsed()) return run_lock(project, g);
   if (build_cmd->parsed()) return run_build(project, g);
   if (append_cmd->parsed()) return run_append(append, g);
@@ -193,5 +207,7 @@ int main(int argc, char** argv) {
     return run_push(push, g);
   }
   if (inspect_cmd->parsed()) return run_inspect(ref, g);
+  if (check_gpu_cmd->parsed())
+    return run_check_gpu(gpu_ref, gpu_driver.empty() ? std::nullopt : std::optional<std::string>(gpu_driver), g);
   return 2;
 }

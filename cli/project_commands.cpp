@@ -69,8 +69,8 @@ std::string plan_text(const pipeline::Detected& detected, const pipeline::Locked
 
 }  // namespace
 
-int run_detect(const std::string& dir, const Globals& g) {
-  auto d = pipeline::detect(dir, pipeline::DetectOptions{{}, g.env});
+int run_detect(const std::string& dir, const buildpacks::FlagValues& flags, const Globals& g) {
+  auto d = pipeline::detect(dir, pipeline::DetectOptions{flags, g.env});
   if (!d) return g.out.error(d.error());
   auto report = pipeline::report(*d);
   auto& doc = report.json;
