@@ -17,7 +17,8 @@ std::size_t path_start(std::string_view url) {
 // [start, end) of the token in a `/t/<token>` segment that opens the path; {npos, npos} if none.
 std::pair<std::size_t, std::size_t> token_span(std::string_view url) {
   auto path = path_start(url);
-  if (path == std::string_view::npos || url.substr(path, 3) != "/t/") return {std::string_view::npos, std::string_view::npos};
+  if (path == std::string_view::npos || url.substr(path, 3) != "/t/")
+    return {std::string_view::npos, std::string_view::npos};
   auto start = path + 3;
   auto end = url.find_first_of("/?#", start);
   if (end == std::string_view::npos) end = url.size();

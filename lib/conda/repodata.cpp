@@ -81,7 +81,8 @@ class Reader {
       // Other keys (`removed`, `repodata_version`, `signatures`, `v3`…) are skipped unread.
     }
     if (!subdir || subdir->empty())
-      return fail(ErrorKind::invalid_input, source_ + ": no `info.subdir`; a repodata.json names the subdir it indexes");
+      return fail(ErrorKind::invalid_input,
+                  source_ + ": no `info.subdir`; a repodata.json names the subdir it indexes");
     return assemble(std::move(raws), std::move(*subdir), base_url.value_or(""), channel_url);
   }
 
@@ -92,7 +93,8 @@ class Reader {
   }
   std::unexpected<util::Error> bad_json(simdjson::error_code e, std::string_view what = {}) const {
     if (e == simdjson::CAPACITY)
-      return fail(ErrorKind::invalid_input, source_ + ": over " + util::human_bytes(max_document) + " of JSON; refused");
+      return fail(ErrorKind::invalid_input,
+                  source_ + ": over " + util::human_bytes(max_document) + " of JSON; refused");
     // A value of the wrong type is the caller's `what`; anything else is the parser's word.
     if (e != simdjson::INCORRECT_TYPE) what = {};
     return std::unexpected(json_error(e, what));
@@ -204,10 +206,14 @@ class Reader {
     std::string_view s;
     if (value.get_string().get(s)) return bad_record(fn, "`noarch` must be a string or a boolean");
     auto v = util::to_lower(util::trim(s));
-    if (v == "python" || v == "generic") out = v;
-    else if (v == "true" || v == "yes" || v == "on" || v == "y" || v == "1") out = "generic";
-    else if (v.empty() || v == "false" || v == "no" || v == "off" || v == "n" || v == "0" || v == "none") out.clear();
-    else return bad_record(fn, "`noarch: " + excerpt(s) + "` is not `python`, `generic` or a boolean");
+    if (v == "python" || v == "generic")
+      out = v;
+    else if (v == "true" || v == "yes" || v == "on" || v == "y" || v == "1")
+      out = "generic";
+    else if (v.empty() || v == "false" || v == "no" || v == "off" || v == "n" || v == "0" || v == "none")
+      out.clear();
+    else
+      return bad_record(fn, "`noarch: " + excerpt(s) + "` is not `python`, `generic` or a boolean");
     return {};
   }
 
@@ -221,8 +227,8 @@ class Reader {
       hex = hex && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
     }
     if (!hex)
-      return bad_record(fn, "`" + std::string(key) + ": " + excerpt(out) + "` is not " + std::to_string(digits) +
-                                " hex digits");
+      return bad_record(
+          fn, "`" + std::string(key) + ": " + excerpt(out) + "` is not " + std::to_string(digits) + " hex digits");
     return {};
   }
 
@@ -369,8 +375,8 @@ Result<Repodata> parse_padded(simdjson::padded_string_view json, std::string_vie
 
 Result<Repodata> parse_repodata(std::string_view json, std::string_view channel_url, std::string_view source_name) {
   if (json.size() > max_document)
-    return fail(ErrorKind::invalid_input, std::string(source_name) + ": over " + util::human_bytes(max_document) +
-                                              " of JSON; refused");
+    return fail(ErrorKind::invalid_input,
+                std::string(source_name) + ": over " + util::human_bytes(max_document) + " of JSON; refused");
   simdjson::padded_string padded(json.data(), json.size());
   return parse_padded(padded, channel_url, source_name);
 }
@@ -381,8 +387,8 @@ Result<Repodata> parse_repodata_file(const std::filesystem::path& path, std::str
   auto size = std::filesystem::file_size(path, ec);
   if (ec) return fail(ErrorKind::io, "reading " + path.string() + ": " + ec.message());
   if (size > max_document)
-    return fail(ErrorKind::invalid_input, std::string(source_name) + ": over " + util::human_bytes(max_document) +
-                                              " of JSON; refused");
+    return fail(ErrorKind::invalid_input,
+                std::string(source_name) + ": over " + util::human_bytes(max_document) + " of JSON; refused");
   simdjson::padded_string padded;
   if (auto e = simdjson::padded_string::load(path.string()).get(padded))
     return fail(ErrorKind::io, "reading " + path.string() + ": " + simdjson::error_message(e));

@@ -3,9 +3,8 @@
 // a response body may buffer and more than pyindex's in-memory page cache is made for.
 #include "condaindex/client.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "archive/decompress.hpp"
@@ -50,7 +49,8 @@ std::optional<EntryState> load_state(const fs::path& path) {
   s.variant = str("variant").value_or("");
   s.etag = str("etag");
   s.last_modified = str("last_modified");
-  if (auto it = j.find("zst_missing_at"); it != j.end() && it->is_number_integer()) s.zst_missing_at = it->get<std::int64_t>();
+  if (auto it = j.find("zst_missing_at"); it != j.end() && it->is_number_integer())
+    s.zst_missing_at = it->get<std::int64_t>();
   return s;
 }
 
@@ -91,9 +91,8 @@ class SpoolFile final : public util::Writer {
 };
 
 bool is_hex(std::string_view s, std::size_t digits) {
-  return s.size() == digits && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
+  return s.size() == digits &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 }  // namespace
@@ -109,7 +108,8 @@ struct ChannelClient::Impl {
 
   std::int64_t now_seconds() const {
     if (options.epoch_seconds) return options.epoch_seconds();
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
   }
 
   // A GET for `url` (token in the path kept), with `credentials` as Basic authentication.
@@ -194,8 +194,8 @@ struct ChannelClient::Impl {
     // One variant: 304 → the cached body; 200 → a new body; else the response for the caller.
     enum class Outcome { cached, fresh, other };
     auto get = [&](const std::string& variant, net::Response& out) -> util::Result<Outcome> {
-      auto request = request_for(request_base + (variant == "zst" ? "repodata.json.zst" : "repodata.json"),
-                                 channel.credentials);
+      auto request =
+          request_for(request_base + (variant == "zst" ? "repodata.json.zst" : "repodata.json"), channel.credentials);
       if (state && state->variant == variant) {
         if (state->etag) request.headers.set("If-None-Match", *state->etag);
         if (state->last_modified) request.headers.set("If-Modified-Since", *state->last_modified);
@@ -232,8 +232,7 @@ struct ChannelClient::Impl {
     };
 
     net::Response response;
-    bool zst_known_missing =
-        next.zst_missing_at && now_seconds() - *next.zst_missing_at < options.zst_recheck.count();
+    bool zst_known_missing = next.zst_missing_at && now_seconds() - *next.zst_missing_at < options.zst_recheck.count();
     if (!zst_known_missing) {
       auto outcome = TRY(get("zst", response));
       if (outcome == Outcome::cached) return parse_cached();
@@ -270,16 +269,17 @@ struct ChannelClient::Impl {
                                                            const std::vector<std::string>& subdirs) {
     const auto n = channels.size() * subdirs.size();
     std::vector<std::optional<util::Result<std::optional<conda::Repodata>>>> results(n);
-    (void)util::parallel_for(n, std::max<std::size_t>(1, options.max_parallel), [&](std::size_t i) -> util::Result<void> {
-      const auto& channel = channels[i / subdirs.size()];
-      const auto& subdir = subdirs[i % subdirs.size()];
-      auto r = fetch_subdir(channel, subdir);
-      if (!r)
-        r = std::unexpected(scrub(std::move(r.error()), channel.request_base, channel.credentials)
-                                .context("fetching the repodata of channel " + channel.url + " (" + subdir + ")"));
-      results[i] = std::move(r);
-      return {};
-    });
+    (void)util::parallel_for(
+        n, std::max<std::size_t>(1, options.max_parallel), [&](std::size_t i) -> util::Result<void> {
+          const auto& channel = channels[i / subdirs.size()];
+          const auto& subdir = subdirs[i % subdirs.size()];
+          auto r = fetch_subdir(channel, subdir);
+          if (!r)
+            r = std::unexpected(scrub(std::move(r.error()), channel.request_base, channel.credentials)
+                                    .context("fetching the repodata of channel " + channel.url + " (" + subdir + ")"));
+          results[i] = std::move(r);
+          return {};
+        });
     std::vector<SubdirRepodata> out;
     out.reserve(n);
     for (std::size_t c = 0; c < channels.size(); ++c) {
@@ -291,8 +291,10 @@ struct ChannelClient::Impl {
         d.channel = c;
         d.subdir = subdirs[s];
         d.found = r->has_value();
-        if (d.found) d.repodata = std::move(**r);
-        else missing.push_back(channels[c].url + "/" + subdirs[s] + "/repodata.json");
+        if (d.found)
+          d.repodata = std::move(**r);
+        else
+          missing.push_back(channels[c].url + "/" + subdirs[s] + "/repodata.json");
         out.push_back(std::move(d));
       }
       if (!subdirs.empty() && missing.size() == subdirs.size())
@@ -321,8 +323,10 @@ struct ChannelClient::Impl {
       return fail(ErrorKind::invalid_input, what + ": downloading packages needs a cache directory");
     auto sha256 = util::to_lower(file.sha256);
     auto md5 = util::to_lower(file.md5);
-    if (!sha256.empty() && !is_hex(sha256, 64)) return fail(ErrorKind::invalid_input, what + ": `" + sha256 + "` is not a sha256");
-    if (sha256.empty() && !md5.empty() && !is_hex(md5, 32)) return fail(ErrorKind::invalid_input, what + ": `" + md5 + "` is not an md5");
+    if (!sha256.empty() && !is_hex(sha256, 64))
+      return fail(ErrorKind::invalid_input, what + ": `" + sha256 + "` is not a sha256");
+    if (sha256.empty() && !md5.empty() && !is_hex(md5, 32))
+      return fail(ErrorKind::invalid_input, what + ": `" + md5 + "` is not an md5");
     if (sha256.empty() && md5.empty())
       return fail(ErrorKind::invalid_input, what + ": no sha256 or md5 to check it against");
     auto blobs = options.cache_dir / "blobs" / "sha256";
@@ -369,7 +373,8 @@ struct ChannelClient::Impl {
       md5_sink.write_fn = [&](util::Bytes data) -> util::Result<void> {
         count += data.size();
         if (file.size && count > file.size)
-          return fail(ErrorKind::integrity, "`" + name + "` is larger than the " + std::to_string(file.size) + " bytes expected");
+          return fail(ErrorKind::integrity,
+                      "`" + name + "` is larger than the " + std::to_string(file.size) + " bytes expected");
         TRY(plain->write(data));
         TRY(sha_hasher->write(data));
         return md5_hasher->write(data);
@@ -391,7 +396,8 @@ struct ChannelClient::Impl {
     } else {
       auto resp = TRY_CONTEXT(send(request_for(url, credentials), &watched, watched_restart), what);
       if (resp.status != 200)
-        return fail(ErrorKind::http, what + ": GET " + conda::redact_channel_url(url) + ": " + net::status_line(resp.status));
+        return fail(ErrorKind::http,
+                    what + ": GET " + conda::redact_channel_url(url) + ": " + net::status_line(resp.status));
     }
     if (verified) {
       TRY(verified->commit());
@@ -399,8 +405,8 @@ struct ChannelClient::Impl {
       return blobs / sha256;
     }
     if (file.size && count != file.size)
-      return fail(ErrorKind::integrity, "`" + name + "` has " + std::to_string(count) + " bytes, expected " +
-                                            std::to_string(file.size));
+      return fail(ErrorKind::integrity,
+                  "`" + name + "` has " + std::to_string(count) + " bytes, expected " + std::to_string(file.size));
     auto actual_md5 = md5_hasher->finish_hex();
     if (actual_md5 != md5)
       return fail(ErrorKind::integrity, "`" + name + "` has md5 " + actual_md5 + ", expected " + md5);
@@ -421,7 +427,9 @@ Result<std::vector<SubdirRepodata>> ChannelClient::fetch_repodata(const std::vec
   return impl_->fetch_repodata(channels, subdirs);
 }
 
-Result<fs::path> ChannelClient::download_package(const PackageFile& file) { return impl_->download_package(file); }
+Result<fs::path> ChannelClient::download_package(const PackageFile& file) {
+  return impl_->download_package(file);
+}
 
 ChannelClient::Stats ChannelClient::stats() const {
   return {impl_->requests.load(), impl_->not_modified.load(), impl_->zst_fallbacks.load(), impl_->cache_hits.load()};

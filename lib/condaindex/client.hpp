@@ -46,9 +46,9 @@ struct ClientOptions {
   // cache_dir/blobs/sha256/<hex> (shared with images and wheels). Empty: repodata is fetched into
   // a temporary folder each time, and download_package is refused.
   std::filesystem::path cache_dir;
-  std::size_t max_parallel = 8;  // repodata fetches in flight
-  net::RetryPolicy retry;        // for 429/5xx and dropped connections
-  util::Clock* clock = nullptr;  // retries' waits; default: the system clock (tests pass a fake)
+  std::size_t max_parallel = 8;                 // repodata fetches in flight
+  net::RetryPolicy retry;                       // for 429/5xx and dropped connections
+  util::Clock* clock = nullptr;                 // retries' waits; default: the system clock (tests pass a fake)
   util::TransferObserver* transfers = nullptr;  // told about download_package bytes; may be null
   // A repodata.json (after decompression) larger than this is refused (conda-forge's linux-64 is
   // about 300 MB).

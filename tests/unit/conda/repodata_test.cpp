@@ -130,8 +130,8 @@ TEST_CASE("repodata: .conda wins over .tar.bz2 of the same name-version-build; o
   std::vector<std::string> fns;
   for (const auto& p : r.packages) fns.push_back(p.fn);
   // conda's order: 1.9 < 1.10a < 1.10 (a letter before the final release); build_number breaks ties
-  CHECK(fns == std::vector<std::string>{"a-2-0.conda", "b-1.9-h_0.tar.bz2", "b-1.10a-h_0.tar.bz2",
-                                        "b-1.10-h_0.tar.bz2", "b-1.10-h_1.conda"});
+  CHECK(fns == std::vector<std::string>{"a-2-0.conda", "b-1.9-h_0.tar.bz2", "b-1.10a-h_0.tar.bz2", "b-1.10-h_0.tar.bz2",
+                                        "b-1.10-h_1.conda"});
   CHECK(find(r, "b-1.10-h_1.conda")->size == 2);
 }
 
@@ -201,27 +201,34 @@ TEST_CASE("repodata: errors name the file and the record") {
   check(R"({"info": {"subdir": "linux-64"}, "packages": {"a-1-0.tar.bz2": {"name": "a", "version": "1", "build": "0",
         "depends": "b"}}})",
         "`depends` must be a list of strings");
-  check(R"({"info": {"subdir": "linux-64"}, "packages": {"a-1-0.tar.bz2": {"name": "a", "version": "1!!2", "build": "0"}}})",
-        "package `a-1-0.tar.bz2`: invalid version");
-  check(R"({"info": {"subdir": "linux-64"}, "packages": {"../evil.conda": {"name": "a", "version": "1", "build": "0"}}})",
-        "not a file name");
+  check(
+      R"({"info": {"subdir": "linux-64"}, "packages": {"a-1-0.tar.bz2": {"name": "a", "version": "1!!2", "build": "0"}}})",
+      "package `a-1-0.tar.bz2`: invalid version");
+  check(
+      R"({"info": {"subdir": "linux-64"}, "packages": {"../evil.conda": {"name": "a", "version": "1", "build": "0"}}})",
+      "not a file name");
   check(R"({"info": {"subdir": "linux-64"}, "packages": {"a\n-1-0.tar.bz2": {"version": "1", "build": "0"}}})",
         "package `a?-1-0.tar.bz2`");
 }
 
 TEST_CASE("repodata: deep nesting and long input are refused, not crashed on") {
-  std::string deep = R"({"info": {"subdir": "noarch"}, "packages": {"a-1-0.tar.bz2": {"name": "a", "version": "1", "build": "0", "x": )";
+  std::string deep =
+      R"({"info": {"subdir": "noarch"}, "packages": {"a-1-0.tar.bz2": {"name": "a", "version": "1", "build": "0", "x": )";
   deep += std::string(5000, '[') + std::string(5000, ']') + "}}}";
   auto r = parse_repodata(deep, "https://c", "deep.json");
-  if (r) CHECK(r->packages.size() == 1);  // skipped unread is fine too; what matters is no crash
-  else CHECK(r.error().kind == util::ErrorKind::invalid_input);
+  if (r)
+    CHECK(r->packages.size() == 1);  // skipped unread is fine too; what matters is no crash
+  else
+    CHECK(r.error().kind == util::ErrorKind::invalid_input);
 }
 
 TEST_CASE("repodata: a file on disk") {
   auto dir = util::TempDir::create();
   REQUIRE(dir);
   auto path = dir->path() / "repodata.json";
-  REQUIRE(util::write_file_atomic(path, R"({"info": {"subdir": "noarch"}, "packages": {"a-1-0.tar.bz2": {"name": "a", "version": "1", "build": "0"}}})"));
+  REQUIRE(util::write_file_atomic(
+      path,
+      R"({"info": {"subdir": "noarch"}, "packages": {"a-1-0.tar.bz2": {"name": "a", "version": "1", "build": "0"}}})"));
   auto r = conda::parse_repodata_file(path, "https://c", "c/noarch/repodata.json");
   REQUIRE(r);
   CHECK(r->packages.size() == 1);
@@ -235,8 +242,8 @@ TEST_CASE("repodata: a file on disk") {
 namespace {
 
 struct Expected {
-  std::size_t records;      // after .conda-over-.tar.bz2
-  std::string error;        // non-empty: the file must be refused with this in the message
+  std::size_t records;  // after .conda-over-.tar.bz2
+  std::string error;    // non-empty: the file must be refused with this in the message
 };
 
 // Counted independently of the parser (python3: json.load, stems, .conda preferred).
@@ -338,8 +345,8 @@ TEST_CASE("repodata corpus: .conda preferred, base_url, fields as the files say"
   CHECK(tf["3"] == std::vector<std::string>{"foo", "bar"});
   CHECK(tf["4"] == std::vector<std::string>{"foo", "bar"});
 
-  auto openssl = conda::parse_repodata_file(*corpus / "rattler_channels/openssl-run-exports-test/linux-64/repodata.json",
-                                            "https://c.example/x", "openssl");
+  auto openssl = conda::parse_repodata_file(
+      *corpus / "rattler_channels/openssl-run-exports-test/linux-64/repodata.json", "https://c.example/x", "openssl");
   REQUIRE(openssl);
   REQUIRE(openssl->packages.size() == 1);
   CHECK(openssl->packages[0].url.starts_with("https://conda.anaconda.org/conda-forge/linux-64/"));

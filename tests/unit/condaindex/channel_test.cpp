@@ -102,7 +102,8 @@ TEST_CASE("channels: refused entries say why, without secrets") {
 }
 
 TEST_CASE("channel URLs: redacted for messages, stripped for records") {
-  CHECK(conda::redact_channel_url("https://u:p@h/t/tok/chan/linux-64/x.conda") == "https://***@h/t/***/chan/linux-64/x.conda");
+  CHECK(conda::redact_channel_url("https://u:p@h/t/tok/chan/linux-64/x.conda") ==
+        "https://***@h/t/***/chan/linux-64/x.conda");
   CHECK(conda::redact_channel_url("https://h/chan") == "https://h/chan");
   CHECK(conda::strip_channel_credentials("https://u:p@h/t/tok/chan/x.conda") == "https://h/chan/x.conda");
   CHECK(conda::strip_channel_credentials("https://h/t/tok") == "https://h");

@@ -29,7 +29,8 @@ std::string zstd(const std::string& data) {
 std::string repodata(std::string_view subdir, std::string_view name, std::string_view version = "1.0") {
   return R"({"info": {"subdir": ")" + std::string(subdir) + R"("}, "packages.conda": {")" + std::string(name) + "-" +
          std::string(version) + R"(-0.conda": {"name": ")" + std::string(name) + R"(", "version": ")" +
-         std::string(version) + R"(", "build": "0", "sha256": "1f07873d6aa0cd18760a7b215d9956f7fa63c2f2761b03f293c659fe982923fa"}}})";
+         std::string(version) +
+         R"(", "build": "0", "sha256": "1f07873d6aa0cd18760a7b215d9956f7fa63c2f2761b03f293c659fe982923fa"}}})";
 }
 
 // A channel server: files by path, each with an ETag; 304 on a matching If-None-Match.
@@ -126,7 +127,7 @@ TEST_CASE_FIXTURE(Fixture, "repodata: a refused .zst falls back to repodata.json
     CHECK(c.stats().zst_fallbacks == 0);
   }
   CHECK(server.count("repodata.json.zst") == 2);  // not asked again
-  now += 15 * 24 * 3600;                           // ... until zst_recheck has passed
+  now += 15 * 24 * 3600;                          // ... until zst_recheck has passed
   {
     auto c = client();
     REQUIRE(c.fetch_repodata({channel("forge")}, {"linux-64"}));
@@ -181,8 +182,8 @@ TEST_CASE_FIXTURE(Fixture, "repodata: a missing platform subdir is empty; a chan
   CHECK((*r)[0].repodata.packages.empty());
   CHECK((*r)[1].found);
 
-  auto missing = c.fetch_repodata({channel("forge"), channel("https://conda.example/t/sekrit-tok/nope")},
-                                  {"linux-64", "noarch"});
+  auto missing =
+      c.fetch_repodata({channel("forge"), channel("https://conda.example/t/sekrit-tok/nope")}, {"linux-64", "noarch"});
   REQUIRE(!missing);
   CHECK(missing.error().kind == util::ErrorKind::not_found);
   CHECK(missing.error().message ==
@@ -215,7 +216,8 @@ TEST_CASE_FIXTURE(Fixture, "repodata: errors name the file, never the token or p
     auto r = c.fetch_repodata({channel("https://u:sekrit-pw@conda.example/t/sekrit-tok/forge")}, {"noarch"});
     REQUIRE(!r);
     CHECK(r.error().kind == util::ErrorKind::network);
-    CHECK_MESSAGE(r.error().message.find("channel https://conda.example/forge") != std::string::npos, r.error().message);
+    CHECK_MESSAGE(r.error().message.find("channel https://conda.example/forge") != std::string::npos,
+                  r.error().message);
     CHECK_MESSAGE(r.error().message.find("sekrit") == std::string::npos, r.error().message);
     CHECK(server.count("repodata.json.zst") == 2);  // retried once
   }
@@ -338,7 +340,8 @@ TEST_CASE_FIXTURE(Fixture, "packages: verified downloads into the blob store") {
     CHECK(r.error().kind == util::ErrorKind::integrity);
   }
   SUBCASE("missing, without the token in the message") {
-    auto r = c.download_package({forge.with_credentials("https://conda.example/forge/linux-64/b-1-0.conda"), sha, "", 0});
+    auto r =
+        c.download_package({forge.with_credentials("https://conda.example/forge/linux-64/b-1-0.conda"), sha, "", 0});
     REQUIRE(!r);
     CHECK(r.error().kind == util::ErrorKind::http);
     CHECK_MESSAGE(r.error().message.find("sekrit") == std::string::npos, r.error().message);
