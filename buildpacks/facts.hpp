@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "detectors/requirements.hpp"
+
 namespace mlpack::buildpacks {
 
 // A named fact holding a T. Declare each as an `inline constexpr` constant so every reader and
@@ -67,6 +69,19 @@ inline constexpr Fact<std::string> libc_version{"os.libc"};
 // Lock and build: interpreters a registry base image's files hold: "/usr/local/bin/python3.12".
 // Sorted.
 inline constexpr Fact<std::vector<std::string>> base_interpreters{"base.interpreters"};
+
+// Detect: the project's Python comes from another ecosystem's environment (conda's python in
+// /opt/conda), not from the OS; pip requirements that environment lists for itself
+// (environment.yml's `pip:`) are the python buildpack's to resolve, for that interpreter.
+struct PythonEnvironment {
+  std::string installer;  // "conda": the ecosystem whose interpreter it is
+  std::string prefix;     // "/opt/conda"
+  std::string origin;     // the file that says so: "environment.yml"
+  std::optional<detectors::RequirementsFile> pip;  // what it hands to pip, when anything
+};
+inline constexpr Fact<PythonEnvironment> python_environment{"python.environment"};
+// Lock and build: the X.Y.Z of that environment's interpreter, once solved ("3.12.4").
+inline constexpr Fact<std::string> python_environment_version{"python.environment.version"};
 
 // One thing in the project that names or implies a CUDA version. Ecosystems publish them at detect
 // (append with cuda::add_hints, never replace); the cuda buildpack, after them, decides.

@@ -6,6 +6,7 @@
 #include "buildpacks/cuda/hints.hpp"
 #include "buildpacks/registry.hpp"
 #include "util/expected.hpp"
+#include "util/text.hpp"
 
 namespace mlpack::buildpacks::conda {
 
@@ -25,6 +26,54 @@ std::string specifier_of(const Spec& s) {
   // "numpy 1.8 py27_0" reads better with its space kept; "numpy>=1.8" and "numpy=1.8" need none.
   if (!text.empty() && (std::isalnum(static_cast<unsigned char>(text[0])) || text[0] == '*')) text = " " + text;
   return text;
+}
+
+// environment.yml's `pip:` list as the requirements file conda writes beside it and runs pip on.
+Result<detectors::RequirementsFile> pip_requirements(const detectors::CondaPipSection& pip, const std::string& file) {
+  detectors::RequirementsFile out;
+  out.files.push_back(file);
+  out.requirements = pip.requirements;
+  for (const auto& inc : pip.includes) {
+    out.requirements.insert(out.requirements.end(), inc.requirements.begin(), inc.requirements.end());
+    out.index_urls.insert(out.index_urls.end(), inc.index_urls.begin(), inc.index_urls.end());
+    out.index_url_set = out.index_url_set || inc.index_url_set;
+    out.find_links.insert(out.find_links.end(), inc.find_links.begin(), inc.find_links.end());
+    out.files.insert(out.files.end(), inc.files.begin(), inc.files.end());
+  }
+  for (const auto& o : pip.options) {
+    // The detector checked these against pip's options: `--opt value` or `--opt=value`.
+    auto cut = o.text.find_first_of(" \t=");
+    std::string opt = o.text.substr(0, cut);
+    std::string value = cut == std::string::npos ? "" : util::trim(o.text.substr(cut + 1));
+    if (opt.size() > 2 && opt[1] != '-') value = opt.substr(2), opt = opt.substr(0, 2);
+    std::string at = o.file + ":" + std::to_string(o.line);
+    if (opt == "-i" || opt == "--index-url") {
+      out.index_urls.insert(out.index_urls.begin(), value);
+      out.index_url_set = true;
+    } else if (opt == "--extra-index-url") {
+      out.index_urls.push_back(value);
+    } else if (opt == "-f" || opt == "--find-links") {
+      out.find_links.push_back(value);
+    } else if (opt == "--pre") {
+      out.pre = true;
+    } else if (opt == "--no-index") {
+      out.no_index = true;
+    } else if (opt == "--prefer-binary") {
+      out.prefer_binary = true;
+    } else if (opt == "--require-hashes") {
+      out.require_hashes = true;
+    } else if (opt == "--only-binary") {
+      out.only_binary.push_back(value);
+    } else if (opt == "--no-binary") {
+      out.no_binary.push_back(value);
+    } else if (opt == "--trusted-host") {
+      out.trusted_hosts.push_back(value);
+    } else if (opt == "-e" || opt == "--editable") {
+      return util::fail(ErrorKind::unsupported, at + ": `" + o.text + "`: mlpack installs wheels only and never "
+                                                "builds a project (an editable install needs a build)");
+    }  // --use-feature: pip's own switches, nothing for a resolver
+  }
+  return out;
 }
 
 class Conda final : public Buildpack {
@@ -54,6 +103,19 @@ class Conda final : public Buildpack {
       d.notes.push_back(d.files.front() + " lists no channels: using conda-forge (as miniforge and pixi do)");
     for (const auto& s : in_.specs)
       cuda::add_hints(project.facts, cuda::conda_hints(s.written.text, s.written.file + ":" + std::to_string(s.written.line)));
+    // The environment's python is the project's Python; its `pip:` list is python's to resolve.
+    bool has_python = std::any_of(in_.specs.begin(), in_.specs.end(), [](const Spec& s) { return s.spec.name() == "python"; });
+    if (in_.conda_lock)
+      has_python = std::any_of(in_.conda_lock->packages.begin(), in_.conda_lock->packages.end(),
+                               [](const auto& p) { return p.name == "python"; });
+    for (const auto& e : in_.explicit_envs)
+      for (const auto& p : e.packages) has_python = has_python || p.url.find("/python-3") != std::string::npos;
+    bool has_pip = in_.environment && in_.environment->pip;
+    if (has_python || has_pip) {
+      facts::PythonEnvironment pe{"conda", "/opt/conda", d.files.front(), std::nullopt};
+      if (has_pip) pe.pip = TRY(pip_requirements(*in_.environment->pip, in_.environment->file));
+      project.facts.publish(facts::python_environment, std::move(pe));
+    }
     return d;
   }
 
@@ -80,14 +142,9 @@ class Conda final : public Buildpack {
     nlohmann::json pip = nlohmann::json::array();
     if (in_.environment && in_.environment->pip)
       for (const auto& r : in_.environment->pip->requirements) {
+        // The python buildpack lists them among `requirements` (ecosystem pypi).
         pip.push_back({{"name", r.requirement.name}, {"specifier", r.requirement.specifier.str()},
                        {"file", r.file}, {"line", r.line}});
-        requirements.push_back({{"ecosystem", "pypi"},
-                                {"name", r.requirement.name},
-                                {"specifier", r.requirement.specifier.str()},
-                                {"file", r.file},
-                                {"line", r.line},
-                                {"installer", "conda"}});
       }
     conda["pip"] = pip;
     if (in_.environment) {
@@ -131,7 +188,9 @@ class Conda final : public Buildpack {
 
   Result<void> resolve(Context& ctx, lock::LockFile& lock) const override {
     if (!in_.files) return {};
-    return resolve_environment(ctx, in_, alias_.empty() ? default_alias : alias_, lock);
+    TRY(resolve_environment(ctx, in_, alias_.empty() ? default_alias : alias_, lock));
+    publish(ctx, lock);
+    return {};
   }
 
   Result<void> layers(Context&, const lock::LockFile& lock, LayerSink&) const override {
@@ -150,6 +209,12 @@ class Conda final : public Buildpack {
   }
 
  private:
+  // The environment's interpreter, from the lock, for python's pip part.
+  static void publish(Context& ctx, const lock::LockFile& lock) {
+    for (const auto& p : lock.packages)
+      if (p.ecosystem == "conda" && p.name == "python") ctx.facts.publish(facts::python_environment_version, p.version);
+  }
+
   util::Environment env_;
   std::string alias_;
   Inputs in_;

@@ -183,7 +183,7 @@ Result<void> solve_environment(Context& ctx, const Inputs& in, std::string_view 
   for (const auto& c : channels) request.channels.push_back(condaresolve::ChannelPackages{c.name, {}});
   for (const auto& f : fetched)
     if (f.found) request.channels[f.channel].subdirs.push_back(&f.repodata);
-  for (const auto& s : in.specs) request.specs.push_back(condaresolve::Spec{s.spec, where(s.written)});
+  for (const auto& s : in.specs) request.specs.push_back(condaresolve::Spec{s.spec, where(s.written), s.written.text});
   std::optional<std::string> cuda;
   if (const auto* decision = ctx.project.facts.find(facts::cuda)) cuda = decision->version;
   request.virtual_packages =

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <cstdio>
 
 #include "buildpacks/cuda/hints.hpp"
@@ -11,6 +12,7 @@
 #include "buildpacks/registry.hpp"
 #include "net/curl_client.hpp"
 #include "pyindex/netrc.hpp"
+#include "pypi/name.hpp"
 #include "util/expected.hpp"
 #include "util/text.hpp"
 
@@ -66,8 +68,11 @@ std::string image_python(const BasePython& bp) {
 }
 
 bool has_venv(const Inputs& inputs, const lock::LockFile& lock) {
-  return project_of(inputs) || std::any_of(lock.packages.begin(), lock.packages.end(),
-                                               [](const lock::Package& p) { return p.ecosystem == "pypi"; });
+  // pip packages another installer's environment owns (conda's `pip:` list) go into that
+  // environment, not a venv.
+  return project_of(inputs) || std::any_of(lock.packages.begin(), lock.packages.end(), [](const lock::Package& p) {
+           return p.ecosystem == "pypi" && !p.extra.contains("installer");
+         });
 }
 
 nlohmann::json requirement_json(const detectors::PythonRequirement& r) {
@@ -126,15 +131,23 @@ class Python final : public Buildpack {
     if (in_.pyproject)
       cuda::add_hints(project.facts, cuda::pyproject_hints(*in_.pyproject, selection_.extras, selection_.groups));
 
-    // conda is not built yet: an environment.yml is named, never silently ignored.
-    if (auto conda = existing_files(in_.env_dir, {"environment.yml", "environment.yaml"}); !conda.empty()) {
-      const std::string& f = conda.front();
-      d.files.push_back(f);
-      if (in_.requirements || in_.lockfile || (in_.pyproject && in_.pyproject->has_project))
-        d.notes.push_back(f + " is ignored: conda environments are not supported yet, and the Python "
-                          "files (requirements.txt, pyproject.toml or a lockfile) take precedence");
-      else
-        conda_only_ = f;
+    // Another ecosystem's environment (conda's) provides the interpreter: what it hands to pip is
+    // resolved for that interpreter, and the project's own Python files are not used.
+    if (const auto* pe = project.facts.find(facts::python_environment)) {
+      environment_ = *pe;
+      bool own = in_.requirements || in_.lockfile || (in_.pyproject && in_.pyproject->has_project);
+      if (own)
+        d.notes.push_back(pe->origin + " describes the Python environment: the Python files (requirements.txt, "
+                          "pyproject.toml or a lockfile) are not installed; list pip packages under `- pip:` in " +
+                          pe->origin);
+      in_.requirements = pe->pip;
+      in_.pyproject.reset();
+      in_.lockfile.reset();
+      in_.lockfile_digest.clear();
+      d.applies = true;
+      if (in_.has_dependencies()) d.ecosystem = "pypi";
+      needed_ = true;
+      return d;
     }
 
     // Python is needed when the project says so or has Python in it.
@@ -184,17 +197,12 @@ class Python final : public Buildpack {
     s.json["indexes"] = indexes;
     s.json["find_links"] = index.find_links;
     s.json["lockfile"] = in_.lockfile ? nlohmann::json(*in_.lockfile) : nlohmann::json(nullptr);
-    s.lines.push_back("python: " + python.value_or(needed_ ? "from the base" : "not needed"));
+    if (environment_)
+      s.lines.push_back("python: from the " + environment_->installer + " environment (" + environment_->origin + ")");
+    else
+      s.lines.push_back("python: " + python.value_or(needed_ ? "from the base" : "not needed"));
     if (in_.lockfile) s.lines.push_back("python lockfile: " + *in_.lockfile + " (installed exactly as locked)");
     return s;
-  }
-
-  Result<void> check(const Project&) const override {
-    if (!conda_only_.empty())
-      return util::fail(ErrorKind::unsupported, "`" + conda_only_ +
-                                                    "` describes a conda environment, which mlpack does not build yet; "
-                                                    "list the packages in requirements.txt (pip) or apt.txt (Debian) instead");
-    return {};
   }
 
   std::vector<InputPart> inputs(const Context&) const override {
@@ -212,6 +220,7 @@ class Python final : public Buildpack {
   // Fixes the target Python (asked for, checked against the base's) and resolves the requirements
   // for it and the base's glibc.
   Result<void> resolve(Context& ctx, lock::LockFile& lock) const override {
+    if (environment_) return resolve_for_environment(ctx, lock);
     const auto& base = ctx.base;
     std::string base_python_full;
     for (const auto& p : ctx.facts.get_or(facts::os_packages))  // the lock's own packages come first
@@ -264,6 +273,7 @@ class Python final : public Buildpack {
 
   Result<void> configure(const Context& ctx, const lock::LockFile& lock, ConfigDraft& draft) const override {
     auto& config = draft.config;
+    if (environment_) return {};  // the environment's own buildpack sets PATH
     if (has_venv(in_, lock)) {
       auto layout = TRY(venv_layout(lock, base_python(ctx)));
       std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -281,6 +291,41 @@ class Python final : public Buildpack {
   }
 
  private:
+  // The pip part of another ecosystem's environment, for its interpreter (the solved version that
+  // ecosystem published) and the base's glibc; entries marked with the installer that owns them.
+  Result<void> resolve_for_environment(Context& ctx, lock::LockFile& lock) const {
+    const auto* version = ctx.facts.find(facts::python_environment_version);
+    if (!version) {
+      if (!in_.has_dependencies()) return {};
+      return util::fail(ErrorKind::invalid_input, environment_->origin + " lists pip packages, but its " +
+                                                      environment_->installer +
+                                                      " environment has no python: add `python` to its dependencies");
+    }
+    lock.target.python = major_minor(*version);
+    if (!in_.has_dependencies()) return {};
+    Target target;
+    target.python = major_minor(*version);
+    target.python_full = *version;
+    target.arch = machine_for(ctx.options.platform.architecture);
+    if (const auto* libc = ctx.facts.find(facts::libc_version)) target.glibc = glibc_of(*libc);
+    if (target.glibc) lock.target.glibc = std::to_string(target.glibc->first) + "." + std::to_string(target.glibc->second);
+    auto wheels = TRY(python::resolve(in_, selection_, target, ctx.options.cache_dir, http_for(ctx), ctx.options.transfers));
+    // One distribution from both installers would be two copies in one site-packages.
+    std::map<std::string, const lock::Package*> others;
+    for (const auto& p : lock.packages)
+      if (p.ecosystem == environment_->installer) others[pypi::normalize_name(p.name)] = &p;
+    for (auto& w : wheels) {
+      if (auto it = others.find(pypi::normalize_name(w.name)); it != others.end())
+        return util::fail(ErrorKind::invalid_input,
+                          "`" + w.name + "` comes from both " + environment_->installer + " (" + it->second->name + " " +
+                              it->second->version + ") and pip (" + w.name + " " + w.version + ", from the `pip:` list of " +
+                              environment_->origin + "); keep it in one of them");
+      w.extra["installer"] = environment_->installer;
+      lock.packages.push_back(std::move(w));
+    }
+    return {};
+  }
+
   Result<void> add_layers(Context& ctx, const lock::LockFile& lock, LayerSink& sink) const {
     if (!has_venv(in_, lock)) return {};
     auto project = project_of(in_);
@@ -342,7 +387,8 @@ class Python final : public Buildpack {
   util::Environment env_;                     // PIP_INDEX_URL…
   Inputs in_;
   bool needed_ = false;     // the project runs Python, so the OS should have an interpreter
-  std::string conda_only_;  // "environment.yml" when that is all the project has
+  // Set when another ecosystem's environment provides the interpreter (facts::python_environment).
+  std::optional<facts::PythonEnvironment> environment_;
 };
 
 }  // namespace
