@@ -63,8 +63,10 @@ class Cuda final : public Buildpack {
     s.json["cuda"] = {{"setting", decision_.setting},
                       {"version", decision_.version ? nlohmann::json(*decision_.version) : nlohmann::json(nullptr)},
                       {"reason", decision_.reason}};
-    s.lines.push_back("cuda: " + (decision_.version ? *decision_.version : std::string("none")) + ", from " +
-                      decision_.reason);
+    // "cuda: 12.1, from torch==2.3.1+cu121 (requirements.txt:1)"; "cuda: none (no GPU framework…)".
+    const std::string version = decision_.version ? *decision_.version : std::string("none");
+    const bool found = decision_.setting != "auto" || decision_.version || decision_.reason.find('(') != std::string::npos;
+    s.lines.push_back("cuda: " + version + (found ? ", from " + decision_.reason : " (" + decision_.reason + ")"));
     return s;
   }
 
