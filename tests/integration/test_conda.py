@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
 from harness import MLPACK, TempTestCase, free_port, run  # noqa: E402
 from conda_channel import build_channel, file_name  # noqa: E402
-from python_index import Server  # noqa: E402
+from python_index import Server, build_index  # noqa: E402
 
 
 def pkg(name, version, build="h0_0", **kw):
@@ -65,7 +65,12 @@ class CondaTest(TempTestCase):
                 os.makedirs(d)
                 with open(os.path.join(d, "repodata.json"), "w") as f:
                     f.write(text)
+        # A Python index for the environment's `pip:` list.
+        build_index({"six": {"versions": {"1.16.0": {"requires_python": ">=2.7"}}},
+                     "numpy": {"versions": {"1.26.4": {"requires_python": ">=3.9"}}}},
+                    os.path.join(cls.served, "pypi"))
         cls.server = Server(cls.served)
+        cls.pypi_index = f"{cls.server.url}/pypi/simple/"
         cls.main = f"{cls.server.url}/main"
         cls.extra = f"{cls.server.url}/extra"
         # A base whose dpkg database says glibc 2.36: __glibc is the base's, not the host's.
@@ -269,6 +274,38 @@ class CondaTest(TempTestCase):
                 env=dict(os.environ, MLPACK_CACHE_DIR=self.cache))
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("conda", r.stderr)
+
+    def test_pip_list_is_resolved_for_the_environments_python(self):
+        project = self.project({
+            "environment.yml": self.env_yml(["python 3.11.*", "tqdm"],
+                                            extra=f"  - pip:\n    - --index-url {self.pypi_index}\n    - six\n"),
+            # The project's own requirements.txt is not what the image gets: environment.yml is.
+            "requirements.txt": "nothing-from-here\n"})
+        r, doc = self.lock(project)
+        self.assertEqual(doc["target"]["python"], "3.11")  # conda's python, not the base's
+        pypi = {p["name"]: p for p in doc["packages"] if p["ecosystem"] == "pypi"}
+        self.assertEqual(set(pypi), {"six"})
+        self.assertIn("installer: conda", self.read_lock(project))
+        self.assertIn("python", self.conda(doc))
+        d = json.loads(run([MLPACK, "detect", project, "--json"]).stdout)
+        self.assertIn("requirements.txt", " ".join(d.get("notes", [])) + run([MLPACK, "detect", project]).stdout)
+
+    def test_pip_and_conda_providing_one_distribution_is_an_error(self):
+        project = self.project({"environment.yml": self.env_yml(
+            ["python 3.12.*", "numpy"], extra=f"  - pip:\n    - --index-url {self.pypi_index}\n    - numpy\n")})
+        r, doc = self.lock(project, check=False)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        msg = doc["error"]["message"]
+        self.assertIn("numpy", msg)
+        self.assertIn("conda", msg)
+        self.assertIn("pip", msg)
+
+    def test_pip_list_without_python_in_the_environment(self):
+        project = self.project({"environment.yml": self.env_yml(
+            ["libzlib"], extra=f"  - pip:\n    - --index-url {self.pypi_index}\n    - six\n")})
+        r, doc = self.lock(project, check=False)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("add `python`", doc["error"]["message"])
 
     # --- lockfiles taken as they are ------------------------------------------------------------
 
