@@ -80,7 +80,7 @@ class Conda final : public Buildpack {
  public:
   std::string_view name() const override { return "conda"; }
 
-  std::vector<std::string> config_keys() const override { return {"conda_channel_alias"}; }
+  std::vector<std::string> config_keys() const override { return {"conda_channel_alias", "conda_default_channels"}; }
   std::vector<std::string> looks_for() const override {
     return {"environment.yml", "environment.yaml", "conda-lock.yml", "conda-<platform>.lock"};
   }
@@ -91,8 +91,11 @@ class Conda final : public Buildpack {
   }
 
   Result<Detection> detect(Project& project) override {
-    if (const auto* v = project.config.section("conda_channel_alias")) alias_ = TRY(v->string());
-    else if (auto a = env_.non_empty("CONDA_CHANNEL_ALIAS")) alias_ = *a;
+    // conda's own settings, from mlpack.yaml, else conda's environment variables.
+    if (const auto* v = project.config.section("conda_channel_alias")) settings_.alias = TRY(v->string());
+    else if (auto a = env_.non_empty("CONDA_CHANNEL_ALIAS")) settings_.alias = *a;
+    if (const auto* v = project.config.section("conda_default_channels")) settings_.default_channels = TRY(v->strings());
+    else if (auto d = env_.non_empty("CONDA_DEFAULT_CHANNELS")) settings_.default_channels = util::split(*d, ',');
     in_ = TRY(conda::detect(project.dir, env_));
     Detection d;
     if (!in_.files) return d;
@@ -175,7 +178,10 @@ class Conda final : public Buildpack {
     for (const auto& c : in_.channels) channels.push_back(c.written);  // ${VAR} as written: no token in the lock
     j["specs"] = specs;
     j["channels"] = channels;
-    j["alias"] = detectors::redact_conda_url(alias_);
+    j["alias"] = detectors::redact_conda_url(settings_.alias);
+    std::vector<std::string> defaults;
+    for (const auto& d : settings_.default_channels) defaults.push_back(detectors::redact_conda_url(d));
+    j["default_channels"] = defaults;
     j["locks"] = in_.digest;
     if (const auto* decision = ctx.project.facts.find(facts::cuda)) j["cuda"] = decision->version.value_or("none");
     if (in_.environment && in_.environment->pip) {
@@ -188,7 +194,7 @@ class Conda final : public Buildpack {
 
   Result<void> resolve(Context& ctx, lock::LockFile& lock) const override {
     if (!in_.files) return {};
-    TRY(resolve_environment(ctx, in_, alias_.empty() ? default_alias : alias_, lock));
+    TRY(resolve_environment(ctx, in_, settings_, lock));
     publish(ctx, lock);
     return {};
   }
@@ -216,7 +222,7 @@ class Conda final : public Buildpack {
   }
 
   util::Environment env_;
-  std::string alias_;
+  ChannelSettings settings_;
   Inputs in_;
 };
 

@@ -157,13 +157,17 @@ bool names_channel(const condaindex::Channel& c, const std::string& written) {
   return slash != std::string::npos && c.url.substr(slash + 1) == w;
 }
 
-Result<void> solve_environment(Context& ctx, const Inputs& in, std::string_view alias, const std::string& subdir,
-                               lock::LockFile& lock) {
+Result<void> solve_environment(Context& ctx, const Inputs& in, const ChannelSettings& settings,
+                               const std::string& subdir, lock::LockFile& lock) {
   std::vector<condaindex::Channel> channels;
   for (const auto& c : in.channels) {
-    auto parsed = condaindex::parse_channel(c.text, alias);
-    if (!parsed) return util::fail(ErrorKind::invalid_input, c.where + ": " + parsed.error().message);
-    for (auto& ch : *parsed) channels.push_back(std::move(ch));
+    std::vector<std::string> texts{c.text};
+    if (c.text == "defaults" && !settings.default_channels.empty()) texts = settings.default_channels;
+    for (const auto& text : texts) {
+      auto parsed = condaindex::parse_channel(text, settings.alias);
+      if (!parsed) return util::fail(ErrorKind::invalid_input, c.where + ": " + parsed.error().message);
+      for (auto& ch : *parsed) channels.push_back(std::move(ch));
+    }
   }
   // A spec may name a channel (`pytorch::torch`) only when `channels:` lists it: mlpack uses
   // exactly the channels listed.
@@ -266,11 +270,11 @@ lock::Package lock_entry(const mlpack::conda::PackageRecord& r) {
   return p;
 }
 
-Result<void> resolve_environment(Context& ctx, const Inputs& in, std::string_view alias, lock::LockFile& lock) {
+Result<void> resolve_environment(Context& ctx, const Inputs& in, const ChannelSettings& settings, lock::LockFile& lock) {
   auto subdir = TRY(condaindex::platform_subdir(ctx.options.platform.os, ctx.options.platform.architecture));
   if (in.conda_lock) return lock_conda_lock(ctx, in, subdir, lock);
   if (!in.explicit_envs.empty()) return lock_explicit(ctx, in, subdir, lock);
-  return solve_environment(ctx, in, alias, subdir, lock);
+  return solve_environment(ctx, in, settings, subdir, lock);
 }
 
 }  // namespace mlpack::buildpacks::conda

@@ -13,8 +13,16 @@ namespace mlpack::buildpacks::conda {
 // Where channels given by name live (conda's `channel_alias`).
 inline constexpr std::string_view default_alias = "https://conda.anaconda.org";
 
+// Where channels live, as conda's settings of the same names say: `channel_alias` for channels
+// given by name, and `default_channels` for what `defaults` means (Anaconda's pkgs/main and
+// pkgs/r when empty; a mirror inside a company, or the tests' loopback channel).
+struct ChannelSettings {
+  std::string alias = std::string(default_alias);
+  std::vector<std::string> default_channels;
+};
+
 // Adds the environment's packages, its channels and the virtual packages assumed to `lock`.
-Result<void> resolve_environment(Context& ctx, const Inputs& in, std::string_view alias, lock::LockFile& lock);
+Result<void> resolve_environment(Context& ctx, const Inputs& in, const ChannelSettings& settings, lock::LockFile& lock);
 
 // A package's file name split as conda names them: `<name>-<version>-<build>.conda` (or .tar.bz2).
 struct FileName {
