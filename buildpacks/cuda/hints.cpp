@@ -8,6 +8,7 @@
 
 #include "buildpacks/cuda/tables.hpp"
 #include "conda/match_spec.hpp"
+#include "pypi/marker.hpp"
 #include "pypi/name.hpp"
 #include "pypi/specifier.hpp"
 #include "pypi/version.hpp"
@@ -83,6 +84,25 @@ const FrameworkDefault* framework_row(std::string_view package, const std::vecto
     if (since && v.public_version() >= *since) found = &row;
   }
   return found;
+}
+
+// Whether a requirement can apply in a Linux image: its marker holds for some CPython 3.8–3.14 on
+// x86_64 or aarch64 (a `sys_platform == "darwin"` line names no variant of the image).
+bool applies_on_linux(const detectors::PythonRequirement& r) {
+  if (!r.requirement.marker) return true;
+  for (const char* machine : {"x86_64", "aarch64"})
+    for (int minor = 8; minor <= 14; ++minor) {
+      pypi::MarkerEnvironment env;
+      std::string xy = "3." + std::to_string(minor);
+      env.values = {{"os_name", "posix"},          {"sys_platform", "linux"},
+                    {"platform_system", "Linux"},  {"platform_machine", machine},
+                    {"python_version", xy},        {"python_full_version", xy + ".0"},
+                    {"implementation_name", "cpython"}, {"implementation_version", xy + ".0"},
+                    {"platform_python_implementation", "CPython"}, {"platform_release", ""},
+                    {"platform_version", ""}};
+      if (r.requirement.marker->evaluate(env)) return true;
+    }
+  return false;
 }
 
 std::string joined(std::string_view name, std::string_view specifier) {
@@ -219,7 +239,7 @@ std::vector<CudaHint> requirements_hints(const detectors::RequirementsFile& file
                                          const std::filesystem::path& project_root) {
   std::vector<CudaHint> out;
   for (const auto& r : file.requirements) {
-    if (r.requirement.name.empty()) continue;
+    if (r.requirement.name.empty() || !applies_on_linux(r)) continue;
     std::string where = r.file + ":" + std::to_string(r.line);
     for (auto& h : pypi_hints(r.requirement.name, r.requirement.extras, r.requirement.specifier.str(), where))
       out.push_back(std::move(h));
@@ -248,7 +268,7 @@ std::vector<CudaHint> pyproject_hints(const detectors::PyProject& project, const
   std::vector<CudaHint> out;
   auto add = [&](const std::vector<detectors::PythonRequirement>& list) {
     for (const auto& r : list) {
-      if (r.requirement.name.empty()) continue;
+      if (r.requirement.name.empty() || !applies_on_linux(r)) continue;
       std::string where = r.file + ":" + std::to_string(r.line);
       for (auto& h : pypi_hints(r.requirement.name, r.requirement.extras, r.requirement.specifier.str(), where))
         out.push_back(std::move(h));

@@ -363,3 +363,19 @@ TEST_CASE("the contradiction reaches detect as invalid input naming both lines")
   CHECK(d.error().message.find("(requirements.txt:1)") != std::string::npos);
   CHECK(d.error().message.find("(requirements.txt:2)") != std::string::npos);
 }
+
+TEST_CASE("requirements for other platforms name no variant of a Linux image") {
+  auto tmp = util::TempDir::create();
+  REQUIRE(tmp);
+  mlpack::test::write_text(tmp->path() / "requirements.txt",
+                           "torch==2.3.1+cpu ; sys_platform == 'darwin'\n"
+                           "torch==2.3.1+cu121 ; sys_platform == 'linux' and python_version >= '3.10'\n");
+  auto file = detectors::parse_requirements_file(tmp->path() / "requirements.txt", tmp->path());
+  REQUIRE(file);
+  auto hints = cuda::requirements_hints(*file, tmp->path());
+  REQUIRE(hints.size() == 1);
+  CHECK(hints[0].where == "requirements.txt:2");
+  auto d = auto_from(hints);
+  REQUIRE(d);
+  CHECK(d->version == "12.1");
+}
