@@ -442,13 +442,16 @@ bool word_before(std::string_view s, std::size_t i) {
 bool word_boundary(std::string_view s, std::size_t i) { return word_before(s, i) != word_at(s, i); }
 
 util::Error to_error(std::string_view source, const SyntaxError& e) {
-  // The source comes from a project file: a line with control characters, or too long to read,
-  // is shown escaped and cut (util::printable_excerpt), without the underline it would no longer
-  // match.
-  if (auto shown = util::printable_excerpt(source); shown != source)
+  // The source comes from a project file: a line with control characters (other than the line
+  // breaks and tabs packaging shows as they are), or too long to read, is shown escaped and cut
+  // (util::printable_excerpt), without the underline it would no longer match.
+  std::string probe(source);
+  for (char& c : probe)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  if (util::printable_excerpt(probe) != probe)
     return util::Error{util::ErrorKind::invalid_input,
                        e.message + " at column " + std::to_string(code_points(source.substr(0, std::min(e.end, source.size()))) + 1) +
-                           "\n    " + shown};
+                           "\n    " + util::printable_excerpt(source)};
   auto start = code_points(source.substr(0, std::min(e.start, source.size())));
   auto end = code_points(source.substr(0, std::min(e.end, source.size())));
   std::string underline(start, ' ');

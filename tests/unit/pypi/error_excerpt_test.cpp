@@ -1,0 +1,25 @@
+// Syntax errors quote their source; a source from a project file with control characters or
+// thousands of bytes is shown escaped and cut (issue 15), packaging's own shape otherwise.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "pypi/requirement.hpp"
+
+using namespace mlpack;
+
+TEST_CASE("requirement syntax errors: control characters escaped, long sources cut") {
+  auto r = pypi::Requirement::parse(std::string("SECRET=x\0HOME=/root\x1b[2J", 24));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find('\0') == std::string::npos);
+  CHECK(r.error().message.find('\x1b') == std::string::npos);
+  CHECK(r.error().message.find("SECRET=x\\x00HOME=/root\\x1b[2J") != std::string::npos);
+
+  auto long_line = pypi::Requirement::parse("name " + std::string(10000, 'x'));
+  REQUIRE_FALSE(long_line);
+  CHECK(long_line.error().message.size() < 400);
+
+  auto plain = pypi::Requirement::parse("name>=1 x");
+  REQUIRE_FALSE(plain);
+  CHECK_MESSAGE(plain.error().message.ends_with("\n    name>=1 x\n        ~~~~^"), plain.error().message);
+}
