@@ -2,6 +2,7 @@
 #include <map>
 #include <set>
 
+#include "archive/links.hpp"
 #include "util/expected.hpp"
 #include "wheel/paths.hpp"
 #include "wheel/wheel.hpp"
@@ -34,6 +35,17 @@ Result<void> check_conflicts(std::span<const Distribution> distributions) {
       for (auto p = detail::parent_of(e.path); !p.empty(); p = detail::parent_of(p)) dirs.emplace(p, d);
     }
   }
+  // Links of different distributions resolved through each other (archive/links.hpp): each
+  // wheel's were checked against the venv on install, but `esc -> up/../..` in one and `up` in
+  // another only meet here. Absolute targets (the skeleton's bin/python) are only passed through.
+  std::vector<archive::LinkSpec> relative, all;
+  for (const auto& dist : distributions)
+    for (const auto& e : dist.entries)
+      if (e.type == archive::EntryType::symlink) {
+        all.push_back({e.path, e.link_target});
+        if (!e.link_target.starts_with('/')) relative.push_back(all.back());
+      }
+  if (!relative.empty()) TRY(archive::check_links(relative, "", all));
   for (const auto& [path, d] : dirs) {
     auto it = files.find(path);
     if (it == files.end()) continue;

@@ -49,23 +49,4 @@ std::string record_path(std::string_view path, std::string_view site_packages) {
   return out;
 }
 
-bool link_stays_under(std::string_view link_path, std::string_view target, std::string_view root) {
-  if (target.empty() || target.front() == '/' || target.find('\0') != std::string_view::npos) return false;
-  auto stack = parts(parent_of(link_path));
-  for (const auto& c : util::split(target, '/')) {
-    if (c.empty() || c == ".") continue;
-    if (c == "..") {
-      if (stack.empty()) return false;
-      stack.pop_back();
-    } else {
-      stack.push_back(c);
-    }
-  }
-  auto r = parts(root);
-  if (stack.size() <= r.size()) return false;  // the root itself is no place for a link to point
-  for (std::size_t i = 0; i < r.size(); ++i)
-    if (stack[i] != r[i]) return false;
-  return true;
-}
-
 }  // namespace mlpack::wheel::detail

@@ -19,8 +19,4 @@ std::string parent_of(std::string_view path);
 // outside it ("../../../bin/x").
 std::string record_path(std::string_view path, std::string_view site_packages);
 
-// Whether a relative symlink target, resolved lexically from the link's directory, stays under
-// `root` (absolute targets never do: they would point into the base image).
-bool link_stays_under(std::string_view link_path, std::string_view target, std::string_view root);
-
 }  // namespace mlpack::wheel::detail
