@@ -151,6 +151,8 @@ Result<std::vector<VenvLayer>> assemble(const std::vector<VenvGroup>& groups, co
     wheel::InstallOptions install;
     install.requested = p.extra.contains("requested") ? wheel::Requested::yes : wheel::Requested::no;
     install.filename = file.filename;
+    install.name = p.name;  // the wheel must be what the lock says it is
+    install.version = p.version;
     dists[i] = TRY(wheel::install_wheel(path, digest, layout, install));  // names the wheel file, hence the package
     return {};
   }));

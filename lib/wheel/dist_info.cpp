@@ -285,4 +285,23 @@ std::optional<std::string> rewrite_shebang(std::string_view content, std::string
   return out;
 }
 
+MetadataIdentity parse_metadata_identity(std::string_view text) {
+  MetadataIdentity out;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    if (line.empty()) break;  // the body (the description) starts here
+    if (line.front() == ' ' || line.front() == '\t') continue;  // a continuation line
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    auto key = util::to_lower(line.substr(0, colon));
+    auto value = util::trim(line.substr(colon + 1));
+    if (key == "name" && out.name.empty()) out.name = value;
+    if (key == "version" && out.version.empty()) out.version = value;
+  }
+  return out;
+}
+
 }  // namespace mlpack::wheel::detail

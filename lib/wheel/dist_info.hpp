@@ -39,6 +39,14 @@ Result<std::vector<RecordRow>> parse_record(std::string_view text);
 // holds a comma, a quote or a line break. Rows are written in the order given.
 std::string write_record(const std::vector<RecordRow>& rows);
 
+// METADATA's `Name` and `Version` (core metadata is email headers: the first of each field, names
+// case-insensitive, up to the first blank line; values trimmed). Empty when absent.
+struct MetadataIdentity {
+  std::string name;
+  std::string version;
+};
+MetadataIdentity parse_metadata_identity(std::string_view text);
+
 // Base64 with the URL-safe alphabet and no padding, as RECORD hashes use.
 std::string base64url_nopad(std::string_view bytes);
 // "sha256=<urlsafe base64, no padding>" for a sha256 digest.

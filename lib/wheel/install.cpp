@@ -3,12 +3,14 @@
 #include <optional>
 #include <set>
 
+#include "archive/links.hpp"
 #include "archive/zip.hpp"
 #include "pypi/filename.hpp"
 #include "pypi/name.hpp"
 #include "pypi/version.hpp"
 #include "util/expected.hpp"
 #include "util/parallel.hpp"
+#include "util/text.hpp"
 #include "wheel/dist_info.hpp"
 #include "wheel/paths.hpp"
 #include "wheel/wheel.hpp"
@@ -95,7 +97,7 @@ class Installer {
     zip_.emplace(std::move(zip));
     members_ = zip_->members();
     TRY(find_dist_info(filename));
-    TRY(read_metadata());
+    TRY(read_metadata(options));
     TRY(install_members());
     TRY(add_launchers());
     add_dist_info_files(options);
@@ -143,7 +145,33 @@ class Installer {
     return std::optional<std::string>(std::move(c.content));
   }
 
-  Result<void> read_metadata() {
+  // METADATA's Name and Version must be the file name's, and the lock's when the caller says
+  // what the lock has: pip refuses a wheel that is not what it says, and so must we, or a wheel
+  // could pose as another distribution in the image. Names compare PEP 503-normalised, versions
+  // PEP 440-normalised.
+  Result<void> check_identity(const InstallOptions& options) {
+    auto metadata = TRY(read_dist_info_file("METADATA"));
+    if (!metadata) return fail(ErrorKind::integrity, "`" + dist_info_ + "/METADATA` is missing");
+    auto fields = detail::parse_metadata_identity(*metadata);
+    if (fields.name.empty() || fields.version.empty())
+      return fail(ErrorKind::integrity, "`" + dist_info_ + "/METADATA` has no " +
+                                            (fields.name.empty() ? "`Name`" : "`Version`"));
+    auto shown = [](std::string_view name, std::string_view version) {
+      return "`" + util::printable_excerpt(name, 100) + " " + util::printable_excerpt(version, 100) + "`";
+    };
+    if (pypi::normalize_name(fields.name) != dist_.name || !same_version(fields.version, dist_.version))
+      return fail(ErrorKind::integrity, "its METADATA says it is " + shown(fields.name, fields.version) +
+                                            ", but its file name says " + shown(dist_.name, dist_.version));
+    if ((!options.name.empty() && pypi::normalize_name(options.name) != dist_.name) ||
+        (!options.version.empty() && !same_version(options.version, dist_.version)))
+      return fail(ErrorKind::integrity, "it is " + shown(fields.name, fields.version) + ", but the lock has " +
+                                            shown(options.name.empty() ? dist_.name : options.name,
+                                                  options.version.empty() ? dist_.version : options.version) +
+                                            " there");
+    return {};
+  }
+
+  Result<void> read_metadata(const InstallOptions& options) {
     auto wheel_file = TRY(read_dist_info_file("WHEEL"));
     if (!wheel_file) return fail(ErrorKind::integrity, "`" + dist_info_ + "/WHEEL` is missing");
     auto info = TRY(detail::parse_wheel_info(*wheel_file));
@@ -151,6 +179,7 @@ class Installer {
     if (info.major > 1)
       return fail(ErrorKind::unsupported, "it is Wheel-Version " + std::to_string(info.major) + "." +
                                               std::to_string(info.minor) + "; only 1.x wheels can be installed");
+    TRY(check_identity(options));
     auto record = TRY(read_dist_info_file("RECORD"));
     if (!record) return fail(ErrorKind::integrity, "`" + dist_info_ + "/RECORD` is missing");
     auto rows = TRY(detail::parse_record(*record));
@@ -271,10 +300,7 @@ class Installer {
         continue;
       }
       auto& c = *checked[i];
-      if (m.is_symlink()) {
-        if (!detail::link_stays_under(e.path, c.content, paths_.root))
-          return fail(ErrorKind::integrity,
-                      "symlink `" + m.name + "` points to `" + c.content + "`, outside the virtual environment");
+      if (m.is_symlink()) {  // checked with the wheel's other links, once all are known (install_wheel)
         e.type = archive::EntryType::symlink;
         e.mode = 0777;
         e.link_target = std::move(c.content);
@@ -357,6 +383,19 @@ Result<Distribution> install_wheel(const fs::path& wheel, const util::Digest& sh
   auto paths = TRY_CONTEXT(venv_paths(venv), label);
   Installer installer(wheel, paths, label);
   auto dist = TRY_CONTEXT(installer.run(sha256, options), label);
+  // Links are checked together, against each other and the skeleton's (lib64 -> lib,
+  // bin/python -> the interpreter): one resolved through another can leave the venv where each
+  // alone looks inside it (archive/links.hpp).
+  std::vector<archive::LinkSpec> links;
+  for (const auto& e : dist.entries)
+    if (e.type == archive::EntryType::symlink) links.push_back({e.path, e.link_target});
+  if (!links.empty()) {
+    auto skeleton = TRY_CONTEXT(venv_entries(venv), label);
+    std::vector<archive::LinkSpec> existing;
+    for (const auto& e : skeleton)
+      if (e.type == archive::EntryType::symlink) existing.push_back({e.path, e.link_target});
+    TRY_CONTEXT(archive::check_links(links, paths.root, existing), label);
+  }
   // A path installed twice (a .data/purelib file shadowing a root file, a script and a launcher
   // of one name) is a broken wheel, whichever copy would win.
   for (std::size_t i = 1; i < dist.entries.size(); ++i)

@@ -81,6 +81,11 @@ struct InstallOptions {
   // The wheel's real filename when the file on disk is named otherwise (a content-addressed
   // cache names it by digest); empty: the path's own filename.
   std::string filename;
+  // What the lock says this wheel is; empty: not checked. The wheel's METADATA `Name` and
+  // `Version` must match its file name, and these when given (names PEP 503-normalised, versions
+  // PEP 440-normalised); a mismatch is an integrity error naming the wheel and both values.
+  std::string name;
+  std::string version;
 };
 
 // Installs a wheel the way the binary distribution format spec says an installer does, into the

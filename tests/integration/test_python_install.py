@@ -196,12 +196,21 @@ class PythonInstall(TempTestCase):
         members["tampered/__init__.py"] = b"X = 'changed after RECORD was written'\n"
         write_wheel(tampered, members, record=record)
         paths.append(tampered)
+        # A wheel posing as another distribution: its file name (and the index's PEP 658 metadata)
+        # say `impostor`, its own METADATA says `plainpkg` (issue 15).
+        impostor = bad("impostor", {"impostor/__init__.py": b""})
+        with zipfile.ZipFile(impostor) as z:
+            members = {n: z.read(n) for n in z.namelist() if not n.endswith("/RECORD")}
+        members["impostor-1.0.dist-info/METADATA"] = metadata_text("plainpkg", "1.0", {"requires_python": ">=3.8"}).encode()
+        write_wheel(impostor, members)
+        paths.append(impostor)
         # A real wheel cut short: its central directory is gone.
         truncated = bad("truncated", {"truncated/__init__.py": b"X = 1\n" * 200})
         with open(truncated, "r+b") as f:
             f.truncate(os.path.getsize(truncated) // 2)
         paths.append(truncated)
         metadata = {os.path.basename(truncated): metadata_text("truncated", "1.0", {"requires_python": ">=3.8"}),
+                    os.path.basename(impostor): metadata_text("impostor", "1.0", {"requires_python": ">=3.8"}),
                     CORRUPT_WHEEL: metadata_text("corruptwheel", "1.0", {"requires_python": None})}
         cls.corpus = all(os.path.isfile(os.path.join(PIP_PACKAGES, w)) for w in CORPUS_WHEELS + [CORRUPT_WHEEL])
         if cls.corpus:
@@ -679,6 +688,11 @@ class PythonInstall(TempTestCase):
     def test_wheel_whose_file_differs_from_record_is_refused(self):
         r = self.build_fails(self.requirements_project("tampered", "tampered"), 1, "tampered", "tampered/__init__.py")
         self.assertIn("RECORD", r.stderr)
+
+    def test_wheel_whose_metadata_names_another_distribution_is_refused(self):
+        r = self.build_fails(self.requirements_project("impostor", "impostor"), 1, "impostor",
+                             "impostor-1.0-py3-none-any.whl")
+        self.assertIn("its METADATA says it is `plainpkg 1.0`, but its file name says `impostor 1.0`", r.stderr)
 
     def test_truncated_wheel_is_refused(self):
         self.build_fails(self.requirements_project("truncated", "truncated"), 1, "truncated")

@@ -250,11 +250,30 @@ TEST_CASE("generated wheels: unsafe, broken and unsupported ones are refused") {
   }
   SUBCASE("a symlink out of the venv") {
     refused({.members = {{"demo/evil", "../../../../../../etc/shadow", 0777, true}}}, ErrorKind::integrity,
-            "outside the virtual environment");
+            "outside /opt/venv");
   }
   SUBCASE("an absolute symlink") {
     refused({.members = {{"demo/evil", "/etc/shadow", 0777, true}}}, ErrorKind::integrity,
-            "outside the virtual environment");
+            "outside /opt/venv");
+  }
+  SUBCASE("a chain of symlinks that each look inside the venv (issue 15)") {
+    // site-packages/demo/up -> ../../.. is opt/venv/lib; esc -> up/../../../.. looks like
+    // site-packages/demo/up/../../../.. = opt/venv/lib, but through the link it is `/`.
+    refused({.members = {{"demo/up", "../../..", 0777, true}, {"demo/esc", "up/../../../..", 0777, true}}},
+            ErrorKind::integrity, "symlink `opt/venv/lib/python3.11/site-packages/demo/esc` points to `up/../../../..`");
+  }
+  SUBCASE("a symlink through the skeleton's lib64") {
+    refused({.members = {{"demo/l", "../../../../lib64/../..", 0777, true}}}, ErrorKind::integrity, "`opt/venv/lib64`");
+  }
+  SUBCASE("METADATA naming another distribution (issue 15)") {
+    WheelSpec spec{.members = {{"demo/__init__.py", "x = 1\n"}}};
+    spec.metadata_name = "requests";
+    refused(spec, ErrorKind::integrity, "its METADATA says it is `requests 1.0`, but its file name says `demo 1.0`");
+  }
+  SUBCASE("METADATA with another version") {
+    WheelSpec spec{.members = {{"demo/__init__.py", "x = 1\n"}}};
+    spec.metadata_version = "2.0";
+    refused(spec, ErrorKind::integrity, "its METADATA says it is `demo 2.0`, but its file name says `demo 1.0`");
   }
   SUBCASE("a RECORD hash mismatch") {
     refused({.members = {{"demo/__init__.py", "x = 1\n"}},
@@ -387,4 +406,34 @@ TEST_CASE("a wheel changed on disk after install_wheel fails when its member is 
   auto all = util::read_all(**reader, 1 << 20);
   REQUIRE_FALSE(all);
   CHECK(all.error().kind == ErrorKind::integrity);
+}
+
+TEST_CASE("install_wheel: the wheel must be what the lock says it is (issue 15)") {
+  auto dir = temp_dir();
+  auto w = build_wheel(dir.path(), {.name = "demo", .version = "1.0", .members = {{"demo/__init__.py", "x = 1\n"}}});
+  auto with = [&](std::string name, std::string version) {
+    wheel::InstallOptions o;
+    o.name = std::move(name);
+    o.version = std::move(version);
+    return wheel::install_wheel(w.path, w.sha256, VenvLayout{}, o);
+  };
+  // Names compare PEP 503-normalised, versions PEP 440-normalised.
+  CHECK(with("Demo", "1.0.0").has_value());
+  CHECK(with("", "").has_value());
+  auto other = with("requests", "1.0");
+  REQUIRE_FALSE(other);
+  CHECK(other.error().kind == ErrorKind::integrity);
+  CHECK(other.error().message ==
+        "installing `demo-1.0-py3-none-any.whl`: it is `demo 1.0`, but the lock has `requests 1.0` there");
+  auto version = with("demo", "2.0");
+  REQUIRE_FALSE(version);
+  CHECK(has(version.error().message, "but the lock has `demo 2.0` there"));
+}
+
+TEST_CASE("parse_metadata_identity: the first Name and Version of the headers, not the body") {
+  auto id = wheel::detail::parse_metadata_identity(
+      "Metadata-Version: 2.1\r\nname:  Demo-Pkg \r\nSummary: x\n  Version: 9\nVersion: 1.0\nName: other\n\nVersion: 2\n");
+  CHECK(id.name == "Demo-Pkg");
+  CHECK(id.version == "1.0");
+  CHECK(wheel::detail::parse_metadata_identity("Name: a\n\nVersion: 1\n").version.empty());
 }

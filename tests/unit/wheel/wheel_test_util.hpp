@@ -69,6 +69,9 @@ struct WheelSpec {
   // Applied to the RECORD rows before RECORD is written (to break them).
   std::map<std::string, std::string> record_hash_override;
   std::vector<std::string> record_omit;
+  // METADATA's Name and Version when they should differ from the file name's.
+  std::string metadata_name;
+  std::string metadata_version;
 
   std::string dist_info() const { return name + "-" + version + ".dist-info"; }
   std::string filename() const { return name + "-" + version + "-py3-none-any.whl"; }
@@ -78,8 +81,11 @@ inline std::vector<ZipEntry> wheel_members(const WheelSpec& spec) {
   auto members = spec.members;
   members.push_back({spec.dist_info() + "/WHEEL",
                      "Wheel-Version: " + spec.wheel_version + "\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"});
-  members.push_back({spec.dist_info() + "/METADATA", "Metadata-Version: 2.1\nName: " + spec.name + "\nVersion: " +
-                                                         spec.version + "\n"});
+  members.push_back({spec.dist_info() + "/METADATA", "Metadata-Version: 2.1\nName: " +
+                                                         (spec.metadata_name.empty() ? spec.name : spec.metadata_name) +
+                                                         "\nVersion: " +
+                                                         (spec.metadata_version.empty() ? spec.version : spec.metadata_version) +
+                                                         "\n"});
   if (!spec.entry_points.empty()) members.push_back({spec.dist_info() + "/entry_points.txt", spec.entry_points});
   std::vector<wheel::detail::RecordRow> rows;
   for (const auto& m : members) {
