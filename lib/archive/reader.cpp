@@ -90,82 +90,116 @@ class MemberReader final : public util::Reader {
 
 }  // namespace
 
-Result<void> read_tar_stream(util::Reader& tar, const TarVisitor& visit, const ReadOptions& options) {
-  auto a = TRY(la::new_reader());
-  archive_read_support_format_tar(a.get());
-  la::ReaderSource source(tar);
-  if (la::open_reader(a.get(), source) != ARCHIVE_OK) {
-    if (source.error) return std::unexpected(*source.error);
-    return fail(options.malformed, "not a tar archive: " + la::error_message(a.get()));
-  }
-  auto& feed = source;
-
+struct TarCursor::Impl {
+  Impl(util::Reader& tar, const ReadOptions& options) : source(tar), options(options) {}
+  la::ReaderSource source;  // declared before `a`, so libarchive is closed while it still exists
+  la::ReadArchive a;
+  ReadOptions options;
   std::string previous;
-  for (;;) {
-    struct archive_entry* e = nullptr;
-    int rc = archive_read_next_header(a.get(), &e);
-    if (rc == ARCHIVE_EOF) break;
-    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-      std::string where = previous.empty() ? "reading tar" : "reading tar after member `" + previous + "`";
-      if (feed.error) return std::unexpected(feed.error->context(where));
-      return fail(options.malformed, where + ": " + la::error_message(a.get()));
-    }
-    const char* raw = archive_entry_pathname(e);
-    if (!raw) return fail(options.malformed, "tar member after `" + previous + "` has an undecodable name");
-    auto refuse = [&](const std::string& why) { return fail(ErrorKind::integrity, "tar member `" + std::string(raw) + "`: " + why); };
-    auto path = member_path(raw);
-    if (!path) return refuse(path.error().message);
+  std::optional<MemberReader> content;
+  util::StringReader nothing{""};
+  bool file = false;
+};
 
-    TarEntry entry;
-    entry.path = *path;
-    entry.mode = archive_entry_perm(e) & 07777;
-    entry.mtime = archive_entry_mtime(e);
-    entry.uid = archive_entry_uid(e);
-    entry.gid = archive_entry_gid(e);
-    if (const char* hl = archive_entry_hardlink(e)) {
-      auto target = member_path(hl);
-      if (!target || target->empty()) return refuse("hardlink target `" + std::string(hl) + "`: " +
-                                                    (target ? "empty" : target.error().message));
-      entry.type = TarType::hardlink;
-      entry.link_target = *target;
-    } else {
-      switch (archive_entry_filetype(e)) {
-        case AE_IFREG: entry.type = TarType::file; break;
-        case AE_IFDIR: entry.type = TarType::directory; break;
-        case AE_IFLNK:
-          entry.type = TarType::symlink;
-          entry.link_target = archive_entry_symlink(e) ? archive_entry_symlink(e) : "";
-          if (entry.link_target.empty()) return refuse("symlink without a target");
-          if (options.symlinks == Symlinks::inside_root && !resolve_symlink(entry.path, entry.link_target))
-            return refuse("symlink target `" + entry.link_target + "` escapes the root");
-          break;
-        case AE_IFCHR: entry.type = TarType::char_device; break;
-        case AE_IFBLK: entry.type = TarType::block_device; break;
-        case AE_IFIFO: entry.type = TarType::fifo; break;
-        default: return refuse("unsupported member type");
-      }
-      if (entry.type == TarType::char_device || entry.type == TarType::block_device) {
-        entry.dev_major = static_cast<std::uint32_t>(archive_entry_rdevmajor(e));
-        entry.dev_minor = static_cast<std::uint32_t>(archive_entry_rdevminor(e));
-      }
-      if (auto special = special_file_name(entry.type); special && options.special_files == SpecialFiles::refuse)
-        return refuse(std::string(special) + " (devices and FIFOs are refused)");
-    }
-    if (entry.path.empty() && entry.type != TarType::directory) return refuse("empty path");
-    if (entry.type == TarType::file) {
-      la_int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
-      if (size < 0) return refuse("negative size");
-      entry.size = static_cast<std::uint64_t>(size);
-      if (entry.size > options.max_member_size)
-        return refuse(std::to_string(entry.size) + " bytes, larger than the limit of " +
-                      std::to_string(options.max_member_size) + " bytes");
-    }
-    MemberReader content(a.get(), feed, entry.path, entry.size, options.malformed);
-    util::StringReader nothing("");
-    TRY(visit(entry, entry.type == TarType::file ? static_cast<util::Reader&>(content) : nothing));
-    previous = raw;
+TarCursor::TarCursor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+TarCursor::~TarCursor() = default;
+
+Result<std::unique_ptr<TarCursor>> TarCursor::open(util::Reader& tar, const ReadOptions& options) {
+  auto impl = std::make_unique<Impl>(tar, options);
+  impl->a = TRY(la::new_reader());
+  archive_read_support_format_tar(impl->a.get());
+  if (la::open_reader(impl->a.get(), impl->source) != ARCHIVE_OK) {
+    if (impl->source.error) return std::unexpected(*impl->source.error);
+    return fail(options.malformed, "not a tar archive: " + la::error_message(impl->a.get()));
   }
+  return std::unique_ptr<TarCursor>(new TarCursor(std::move(impl)));
+}
 
+util::Reader& TarCursor::content() {
+  if (impl_->file && impl_->content) return *impl_->content;
+  return impl_->nothing;
+}
+
+Result<std::optional<TarEntry>> TarCursor::next() {
+  auto& m = *impl_;
+  const auto& options = m.options;
+  struct archive* a = m.a.get();
+  auto& feed = m.source;
+  m.content.reset();
+  m.file = false;
+  struct archive_entry* e = nullptr;
+  int rc = archive_read_next_header(a, &e);
+  if (rc == ARCHIVE_EOF) return std::optional<TarEntry>();
+  if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
+    std::string where = m.previous.empty() ? "reading tar" : "reading tar after member `" + m.previous + "`";
+    if (feed.error) return std::unexpected(feed.error->context(where));
+    return fail(options.malformed, where + ": " + la::error_message(a));
+  }
+  const char* raw = archive_entry_pathname(e);
+  if (!raw) return fail(options.malformed, "tar member after `" + m.previous + "` has an undecodable name");
+  auto refuse = [&](const std::string& why) {
+    return fail(ErrorKind::integrity, "tar member `" + std::string(raw) + "`: " + why);
+  };
+  auto path = member_path(raw);
+  if (!path) return refuse(path.error().message);
+
+  TarEntry entry;
+  entry.path = *path;
+  entry.mode = archive_entry_perm(e) & 07777;
+  entry.mtime = archive_entry_mtime(e);
+  entry.uid = archive_entry_uid(e);
+  entry.gid = archive_entry_gid(e);
+  if (const char* hl = archive_entry_hardlink(e)) {
+    auto target = member_path(hl);
+    if (!target || target->empty())
+      return refuse("hardlink target `" + std::string(hl) + "`: " + (target ? "empty" : target.error().message));
+    entry.type = TarType::hardlink;
+    entry.link_target = *target;
+  } else {
+    switch (archive_entry_filetype(e)) {
+      case AE_IFREG: entry.type = TarType::file; break;
+      case AE_IFDIR: entry.type = TarType::directory; break;
+      case AE_IFLNK:
+        entry.type = TarType::symlink;
+        entry.link_target = archive_entry_symlink(e) ? archive_entry_symlink(e) : "";
+        if (entry.link_target.empty()) return refuse("symlink without a target");
+        if (options.symlinks == Symlinks::inside_root && !resolve_symlink(entry.path, entry.link_target))
+          return refuse("symlink target `" + entry.link_target + "` escapes the root");
+        break;
+      case AE_IFCHR: entry.type = TarType::char_device; break;
+      case AE_IFBLK: entry.type = TarType::block_device; break;
+      case AE_IFIFO: entry.type = TarType::fifo; break;
+      default: return refuse("unsupported member type");
+    }
+    if (entry.type == TarType::char_device || entry.type == TarType::block_device) {
+      entry.dev_major = static_cast<std::uint32_t>(archive_entry_rdevmajor(e));
+      entry.dev_minor = static_cast<std::uint32_t>(archive_entry_rdevminor(e));
+    }
+    if (auto special = special_file_name(entry.type); special && options.special_files == SpecialFiles::refuse)
+      return refuse(std::string(special) + " (devices and FIFOs are refused)");
+  }
+  if (entry.path.empty() && entry.type != TarType::directory) return refuse("empty path");
+  if (entry.type == TarType::file) {
+    la_int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
+    if (size < 0) return refuse("negative size");
+    entry.size = static_cast<std::uint64_t>(size);
+    if (entry.size > options.max_member_size)
+      return refuse(std::to_string(entry.size) + " bytes, larger than the limit of " +
+                    std::to_string(options.max_member_size) + " bytes");
+    m.content.emplace(a, feed, entry.path, entry.size, options.malformed);
+    m.file = true;
+  }
+  m.previous = raw;
+  return std::optional<TarEntry>(std::move(entry));
+}
+
+Result<void> read_tar_stream(util::Reader& tar, const TarVisitor& visit, const ReadOptions& options) {
+  auto cursor = TRY(TarCursor::open(tar, options));
+  for (;;) {
+    auto entry = TRY(cursor->next());
+    if (!entry) break;
+    TRY(visit(*entry, cursor->content()));
+  }
   return {};
 }
 

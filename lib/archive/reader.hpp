@@ -5,6 +5,7 @@
 // wraps a tar (a .deb member, a conda package) gets the same rules.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,6 +69,28 @@ using TarVisitor = std::function<Result<void>(const TarEntry& entry, util::Reade
 // `options.malformed`; errors of `tar` itself pass through. max_total_size is not applied here
 // (it bounds decompression: pass it to decompress()).
 Result<void> read_tar_stream(util::Reader& tar, const TarVisitor& visit, const ReadOptions& options = {});
+
+// read_tar_stream's reading one member at a time, for callers that pull members as they need
+// them (a conda package's files streamed into a layer in the layer's order): the same checks and
+// errors, member by member. `tar` must outlive the cursor.
+class TarCursor {
+ public:
+  static Result<std::unique_ptr<TarCursor>> open(util::Reader& tar, const ReadOptions& options = {});
+  ~TarCursor();
+  TarCursor(const TarCursor&) = delete;
+  TarCursor& operator=(const TarCursor&) = delete;
+  // The next member (what `content` leaves unread of the previous one is skipped); nullopt at
+  // the end of the archive.
+  Result<std::optional<TarEntry>> next();
+  // The content of the member next() returned last (files only; empty otherwise), valid until
+  // the next call of next().
+  util::Reader& content();
+
+ private:
+  struct Impl;
+  explicit TarCursor(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 // The normalized path (as TarEntry::path; "" is the root) that a symlink at `member` pointing at
 // `target` names, resolved lexically from the link's directory (an absolute target from the
