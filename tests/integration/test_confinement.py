@@ -63,7 +63,7 @@ class ConfinementTest(TempTestCase):
     def test_other_project_files_linked_outside_are_refused(self):
         write(self.path("outside.txt"), f"{SECRET} {SECRET}\n")
         for name in ("runtime.txt", ".python-version", "apt.txt", "mlpack.yaml", "Procfile", "pyproject.toml",
-                     "uv.lock", "environment.yml"):
+                     "uv.lock", "environment.yml", "conda-lock.yml", "conda-linux-64.lock"):
             with self.subTest(name=name):
                 project = self.path("link-" + name.strip("."))
                 os.makedirs(project)
@@ -72,9 +72,8 @@ class ConfinementTest(TempTestCase):
                 os.symlink(self.path("outside.txt"), os.path.join(project, name))
                 for r in self.detect(project):
                     self.assertNotIn(SECRET, r.stdout + r.stderr)
-                    if name != "environment.yml":  # no conda buildpack reads it yet
-                        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
-                        self.assertIn(name, r.stdout + r.stderr)
+                    self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+                    self.assertIn(name, r.stdout + r.stderr)
 
     def test_binder_folder_linked_outside_is_refused(self):
         write(self.path("elsewhere", "requirements.txt"), f"{SECRET}==1\n")
