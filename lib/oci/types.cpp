@@ -102,6 +102,8 @@ std::string to_json(const Manifest& m) {
   for (const auto& l : m.layers) layers.push_back(to_json_value(l));
   json j = {{"schemaVersion", 2}, {"mediaType", m.media_type}, {"config", to_json_value(m.config)}, {"layers", layers}};
   if (!m.annotations.empty()) j["annotations"] = string_map(m.annotations);
+  if (!m.artifact_type.empty()) j["artifactType"] = m.artifact_type;
+  if (m.subject) j["subject"] = to_json_value(*m.subject);
   return j.dump();
 }
 
@@ -290,6 +292,8 @@ Result<Manifest> manifest_from(const json& j) {
   m.config = TRY_CONTEXT(parse_descriptor(*cfg), "config");
   m.layers = TRY(descriptor_array(j, "layers", "layer"));
   m.annotations = TRY(opt_string_map(j, "annotations"));
+  m.artifact_type = TRY(opt_string(j, "artifactType"));
+  if (auto subject = j.find("subject"); subject != j.end()) m.subject = TRY_CONTEXT(parse_descriptor(*subject), "subject");
   return m;
 }
 

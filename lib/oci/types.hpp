@@ -29,6 +29,8 @@ inline constexpr std::string_view docker_manifest = "application/vnd.docker.dist
 inline constexpr std::string_view docker_manifest_list = "application/vnd.docker.distribution.manifest.list.v2+json";
 inline constexpr std::string_view docker_config = "application/vnd.docker.container.image.v1+json";
 inline constexpr std::string_view docker_layer_gzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+// OCI 1.1: the config of an artifact that needs none; its content is `{}`.
+inline constexpr std::string_view oci_empty = "application/vnd.oci.empty.v1+json";
 
 bool is_index(std::string_view media_type);     // OCI index or Docker manifest list
 bool is_manifest(std::string_view media_type);  // OCI or Docker schema 2 image manifest
@@ -64,6 +66,10 @@ struct Manifest {
   Descriptor config;
   std::vector<Descriptor> layers;
   std::map<std::string, std::string> annotations;
+  // OCI 1.1 artifacts: what the manifest holds ("application/spdx+json"; empty: an image) and
+  // the manifest it refers to (an SBOM's image), which makes it one of that manifest's referrers.
+  std::string artifact_type;
+  std::optional<Descriptor> subject;
 };
 
 struct Index {
