@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <set>
 
 #include "util/expected.hpp"
@@ -36,9 +37,13 @@ std::string ref_name(const Descriptor& d) {
   return it == d.annotations.end() ? std::string() : it->second;
 }
 
+// An index entry that is an artifact attached to an image (an SBOM), not an image of its own.
+bool is_artifact(const Descriptor& d) { return !d.artifact_type.empty(); }
+
 std::string list_tags(const Index& idx) {
   std::string out;
   for (const auto& d : idx.manifests) {
+    if (is_artifact(d)) continue;
     auto name = ref_name(d);
     out += (out.empty() ? "" : ", ") + (name.empty() ? "(untagged " + d.digest.short_str() + ")" : "`" + name + "`");
   }
@@ -105,6 +110,25 @@ class LayoutSource final : public ImageSource {
     m.bytes = std::move(bytes);
     m.digest = want;
     return m;
+  }
+
+  // Every untagged manifest in the index whose `subject` is `subject`: the entries mlpack writes
+  // carry their artifactType, but other tools may list an artifact without it.
+  Result<std::vector<Descriptor>> referrers(const Digest& subject) override {
+    auto idx = TRY_CONTEXT(read_index(dir_), describe());
+    std::vector<Descriptor> out;
+    for (const auto& d : idx.manifests) {
+      if (!ref_name(d).empty() || !media::is_manifest(d.media_type) || d.digest == subject) continue;
+      auto bytes = TRY_CONTEXT(read_small_blob(dir_, d.digest), describe());
+      auto m = parse_manifest(bytes);
+      if (!m || !m->subject || m->subject->digest != subject) continue;
+      Descriptor r = d;
+      r.artifact_type = !m->artifact_type.empty() ? m->artifact_type : m->config.media_type;
+      r.annotations = m->annotations;
+      out.push_back(std::move(r));
+    }
+    std::sort(out.begin(), out.end(), [](const Descriptor& a, const Descriptor& b) { return a.digest.str() < b.digest.str(); });
+    return out;
   }
 
   Result<std::unique_ptr<util::Reader>> open_blob(const Descriptor& blob) override {
@@ -212,6 +236,41 @@ class LayoutDestination final : public ImageDestination {
     return {};
   }
 
+  // The artifact is listed untagged, with its artifactType, so tools that look images up by tag
+  // (skopeo, umoci) never see it. Artifacts whose subject the index no longer lists (a tag moved
+  // on) are dropped from it; their blobs stay, as an untagged image's do.
+  Result<void> put_referrer(const RawManifest& artifact) override {
+    auto what = "attaching " + artifact.digest.short_str() + " in `" + (dir_ / "index.json").string() + "`";
+    auto parsed = TRY_CONTEXT(parse_manifest(artifact.bytes), what);
+    if (!parsed.subject) return fail(ErrorKind::invalid_input, what + ": the manifest has no `subject`");
+    TRY(put_manifest(artifact));
+    auto lock = TRY_CONTEXT(DirLock::acquire(dir_), what);  // held until the index is written
+    auto idx = TRY_CONTEXT(read_index(dir_), what);
+
+    std::set<std::string> images;
+    for (const auto& d : idx.manifests)
+      if (!is_artifact(d)) images.insert(d.digest.str());
+    if (!images.contains(parsed.subject->digest.str()))
+      return fail(ErrorKind::not_found, what + ": the layout does not list its subject " + parsed.subject->digest.short_str());
+
+    std::vector<Descriptor> kept;
+    for (auto& d : idx.manifests) {
+      if (d.digest == artifact.digest) continue;
+      if (is_artifact(d)) {
+        auto bytes = read_small_blob(dir_, d.digest);
+        auto m = bytes ? parse_manifest(*bytes) : Result<Manifest>(std::unexpected(bytes.error()));
+        if (m && m->subject && !images.contains(m->subject->digest.str())) continue;
+      }
+      kept.push_back(std::move(d));
+    }
+    Descriptor entry{artifact.media_type, artifact.digest, static_cast<std::int64_t>(artifact.bytes.size())};
+    entry.artifact_type = parsed.artifact_type.empty() ? parsed.config.media_type : parsed.artifact_type;
+    kept.push_back(std::move(entry));
+    idx.manifests = std::move(kept);
+    TRY_CONTEXT(util::write_file_atomic(dir_ / "index.json", to_json(idx)), what);
+    return {};
+  }
+
  private:
   fs::path dir_;
   std::string tag_;
@@ -244,11 +303,15 @@ Result<std::unique_ptr<ImageSource>> open_layout_source(const fs::path& dir, std
 
   auto idx = TRY_CONTEXT(read_index(dir), where);
   if (tag.empty()) {
-    if (idx.manifests.size() != 1)
-      return fail(ErrorKind::invalid_input, where + ": the layout holds " + std::to_string(idx.manifests.size()) +
+    // Artifacts attached to an image (SBOMs) are not images to choose from.
+    std::vector<const Descriptor*> images;
+    for (const auto& d : idx.manifests)
+      if (!is_artifact(d)) images.push_back(&d);
+    if (images.size() != 1)
+      return fail(ErrorKind::invalid_input, where + ": the layout holds " + std::to_string(images.size()) +
                                                 " images; name one with `oci:" + dir.string() +
                                                 ":TAG` (tags: " + list_tags(idx) + ")");
-    return std::make_unique<LayoutSource>(dir, std::string(), idx.manifests.front());
+    return std::make_unique<LayoutSource>(dir, std::string(), *images.front());
   }
   for (const auto& d : idx.manifests)
     if (ref_name(d) == tag) return std::make_unique<LayoutSource>(dir, std::string(tag), d);

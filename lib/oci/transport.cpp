@@ -62,4 +62,12 @@ std::unique_ptr<util::Reader> verify_reader(std::unique_ptr<util::Reader> inner,
   return std::make_unique<VerifyingReader>(std::move(inner), expected);
 }
 
+Result<std::vector<Descriptor>> ImageSource::referrers(const Digest&) {
+  return util::fail(util::ErrorKind::unsupported, describe() + ": listing the artifacts attached to an image is not supported here");
+}
+
+Result<void> ImageDestination::put_referrer(const RawManifest&) {
+  return util::fail(util::ErrorKind::unsupported, describe() + ": attaching artifacts to an image is not supported here");
+}
+
 }  // namespace mlpack::oci

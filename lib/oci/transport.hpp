@@ -37,6 +37,10 @@ class ImageSource {
   // own content-addressed cache), so a destination may link it instead of copying and hashing it
   // again. Sources whose files come from outside return nullopt.
   virtual std::optional<std::filesystem::path> trusted_blob_file(const Descriptor&) { return std::nullopt; }
+  // The artifacts attached to `subject` (OCI 1.1 referrers: manifests whose `subject` is it), as
+  // descriptors carrying their `artifactType`, sorted by digest. Locations that cannot list them
+  // say so (ErrorKind::unsupported).
+  virtual Result<std::vector<Descriptor>> referrers(const Digest& subject);
 };
 
 class ImageDestination {
@@ -62,6 +66,10 @@ class ImageDestination {
   // Stores the top-level manifest or index and points the location's tag at it. Called last,
   // once every blob is in place; atomic: the previous content stays intact if it fails.
   virtual Result<void> commit(const RawManifest& top) = 0;
+  // Attaches an artifact manifest (one with a `subject`, e.g. an SBOM) once its blobs and its
+  // subject are in place; the subject's tag and digest do not change. Locations that cannot hold
+  // one say so (ErrorKind::unsupported).
+  virtual Result<void> put_referrer(const RawManifest& artifact);
 };
 
 // Wraps a reader and fails at end of stream if the bytes do not match `expected` (digest and

@@ -345,3 +345,76 @@ TEST_CASE("layout: skopeo accepts what we wrote") {
     CHECK(out.find(img->blobs.back().desc.digest.str()) != std::string::npos);
   }
 }
+
+namespace {
+// An artifact manifest attached to `subject`, with its blobs written to `dest`.
+RawManifest attach(ImageDestination& dest, const RawManifest& subject, const std::string& document) {
+  Manifest m;
+  m.artifact_type = "application/spdx+json";
+  m.config = Descriptor{std::string(media::oci_empty), Digest::sha256_of("{}"), 2};
+  m.layers = {Descriptor{"application/spdx+json", Digest::sha256_of(document), static_cast<std::int64_t>(document.size())}};
+  m.subject = Descriptor{subject.media_type, subject.digest, static_cast<std::int64_t>(subject.bytes.size())};
+  for (const auto& [d, bytes] : {std::pair{m.config, std::string("{}")}, std::pair{m.layers[0], document}})
+    REQUIRE(dest.put_blob(d, [bytes]() -> Result<std::unique_ptr<util::Reader>> {
+      return std::unique_ptr<util::Reader>(std::make_unique<util::StringReader>(bytes));
+    }));
+  auto raw = RawManifest::from_bytes(to_json(m), std::string(media::oci_manifest));
+  auto put = dest.put_referrer(raw);
+  REQUIRE_MESSAGE(put, put.error().message);
+  return raw;
+}
+}  // namespace
+
+TEST_CASE("layout: artifacts attached to an image are listed untagged and found as its referrers") {
+  auto tmp = util::TempDir::create();
+  REQUIRE(tmp);
+  auto dir = tmp->path() / "layout";
+  auto a = make_image({base_files, {{"app/a.py", "print('a')\n"}}}, "a");
+  auto dest = open_layout_destination(dir, "a");
+  REQUIRE(dest);
+  REQUIRE(write_image(**dest, a));
+  auto sbom = attach(**dest, a.manifest, "{\"spdxVersion\":\"SPDX-2.3\"}");
+  attach(**dest, a.manifest, "{\"spdxVersion\":\"SPDX-2.3\"}");  // the same again: listed once
+
+  auto idx = parse_index(*util::read_file(dir / "index.json"));
+  REQUIRE(idx);
+  REQUIRE(idx->manifests.size() == 2);
+  CHECK(idx->manifests[0].digest == a.manifest.digest);  // the image keeps its entry and digest
+  CHECK(idx->manifests[1].digest == sbom.digest);
+  CHECK(idx->manifests[1].artifact_type == "application/spdx+json");
+  CHECK(idx->manifests[1].annotations.empty());
+
+  // Without a tag the layout still names one image: the artifact is not one.
+  auto src = open_layout_source(dir);
+  REQUIRE_MESSAGE(src, src.error().message);
+  auto top = (*src)->get_manifest();
+  REQUIRE(top);
+  CHECK(top->digest == a.manifest.digest);
+  auto refs = (*src)->referrers(a.manifest.digest);
+  REQUIRE(refs);
+  REQUIRE(refs->size() == 1);
+  CHECK((*refs)[0].digest == sbom.digest);
+  CHECK((*refs)[0].artifact_type == "application/spdx+json");
+  CHECK((*src)->referrers(sbom.digest)->empty());
+
+  // The tag moves on: the old image's artifact leaves the index with it.
+  auto a2 = make_image({base_files, {{"app/a.py", "print('a2')\n"}}}, "a2");
+  auto dest2 = open_layout_destination(dir, "a");
+  REQUIRE(dest2);
+  REQUIRE(write_image(**dest2, a2));
+  auto sbom2 = attach(**dest2, a2.manifest, "{\"spdxVersion\":\"SPDX-2.3\",\"n\":2}");
+  idx = parse_index(*util::read_file(dir / "index.json"));
+  REQUIRE(idx->manifests.size() == 2);
+  CHECK(idx->manifests[0].digest == a2.manifest.digest);
+  CHECK(idx->manifests[1].digest == sbom2.digest);
+
+  // An artifact whose subject the layout does not list is refused.
+  auto dest3 = open_layout_destination(dir, "a");
+  REQUIRE(dest3);
+  Manifest orphan;
+  orphan.config = Descriptor{std::string(media::oci_empty), Digest::sha256_of("{}"), 2};
+  orphan.subject = Descriptor{std::string(media::oci_manifest), Digest::sha256_of("nothing"), 7};
+  auto refused = (*dest3)->put_referrer(RawManifest::from_bytes(to_json(orphan), std::string(media::oci_manifest)));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().kind == ErrorKind::not_found);
+}
