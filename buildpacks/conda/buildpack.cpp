@@ -102,6 +102,8 @@ class Conda final : public Buildpack {
     d.applies = true;
     d.ecosystem = "conda";
     for (const auto& p : in_.files->paths) d.files.push_back(fs::relative(p, project.dir).generic_string());
+    if (in_.added_pip)
+      d.notes.push_back(d.files.front() + " has a `pip:` list but does not ask for pip: pip is added, as conda does");
     if (in_.default_channel)
       d.notes.push_back(d.files.front() + " lists no channels: using conda-forge (as miniforge and pixi do)");
     for (const auto& s : in_.specs)
@@ -127,7 +129,8 @@ class Conda final : public Buildpack {
     if (!in_.files) return s;
     nlohmann::json requirements = nlohmann::json::array();
     for (const auto& spec : in_.specs)
-      requirements.push_back({{"ecosystem", "conda"},
+      if (!spec.added)
+        requirements.push_back({{"ecosystem", "conda"},
                               {"name", spec.spec.name()},
                               {"specifier", specifier_of(spec)},
                               {"spec", spec.spec.str()},

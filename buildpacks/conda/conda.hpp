@@ -22,6 +22,7 @@ using util::Result;
 struct Spec {
   mlpack::conda::MatchSpec spec;
   detectors::CondaSpec written;
+  bool added = false;  // not in the file: mlpack added it as conda would (`pip` for a `pip:` list)
 };
 
 // A channel as listed, with ${VAR} expanded from the environment the CLI read.
@@ -41,6 +42,7 @@ struct Inputs {
   std::vector<Spec> specs;
   std::vector<ChannelRef> channels;  // in priority order; conda-forge when the file lists none
   bool default_channel = false;      // no channel listed: conda-forge was taken
+  bool added_pip = false;            // a `pip:` list without `pip` among the specs: added, as conda does
   std::string digest;                // sha256 of the lock files' bytes (conda-lock / explicit)
 };
 

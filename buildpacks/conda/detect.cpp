@@ -65,6 +65,15 @@ Result<Inputs> detect(const fs::path& root, const util::Environment& env) {
         if (!spec) return util::fail(ErrorKind::invalid_input, where(dep) + ": " + spec.error().message);
         in.specs.push_back(Spec{std::move(*spec), dep});
       }
+      // conda adds `pip` itself (with a warning) when the file has a `pip:` list but does not ask
+      // for it; pip then brings the interpreter the list is installed for.
+      const auto& pip = in.environment->pip;
+      if (pip && std::none_of(in.specs.begin(), in.specs.end(), [](const Spec& s) { return s.spec.name() == "pip"; })) {
+        int line = pip->requirements.empty() ? 0 : pip->requirements.front().line;
+        in.specs.push_back(Spec{TRY(mlpack::conda::MatchSpec::parse("pip")),
+                                detectors::CondaSpec{"pip", in.environment->file, line, 0}, true});
+        in.added_pip = true;
+      }
       for (const auto& c : in.environment->channels) {
         auto text = TRY(expand(c, env));
         in.channels.push_back(ChannelRef{text, c.text, c.file + ":" + std::to_string(c.line)});

@@ -159,16 +159,7 @@ bool names_channel(const condaindex::Channel& c, const std::string& written) {
 
 Result<void> solve_environment(Context& ctx, const Inputs& in, const ChannelSettings& settings,
                                const std::string& subdir, lock::LockFile& lock) {
-  std::vector<condaindex::Channel> channels;
-  for (const auto& c : in.channels) {
-    std::vector<std::string> texts{c.text};
-    if (c.text == "defaults" && !settings.default_channels.empty()) texts = settings.default_channels;
-    for (const auto& text : texts) {
-      auto parsed = condaindex::parse_channel(text, settings.alias);
-      if (!parsed) return util::fail(ErrorKind::invalid_input, c.where + ": " + parsed.error().message);
-      for (auto& ch : *parsed) channels.push_back(std::move(ch));
-    }
-  }
+  auto channels = TRY(parse_channels(in, settings));
   // A spec may name a channel (`pytorch::torch`) only when `channels:` lists it: mlpack uses
   // exactly the channels listed.
   for (const auto& s : in.specs) {
@@ -220,6 +211,20 @@ Result<void> solve_environment(Context& ctx, const Inputs& in, const ChannelSett
 }
 
 }  // namespace
+
+Result<std::vector<condaindex::Channel>> parse_channels(const Inputs& in, const ChannelSettings& settings) {
+  std::vector<condaindex::Channel> channels;
+  for (const auto& c : in.channels) {
+    std::vector<std::string> texts{c.text};
+    if (c.text == "defaults" && !settings.default_channels.empty()) texts = settings.default_channels;
+    for (const auto& text : texts) {
+      auto parsed = condaindex::parse_channel(text, settings.alias);
+      if (!parsed) return util::fail(ErrorKind::invalid_input, c.where + ": " + parsed.error().message);
+      for (auto& ch : *parsed) channels.push_back(std::move(ch));
+    }
+  }
+  return channels;
+}
 
 Result<FileName> split_file_name(std::string_view fn) {
   FileName out;

@@ -7,6 +7,7 @@
 #include "buildpacks/buildpack.hpp"
 #include "buildpacks/conda/conda.hpp"
 #include "conda/match_spec.hpp"
+#include "condaindex/channel.hpp"
 
 namespace mlpack::buildpacks::conda {
 
@@ -20,6 +21,10 @@ struct ChannelSettings {
   std::string alias = std::string(default_alias);
   std::vector<std::string> default_channels;
 };
+
+// The channels environment.yml lists, in priority order, as requests go to them (`defaults` as
+// `settings` says; a token or userinfo kept for requests only). invalid_input naming the line.
+Result<std::vector<condaindex::Channel>> parse_channels(const Inputs& in, const ChannelSettings& settings);
 
 // Adds the environment's packages, its channels and the virtual packages assumed to `lock`.
 Result<void> resolve_environment(Context& ctx, const Inputs& in, const ChannelSettings& settings, lock::LockFile& lock);

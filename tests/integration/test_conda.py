@@ -41,6 +41,7 @@ MAIN = [
     pkg("pandas", "2.2.2", "py312h1d6d2e6_1", depends=["python >=3.12,<3.13.0a0", "numpy >=1.26,<3"],
         constrains=["numpy <2.0"]),  # constrains: numpy 2 may not come with this pandas
     pkg("tqdm", "4.66.4", "pyhd8ed1ab_0", subdir="noarch", noarch="python", depends=["python >=3.7"]),
+    pkg("pip", "24.0", "pyhd8ed1ab_0", subdir="noarch", noarch="python", depends=["python >=3.7"]),
     # A CUDA build gated on the __cuda virtual package, and a CPU build with a lower build number.
     pkg("pytorch", "2.3.1", "cuda120_py312h_300", build_number=300, depends=["python >=3.12,<3.13.0a0", "__cuda"]),
     pkg("pytorch", "2.3.1", "cpu_py312h_100", build_number=100, depends=["python >=3.12,<3.13.0a0"]),
@@ -300,12 +301,15 @@ class CondaTest(TempTestCase):
         self.assertIn("conda", msg)
         self.assertIn("pip", msg)
 
-    def test_pip_list_without_python_in_the_environment(self):
+    def test_pip_list_without_pip_adds_pip_as_conda_does(self):
         project = self.project({"environment.yml": self.env_yml(
             ["libzlib"], extra=f"  - pip:\n    - --index-url {self.pypi_index}\n    - six\n")})
-        r, doc = self.lock(project, check=False)
-        self.assertEqual(r.returncode, 2, r.stderr)
-        self.assertIn("add `python`", doc["error"]["message"])
+        self.assertIn("pip is added, as conda does", run([MLPACK, "detect", project]).stdout)
+        r, doc = self.lock(project)
+        got = self.conda(doc)
+        self.assertIn("pip", got)
+        self.assertIn("python", got)  # pip's own dependency: the interpreter the list is for
+        self.assertEqual({p["name"] for p in doc["packages"] if p["ecosystem"] == "pypi"}, {"six"})
 
     # --- lockfiles taken as they are ------------------------------------------------------------
 

@@ -61,8 +61,6 @@ REASON_PINNED_URLS = ("explicit file pinning package URLs on repo.anaconda.com /
 REASON_OTHER_PLATFORM = "explicit file for another platform (win-64): nothing to install on linux-64"
 REASON_EDITABLE = ("`-e` editable pip lines (mlpack installs wheels only: unsupported), and a pip `--index-url` "
                    "on a public mirror (the network)")
-REASON_PIP_NO_PYTHON = ("a `pip:` list with neither pip nor python among the conda dependencies "
-                        "(conda inserts `pip` itself; mlpack asks for `python`)")
 
 EXCEPTIONS = {
     "conda_tests_env_support/channels_with_envvars.yml": (REASON_HTTPS_HOST, {
@@ -87,9 +85,6 @@ EXCEPTIONS = {
     "conda_tests_env_support/advanced-pip/env_template.yml": (REASON_EDITABLE, {
         "detect": (1, ["environment.yml:18", "-e git+{ARGH_PATH_PLACEHOLDER}#egg=argh", "editable install"]),
         "lock": (1, ["environment.yml:18", "editable install"]),
-    }),
-    "conda_tests_env_support/add-pip.yml": (REASON_PIP_NO_PYTHON, {
-        "lock": (2, ["environment.yml lists pip packages", "add `python`"]),
     }),
 }
 
