@@ -8,6 +8,7 @@
 #include <set>
 
 #include "buildpacks/python/python.hpp"
+#include "detectors/project_file.hpp"
 #include "detectors/python_lockfiles.hpp"
 #include "net/curl_client.hpp"
 #include "pypi/filename.hpp"
@@ -23,7 +24,7 @@ using util::ErrorKind;
 Result<std::optional<std::string>> find_lockfile(const fs::path& project) {
   std::error_code ec;
   for (const auto& name : detectors::lockfile_names()) {
-    if (fs::is_regular_file(project / name, ec)) return std::optional<std::string>{name};
+    if (detectors::project_file_present(project / name)) return std::optional<std::string>{name};
     if (name != "pylock.toml") continue;
     // PEP 751 also allows pylock.<name>.toml; with several and no pylock.toml the choice is the user's.
     std::vector<std::string> named;

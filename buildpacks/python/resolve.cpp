@@ -29,14 +29,15 @@ Result<Inputs> detect(const fs::path& project_dir, const util::Environment& env)
   in.env = env;
   in.root = project;
   in.env_dir = detectors::environment_dir(project);
-  std::error_code ec;
-  if (fs::is_regular_file(in.env_dir / "requirements.txt", ec)) {
+  // Present is enough: what is there but may not be read (a FIFO, a link out of the project) is
+  // refused by the detectors, not skipped.
+  if (detectors::project_file_present(in.env_dir / "requirements.txt")) {
     auto r = TRY(detectors::parse_requirements_file(in.env_dir / "requirements.txt", project,
                                                      detectors::RequirementsOptions{.environment = env}));
     for (const auto& f : r.files) in.files.push_back(f);
     in.requirements = std::move(r);
   }
-  if (fs::is_regular_file(project / "pyproject.toml", ec)) {
+  if (detectors::project_file_present(project / "pyproject.toml")) {
     auto p = TRY(detectors::parse_pyproject(project / "pyproject.toml", project));
     in.files.push_back("pyproject.toml");
     in.pyproject = std::move(p);

@@ -96,6 +96,19 @@ class ConfinementTest(TempTestCase):
         os.mkfifo(os.path.join(project, "more.txt"))
         self.assert_refused(project, "more.txt")
 
+    def test_other_fifos_are_refused_not_skipped(self):
+        # (The ignore files are read by `build`, for the /app layer: unit-tested in
+        # tests/unit/detectors/project_file_test.cpp.)
+        for name in ("requirements.txt", "pyproject.toml", "uv.lock", "runtime.txt", "apt.txt", "Procfile"):
+            with self.subTest(name=name):
+                project = self.path("fifo-" + name.strip("."))
+                os.makedirs(project)
+                if name != "requirements.txt":
+                    write(os.path.join(project, "requirements.txt"), "six\n")
+                os.mkfifo(os.path.join(project, name))
+                message = self.assert_refused(project, name)
+                self.assertIn("FIFO", message)
+
     def test_over_large_project_files_are_invalid_input(self):
         for name, body in (("requirements.txt", "#" * (17 << 20)), ("runtime.txt", "#" * (1 << 17)),
                            ("mlpack.yaml", "#" * (2 << 20))):

@@ -147,3 +147,18 @@ TEST_CASE("a requirement line with control characters is quoted escaped and cut"
   CHECK(r.error().message.find('\x07') == std::string::npos);
   CHECK(r.error().message.size() < 1000);
 }
+
+TEST_CASE("ignore files: a FIFO or a link out of the project, at any depth, is refused") {
+  Fixture f;
+  fs::create_directories(f.root / "sub");
+  REQUIRE(::mkfifo((f.root / "sub" / ".gitignore").c_str(), 0600) == 0);
+  auto r = detectors::ProjectFilter::load(f.root, {});
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().kind == ErrorKind::invalid_input);
+  CHECK(r.error().message == "reading the ignore file: `sub/.gitignore` is a FIFO; mlpack reads only regular files from a project");
+  fs::remove(f.root / "sub" / ".gitignore");
+  fs::create_symlink(f.outside, f.root / "sub" / ".gitignore");
+  auto l = detectors::ProjectFilter::load(f.root, {});
+  REQUIRE_FALSE(l.has_value());
+  CHECK(l.error().message.find("`sub/.gitignore` is outside the project") != std::string::npos);
+}
