@@ -14,6 +14,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
 from harness import MLPACK, TempTestCase, free_port, run  # noqa: E402
+from base_image import glibc_base  # noqa: E402
 from conda_channel import build_channel, file_name  # noqa: E402
 from python_index import Server, build_index  # noqa: E402
 
@@ -75,13 +76,7 @@ class CondaTest(TempTestCase):
         cls.main = f"{cls.server.url}/main"
         cls.extra = f"{cls.server.url}/extra"
         # A base whose dpkg database says glibc 2.36: __glibc is the base's, not the host's.
-        dpkg = os.path.join(cls.served, "layer", "var", "lib", "dpkg")
-        os.makedirs(dpkg)
-        with open(os.path.join(dpkg, "status"), "w") as f:
-            f.write("Package: libc6\nStatus: install ok installed\nArchitecture: amd64\n"
-                    "Version: 2.36-9+deb12u4\nMaintainer: x\nDescription: C library\n")
-        cls.base = f"oci:{cls.served}/base:glibc"
-        run([MLPACK, "append", "--layer", f"{os.path.join(cls.served, 'layer')}:/", "-o", cls.base])
+        cls.base = glibc_base(MLPACK, os.path.join(cls.served, "glibc"))
 
     @classmethod
     def tearDownClass(cls):

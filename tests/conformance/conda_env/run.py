@@ -38,6 +38,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent.parent
 sys.path.insert(0, str(REPO / "tests" / "fixtures"))
+from base_image import glibc_base  # noqa: E402
 from conda_channel import build_channel  # noqa: E402
 from python_index import Server, build_index, normalize  # noqa: E402
 
@@ -336,18 +337,6 @@ def build_served(entries, served):
     return chans
 
 
-def make_base(mlpack, work):
-    """A base whose dpkg status says glibc 2.36 (the `__glibc` the solve sees)."""
-    layer = work / "base-layer"
-    dpkg = layer / "var" / "lib" / "dpkg"
-    dpkg.mkdir(parents=True)
-    (dpkg / "status").write_text("Package: libc6\nStatus: install ok installed\nArchitecture: amd64\n"
-                                 "Version: 2.36-9+deb12u4\nMaintainer: x\nDescription: C library\n")
-    base = f"oci:{work / 'base'}:glibc"
-    subprocess.run([mlpack, "append", "--layer", f"{layer}:/", "-o", base], check=True, capture_output=True)
-    return base
-
-
 # --- running ------------------------------------------------------------------------------------
 
 def run(mlpack, command, project, env):
@@ -521,7 +510,7 @@ def main():
         chans = build_served(entries, served)
         server = Server(served)
         try:
-            base = make_base(args.mlpack, work)
+            base = glibc_base(args.mlpack, str(work))
             yaml_text = (f"base: {base}\nconda_channel_alias: {server.url}\n"
                          f"conda_default_channels: [{server.url}/pkgs/main, {server.url}/pkgs/r]\n")
             env = dict(os.environ, MLPACK_CACHE_DIR=str(work / "cache"), PIP_INDEX_URL=f"{server.url}/pypi/simple/",
