@@ -6,6 +6,7 @@
 #include <cctype>
 #include <system_error>
 
+#include "conda/channel_url.hpp"
 #include "detectors/project.hpp"
 #include "detectors/project_config.hpp"
 #include "detectors/project_file.hpp"
@@ -269,8 +270,8 @@ class EnvironmentReader {
     auto parsed = pypi::Requirement::parse(r.text);
     if (!parsed) {
       // A requirement may carry a URL with credentials (`pkg @ https://user:token@…`): keep them out.
-      const bool secret = redact_conda_url(r.text) != r.text;
-      return std::unexpected(yaml_.error(item, quote_text(redact_conda_url(r.text)) + ": " +
+      const bool secret = conda::redact_channel_url(r.text) != r.text;
+      return std::unexpected(yaml_.error(item, quote_text(conda::redact_channel_url(r.text)) + ": " +
                                                    (secret ? "not a valid requirement" : parsed.error().message)));
     }
     r.requirement = std::move(*parsed);
@@ -366,7 +367,7 @@ class LockReader {
       if (!is_hex(pkg.sha256, 64)) return std::unexpected(yaml_.error(sha, what + ": `sha256` must be 64 hex digits"));
     }
     if (pkg.md5.empty() && pkg.sha256.empty())
-      return std::unexpected(yaml_.error(hash, what + " (" + redact_conda_url(pkg.url) + "): no `md5` or `sha256`"));
+      return std::unexpected(yaml_.error(hash, what + " (" + conda::redact_channel_url(pkg.url) + "): no `md5` or `sha256`"));
     if (const auto deps = p["dependencies"]; deps && !deps.IsNull()) {
       if (!deps.IsMap()) return std::unexpected(yaml_.error(deps, what + ": `dependencies` must map names to constraints"));
       for (const auto& kv : deps) {
@@ -411,18 +412,6 @@ void for_each_line(std::string_view text, F f) {
 
 }  // namespace
 
-std::string redact_conda_url(std::string_view url) {
-  std::string out = util::redact_url(url);
-  // anaconda.org's tokens sit in the path: https://conda.anaconda.org/t/<token>/channel
-  for (std::size_t pos = 0; (pos = out.find("/t/", pos)) != std::string::npos;) {
-    auto start = pos + 3;
-    auto end = out.find('/', start);
-    if (end == std::string::npos) end = out.size();
-    if (end > start) out.replace(start, end - start, "***");
-    pos = start;
-  }
-  return out;
-}
 
 Result<CondaEnvironment> parse_conda_environment(const fs::path& path, const fs::path& project_root) {
   auto full = resolve(path, project_root);
@@ -476,12 +465,12 @@ Result<ExplicitEnvironment> parse_explicit_environment(const fs::path& path, con
     std::string_view url = strip(line.substr(0, hash));
     const bool has_scheme = url.find("://") != std::string_view::npos;
     if (!has_scheme && !url.starts_with("/")) {
-      fail_at(number, column, "expected a package URL, not " + quote_text(redact_conda_url(line)) + " (an explicit file lists URLs; a spec such as `numpy=1.26` belongs in environment.yml)");
+      fail_at(number, column, "expected a package URL, not " + quote_text(conda::redact_channel_url(line)) + " (an explicit file lists URLs; a spec such as `numpy=1.26` belongs in environment.yml)");
       return;
     }
     auto filename = url.substr(url.find_last_of('/') + 1);
     if (!filename.ends_with(".conda") && !filename.ends_with(".tar.bz2")) {
-      fail_at(number, column, quote_text(redact_conda_url(url)) + " does not name a `.conda` or `.tar.bz2` package");
+      fail_at(number, column, quote_text(conda::redact_channel_url(url)) + " does not name a `.conda` or `.tar.bz2` package");
       return;
     }
     pkg.url = std::string(url);

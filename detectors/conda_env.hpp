@@ -5,7 +5,7 @@
 // MatchSpecs stay strings with where they were written; lib/conda parses them. Nothing here touches
 // the network or reads environment variables (`${VAR}` in a channel is kept as written).
 // Errors in a file are ErrorKind::invalid_input, "file:line:column: what", the file relative to the
-// project root; URLs in messages have their credentials removed (userinfo and `/t/<token>/`).
+// project root; URLs in messages have their credentials removed (conda::redact_channel_url).
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -122,7 +122,5 @@ struct CondaEnvFiles {
 // nullopt when there is none. Files are only found here, not parsed.
 Result<std::optional<CondaEnvFiles>> find_conda_env(const fs::path& project_root);
 
-// A URL as it may be shown: userinfo and conda's `/t/<token>/` replaced by `***`.
-std::string redact_conda_url(std::string_view url);
 
 }  // namespace mlpack::detectors

@@ -1,10 +1,16 @@
 // conda behind the Buildpack interface: the environment files in, `conda` lock entries out.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <chrono>
+
+#include "buildpacks/conda/assemble.hpp"
 #include "buildpacks/conda/conda.hpp"
 #include "buildpacks/conda/resolve.hpp"
 #include "buildpacks/cuda/hints.hpp"
 #include "buildpacks/registry.hpp"
+#include "conda/channel_url.hpp"
+#include "conda/channel_url.hpp"
 #include "util/expected.hpp"
 #include "util/text.hpp"
 
@@ -141,9 +147,9 @@ class Conda final : public Buildpack {
     for (const auto& p : in_.files->paths) files.push_back(fs::relative(p, in_.root).generic_string());
     conda["files"] = files;
     std::vector<std::string> channels;
-    for (const auto& c : in_.channels) channels.push_back(detectors::redact_conda_url(c.written));
+    for (const auto& c : in_.channels) channels.push_back(mlpack::conda::redact_channel_url(c.written));
     if (in_.conda_lock)
-      for (const auto& c : in_.conda_lock->channels) channels.push_back(detectors::redact_conda_url(c));
+      for (const auto& c : in_.conda_lock->channels) channels.push_back(mlpack::conda::redact_channel_url(c));
     conda["channels"] = channels;
     nlohmann::json pip = nlohmann::json::array();
     if (in_.environment && in_.environment->pip)
@@ -181,9 +187,9 @@ class Conda final : public Buildpack {
     for (const auto& c : in_.channels) channels.push_back(c.written);  // ${VAR} as written: no token in the lock
     j["specs"] = specs;
     j["channels"] = channels;
-    j["alias"] = detectors::redact_conda_url(settings_.alias);
+    j["alias"] = mlpack::conda::redact_channel_url(settings_.alias);
     std::vector<std::string> defaults;
-    for (const auto& d : settings_.default_channels) defaults.push_back(detectors::redact_conda_url(d));
+    for (const auto& d : settings_.default_channels) defaults.push_back(mlpack::conda::redact_channel_url(d));
     j["default_channels"] = defaults;
     j["locks"] = in_.digest;
     if (const auto* decision = ctx.project.facts.find(facts::cuda)) j["cuda"] = decision->version.value_or("none");
@@ -202,12 +208,55 @@ class Conda final : public Buildpack {
     return {};
   }
 
-  Result<void> layers(Context&, const lock::LockFile& lock, LayerSink&) const override {
+  // The environment at /opt/conda: the locked packages linked by lib/condapkg, cut into layers
+  // (assemble.cpp); what the packages' activation scripts export is kept for configure().
+  Result<void> layers(Context& ctx, const lock::LockFile& lock, LayerSink& sink) const override {
+    if (!has_conda_packages(lock)) return {};
+    publish(ctx, lock);
     for (const auto& p : lock.packages)
-      if (p.ecosystem == "conda")
+      if (p.ecosystem == "pypi" && p.extra.contains("installer") && p.extra.at("installer") == "conda")
         return util::fail(ErrorKind::unsupported,
-                          "the lock pins conda packages, and mlpack cannot install them into /opt/conda yet; "
-                          "`mlpack lock` and `mlpack detect` work on conda environments");
+                          "the lock pins pip packages for the conda environment (`" + p.name + " " + p.version +
+                              "`, from the `pip:` list), and mlpack cannot install them into /opt/conda yet; "
+                              "move them to conda packages or drop the `pip:` list");
+    EnvSources sources;
+    if (in_.environment) sources.channels = TRY(parse_channels(in_, settings_));
+    if (in_.conda_lock)
+      for (const auto& p : in_.conda_lock->packages) sources.urls[mlpack::conda::strip_channel_credentials(p.url)] = p.url;
+    for (const auto& e : in_.explicit_envs)
+      for (const auto& p : e.packages) sources.urls[mlpack::conda::strip_channel_credentials(p.url)] = p.url;
+    for (const auto& s : in_.specs) {
+      sources.requested[s.spec.name()] = s.written.text;
+      sources.specs.push_back(s.written.text);
+    }
+    auto started = std::chrono::steady_clock::now();
+    activation_ = TRY(add_environment_layers(ctx, lock, sink, sources));
+    sink.timing("conda_layers_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return {};
+  }
+
+  // Activation baked in: what `conda activate` would set for /opt/conda, the environment file's
+  // `variables:`, then what the packages' plain activate.d scripts export (they run last in conda).
+  Result<void> configure(const Context&, const lock::LockFile& lock, ConfigDraft& draft) const override {
+    if (!has_conda_packages(lock)) return {};
+    auto& config = draft.config;
+    std::string prefix(environment_prefix);
+    std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (const auto& e : config.env)
+      if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
+    config.set_env("PATH", prefix + "/bin:" + path);
+    config.set_env("CONDA_PREFIX", prefix);
+    config.set_env("CONDA_DEFAULT_ENV", "base");  // /opt/conda is a root prefix, which conda calls base
+    config.set_env("CONDA_SHLVL", "1");
+    if (in_.environment)
+      for (const auto& [k, v] : in_.environment->variables) config.set_env(k, v);
+    for (const auto& [k, v] : activation_.env) config.set_env(k, v);
+    bool python = std::any_of(lock.packages.begin(), lock.packages.end(),
+                              [](const lock::Package& p) { return p.ecosystem == "conda" && p.name == "python"; });
+    if (python) {
+      config.set_env("PYTHONUNBUFFERED", "1");
+      draft.default_command = {"python"};
+    }
     return {};
   }
 
@@ -218,6 +267,10 @@ class Conda final : public Buildpack {
   }
 
  private:
+  static bool has_conda_packages(const lock::LockFile& lock) {
+    return std::any_of(lock.packages.begin(), lock.packages.end(), [](const lock::Package& p) { return p.ecosystem == "conda"; });
+  }
+
   // The environment's interpreter, from the lock, for python's pip part.
   static void publish(Context& ctx, const lock::LockFile& lock) {
     for (const auto& p : lock.packages)
@@ -227,6 +280,7 @@ class Conda final : public Buildpack {
   util::Environment env_;
   ChannelSettings settings_;
   Inputs in_;
+  mutable Activation activation_;  // set by layers(), read by configure()
 };
 
 }  // namespace

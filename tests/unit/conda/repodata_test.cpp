@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "conda/channel_url.hpp"
 #include "conda/version.hpp"
 #include "corpora.hpp"
 #include "util/fs.hpp"
@@ -361,4 +362,13 @@ TEST_CASE("repodata corpus: .conda preferred, base_url, fields as the files say"
   }
   CHECK(python_noarch > 0);
   CHECK(site_packages > 0);
+}
+
+TEST_CASE("channel URLs: secrets masked for messages, removed for records") {
+  CHECK(conda::redact_channel_url("https://u:p@conda.anaconda.org/t/abc-123/channel/linux-64/x.conda") ==
+        "https://***@conda.anaconda.org/t/***/channel/linux-64/x.conda");
+  CHECK(conda::redact_channel_url("https://repo.example.org/t/tok") == "https://repo.example.org/t/***");
+  CHECK(conda::redact_channel_url("conda-forge") == "conda-forge");
+  CHECK(conda::strip_channel_credentials("https://u:p@conda.anaconda.org/t/abc-123/channel/noarch/x.conda") ==
+        "https://conda.anaconda.org/channel/noarch/x.conda");
 }

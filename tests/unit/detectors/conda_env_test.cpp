@@ -271,12 +271,6 @@ TEST_CASE("explicit files: errors") {
   CHECK_FALSE(detectors::is_explicit_file("numpy\n"));
 }
 
-TEST_CASE("redact_conda_url") {
-  CHECK(detectors::redact_conda_url("https://u:p@conda.anaconda.org/t/abc-123/channel/linux-64/x.conda") ==
-        "https://***@conda.anaconda.org/t/***/channel/linux-64/x.conda");
-  CHECK(detectors::redact_conda_url("https://repo.example.org/t/tok") == "https://repo.example.org/t/***");
-  CHECK(detectors::redact_conda_url("conda-forge") == "conda-forge");
-}
 
 // --- which file applies -------------------------------------------------------------------------------
 
