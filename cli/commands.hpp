@@ -51,6 +51,8 @@ struct ProjectArgs {
   std::string progress = "auto";    // --progress auto|plain|none
   std::string digest_file;          // --digest-file: the manifest digest is written here
   bool no_cache = false;            // --no-cache
+  std::string sbom = "spdx";        // --sbom spdx|cyclonedx|both|none
+  std::string sbom_file;            // --sbom-file: the SBOM is written here too
 };
 
 int run_version(const Globals& g);
@@ -63,6 +65,9 @@ int run_inspect(const std::string& ref, const Globals& g);
 // `mlpack check-gpu REF [--driver VERSION]`: whether the image's CUDA need (its labels) fits the
 // driver given, else the local nvidia-smi's, else says the floor alone. 0: it runs; 1: it does not.
 int run_check_gpu(const std::string& ref, const std::optional<std::string>& driver, const Globals& g);
+// `mlpack sbom REF [--format spdx|cyclonedx]`: prints the SBOM attached to the image (exit 1 when
+// it has none).
+int run_sbom(const std::string& ref, const std::string& format, const Globals& g);
 
 // How registries and layouts are opened: the cache, --insecure-registry, the docker config and
 // the CA file from the environment.

@@ -153,6 +153,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "plain", "none"}));
   build_cmd->add_option("--digest-file", project.digest_file, "Write the image's manifest digest to this file");
   build_cmd->add_flag("--no-cache", project.no_cache, "Build every layer again instead of reusing cached ones");
+  build_cmd->add_option("--sbom", project.sbom, "SBOM to attach, written from the lock: spdx (default), cyclonedx, both or none")
+      ->check(CLI::IsMember({"spdx", "cyclonedx", "both", "none"}));
+  build_cmd->add_option("--sbom-file", project.sbom_file, "Write the SBOM to this file too");
 
   std::string ref;
   auto* inspect_cmd = app.add_subcommand("inspect", "Show an image's digest, config and layers");
@@ -167,6 +170,13 @@ int main(int argc, char** argv) {
   check_gpu_cmd->add_option("--driver", gpu_driver, "NVIDIA driver version to check (default: the local nvidia-smi's)");
   check_gpu_cmd->add_option("--platform", g.platform, "Platform to pick from an index (default linux/amd64)");
   check_gpu_cmd->add_flag("--json", json, "Print one JSON document");
+
+  std::string sbom_ref;
+  std::string sbom_format = "spdx";
+  auto* sbom_cmd = app.add_subcommand("sbom", "Print the SBOM attached to an image (exit 1 when it has none)");
+  sbom_cmd->add_option("REF", sbom_ref, "Image location")->required();
+  sbom_cmd->add_option("--format", sbom_format, "spdx (default) or cyclonedx")->check(CLI::IsMember({"spdx", "cyclonedx"}));
+  sbom_cmd->add_option("--platform", g.platform, "Platform to pick from an index (default linux/amd64)");
 
   try {
     app.parse(argc, argv);
@@ -207,6 +217,7 @@ int main(int argc, char** argv) {
     return run_push(push, g);
   }
   if (inspect_cmd->parsed()) return run_inspect(ref, g);
+  if (sbom_cmd->parsed()) return run_sbom(sbom_ref, sbom_format, g);
   if (check_gpu_cmd->parsed())
     return run_check_gpu(gpu_ref, gpu_driver.empty() ? std::nullopt : std::optional<std::string>(gpu_driver), g);
   return 2;

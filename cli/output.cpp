@@ -18,6 +18,10 @@ std::string hint_for(const util::Error& error) {
       if (m.find("http://") == std::string::npos && m.find("TLS") != std::string::npos)
         return "for a registry without TLS, pass `--insecure-registry HOST`";
       return "";
+    case util::ErrorKind::not_found:
+      if (m.find("has no SBOM") != std::string::npos)
+        return "`mlpack build` attaches one to OCI layout outputs (`--sbom spdx|cyclonedx|both`, spdx by default)";
+      return "";
     default: return "";
   }
 }

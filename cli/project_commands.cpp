@@ -135,7 +135,13 @@ int run_build(const ProjectArgs& args, const Globals& g) {
   reporter.step(pipeline::Step::lock, fmt::format("{} {} ({:.2f}s)", locked->reused ? "reused" : "wrote",
                                                locked->path.string(), lock_s));
   reporter.step(pipeline::Step::plan, plan_text(*detected, *locked));
-  auto built = session.build(*locked, pipeline::BuildRequest{args.outputs});
+  pipeline::BuildRequest request{args.outputs};
+  request.sboms.clear();
+  if (args.sbom == "spdx" || args.sbom == "both") request.sboms.push_back(sbom::Format::spdx);
+  if (args.sbom == "cyclonedx" || args.sbom == "both") request.sboms.push_back(sbom::Format::cyclonedx);
+  if (!args.sbom_file.empty()) request.sbom_file = args.sbom_file;
+  request.tool_version = MLPACK_VERSION;
+  auto built = session.build(*locked, request);
   if (!built) return fail(built.error());
   built->timings["lock_s"] = lock_s;
   double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -168,11 +174,24 @@ int run_build(const ProjectArgs& args, const Globals& g) {
                       {"blobs_skipped", built->blobs_skipped},
                       {"bytes_pushed", built->bytes_pushed},
                       {"seconds", total_s}};
+    nlohmann::json sboms = nlohmann::json::array();
+    for (const auto& s : built->sboms)
+      sboms.push_back({{"format", sbom::format_name(s.format)},
+                       {"media_type", s.media_type},
+                       {"digest", s.digest.str()},
+                       {"document_digest", s.document_digest.str()},
+                       {"written", s.written},
+                       {"skipped", s.skipped}});
+    doc["sbom"] = sboms;
     doc["timings"] = built->timings;
     g.out.document(doc);
     return 0;
   }
   for (const auto& o : built->outputs) g.out.info("   image: " + o);
+  for (const auto& s : built->sboms) {
+    for (const auto& w : s.written) g.out.info(fmt::format("    sbom: {} {} in {}", sbom::format_name(s.format), s.digest.short_str(), w));
+    for (const auto& w : s.skipped) g.out.info(fmt::format("    sbom: {} {}", sbom::format_name(s.format), w));
+  }
   g.out.info("  digest: " + built->manifest.digest.str());
   g.out.info(fmt::format("    done: {} layers ({} built, {} reused), {} blobs written ({}), {} already there, in {:.2f}s",
                          built->layers.size(), built->layers.size() - reused, reused, built->blobs_pushed,

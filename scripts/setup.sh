@@ -12,6 +12,8 @@ packages=(
   doctest-dev nlohmann-json3-dev libzstd-dev zlib1g-dev libdeflate-dev libtomlplusplus-dev libsimdjson-dev
   # real components the tests run against
   docker-registry skopeo umoci runc busybox-static apache2-utils openssl python3 curl zstd xz-utils
+  # the SBOM tests validate documents against the official JSON schemas (tests/data/sbom)
+  python3-jsonschema
   # apt archives: gpgv verifies Release signatures; tests build a signed archive with
   # apt-ftparchive (apt-utils) and gpg (gnupg)
   gpgv debian-archive-keyring gnupg apt-utils

@@ -378,7 +378,41 @@ class Sink final : public buildpacks::LayerSink {
   std::vector<BuiltLayer> layers_;
 };
 
+// An OCI layout lists the artifact beside its image; a docker-archive, which cannot hold one,
+// gets the document beside it. Registries and oci-archives do not carry SBOMs yet (issue 16).
+Result<void> attach_sbom(const image::Location& loc, oci::ImageDestination& dest, const sbom::Artifact& a,
+                         BuiltSbom& record) {
+  auto ext = a.format == sbom::Format::spdx ? ".spdx.json" : ".cdx.json";
+  switch (loc.kind) {
+    case image::Location::Kind::oci_layout: {
+      for (const auto& [desc, bytes] : {std::pair{a.config, std::string(sbom::empty_config)}, std::pair{a.layer, a.document}})
+        TRY(dest.put_blob(desc, [bytes]() -> Result<std::unique_ptr<util::Reader>> {
+          return std::unique_ptr<util::Reader>(std::make_unique<util::StringReader>(bytes));
+        }));
+      TRY(dest.put_referrer(a.manifest));
+      record.written.push_back(loc.str());
+      return {};
+    }
+    case image::Location::Kind::docker_archive: {
+      auto path = fs::path(loc.path.string() + ext);
+      TRY(util::write_file_atomic(path, a.document));
+      record.written.push_back(path.string());
+      return {};
+    }
+    default:
+      record.skipped.push_back(loc.str() + ": not attached (SBOMs go to OCI layouts and beside docker-archives for now)");
+      return {};
+  }
+}
+
 }  // namespace
+
+fs::path sbom_file_for(const fs::path& requested, sbom::Format format, bool several) {
+  if (!several || format == sbom::Format::spdx) return requested;
+  std::string p = requested.string();
+  if (p.ends_with(".spdx.json")) return p.substr(0, p.size() - 10) + ".cdx.json";
+  return p + ".cdx.json";
+}
 
 Result<Built> Session::build(const Locked& locked, const BuildRequest& request) {
   const Detected& d = detected_;
@@ -461,6 +495,23 @@ Result<Built> Session::build(const Locked& locked, const BuildRequest& request) 
   built.manifest = oci::RawManifest::from_bytes(oci::to_json(manifest), std::string(oci::media::oci_manifest));
   image::StagedImage staged(built.manifest, config_json, store, ctx.base.source);
 
+  // SBOMs from the lock: the image's digest is fixed by now and does not change with them.
+  auto t_sbom = Clock::now();
+  std::vector<sbom::Artifact> artifacts;
+  if (!request.sboms.empty()) {
+    sbom::ImageFacts facts{d.name, built.manifest.digest, created_text, request.tool_version};
+    auto description = sbom::describe(locked.lock, facts);
+    oci::Descriptor subject{built.manifest.media_type, built.manifest.digest,
+                            static_cast<std::int64_t>(built.manifest.bytes.size())};
+    for (auto format : request.sboms) {
+      artifacts.push_back(sbom::make_artifact(format, sbom::write_document(format, description), subject, created_text));
+      const auto& a = artifacts.back();
+      built.sboms.push_back(BuiltSbom{format, std::string(sbom::media_type(format)), a.manifest.digest, a.layer.digest,
+                                      a.document, {}, {}});
+    }
+  }
+  built.timings["sbom_s"] = since(t_sbom);
+
   auto t_out = Clock::now();
   image::OpenOptions open{options.cache_dir, options.insecure_registries, options.docker_config, options.ca_file};
   for (const auto& loc : outputs) {
@@ -479,6 +530,16 @@ Result<Built> Session::build(const Locked& locked, const BuildRequest& request) 
     built.blobs_pushed += copied.blobs_copied;
     built.blobs_skipped += copied.blobs_skipped;
     built.outputs.push_back(loc.str());
+    for (std::size_t i = 0; i < artifacts.size(); ++i)
+      TRY_CONTEXT(attach_sbom(loc, *dest, artifacts[i], built.sboms[i]), "attaching the SBOM to " + loc.str());
+  }
+  if (request.sbom_file) {
+    for (auto& s : built.sboms) {
+      auto path = sbom_file_for(*request.sbom_file, s.format, built.sboms.size() > 1);
+      TRY_CONTEXT(util::make_dirs(fs::absolute(path).parent_path()), "writing the SBOM");
+      TRY_CONTEXT(util::write_file_atomic(path, s.document), "writing the SBOM");
+      s.written.push_back(path.string());
+    }
   }
   built.timings["output_s"] = since(t_out);
   built.layers = std::move(base_layers);

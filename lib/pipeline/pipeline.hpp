@@ -17,6 +17,7 @@
 #include "lock/lockfile.hpp"
 #include "oci/types.hpp"
 #include "pipeline/progress.hpp"
+#include "sbom/sbom.hpp"
 
 namespace mlpack::pipeline {
 
@@ -72,6 +73,17 @@ struct Locked {
 
 using BuiltLayer = buildpacks::BuiltLayer;
 
+// One SBOM of the image (lib/sbom): the document, the OCI artifact that attaches it, and where it went.
+struct BuiltSbom {
+  sbom::Format format = sbom::Format::spdx;
+  std::string media_type;                                   // of the document
+  util::Digest digest = util::Digest::sha256_of("");        // the artifact manifest's
+  util::Digest document_digest = util::Digest::sha256_of("");
+  std::string document;
+  std::vector<std::string> written;  // outputs it is attached to or beside, and the --sbom-file path
+  std::vector<std::string> skipped;  // outputs that cannot carry it yet, with the reason
+};
+
 struct Built {
   oci::RawManifest manifest;
   util::Digest config_digest = util::Digest::sha256_of("");
@@ -81,11 +93,22 @@ struct Built {
   std::uint64_t bytes_pushed = 0;         // blob bytes written to the outputs (skipped blobs not counted)
   std::size_t blobs_pushed = 0;
   std::size_t blobs_skipped = 0;
+  std::vector<BuiltSbom> sboms;
 };
 
 struct BuildRequest {
   std::vector<std::string> outputs;  // locations; empty: oci:<project>/.mlpack/image:<name>
+  // The SBOMs to write from the lock (none: empty). Each is attached to every OCI layout output as
+  // an OCI 1.1 artifact, written beside every docker-archive output (FILE.spdx.json,
+  // FILE.cdx.json), and to `sbom_file` when set (atomically; with two formats the CycloneDX
+  // document goes to the same path with `.cdx.json` for its `.spdx.json`, or `.cdx.json` added).
+  std::vector<sbom::Format> sboms = {sbom::Format::spdx};
+  std::optional<fs::path> sbom_file;
+  std::string tool_version;  // mlpack's, named as the SBOMs' creator
 };
+
+// Where `--sbom-file PATH` puts each format's document.
+fs::path sbom_file_for(const fs::path& requested, sbom::Format format, bool several);
 
 // One run from the lock to the outputs over one buildpack context. `detected` and `options` must
 // outlive it.
