@@ -10,6 +10,7 @@
 #include "buildpacks/cuda/hints.hpp"
 #include "buildpacks/registry.hpp"
 #include "conda/channel_url.hpp"
+#include "pyindex/netrc.hpp"
 #include "conda/channel_url.hpp"
 #include "util/expected.hpp"
 #include "util/text.hpp"
@@ -107,7 +108,7 @@ class Conda final : public Buildpack {
     if (!in_.files) return d;
     d.applies = true;
     d.ecosystem = "conda";
-    for (const auto& p : in_.files->paths) d.files.push_back(fs::relative(p, project.dir).generic_string());
+    for (const auto& p : in_.files->paths) d.files.push_back(fs::relative(p, in_.root).generic_string());
     if (in_.added_pip)
       d.notes.push_back(d.files.front() + " has a `pip:` list but does not ask for pip: pip is added, as conda does");
     if (in_.default_channel)
@@ -213,12 +214,6 @@ class Conda final : public Buildpack {
   Result<void> layers(Context& ctx, const lock::LockFile& lock, LayerSink& sink) const override {
     if (!has_conda_packages(lock)) return {};
     publish(ctx, lock);
-    for (const auto& p : lock.packages)
-      if (p.ecosystem == "pypi" && p.extra.contains("installer") && p.extra.at("installer") == "conda")
-        return util::fail(ErrorKind::unsupported,
-                          "the lock pins pip packages for the conda environment (`" + p.name + " " + p.version +
-                              "`, from the `pip:` list), and mlpack cannot install them into /opt/conda yet; "
-                              "move them to conda packages or drop the `pip:` list");
     EnvSources sources;
     if (in_.environment) sources.channels = TRY(parse_channels(in_, settings_));
     if (in_.conda_lock)
@@ -231,6 +226,7 @@ class Conda final : public Buildpack {
     }
     auto started = std::chrono::steady_clock::now();
     activation_ = TRY(add_environment_layers(ctx, lock, sink, sources));
+    TRY(add_pip_layer(ctx, lock, sink, pyindex::Netrc::default_path(env_)));  // the `pip:` list, above
     sink.timing("conda_layers_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     return {};
   }

@@ -4,7 +4,7 @@
 
 #include "buildpacks/conda/conda.hpp"
 #include "util/expected.hpp"
-#include "util/fs.hpp"
+#include "detectors/project_file.hpp"
 #include "util/digest.hpp"
 
 namespace mlpack::buildpacks::conda {
@@ -41,10 +41,12 @@ Result<std::string> expand(const detectors::CondaSpec& channel, const util::Envi
   return out;
 }
 
-Result<std::string> digest_of(const std::vector<fs::path>& paths) {
+// The lock files' bytes, read under the project rule like every project file (the detectors
+// have parsed them already; conda-lock files of big environments run to a few MB).
+Result<std::string> digest_of(const std::vector<fs::path>& paths, const fs::path& root) {
   std::string all;
   for (const auto& p : paths) {
-    auto bytes = TRY(util::read_file(p));
+    auto bytes = TRY(detectors::read_project_file(p, root, std::size_t(64) << 20));
     all += util::Digest::sha256_of(bytes).hex() + "\n";
   }
   return util::Digest::sha256_of(all).hex();
@@ -54,12 +56,17 @@ Result<std::string> digest_of(const std::vector<fs::path>& paths) {
 
 Result<Inputs> detect(const fs::path& root, const util::Environment& env) {
   Inputs in;
-  in.root = root;
-  in.files = TRY(detectors::find_conda_env(root));
+  // The detectors take paths relative to the project root, so the root itself must be absolute
+  // (`mlpack detect proj` as well as `mlpack detect .`).
+  std::error_code ec;
+  in.root = fs::absolute(root, ec).lexically_normal();
+  if (ec) return util::fail(ErrorKind::io, "cannot resolve the project folder `" + root.string() + "`: " + ec.message());
+  const fs::path& project = in.root;
+  in.files = TRY(detectors::find_conda_env(project));
   if (!in.files) return in;
   switch (in.files->kind) {
     case detectors::CondaEnvKind::environment_yml: {
-      in.environment = TRY(detectors::parse_conda_environment(in.files->paths.front(), root));
+      in.environment = TRY(detectors::parse_conda_environment(in.files->paths.front(), project));
       for (const auto& dep : in.environment->dependencies) {
         auto spec = mlpack::conda::MatchSpec::parse(dep.text);
         if (!spec) return util::fail(ErrorKind::invalid_input, where(dep) + ": " + spec.error().message);
@@ -86,13 +93,13 @@ Result<Inputs> detect(const fs::path& root, const util::Environment& env) {
       break;
     }
     case detectors::CondaEnvKind::conda_lock:
-      in.conda_lock = TRY(detectors::parse_conda_lock(in.files->paths.front(), root));
-      in.digest = TRY(digest_of(in.files->paths));
+      in.conda_lock = TRY(detectors::parse_conda_lock(in.files->paths.front(), project));
+      in.digest = TRY(digest_of(in.files->paths, project));
       break;
     case detectors::CondaEnvKind::explicit_lock:
       for (const auto& p : in.files->paths)
-        in.explicit_envs.push_back(TRY(detectors::parse_explicit_environment(p, root)));
-      in.digest = TRY(digest_of(in.files->paths));
+        in.explicit_envs.push_back(TRY(detectors::parse_explicit_environment(p, project)));
+      in.digest = TRY(digest_of(in.files->paths, project));
       break;
   }
   return in;

@@ -544,28 +544,17 @@ class BadInput(BuildCase):
         self.assertFalse(os.path.exists(os.path.join(d, ".mlpack")))
         self.assertFalse(os.path.exists(os.path.join(d, "mlpack.lock")))
 
-    def test_environment_yml_with_requirements_is_ignored_with_a_warning(self):
+    def test_environment_yml_with_python_wins_over_requirements_with_a_note(self):
+        # conda's environment provides the Python (test_conda.py locks and explains it); the
+        # project's requirements.txt is named as not installed, never silently dropped.
         project = self.project(name="both", apt_txt="")
         write(os.path.join(project, "requirements.txt"), "# no packages pinned yet\n")
-        write(os.path.join(project, "environment.yml"), "name: x\ndependencies: [numpy]\n")
-        r = self.build(project, "--progress", "plain", json_out=False)
-        self.assertRegex(r.stderr, r"warning: environment\.yml is ignored.*requirements\.txt")
+        write(os.path.join(project, "environment.yml"), "name: x\ndependencies: [python, numpy]\n")
         r = run([MLPACK, "detect", project], env=self.env())
-        self.assertRegex(r.stdout, r"(?m)^note: environment\.yml is ignored")
+        self.assertRegex(r.stdout, r"(?m)^note: environment\.yml describes the Python environment.*requirements\.txt")
         doc = json.loads(run([MLPACK, "detect", project, "--json"], env=self.env()).stdout)
-        self.assertEqual(len(doc["notes"]), 1, doc)
-        self.assertIn("environment.yml", doc["notes"][0])
-
-    def test_environment_yml_alone_is_unsupported(self):
-        d = self.path("conda")
-        write(os.path.join(d, "environment.yml"), "name: x\ndependencies: [numpy]\n")
-        r = self.build(d, json_out=False, check=False)
-        self.assertEqual(r.returncode, 1, r.stderr)
-        self.assertIn("environment.yml", r.stderr)
-        self.assertIn("conda", r.stderr)
-        r = self.build(d, check=False)
-        self.assertEqual(r.returncode, 1)
-        self.assertEqual(json.loads(r.stdout)["error"]["kind"], "unsupported")
+        self.assertIn("conda", doc["ecosystems"])
+        self.assertTrue(any("environment.yml" in n and "conda-forge" in n for n in doc["notes"]), doc["notes"])
 
     def test_malformed_mlpack_yaml_names_line_and_column(self):
         project = self.project(name="badyaml")

@@ -137,6 +137,13 @@ class CondaTest(TempTestCase):
         self.assertIn("conda: environment.yml (channels: conda-forge)", human)
         self.assertIn("conda numpy>=1.26  (environment.yml:7)", human)
 
+    def test_relative_project_path(self):
+        self.project({"environment.yml": self.env_yml(["tqdm"])}, name="rel")
+        r = run([MLPACK, "detect", "rel", "--json"], cwd=self.tmp)
+        self.assertEqual([q["name"] for q in json.loads(r.stdout)["requirements"]], ["tqdm"])
+        r = run([MLPACK, "lock", "rel", "--json"], cwd=self.tmp, env=dict(os.environ, MLPACK_CACHE_DIR=self.cache))
+        self.assertIn("tqdm", {p["name"] for p in json.loads(r.stdout)["packages"]})
+
     def test_bad_spec_is_exit_2_with_file_and_line(self):
         project = self.project({"environment.yml": self.env_yml(["python", "numpy >=>1"])})
         r = run([MLPACK, "detect", project], check=False)
