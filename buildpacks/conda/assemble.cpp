@@ -8,10 +8,12 @@
 #include "archive/entry.hpp"
 #include "condaindex/client.hpp"
 #include "net/curl_client.hpp"
+#include "pyindex/index.hpp"
 #include "util/digest.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/parallel.hpp"
+#include "wheel/wheel.hpp"
 
 namespace mlpack::buildpacks::conda {
 
@@ -243,6 +245,71 @@ Result<Activation> add_environment_layers(Context& ctx, const lock::LockFile& lo
   sink.add(TRY(sink.write_by_content(Layer{std::move(history), "conda: conda-meta/history"}, FileTimes::fixed)));
   for (const auto& w : activation->warnings) sink.warning(w);
   return *activation;
+}
+
+Result<void> add_pip_layer(Context& ctx, const lock::LockFile& lock, LayerSink& sink, std::optional<fs::path> netrc) {
+  std::vector<const lock::Package*> wheels;
+  for (const auto& p : lock.packages)
+    if (p.ecosystem == "pypi" && extra(p, "installer") == "conda") wheels.push_back(&p);
+  if (wheels.empty()) return {};
+  const lock::Package* python = nullptr;
+  for (const auto& p : lock.packages)
+    if (p.ecosystem == "conda" && p.name == "python") python = &p;
+  if (!python)
+    return util::fail(ErrorKind::invalid_input, "mlpack.lock has pip packages for the conda environment but no conda python");
+  auto first = python->version.find('.');
+  auto second = first == std::string::npos ? first : python->version.find('.', first + 1);
+  std::string xy = python->version.substr(0, second);
+  wheel::VenvLayout layout;
+  layout.prefix = std::string(environment_prefix);
+  layout.interpreter = layout.prefix + "/bin/python" + xy;
+  layout.python_version = python->version.substr(0, python->version.find_first_not_of("0123456789."));
+  auto paths = TRY(wheel::venv_paths(layout));
+  auto site = prefix_of(lock).site_packages;
+  if (paths.site_packages != layout.prefix.substr(1) + "/" + site)
+    return util::fail(ErrorKind::unsupported, "the conda python keeps its packages in `" + layout.prefix + "/" + site +
+                                                  "`, where mlpack cannot install the `pip:` list yet");
+
+  const auto& options = sink.options(FileTimes::fixed);
+  std::string text = "mlpack-conda-pip-layer-v1\n" + layout.prefix + " " + layout.interpreter + " " + layout.python_version + "\n";
+  for (const auto* p : wheels)
+    text += p->name + " " + p->version + " " + p->sha256 + " " + (p->extra.contains("requested") ? "requested" : "") + "\n";
+  std::string key = util::Digest::sha256_of(text + archive::encoding_key(options).value_or("invalid-options") + " mtime " +
+                                            std::to_string(options.mtime))
+                        .hex();
+  std::string contents = "conda pip: " + std::to_string(wheels.size()) + (wheels.size() == 1 ? " package" : " packages") +
+                         " in " + layout.prefix;
+  if (auto hit = sink.find(key)) {
+    sink.add(std::move(*hit));
+    return {};
+  }
+  sink.fetching(std::to_string(wheels.size()) + " Python wheels for the conda environment: downloading (sha256-verified)");
+  pyindex::IndexOptions io;
+  io.cache_dir = ctx.options.cache_dir / "pypi";
+  io.no_index = true;
+  io.transfers = ctx.options.transfers;
+  io.netrc = std::move(netrc);
+  pyindex::IndexClient client(http_for(ctx), io);
+  std::vector<wheel::Distribution> dists(wheels.size());
+  TRY(util::parallel_for(wheels.size(), 4, [&](std::size_t i) -> Result<void> {
+    const auto& p = *wheels[i];
+    pyindex::DistFile file;
+    file.url = p.url();
+    file.filename = p.extra.contains("wheel") ? p.extra.at("wheel") : p.filename;
+    file.hashes["sha256"] = p.sha256;
+    auto path = TRY_CONTEXT(client.download(file, p.sha256), "downloading " + p.name + " " + p.version);
+    auto digest = TRY_CONTEXT(util::Digest::parse("sha256:" + p.sha256), "mlpack.lock: " + p.name);
+    wheel::InstallOptions install;
+    install.requested = p.extra.contains("requested") ? wheel::Requested::yes : wheel::Requested::no;
+    install.filename = file.filename;
+    install.name = p.name;
+    install.version = p.version;
+    dists[i] = TRY(wheel::install_wheel(path, digest, layout, install));
+    return {};
+  }));
+  auto entries = TRY(wheel::layer_entries(std::move(dists)));
+  sink.add(TRY(sink.write(Layer{std::move(entries), contents}, FileTimes::fixed, key)));
+  return {};
 }
 
 }  // namespace mlpack::buildpacks::conda

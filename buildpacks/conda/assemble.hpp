@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -67,5 +68,12 @@ struct Activation {
 // the cache, so clobbering is checked across the whole environment.
 Result<Activation> add_environment_layers(Context& ctx, const lock::LockFile& lock, LayerSink& sink,
                                           const EnvSources& sources);
+
+// The environment file's `pip:` list (pypi lock entries marked `installer: conda`), installed
+// with lib/wheel into the environment's site-packages (`/opt/conda/lib/pythonX.Y/site-packages`,
+// launchers in /opt/conda/bin run by /opt/conda/bin/python, INSTALLER `mlpack`), in one layer above
+// the conda layers, cached by the locked wheels' sha256s. `netrc`: the index credentials
+// (pyindex::Netrc::default_path); nullopt: none. Nothing to install: no layer.
+Result<void> add_pip_layer(Context& ctx, const lock::LockFile& lock, LayerSink& sink, std::optional<fs::path> netrc);
 
 }  // namespace mlpack::buildpacks::conda

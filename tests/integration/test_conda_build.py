@@ -19,7 +19,7 @@ from harness import MLPACK, TempTestCase, need, run, runc_run, umoci_unpack, wri
 
 import apt_archive  # noqa: E402
 from conda_channel import PLACEHOLDER, build_channel  # noqa: E402
-from python_index import Server  # noqa: E402
+from python_index import Server, build_index  # noqa: E402
 
 OS_PACKAGES = ["base-files", "ca-certificates", "coreutils", "dash", "dpkg", "libc6", "netbase", "usr-is-merged"]
 PH = PLACEHOLDER.encode()
@@ -52,6 +52,8 @@ PACKAGES = [
                "python-scripts/hello-script": b"#!" + PH + b"/bin/python\nprint(1)\n"},
         prefix={"python-scripts/hello-script": "text"}, entry_points=["hello = hello:main"]),
     pkg("bigdata", "1.0", "h0_0", files={"share/bigdata/blob.bin": BIG}),
+    pkg("pip", "24.0", "pyh0_0", subdir="noarch", noarch="python", depends=["python >=3.8"],
+        files={"site-packages/pip/__init__.py": b"def main():\n    pass\n"}, entry_points=["pip = pip:main"]),
 ]
 ARCHIVE = {}
 
@@ -71,6 +73,8 @@ def setUpModule():
     ARCHIVE["keyring"] = os.path.join(work, "keyring.gpg")
     served = os.path.join(work, "served")
     ARCHIVE["records"] = build_channel(os.path.join(served, "chan"), PACKAGES)
+    build_index({"six": {"versions": {"1.16.0": {"requires_python": ">=3", "scripts": {"six-hello": "six:main"}}}}},
+                os.path.join(served, "pypi"))
     ARCHIVE["conda"] = Server(served)
 
 
@@ -191,7 +195,7 @@ class CondaBuild(TempTestCase):
             self.assertEqual(json.load(f)["requested_spec"], "")
         with open(os.path.join(prefix, "conda-meta", "history")) as f:
             history = f.read()
-        for p in PACKAGES:
+        for p in PACKAGES[:-1]:  # not pip: the environment does not ask for it
             self.assertIn(f"::{p['name']}-{p['version']}-{p['build']}\n", history)
 
         # Under runc, as the image's user: the environment's bin is on PATH, the activation is in
@@ -220,6 +224,24 @@ class CondaBuild(TempTestCase):
         env = dict(e.split("=", 1) for e in self.config_of(self.path("lc"), "t")["config"]["Env"])
         self.assertEqual(env["DEMO_HOME"], "/opt/conda/share/demo")
         self.assertIn("link scripts", r.stderr)
+
+    def test_pip_list_installs_into_the_environment_site_packages(self):
+        need("umoci")
+        project = self.project("withpip", deps=("python=3.11", "demo"),
+                               pip=[f"--index-url {ARCHIVE['conda'].url}/pypi/simple/", "six==1.16.0"])
+        layout = self.path("layout")
+        _, doc = self.build(project, f"oci:{layout}:t")
+        layers = [l["contents"] for l in doc["image"]["layers"]]
+        self.assertEqual(layers[-2:-1], ["conda pip: 1 package in /opt/conda"], layers)  # above conda's, below /app
+        bundle = self.path("bundle")
+        umoci_unpack(f"{layout}:t", bundle)
+        site = os.path.join(bundle, "rootfs", "opt", "conda", "lib", "python3.11", "site-packages")
+        self.assertTrue(os.path.isfile(os.path.join(site, "six", "__init__.py")))
+        with open(os.path.join(site, "six-1.16.0.dist-info", "INSTALLER")) as f:
+            self.assertEqual(f.read(), "mlpack\n")
+        with open(os.path.join(bundle, "rootfs", "opt", "conda", "bin", "six-hello")) as f:
+            self.assertEqual(f.readline(), "#!/opt/conda/bin/python\n")
+        self.assertFalse(os.path.exists(os.path.join(bundle, "rootfs", "opt", "venv")))
 
     def test_a_package_that_changed_after_locking_is_refused(self):
         project = self.project("changed", deps=("demo",))
