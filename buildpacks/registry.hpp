@@ -29,6 +29,7 @@ inline Buildpacks default_buildpacks() {
 inline nlohmann::json detect_defaults() {
   return {{"python", nullptr},
           {"r", nullptr},
+          {"cuda", nullptr},
           {"requirements", nlohmann::json::array()},
           {"indexes", nlohmann::json::array()},
           {"find_links", nlohmann::json::array()}};
