@@ -81,9 +81,11 @@ std::optional<Activation> activation_from(const std::string& text) {
   }
 }
 
-// Activation and warnings from the installed packages, in package order.
+// Activation and warnings from the installed packages. conda sources etc/conda/activate.d/*.sh in
+// the order of their file names, whichever package installed them.
 Activation activation_of(const std::vector<condapkg::Installed>& installed, const condapkg::Prefix& prefix) {
   Activation a;
+  std::vector<std::pair<const condapkg::ActivationScript*, const condapkg::Installed*>> scripts;
   for (const auto& p : installed) {
     if (!p.link_scripts.empty()) {
       std::string list;
@@ -91,16 +93,18 @@ Activation activation_of(const std::vector<condapkg::Installed>& installed, cons
       a.warnings.push_back("conda package " + p.label() + " has link scripts (" + list +
                            ") that mlpack does not run; the environment is installed without what they would do");
     }
-    for (const auto& s : p.activation) {
-      auto vars = condapkg::plain_exports(s.text, prefix.path);
-      if (!vars) {
-        a.warnings.push_back("conda package " + p.label() + " has the activation script `" + prefix.path + "/" + s.path +
-                             "`, which does more than `export NAME=value`: its effect is not in the image's Env "
-                             "(source it in the entrypoint if the program needs it)");
-        continue;
-      }
-      for (auto& v : *vars) a.env.push_back(std::move(v));
+    for (const auto& s : p.activation) scripts.emplace_back(&s, &p);
+  }
+  std::sort(scripts.begin(), scripts.end(), [](const auto& x, const auto& y) { return x.first->path < y.first->path; });
+  for (const auto& [script, package] : scripts) {
+    auto vars = condapkg::plain_exports(script->text, prefix.path);
+    if (!vars) {
+      a.warnings.push_back("conda package " + package->label() + " has the activation script `" + prefix.path + "/" +
+                           script->path + "`, which does more than `export NAME=value`: its effect is not in the "
+                           "image's Env (source it in the entrypoint if the program needs it)");
+      continue;
     }
+    for (auto& v : *vars) a.env.push_back(std::move(v));
   }
   return a;
 }
@@ -214,11 +218,16 @@ Result<Activation> add_environment_layers(Context& ctx, const lock::LockFile& lo
     co.transfers = ctx.options.transfers;
     condaindex::ChannelClient client(http_for(ctx), std::move(co));
     std::vector<condapkg::Installed> installed(packages.size());
+    // One budget of open payloads per layer: its files stream out of several packages at once.
+    std::vector<std::shared_ptr<condapkg::StreamBudget>> budgets;
+    for (std::size_t g = 0; g < groups.size(); ++g) budgets.push_back(condapkg::make_stream_budget());
     TRY(util::parallel_for(packages.size(), 4, [&](std::size_t i) -> Result<void> {
       const auto& p = *packages[i];
       condaindex::PackageFile file{request_url(p, sources), p.sha256, extra(p, "md5"), p.size};
       auto blob = TRY_CONTEXT(client.download_package(file), "downloading conda package " + p.name + " " + p.version);
-      installed[i] = TRY(condapkg::install_package(blob, refs[i], prefix));
+      condapkg::InstallOptions options;
+      options.streams = budgets[group_of[i]];
+      installed[i] = TRY(condapkg::install_package(blob, refs[i], prefix, options));
       return {};
     }));
     TRY(condapkg::check_environment(installed, prefix));

@@ -92,7 +92,17 @@ struct Installed {
   std::string label() const { return name + "-" + version + "-" + build; }
 };
 
+// How many package payloads may be open at once while a layer is written: each open one holds a
+// decompressor (a zstd window is up to 8 MiB for conda-forge's packages, more with --long), and
+// a layer of many packages reads their files interleaved, in path order. Past the bound the
+// payload used least recently is closed, to be reopened from its start if it is needed again.
+// One budget serves one layer written at a time (the layer writer reads one entry at a time).
+class StreamBudget;
+std::shared_ptr<StreamBudget> make_stream_budget(std::size_t max_open = 8);
+
 struct InstallOptions {
+  // Shared by the packages of one layer; null: no bound.
+  std::shared_ptr<StreamBudget> streams;
   // Larger files stream into the layer; smaller ones are kept in memory from the first read.
   std::uint64_t inline_limit = 64 << 10;
   // A file whose placeholder must be replaced is held in memory: larger ones are refused.

@@ -1,6 +1,7 @@
 // Reading a conda package (CEP 35 `.conda`, or `.tar.bz2`) and linking it into the prefix.
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 
@@ -66,16 +67,57 @@ Result<std::unique_ptr<PayloadStream>> open_payload(const Payload& p) {
   return s;
 }
 
+class SharedPayload;
+
+}  // namespace
+
+class StreamBudget {
+ public:
+  explicit StreamBudget(std::size_t max_open) : max_(std::max<std::size_t>(max_open, 1)) {}
+  // `p` is reading: most recently used; returns the payloads to close (least recently used first).
+  std::vector<SharedPayload*> use(SharedPayload* p) {
+    std::lock_guard lock(mu_);
+    lru_.erase(std::remove(lru_.begin(), lru_.end(), p), lru_.end());
+    lru_.push_back(p);
+    std::vector<SharedPayload*> out;
+    while (lru_.size() > max_) {
+      out.push_back(lru_.front());
+      lru_.erase(lru_.begin());
+    }
+    return out;
+  }
+  void closed(SharedPayload* p) {
+    std::lock_guard lock(mu_);
+    lru_.erase(std::remove(lru_.begin(), lru_.end(), p), lru_.end());
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<SharedPayload*> lru_;
+  std::size_t max_;
+};
+
+std::shared_ptr<StreamBudget> make_stream_budget(std::size_t max_open) { return std::make_shared<StreamBudget>(max_open); }
+
+namespace {
+
 // One package's payload, shared by the openers of its streamed files. The layer writer opens
 // entries in path order, one at a time, reading each to its end: a member at or after the cursor
 // is reached by reading on; one before it reopens the payload (rare: a package's tar is mostly in
 // path order). The stream is closed when its last streamed file has been read.
 class SharedPayload {
  public:
-  SharedPayload(Payload payload, std::size_t streamed, std::string label)
-      : payload_(std::move(payload)), remaining_(streamed), label_(std::move(label)) {}
+  SharedPayload(Payload payload, std::size_t streamed, std::string label, std::shared_ptr<StreamBudget> budget)
+      : payload_(std::move(payload)), remaining_(streamed), label_(std::move(label)), budget_(std::move(budget)) {}
+  ~SharedPayload() {
+    if (budget_) budget_->closed(this);
+  }
+  SharedPayload(const SharedPayload&) = delete;
+  SharedPayload& operator=(const SharedPayload&) = delete;
 
   Result<util::Reader*> at(std::size_t index) {
+    if (budget_)
+      for (auto* other : budget_->use(this)) other->close();
     if (!stream_ || stream_->position > index) stream_ = TRY_CONTEXT(open_payload(payload_), label_);
     for (;;) {
       auto entry = TRY_CONTEXT(stream_->cursor->next(), label_);
@@ -84,8 +126,12 @@ class SharedPayload {
     }
   }
   void done() {
-    if (remaining_ > 0 && --remaining_ == 0) stream_.reset();
+    if (remaining_ > 0 && --remaining_ == 0) {
+      stream_.reset();
+      if (budget_) budget_->closed(this);
+    }
   }
+  void close() { stream_.reset(); }
   const std::string& label() const { return label_; }
 
  private:
@@ -93,6 +139,7 @@ class SharedPayload {
   std::unique_ptr<PayloadStream> stream_;
   std::size_t remaining_;
   std::string label_;
+  std::shared_ptr<StreamBudget> budget_;
 };
 
 // A streamed file: exactly `size` bytes, whose sha256 must be the one read the first time.
@@ -572,7 +619,7 @@ Result<Installed> install_package(const fs::path& file, const PackageRef& ref, c
   std::size_t streamed = 0;
   for (const auto& [path, original, m] : order)
     if (m && m->type == archive::TarType::file && !m->data) ++streamed;
-  auto shared = streamed ? std::make_shared<SharedPayload>(payload, streamed, what) : nullptr;
+  auto shared = streamed ? std::make_shared<SharedPayload>(payload, streamed, what, options.streams) : nullptr;
 
   std::map<std::string, std::string> source_of;  // installed path -> package path, for messages
   for (const auto& [path, original, m] : order) {
@@ -603,6 +650,7 @@ Result<Installed> install_package(const fs::path& file, const PackageRef& ref, c
     e.path = image_path;
     e.mode = usable_mode(m->mode);
     if (spec && !spec->placeholder.empty()) {
+      if (!m->data) return refuse("`" + original + "` holds the prefix but is a hardlink to a file that does not");
       std::string replaced;
       if (spec->file_mode == "binary") {
         auto r = replace_binary_prefix(*m->data, spec->placeholder, prefix.path);

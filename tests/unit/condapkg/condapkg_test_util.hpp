@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <map>
+#include <map>
 #include <string>
 #include <vector>
 

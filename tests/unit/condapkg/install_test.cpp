@@ -351,3 +351,28 @@ TEST_CASE("history: one revision adding every package, without the clock") {
   CHECK(e.data == "==> 1970-01-01 00:00:00 <==\n# cmd: mlpack build\n# update specs: [\"zlib >=1.2\"]\n"
                   "+https://c.test/forge::abc-2-0\n+https://c.test/forge::zlib-1.3-h0_0\n");
 }
+
+TEST_CASE("install: a stream budget bounds open payloads; a closed one reopens where it is needed") {
+  auto dir = temp_dir();
+  Spec a, b;
+  a.name = "pkg-a";
+  b.name = "pkg-b";
+  std::string a1(100000, '1'), a2(100000, '2'), b1(100000, '3'), b2(100000, '4');
+  a.payload = {{"lib/a1", a1}, {"share/a2", a2}};
+  b.payload = {{"lib/b1", b1}, {"share/b2", b2}};
+  auto ma = write_package(dir.path(), a);
+  auto mb = write_package(dir.path(), b);
+  condapkg::InstallOptions options;
+  options.streams = condapkg::make_stream_budget(1);
+  auto ia = condapkg::install_package(ma.file, ma.ref, prefix311(), options);
+  auto ib = condapkg::install_package(mb.file, mb.ref, prefix311(), options);
+  REQUIRE(ia);
+  REQUIRE(ib);
+  // In layer order the two packages alternate: lib/a1, lib/b1, share/a2, share/b2.
+  auto entries = condapkg::layer_entries({*ia, *ib});
+  std::map<std::string, std::string> got;
+  for (const auto& e : entries)
+    if (e.open) got[e.path] = content_of(e);
+  CHECK(got == std::map<std::string, std::string>{{"opt/conda/lib/a1", a1}, {"opt/conda/lib/b1", b1},
+                                                  {"opt/conda/share/a2", a2}, {"opt/conda/share/b2", b2}});
+}
