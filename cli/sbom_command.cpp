@@ -33,8 +33,9 @@ util::Result<std::string> attached_sbom(const std::string& ref, sbom::Format for
     }
   }
   return util::fail(util::ErrorKind::not_found,
-                    ref + " (" + image.raw.digest.short_str() + ") has no SBOM in " + std::string(sbom::format_name(format)) +
-                        " format attached" + (referrers.empty() ? "" : fmt::format(" ({} other artifacts)", referrers.size())));
+                    ref + " (" + image.raw.digest.short_str() + ") has no SBOM in " +
+                        std::string(sbom::format_name(format)) + " format attached" +
+                        (referrers.empty() ? "" : fmt::format(" ({} other artifacts)", referrers.size())));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 namespace mlpack::sbom::detail {
 
+// clang-format off
 const std::array<std::string_view, 734> license_ids = {
     "0BSD", "3D-Slicer-1.0", "AAL", "Abstyles", "AdaCore-doc", "Adobe-2006", "Adobe-Display-PostScript",
     "Adobe-Glyph", "Adobe-Utopia", "ADSL", "Advanced-Cryptics-Dictionary", "AFL-1.1", "AFL-1.2", "AFL-2.0",
@@ -148,5 +149,6 @@ const std::array<std::string_view, 67> exception_ids = {
     "Universal-FOSS-exception-1.0", "vsftpd-openssl-exception", "WxWindows-exception-3.1",
     "x11vnc-openssl-exception",
 };
+// clang-format on
 
 }  // namespace mlpack::sbom::detail

@@ -12,8 +12,12 @@ using util::fail;
 
 namespace {
 
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -34,9 +38,11 @@ Result<std::string> decode(std::string_view s, std::string_view what) {
       out += s[i];
       continue;
     }
-    if (i + 2 >= s.size()) return fail(ErrorKind::invalid_input, "a `%` escape is cut short in the " + std::string(what));
+    if (i + 2 >= s.size())
+      return fail(ErrorKind::invalid_input, "a `%` escape is cut short in the " + std::string(what));
     int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
-    if (hi < 0 || lo < 0) return fail(ErrorKind::invalid_input, "a `%` escape is not two hex digits in the " + std::string(what));
+    if (hi < 0 || lo < 0)
+      return fail(ErrorKind::invalid_input, "a `%` escape is not two hex digits in the " + std::string(what));
     out += static_cast<char>(hi * 16 + lo);
     i += 2;
   }
@@ -93,7 +99,9 @@ std::string Purl::str() const {
 }
 
 Result<Purl> parse_purl(std::string_view text) {
-  auto bad = [&](std::string why) { return fail(ErrorKind::invalid_input, "purl `" + std::string(text) + "`: " + why); };
+  auto bad = [&](std::string why) {
+    return fail(ErrorKind::invalid_input, "purl `" + std::string(text) + "`: " + why);
+  };
   Purl p;
   std::string_view rest = text;
   if (auto hash = rest.rfind('#'); hash != std::string_view::npos) {

@@ -14,8 +14,8 @@ namespace mlpack::sbom {
 using util::Result;
 
 struct Purl {
-  std::string type;                               // "deb", "pypi", "conda", "cran", "oci"
-  std::string ns;                                 // "debian"; may hold `/`-separated segments
+  std::string type;  // "deb", "pypi", "conda", "cran", "oci"
+  std::string ns;    // "debian"; may hold `/`-separated segments
   std::string name;
   std::string version;
   std::map<std::string, std::string> qualifiers;  // keys lowercase

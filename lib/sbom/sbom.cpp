@@ -3,9 +3,8 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "conda/channel_url.hpp"
 #include "conda/match_spec.hpp"
@@ -29,7 +28,9 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string host_of(std::string_view url) { return util::url_authority(url); }
+std::string host_of(std::string_view url) {
+  return util::url_authority(url);
+}
 
 // Debian's release codenames and their numbers, for purl's `distro=debian-12`.
 std::string debian_distro(std::string_view suite) {
@@ -71,14 +72,17 @@ std::vector<std::string> depended_names(const std::string& ecosystem, const std:
     std::size_t i = 0;
     while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
     std::size_t j = i;
-    while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '.' || s[j] == '_' || s[j] == '-' || s[j] == '+'))
+    while (j < s.size() &&
+           (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '.' || s[j] == '_' || s[j] == '-' || s[j] == '+'))
       ++j;
     return std::string(s.substr(i, j - i));
   };
   std::vector<std::string> out;
   if (ecosystem == "conda") {
-    if (auto m = conda::MatchSpec::parse(spec); m && m->name() != "*") out.push_back(m->name());
-    else out.push_back(leading_name(spec));
+    if (auto m = conda::MatchSpec::parse(spec); m && m->name() != "*")
+      out.push_back(m->name());
+    else
+      out.push_back(leading_name(spec));
   } else if (ecosystem == "deb") {  // `a (>= 1) | b:any`: every alternative the lock holds
     std::string_view rest = spec;
     while (!rest.empty()) {
@@ -129,7 +133,9 @@ std::string spdx_id(std::string_view ref) {
 
 }  // namespace
 
-std::string_view format_name(Format f) { return f == Format::spdx ? "spdx" : "cyclonedx"; }
+std::string_view format_name(Format f) {
+  return f == Format::spdx ? "spdx" : "cyclonedx";
+}
 
 std::string_view media_type(Format f) {
   return f == Format::spdx ? "application/spdx+json" : "application/vnd.cyclonedx+json";
@@ -144,7 +150,8 @@ std::optional<Format> format_for_media_type(std::string_view mt) {
 Result<Format> parse_format(std::string_view text) {
   if (text == "spdx") return Format::spdx;
   if (text == "cyclonedx") return Format::cyclonedx;
-  return util::fail(ErrorKind::invalid_input, "unknown SBOM format `" + std::string(text) + "` (use `spdx` or `cyclonedx`)");
+  return util::fail(ErrorKind::invalid_input,
+                    "unknown SBOM format `" + std::string(text) + "` (use `spdx` or `cyclonedx`)");
 }
 
 Purl package_purl(const lock::Package& p, const lock::LockFile& lock) {
@@ -171,8 +178,10 @@ Purl package_purl(const lock::Package& p, const lock::LockFile& lock) {
     purl.qualifiers["channel"] = channel;
     purl.qualifiers["build"] = extra(p, "build");
     purl.qualifiers["subdir"] = extra(p, "subdir");
-    if (p.filename.ends_with(".conda")) purl.qualifiers["type"] = "conda";
-    else if (p.filename.ends_with(".tar.bz2")) purl.qualifiers["type"] = "tar.bz2";
+    if (p.filename.ends_with(".conda"))
+      purl.qualifiers["type"] = "conda";
+    else if (p.filename.ends_with(".tar.bz2"))
+      purl.qualifiers["type"] = "tar.bz2";
   } else if (p.ecosystem == "cran") {
     purl.type = "cran";
   } else {
@@ -249,7 +258,8 @@ Description describe(const lock::LockFile& lock, const ImageFacts& image) {
             if (j != i) targets.insert(d.components[j].ref);
     d.components[i].depends_on.assign(targets.begin(), targets.end());
   }
-  std::sort(d.components.begin(), d.components.end(), [](const Component& a, const Component& b) { return a.ref < b.ref; });
+  std::sort(d.components.begin(), d.components.end(),
+            [](const Component& a, const Component& b) { return a.ref < b.ref; });
 
   // The target, as properties of the image.
   d.properties["mlpack:platform"] = lock.target.platform;
@@ -356,8 +366,9 @@ std::string write_spdx(const Description& d) {
   packages.push_back(image);
   if (d.base) packages.push_back(package(*d.base, "CONTAINER"));
   for (const auto& c : d.components) packages.push_back(package(c, "LIBRARY"));
-  std::sort(packages.begin(), packages.end(),
-            [](const json& a, const json& b) { return a["SPDXID"].get<std::string>() < b["SPDXID"].get<std::string>(); });
+  std::sort(packages.begin(), packages.end(), [](const json& a, const json& b) {
+    return a["SPDXID"].get<std::string>() < b["SPDXID"].get<std::string>();
+  });
 
   std::set<std::tuple<std::string, std::string, std::string>> rels;
   rels.insert({"SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-Image"});
@@ -385,8 +396,10 @@ std::string write_cyclonedx(const Description& d) {
   auto component = [&](const Component& c, std::string_view type) {
     json j = {{"type", type}, {"bom-ref", c.ref}, {"name", c.name}, {"version", c.version}, {"purl", c.purl.str()}};
     if (!c.sha256.empty()) j["hashes"] = json::array({{{"alg", "SHA-256"}, {"content", c.sha256}}});
-    if (c.license_expression) j["licenses"] = json::array({{{"expression", *c.license_expression}}});
-    else if (!c.license.empty()) j["licenses"] = json::array({{{"license", {{"name", c.license}}}}});
+    if (c.license_expression)
+      j["licenses"] = json::array({{{"expression", *c.license_expression}}});
+    else if (!c.license.empty())
+      j["licenses"] = json::array({{{"license", {{"name", c.license}}}}});
     if (!c.supplier.empty()) {
       json supplier = {{"name", c.supplier}};
       if (c.supplier.find("://") != std::string::npos) supplier["url"] = json::array({c.supplier});
@@ -420,17 +433,16 @@ std::string write_cyclonedx(const Description& d) {
   std::sort(dependencies.begin(), dependencies.end(),
             [](const json& a, const json& b) { return a["ref"].get<std::string>() < b["ref"].get<std::string>(); });
 
-  json image = {{"type", "container"},
-                {"bom-ref", image_ref},
-                {"name", d.image.name},
-                {"version", d.image.digest.str()},
-                {"purl", d.image_purl.str()},
-                {"hashes", json::array({{{"alg", "SHA-256"}, {"content", d.image.digest.hex()}}})}};
-  json metadata = {{"timestamp", d.image.created},
-                   {"tools", {{"components", json::array({{{"type", "application"},
-                                                           {"name", "mlpack"},
-                                                           {"version", d.image.tool_version}}})}}},
-                   {"component", image}};
+  json image = {
+      {"type", "container"},        {"bom-ref", image_ref},
+      {"name", d.image.name},       {"version", d.image.digest.str()},
+      {"purl", d.image_purl.str()}, {"hashes", json::array({{{"alg", "SHA-256"}, {"content", d.image.digest.hex()}}})}};
+  json metadata = {
+      {"timestamp", d.image.created},
+      {"tools",
+       {{"components",
+         json::array({{{"type", "application"}, {"name", "mlpack"}, {"version", d.image.tool_version}}})}}},
+      {"component", image}};
   if (!d.properties.empty()) metadata["properties"] = properties_array(d.properties);
 
   json doc = {{"$schema", "http://cyclonedx.org/schema/bom-1.6.schema.json"},
@@ -457,8 +469,7 @@ Artifact make_artifact(Format format, std::string document, const oci::Descripto
   a.layer.media_type = std::string(media_type(format));
   a.layer.digest = util::Digest::sha256_of(document);
   a.layer.size = static_cast<std::int64_t>(document.size());
-  a.layer.annotations["org.opencontainers.image.title"] =
-      format == Format::spdx ? "sbom.spdx.json" : "sbom.cdx.json";
+  a.layer.annotations["org.opencontainers.image.title"] = format == Format::spdx ? "sbom.spdx.json" : "sbom.cdx.json";
   a.document = std::move(document);
 
   oci::Manifest m;

@@ -35,10 +35,10 @@ Result<Format> parse_format(std::string_view text);
 
 // What the documents say about the image itself.
 struct ImageFacts {
-  std::string name;  // the image's name (the project's)
+  std::string name;                                   // the image's name (the project's)
   util::Digest digest = util::Digest::sha256_of("");  // its manifest's digest
-  std::string created;       // RFC 3339, the image config's `created`
-  std::string tool_version;  // mlpack's version, for the documents' creator
+  std::string created;                                // RFC 3339, the image config's `created`
+  std::string tool_version;                           // mlpack's version, for the documents' creator
 };
 
 // One package as the documents describe it.
@@ -48,20 +48,20 @@ struct Component {
   std::string name;
   std::string version;
   Purl purl;
-  std::string download_url;  // without credentials; "" when unknown
-  std::string sha256;        // of the package archive (hex); "" when unknown
-  std::string license;       // as the package states it; "" when it states none
+  std::string download_url;                       // without credentials; "" when unknown
+  std::string sha256;                             // of the package archive (hex); "" when unknown
+  std::string license;                            // as the package states it; "" when it states none
   std::optional<std::string> license_expression;  // `license` when it is an SPDX expression
-  std::string supplier;      // Debian, the index, the channel or the repository
-  std::vector<std::string> depends_on;  // refs, sorted
+  std::string supplier;                           // Debian, the index, the channel or the repository
+  std::vector<std::string> depends_on;            // refs, sorted
   std::map<std::string, std::string> properties;  // "mlpack:ecosystem" → "deb", …
 };
 
 struct Description {
   ImageFacts image;
-  Purl image_purl;                 // pkg:oci/<name>@<digest>?arch=…
-  std::optional<Component> base;  // a registry base image, by digest
-  std::vector<Component> components;  // sorted by ref
+  Purl image_purl;                                // pkg:oci/<name>@<digest>?arch=…
+  std::optional<Component> base;                  // a registry base image, by digest
+  std::vector<Component> components;              // sorted by ref
   std::map<std::string, std::string> properties;  // the target: "mlpack:cuda", "mlpack:python", …
 };
 

@@ -21,7 +21,7 @@ import warnings
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
-from harness import MLPACK, TempTestCase, need, run, umoci_unpack, write  # noqa: E402
+from harness import MLPACK, Registry, TempTestCase, need, run, umoci_unpack, write  # noqa: E402
 from test_debian import BASE, EXTRA  # noqa: E402
 
 import apt_archive  # noqa: E402
@@ -427,6 +427,43 @@ class SbomBuildTest(TempTestCase):
         with open(archive + ".spdx.json") as f:
             doc = json.load(f)
         self.assertIn(built["image"]["digest"], [p.get("versionInfo") for p in doc["packages"]])
+
+
+    def test_registry_keeps_the_sbom_under_the_referrers_tag(self):
+        need("docker-registry")
+        registry = Registry(self.tmp)
+        self.addCleanup(registry.stop)
+        project = self.project("pushed")
+        dest = f"docker://{registry.host}/team/pushed:v1"
+        first = self.build(project, "-o", dest).doc
+        digest = first["image"]["digest"]
+        self.assertEqual(first["sbom"][0]["written"], [dest])
+        # docker-registry has no referrers API: the sha256-<hex> tag holds an index of them.
+        fallback = f"docker://{registry.host}/team/pushed:sha256-{digest.split(':', 1)[1]}"
+        raw = json.loads(run(["skopeo", "inspect", "--raw", *registry.skopeo_flags(), fallback]).stdout)
+        self.assertEqual(raw["mediaType"], "application/vnd.oci.image.index.v1+json")
+        self.assertEqual([(m["digest"], m["artifactType"]) for m in raw["manifests"]],
+                         [(first["sbom"][0]["digest"], SPDX)])
+        # The image itself is untouched.
+        self.assertEqual(json.loads(run(["skopeo", "inspect", *registry.skopeo_flags(), dest]).stdout)["Digest"], digest)
+        spdx = run([MLPACK, "sbom", dest]).stdout.rstrip("\n")
+        self.assertEqual(json.loads(spdx)["spdxVersion"], "SPDX-2.3")
+        self.assertEqual(schema_errors("spdx-schema-2.3.json", json.loads(spdx)), [])
+        # A second push of the same image with a CycloneDX SBOM keeps the SPDX one listed.
+        second = self.build(project, "--locked", "--sbom", "cyclonedx", "-o", dest).doc
+        self.assertEqual(second["image"]["digest"], digest)
+        raw = json.loads(run(["skopeo", "inspect", "--raw", *registry.skopeo_flags(), fallback]).stdout)
+        self.assertEqual(sorted((m["digest"], m["artifactType"]) for m in raw["manifests"]),
+                         sorted([(first["sbom"][0]["digest"], SPDX), (second["sbom"][0]["digest"], CYCLONEDX)]))
+        cdx = json.loads(run([MLPACK, "sbom", dest, "--format", "cyclonedx"]).stdout)
+        self.assertEqual(cdx["metadata"]["component"]["version"], digest)
+        self.assertEqual(run([MLPACK, "sbom", dest]).stdout.rstrip("\n"), spdx)
+        # An image pushed without one has none.
+        bare = f"docker://{registry.host}/team/bare:v1"
+        self.build(project, "--locked", "--sbom", "none", "-o", bare)
+        r = run([MLPACK, "sbom", bare], check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("has no SBOM", r.stderr)
 
 
 def add_extra(lock_text, package, key, value):

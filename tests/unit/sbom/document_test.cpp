@@ -1,10 +1,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
-
-#include <nlohmann/json.hpp>
 
 #include "sbom/sbom.hpp"
 
@@ -33,24 +32,28 @@ lock::LockFile sample() {
   l.target.python = "3.11";
   l.target.cuda = "12.1";
   l.sources.push_back({"deb", "http://deb.debian.org/debian", "bookworm", {"main"}, ""});
-  auto libc = package("deb", "libc6", "2.36-9+deb12u4", "http://deb.debian.org/debian", "pool/main/g/glibc/libc6.deb", 'a',
-                      {{"layer", "os"}}, {"libgcc-s1", "libcrypt1 (>= 1:4.4.10-10~) | libcrypt-dev"});
+  auto libc = package("deb", "libc6", "2.36-9+deb12u4", "http://deb.debian.org/debian", "pool/main/g/glibc/libc6.deb",
+                      'a', {{"layer", "os"}}, {"libgcc-s1", "libcrypt1 (>= 1:4.4.10-10~) | libcrypt-dev"});
   libc.architecture = "amd64";
-  auto gcc = package("deb", "libgcc-s1", "12.2.0-14", "http://deb.debian.org/debian", "pool/main/g/gcc-12/libgcc-s1.deb", 'b');
+  auto gcc =
+      package("deb", "libgcc-s1", "12.2.0-14", "http://deb.debian.org/debian", "pool/main/g/gcc-12/libgcc-s1.deb", 'b');
   gcc.architecture = "amd64";
-  l.packages = {libc, gcc,
-                package("pypi", "Typing_Extensions", "4.12.2", "https://files.test/packages/", "typing_extensions-4.12.2-py3-none-any.whl",
-                        'c', {{"index", "https://pypi.test/simple"}}),
-                package("conda", "numpy", "1.26.4", "https://conda.anaconda.org/conda-forge",
-                        "linux-64/numpy-1.26.4-py311h_0.conda", 'd',
-                        {{"build", "py311h_0"}, {"subdir", "linux-64"}, {"license", "BSD-3-Clause"}},
-                        {"python >=3.11,<3.12.0a0", "libblas >=3.9.0,<4.0a0", "__glibc >=2.17"}),
-                package("conda", "python", "3.11.8", "https://user:secret@conda.test/t/tok123/main", "linux-64/python-3.11.8-h_0.tar.bz2",
-                        'e', {{"build", "h_0"}, {"subdir", "linux-64"}, {"license", "Python-2.0"}}),
-                package("conda", "libblas", "3.9.0", "https://conda.anaconda.org/conda-forge", "linux-64/libblas-3.9.0-1_h.conda", 'f',
-                        {{"build", "1_h"}, {"subdir", "linux-64"}, {"license", "BSD"}}),
-                package("cran", "data.table", "1.14.8", "https://cran.test/bin", "data.table_1.14.8.tar.gz", '1',
-                        {{"license", "MPL-2.0 | file LICENSE"}})};
+  l.packages = {
+      libc,
+      gcc,
+      package("pypi", "Typing_Extensions", "4.12.2", "https://files.test/packages/",
+              "typing_extensions-4.12.2-py3-none-any.whl", 'c', {{"index", "https://pypi.test/simple"}}),
+      package("conda", "numpy", "1.26.4", "https://conda.anaconda.org/conda-forge",
+              "linux-64/numpy-1.26.4-py311h_0.conda", 'd',
+              {{"build", "py311h_0"}, {"subdir", "linux-64"}, {"license", "BSD-3-Clause"}},
+              {"python >=3.11,<3.12.0a0", "libblas >=3.9.0,<4.0a0", "__glibc >=2.17"}),
+      package("conda", "python", "3.11.8", "https://user:secret@conda.test/t/tok123/main",
+              "linux-64/python-3.11.8-h_0.tar.bz2", 'e',
+              {{"build", "h_0"}, {"subdir", "linux-64"}, {"license", "Python-2.0"}}),
+      package("conda", "libblas", "3.9.0", "https://conda.anaconda.org/conda-forge", "linux-64/libblas-3.9.0-1_h.conda",
+              'f', {{"build", "1_h"}, {"subdir", "linux-64"}, {"license", "BSD"}}),
+      package("cran", "data.table", "1.14.8", "https://cran.test/bin", "data.table_1.14.8.tar.gz", '1',
+              {{"license", "MPL-2.0 | file LICENSE"}})};
   return l;
 }
 
@@ -69,7 +72,8 @@ TEST_CASE("every locked package appears once with its purl, URL, hash, licence a
   CHECK(by_name.at("libc6")->supplier == "Debian");
   CHECK(by_name.at("Typing_Extensions")->purl.str() == "pkg:pypi/typing-extensions@4.12.2");
   CHECK(by_name.at("Typing_Extensions")->supplier == "https://pypi.test/simple");
-  CHECK(by_name.at("Typing_Extensions")->download_url == "https://files.test/packages/typing_extensions-4.12.2-py3-none-any.whl");
+  CHECK(by_name.at("Typing_Extensions")->download_url ==
+        "https://files.test/packages/typing_extensions-4.12.2-py3-none-any.whl");
   CHECK(by_name.at("numpy")->purl.str() ==
         "pkg:conda/numpy@1.26.4?build=py311h_0&channel=conda-forge&subdir=linux-64&type=conda");
   // Credentials and anaconda.org-style tokens never reach the SBOM.

@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "sbom/license.hpp"
+
+#include <doctest/doctest.h>
 
 using mlpack::sbom::spdx_expression;
 
@@ -17,10 +17,26 @@ TEST_CASE("SPDX license expressions are kept, in the list's spelling") {
 }
 
 TEST_CASE("text that is not an SPDX expression is not made into one") {
-  for (const char* text : {"", "BSD", "PSF", "GPL (>= 2)", "GPL-2 | GPL-3", "Apache 2.0", "MIT License",
-                           "MIT and BSD-3-Clause", "MIT OR", "OR MIT", "(MIT", "MIT)", "MIT WITH MIT",
-                           "Classpath-exception-2.0", "LicenseRef-Proprietary", "DocumentRef-x:LicenseRef-y",
-                           "MIT, BSD-3-Clause", "MIT\nBSD-3-Clause", "file LICENSE", "NOASSERTION"}) {
+  for (const char* text : {"",
+                           "BSD",
+                           "PSF",
+                           "GPL (>= 2)",
+                           "GPL-2 | GPL-3",
+                           "Apache 2.0",
+                           "MIT License",
+                           "MIT and BSD-3-Clause",
+                           "MIT OR",
+                           "OR MIT",
+                           "(MIT",
+                           "MIT)",
+                           "MIT WITH MIT",
+                           "Classpath-exception-2.0",
+                           "LicenseRef-Proprietary",
+                           "DocumentRef-x:LicenseRef-y",
+                           "MIT, BSD-3-Clause",
+                           "MIT\nBSD-3-Clause",
+                           "file LICENSE",
+                           "NOASSERTION"}) {
     CHECK_MESSAGE(!spdx_expression(text), text);
   }
   std::string deep;
