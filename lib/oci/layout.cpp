@@ -266,8 +266,11 @@ class LayoutDestination final : public ImageDestination {
     Descriptor entry{artifact.media_type, artifact.digest, static_cast<std::int64_t>(artifact.bytes.size())};
     entry.artifact_type = parsed.artifact_type.empty() ? parsed.config.media_type : parsed.artifact_type;
     kept.push_back(std::move(entry));
+    const std::string before = to_json(idx);
     idx.manifests = std::move(kept);
-    TRY_CONTEXT(util::write_file_atomic(dir_ / "index.json", to_json(idx)), what);
+    // A warm rebuild attaches the same artifact again: the index is left as it is (no write).
+    if (auto after = to_json(idx); after != before)
+      TRY_CONTEXT(util::write_file_atomic(dir_ / "index.json", after), what);
     return {};
   }
 
