@@ -257,5 +257,139 @@ class CondaBuild(TempTestCase):
         self.assertIn("demo", r.stderr + json.dumps(doc))
 
 
+# --- the end to end with real binaries -------------------------------------------------------------
+
+HELLO_C = r"""
+#include <stdio.h>
+/* The build prefix, as conda-build leaves it in a compiled program: binary mode rewrites it. */
+static const char greeting[] = "/opt/anaconda1anaconda2anaconda3/share/hello-c/greeting.txt";
+int main(void) {
+  FILE* f = fopen(greeting, "r");
+  char line[256] = "";
+  if (!f || !fgets(line, sizeof line, f)) { printf("cannot read %s\n", greeting); return 1; }
+  printf("%s read from %s\n", strtok(line, "\n"), greeting);
+  return 0;
+}
+"""
+
+
+def tree_files(root, into):
+    """{path under `into`: bytes} and {path: symlink target} of a folder, relative links only."""
+    files, links = {}, {}
+    for d, _dirs, names in os.walk(root):
+        for n in names:
+            full = os.path.join(d, n)
+            rel = os.path.join(into, os.path.relpath(full, root))
+            if os.path.islink(full):
+                target = os.readlink(full)
+                if not target.startswith("/"):
+                    links[rel] = target
+            else:
+                with open(full, "rb") as f:
+                    files[rel] = f.read()
+    return files, links
+
+
+def debian_packages(work):
+    """Debian bookworm's own python3.11 and libexpat repacked as conda packages (the interpreter's
+    RUNPATH set to $ORIGIN/../lib with patchelf, so it finds the environment's libexpat), and a C
+    program compiled here with the build prefix in it."""
+    root = os.path.join(work, "debroot")
+    for _paragraph, path in apt_archive.fetch_debs(["python3.11-minimal", "libpython3.11-minimal",
+                                                    "libpython3.11-stdlib", "libexpat1"]):
+        run(["dpkg-deb", "-x", str(path), root])
+    exe = os.path.join(root, "usr", "bin", "python3.11")
+    run(["patchelf", "--set-rpath", "$ORIGIN/../lib", exe])
+    stdlib, stdlib_links = tree_files(os.path.join(root, "usr", "lib", "python3.11"), "lib/python3.11")
+    # Debian's site (frozen into the binary) reads site-packages only in a virtual environment; a
+    # conda python always does, which sitecustomize (imported by site) puts right.
+    stdlib["lib/python3.11/sitecustomize.py"] = (
+        b"import os, site, sys\n"
+        b"site.addsitedir(os.path.join(sys.prefix, 'lib', 'python%d.%d' % sys.version_info[:2], 'site-packages'))\n")
+    with open(exe, "rb") as f:
+        stdlib["bin/python3.11"] = f.read()
+    libdir = os.path.join(root, "lib", "x86_64-linux-gnu")  # bookworm's libexpat1 is not usr-merged
+    expat = {f"lib/{n}": open(os.path.join(libdir, n), "rb").read()
+             for n in os.listdir(libdir) if n.startswith("libexpat.so") and not os.path.islink(os.path.join(libdir, n))}
+    expat_links = {f"lib/{n}": os.readlink(os.path.join(libdir, n))
+                   for n in os.listdir(libdir) if n.startswith("libexpat.so") and os.path.islink(os.path.join(libdir, n))}
+    assert "lib/libexpat.so.1" in expat_links, expat_links
+    src = os.path.join(work, "hello.c")
+    with open(src, "w") as f:
+        f.write("#include <string.h>\n" + HELLO_C)
+    binary = os.path.join(work, "hello-c")
+    run(["gcc", "-O2", "-o", binary, src])
+    with open(binary, "rb") as f:
+        hello_bin = f.read()
+    return [
+        pkg("python", "3.11.2", "debian_0", depends=["expat >=2.5"], files=stdlib,
+            symlinks={**stdlib_links, "bin/python": "python3.11", "bin/python3": "python3.11"}),
+        pkg("expat", "2.5.0", "debian_0", files=expat, symlinks=expat_links),
+        pkg("hello-c", "1.0", "h0_0", files={"bin/hello-c": hello_bin, "share/hello-c/greeting.txt": b"hi there\n",
+                                             "bin/which-prefix": b"#!" + PH + b"/bin/python3.11\n"
+                                                                 b"import sys\nprint('prefix', sys.prefix)\n",
+                                             "etc/conda/activate.d/hello-c.sh": b"export HELLO_C_HOME=${CONDA_PREFIX}/share/hello-c\n"},
+            prefix={"bin/hello-c": "binary", "bin/which-prefix": "text"}),
+        pkg("greet", "0.2", "pyh0_0", subdir="noarch", noarch="python", depends=["python >=3.8"],
+            files={"site-packages/greet/__init__.py": b"import json, sys\n\n\ndef main():\n"
+                                                      b"    print(json.dumps({'greet': __file__, 'exe': sys.executable}))\n"},
+            entry_points=["greet = greet:main"]),
+    ]
+
+
+class RealBinaries(TempTestCase):
+    @classmethod
+    def setUpClass(cls):
+        need("patchelf", "gcc", "umoci")
+        cls.work = tempfile.mkdtemp(prefix="mlpack-conda-real-")
+        try:
+            packages = debian_packages(cls.work)
+        except apt_archive.FixtureSkip as e:
+            shutil.rmtree(cls.work, ignore_errors=True)
+            raise unittest.SkipTest(str(e))
+        cls.records = build_channel(os.path.join(cls.work, "served", "real"), packages)
+        cls.server = Server(os.path.join(cls.work, "served"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    def test_debian_python_repacked_runs_from_opt_conda_as_uid_1000(self):
+        d = self.path("real")
+        write(os.path.join(d, "mlpack.yaml"),
+              "apt_sources:\n"
+              f"  - url: {ARCHIVE['apt'].url}\n"
+              "    suite: bookworm\n"
+              "    components: [main]\n"
+              f"    keyring: {ARCHIVE['keyring']}\n")
+        write(os.path.join(d, "environment.yml"),
+              f"name: real\nchannels:\n  - {self.server.url}/real\ndependencies:\n  - python=3.11\n  - hello-c\n  - greet\n")
+        layout = self.path("layout")
+        r = run([MLPACK, "build", d, "--json", "-o", f"oci:{layout}:real"], env=clean_env(self.cache), check=False)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        bundle = self.path("bundle")
+        umoci_unpack(f"{layout}:real", bundle)
+        rootfs = os.path.join(bundle, "rootfs")
+        # Nothing of Debian's own python in the image: the interpreter is the environment's.
+        self.assertFalse(os.path.exists(os.path.join(rootfs, "usr", "bin", "python3.11")))
+        if os.geteuid() != 0:
+            self.skipTest("runc needs root here")
+        out = runc_run(bundle, ["sh", "-c",
+                                "id -u; python -c 'import sys, json, pyexpat; print(sys.prefix, sys.executable)' 2>&1; "
+                                "greet 2>&1; hello-c 2>&1; which-prefix 2>&1; echo home=$HELLO_C_HOME; "
+                                "ls /opt/conda/conda-meta"])
+        lines = out.splitlines()
+        self.assertEqual(lines[0], "1000")
+        self.assertEqual(lines[1], "/opt/conda /opt/conda/bin/python")
+        self.assertEqual(json.loads(lines[2]), {"greet": "/opt/conda/lib/python3.11/site-packages/greet/__init__.py",
+                                                "exe": "/opt/conda/bin/python"})
+        self.assertEqual(lines[3], "hi there read from /opt/conda/share/hello-c/greeting.txt")
+        self.assertEqual(lines[4], "prefix /opt/conda")
+        self.assertEqual(lines[5], "home=/opt/conda/share/hello-c")
+        self.assertEqual(sorted(lines[6:]), ["expat-2.5.0-debian_0.json", "greet-0.2-pyh0_0.json",
+                                             "hello-c-1.0-h0_0.json", "history", "python-3.11.2-debian_0.json"])
+
+
 if __name__ == "__main__":
     unittest.main()
