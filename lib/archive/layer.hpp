@@ -1,8 +1,9 @@
 #pragma once
 // Deterministic layer tarballs. Entries are sorted by path, owned by 0:0 with empty user/group
-// names, modes derived from the owner bits (so the umask cannot change them), mtime fixed, no
-// atime/ctime. The uncompressed digest (diff_id) and the blob digest come from one streaming pass
-// with bounded memory; gzip compresses in parallel blocks, one gzip member per block.
+// names, modes as the entries give them (scan_directory derives them from the owner bits unless
+// told to keep the tree's), mtime fixed, no atime/ctime. The uncompressed digest (diff_id) and the
+// blob digest come from one streaming pass with bounded memory; gzip compresses in parallel
+// blocks, one gzip member per block.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -51,20 +52,30 @@ struct Entry {
   ContentOpener open;
 };
 
+// How scan_directory sets entries' modes. `normalized`: from the owner bits only, so neither the
+// umask nor group/other bits on the build machine change a layer (a layer mlpack makes from a
+// project). `as_is`: every permission bit as the tree has it, suid, sgid and sticky included (a
+// root filesystem given to `append --layer`, whose /tmp must stay 1777: reproducing such a layer
+// is up to the tree).
+enum class Modes { normalized, as_is };
+
 struct ScanOptions {
   std::string dest = "/";  // where the tree lands in the image ("/app")
   // Paths relative to the scanned root ("data/raw", "x.py") for which this returns true are left
   // out; an excluded directory is not descended into. Empty: nothing is excluded.
   std::function<bool(std::string_view relative_path)> exclude;
+  Modes modes = Modes::normalized;
 };
 
 // Lists a directory tree as layer entries under `options.dest`: "/app" gives "app", "app/x.py",
 // ...; parent directories of dest come first as directories with mode 0755 (dest "/" adds no entry
 // for the root itself). Entries are sorted by path in byte order.
 //
-// Modes are derived from the owner bits only, so neither the umask nor group/other bits on the
-// build machine change a layer: owner r -> 0444, owner w -> 0200, owner x -> 0111, and
-// suid/sgid/sticky are kept (a 0600 file becomes 0644, 0700 becomes 0755). Symlinks get 0777.
+// With Modes::normalized, modes are derived from the owner bits only, so neither the umask nor
+// group/other bits on the build machine change a layer: owner r -> 0444, owner w -> 0200, owner
+// x -> 0111, and suid/sgid/sticky are kept (a 0600 file becomes 0644, 0700 becomes 0755). With
+// Modes::as_is, files and directories keep all of their 07777 bits. Symlinks get 0777 either way.
+// The parent directories of dest that the tree does not hold are 0755 either way.
 //
 // Refused, with an error naming the path: sockets, devices and FIFOs (invalid_input), and
 // symlinks whose target resolves outside the tree (invalid_input). Relative targets are resolved

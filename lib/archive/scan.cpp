@@ -54,6 +54,10 @@ struct DirCloser {
   void operator()(DIR* d) const { ::closedir(d); }
 };
 
+std::uint32_t entry_mode(mode_t m, Modes modes) {
+  return modes == Modes::as_is ? static_cast<std::uint32_t>(m & 07777) : normalized_mode(m);
+}
+
 class Walker {
  public:
   Walker(std::vector<std::string> dest, const ScanOptions& options)
@@ -88,12 +92,12 @@ class Walker {
       s.entry.path = join(dest_str_, child_rel);
       if (S_ISDIR(st.st_mode)) {
         s.entry.type = EntryType::directory;
-        s.entry.mode = normalized_mode(st.st_mode);
+        s.entry.mode = entry_mode(st.st_mode, options_.modes);
         out.push_back(std::move(s));
         TRY(walk(host, child_rel));
       } else if (S_ISREG(st.st_mode)) {
         s.entry.type = EntryType::file;
-        s.entry.mode = normalized_mode(st.st_mode);
+        s.entry.mode = entry_mode(st.st_mode, options_.modes);
         s.entry.source = host;
         s.entry.size = static_cast<std::uint64_t>(st.st_size);
         s.dev = st.st_dev;
@@ -173,7 +177,7 @@ Result<std::vector<Entry>> scan_directory(const fs::path& root, const ScanOption
     Scanned s;
     s.entry.path = prefix;
     s.entry.type = EntryType::directory;
-    s.entry.mode = i + 1 == dest->size() ? normalized_mode(st.st_mode) : 0755;
+    s.entry.mode = i + 1 == dest->size() ? entry_mode(st.st_mode, options.modes) : 0755;
     walker.out.push_back(std::move(s));
   }
   TRY(walker.walk(root, ""));

@@ -91,8 +91,9 @@ Result<AppendResult> append(const AppendOptions& options) {
   AppendResult result;
   for (const auto& spec : options.layers) {
     std::string contents = spec.dir.string() + " -> " + spec.dest;
-    auto entries =
-        TRY_CONTEXT(archive::scan_directory(spec.dir, archive::ScanOptions{spec.dest}), "adding layer " + contents);
+    // The tree's own modes: a root filesystem's /tmp stays 1777 (build's layers normalise theirs).
+    archive::ScanOptions scan{.dest = spec.dest, .modes = archive::Modes::as_is};
+    auto entries = TRY_CONTEXT(archive::scan_directory(spec.dir, scan), "adding layer " + contents);
     std::optional<archive::LayerResult> written;
     auto write = [&](util::Writer& out) -> Result<Digest> {
       written = TRY(archive::write_layer(std::move(entries), options.layer_options, out));

@@ -118,8 +118,9 @@ class Reproducibility(TempTestCase):
             os.umask(old)
 
     def test_same_tree_same_digest(self):
+        # The same tree: its modes are part of it (append keeps them), its order and times are not.
         digests = []
-        for i, (order, umask, mtime) in enumerate([(True, 0o022, 1_000_000), (False, 0o002, 2_000_000)]):
+        for i, (order, umask, mtime) in enumerate([(True, 0o022, 1_000_000), (False, 0o022, 2_000_000)]):
             root = self.path(f"tree{i}")
             os.makedirs(root)
             self.make_tree(root, order, umask, mtime)
@@ -135,6 +136,34 @@ class Reproducibility(TempTestCase):
             b = self.mlpack("append", "--compression", z, "--layer", f"{self.path('tree1')}:/app",
                             "-o", f"oci:{self.path('z1')}:t").stdout
             self.assertEqual(a, b, z)
+
+    def test_modes_are_the_trees(self):
+        """append keeps each entry's mode bits as the tree has them (sticky, setgid, group and other
+        write included), checked with an independent reader: /tmp stays 1777."""
+        import tarfile
+        root = self.path("rootfs")
+        for d, mode in (("tmp", 0o1777), ("srv/shared", 0o2775), ("var/mail", 0o2770)):
+            os.makedirs(os.path.join(root, d))
+            os.chmod(os.path.join(root, d), mode)
+        for f, mode in (("etc/motd", 0o664), ("usr/bin/tool", 0o2755), ("usr/bin/su", 0o4755)):
+            os.makedirs(os.path.dirname(os.path.join(root, f)), exist_ok=True)
+            with open(os.path.join(root, f), "w") as fh:
+                fh.write(f)
+            os.chmod(os.path.join(root, f), mode)
+        layout = self.path("out")
+        self.mlpack("append", "--compression", "gzip", "--layer", root, "-o", f"oci:{layout}:t")
+        with open(os.path.join(layout, "index.json")) as f:
+            top = json.load(f)["manifests"][0]["digest"].split(":")[1]
+        with open(os.path.join(layout, "blobs", "sha256", top)) as f:
+            layer = json.load(f)["layers"][0]["digest"].split(":")[1]
+        with tarfile.open(os.path.join(layout, "blobs", "sha256", layer), "r:gz") as t:
+            modes = {m.name.rstrip("/"): stat.S_IMODE(m.mode) for m in t.getmembers()}
+        self.assertEqual(modes["tmp"], 0o1777, modes)
+        self.assertEqual(modes["srv/shared"], 0o2775, modes)
+        self.assertEqual(modes["var/mail"], 0o2770, modes)
+        self.assertEqual(modes["etc/motd"], 0o664, modes)
+        self.assertEqual(modes["usr/bin/tool"], 0o2755, modes)
+        self.assertEqual(modes["usr/bin/su"], 0o4755, modes)
 
     def test_source_date_epoch_changes_the_digest(self):
         root = self.path("t")

@@ -114,6 +114,46 @@ TEST_CASE("scan lists the tree under dest, sorted, with parents and normalized m
   CHECK(at_root->front().path == "bin");
 }
 
+TEST_CASE("scan keeps the tree's modes when asked: a root filesystem's /tmp stays 1777") {
+  auto d = temp_dir();
+  auto root = d.path() / "rootfs";
+  fs::create_directories(root / "tmp");
+  fs::create_directories(root / "srv" / "shared");
+  write(root / "etc-group-writable", "x");
+  write(root / "usr-bin-setgid", "#!/bin/sh\n");
+  ::chmod((root / "tmp").c_str(), 01777);
+  ::chmod((root / "srv" / "shared").c_str(), 02775);
+  ::chmod((root / "etc-group-writable").c_str(), 0664);
+  ::chmod((root / "usr-bin-setgid").c_str(), 02751);
+  ::chmod(root.c_str(), 0750);
+  fs::create_symlink("tmp", root / "link");
+  auto mode_of = [](const std::vector<Entry>& entries, std::string_view p) {
+    auto it = std::find_if(entries.begin(), entries.end(), [&](auto& e) { return e.path == p; });
+    REQUIRE(it != entries.end());
+    return it->mode;
+  };
+
+  ScanOptions as_is{.dest = "/", .modes = Modes::as_is};
+  auto kept = scan_directory(root, as_is);
+  REQUIRE(kept);
+  CHECK(mode_of(*kept, "tmp") == 01777);
+  CHECK(mode_of(*kept, "srv/shared") == 02775);
+  CHECK(mode_of(*kept, "etc-group-writable") == 0664);
+  CHECK(mode_of(*kept, "usr-bin-setgid") == 02751);
+  CHECK(mode_of(*kept, "link") == 0777);
+  ScanOptions under{.dest = "/opt/x", .modes = Modes::as_is};
+  auto nested = scan_directory(root, under);
+  REQUIRE(nested);
+  CHECK(mode_of(*nested, "opt") == 0755);    // a parent the tree does not hold
+  CHECK(mode_of(*nested, "opt/x") == 0750);  // the tree's root itself
+
+  // The default is still the normalised form build's layers use.
+  auto normalized = scan_directory(root, {"/"});
+  REQUIRE(normalized);
+  CHECK(mode_of(*normalized, "tmp") == 01755);
+  CHECK(mode_of(*normalized, "etc-group-writable") == 0644);
+}
+
 TEST_CASE("scan exclude leaves out files and whole directories") {
   auto d = temp_dir();
   make_project(d.path(), Order::forward, 022, 0);
