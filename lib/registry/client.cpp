@@ -117,9 +117,10 @@ Result<void> RegistryClient::ping() {
     net::Request req;
     req.url = scheme + "://" + api_host_ + "/v2/";
     req.max_buffered_body = 1 << 20;
+    // Retried like every other request: a transient status or a dropped connection says nothing
+    // about the scheme. What does (a TLS handshake failing, a TLS port answering plain http with
+    // 400) is never retried, so the next scheme still comes at once.
     net::RetryOptions retry{options_.retry};
-    // When another scheme may follow, one try is enough to learn the registry does not speak this one.
-    if (more) retry.policy.max_attempts = 1;
     auto resp = net::send_with_retry(*http_, req, nullptr, retry, *clock_);
     if (!resp) {
       (scheme == "https" ? https_error : http_error) = resp.error();
@@ -132,6 +133,8 @@ Result<void> RegistryClient::ping() {
       return {};
     }
     auto error = status_error(req, *resp).context("registry " + registry_ + " does not answer the /v2/ API");
+    // It speaks this scheme and kept failing: another scheme would only hide that.
+    if (net::is_retryable_status(resp->status)) return std::unexpected(error);
     // A TLS registry answers plain http with 400: that says nothing about the registry.
     if (more) {
       (scheme == "https" ? https_error : http_error) = error;

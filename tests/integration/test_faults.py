@@ -46,6 +46,18 @@ class RegistryFaults(RegistryTestCase):
         self.assertEqual(len(injected), 4, p.log)
         self.assertTrue(self.tag_points_at_complete_image("faults/retry", "v1"))
 
+    def test_ping_retried_after_503_and_a_dropped_connection(self):
+        layout, digest = self.layout()
+        p = self.proxy([{"method": "GET", "path_contains": "/v2/", "action": "status", "status": 503, "times": 1,
+                         "headers": {"Retry-After": "0"}},
+                        {"method": "GET", "path_contains": "/v2/", "action": "drop", "times": 1}])
+        r = self.mlpack("push", f"oci:{layout}:v1", f"{p.host}/faults/ping:v1", check=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), digest)
+        pings = [e for e in p.log if e[0] == "GET" and e[1] == "/v2/"]
+        self.assertEqual([e[2] for e in pings[:3]], [503, "dropped", 200], p.log)
+        self.assertTrue(self.tag_points_at_complete_image("faults/ping", "v1"))
+
     def test_dropped_connection_mid_upload(self):
         layout, digest = self.layout()
         p = self.proxy([{"method": "PUT", "path_contains": "/blobs/uploads/", "action": "drop", "times": 1},

@@ -550,6 +550,42 @@ TEST_CASE("ping: plain http is tried only where allowed") {
   CHECK(r2.error().message.find("over plain http") != std::string::npos);
 }
 
+TEST_CASE("ping: a 503 or a dropped connection is retried, also where another scheme may follow") {
+  Env env;
+  auto o = env.options();
+  o.insecure_hosts = {"reg.example"};  // https first, then plain http: the ping used to try each once
+  int pings = 0;
+  env.reg.fault = [&](const Seen& s) -> std::optional<util::Result<net::Response>> {
+    if (s.url != "https://reg.example/v2/") return std::nullopt;
+    ++pings;
+    if (pings == 1) return respond(503);
+    if (pings == 2) return util::fail(util::ErrorKind::network, "GET " + s.url + ": Empty reply from server");
+    if (pings == 3) return respond(429, {{"Retry-After", "1"}});
+    return std::nullopt;
+  };
+  auto client = env.client(o);
+  auto r = client->ping();
+  REQUIRE_MESSAGE(r, r.error().message);
+  CHECK(pings == 4);
+  CHECK(env.reg.http.count("GET", "http://") == 0);
+  CHECK(env.clock.sleeps == std::vector<std::chrono::milliseconds>{100ms, 200ms, 1s});
+  const std::string blob = "after a flaky ping";
+  CHECK(client->upload_blob("team/app", describe(blob), opener(blob)));
+
+  // A registry that keeps answering 503 fails with that status, not with another scheme's error.
+  Env down;
+  down.reg.fault = [&](const Seen& s) -> std::optional<util::Result<net::Response>> {
+    if (s.url.ends_with("/v2/")) return respond(503);
+    return std::nullopt;
+  };
+  auto o2 = down.options();
+  o2.insecure_hosts = {"reg.example"};
+  auto r2 = down.client(o2)->ping();
+  REQUIRE_FALSE(r2);
+  CHECK(r2.error().message.find("503 Service Unavailable (after 5 attempts)") != std::string::npos);
+  CHECK(down.reg.http.count("GET", "http://") == 0);
+}
+
 TEST_CASE("parallel uploads share one client") {
   Env env;
   env.reg.auth = FakeRegistry::Auth::bearer;
