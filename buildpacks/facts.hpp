@@ -56,6 +56,14 @@ struct OsPackage {
   std::string name;
   std::string version;        // the distribution's version string: "2.36-9+deb12u4"
   bool preinstalled = false;  // a registry base image has it; otherwise the lock adds it
+  std::string architecture;   // "amd64", "all"; empty when unknown
+};
+
+// Which OS a registry base image is, from its own files (os-release): the ID ("debian",
+// "ubuntu") and, for a release the OS buildpack knows, its name ("debian:bookworm").
+struct OsRelease {
+  std::string id;
+  std::string distribution;
 };
 
 // Detect: commands the project runs that the OS should provide when mlpack lays the OS down
@@ -64,6 +72,8 @@ inline constexpr Fact<std::vector<std::string>> wanted_runtimes{"project.runtime
 
 // Lock and build: the OS's packages, those the lock adds first, then a registry base image's own.
 inline constexpr Fact<std::vector<OsPackage>> os_packages{"os.packages"};
+// Lock and build: what a registry base image says it is (unset for a distribution mlpack lays down).
+inline constexpr Fact<OsRelease> base_os{"base.os"};
 // Lock and build: the C library's version, "2.36" (glibc), which decides binary compatibility.
 inline constexpr Fact<std::string> libc_version{"os.libc"};
 // Lock and build: interpreters a registry base image's files hold: "/usr/local/bin/python3.12".

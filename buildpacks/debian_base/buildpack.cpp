@@ -63,9 +63,9 @@ Result<Config> read_config(const detectors::ProjectConfig& project) {
 void publish_os(Context& ctx, const std::vector<lock::Package>& added, const std::optional<BaseImage>& image) {
   std::vector<facts::OsPackage> packages;
   for (const auto& p : added)
-    if (p.ecosystem == "deb") packages.push_back(facts::OsPackage{p.name, p.version, false});
+    if (p.ecosystem == "deb") packages.push_back(facts::OsPackage{p.name, p.version, false, p.architecture});
   if (image)
-    for (const auto& p : image->installed) packages.push_back(facts::OsPackage{p.name, p.version, true});
+    for (const auto& p : image->installed) packages.push_back(facts::OsPackage{p.name, p.version, true, p.architecture});
   for (const auto& p : packages)
     if (p.name == "libc6") {
       int major = 0, minor = 0;
@@ -75,6 +75,7 @@ void publish_os(Context& ctx, const std::vector<lock::Package>& added, const std
     }
   ctx.facts.publish(facts::os_packages, std::move(packages));
   if (image) ctx.facts.publish(facts::base_interpreters, image->pythons);
+  if (image) ctx.facts.publish(facts::base_os, facts::OsRelease{image->os_id, image->distribution});
 }
 
 std::string layer_key(std::string_view group, const std::vector<const lock::Package*>& packages,

@@ -503,7 +503,15 @@ Result<Built> Session::build(const Locked& locked, const BuildRequest& request) 
   auto t_sbom = Clock::now();
   std::vector<sbom::Artifact> artifacts;
   if (!request.sboms.empty()) {
-    sbom::ImageFacts facts{d.name, built.manifest.digest, created_text, request.tool_version};
+    sbom::ImageFacts facts{d.name, built.manifest.digest, created_text, request.tool_version, {}, {}, {}};
+    // A registry base's own packages, as the OS buildpack published them for this build.
+    if (const auto* os = ctx.facts.find(buildpacks::facts::os_packages))
+      for (const auto& p : *os)
+        if (p.preinstalled) facts.base_packages.push_back({p.name, p.version, p.architecture});
+    if (const auto* release = ctx.facts.find(buildpacks::facts::base_os)) {
+      facts.base_os_id = release->id;
+      facts.base_distribution = release->distribution;
+    }
     auto description = sbom::describe(locked.lock, facts);
     oci::Descriptor subject{built.manifest.media_type, built.manifest.digest,
                             static_cast<std::int64_t>(built.manifest.bytes.size())};

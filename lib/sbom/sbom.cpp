@@ -209,7 +209,18 @@ Description describe(const lock::LockFile& lock, const ImageFacts& image) {
     base.version = lock.base_digest;
     base.purl = oci_purl(lock.base, lock.base_digest);
     if (lock.base_digest.starts_with("sha256:")) base.sha256 = lock.base_digest.substr(7);
-    base.supplier = util::url_authority("docker://" + base.purl.qualifiers["repository_url"]);
+    // A base on disk (`oci:DIR:TAG`, an archive) has no repository to name; one in a registry
+    // is supplied by that registry.
+    bool local = lock.base.starts_with("oci:") || lock.base.starts_with("oci-archive:") ||
+                 lock.base.starts_with("docker-archive:");
+    if (local) {
+      base.purl.name = lower(lock.base.substr(lock.base.rfind('/') + 1));
+      base.purl.name = base.purl.name.substr(0, base.purl.name.find(':'));
+      base.purl.qualifiers.erase("repository_url");
+      base.supplier = lock.base;
+    } else {
+      base.supplier = util::url_authority("docker://" + base.purl.qualifiers["repository_url"]);
+    }
     base.properties["mlpack:role"] = "base";
     d.base = std::move(base);
   }
@@ -257,6 +268,34 @@ Description describe(const lock::LockFile& lock, const ImageFacts& image) {
           for (auto j : it->second)
             if (j != i) targets.insert(d.components[j].ref);
     d.components[i].depends_on.assign(targets.begin(), targets.end());
+  }
+
+  // A registry base image's own packages: in it already, so no URL and no archive hash.
+  if (d.base) {
+    std::set<std::string> seen;
+    for (const auto& bp : image.base_packages) {
+      Component c;
+      c.ecosystem = "deb";
+      c.name = bp.name;
+      c.version = bp.version;
+      c.ref = "base:deb:" + bp.name + "@" + bp.version + (bp.architecture.empty() ? "" : ":" + bp.architecture);
+      if (!seen.insert(c.ref).second) continue;
+      c.purl.type = "deb";
+      c.purl.ns = lower(image.base_os_id.empty() ? "debian" : image.base_os_id);
+      c.purl.name = lower(bp.name);
+      c.purl.version = bp.version;
+      if (!bp.architecture.empty()) c.purl.qualifiers["arch"] = bp.architecture;
+      if (auto colon = image.base_distribution.find(':'); colon != std::string::npos) {
+        auto release = image.base_distribution.substr(colon + 1);
+        c.purl.qualifiers["distro"] = c.purl.ns == "debian" ? debian_distro(release) : release;
+      }
+      c.supplier = d.base->name;
+      c.properties["mlpack:ecosystem"] = "deb";
+      c.properties["mlpack:role"] = "base";
+      d.base->depends_on.push_back(c.ref);
+      d.components.push_back(std::move(c));
+    }
+    std::sort(d.base->depends_on.begin(), d.base->depends_on.end());
   }
   std::sort(d.components.begin(), d.components.end(),
             [](const Component& a, const Component& b) { return a.ref < b.ref; });
@@ -372,7 +411,10 @@ std::string write_spdx(const Description& d) {
 
   std::set<std::tuple<std::string, std::string, std::string>> rels;
   rels.insert({"SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-Image"});
-  if (d.base) rels.insert({"SPDXRef-Image", "DESCENDANT_OF", ids.at(d.base->ref)});
+  if (d.base) {
+    rels.insert({"SPDXRef-Image", "DESCENDANT_OF", ids.at(d.base->ref)});
+    for (const auto& own : d.base->depends_on) rels.insert({ids.at(d.base->ref), "CONTAINS", ids.at(own)});
+  }
   for (const auto& c : d.components) {
     rels.insert({"SPDXRef-Image", "CONTAINS", ids.at(c.ref)});
     for (const auto& dep : c.depends_on) rels.insert({ids.at(c.ref), "DEPENDS_ON", ids.at(dep)});
@@ -422,13 +464,14 @@ std::string write_cyclonedx(const Description& d) {
   // The image depends on what nothing else in it depends on (with no graph: on everything).
   std::set<std::string> depended;
   for (const auto& c : d.components) depended.insert(c.depends_on.begin(), c.depends_on.end());
+  if (d.base) depended.insert(d.base->depends_on.begin(), d.base->depends_on.end());
   json roots = json::array();
   if (d.base) roots.push_back(d.base->ref);
   for (const auto& c : d.components)
     if (!depended.contains(c.ref)) roots.push_back(c.ref);
   std::sort(roots.begin(), roots.end());
   json dependencies = json::array({{{"ref", image_ref}, {"dependsOn", roots}}});
-  if (d.base) dependencies.push_back({{"ref", d.base->ref}, {"dependsOn", json::array()}});
+  if (d.base) dependencies.push_back({{"ref", d.base->ref}, {"dependsOn", d.base->depends_on}});
   for (const auto& c : d.components) dependencies.push_back({{"ref", c.ref}, {"dependsOn", c.depends_on}});
   std::sort(dependencies.begin(), dependencies.end(),
             [](const json& a, const json& b) { return a["ref"].get<std::string>() < b["ref"].get<std::string>(); });

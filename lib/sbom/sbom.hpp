@@ -33,12 +33,23 @@ std::optional<Format> format_for_media_type(std::string_view media_type);
 // "spdx" | "cyclonedx"; invalid_input otherwise.
 Result<Format> parse_format(std::string_view text);
 
+// A package a registry base image already holds (its dpkg database), as the OS buildpack read it.
+struct BasePackage {
+  std::string name;
+  std::string version;
+  std::string architecture;
+};
+
 // What the documents say about the image itself.
 struct ImageFacts {
   std::string name;                                   // the image's name (the project's)
   util::Digest digest = util::Digest::sha256_of("");  // its manifest's digest
   std::string created;                                // RFC 3339, the image config's `created`
   std::string tool_version;                           // mlpack's version, for the documents' creator
+  // A registry base image's own packages, listed as the base's (no URL or hash: they came with it).
+  std::vector<BasePackage> base_packages;
+  std::string base_os_id;         // "debian", "ubuntu" (os-release ID): those packages' purl namespace
+  std::string base_distribution;  // "debian:bookworm", for their purl's `distro`; may be empty
 };
 
 // One package as the documents describe it.

@@ -466,6 +466,48 @@ class SbomBuildTest(TempTestCase):
         self.assertIn("has no SBOM", r.stderr)
 
 
+    def test_a_registry_base_is_listed_by_digest_with_its_own_packages(self):
+        layer = self.path("baselayer")
+        write(os.path.join(layer, "etc", "os-release"), 'ID=debian\nVERSION_CODENAME=bookworm\nVERSION_ID="12"\n')
+        write(os.path.join(layer, "var", "lib", "dpkg", "status"),
+              "Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.36-9+deb12u4\n"
+              "Maintainer: x\nDescription: C library\n\n"
+              "Package: tzdata\nStatus: install ok installed\nArchitecture: all\nVersion: 2024a-0+deb12u1\n"
+              "Maintainer: x\nDescription: time zones\n\n"
+              "Package: gone\nStatus: deinstall ok config-files\nArchitecture: amd64\nVersion: 1\n"
+              "Maintainer: x\nDescription: removed\n")
+        base = f"oci:{self.path('base')}:b"
+        run([MLPACK, "append", "--layer", f"{layer}:/", "-o", base])
+        base_digest = json.loads(run([MLPACK, "inspect", base, "--json"]).stdout)["digest"]
+        project = self.path("onbase")
+        write(os.path.join(project, "mlpack.yaml"), f"base: {base}\n")
+        write(os.path.join(project, "app.py"), "print('hi')\n")
+        out = self.path("onbase.spdx.json")
+        self.build(project, "--sbom", "both", "--sbom-file", out)
+        with open(out) as f:
+            doc = json.load(f)
+        self.assertEqual(schema_errors("spdx-schema-2.3.json", doc), [])
+        by_name = {p["name"]: p for p in doc["packages"]}
+        base_pkg = by_name[base]
+        self.assertEqual(base_pkg["versionInfo"], base_digest)
+        self.assertEqual(base_pkg["primaryPackagePurpose"], "CONTAINER")
+        ptype, _, pname, pversion, _ = parse_purl(base_pkg["externalRefs"][0]["referenceLocator"])
+        self.assertEqual((ptype, pname, pversion), ("oci", "base", base_digest))
+        rels = {(r["spdxElementId"], r["relationshipType"], r["relatedSpdxElement"]) for r in doc["relationships"]}
+        self.assertIn(("SPDXRef-Image", "DESCENDANT_OF", base_pkg["SPDXID"]), rels)
+        for name, purl in [("libc6", "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12"),
+                           ("tzdata", "pkg:deb/debian/tzdata@2024a-0%2Bdeb12u1?arch=all&distro=debian-12")]:
+            self.assertEqual(by_name[name]["externalRefs"][0]["referenceLocator"], purl)
+            self.assertIn((base_pkg["SPDXID"], "CONTAINS", by_name[name]["SPDXID"]), rels)
+            self.assertIn("mlpack:role=base", by_name[name]["comment"])
+        self.assertNotIn("gone", by_name)
+        with open(self.path("onbase.cdx.json")) as f:
+            cdx = json.load(f)
+        self.assertEqual(schema_errors("bom-1.6.SNAPSHOT.schema.json", cdx), [])
+        self.assertIn(base_digest.split(":", 1)[1],
+                      [h["content"] for c in cdx["components"] for h in c.get("hashes", [])])
+
+
 def add_extra(lock_text, package, key, value):
     """Adds `key: value` to the `extra` map of one pypi package of an mlpack.lock (YAML as mlpack
     writes it: one `- ecosystem:` line per package, its fields indented below it)."""

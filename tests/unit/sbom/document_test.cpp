@@ -194,3 +194,46 @@ TEST_CASE("an SBOM artifact: empty config, the document as its layer, the image 
   CHECK(m->subject->digest == subject.digest);
   CHECK(m->subject->size == 123);
 }
+
+TEST_CASE("a registry base: by digest, with its own packages marked as the base's") {
+  auto lock = sample();
+  lock.base = "registry.test/team/base:1";
+  lock.base_digest = util::Digest::sha256_of("base").str();
+  auto image = facts();
+  image.base_packages = {{"libssl3", "3.0.11-1~deb12u2", "amd64"}, {"tzdata", "2024a-0+deb12u1", "all"}};
+  image.base_os_id = "debian";
+  image.base_distribution = "debian:bookworm";
+  auto d = sbom::describe(lock, image);
+  REQUIRE(d.base);
+  CHECK(d.base->purl.str() == "pkg:oci/base@" + lock.base_digest + "?repository_url=registry.test%2Fteam%2Fbase");
+  CHECK(d.base->depends_on ==
+        std::vector<std::string>{"base:deb:libssl3@3.0.11-1~deb12u2:amd64", "base:deb:tzdata@2024a-0+deb12u1:all"});
+  REQUIRE(d.components.size() == 9);
+
+  auto doc = json::parse(sbom::write_spdx(d));
+  std::map<std::string, json> by_name;
+  for (const auto& p : doc["packages"]) by_name[p["name"]] = p;
+  CHECK(by_name["libssl3"]["externalRefs"][0]["referenceLocator"] ==
+        "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12");
+  CHECK(by_name["libssl3"]["downloadLocation"] == "NOASSERTION");
+  CHECK(!by_name["libssl3"].contains("checksums"));
+  CHECK(by_name["libssl3"]["supplier"] == "Organization: registry.test/team/base:1");
+  std::set<std::tuple<std::string, std::string, std::string>> rels;
+  for (const auto& r : doc["relationships"])
+    rels.insert({r["spdxElementId"].get<std::string>(), r["relationshipType"].get<std::string>(),
+                 r["relatedSpdxElement"].get<std::string>()});
+  auto base_id = by_name["registry.test/team/base:1"]["SPDXID"].get<std::string>();
+  auto ssl_id = by_name["libssl3"]["SPDXID"].get<std::string>();
+  CHECK(rels.contains({"SPDXRef-Image", "DESCENDANT_OF", base_id}));
+  CHECK(rels.contains({base_id, "CONTAINS", ssl_id}));
+  CHECK(rels.contains({"SPDXRef-Image", "CONTAINS", ssl_id}));
+
+  auto cdx = json::parse(sbom::write_cyclonedx(d));
+  for (const auto& dep : cdx["dependencies"]) {
+    if (dep["ref"] == "image") {
+      auto roots = dep["dependsOn"];
+      CHECK(std::find(roots.begin(), roots.end(), "base:" + lock.base) != roots.end());
+      CHECK(std::find(roots.begin(), roots.end(), "base:deb:libssl3@3.0.11-1~deb12u2:amd64") == roots.end());
+    }
+  }
+}
