@@ -1,6 +1,7 @@
 #pragma once
 // `oci:DIR[:TAG]`: an OCI image layout on disk (image-spec image-layout.md). The layout holds
-// `oci-layout`, `index.json` (one entry per tag, named by `org.opencontainers.image.ref.name`)
+// `oci-layout`, `index.json` (one entry per tag, named by `org.opencontainers.image.ref.name`,
+// plus untagged entries with an `artifactType` for artifacts attached to an image, such as SBOMs)
 // and content-addressed blobs under `blobs/<algorithm>/<hex>`, shared by every tag.
 #include <filesystem>
 #include <memory>
@@ -13,7 +14,8 @@ namespace mlpack::oci {
 inline constexpr std::string_view ref_name_annotation = "org.opencontainers.image.ref.name";
 
 // Reads an image from a layout. With a tag: the index entry carrying that name. Without one: the
-// only entry, or an invalid_input error listing the tags when there are several. Errors:
+// only entry that is not an artifact, or an invalid_input error listing the tags when there are
+// several. `referrers` lists the untagged manifests whose `subject` is the given digest. Errors:
 // not_found (no layout, unknown tag), invalid_input (malformed oci-layout or index.json).
 Result<std::unique_ptr<ImageSource>> open_layout_source(const std::filesystem::path& dir, std::string_view tag = {});
 
