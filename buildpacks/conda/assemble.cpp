@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <set>
 
-#include "conda/channel_url.hpp"
 #include "archive/entry.hpp"
+#include "conda/channel_url.hpp"
 #include "condaindex/client.hpp"
 #include "net/curl_client.hpp"
 #include "pyindex/index.hpp"
@@ -21,7 +21,9 @@ using util::ErrorKind;
 
 namespace {
 
-std::string basename(const std::string& p) { return p.substr(p.rfind('/') + 1); }
+std::string basename(const std::string& p) {
+  return p.substr(p.rfind('/') + 1);
+}
 
 std::string extra(const lock::Package& p, const char* key) {
   auto it = p.extra.find(key);
@@ -100,7 +102,8 @@ Activation activation_of(const std::vector<condapkg::Installed>& installed, cons
     auto vars = condapkg::plain_exports(script->text, prefix.path);
     if (!vars) {
       a.warnings.push_back("conda package " + package->label() + " has the activation script `" + prefix.path + "/" +
-                           script->path + "`, which does more than `export NAME=value`: its effect is not in the "
+                           script->path +
+                           "`, which does more than `export NAME=value`: its effect is not in the "
                            "image's Env (source it in the entrypoint if the program needs it)");
       continue;
     }
@@ -114,9 +117,8 @@ Activation activation_of(const std::vector<condapkg::Installed>& installed, cons
 std::vector<EnvGroup> plan_environment(const lock::LockFile& lock, std::size_t budget, std::uint64_t large_bytes) {
   auto packages = conda_packages(lock);
   auto by_size = packages;
-  std::sort(by_size.begin(), by_size.end(), [](const auto* a, const auto* b) {
-    return a->size != b->size ? a->size > b->size : a->name < b->name;
-  });
+  std::sort(by_size.begin(), by_size.end(),
+            [](const auto* a, const auto* b) { return a->size != b->size ? a->size > b->size : a->name < b->name; });
   std::set<const lock::Package*> own;
   for (const auto* p : by_size) {
     if (own.size() + 1 >= budget || p->size < large_bytes) break;
@@ -125,12 +127,14 @@ std::vector<EnvGroup> plan_environment(const lock::LockFile& lock, std::size_t b
   std::vector<EnvGroup> groups;
   EnvGroup rest;
   for (const auto* p : packages) {
-    if (own.contains(p)) groups.push_back(EnvGroup{{p}, "conda: " + p->name + " " + p->version});
-    else rest.packages.push_back(p);
+    if (own.contains(p))
+      groups.push_back(EnvGroup{{p}, "conda: " + p->name + " " + p->version});
+    else
+      rest.packages.push_back(p);
   }
   if (!rest.packages.empty()) {
-    rest.contents = "conda: " + std::to_string(rest.packages.size()) + (rest.packages.size() == 1 ? " package" : " packages") +
-                    " in " + std::string(environment_prefix);
+    rest.contents = "conda: " + std::to_string(rest.packages.size()) +
+                    (rest.packages.size() == 1 ? " package" : " packages") + " in " + std::string(environment_prefix);
     groups.push_back(std::move(rest));
   }
   return groups;
@@ -185,7 +189,8 @@ Result<Activation> add_environment_layers(Context& ctx, const lock::LockFile& lo
   if (groups.empty()) return Activation{};
   auto prefix = prefix_of(lock);
   const auto& options = sink.options(FileTimes::fixed);
-  std::string encoding = archive::encoding_key(options).value_or("invalid-options") + " mtime " + std::to_string(options.mtime);
+  std::string encoding =
+      archive::encoding_key(options).value_or("invalid-options") + " mtime " + std::to_string(options.mtime);
   std::vector<std::string> keys;
   std::vector<std::optional<BuiltLayer>> hits;
   bool all_hit = true;
@@ -265,7 +270,8 @@ Result<void> add_pip_layer(Context& ctx, const lock::LockFile& lock, LayerSink& 
   for (const auto& p : lock.packages)
     if (p.ecosystem == "conda" && p.name == "python") python = &p;
   if (!python)
-    return util::fail(ErrorKind::invalid_input, "mlpack.lock has pip packages for the conda environment but no conda python");
+    return util::fail(ErrorKind::invalid_input,
+                      "mlpack.lock has pip packages for the conda environment but no conda python");
   auto first = python->version.find('.');
   auto second = first == std::string::npos ? first : python->version.find('.', first + 1);
   std::string xy = python->version.substr(0, second);
@@ -280,19 +286,22 @@ Result<void> add_pip_layer(Context& ctx, const lock::LockFile& lock, LayerSink& 
                                                   "`, where mlpack cannot install the `pip:` list yet");
 
   const auto& options = sink.options(FileTimes::fixed);
-  std::string text = "mlpack-conda-pip-layer-v1\n" + layout.prefix + " " + layout.interpreter + " " + layout.python_version + "\n";
+  std::string text =
+      "mlpack-conda-pip-layer-v1\n" + layout.prefix + " " + layout.interpreter + " " + layout.python_version + "\n";
   for (const auto* p : wheels)
-    text += p->name + " " + p->version + " " + p->sha256 + " " + (p->extra.contains("requested") ? "requested" : "") + "\n";
-  std::string key = util::Digest::sha256_of(text + archive::encoding_key(options).value_or("invalid-options") + " mtime " +
-                                            std::to_string(options.mtime))
+    text +=
+        p->name + " " + p->version + " " + p->sha256 + " " + (p->extra.contains("requested") ? "requested" : "") + "\n";
+  std::string key = util::Digest::sha256_of(text + archive::encoding_key(options).value_or("invalid-options") +
+                                            " mtime " + std::to_string(options.mtime))
                         .hex();
-  std::string contents = "conda pip: " + std::to_string(wheels.size()) + (wheels.size() == 1 ? " package" : " packages") +
-                         " in " + layout.prefix;
+  std::string contents = "conda pip: " + std::to_string(wheels.size()) +
+                         (wheels.size() == 1 ? " package" : " packages") + " in " + layout.prefix;
   if (auto hit = sink.find(key)) {
     sink.add(std::move(*hit));
     return {};
   }
-  sink.fetching(std::to_string(wheels.size()) + " Python wheels for the conda environment: downloading (sha256-verified)");
+  sink.fetching(std::to_string(wheels.size()) +
+                " Python wheels for the conda environment: downloading (sha256-verified)");
   pyindex::IndexOptions io;
   io.cache_dir = ctx.options.cache_dir / "pypi";
   io.no_index = true;

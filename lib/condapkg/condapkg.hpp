@@ -13,12 +13,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "archive/layer.hpp"
 #include "util/error.hpp"
@@ -36,11 +35,11 @@ struct PackageRef {
   std::string name;
   std::string version;
   std::string build;
-  std::string filename;  // the archive's file name ("zlib-1.3-h0_0.conda"): .conda or .tar.bz2
-  std::string sha256;    // lowercase hex: the whole archive must have it before anything is read
+  std::string filename;    // the archive's file name ("zlib-1.3-h0_0.conda"): .conda or .tar.bz2
+  std::string sha256;      // lowercase hex: the whole archive must have it before anything is read
   std::uint64_t size = 0;  // checked when not 0
-  std::string url;       // where it came from, without credentials (conda-meta `url`)
-  std::string channel;   // the channel's URL, without credentials (conda-meta `channel`)
+  std::string url;         // where it came from, without credentials (conda-meta `url`)
+  std::string channel;     // the channel's URL, without credentials (conda-meta `channel`)
   // Repodata fields the lock keeps (build_number, depends, constrains, license, md5, subdir,
   // noarch…), written over info/index.json's in conda-meta.
   nlohmann::json record = nlohmann::json::object();
@@ -81,7 +80,7 @@ struct Installed {
   std::string build;
   // Files, symlinks, hardlinks and the directories the package lists, under the prefix (relative
   // image paths: "opt/conda/bin/x"), its conda-meta record among them; without the parent
-  // directories, which layer_entries adds. Sorted by path. Files up to `inline_limit` bytes, and
+  // directories, which layer_entries adds. Sorted by path. Small files (InstallOptions), and
   // those whose placeholder was replaced, hold their bytes; larger ones stream out of the package
   // archive when the layer is written (checked again against their sha256 there), so the archive
   // must stay in place until then.
@@ -103,8 +102,10 @@ std::shared_ptr<StreamBudget> make_stream_budget(std::size_t max_open = 8);
 struct InstallOptions {
   // Shared by the packages of one layer; null: no bound.
   std::shared_ptr<StreamBudget> streams;
-  // Larger files stream into the layer; smaller ones are kept in memory from the first read.
-  std::uint64_t inline_limit = 64 << 10;
+  // Files up to this size are kept in memory from the first read, up to max_inline bytes of them
+  // per package (as wheels do); the others stream into the layer.
+  std::uint64_t inline_limit = 16 << 10;
+  std::uint64_t max_inline = 64 << 20;
   // A file whose placeholder must be replaced is held in memory: larger ones are refused.
   std::uint64_t max_prefix_file = 1ULL << 30;
   // Decompressed bytes of one package's payload: a bomb is refused past this.
@@ -156,6 +157,6 @@ archive::Entry history_entry(std::span<const PackageRef> packages, std::span<con
 // values become the prefix. nullopt when the script does anything else (the caller names it in a
 // warning).
 std::optional<std::vector<std::pair<std::string, std::string>>> plain_exports(std::string_view script,
-                                                                               std::string_view prefix);
+                                                                              std::string_view prefix);
 
 }  // namespace mlpack::condapkg

@@ -26,8 +26,8 @@ enum class Format { conda, tar_bz2 };
 // info/ files read into memory; anything else under info/ (recipes, tests, licences) is skipped.
 constexpr std::uint64_t max_info_file = 64ULL << 20;
 bool wanted_info(std::string_view path) {
-  return path == "info/index.json" || path == "info/paths.json" || path == "info/files" ||
-         path == "info/has_prefix" || path == "info/no_link" || path == "info/link.json";
+  return path == "info/index.json" || path == "info/paths.json" || path == "info/files" || path == "info/has_prefix" ||
+         path == "info/no_link" || path == "info/link.json";
 }
 
 // Where the payload tar is.
@@ -97,7 +97,9 @@ class StreamBudget {
   std::size_t max_;
 };
 
-std::shared_ptr<StreamBudget> make_stream_budget(std::size_t max_open) { return std::make_shared<StreamBudget>(max_open); }
+std::shared_ptr<StreamBudget> make_stream_budget(std::size_t max_open) {
+  return std::make_shared<StreamBudget>(max_open);
+}
 
 namespace {
 
@@ -166,7 +168,8 @@ class StreamedFile final : public util::Reader {
       auto got = hash_.finish().hex();
       owner_->done();
       if (got != sha256_)
-        return fail(ErrorKind::integrity, owner_->label() + ": `" + path_ + "` is not what it was when the package was read");
+        return fail(ErrorKind::integrity,
+                    owner_->label() + ": `" + path_ + "` is not what it was when the package was read");
     }
     return std::size_t{0};
   }
@@ -198,7 +201,7 @@ struct Member {
   std::string link_target;  // symlink target, or the member a hardlink names
   std::string sha256;       // files
   std::optional<std::string> data;
-  std::size_t index = 0;    // position in the payload tar (of the content, for a hardlink)
+  std::size_t index = 0;  // position in the payload tar (of the content, for a hardlink)
 };
 
 bool clean_relative(std::string_view p) {
@@ -297,9 +300,12 @@ Result<std::vector<PathSpec>> parse_files(const std::string& files, const std::s
   std::map<std::string, std::pair<std::string, std::string>> prefixed;
   for (const auto& l : lines(has_prefix)) {
     auto w = words(l);
-    if (w.size() == 1) prefixed[w[0]] = {std::string(classic_placeholder), "text"};
-    else if (w.size() == 3) prefixed[w[2]] = {w[0], w[1]};
-    else return fail(ErrorKind::integrity, "info/has_prefix: cannot read the line `" + l + "`");
+    if (w.size() == 1)
+      prefixed[w[0]] = {std::string(classic_placeholder), "text"};
+    else if (w.size() == 3)
+      prefixed[w[2]] = {w[0], w[1]};
+    else
+      return fail(ErrorKind::integrity, "info/has_prefix: cannot read the line `" + l + "`");
   }
   std::vector<PathSpec> out;
   for (const auto& l : lines(files)) {
@@ -365,11 +371,13 @@ Result<std::vector<EntryPoint>> entry_points(const std::map<std::string, std::st
   if (!doc.is_object() || !doc.contains("noarch") || !doc["noarch"].is_object()) return out;
   const auto& noarch = doc["noarch"];
   if (!noarch.contains("entry_points")) return out;
-  if (!noarch["entry_points"].is_array()) return fail(ErrorKind::integrity, "info/link.json: `entry_points` is not a list");
+  if (!noarch["entry_points"].is_array())
+    return fail(ErrorKind::integrity, "info/link.json: `entry_points` is not a list");
   auto ident = [](std::string_view s, bool dots) {
     if (s.empty()) return false;
     for (char c : s)
-      if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (dots && c == '.')))
+      if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            (dots && c == '.')))
         return false;
     return !(s.front() >= '0' && s.front() <= '9') && s.front() != '.' && s.back() != '.';
   };
@@ -400,10 +408,13 @@ std::string launcher(const EntryPoint& ep, std::string_view prefix) {
                      "# -*- coding: utf-8 -*-\n"
                      "import re\n"
                      "import sys\n\n"
-                     "from " + ep.module + " import " + first + "\n\n"
+                     "from " +
+                     ep.module + " import " + first +
+                     "\n\n"
                      "if __name__ == '__main__':\n"
                      "    sys.argv[0] = re.sub(r'(-script\\.pyw?|\\.exe)?$', '', sys.argv[0])\n"
-                     "    sys.exit(" + ep.function + "())\n";
+                     "    sys.exit(" +
+                     ep.function + "())\n";
   return replace_text_prefix(text, classic_placeholder, prefix);
 }
 
@@ -442,10 +453,15 @@ Result<Installed> install_package(const fs::path& file, const PackageRef& ref, c
       if (m.is_directory() && m.size == 0) continue;  // a folder some zip tools record (rattler's ca-certificates)
       auto base = basename(m.name);
       std::optional<archive::ZipMember>* slot = nullptr;
-      if (base == "metadata.json") slot = &metadata;
-      else if (base.starts_with("info-") && base.ends_with(".tar.zst")) slot = &info_member;
-      else if (base.starts_with("pkg-") && base.ends_with(".tar.zst")) slot = &payload.member;
-      if (!slot) return refuse("unexpected member `" + m.name + "` (a .conda holds metadata.json, info-*.tar.zst and pkg-*.tar.zst)");
+      if (base == "metadata.json")
+        slot = &metadata;
+      else if (base.starts_with("info-") && base.ends_with(".tar.zst"))
+        slot = &info_member;
+      else if (base.starts_with("pkg-") && base.ends_with(".tar.zst"))
+        slot = &payload.member;
+      if (!slot)
+        return refuse("unexpected member `" + m.name +
+                      "` (a .conda holds metadata.json, info-*.tar.zst and pkg-*.tar.zst)");
       if (*slot) return refuse("two members named like `" + m.name + "`");
       *slot = m;
     }
@@ -458,12 +474,14 @@ Result<Installed> install_package(const fs::path& file, const PackageRef& ref, c
     }
     if (!info_member) return refuse("no info-*.tar.zst member");
     auto raw = TRY_CONTEXT(zip.open_member(*info_member), what);
-    auto plain = TRY_CONTEXT(archive::decompress(*raw, archive::Codec::zstd, {.max_size = 1ULL << 30}), what + ": info");
+    auto plain =
+        TRY_CONTEXT(archive::decompress(*raw, archive::Codec::zstd, {.max_size = 1ULL << 30}), what + ": info");
     info = TRY_CONTEXT(read_info(*plain, false), what + ": info");
   } else if (ref.filename.ends_with(".tar.bz2")) {
     payload.format = Format::tar_bz2;
     auto raw = TRY_CONTEXT(util::FileReader::open(file.string()), what);
-    auto plain = TRY_CONTEXT(archive::decompress(*raw, archive::Codec::bzip2, {.max_size = options.max_unpacked}), what);
+    auto plain =
+        TRY_CONTEXT(archive::decompress(*raw, archive::Codec::bzip2, {.max_size = options.max_unpacked}), what);
     info = TRY_CONTEXT(read_info(*plain, true), what);
   } else {
     return fail(ErrorKind::unsupported, what + ": not a .conda or .tar.bz2 file");
@@ -474,9 +492,12 @@ Result<Installed> install_package(const fs::path& file, const PackageRef& ref, c
   if (auto it = info.find("info/index.json"); it != info.end()) {
     index = TRY_CONTEXT(parse_json(it->second, "info/index.json"), what);
     if (!index.is_object()) return refuse("info/index.json is not an object");
-    for (const auto& [key, expected] : {std::pair{"name", &ref.name}, {"version", &ref.version}, {"build", &ref.build}}) {
+    for (const auto& [key, expected] :
+         {std::pair{"name", &ref.name}, {"version", &ref.version}, {"build", &ref.build}}) {
       auto got = json_string(index, key);
-      if (got != *expected) return refuse("info/index.json says " + std::string(key) + " `" + got + "` where the lock says `" + *expected + "`");
+      if (got != *expected)
+        return refuse("info/index.json says " + std::string(key) + " `" + got + "` where the lock says `" + *expected +
+                      "`");
     }
   } else {
     return refuse("no info/index.json");
@@ -485,7 +506,8 @@ Result<Installed> install_package(const fs::path& file, const PackageRef& ref, c
   if (auto it = ref.record.find("noarch"); it != ref.record.end() && it->is_string()) noarch = it->get<std::string>();
   bool noarch_python = noarch == "python";
   if (noarch_python && prefix.site_packages.empty())
-    return fail(ErrorKind::invalid_input, what + " is `noarch: python`, but the environment has no python to install it for");
+    return fail(ErrorKind::invalid_input,
+                what + " is `noarch: python`, but the environment has no python to install it for");
 
   // What the package says it holds.
   std::optional<std::vector<PathSpec>> specs;
@@ -504,6 +526,7 @@ Result<Installed> install_package(const fs::path& file, const PackageRef& ref, c
 
   // The payload, read once: every member checked against what the package says.
   std::map<std::string, Member> members;
+  std::uint64_t inline_bytes = 0;
   if (payload.format == Format::tar_bz2 || payload.member) {
     auto stream = TRY_CONTEXT(open_payload(payload), what);
     for (std::size_t index_in_tar = 0;; ++index_in_tar) {
@@ -515,7 +538,8 @@ Result<Installed> install_package(const fs::path& file, const PackageRef& ref, c
       const PathSpec* spec = nullptr;
       if (auto it = by_path.find(e->path); it != by_path.end()) spec = it->second;
       if (e->type == archive::TarType::directory) {
-        if (!members.contains(e->path)) members[e->path] = Member{e->type, e->mode, 0, "", "", std::nullopt, index_in_tar};
+        if (!members.contains(e->path))
+          members[e->path] = Member{e->type, e->mode, 0, "", "", std::nullopt, index_in_tar};
         continue;
       }
       if (members.contains(e->path)) return refuse("`" + e->path + "` is in the archive twice");
@@ -543,11 +567,12 @@ Result<Installed> install_package(const fs::path& file, const PackageRef& ref, c
         if (spec && spec->size && e->size != *spec->size)
           return refuse("`" + e->path + "` is " + std::to_string(e->size) + " bytes; info/paths.json says " +
                         std::to_string(*spec->size));
-        bool keep = e->size <= options.inline_limit || (spec && !spec->placeholder.empty()) ||
-                    e->path.starts_with("etc/conda/activate.d/");
+        bool small = e->size <= options.inline_limit && inline_bytes + e->size <= options.max_inline;
+        bool keep = small || (spec && !spec->placeholder.empty()) || e->path.starts_with("etc/conda/activate.d/");
+        if (small) inline_bytes += e->size;
         if (spec && !spec->placeholder.empty() && e->size > options.max_prefix_file)
-          return refuse("`" + e->path + "` holds the prefix and is " + std::to_string(e->size) + " bytes, over the limit of " +
-                        std::to_string(options.max_prefix_file));
+          return refuse("`" + e->path + "` holds the prefix and is " + std::to_string(e->size) +
+                        " bytes, over the limit of " + std::to_string(options.max_prefix_file));
         util::Sha256Writer hash;
         std::string data;
         std::vector<std::byte> buf(256 << 10);
@@ -585,8 +610,8 @@ Result<Installed> install_package(const fs::path& file, const PackageRef& ref, c
   const std::string root = prefix.path.substr(1);  // "opt/conda"
   auto route = [&](const std::string& path) -> std::string {
     if (noarch_python) {
-      if (path.starts_with("site-packages/")) return prefix.site_packages + path.substr(13);
-      if (path.starts_with("python-scripts/")) return "bin" + path.substr(14);
+      if (path == "site-packages" || path.starts_with("site-packages/")) return prefix.site_packages + path.substr(13);
+      if (path == "python-scripts" || path.starts_with("python-scripts/")) return "bin" + path.substr(14);
     }
     return path;
   };
@@ -748,7 +773,8 @@ Result<void> check_environment(std::span<const Installed> packages, const Prefix
       auto it = owner.find(parent);
       if (it != owner.end() && !it->second.second)
         return fail(ErrorKind::invalid_input, "conda package " + it->second.first->label() + " installs `/" + parent +
-                                                  "` as a file, where " + who.first->label() + " installs `/" + path + "`");
+                                                  "` as a file, where " + who.first->label() + " installs `/" + path +
+                                                  "`");
       slash = parent.rfind('/');
     }
   }

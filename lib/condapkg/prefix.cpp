@@ -50,7 +50,8 @@ std::string replace_text_prefix(std::string_view data, std::string_view placehol
   return fix_shebang(replace_all(data, placeholder, prefix), prefix);
 }
 
-Result<std::string> replace_binary_prefix(std::string_view data, std::string_view placeholder, std::string_view prefix) {
+Result<std::string> replace_binary_prefix(std::string_view data, std::string_view placeholder,
+                                          std::string_view prefix) {
   if (prefix.size() > placeholder.size())
     return util::fail(util::ErrorKind::invalid_input,
                       "the prefix `" + std::string(prefix) + "` (" + std::to_string(prefix.size()) +
@@ -72,7 +73,7 @@ Result<std::string> replace_binary_prefix(std::string_view data, std::string_vie
 }
 
 std::optional<std::vector<std::pair<std::string, std::string>>> plain_exports(std::string_view script,
-                                                                               std::string_view prefix) {
+                                                                              std::string_view prefix) {
   std::vector<std::pair<std::string, std::string>> out;
   std::size_t pos = 0;
   while (pos <= script.size()) {

@@ -10,7 +10,8 @@ using mlpack::lock::Package;
 
 namespace {
 
-Package conda(std::string name, std::string version, std::uint64_t size, std::map<std::string, std::string> extra = {}) {
+Package conda(std::string name, std::string version, std::uint64_t size,
+              std::map<std::string, std::string> extra = {}) {
   Package p;
   p.ecosystem = "conda";
   p.name = std::move(name);
@@ -28,8 +29,9 @@ Package conda(std::string name, std::string version, std::uint64_t size, std::ma
 
 TEST_CASE("plan_environment: 50 MiB and more alone (largest first, under the budget), the rest in one layer, by name") {
   LockFile lock;
-  lock.packages = {conda("zlib", "1.3", 100 << 10), conda("pytorch", "2.3", 700ull << 20), conda("mkl", "2024", 200ull << 20),
-                   conda("cuda-libs", "12", 60ull << 20), conda("python", "3.11.9", 30ull << 20)};
+  lock.packages = {conda("zlib", "1.3", 100 << 10), conda("pytorch", "2.3", 700ull << 20),
+                   conda("mkl", "2024", 200ull << 20), conda("cuda-libs", "12", 60ull << 20),
+                   conda("python", "3.11.9", 30ull << 20)};
   Package wheel;
   wheel.ecosystem = "pypi";
   wheel.name = "big-wheel";

@@ -6,7 +6,6 @@
 
 #include <fstream>
 #include <map>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -51,7 +50,9 @@ inline std::string zstd(const std::string& in) {
   return out;
 }
 
-inline std::string sha256(const std::string& s) { return util::Digest::sha256_of(s).hex(); }
+inline std::string sha256(const std::string& s) {
+  return util::Digest::sha256_of(s).hex();
+}
 
 // A package description: files by path, and what info/ says about them.
 struct Spec {
@@ -72,9 +73,12 @@ inline nlohmann::json paths_json(const Spec& s) {
   nlohmann::json paths = nlohmann::json::array();
   for (const auto& m : s.payload) {
     nlohmann::json p = {{"_path", m.name}};
-    if (m.type == '2') p["path_type"] = "softlink";
-    else if (m.type == '5') continue;
-    else p.update({{"path_type", "hardlink"}, {"sha256", sha256(m.content)}, {"size_in_bytes", m.content.size()}});
+    if (m.type == '2')
+      p["path_type"] = "softlink";
+    else if (m.type == '5')
+      continue;
+    else
+      p.update({{"path_type", "hardlink"}, {"sha256", sha256(m.content)}, {"size_in_bytes", m.content.size()}});
     if (auto it = s.path_extra.find(m.name); it != s.path_extra.end()) p.update(it->second);
     paths.push_back(p);
   }
@@ -82,13 +86,19 @@ inline nlohmann::json paths_json(const Spec& s) {
 }
 
 inline std::string index_json(const Spec& s) {
-  nlohmann::json j = {{"name", s.name}, {"version", s.version}, {"build", s.build}, {"build_number", 0},
-                      {"depends", nlohmann::json::array()}, {"subdir", s.noarch.empty() ? "linux-64" : "noarch"}};
+  nlohmann::json j = {{"name", s.name},
+                      {"version", s.version},
+                      {"build", s.build},
+                      {"build_number", 0},
+                      {"depends", nlohmann::json::array()},
+                      {"subdir", s.noarch.empty() ? "linux-64" : "noarch"}};
   if (!s.noarch.empty()) j["noarch"] = s.noarch;
   return j.dump();
 }
 
-inline std::string stem(const Spec& s) { return s.name + "-" + s.version + "-" + s.build; }
+inline std::string stem(const Spec& s) {
+  return s.name + "-" + s.version + "-" + s.build;
+}
 
 inline std::string make_conda(const Spec& s) {
   std::vector<TarMember> info = {{"info/index.json", index_json(s)}, {"info/paths.json", paths_json(s).dump()}};
@@ -123,7 +133,9 @@ inline Made write_package(const fs::path& dir, const Spec& s, const std::string&
   return m;
 }
 
-inline Made write_package(const fs::path& dir, const Spec& s) { return write_package(dir, s, make_conda(s)); }
+inline Made write_package(const fs::path& dir, const Spec& s) {
+  return write_package(dir, s, make_conda(s));
+}
 
 inline util::TempDir temp_dir() {
   auto d = util::TempDir::create();

@@ -49,15 +49,17 @@ std::vector<CorpusPackage> packages(const fs::path& root, std::initializer_list<
   return out;
 }
 
-condapkg::Prefix prefix() { return condapkg::Prefix{"/opt/conda", "lib/python3.11/site-packages"}; }
+condapkg::Prefix prefix() {
+  return condapkg::Prefix{"/opt/conda", "lib/python3.11/site-packages"};
+}
 
 }  // namespace
 
 TEST_CASE("corpus: every package of the channels installs, as its paths.json and the manifest say") {
   auto root = corpus();
   if (!root) return;
-  auto all = packages(*root, {"conda_test_recipes_channel", "rattler_clobber", "rattler_link-scripts", "rattler_packages",
-                              "rattler_sparse", "conda_format_repo/win-64", "rattler_test-server"});
+  auto all = packages(*root, {"conda_test_recipes_channel", "rattler_clobber", "rattler_link-scripts",
+                              "rattler_packages", "rattler_sparse", "conda_format_repo/win-64", "rattler_test-server"});
   REQUIRE(all.size() > 60);
   std::size_t installed = 0, files_checked = 0;
   for (const auto& p : all) {
@@ -177,7 +179,8 @@ TEST_CASE("corpus: link scripts are reported, not run; activation scripts found"
     auto r = condapkg::install_package(p.file, p.ref, prefix());
     REQUIRE(r);
     if (p.ref.name == "link-scripts")
-      CHECK(r->link_scripts == std::vector<std::string>{"bin/.link-scripts-post-link.sh", "bin/.link-scripts-pre-unlink.sh"});
+      CHECK(r->link_scripts ==
+            std::vector<std::string>{"bin/.link-scripts-post-link.sh", "bin/.link-scripts-pre-unlink.sh"});
     else if (p.ref.name == "post_link-c")
       CHECK(r->link_scripts == std::vector<std::string>{"bin/.post_link-c-post-link.sh"});
     else {
@@ -203,11 +206,14 @@ TEST_CASE("corpus: rattler's sparse packages (no paths.json, ./ paths, a hardlin
   auto sym = p("symlink-test-1.0.0-0.conda", "symlink-test");
   REQUIRE_MESSAGE(sym, (sym ? "" : sym.error().message));
   CHECK(find(sym->entries, "opt/conda/lib/liblink.so")->link_target == "libreal.so.1");
-  CHECK(content_of(*find(sym->entries, "opt/conda/lib/libhard.so")) == content_of(*find(sym->entries, "opt/conda/lib/libreal.so.1")));
+  CHECK(content_of(*find(sym->entries, "opt/conda/lib/libhard.so")) ==
+        content_of(*find(sym->entries, "opt/conda/lib/libreal.so.1")));
   auto zip64 = p("zip64-test-1.0.0-0.conda", "zip64-test");
   REQUIRE_MESSAGE(zip64, (zip64 ? "" : zip64.error().message));
   CHECK(find(zip64->entries, "opt/conda/bin/hello.txt"));
   auto dot = p("dotslash-test-1.0.0-0.conda", "dotslash-test");
-  if (dot) CHECK(find(dot->entries, "opt/conda/lib/data.txt"));
-  else MESSAGE("dotslash-test: " << dot.error().message);
+  if (dot)
+    CHECK(find(dot->entries, "opt/conda/lib/data.txt"));
+  else
+    MESSAGE("dotslash-test: " << dot.error().message);
 }

@@ -9,7 +9,9 @@ using mlpack::util::ErrorKind;
 
 namespace {
 
-condapkg::Prefix prefix311() { return condapkg::Prefix{"/opt/conda", "lib/python3.11/site-packages"}; }
+condapkg::Prefix prefix311() {
+  return condapkg::Prefix{"/opt/conda", "lib/python3.11/site-packages"};
+}
 
 // The refusal of a hostile package: an integrity error naming it and `needle`.
 void check_refused(const Spec& spec, const std::string& needle, std::optional<std::string> bytes = std::nullopt) {
@@ -92,7 +94,10 @@ TEST_CASE("install: text placeholders, shebangs, and binary placeholders padded 
   Spec s;
   std::string ph(condapkg::classic_placeholder);
   std::string longer = "/opt/" + std::string(140, 'p');  // a placeholder whose shebang stays too long
-  std::string binary = std::string("\x7f" "ELF") + '\0' + "RPATH=" + ph + "/lib:" + ph + "/lib64" + '\0' + "tail" + '\0';
+  std::string binary = std::string(
+                           "\x7f"
+                           "ELF") +
+                       '\0' + "RPATH=" + ph + "/lib:" + ph + "/lib64" + '\0' + "tail" + '\0';
   s.payload = {{"bin/script", "#!" + ph + "/bin/python -u\nprint('" + ph + "')\n", '0', 0755},
                {"bin/long", "#!" + longer + "/bin/perl -w\nprint 1;\n", '0', 0755},
                {"lib/libx.so", binary, '0', 0755},
@@ -107,7 +112,10 @@ TEST_CASE("install: text placeholders, shebangs, and binary placeholders padded 
   CHECK(find(r->entries, "opt/conda/bin/long")->data == "#!/opt/conda/bin/perl -w\nprint 1;\n");
   auto lib = find(r->entries, "opt/conda/lib/libx.so")->data;
   CHECK(lib.size() == binary.size());
-  std::string expected = std::string("\x7f" "ELF") + '\0' + "RPATH=/opt/conda/lib:/opt/conda/lib64";
+  std::string expected = std::string(
+                             "\x7f"
+                             "ELF") +
+                         '\0' + "RPATH=/opt/conda/lib:/opt/conda/lib64";
   expected.resize(binary.size() - 5, '\0');
   expected += "tail";
   expected += '\0';
@@ -178,7 +186,8 @@ TEST_CASE("install: noarch python into the environment's site-packages, scripts 
   CHECK(meta["files"] == nlohmann::json({"bin/hello", "bin/hello-sub", "bin/hello-tool",
                                          "lib/python3.11/site-packages/hello/__init__.py"}));
   // A site-packages path of the interpreter's own (CEP 17).
-  auto r2 = condapkg::install_package(made.file, made.ref, condapkg::Prefix{"/opt/conda", "lib/python3.13t/site-packages"});
+  auto r2 =
+      condapkg::install_package(made.file, made.ref, condapkg::Prefix{"/opt/conda", "lib/python3.13t/site-packages"});
   REQUIRE(r2);
   CHECK(find(r2->entries, "opt/conda/lib/python3.13t/site-packages/hello/__init__.py"));
   // No python in the environment.
@@ -205,7 +214,8 @@ TEST_CASE("install: link scripts are kept as files and reported, activation scri
 }
 
 TEST_CASE("plain_exports: only export lines") {
-  auto ok = condapkg::plain_exports("# comment\n\nexport A=1\nexport B=\"$CONDA_PREFIX/x y\"\nexport C='${CONDA_PREFIX}'\n", "/p");
+  auto ok = condapkg::plain_exports(
+      "# comment\n\nexport A=1\nexport B=\"$CONDA_PREFIX/x y\"\nexport C='${CONDA_PREFIX}'\n", "/p");
   REQUIRE(ok);
   CHECK(*ok == std::vector<std::pair<std::string, std::string>>{{"A", "1"}, {"B", "/p/x y"}, {"C", "${CONDA_PREFIX}"}});
   CHECK(!condapkg::plain_exports("if [ -x foo ]; then export A=1; fi\n", "/p"));
@@ -268,12 +278,14 @@ TEST_CASE("hostile: paths.json and the archive must agree") {
   check_refused(larger, "lib/a");
   Spec missing;
   missing.payload = {{"lib/a", "a"}};
-  missing.paths = nlohmann::json{{"paths", {{{"_path", "lib/a"}, {"path_type", "hardlink"}, {"sha256", sha256("a")}},
-                                            {{"_path", "lib/gone"}, {"path_type", "hardlink"}}}}};
+  missing.paths = nlohmann::json{{"paths",
+                                  {{{"_path", "lib/a"}, {"path_type", "hardlink"}, {"sha256", sha256("a")}},
+                                   {{"_path", "lib/gone"}, {"path_type", "hardlink"}}}}};
   check_refused(missing, "lib/gone");
   Spec unlisted;
   unlisted.payload = {{"lib/a", "a"}, {"lib/stowaway", "s"}};
-  unlisted.paths = nlohmann::json{{"paths", {{{"_path", "lib/a"}, {"path_type", "hardlink"}, {"sha256", sha256("a")}}}}};
+  unlisted.paths =
+      nlohmann::json{{"paths", {{{"_path", "lib/a"}, {"path_type", "hardlink"}, {"sha256", sha256("a")}}}}};
   check_refused(unlisted, "lib/stowaway");
   Spec changed;
   changed.payload = {{"lib/a", "evil"}};
@@ -348,8 +360,9 @@ TEST_CASE("history: one revision adding every package, without the clock") {
   std::vector<std::string> specs{"zlib >=1.2"};
   auto e = condapkg::history_entry(refs, specs, prefix311());
   CHECK(e.path == "opt/conda/conda-meta/history");
-  CHECK(e.data == "==> 1970-01-01 00:00:00 <==\n# cmd: mlpack build\n# update specs: [\"zlib >=1.2\"]\n"
-                  "+https://c.test/forge::abc-2-0\n+https://c.test/forge::zlib-1.3-h0_0\n");
+  CHECK(e.data ==
+        "==> 1970-01-01 00:00:00 <==\n# cmd: mlpack build\n# update specs: [\"zlib >=1.2\"]\n"
+        "+https://c.test/forge::abc-2-0\n+https://c.test/forge::zlib-1.3-h0_0\n");
 }
 
 TEST_CASE("install: a stream budget bounds open payloads; a closed one reopens where it is needed") {
@@ -373,6 +386,25 @@ TEST_CASE("install: a stream budget bounds open payloads; a closed one reopens w
   std::map<std::string, std::string> got;
   for (const auto& e : entries)
     if (e.open) got[e.path] = content_of(e);
-  CHECK(got == std::map<std::string, std::string>{{"opt/conda/lib/a1", a1}, {"opt/conda/lib/b1", b1},
-                                                  {"opt/conda/share/a2", a2}, {"opt/conda/share/b2", b2}});
+  CHECK(got == std::map<std::string, std::string>{{"opt/conda/lib/a1", a1},
+                                                  {"opt/conda/lib/b1", b1},
+                                                  {"opt/conda/share/a2", a2},
+                                                  {"opt/conda/share/b2", b2}});
+}
+
+TEST_CASE("install: past max_inline bytes of small files, the rest stream too") {
+  auto dir = temp_dir();
+  Spec s;
+  s.payload = {{"a", "first file"}, {"b", "second file"}, {"c", "third file"}};
+  auto made = write_package(dir.path(), s);
+  condapkg::InstallOptions options;
+  options.max_inline = 12;  // room for "first file" only
+  auto r = condapkg::install_package(made.file, made.ref, prefix311(), options);
+  REQUIRE(r);
+  CHECK(find(r->entries, "opt/conda/a")->data == "first file");
+  auto* b = find(r->entries, "opt/conda/b");
+  CHECK(b->data.empty());
+  CHECK(b->open);
+  CHECK(content_of(*b) == "second file");
+  CHECK(content_of(*find(r->entries, "opt/conda/c")) == "third file");
 }
