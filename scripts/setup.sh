@@ -17,6 +17,8 @@ packages=(
   # apt archives: gpgv verifies Release signatures; tests build a signed archive with
   # apt-ftparchive (apt-utils) and gpg (gnupg)
   gpgv debian-archive-keyring gnupg apt-utils
+  # conda end to end: Debian's python3.11 repacked as a conda package gets its RUNPATH from patchelf
+  patchelf
 )
 missing=()
 for p in "${packages[@]}"; do
