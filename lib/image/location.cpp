@@ -68,11 +68,12 @@ Result<Location> Location::parse(std::string_view text) {
   if (strip(rest, "oci:")) return path_and_tag(Kind::oci_layout, "oci:");
   if (strip(rest, "oci-archive:")) return path_and_tag(Kind::oci_archive, "oci-archive:");
   if (strip(rest, "docker-archive:")) return path_and_tag(Kind::docker_archive, "docker-archive:");
+  // Anything from here on may name a registry, and a registry location may carry credentials.
+  const std::string shown = oci::redact_reference(text);
   if (auto t = unknown_transport(rest))
-    return util::fail(util::ErrorKind::invalid_input,
-                      "invalid location `" + std::string(text) + "`: unknown transport `" + *t + ":`");
+    return util::fail(util::ErrorKind::invalid_input, "invalid location `" + shown + "`: unknown transport `" + *t + ":`");
   strip(rest, "docker://");
-  auto ref = TRY_CONTEXT(oci::Reference::parse(rest), "invalid location `" + std::string(text) + "`");
+  auto ref = TRY_CONTEXT(oci::Reference::parse(rest), "invalid location `" + shown + "`");
   loc.kind = Kind::registry;
   loc.reference = ref;
   return loc;

@@ -85,7 +85,20 @@ bool valid_domain(std::string_view d) {
 }
 
 util::Error bad(std::string_view text, std::string why) {
-  return util::Error{ErrorKind::invalid_input, "invalid image reference `" + std::string(text) + "`: " + why};
+  return util::Error{ErrorKind::invalid_input, "invalid image reference `" + redact_reference(text) + "`: " + why};
+}
+
+// algorithm ":" encoded, as the OCI image spec writes a digest.
+bool looks_like_digest(std::string_view s) {
+  auto colon = s.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == s.size()) return false;
+  auto algorithm = s.substr(0, colon), encoded = s.substr(colon + 1);
+  return is_lower_alnum(algorithm.front()) && is_lower_alnum(algorithm.back()) &&
+         std::all_of(algorithm.begin(), algorithm.end(),
+                     [](char c) { return is_lower_alnum(c) || c == '+' || c == '.' || c == '_' || c == '-'; }) &&
+         std::all_of(encoded.begin(), encoded.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '=' || c == '_' || c == '-';
+         });
 }
 
 std::string host_of(std::string_view registry) {
@@ -95,8 +108,25 @@ std::string host_of(std::string_view registry) {
 
 }  // namespace
 
+std::string redact_reference(std::string_view text) {
+  std::size_t start = 0;
+  if (auto scheme = text.find("://"); scheme != std::string_view::npos &&
+                                      text.substr(0, scheme).find_first_of("/@") == std::string_view::npos)
+    start = scheme + 3;
+  // The credentials end at the last `@` that no digest follows (a password may hold `@` or `/`).
+  for (auto at = text.rfind('@'); at != std::string_view::npos && at >= start; at = text.rfind('@', at - 1)) {
+    if (!looks_like_digest(text.substr(at + 1)))
+      return std::string(text.substr(0, start)) + "***" + std::string(text.substr(at));
+    if (at == 0) break;
+  }
+  return std::string(text);
+}
+
 Result<Reference> Reference::parse(std::string_view text) {
   std::string_view s = text;
+  if (redact_reference(text) != text)
+    return std::unexpected(bad(text, "credentials do not belong in an image reference; give them in the Docker "
+                                     "config (`docker login HOST`) instead"));
   if (s.starts_with("docker://")) s.remove_prefix(9);
   if (s.empty()) return std::unexpected(bad(text, "it is empty"));
   if (std::any_of(s.begin(), s.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); }))

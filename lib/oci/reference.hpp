@@ -27,4 +27,10 @@ struct Reference {
   bool is_loopback() const;
 };
 
+// `text` (a reference or a location as a person wrote it) as it may be shown: credentials before
+// the host ("user:token@registry/repo", "docker://token@registry/repo", "https://u:p@…") become
+// `***`; an `@` followed by a digest ("repo@sha256:…") is no such thing. Every message that
+// quotes a reference goes through this.
+std::string redact_reference(std::string_view text);
+
 }  // namespace mlpack::oci

@@ -198,6 +198,20 @@ class BadInput(TempTestCase):
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("escape", r.stderr)
 
+    def test_credentials_in_a_location_are_never_shown(self):
+        secret = "hunter2x"
+        tree = self.path("tree")
+        os.makedirs(tree)
+        for loc in (f"docker://me:{secret}@localhost:5000/team/app:v1", f"me:{secret}@registry.example/app",
+                    f"https://{secret}@registry.example/app:v1"):
+            for args in (["push", f"oci:{self.path('x')}:t", loc], ["append", "--base", loc, "--layer", tree,
+                                                                   "-o", f"oci:{self.path('y')}:t"],
+                         ["inspect", loc], ["inspect", "--json", loc]):
+                r = self.mlpack(*args, check=False)
+                self.assertEqual(r.returncode, 2, (args, r.stderr))
+                self.assertNotIn(secret, r.stderr + r.stdout, args)
+                self.assertIn("***@", r.stderr + r.stdout, args)
+
     def test_unwritable_destination(self):
         root = self.path("tree")
         os.makedirs(root)

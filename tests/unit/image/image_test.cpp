@@ -51,6 +51,25 @@ TEST_CASE("malformed locations are invalid input") {
   }
 }
 
+TEST_CASE("credentials in a location are refused and never shown") {
+  for (std::string text : {"docker://user:s3cret@localhost:5000/team/app:v1", "user:s3cret@registry.example/app:v1",
+                           "docker://s3cret@registry.example/app", "https://user:s3cret@registry.example/app:v1",
+                           "user:s3c@ret/x@registry.example/app", "user:s3cret@registry.example"}) {
+    CAPTURE(text);
+    auto r = Location::parse(text);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == util::ErrorKind::invalid_input);
+    CHECK(r.error().message.find("s3c") == std::string::npos);
+    CHECK(r.error().message.find("***@") != std::string::npos);
+  }
+  // A digest after `@` is no credential, and is shown as written.
+  auto pinned = Location::parse("registry.example/app@sha256:nothex");
+  REQUIRE_FALSE(pinned);
+  CHECK(pinned.error().message.find("registry.example/app@sha256:nothex") != std::string::npos);
+  CHECK(Location::parse("docker://registry.example/app@sha256:" + std::string(64, 'a')));
+  CHECK(Location::parse("app@sha256:" + std::string(64, 'a')));
+}
+
 TEST_CASE("layer specs") {
   auto plain = image::LayerSpec::parse("./rootfs");
   REQUIRE(plain);

@@ -105,3 +105,18 @@ TEST_CASE("references: invalid input says what is wrong") {
     CHECK_MESSAGE(r.error().message.find(c.why) != std::string::npos, r.error().message);
   }
 }
+
+TEST_CASE("references: credentials before the host are redacted wherever the text is shown") {
+  CHECK(oci::redact_reference("user:tok@reg.example/app:v1") == "***@reg.example/app:v1");
+  CHECK(oci::redact_reference("docker://tok@reg.example/app") == "docker://***@reg.example/app");
+  CHECK(oci::redact_reference("https://u:p@ss/w@reg.example/app@sha256:ab") == "https://***@reg.example/app@sha256:ab");
+  CHECK(oci::redact_reference("reg.example/app@sha256:ab") == "reg.example/app@sha256:ab");
+  CHECK(oci::redact_reference("app:v1@sha256:ab") == "app:v1@sha256:ab");
+  CHECK(oci::redact_reference("@") == "***@");
+  CHECK(oci::redact_reference("reg.example/app:v1") == "reg.example/app:v1");
+  auto r = oci::Reference::parse("user:hunter2@reg.example/app:v1");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == util::ErrorKind::invalid_input);
+  CHECK(r.error().message.find("hunter2") == std::string::npos);
+  CHECK(r.error().message.find("credentials") != std::string::npos);
+}
