@@ -118,6 +118,10 @@ class ExtractedSource final : public ImageSource {
     auto r = TRY_CONTEXT(inner_->open_blob(blob), description_);
     return r;
   }
+  Result<std::vector<Descriptor>> referrers(const Digest& subject) override {
+    auto r = TRY_CONTEXT(inner_->referrers(subject), description_);
+    return r;
+  }
 
  private:
   std::string description_;

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import sys
+import tarfile
 import tempfile
 import unittest
 import urllib.parse
@@ -300,6 +301,14 @@ class SbomBuildTest(TempTestCase):
         r = run([MLPACK, "sbom", f"oci:{layout}", "--format", "cyclonedx"], check=False)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("has no SBOM in cyclonedx format", r.stderr)
+
+        # An oci-archive of that layout (made here with tarfile, as other tools make them) too.
+        archive = self.path("layout.tar")
+        with tarfile.open(archive, "w") as tar:
+            for entry in sorted(os.listdir(layout)):
+                tar.add(os.path.join(layout, entry), arcname=entry)
+        r = run([MLPACK, "sbom", f"oci-archive:{archive}:sbomproj"])
+        self.assertEqual(r.stdout.rstrip("\n").encode(), text)
 
         # skopeo and umoci still read the layout, and the image is unchanged.
         inspected = json.loads(run(["skopeo", "inspect", f"oci:{layout}:sbomproj"]).stdout)
