@@ -60,7 +60,10 @@ std::string key_text(const EnvGroup& group, const condapkg::Prefix& prefix, cons
   for (const auto* p : group.packages) {
     auto ref = package_ref(*p, sources.requested);
     text += p->name + " " + p->version + " " + extra(*p, "build") + " " + p->sha256 + " " +
-            util::Digest::sha256_of(ref.record.dump() + "\n" + ref.url + "\n" + ref.requested_spec).hex() + "\n";
+            util::Digest::sha256_of(ref.record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n" +
+                                    ref.url + "\n" + ref.requested_spec)
+                .hex() +
+            "\n";
   }
   return text;
 }
@@ -240,7 +243,10 @@ Result<Activation> add_environment_layers(Context& ctx, const lock::LockFile& lo
     if (!activation_file.empty()) {
       std::error_code ec;
       fs::create_directories(activation_file.parent_path(), ec);
-      (void)util::write_file_atomic(activation_file, activation_json(*activation).dump());  // a cache: best effort
+      (void)util::write_file_atomic(
+          activation_file,
+          activation_json(*activation)
+              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));  // a cache: best effort
     }
     std::vector<std::vector<condapkg::Installed>> per_group(groups.size());
     for (std::size_t i = 0; i < installed.size(); ++i) per_group[group_of[i]].push_back(std::move(installed[i]));

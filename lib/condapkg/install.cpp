@@ -387,7 +387,8 @@ Result<std::vector<EntryPoint>> entry_points(const std::map<std::string, std::st
     return std::string(s);
   };
   for (const auto& item : noarch["entry_points"]) {
-    std::string text = item.is_string() ? item.get<std::string>() : item.dump();
+    std::string text = item.is_string() ? item.get<std::string>()
+                                        : item.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     auto eq = text.find('=');
     auto colon = text.find(':', eq == std::string::npos ? 0 : eq);
     if (eq == std::string::npos || colon == std::string::npos)
@@ -745,7 +746,8 @@ Result<Installed> install_package(const fs::path& file, const PackageRef& ref, c
             [](const nlohmann::json& a, const nlohmann::json& b) { return a["_path"] < b["_path"]; });
   meta["paths_data"] = {{"paths", paths_data}, {"paths_version", 1}};
   meta["requested_spec"] = ref.requested_spec;
-  out.entries.push_back(archive::file_entry(root + "/conda-meta/" + label + ".json", meta.dump(2) + "\n"));
+  out.entries.push_back(archive::file_entry(root + "/conda-meta/" + label + ".json",
+                                            meta.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"));
 
   std::sort(out.entries.begin(), out.entries.end(),
             [](const archive::Entry& a, const archive::Entry& b) { return a.path < b.path; });
@@ -814,7 +816,9 @@ archive::Entry history_entry(std::span<const PackageRef> packages, std::span<con
   std::sort(added.begin(), added.end());
   std::string text = "==> 1970-01-01 00:00:00 <==\n# cmd: mlpack build\n";
   std::string list;
-  for (const auto& s : specs) list += (list.empty() ? "" : ", ") + nlohmann::json(s).dump();
+  for (const auto& s : specs)
+    list +=
+        (list.empty() ? "" : ", ") + nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   text += "# update specs: [" + list + "]\n";
   for (const auto& a : added) text += a + "\n";
   return archive::file_entry(prefix.path.substr(1) + "/conda-meta/history", std::move(text));

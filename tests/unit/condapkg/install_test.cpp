@@ -408,3 +408,28 @@ TEST_CASE("install: past max_inline bytes of small files, the rest stream too") 
   CHECK(content_of(*b) == "second file");
   CHECK(content_of(*find(r->entries, "opt/conda/c")) == "third file");
 }
+
+TEST_CASE("install: a path that is not UTF-8 does not break conda-meta") {
+  auto dir = temp_dir();
+  Spec s;
+  s.payload = {{"share/caf\xe9.txt", "x"}};
+  auto made = write_package(dir.path(), s, make_conda([&] {
+                              Spec t = s;
+                              t.paths = nlohmann::json{{"paths", nlohmann::json::array()}};
+                              return t;
+                            }()));
+  // paths.json cannot hold the name (JSON is UTF-8): the member is not listed, and refused.
+  auto r = condapkg::install_package(made.file, made.ref, prefix311());
+  REQUIRE(!r);
+  CHECK(r.error().message.find("not in info/paths.json") != std::string::npos);
+  // Without paths.json (a sparse package), it installs and conda-meta still serialises.
+  Spec sparse = s;
+  std::vector<TarMember> info = {{"info/index.json", index_json(sparse)}};
+  std::vector<zip_test::RawMember> members = {{"metadata.json", R"({"conda_pkg_format_version": 2})", 0},
+                                              {"info-" + stem(sparse) + ".tar.zst", zstd(tar_of(info)), 0},
+                                              {"pkg-" + stem(sparse) + ".tar.zst", zstd(tar_of(sparse.payload)), 0}};
+  auto made2 = write_package(dir.path(), sparse, zip_test::build_zip(members));
+  auto r2 = condapkg::install_package(made2.file, made2.ref, prefix311());
+  REQUIRE_MESSAGE(r2, (r2 ? "" : r2.error().message));
+  CHECK(find(r2->entries, "opt/conda/conda-meta/demo-1.0-h0_0.json"));
+}
