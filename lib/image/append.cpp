@@ -1,6 +1,7 @@
 #include "image/append.hpp"
 
 #include "image/copy.hpp"
+#include "image/diff_id.hpp"
 #include "util/expected.hpp"
 #include "util/text.hpp"
 
@@ -80,6 +81,9 @@ Result<AppendResult> append(const AppendOptions& options) {
       return util::fail(ErrorKind::invalid_input, "the base image's config lists " +
                                                       std::to_string(config.diff_ids.size()) + " diff_ids for " +
                                                       std::to_string(base.manifest.layers.size()) + " layers");
+    // Outside input, and a copy may never read these layers again (they may be in the blob store
+    // or at the destination already): each is checked against its diff_id before anything is built.
+    TRY_CONTEXT(verify_layers(*options.base, base.manifest, config.diff_ids), "reading the base image");
     manifest.layers = base.manifest.layers;
     // Docker schema 2 layers are the same bytes under another name; we write OCI manifests.
     for (auto& layer : manifest.layers)

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "image/diff_id.hpp"
 #include "util/expected.hpp"
 #include "util/parallel.hpp"
 
@@ -10,8 +11,13 @@ namespace mlpack::image {
 
 namespace {
 
+// Layers that are read are checked against the config's diff_ids on the way (verify_diff_id), so
+// an image whose layers are not what its config says is refused before its manifest is written.
+// Not read, so not checked: what the destination already has, and mlpack's own blob files
+// (trusted_blob_file), whose diff_ids mlpack computed when it wrote them.
 Result<void> copy_blobs(oci::ImageSource& source, oci::ImageDestination& destination,
                         const oci::Manifest& manifest, const CopyOptions& options, CopyReport& report) {
+  const auto config = TRY_CONTEXT(read_image_config(source, manifest), "copying " + source.describe());
   std::vector<oci::Descriptor> blobs{manifest.config};
   blobs.insert(blobs.end(), manifest.layers.begin(), manifest.layers.end());
   const auto hint = source.blob_hint();
@@ -21,10 +27,13 @@ Result<void> copy_blobs(oci::ImageSource& source, oci::ImageDestination& destina
     const std::string what = (i == 0 ? "copying config " : "copying layer ") + blob.digest.short_str();
     auto present = TRY_CONTEXT(destination.has_blob(blob, hint), what);
     if (!present) {
+      auto open = [&]() -> Result<std::unique_ptr<util::Reader>> {
+        auto reader = TRY(source.open_blob(blob));
+        if (i == 0 || !config) return reader;
+        return verify_diff_id(std::move(reader), config->diff_ids[i - 1], layer_name(manifest, i - 1));
+      };
       auto trusted = source.trusted_blob_file(blob);
-      TRY_CONTEXT(trusted ? destination.put_trusted_blob_file(blob, *trusted)
-                          : destination.put_blob(blob, [&]() { return source.open_blob(blob); }),
-                  what);
+      TRY_CONTEXT(trusted ? destination.put_trusted_blob_file(blob, *trusted) : destination.put_blob(blob, open), what);
     }
     {
       std::lock_guard lock(mu);

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "archive/reader.hpp"
+#include "image/diff_id.hpp"
 #include "util/expected.hpp"
 #include "util/io.hpp"
 
@@ -79,8 +80,10 @@ void apply(FileView& view, LayerChanges& layer) {
 Result<FileView> read_file_view(oci::ImageSource& source, const oci::Manifest& manifest,
                                 const FileViewRequest& request) {
   const std::set<std::string, std::less<>> wanted(request.paths.begin(), request.paths.end());
+  const auto config = TRY(read_image_config(source, manifest));
   FileView view;
-  for (const auto& layer : manifest.layers) {
+  for (std::size_t index = 0; index < manifest.layers.size(); ++index) {
+    const auto& layer = manifest.layers[index];
     const std::string what = "reading layer " + layer.digest.short_str();
     auto reader = TRY_CONTEXT(source.open_blob(layer), what);
     auto verified = oci::verify_reader(std::move(reader), layer);
@@ -113,7 +116,9 @@ Result<FileView> read_file_view(oci::ImageSource& source, const oci::Manifest& m
       changes.entries.emplace_back(e.path, std::move(info));
       return {};
     };
-    TRY_CONTEXT(archive::read_tar(*verified, visit), what);
+    auto read = TRY_CONTEXT(archive::read_tar(*verified, visit), what);
+    if (config && read.diff_id != config->diff_ids[index])
+      return std::unexpected(diff_id_mismatch(layer_name(manifest, index), read.diff_id, config->diff_ids[index]));
     apply(view, changes);
   }
   return view;

@@ -39,7 +39,9 @@ struct FileView {
 
 // Reads every layer of `manifest` from `source` in order, each verified against its descriptor
 // while it streams and read with archive's safe tar reader (layers are outside input: escaping
-// paths, corrupt streams and oversized members are errors naming the member).
+// paths, corrupt streams and oversized members are errors naming the member), and its diff_id
+// against the image config's `rootfs.diff_ids` (read from `source`; a mismatch is an integrity
+// error naming the layer, see diff_id.hpp).
 //
 // Layers apply as a container runtime applies them: a layer's whiteouts hide what the layers
 // below it have (never what the same layer holds, whatever the order in its tar), then its entries

@@ -212,6 +212,59 @@ class BadInput(TempTestCase):
                 self.assertNotIn(secret, r.stderr + r.stdout, args)
                 self.assertIn("***@", r.stderr + r.stdout, args)
 
+    def tampered_layout(self):
+        """A layout whose config's first diff_id is not its layer's content (the manifest and the
+        index are rewritten to match the new config, so only the diff_id is wrong)."""
+        import hashlib
+        tree = self.path("tree")
+        os.makedirs(tree)
+        with open(os.path.join(tree, "motd"), "w") as f:
+            f.write("hello\n")
+        layout = self.path("tampered")
+        self.mlpack("append", "--layer", tree, "-o", f"oci:{layout}:t")
+        blobs = os.path.join(layout, "blobs", "sha256")
+
+        def put(data):
+            digest = hashlib.sha256(data).hexdigest()
+            with open(os.path.join(blobs, digest), "wb") as f:
+                f.write(data)
+            return "sha256:" + digest, len(data)
+
+        with open(os.path.join(layout, "index.json")) as f:
+            index = json.load(f)
+        with open(os.path.join(blobs, index["manifests"][0]["digest"].split(":")[1])) as f:
+            manifest = json.load(f)
+        with open(os.path.join(blobs, manifest["config"]["digest"].split(":")[1])) as f:
+            config = json.load(f)
+        config["rootfs"]["diff_ids"][0] = "sha256:" + hashlib.sha256(b"not the layer").hexdigest()
+        manifest["config"]["digest"], manifest["config"]["size"] = put(json.dumps(config).encode())
+        index["manifests"][0]["digest"], index["manifests"][0]["size"] = put(json.dumps(manifest).encode())
+        with open(os.path.join(layout, "index.json"), "w") as f:
+            json.dump(index, f)
+        return layout, manifest["layers"][0]["digest"][:19]
+
+    def test_layers_not_matching_the_config_are_refused(self):
+        layout, layer = self.tampered_layout()
+        tree = self.path("tree")
+        for args, out in ((["append", "--base", f"oci:{layout}:t", "--layer", f"{tree}:/app"], "a"),
+                          (["push", f"oci:{layout}:t"], "p")):
+            dest = self.path(out)
+            r = self.mlpack(*args, f"oci:{dest}:t", check=False) if args[0] == "push" else \
+                self.mlpack(*args, "-o", f"oci:{dest}:t", check=False)
+            self.assertEqual(r.returncode, 1, (args, r.stderr))
+            self.assertIn(f"layer 1 of 1 ({layer}", r.stderr)
+            self.assertIn("diff_id", r.stderr)
+            self.assertFalse(os.path.exists(os.path.join(dest, "index.json")), args)
+        # build --base reads the base's files, and checks its layers on the way.
+        project = self.path("project")
+        os.makedirs(project)
+        with open(os.path.join(project, "apt.txt"), "w") as f:
+            f.write("curl\n")
+        r = run([MLPACK, "lock", "--base", f"oci:{layout}:t"], check=False, cwd=project,
+                env=dict(os.environ, MLPACK_CACHE_DIR=self.path("cache")))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn(f"layer 1 of 1 ({layer}", r.stderr)
+
     def test_unwritable_destination(self):
         root = self.path("tree")
         os.makedirs(root)

@@ -86,14 +86,19 @@ struct Layout {
   oci::Manifest manifest;
   std::unique_ptr<oci::ImageSource> source;
 
-  explicit Layout(const std::vector<std::vector<Member>>& layers) {
-    const std::string config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})";
-    manifest.config = describe(config, oci::media::oci_config);
-    std::vector<std::string> blobs{config};
+  // `config_diff_ids`: what the config says, when not the layers' own (a tampered image).
+  explicit Layout(const std::vector<std::vector<Member>>& layers, std::vector<std::string> config_diff_ids = {}) {
+    std::vector<std::string> blobs{""};
     for (const auto& members : layers) {
       blobs.push_back(ustar(members));
       manifest.layers.push_back(describe(blobs.back(), oci::media::oci_layer_tar));
+      if (config_diff_ids.size() < manifest.layers.size())
+        config_diff_ids.push_back(util::Digest::sha256_of(blobs.back()).str());
     }
+    std::string ids;
+    for (const auto& id : config_diff_ids) ids += (ids.empty() ? "\"" : ",\"") + id + "\"";
+    blobs[0] = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[)" + ids + "]}}";
+    manifest.config = describe(blobs[0], oci::media::oci_config);
     auto dest = oci::open_layout_destination(dir.path() / "layout", "v1");
     REQUIRE_MESSAGE(dest, dest.error().message);
     for (const auto& blob : blobs) REQUIRE((*dest)->put_blob(describe(blob, "x"), opener(blob)));
@@ -248,4 +253,26 @@ TEST_CASE("file view: layers are outside input: verified against their digest, u
   auto u = image::read_file_view(unsafe, manifest, {});
   REQUIRE_FALSE(u);
   CHECK(u.error().kind == util::ErrorKind::integrity);
+}
+
+TEST_CASE("file view: a layer whose content is not the config's diff_id is refused, naming the layer") {
+  const std::vector<std::vector<Member>> layers{{file_member("etc/os-release", "ID=debian\n")},
+                                               {file_member("etc/passwd", "root:x:0:0::/root:/bin/sh\n")}};
+  Layout good(layers);
+  REQUIRE(good.view({{"etc/os-release"}}));
+
+  const std::string other = util::Digest::sha256_of("something else").str();
+  Layout image(layers, {util::Digest::sha256_of(ustar(layers[0])).str(), other});
+  auto view = image.view({{"etc/os-release"}});
+  REQUIRE_FALSE(view);
+  CHECK(view.error().kind == util::ErrorKind::integrity);
+  CHECK_MESSAGE(view.error().message.find("layer 2 of 2 (" + image.manifest.layers[1].digest.short_str() + ")") !=
+                    std::string::npos,
+                view.error().message);
+  CHECK(view.error().message.find(other) != std::string::npos);
+
+  Layout short_config(layers, {util::Digest::sha256_of(ustar(layers[0])).str(), other, other});
+  auto counted = short_config.view({});
+  REQUIRE_FALSE(counted);
+  CHECK(counted.error().message.find("3 diff_ids for 2 layers") != std::string::npos);
 }

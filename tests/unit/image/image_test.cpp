@@ -4,7 +4,9 @@
 #include <mutex>
 
 #include "image/append.hpp"
+#include "archive/entry.hpp"
 #include "image/copy.hpp"
+#include "image/diff_id.hpp"
 #include "image/location.hpp"
 #include "util/fs.hpp"
 
@@ -133,6 +135,7 @@ struct MemoryDestination final : oci::ImageDestination {
     auto r = open();
     if (!r) return std::unexpected(r.error());
     auto data = util::read_all(**r, 1 << 20);
+    if (!data) return std::unexpected(data.error());
     std::lock_guard l(mu);
     if (fail_puts > 0) {
       --fail_puts;
@@ -149,20 +152,35 @@ struct MemoryDestination final : oci::ImageDestination {
   }
 };
 
-MemorySource make_source() {
+// Two layers (plain bytes, not a tar: the copy only hashes them) whose diff_ids the config lists,
+// or `diff_ids` when given.
+MemorySource make_source(std::vector<std::string> layers = {"layer-one", "layer-two"},
+                         std::vector<util::Digest> diff_ids = {}) {
   MemorySource src;
   oci::Manifest m;
-  std::string config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})";
-  src.blobs[util::Digest::sha256_of(config).str()] = config;
-  m.config = oci::Descriptor{std::string(oci::media::oci_config), util::Digest::sha256_of(config),
-                             static_cast<std::int64_t>(config.size())};
-  for (std::string layer : {"layer-one", "layer-two"}) {
+  oci::ImageConfig c;
+  for (const auto& layer : layers) {
     src.blobs[util::Digest::sha256_of(layer).str()] = layer;
     m.layers.push_back(oci::Descriptor{std::string(oci::media::oci_layer_gzip), util::Digest::sha256_of(layer),
                                        static_cast<std::int64_t>(layer.size())});
   }
+  if (diff_ids.empty())
+    for (const auto& layer : layers) diff_ids.push_back(util::Digest::sha256_of(layer));
+  c.diff_ids = diff_ids;
+  std::string config = oci::to_json(c);
+  src.blobs[util::Digest::sha256_of(config).str()] = config;
+  m.config = oci::Descriptor{std::string(oci::media::oci_config), util::Digest::sha256_of(config),
+                             static_cast<std::int64_t>(config.size())};
   src.top = oci::RawManifest::from_bytes(oci::to_json(m), std::string(oci::media::oci_manifest));
   return src;
+}
+
+// A gzip layer as `append` writes it, and its diff_id.
+std::pair<std::string, util::Digest> gzip_layer(const std::string& text) {
+  util::StringWriter out;
+  auto written = archive::write_layer({archive::file_entry("etc/motd", text)}, {}, out);
+  REQUIRE(written);
+  return {out.out, written->diff_id};
 }
 }  // namespace
 
@@ -192,6 +210,59 @@ TEST_CASE("a failed blob means no commit, and the error names the blob") {
   REQUIRE_FALSE(r);
   CHECK(r.error().message.find("sha256:") != std::string::npos);
   CHECK(std::find(dst.events.begin(), dst.events.end(), "commit") == dst.events.end());
+}
+
+TEST_CASE("copy checks each layer it reads against the config's diff_ids and names the one that differs") {
+  auto [one, one_id] = gzip_layer("one\n");
+  auto [two, two_id] = gzip_layer("two\n");
+  {
+    auto src = make_source({one, two}, {one_id, two_id});
+    MemoryDestination dst;
+    auto r = image::copy_image(src, dst, {});
+    REQUIRE_MESSAGE(r, r.error().message);
+    CHECK(dst.blobs.at(util::Digest::sha256_of(two).str()) == two);  // the bytes, not their content
+  }
+  auto src = make_source({one, two}, {one_id, one_id});
+  MemoryDestination dst;
+  auto r = image::copy_image(src, dst, {});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == util::ErrorKind::integrity);
+  const std::string layer = "layer 2 of 2 (" + util::Digest::sha256_of(two).short_str() + ")";
+  CHECK_MESSAGE(r.error().message.find(layer) != std::string::npos, r.error().message);
+  CHECK(r.error().message.find(two_id.str()) != std::string::npos);
+  CHECK(std::find(dst.events.begin(), dst.events.end(), "commit") == dst.events.end());
+  CHECK_FALSE(dst.blobs.contains(util::Digest::sha256_of(two).str()));
+
+  // A config that does not list one diff_id per layer is refused before anything is copied.
+  auto counted = make_source({one, two}, {one_id});
+  MemoryDestination none;
+  auto c = image::copy_image(counted, none, {});
+  REQUIRE_FALSE(c);
+  CHECK(c.error().message.find("1 diff_ids for 2 layers") != std::string::npos);
+  CHECK(none.blobs.empty());
+}
+
+TEST_CASE("verify_diff_id passes the blob's bytes on unchanged and fails at the end on a mismatch") {
+  auto [blob, id] = gzip_layer(std::string(3 << 20, 'z') + "end\n");
+  util::StringWriter out;
+  auto ok = image::verify_diff_id(std::make_unique<util::StringReader>(blob), id, "layer 1 of 1");
+  REQUIRE(util::copy(*ok, out));
+  CHECK(out.out == blob);
+
+  auto bad = image::verify_diff_id(std::make_unique<util::StringReader>(blob), util::Digest::sha256_of("x"), "layer 1 of 1");
+  util::StringWriter sink;
+  auto r = util::copy(*bad, sink);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == util::ErrorKind::integrity);
+  CHECK(r.error().message.starts_with("layer 1 of 1: its content's diff_id is " + id.str()));
+
+  auto corrupt = blob;
+  corrupt[corrupt.size() / 2] ^= 0x55;
+  auto broken = image::verify_diff_id(std::make_unique<util::StringReader>(corrupt), id, "layer 1 of 1");
+  auto b = util::copy(*broken, sink);
+  REQUIRE_FALSE(b);
+  CHECK(b.error().kind == util::ErrorKind::integrity);
+  CHECK(b.error().message.starts_with("layer 1 of 1: "));
 }
 
 TEST_CASE("a transport mlpack does not have is refused, not taken for a Docker Hub name") {
