@@ -217,3 +217,26 @@ TEST_CASE("corpus: rattler's sparse packages (no paths.json, ./ paths, a hardlin
   else
     MESSAGE("dotslash-test: " << dot.error().message);
 }
+
+TEST_CASE("corpus: conda-forge's ca-certificates: the bundle and its cert.pem link, in a zip with folder entries") {
+  auto root = corpus();
+  if (!root) return;
+  auto all = packages(*root, {"rattler_packages"});
+  for (const auto& p : all) {
+    if (p.ref.name != "ca-certificates") continue;
+    auto r = condapkg::install_package(p.file, p.ref, prefix());
+    REQUIRE_MESSAGE(r, (r ? "" : r.error().message));
+    auto* link = find(r->entries, "opt/conda/ssl/cert.pem");
+    REQUIRE(link);
+    CHECK(link->type == archive::EntryType::symlink);
+    CHECK(link->link_target == "cacert.pem");
+    auto* bundle = find(r->entries, "opt/conda/ssl/cacert.pem");
+    REQUIRE(bundle);
+    auto pem = content_of(*bundle);
+    CHECK(pem.find("-----BEGIN CERTIFICATE-----") != std::string::npos);
+    CHECK(pem.size() > 100000);  // streamed out of the package, over the inline limit
+    CHECK(bundle->open);
+    return;
+  }
+  FAIL("ca-certificates is not in the corpus manifest");
+}
