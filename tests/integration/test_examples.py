@@ -4,7 +4,10 @@ an empty cache, which must give the same manifest digest.
 
 The Debian packages come from a signed apt archive of real .debs served on loopback
 (tests/fixtures/apt_archive.py), so the test needs neither deb.debian.org nor PyPI while it runs:
-each copy gets an `apt_sources` entry in its mlpack.yaml, the only change made to an example."""
+each copy gets an `apt_sources` entry in its mlpack.yaml, the only change made to an example.
+The conda example's packages come from a local conda channel (tests/fixtures/conda_channel.py and
+conda_debian.py: Debian's python3.11 repacked, tomli and pip generated) that `conda-forge` is mapped
+to with CONDA_CHANNEL_ALIAS, and its `pip:` part from a local index (PIP_INDEX_URL)."""
 
 import json
 import os
@@ -17,8 +20,12 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
 from harness import MLPACK, need, run, runc_run, umoci_unpack  # noqa: E402
+from test_sbom import check_layout_spdx  # noqa: E402
 
 import apt_archive  # noqa: E402
+import conda_debian  # noqa: E402
+from conda_channel import build_channel  # noqa: E402
+from python_index import Server, build_index  # noqa: E402
 
 EXAMPLES = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "examples"))
 # mlpack's minimal base and the suite's Python, which every example here uses.
@@ -72,9 +79,13 @@ class Examples(unittest.TestCase):
         cls.server = apt_archive.Server(os.path.join(cls.work, "archive"))
         cls.builds = {}
 
+        cls.conda = None
+
     @classmethod
     def tearDownClass(cls):
         cls.server.stop()
+        if cls.conda:
+            cls.conda.stop()
         shutil.rmtree(cls.work, ignore_errors=True)
 
     def copy(self, example, where):
@@ -90,9 +101,35 @@ class Examples(unittest.TestCase):
                     f"    keyring: {self.keyring}\n")
         return dest
 
+    @classmethod
+    def conda_env(cls):
+        """For the conda example: the environment pointing `conda-forge` at a local channel (made
+        once per run) and pip at a local index."""
+        if cls.conda is None:
+            need("dpkg-deb", "patchelf", "zstd")
+            served = os.path.join(cls.work, "served")
+            try:
+                python = conda_debian.python_packages(os.path.join(cls.work, "conda"))
+            except apt_archive.FixtureSkip as e:
+                raise unittest.SkipTest(str(e))
+            noarch = {"subdir": "noarch", "noarch": "python", "depends": ["python >=3.8"]}
+            build_channel(os.path.join(served, "conda-forge"), python + [
+                {"name": "tomli", "version": "2.0.1", "build": "pyhd8ed1ab_0", **noarch,
+                 "files": {"site-packages/tomli/__init__.py": b"from tomllib import *  # the backport, as 3.11 has it\n"
+                                                              b"from tomllib import TOMLDecodeError, load, loads\n"}},
+                {"name": "pip", "version": "24.0", "build": "pyhd8ed1ab_0", **noarch,
+                 "files": {"site-packages/pip/__init__.py": b"def main():\n    pass\n"},
+                 "entry_points": ["pip = pip:main"]},
+            ])
+            build_index({"six": {"versions": {"1.16.0": {"requires_python": ">=3"}}}}, os.path.join(served, "pypi"))
+            cls.conda = Server(served)
+        return {"CONDA_CHANNEL_ALIAS": cls.conda.url, "PIP_INDEX_URL": f"{cls.conda.url}/pypi/simple/"}
+
     def build(self, project, cache):
         env = dict(os.environ, MLPACK_CACHE_DIR=cache)
         env.pop("SOURCE_DATE_EPOCH", None)
+        if os.path.exists(os.path.join(project, "environment.yml")):
+            env.update(self.conda_env())
         return json.loads(run([MLPACK, "build", project, "--json"], env=env).stdout)
 
     def built(self, example):
@@ -105,11 +142,11 @@ class Examples(unittest.TestCase):
             self.builds[example] = (doc, layout, image_config(layout, example)["config"])
         return self.builds[example]
 
-    def check_build(self, example):
-        """Debian packages only, a non-root user, and the same digest from a fresh copy built in
-        another folder with an empty cache."""
+    def check_build(self, example, ecosystems=("deb",)):
+        """Debian packages only (unless told), a non-root user, and the same digest from a fresh
+        copy built in another folder with an empty cache."""
         doc, _, config = self.built(example)
-        self.assertEqual({p["ecosystem"] for p in doc["packages"]}, {"deb"}, doc["packages"])
+        self.assertEqual({p["ecosystem"] for p in doc["packages"]}, set(ecosystems), doc["packages"])
         names = {p["name"] for p in doc["packages"]}
         self.assertTrue(set(apt_txt_names(example)) <= names, names)
         self.assertNotIn(config.get("User", ""), ("", "0", "root", "0:0"), config)
@@ -118,6 +155,11 @@ class Examples(unittest.TestCase):
         again = self.build(self.copy(example, os.path.join(work, "b")), os.path.join(work, "cache-b"))
         self.assertEqual(again["image"]["digest"], doc["image"]["digest"],
                          "a fresh build elsewhere with an empty cache gave another digest")
+        # The default build attaches an SPDX SBOM (test_sbom.py): valid against the schema, every
+        # locked package by purl and sha256, the same bytes from the fresh build.
+        self.assertEqual([s["format"] for s in doc["sbom"]], ["spdx"])
+        check_layout_spdx(self, self.built(example)[1], doc["image"]["digest"], doc["packages"])
+        self.assertEqual(again["sbom"][0]["digest"], doc["sbom"][0]["digest"])
         return config
 
     def check_verify(self, example):
@@ -164,6 +206,26 @@ class Examples(unittest.TestCase):
 
     def test_system_library_verify(self):
         self.check_verify("system-library")
+
+    def test_conda_env_build(self):
+        config = self.check_build("conda-env", ecosystems=("deb", "conda", "pypi"))
+        doc, layout, _ = self.built("conda-env")
+        names = {p["name"] for p in doc["packages"] if p["ecosystem"] == "conda"}
+        self.assertEqual(names, {"python", "expat", "tomli", "pip"}, doc["packages"])
+        self.assertEqual([p["name"] for p in doc["packages"] if p["ecosystem"] == "pypi"], ["six"])
+        self.assertNotIn("python3", {p["name"] for p in doc["packages"] if p["ecosystem"] == "deb"})
+        layers = [l["contents"] for l in doc["image"]["layers"]]
+        self.assertIn("conda pip: 1 package in /opt/conda", layers)
+        env = dict(e.split("=", 1) for e in config.get("Env", []))
+        self.assertEqual(env.get("CONDA_PREFIX"), "/opt/conda", config)
+        self.assertTrue(env.get("PATH", "").startswith("/opt/conda/bin:"), config)
+        self.assertEqual(env.get("GREETING"), "hello from conda-env", config)
+        # The lock names the channel as the file does: the alias is where it is fetched from.
+        with open(os.path.join(os.path.dirname(layout), "..", "mlpack.lock")) as f:
+            self.assertIn("conda-forge", f.read())
+
+    def test_conda_env_verify(self):
+        self.check_verify("conda-env")
 
     def test_every_example_is_tested_and_documented(self):
         tested = {name[len("test_"):] for name in dir(self) if name.startswith("test_")}

@@ -221,24 +221,7 @@ class SbomBuildTest(TempTestCase):
         return out
 
     def check_packages_listed(self, packages, purls_and_hashes):
-        """Every locked package once, by purl, with the lock's sha256."""
-        by_key = {}
-        for purl, sha in purls_and_hashes:
-            ptype, _ns, name, version, q = parse_purl(purl)
-            if ptype == "oci":
-                continue
-            key = (ptype, name.lower().replace("_", "-"), version, q.get("arch", ""))
-            self.assertNotIn(key, by_key, f"{purl} listed twice")
-            by_key[key] = sha
-        expected = set()
-        for p in packages:
-            eco = p["ecosystem"]
-            name = re.sub(r"[-_.]+", "-", p["name"]).lower() if eco == "pypi" else p["name"].lower()
-            key = (eco, name.replace("_", "-"), p["version"], p.get("architecture", ""))
-            expected.add(key)
-            self.assertIn(key, by_key, f"{p['name']} {p['version']} is missing from the SBOM")
-            self.assertEqual(by_key[key], p["sha256"], p["name"])
-        self.assertEqual(set(by_key), expected)
+        check_packages_listed(self, packages, purls_and_hashes)
 
     def test_default_build_attaches_a_valid_spdx_sbom_to_the_layout(self):
         project = self.project()
@@ -535,6 +518,59 @@ def add_extra(lock_text, package, key, value):
     else:
         lines.insert(extra + 1, entry)
     return "\n".join(lines)
+
+# --- checks shared with other suites (test_examples.py) ---------------------------------------
+
+def check_packages_listed(test, packages, purls_and_hashes):
+    """Every locked package (as `lock --json` / `build --json` list them) exactly once, by a purl
+    that parses, with the lock's sha256; and nothing else but images."""
+    by_key = {}
+    for purl, sha in purls_and_hashes:
+        ptype, _ns, name, version, q = parse_purl(purl)
+        if ptype == "oci":
+            continue
+        key = (ptype, name.lower().replace("_", "-"), version, q.get("arch", ""))
+        test.assertNotIn(key, by_key, f"{purl} listed twice")
+        by_key[key] = sha
+    expected = set()
+    for p in packages:
+        eco = p["ecosystem"]
+        name = re.sub(r"[-_.]+", "-", p["name"]).lower() if eco == "pypi" else p["name"].lower()
+        key = (eco, name.replace("_", "-"), p["version"], p.get("architecture", ""))
+        expected.add(key)
+        test.assertIn(key, by_key, f"{p['name']} {p['version']} is missing from the SBOM")
+        test.assertEqual(by_key[key], p["sha256"], p["name"])
+    test.assertEqual(set(by_key), expected)
+
+
+def check_layout_spdx(test, layout, image_digest, packages):
+    """The layout lists one SPDX SBOM artifact for the image; it validates against the SPDX 2.3
+    schema and lists every locked package. Returns the document's bytes."""
+    with open(os.path.join(layout, "index.json")) as f:
+        index = json.load(f)
+
+    def blob(digest):
+        with open(os.path.join(layout, "blobs", "sha256", digest.split(":", 1)[1]), "rb") as f:
+            return f.read()
+
+    found = []
+    for m in index["manifests"]:
+        if m.get("artifactType") == SPDX:
+            artifact = json.loads(blob(m["digest"]))
+            if artifact.get("subject", {}).get("digest") == image_digest:
+                found.append(artifact)
+    test.assertEqual(len(found), 1, index)
+    text = blob(found[0]["layers"][0]["digest"])
+    doc = json.loads(text)
+    test.assertEqual(schema_errors("spdx-schema-2.3.json", doc), [])
+    refs = []
+    for p in doc["packages"]:
+        [ref] = [r for r in p["externalRefs"] if r["referenceType"] == "purl"]
+        refs.append((ref["referenceLocator"], next((c["checksumValue"] for c in p.get("checksums", [])
+                                                    if c["algorithm"] == "SHA256"), None)))
+    check_packages_listed(test, packages, refs)
+    return text
+
 
 if __name__ == "__main__":
     unittest.main()
