@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
 from harness import MLPACK, TempTestCase, need, run, runc_run, umoci_unpack, write  # noqa: E402
 
 import apt_archive  # noqa: E402
+import conda_debian  # noqa: E402
 from conda_channel import PLACEHOLDER, build_channel  # noqa: E402
 from python_index import Server, build_index  # noqa: E402
 
@@ -273,47 +274,10 @@ int main(void) {
 """
 
 
-def tree_files(root, into):
-    """{path under `into`: bytes} and {path: symlink target} of a folder, relative links only."""
-    files, links = {}, {}
-    for d, _dirs, names in os.walk(root):
-        for n in names:
-            full = os.path.join(d, n)
-            rel = os.path.join(into, os.path.relpath(full, root))
-            if os.path.islink(full):
-                target = os.readlink(full)
-                if not target.startswith("/"):
-                    links[rel] = target
-            else:
-                with open(full, "rb") as f:
-                    files[rel] = f.read()
-    return files, links
-
-
 def debian_packages(work):
-    """Debian bookworm's own python3.11 and libexpat repacked as conda packages (the interpreter's
-    RUNPATH set to $ORIGIN/../lib with patchelf, so it finds the environment's libexpat), and a C
-    program compiled here with the build prefix in it."""
-    root = os.path.join(work, "debroot")
-    for _paragraph, path in apt_archive.fetch_debs(["python3.11-minimal", "libpython3.11-minimal",
-                                                    "libpython3.11-stdlib", "libexpat1"]):
-        run(["dpkg-deb", "-x", str(path), root])
-    exe = os.path.join(root, "usr", "bin", "python3.11")
-    run(["patchelf", "--set-rpath", "$ORIGIN/../lib", exe])
-    stdlib, stdlib_links = tree_files(os.path.join(root, "usr", "lib", "python3.11"), "lib/python3.11")
-    # Debian's site (frozen into the binary) reads site-packages only in a virtual environment; a
-    # conda python always does, which sitecustomize (imported by site) puts right.
-    stdlib["lib/python3.11/sitecustomize.py"] = (
-        b"import os, site, sys\n"
-        b"site.addsitedir(os.path.join(sys.prefix, 'lib', 'python%d.%d' % sys.version_info[:2], 'site-packages'))\n")
-    with open(exe, "rb") as f:
-        stdlib["bin/python3.11"] = f.read()
-    libdir = os.path.join(root, "lib", "x86_64-linux-gnu")  # bookworm's libexpat1 is not usr-merged
-    expat = {f"lib/{n}": open(os.path.join(libdir, n), "rb").read()
-             for n in os.listdir(libdir) if n.startswith("libexpat.so") and not os.path.islink(os.path.join(libdir, n))}
-    expat_links = {f"lib/{n}": os.readlink(os.path.join(libdir, n))
-                   for n in os.listdir(libdir) if n.startswith("libexpat.so") and os.path.islink(os.path.join(libdir, n))}
-    assert "lib/libexpat.so.1" in expat_links, expat_links
+    """Debian bookworm's own python3.11 and libexpat repacked as conda packages
+    (tests/fixtures/conda_debian.py), and a C program compiled here with the build prefix in it."""
+    python = conda_debian.python_packages(work)
     src = os.path.join(work, "hello.c")
     with open(src, "w") as f:
         f.write("#include <string.h>\n" + HELLO_C)
@@ -321,10 +285,7 @@ def debian_packages(work):
     run(["gcc", "-O2", "-o", binary, src])
     with open(binary, "rb") as f:
         hello_bin = f.read()
-    return [
-        pkg("python", "3.11.2", "debian_0", depends=["expat >=2.5"], files=stdlib,
-            symlinks={**stdlib_links, "bin/python": "python3.11", "bin/python3": "python3.11"}),
-        pkg("expat", "2.5.0", "debian_0", files=expat, symlinks=expat_links),
+    return python + [
         pkg("hello-c", "1.0", "h0_0", files={"bin/hello-c": hello_bin, "share/hello-c/greeting.txt": b"hi there\n",
                                              "bin/which-prefix": b"#!" + PH + b"/bin/python3.11\n"
                                                                  b"import sys\nprint('prefix', sys.prefix)\n",
