@@ -37,6 +37,15 @@ FileInfo::Type type_of(archive::TarType t) {
   }
 }
 
+// What a path held in the view costs against FileViewRequest::max_path_bytes.
+std::uint64_t cost(const std::string& path, const FileInfo& info) { return path.size() + info.link.size(); }
+
+std::uint64_t cost(const FileView& view) {
+  std::uint64_t total = 0;
+  for (const auto& [path, info] : view.files) total += cost(path, info);
+  return total;
+}
+
 // Removes everything strictly below `dir` ("" is the root) from a map keyed by path.
 template <class Map>
 void erase_below(Map& map, const std::string& dir) {
@@ -82,14 +91,30 @@ Result<FileView> read_file_view(oci::ImageSource& source, const oci::Manifest& m
   const std::set<std::string, std::less<>> wanted(request.paths.begin(), request.paths.end());
   const auto config = TRY(read_image_config(source, manifest));
   FileView view;
+  std::uint64_t view_bytes = 0;  // cost(view), kept between layers
   for (std::size_t index = 0; index < manifest.layers.size(); ++index) {
     const auto& layer = manifest.layers[index];
-    const std::string what = "reading layer " + layer.digest.short_str();
+    const std::string what = "reading " + layer_name(manifest, index);
     auto reader = TRY_CONTEXT(source.open_blob(layer), what);
     auto verified = oci::verify_reader(std::move(reader), layer);
     LayerChanges changes;
+    std::uint64_t layer_bytes = 0;
+    auto over_limits = [&]() -> Result<void> {
+      const std::size_t held =
+          view.files.size() + changes.entries.size() + changes.whiteouts.size() + changes.opaque_dirs.size();
+      if (held > request.max_paths)
+        return fail(ErrorKind::integrity, "the image holds more than " + std::to_string(request.max_paths) +
+                                              " paths, more than mlpack reads of a base image");
+      if (view_bytes + layer_bytes > request.max_path_bytes)
+        return fail(ErrorKind::integrity, "the image's paths and link targets come to more than " +
+                                              std::to_string(request.max_path_bytes) +
+                                              " bytes, more than mlpack reads of a base image");
+      return {};
+    };
     auto visit = [&](const archive::TarEntry& e, util::Reader& content) -> Result<void> {
       if (e.path.empty()) return {};  // the archive's root, "./"
+      layer_bytes += e.path.size() + e.link_target.size();
+      TRY(over_limits());
       auto slash = e.path.rfind('/');
       std::string dir = slash == std::string::npos ? "" : e.path.substr(0, slash);
       std::string_view name = slash == std::string::npos ? std::string_view(e.path) : std::string_view(e.path).substr(slash + 1);
@@ -118,8 +143,12 @@ Result<FileView> read_file_view(oci::ImageSource& source, const oci::Manifest& m
     };
     auto read = TRY_CONTEXT(archive::read_tar(*verified, visit), what);
     if (config && read.diff_id != config->diff_ids[index])
-      return std::unexpected(diff_id_mismatch(layer_name(manifest, index), read.diff_id, config->diff_ids[index]));
+      return std::unexpected(diff_id_mismatch(what, read.diff_id, config->diff_ids[index]));
     apply(view, changes);
+    changes = LayerChanges{};
+    view_bytes = cost(view);
+    layer_bytes = 0;
+    TRY_CONTEXT(over_limits(), what);  // the parents the layer implied count too
   }
   return view;
 }

@@ -28,6 +28,12 @@ struct FileInfo {
 struct FileViewRequest {
   std::vector<std::string> paths;  // exact paths, relative, no leading "/": "etc/os-release"
   std::size_t limit = 1 << 20;     // per file; a larger wanted file is an error naming it
+  // What the walk may hold at once (the image's paths so far and those of the layer being read),
+  // so memory stays bounded whatever the layers hold: a layer of a million tiny entries is a few
+  // MB compressed. More is an error (integrity) naming the layer. At these defaults the walk holds
+  // at most a few hundred MB; real images have well under a million paths.
+  std::size_t max_paths = 1'000'000;
+  std::uint64_t max_path_bytes = 128ULL << 20;  // of their paths and link targets together
 };
 
 // The final state of an image's files after applying every layer in order with whiteouts

@@ -265,6 +265,73 @@ class BadInput(TempTestCase):
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn(f"layer 1 of 1 ({layer}", r.stderr)
 
+    def test_reading_a_base_is_bounded_in_memory(self):
+        """A 1 MB layer of 8,000 entries with 60 KB names (980 MB of paths once read) is refused at
+        the file view's bound instead of being held: build --base reads a base's files this way."""
+        import gzip
+        import hashlib
+
+        def header(name, size, kind):
+            h = bytearray(512)
+            h[0:len(name)] = name
+            h[100:108] = b"0000644\0"
+            h[108:124] = b"0000000\0" * 2
+            h[124:136] = b"%011o\0" % size
+            h[136:148] = b"00000000000\0"
+            h[148:156] = b" " * 8
+            h[156:157] = kind
+            h[257:265] = b"ustar\x0000"
+            h[148:156] = b"%06o\0 " % sum(h)
+            return bytes(h)
+
+        chunks = []
+        for i in range(8000):
+            body = b"path=d/" + b"x" * 60000 + b"%d\n" % i
+            length = len(body) + 2
+            while len(b"%d " % length) + len(body) != length:
+                length = len(b"%d " % length) + len(body)
+            record = b"%d " % length + body
+            chunks += [header(b"pax", len(record), b"x"), record, b"\0" * (-len(record) % 512), header(b"f", 0, b"0")]
+        tar = b"".join(chunks) + b"\0" * 1024
+        layer = gzip.compress(tar, compresslevel=6, mtime=0)
+        layout = self.path("base")
+        blobs = os.path.join(layout, "blobs", "sha256")
+        os.makedirs(blobs)
+
+        def put(data):
+            digest = hashlib.sha256(data).hexdigest()
+            with open(os.path.join(blobs, digest), "wb") as f:
+                f.write(data)
+            return {"digest": "sha256:" + digest, "size": len(data)}
+
+        config = put(json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {
+            "type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(tar).hexdigest()]}}).encode())
+        manifest = put(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                                   "config": dict(config, mediaType="application/vnd.oci.image.config.v1+json"),
+                                   "layers": [dict(put(layer), mediaType="application/vnd.oci.image.layer.v1.tar+gzip")]
+                                   }).encode())
+        with open(os.path.join(layout, "oci-layout"), "w") as f:
+            f.write('{"imageLayoutVersion":"1.0.0"}')
+        with open(os.path.join(layout, "index.json"), "w") as f:
+            json.dump({"schemaVersion": 2, "manifests": [dict(manifest, mediaType="application/vnd.oci.image.manifest.v1+json",
+                                                              annotations={"org.opencontainers.image.ref.name": "t"})]}, f)
+        self.assertLess(len(layer), 2 << 20)
+        project = self.path("project")
+        os.makedirs(project)
+        with open(os.path.join(project, "apt.txt"), "w") as f:
+            f.write("curl\n")
+        # The peak memory of mlpack alone, measured in a fresh process that runs only it.
+        probe = ("import resource, subprocess, sys, json\n"
+                 "r = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+                 "print(json.dumps([r.returncode, r.stderr, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))\n")
+        out = run([sys.executable, "-c", probe, MLPACK, "lock", "--base", f"oci:{layout}:t"], cwd=project,
+                  env=dict(os.environ, MLPACK_CACHE_DIR=self.path("cache")))
+        code, stderr, max_rss_kib = json.loads(out.stdout)
+        self.assertEqual(code, 1, stderr)
+        self.assertIn("layer 1 of 1", stderr)
+        self.assertIn("more than mlpack reads of a base image", stderr)
+        self.assertLess(max_rss_kib, 400 << 10, stderr)
+
     def test_unwritable_destination(self):
         root = self.path("tree")
         os.makedirs(root)

@@ -245,7 +245,7 @@ TEST_CASE("file view: layers are outside input: verified against their digest, u
   auto r = image::read_file_view(tampered, manifest, {{"etc/os-release"}});
   REQUIRE_FALSE(r);
   CHECK(r.error().kind == util::ErrorKind::integrity);
-  CHECK(r.error().message.find("reading layer " + manifest.layers[0].digest.short_str()) != std::string::npos);
+  CHECK(r.error().message.find("reading layer 1 of 1 (" + manifest.layers[0].digest.short_str() + ")") != std::string::npos);
 
   const std::string escaping = ustar({file_member("../../etc/passwd", "x")});
   RawSource unsafe(escaping);
@@ -275,4 +275,46 @@ TEST_CASE("file view: a layer whose content is not the config's diff_id is refus
   auto counted = short_config.view({});
   REQUIRE_FALSE(counted);
   CHECK(counted.error().message.find("3 diff_ids for 2 layers") != std::string::npos);
+}
+
+TEST_CASE("file view: what the walk holds is bounded, and a layer past the bounds is refused, naming it") {
+  std::vector<Member> many;
+  for (int i = 0; i < 40; ++i) many.push_back(file_member("d/file" + std::to_string(i), ""));
+  Layout image({{file_member("etc/os-release", "ID=debian\n")}, many});
+
+  image::FileViewRequest request{{"etc/os-release"}};
+  request.max_paths = 60;
+  auto fits = image.view(request);  // 1 + 1 (d) + 40 + the etc parent
+  REQUIRE_MESSAGE(fits, fits.error().message);
+
+  request.max_paths = 30;
+  auto counted = image.view(request);
+  REQUIRE_FALSE(counted);
+  CHECK(counted.error().kind == util::ErrorKind::integrity);
+  CHECK_MESSAGE(counted.error().message.find("layer 2 of 2 (" + image.manifest.layers[1].digest.short_str() + ")") !=
+                    std::string::npos,
+                counted.error().message);
+  CHECK(counted.error().message.find("more than 30 paths") != std::string::npos);
+
+  request.max_paths = 1000;
+  request.max_path_bytes = 200;  // the second layer's names alone are 40 * 8 bytes
+  auto sized = image.view(request);
+  REQUIRE_FALSE(sized);
+  CHECK(sized.error().message.find("layer 2 of 2") != std::string::npos);
+  CHECK(sized.error().message.find("more than 200 bytes") != std::string::npos);
+
+  // Whiteouts are held until their layer is applied, so they count as well.
+  std::vector<Member> whiteouts;
+  for (int i = 0; i < 40; ++i) whiteouts.push_back(file_member("d/.wh.gone" + std::to_string(i), ""));
+  Layout hiding({{file_member("a", "")}, whiteouts});
+  image::FileViewRequest few;
+  few.max_paths = 30;
+  auto w = hiding.view(few);
+  REQUIRE_FALSE(w);
+  CHECK(w.error().message.find("layer 2 of 2") != std::string::npos);
+
+  // The defaults leave room for any real image.
+  const image::FileViewRequest defaults;
+  CHECK(defaults.max_paths >= 1'000'000);
+  CHECK(defaults.max_path_bytes >= (128u << 20));
 }
