@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <future>
 #include <iterator>
 
 #include "image/append.hpp"
@@ -499,9 +500,10 @@ Result<Built> Session::build(const Locked& locked, const BuildRequest& request) 
   built.manifest = oci::RawManifest::from_bytes(oci::to_json(manifest), std::string(oci::media::oci_manifest));
   image::StagedImage staged(built.manifest, config_json, store, ctx.base.source);
 
-  // SBOMs from the lock: the image's digest is fixed by now and does not change with them.
-  auto t_sbom = Clock::now();
-  std::vector<sbom::Artifact> artifacts;
+  // SBOMs from the lock: the image's digest is fixed by now and does not change with them. They
+  // are written on another thread while the image goes to its outputs, and attached after.
+  std::future<std::pair<std::vector<sbom::Artifact>, double>> sboms;
+  built.timings["sbom_s"] = 0;
   if (!request.sboms.empty()) {
     sbom::ImageFacts facts{d.name, built.manifest.digest, created_text, request.tool_version, {}, {}, {}};
     // A registry base's own packages, as the OS buildpack published them for this build.
@@ -512,20 +514,22 @@ Result<Built> Session::build(const Locked& locked, const BuildRequest& request) 
       facts.base_os_id = release->id;
       facts.base_distribution = release->distribution;
     }
-    auto description = sbom::describe(locked.lock, facts);
     oci::Descriptor subject{built.manifest.media_type, built.manifest.digest,
                             static_cast<std::int64_t>(built.manifest.bytes.size())};
-    for (auto format : request.sboms) {
-      artifacts.push_back(sbom::make_artifact(format, sbom::write_document(format, description), subject, created_text));
-      const auto& a = artifacts.back();
-      built.sboms.push_back(BuiltSbom{format, std::string(sbom::media_type(format)), a.manifest.digest, a.layer.digest,
-                                      a.document, {}, {}});
-    }
+    sboms = std::async(std::launch::async, [&lock = locked.lock, facts = std::move(facts), subject,
+                                            formats = request.sboms, created_text] {
+      auto t_sbom = Clock::now();
+      auto description = sbom::describe(lock, facts);
+      std::vector<sbom::Artifact> out;
+      for (auto format : formats)
+        out.push_back(sbom::make_artifact(format, sbom::write_document(format, description), subject, created_text));
+      return std::pair{std::move(out), since(t_sbom)};
+    });
   }
-  built.timings["sbom_s"] = since(t_sbom);
 
   auto t_out = Clock::now();
   image::OpenOptions open{options.cache_dir, options.insecure_registries, options.docker_config, options.ca_file};
+  std::vector<std::unique_ptr<oci::ImageDestination>> destinations;
   for (const auto& loc : outputs) {
     report.step(Step::output, loc.str());
     if (loc.kind == image::Location::Kind::oci_layout || loc.kind == image::Location::Kind::oci_archive ||
@@ -542,8 +546,18 @@ Result<Built> Session::build(const Locked& locked, const BuildRequest& request) 
     built.blobs_pushed += copied.blobs_copied;
     built.blobs_skipped += copied.blobs_skipped;
     built.outputs.push_back(loc.str());
-    for (std::size_t i = 0; i < artifacts.size(); ++i)
-      TRY_CONTEXT(attach_sbom(loc, *dest, artifacts[i], built.sboms[i]), "attaching the SBOM to " + loc.str());
+    destinations.push_back(std::move(dest));
+  }
+  if (sboms.valid()) {
+    auto [artifacts, seconds] = sboms.get();
+    built.timings["sbom_s"] = seconds;
+    for (const auto& a : artifacts)
+      built.sboms.push_back(BuiltSbom{a.format, std::string(sbom::media_type(a.format)), a.manifest.digest,
+                                      a.layer.digest, a.document, {}, {}});
+    for (std::size_t o = 0; o < outputs.size(); ++o)
+      for (std::size_t i = 0; i < artifacts.size(); ++i)
+        TRY_CONTEXT(attach_sbom(outputs[o], *destinations[o], artifacts[i], built.sboms[i]),
+                    "attaching the SBOM to " + outputs[o].str());
   }
   if (request.sbom_file) {
     for (auto& s : built.sboms) {

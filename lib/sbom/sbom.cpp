@@ -431,7 +431,8 @@ std::string write_spdx(const Description& d) {
               {"creationInfo", {{"created", d.image.created}, {"creators", json::array({creator})}}},
               {"packages", packages},
               {"relationships", relationships}};
-  return doc.dump();
+  // Text from packages' metadata that is not UTF-8 is replaced (U+FFFD), never a failure.
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string write_cyclonedx(const Description& d) {
@@ -496,7 +497,8 @@ std::string write_cyclonedx(const Description& d) {
               {"metadata", metadata},
               {"components", components},
               {"dependencies", dependencies}};
-  return doc.dump();
+  // Text from packages' metadata that is not UTF-8 is replaced (U+FFFD), never a failure.
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string write_document(Format format, const Description& d) {
