@@ -15,8 +15,8 @@
 #   another, and 4 at a time (xargs -P4); no hashing, no compression, no fsync.
 # Each figure is the median of RUNS (default 3), the variants interleaved; wall and CPU
 # (user+sys, all threads/children) seconds are printed, since the machine may be shared.
-# Usage: bench/conda_install_bench.sh   (BUILD_DIR: a build with -DMLPACK_BENCH=ON; default
-# build-bench, configured and built here with 2 jobs)
+# Usage: bench/conda_install_bench.sh   (BUILD_DIR: a build folder, configured here with
+# -DMLPACK_BENCH=ON (Release when new; default build-bench) and built with 2 jobs)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -28,7 +28,8 @@ small=${SMALL:-200}
 mkdir -p "$work"
 for t in unzip zstd bzip2 tar; do command -v $t >/dev/null || { echo "needs $t" >&2; exit 1; }; done
 
-cmake -S "$root" -B "$build" -DMLPACK_BENCH=ON >/dev/null
+if [ -f "$build/CMakeCache.txt" ]; then cmake -S "$root" -B "$build" -DMLPACK_BENCH=ON >/dev/null
+else cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMLPACK_BENCH=ON >/dev/null; fi
 cmake --build "$build" -j2 --target conda_install_bench >&2
 bench="$build/bench/conda_install_bench"
 
