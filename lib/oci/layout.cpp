@@ -253,6 +253,7 @@ class LayoutDestination final : public ImageDestination {
     if (!images.contains(parsed.subject->digest.str()))
       return fail(ErrorKind::not_found, what + ": the layout does not list its subject " + parsed.subject->digest.short_str());
 
+    const std::string before = to_json(idx);
     std::vector<Descriptor> kept;
     for (auto& d : idx.manifests) {
       if (d.digest == artifact.digest) continue;
@@ -266,7 +267,6 @@ class LayoutDestination final : public ImageDestination {
     Descriptor entry{artifact.media_type, artifact.digest, static_cast<std::int64_t>(artifact.bytes.size())};
     entry.artifact_type = parsed.artifact_type.empty() ? parsed.config.media_type : parsed.artifact_type;
     kept.push_back(std::move(entry));
-    const std::string before = to_json(idx);
     idx.manifests = std::move(kept);
     // A warm rebuild attaches the same artifact again: the index is left as it is (no write).
     if (auto after = to_json(idx); after != before)

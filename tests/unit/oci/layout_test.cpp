@@ -374,7 +374,12 @@ TEST_CASE("layout: artifacts attached to an image are listed untagged and found 
   REQUIRE(dest);
   REQUIRE(write_image(**dest, a));
   auto sbom = attach(**dest, a.manifest, "{\"spdxVersion\":\"SPDX-2.3\"}");
+  struct stat before {};
+  REQUIRE(::stat((dir / "index.json").c_str(), &before) == 0);
   attach(**dest, a.manifest, "{\"spdxVersion\":\"SPDX-2.3\"}");  // the same again: listed once
+  struct stat after {};
+  REQUIRE(::stat((dir / "index.json").c_str(), &after) == 0);
+  CHECK(after.st_ino == before.st_ino);  // and index.json is not written again
 
   auto idx = parse_index(*util::read_file(dir / "index.json"));
   REQUIRE(idx);
