@@ -183,6 +183,7 @@ int run_build(const ProjectArgs& args, const Globals& g) {
                        {"written", s.written},
                        {"skipped", s.skipped}});
     doc["sbom"] = sboms;
+    doc["warnings"] = built->warnings;
     doc["timings"] = built->timings;
     g.out.document(doc);
     return 0;

@@ -344,8 +344,9 @@ Result<BuiltLayer> write_layer_by_content(image::BlobStore& store, const LayerCa
 class Sink final : public buildpacks::LayerSink {
  public:
   Sink(image::BlobStore& store, const LayerCache& cache, Reporter& report, const archive::LayerOptions& fixed,
-       const archive::LayerOptions& created, std::map<std::string, double>& timings)
-      : store_(store), cache_(cache), report_(report), fixed_(fixed), created_(created), timings_(timings) {}
+       const archive::LayerOptions& created, std::map<std::string, double>& timings, std::vector<std::string>& warnings)
+      : store_(store), cache_(cache), report_(report), fixed_(fixed), created_(created), timings_(timings),
+        warnings_(warnings) {}
 
   const archive::LayerOptions& options(buildpacks::FileTimes times) const override {
     return times == buildpacks::FileTimes::fixed ? fixed_ : created_;
@@ -364,7 +365,10 @@ class Sink final : public buildpacks::LayerSink {
     layers_.push_back(std::move(layer));
   }
   void fetching(std::string_view what) override { report_.step(Step::fetch, what); }
-  void warning(std::string_view message) override { report_.warning(message); }
+  void warning(std::string_view message) override {
+    report_.warning(message);
+    warnings_.emplace_back(message);
+  }
   void timing(const std::string& key, double seconds) override { timings_[key] = seconds; }
 
   std::vector<BuiltLayer> take() { return std::move(layers_); }
@@ -376,6 +380,7 @@ class Sink final : public buildpacks::LayerSink {
   const archive::LayerOptions& fixed_;
   const archive::LayerOptions& created_;
   std::map<std::string, double>& timings_;
+  std::vector<std::string>& warnings_;
   std::vector<BuiltLayer> layers_;
 };
 
@@ -472,7 +477,7 @@ Result<Built> Session::build(const Locked& locked, const BuildRequest& request) 
   }
 
   // Each buildpack's layers, bottom to top; the project's files come last (the app buildpack).
-  Sink sink(store, cache, report, deps_options, layer_options, built.timings);
+  Sink sink(store, cache, report, deps_options, layer_options, built.timings, built.warnings);
   for (const auto& bp : d.buildpacks) TRY(bp->layers(ctx, locked.lock, sink));
   std::vector<BuiltLayer> layers = sink.take();
   config.architecture = options.platform.architecture;

@@ -90,6 +90,9 @@ struct Built {
   std::vector<BuiltLayer> layers;
   std::vector<std::string> outputs;
   std::map<std::string, double> timings;  // seconds per step
+  // What the buildpacks warned of while laying down the image (a package's link script not run,
+  // an activation script not understood), in order; shown as they happen and in `--json`.
+  std::vector<std::string> warnings;
   std::uint64_t bytes_pushed = 0;         // blob bytes written to the outputs (skipped blobs not counted)
   std::size_t blobs_pushed = 0;
   std::size_t blobs_skipped = 0;

@@ -142,6 +142,9 @@ class CondaBuild(TempTestCase):
         # The post-link script is not run, and it says so; so is the activation script it cannot read.
         self.assertRegex(r.stderr, r"warning: conda package demo-1.0-h0_0 has link scripts .*bin/\.demo-post-link\.sh")
         self.assertRegex(r.stderr, r"warning: .*activate\.d/fancy\.sh")
+        # ... and --json lists the same warnings, for CI.
+        self.assertTrue(any("demo-1.0-h0_0 has link scripts" in w for w in doc["warnings"]), doc["warnings"])
+        self.assertTrue(any("activate.d/fancy.sh" in w for w in doc["warnings"]), doc["warnings"])
 
         env = dict(e.split("=", 1) for e in self.config_of(layout, "demo")["config"]["Env"])
         self.assertEqual(env["CONDA_PREFIX"], "/opt/conda")
