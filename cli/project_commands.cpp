@@ -113,7 +113,8 @@ int run_build(const ProjectArgs& args, const Globals& g) {
   if (!options) return g.out.error(options.error());
   if (auto outputs = check_outputs(args.outputs); !outputs) return g.out.error(outputs.error());
   if (!args.sbom_file.empty() && args.sbom == "none")
-    return g.out.error(util::Error{util::ErrorKind::invalid_input, "`--sbom-file` writes the SBOM, and `--sbom none` asks for none"});
+    return g.out.error(
+        util::Error{util::ErrorKind::invalid_input, "`--sbom-file` writes the SBOM, and `--sbom none` asks for none"});
   tidy_cache(g);
   tidy_project(args.dir);
   ConsoleReporter reporter(progress_mode(args.progress, g.out.json, g.out.quiet, g.env), use_color(g.color, g.env),
