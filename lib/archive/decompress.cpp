@@ -51,8 +51,12 @@ class Peeked final : public util::Reader {
     if (eof_) return 0;
     auto n = TRY(in_.read(out));
     if (n == 0 && !out.empty()) eof_ = true;
+    consumed_ += n;
     return n;
   }
+
+  // Compressed bytes taken from the input so far, the read-ahead included.
+  std::uint64_t consumed() const { return consumed_ + head_.size(); }
 
   // Reads what is left, so a verifying reader underneath sees every byte.
   Result<void> drain() {
@@ -65,6 +69,7 @@ class Peeked final : public util::Reader {
   util::Reader& in_;
   std::vector<std::byte> head_;
   std::size_t pos_ = 0;
+  std::uint64_t consumed_ = 0;
   bool eof_ = false;
 };
 
@@ -253,21 +258,30 @@ class LibarchiveReader final : public util::Reader {
   bool done_ = false;
 };
 
-// Refuses content past the limit.
+// Refuses content past the size limit, or inflating past the ratio limit from what `compressed`
+// has taken of the input (the decompressor's read-ahead counts, which only errs in the data's
+// favour).
 class Limited final : public util::Reader {
  public:
-  Limited(std::unique_ptr<util::Reader> inner, std::uint64_t limit) : inner_(std::move(inner)), limit_(limit) {}
+  Limited(std::unique_ptr<util::Reader> inner, const Peeked* compressed, const DecompressOptions& options)
+      : inner_(std::move(inner)), compressed_(compressed), options_(options) {}
   Result<std::size_t> read(std::span<std::byte> out) override {
     auto n = TRY(inner_->read(out));
     total_ += n;
-    if (total_ > limit_)
-      return fail(ErrorKind::integrity, "the data decompresses to more than " + std::to_string(limit_) + " bytes");
+    if (total_ > options_.max_size)
+      return fail(ErrorKind::integrity, "the data decompresses to more than " + std::to_string(options_.max_size) + " bytes");
+    if (options_.max_ratio > 0 && total_ > options_.ratio_floor &&
+        total_ / options_.max_ratio > std::max<std::uint64_t>(compressed_->consumed(), 1))
+      return fail(ErrorKind::integrity, "the data decompresses to more than " + std::to_string(options_.max_ratio) +
+                                            " times its compressed size (" + std::to_string(total_) + " bytes from " +
+                                            std::to_string(compressed_->consumed()) + ")");
     return n;
   }
 
  private:
   std::unique_ptr<util::Reader> inner_;
-  std::uint64_t limit_;
+  const Peeked* compressed_;
+  DecompressOptions options_;
   std::uint64_t total_ = 0;
 };
 
@@ -284,6 +298,7 @@ bool has_magic(const Peeked& p, Codec c) {
 }
 
 Result<std::unique_ptr<util::Reader>> open(std::unique_ptr<Peeked> in, Codec codec, const DecompressOptions& options) {
+  const Peeked* compressed = in.get();  // owned by `out` from here on, which outlives its use
   std::unique_ptr<util::Reader> out;
   switch (codec) {
     case Codec::none: out = std::move(in); break;
@@ -308,8 +323,11 @@ Result<std::unique_ptr<util::Reader>> open(std::unique_ptr<Peeked> in, Codec cod
       break;
     }
   }
-  if (options.max_size == std::numeric_limits<std::uint64_t>::max()) return out;
-  return std::make_unique<Limited>(std::move(out), options.max_size);
+  if (options.max_size == std::numeric_limits<std::uint64_t>::max() && (options.max_ratio == 0 || codec == Codec::none))
+    return out;
+  DecompressOptions bounds = options;
+  if (codec == Codec::none) bounds.max_ratio = 0;  // nothing to inflate
+  return std::make_unique<Limited>(std::move(out), compressed, bounds);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "util/error.hpp"
@@ -25,6 +26,28 @@ Codec codec_of(std::string_view filename);
 struct DecompressOptions {
   // More decompressed bytes than this is ErrorKind::integrity (a decompression bomb).
   std::uint64_t max_size = std::numeric_limits<std::uint64_t>::max();
+  // Content past `ratio_floor` bytes that is more than `max_ratio` times the compressed bytes read
+  // so far is ErrorKind::integrity too. 0: no ratio bound.
+  std::uint64_t max_ratio = 0;
+  std::uint64_t ratio_floor = 1 << 20;
+};
+
+// How far one package (a wheel, a .deb, a conda package) may unpack, against decompression bombs
+// (a 2 MB wheel that became a 2 GiB file). Each compressed stream of it (a zip member, a .deb's
+// data.tar.xz, a conda package's tar.zst) may inflate to at most `max_ratio` times its compressed
+// size once it is past `ratio_floor` bytes, and its content all together to at most `max_total`
+// bytes. Real packages stay far below both (deflate cannot pass ~1032:1; real files compress
+// less than 100:1). Past either is ErrorKind::integrity naming the member and the limit; the
+// caller names the package and says how to raise the limit (`raise_hint`, appended as it is).
+struct UnpackLimits {
+  std::uint64_t max_ratio = 1000;
+  std::uint64_t ratio_floor = 1 << 20;
+  std::uint64_t max_total = 8ULL << 30;
+  std::string raise_hint;  // "raise it with `…`"; empty: nothing is said
+
+  // The options that bound one compressed stream of the package at these limits (its total
+  // bounded by max_total; a caller that reads several streams also bounds their sum).
+  DecompressOptions stream() const { return {.max_size = max_total, .max_ratio = max_ratio, .ratio_floor = ratio_floor}; }
 };
 
 // Reads the content of `in`, which must outlive the returned reader, as `codec` data. The first

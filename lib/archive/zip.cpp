@@ -13,6 +13,7 @@
 
 #include "util/expected.hpp"
 #include "util/fs.hpp"
+#include "util/text.hpp"
 
 namespace mlpack::archive {
 
@@ -518,13 +519,34 @@ std::shared_ptr<RandomAccess> memory_access(std::string bytes) {
   return std::make_shared<MemoryAccess>(std::move(bytes));
 }
 
-Result<ZipReader> ZipReader::open(std::shared_ptr<RandomAccess> source) {
+namespace {
+std::string with_hint(std::string message, const UnpackLimits& limits) {
+  return limits.raise_hint.empty() ? message : message + "; " + limits.raise_hint;
+}
+}  // namespace
+
+Result<ZipReader> ZipReader::open(std::shared_ptr<RandomAccess> source, const UnpackLimits& limits) {
   auto members = TRY(read_directory(*source));
+  std::uint64_t total = 0;
+  for (const auto& m : members) {
+    if (m.size > limits.ratio_floor && m.size / limits.max_ratio > std::max<std::uint64_t>(m.compressed_size, 1))
+      return fail(ErrorKind::integrity,
+                  with_hint("member `" + m.name + "` would unpack to " + std::to_string(m.size) + " bytes from " +
+                                std::to_string(m.compressed_size) + ", more than " + std::to_string(limits.max_ratio) +
+                                " times its compressed size (mlpack's limit against decompression bombs)",
+                            limits));
+    total += m.size;  // each below 2^64 and at most 2^32 members: no overflow before the check bites
+    if (total > limits.max_total)
+      return fail(ErrorKind::integrity, with_hint("its members would unpack to more than " +
+                                                      util::human_bytes(limits.max_total) +
+                                                      " (mlpack's limit against decompression bombs)",
+                                                  limits));
+  }
   return ZipReader(std::move(source), std::move(members));
 }
 
-Result<ZipReader> ZipReader::open(const fs::path& zip) {
-  return open(TRY(open_file_access(zip)));
+Result<ZipReader> ZipReader::open(const fs::path& zip, const UnpackLimits& limits) {
+  return open(TRY(open_file_access(zip)), limits);
 }
 
 Result<std::string> ZipReader::read(const ZipMember& member, Crc crc) const {

@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "archive/decompress.hpp"
 #include "util/digest.hpp"
 #include "util/error.hpp"
 #include "util/io.hpp"
@@ -90,10 +91,13 @@ class ZipReader {
  public:
   // Reads and checks the central directory: the end record is looked for in the last 64 KiB
   // first (one read, which is all a range-request source fetches for most files), then in the
-  // largest window a zip comment allows.
-  static Result<ZipReader> open(std::shared_ptr<RandomAccess> source);
+  // largest window a zip comment allows. The members' declared sizes are held to `limits` here
+  // (reads never give more than a member declares): a member past limits.ratio_floor whose size
+  // is more than limits.max_ratio times its compressed size, or members adding up to more than
+  // limits.max_total, are ErrorKind::integrity naming the member or the total and the limit.
+  static Result<ZipReader> open(std::shared_ptr<RandomAccess> source, const UnpackLimits& limits = {});
   // A local file (open_file_access).
-  static Result<ZipReader> open(const fs::path& zip);
+  static Result<ZipReader> open(const fs::path& zip, const UnpackLimits& limits = {});
 
   const std::vector<ZipMember>& members() const { return members_; }
 

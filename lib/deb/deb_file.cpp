@@ -137,9 +137,9 @@ class OuterMember final : public util::Reader {
 // by archive's tar reader, so the package gets the same rules as every other tar. Errors name the
 // member.
 Result<void> read_inner_tar(struct archive* outer, std::string_view member, const archive::TarVisitor& visit,
-                            const archive::ReadOptions& options) {
+                            const archive::ReadOptions& options, const archive::DecompressOptions& bounds = {}) {
   OuterMember in(outer);
-  auto content = TRY_CONTEXT(archive::decompress(in, archive::codec_of(member)), member);
+  auto content = TRY_CONTEXT(archive::decompress(in, archive::codec_of(member), bounds), member);
   TRY_CONTEXT(archive::read_tar_stream(*content, visit, options), member);
   return {};
 }
@@ -302,7 +302,7 @@ Result<void> read_data_tar(struct archive* outer, std::string_view member, const
       }
       case archive::TarType::file: {
         auto st = TRY(stage_member(content, e.path, options.staging_dir, options.max_member_size, total,
-                                   options.max_data_size));
+                                   options.unpack.max_total));
         m.type = archive::EntryType::file;
         m.source = st.source;
         m.size = st.size;
@@ -323,10 +323,17 @@ Result<void> read_data_tar(struct archive* outer, std::string_view member, const
     members.push_back(std::move(m));
     return {};
   };
-  return read_inner_tar(outer, member, visit,
-                        {.max_member_size = options.max_member_size,
-                         .symlinks = archive::Symlinks::inside_root,
-                         .special_files = archive::SpecialFiles::refuse});
+  auto read = read_inner_tar(outer, member, visit,
+                             {.max_member_size = options.max_member_size,
+                              .symlinks = archive::Symlinks::inside_root,
+                              .special_files = archive::SpecialFiles::refuse},
+                             options.unpack.stream());
+  // The unpack limits' refusals say how to raise them.
+  if (!read && !options.unpack.raise_hint.empty() &&
+      (read.error().message.find("decompresses to more than") != std::string::npos ||
+       read.error().message.find("data is larger than") != std::string::npos))
+    return util::fail(read.error().kind, read.error().message + "; " + options.unpack.raise_hint);
+  return read;
 }
 
 // Applies usrmerge (or not) and turns raw members into sorted layer entries.

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "archive/decompress.hpp"
 #include "archive/layer.hpp"
 #include "deb/control.hpp"
 #include "util/error.hpp"
@@ -32,8 +33,10 @@ struct DebOptions {
   // the path overload defaults it to the file name.
   std::string label;
   std::uint64_t max_member_size = 4ULL << 30;    // one file of data.tar
-  std::uint64_t max_data_size = 32ULL << 30;     // data.tar decompressed, all members together
   std::uint64_t max_control_size = 64ULL << 20;  // control.tar decompressed
+  // data.tar: decompressed at most unpack.max_total bytes (its files together), and at most
+  // unpack.max_ratio times what it takes of the .deb (archive/decompress.hpp).
+  archive::UnpackLimits unpack;
   // Rewrite bin/, sbin/, lib/, lib32/, lib64/ and libx32/ into usr/ (the image's top-level
   // directories of those names are symlinks; see usrmerge_links).
   UsrMerge usrmerge = UsrMerge::yes;

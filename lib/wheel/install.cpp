@@ -93,7 +93,7 @@ class Installer {
     if (actual != sha256)
       return fail(ErrorKind::integrity, "its sha256 is " + actual.hex() + ", but the lock says " + sha256.hex());
 
-    auto zip = TRY(archive::ZipReader::open(wheel_));
+    auto zip = TRY(archive::ZipReader::open(wheel_, options.unpack));
     zip_.emplace(std::move(zip));
     members_ = zip_->members();
     TRY(find_dist_info(filename));

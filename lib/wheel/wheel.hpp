@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "archive/decompress.hpp"
 #include "archive/layer.hpp"
 #include "util/digest.hpp"
 #include "util/error.hpp"
@@ -86,6 +87,9 @@ struct InstallOptions {
   // PEP 440-normalised); a mismatch is an integrity error naming the wheel and both values.
   std::string name;
   std::string version;
+  // How far the wheel may unpack (archive/decompress.hpp): the zip's declared sizes are checked
+  // against it before anything is read, so a 2 MB wheel cannot become a 2 GiB file.
+  archive::UnpackLimits unpack;
 };
 
 // Installs a wheel the way the binary distribution format spec says an installer does, into the

@@ -145,3 +145,38 @@ TEST_CASE("read_tar: a tar in bzip2 or xz is read like any other") {
     CHECK(seen == std::map<std::string, std::string>{{"a.txt", "alpha"}, {"d", ""}});
   }
 }
+
+TEST_CASE("decompress: a stream inflating past the ratio limit is refused; real data is not") {
+  const std::string zeros(8 << 20, '\0');
+  const std::string text = pseudo_text(4 << 20, 11);
+  for (Codec c : {Codec::gzip, Codec::bzip2, Codec::xz, Codec::zstd}) {
+    CAPTURE(mlpack::archive::codec_name(c));
+    auto bomb = compress(zeros, c);
+    mlpack::util::StringReader in(bomb);
+    mlpack::archive::UnpackLimits limits;  // the defaults: 1000:1 past 1 MiB
+    auto reader = mlpack::archive::decompress(in, c, limits.stream());
+    REQUIRE(reader);
+    auto all = mlpack::util::read_all(**reader, 64 << 20);
+    REQUIRE_FALSE(all);
+    CHECK(all.error().kind == ErrorKind::integrity);
+    CHECK_MESSAGE(all.error().message.find("more than 1000 times its compressed size") != std::string::npos,
+                  all.error().message);
+
+    auto packed = compress(text, c);
+    mlpack::util::StringReader fine(packed);
+    auto ok = mlpack::archive::decompress(fine, c, limits.stream());
+    REQUIRE(ok);
+    CHECK(mlpack::util::read_all(**ok, 64 << 20).value() == text);
+    // Without a ratio bound the bomb is only data.
+    mlpack::util::StringReader again(bomb);
+    auto unbounded = mlpack::archive::decompress(again, c);
+    REQUIRE(unbounded);
+    CHECK(mlpack::util::read_all(**unbounded, 64 << 20).value().size() == zeros.size());
+  }
+  // Under the floor, any ratio is fine (a small file of zeros).
+  auto small = compress(std::string(512 << 10, '\0'), Codec::xz);
+  mlpack::util::StringReader in(small);
+  auto r = mlpack::archive::decompress(in, Codec::xz, mlpack::archive::UnpackLimits{}.stream());
+  REQUIRE(r);
+  CHECK(mlpack::util::read_all(**r, 1 << 20).value().size() == 512 << 10);
+}

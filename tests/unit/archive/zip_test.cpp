@@ -378,3 +378,46 @@ TEST_CASE("zip: a one-shot member claiming more compressed bytes than deflate ne
   m.descriptor = true;
   must_fail(f.write(build_zip({m})), ErrorKind::integrity, "more than deflate ever needs");
 }
+
+TEST_CASE("zip: declared sizes past the unpack limits are refused at open, naming the member") {
+  auto d = archive_test::temp_dir();
+  using zip_test::RawMember;
+  using archive_test::write;
+  // 2 MiB of zeros: the builder's level-1 deflate makes 9 KB of them (200:1); a bomb made at level
+  // 9 reaches deflate's ~1030:1, past the default 1000:1.
+  const std::string zeros(2 << 20, '\0');
+  write(d.path() / "bomb.whl", zip_test::build_zip({RawMember{"ok.txt", "hello"}, RawMember{"pkg/big.bin", zeros}}));
+  CHECK(mlpack::archive::ZipReader::open(d.path() / "bomb.whl"));
+  mlpack::archive::UnpackLimits strict;
+  strict.max_ratio = 100;
+  auto bomb = mlpack::archive::ZipReader::open(d.path() / "bomb.whl", strict);
+  REQUIRE_FALSE(bomb);
+  CHECK(bomb.error().kind == ErrorKind::integrity);
+  CHECK_MESSAGE(has(bomb.error().message, "`pkg/big.bin` would unpack to 2097152 bytes"), bomb.error().message);
+  CHECK(has(bomb.error().message, "more than 100 times"));
+
+  // A member declaring 1020 times its compressed size (deflate could do it: zeros at level 9) is
+  // refused at the default, before anything is inflated.
+  RawMember lying{"pkg/huge.bin", zeros};
+  lying.cd_size = 9162ULL * 1020;
+  write(d.path() / "huge.whl", zip_test::build_zip({lying}));
+  auto huge = mlpack::archive::ZipReader::open(d.path() / "huge.whl");
+  REQUIRE_FALSE(huge);
+  CHECK_MESSAGE(has(huge.error().message, "`pkg/huge.bin` would unpack to 9345240 bytes from 9162"), huge.error().message);
+
+  // The same sizes stored: no ratio to speak of, but the total is bounded.
+  write(d.path() / "big.whl", zip_test::build_zip({RawMember{"a.bin", zeros, 0}, RawMember{"b.bin", zeros, 0}}));
+  CHECK(mlpack::archive::ZipReader::open(d.path() / "big.whl"));
+  mlpack::archive::UnpackLimits small;
+  small.max_total = 3 << 20;
+  small.raise_hint = "raise it with `unpack_max_size`";
+  auto total = mlpack::archive::ZipReader::open(d.path() / "big.whl", small);
+  REQUIRE_FALSE(total);
+  CHECK(total.error().kind == ErrorKind::integrity);
+  CHECK_MESSAGE(has(total.error().message, "would unpack to more than 3.0 MiB"), total.error().message);
+  CHECK(total.error().message.ends_with("; raise it with `unpack_max_size`"));
+
+  // Below the floor a member may compress as well as it likes.
+  write(d.path() / "small.whl", zip_test::build_zip({RawMember{"zeros", std::string(1 << 20, '\0')}}));
+  CHECK(mlpack::archive::ZipReader::open(d.path() / "small.whl"));
+}

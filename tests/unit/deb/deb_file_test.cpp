@@ -369,6 +369,28 @@ TEST_CASE("malicious .debs are refused with the package named") {
     CHECK(d.error().message.find("package `big`") == 0);
     CHECK(d.error().message.find("larger than") != std::string::npos);
   }
+  SUBCASE("data.tar inflating past the unpack limits") {
+    auto path = test::make_deb(dir->path(), "bomb", "Package: bomb\nVersion: 1\nArchitecture: all\n",
+                               {M{"./zeros", 'f', 0644, std::string(8 << 20, 'x')}});
+    deb::DebOptions options;
+    options.staging_dir = dir->path() / "staging";
+    options.unpack.raise_hint = "raise it with `unpack_max_ratio`";
+    auto d = deb::read_deb(path, options);  // 8 MiB of one byte: gzip makes 8 KB of it, past 1000:1
+    REQUIRE_FALSE(d);
+    CHECK(d.error().kind == util::ErrorKind::integrity);
+    CHECK(d.error().message.find("package `bomb`") == 0);
+    CHECK_MESSAGE(d.error().message.find("more than 1000 times its compressed size") != std::string::npos,
+                  d.error().message);
+    CHECK(d.error().message.ends_with("; raise it with `unpack_max_ratio`"));
+    options.unpack.max_ratio = 100000;
+    CHECK(deb::read_deb(path, options));
+    deb::DebOptions small;
+    small.staging_dir = dir->path() / "staging";
+    small.unpack.max_total = 1 << 20;
+    auto t = deb::read_deb(path, small);
+    REQUIRE_FALSE(t);
+    CHECK(t.error().message.find("more than 1048576 bytes") != std::string::npos);
+  }
   SUBCASE("not a .deb") {
     REQUIRE(util::write_file_atomic(dir->path() / "junk.deb", "this is not an ar archive"));
     deb::DebOptions options;

@@ -437,3 +437,43 @@ TEST_CASE("parse_metadata_identity: the first Name and Version of the headers, n
   CHECK(id.version == "1.0");
   CHECK(wheel::detail::parse_metadata_identity("Name: a\n\nVersion: 1\n").version.empty());
 }
+
+TEST_CASE("a wheel that would unpack past the limits is refused before anything is read, naming the wheel") {
+  auto d = temp_dir();
+  // 4 MiB of zeros deflate to 4 KB (over 1000:1): the 2 MB wheel that became a 2 GiB file, scaled down.
+  WheelSpec spec;
+  spec.name = "bomb";
+  spec.members = {{"bomb/__init__.py", ""}, {"bomb/zeros.bin", std::string(4 << 20, '\0')}};
+  auto w = build_wheel(d.path(), spec);
+  auto r = wheel::install_wheel(w.path, w.sha256, VenvLayout{});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == ErrorKind::integrity);
+  CHECK_MESSAGE(r.error().message.find("bomb-1.0-py3-none-any.whl") != std::string::npos, r.error().message);
+  CHECK(r.error().message.find("`bomb/zeros.bin` would unpack to 4194304 bytes") != std::string::npos);
+  CHECK(r.error().message.find("more than 1000 times") != std::string::npos);
+
+  InstallOptions raised;
+  raised.unpack.max_ratio = 100000;
+  CHECK(wheel::install_wheel(w.path, w.sha256, VenvLayout{}, raised));
+
+  // Real data passes the defaults; a lower limit names how to raise it.
+  WheelSpec real;
+  real.name = "real";
+  std::string text;
+  for (std::uint64_t i = 0; text.size() < (4u << 20); ++i) text += "row " + std::to_string(i * 7919 % 100003) + "\n";
+  real.members = {{"real/__init__.py", ""}, {"real/data.txt", text}};
+  auto rw = build_wheel(d.path(), real);
+  REQUIRE(wheel::install_wheel(rw.path, rw.sha256, VenvLayout{}));
+  InstallOptions strict;
+  strict.unpack.max_ratio = 2;
+  strict.unpack.raise_hint = "raise it with `unpack_max_ratio`";
+  auto ratio = wheel::install_wheel(rw.path, rw.sha256, VenvLayout{}, strict);
+  REQUIRE_FALSE(ratio);
+  CHECK(ratio.error().message.ends_with("raise it with `unpack_max_ratio`"));
+
+  InstallOptions total;
+  total.unpack.max_total = 1 << 20;
+  auto big = wheel::install_wheel(rw.path, rw.sha256, VenvLayout{}, total);
+  REQUIRE_FALSE(big);
+  CHECK(big.error().message.find("would unpack to more than 1.0 MiB") != std::string::npos);
+}
