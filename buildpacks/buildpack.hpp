@@ -147,6 +147,9 @@ struct Context {
   std::shared_ptr<net::HttpClient> http;  // null: each client makes its own (libcurl)
 };
 
+// The context's HTTP client, else libcurl trusting the CA file the CLI was given.
+std::shared_ptr<net::HttpClient> http_client(const Context& ctx);
+
 // One part of the lock's input digest: when its text changes, the lock is stale.
 struct InputPart {
   std::string name;  // "apt"; unique across buildpacks

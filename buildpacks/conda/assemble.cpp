@@ -1,5 +1,6 @@
 // Turning the locked conda packages into the image's /opt/conda layers.
 #include "buildpacks/conda/assemble.hpp"
+#include "buildpacks/python/python.hpp"
 
 #include <algorithm>
 #include <set>
@@ -7,8 +8,6 @@
 #include "archive/entry.hpp"
 #include "conda/channel_url.hpp"
 #include "condaindex/client.hpp"
-#include "net/curl_client.hpp"
-#include "pyindex/index.hpp"
 #include "util/digest.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
@@ -47,12 +46,6 @@ std::string request_url(const lock::Package& p, const EnvSources& sources) {
   return canonical;
 }
 
-std::shared_ptr<net::HttpClient> http_for(const Context& ctx) {
-  if (ctx.http) return ctx.http;
-  net::CurlOptions options;
-  options.ca_file = ctx.options.ca_file;
-  return net::make_curl_client(options);
-}
 
 // What a group's layer is a function of: bump the version when what mlpack writes changes.
 std::string key_text(const EnvGroup& group, const condapkg::Prefix& prefix, const EnvSources& sources) {
@@ -224,7 +217,7 @@ Result<Activation> add_environment_layers(Context& ctx, const lock::LockFile& lo
     condaindex::ClientOptions co;
     co.cache_dir = ctx.options.cache_dir;
     co.transfers = ctx.options.transfers;
-    condaindex::ChannelClient client(http_for(ctx), std::move(co));
+    condaindex::ChannelClient client(http_client(ctx), std::move(co));
     std::vector<condapkg::Installed> installed(packages.size());
     // One budget of open payloads per layer: its files stream out of several packages at once.
     std::vector<std::shared_ptr<condapkg::StreamBudget>> budgets;
@@ -308,29 +301,8 @@ Result<void> add_pip_layer(Context& ctx, const lock::LockFile& lock, LayerSink& 
   }
   sink.fetching(std::to_string(wheels.size()) +
                 " Python wheels for the conda environment: downloading (sha256-verified)");
-  pyindex::IndexOptions io;
-  io.cache_dir = ctx.options.cache_dir / "pypi";
-  io.no_index = true;
-  io.transfers = ctx.options.transfers;
-  io.netrc = std::move(netrc);
-  pyindex::IndexClient client(http_for(ctx), io);
-  std::vector<wheel::Distribution> dists(wheels.size());
-  TRY(util::parallel_for(wheels.size(), 4, [&](std::size_t i) -> Result<void> {
-    const auto& p = *wheels[i];
-    pyindex::DistFile file;
-    file.url = p.url();
-    file.filename = p.extra.contains("wheel") ? p.extra.at("wheel") : p.filename;
-    file.hashes["sha256"] = p.sha256;
-    auto path = TRY_CONTEXT(client.download(file, p.sha256), "downloading " + p.name + " " + p.version);
-    auto digest = TRY_CONTEXT(util::Digest::parse("sha256:" + p.sha256), "mlpack.lock: " + p.name);
-    wheel::InstallOptions install;
-    install.requested = p.extra.contains("requested") ? wheel::Requested::yes : wheel::Requested::no;
-    install.filename = file.filename;
-    install.name = p.name;
-    install.version = p.version;
-    dists[i] = TRY(wheel::install_wheel(path, digest, layout, install));
-    return {};
-  }));
+  auto dists = TRY(python::install_locked_wheels(wheels, layout, ctx.options.cache_dir, http_client(ctx),
+                                                 ctx.options.transfers, std::move(netrc)));
   auto entries = TRY(wheel::layer_entries(std::move(dists)));
   sink.add(TRY(sink.write(Layer{std::move(entries), contents}, FileTimes::fixed, key)));
   return {};

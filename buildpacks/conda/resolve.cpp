@@ -9,7 +9,6 @@
 #include "condaindex/channel.hpp"
 #include "condaindex/client.hpp"
 #include "condaresolve/solve.hpp"
-#include "net/curl_client.hpp"
 #include "util/expected.hpp"
 #include "util/url.hpp"
 
@@ -19,18 +18,12 @@ using util::ErrorKind;
 
 namespace {
 
-std::shared_ptr<net::HttpClient> http_for(const Context& ctx) {
-  if (ctx.http) return ctx.http;
-  net::CurlOptions options;
-  options.ca_file = ctx.options.ca_file;
-  return net::make_curl_client(options);
-}
 
 condaindex::ChannelClient client_for(const Context& ctx) {
   condaindex::ClientOptions o;
   o.cache_dir = ctx.options.cache_dir;
   o.transfers = ctx.options.transfers;
-  return condaindex::ChannelClient(http_for(ctx), std::move(o));
+  return condaindex::ChannelClient(http_client(ctx), std::move(o));
 }
 
 // "2.36" from the libc fact; empty when the base says nothing (a base without glibc).

@@ -124,13 +124,12 @@ Result<VenvLayer> project_layer(const wheel::Project& project, const wheel::Venv
                    "python project " + project.name + " (importable from " + project.import_root + ")"};
 }
 
-Result<std::vector<VenvLayer>> assemble(const std::vector<VenvGroup>& groups, const wheel::VenvLayout& layout,
-                                        const wheel::VenvOptions& venv_options, const fs::path& cache_dir,
-                                        std::shared_ptr<net::HttpClient> http, util::TransferObserver* transfers,
-                                        std::optional<fs::path> netrc) {
-  std::vector<std::pair<std::size_t, const lock::Package*>> wheels;  // group, package
-  for (std::size_t g = 0; g < groups.size(); ++g)
-    for (const auto* p : groups[g].wheels) wheels.emplace_back(g, p);
+Result<std::vector<wheel::Distribution>> install_locked_wheels(const std::vector<const lock::Package*>& wheels,
+                                                               const wheel::VenvLayout& layout,
+                                                               const fs::path& cache_dir,
+                                                               std::shared_ptr<net::HttpClient> http,
+                                                               util::TransferObserver* transfers,
+                                                               std::optional<fs::path> netrc) {
   if (!http) http = net::make_curl_client();
   pyindex::IndexOptions options;
   options.cache_dir = cache_dir / "pypi";
@@ -141,7 +140,7 @@ Result<std::vector<VenvLayer>> assemble(const std::vector<VenvGroup>& groups, co
 
   std::vector<wheel::Distribution> dists(wheels.size());
   TRY(util::parallel_for(wheels.size(), 4, [&](std::size_t i) -> Result<void> {
-    const auto& p = *wheels[i].second;
+    const auto& p = *wheels[i];
     pyindex::DistFile file;
     file.url = p.url();
     file.filename = p.extra.contains("wheel") ? p.extra.at("wheel") : p.filename;
@@ -156,6 +155,19 @@ Result<std::vector<VenvLayer>> assemble(const std::vector<VenvGroup>& groups, co
     dists[i] = TRY(wheel::install_wheel(path, digest, layout, install));  // names the wheel file, hence the package
     return {};
   }));
+  return dists;
+}
+
+Result<std::vector<VenvLayer>> assemble(const std::vector<VenvGroup>& groups, const wheel::VenvLayout& layout,
+                                        const wheel::VenvOptions& venv_options, const fs::path& cache_dir,
+                                        std::shared_ptr<net::HttpClient> http, util::TransferObserver* transfers,
+                                        std::optional<fs::path> netrc) {
+  std::vector<std::pair<std::size_t, const lock::Package*>> wheels;  // group, package
+  for (std::size_t g = 0; g < groups.size(); ++g)
+    for (const auto* p : groups[g].wheels) wheels.emplace_back(g, p);
+  std::vector<const lock::Package*> packages;
+  for (const auto& w : wheels) packages.push_back(w.second);
+  auto dists = TRY(install_locked_wheels(packages, layout, cache_dir, std::move(http), transfers, std::move(netrc)));
   auto venv = TRY(wheel::venv_entries(layout, venv_options));
   for (std::size_t g = 0; g < groups.size(); ++g)
     if (groups[g].skeleton) {

@@ -257,7 +257,7 @@ class Python final : public Buildpack {
     target.arch = machine_for(ctx.options.platform.architecture);
     target.glibc = glibc;
     if (glibc) lock.target.glibc = std::to_string(glibc->first) + "." + std::to_string(glibc->second);
-    auto wheels = TRY(python::resolve(py, selection_, target, ctx.options.cache_dir, http_for(ctx), ctx.options.transfers));
+    auto wheels = TRY(python::resolve(py, selection_, target, ctx.options.cache_dir, http_client(ctx), ctx.options.transfers));
     for (auto& w : wheels) lock.packages.push_back(std::move(w));
     return {};
   }
@@ -309,7 +309,7 @@ class Python final : public Buildpack {
     target.arch = machine_for(ctx.options.platform.architecture);
     if (const auto* libc = ctx.facts.find(facts::libc_version)) target.glibc = glibc_of(*libc);
     if (target.glibc) lock.target.glibc = std::to_string(target.glibc->first) + "." + std::to_string(target.glibc->second);
-    auto wheels = TRY(python::resolve(in_, selection_, target, ctx.options.cache_dir, http_for(ctx), ctx.options.transfers));
+    auto wheels = TRY(python::resolve(in_, selection_, target, ctx.options.cache_dir, http_client(ctx), ctx.options.transfers));
     // One distribution from both installers would be two copies in one site-packages.
     std::map<std::string, const lock::Package*> others;
     for (const auto& p : lock.packages)
@@ -350,7 +350,7 @@ class Python final : public Buildpack {
       // Every wheel is installed again (and verified) so conflicts are checked across all the
       // venv's layers; only the layers missing from the cache are compressed.
       if (wheel_count) sink.fetching(std::to_string(wheel_count) + " Python wheels: downloading (sha256-verified)");
-      auto assembled = TRY(assemble(groups, layout, options, ctx.options.cache_dir, http_for(ctx), ctx.options.transfers,
+      auto assembled = TRY(assemble(groups, layout, options, ctx.options.cache_dir, http_client(ctx), ctx.options.transfers,
                                     pyindex::Netrc::default_path(env_)));
       for (std::size_t i = 0; i < groups.size(); ++i) {
         if (hits[i]) continue;
@@ -365,13 +365,6 @@ class Python final : public Buildpack {
     return {};
   }
 
-  // The context's client, else libcurl trusting the CA file the CLI was given.
-  static std::shared_ptr<net::HttpClient> http_for(const Context& ctx) {
-    if (ctx.http) return ctx.http;
-    net::CurlOptions options;
-    options.ca_file = ctx.options.ca_file;
-    return net::make_curl_client(options);
-  }
 
   // The Python X.Y the project asks for: --python, else mlpack.yaml `python`, else runtime.txt or
   // .python-version; nullopt leaves it to the base.

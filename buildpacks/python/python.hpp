@@ -167,6 +167,16 @@ Result<std::vector<VenvLayer>> assemble(const std::vector<VenvGroup>& groups, co
                                         util::TransferObserver* transfers = nullptr,
                                         std::optional<fs::path> netrc = std::nullopt);
 
+// Downloads (or finds in the cache) each locked wheel, verifying its sha256, and installs it into
+// `layout` (the wheel must be what the lock names), four at a time; the distributions in the
+// order of `wheels`. What the venv's groups and conda's `pip:` layer share.
+Result<std::vector<wheel::Distribution>> install_locked_wheels(const std::vector<const lock::Package*>& wheels,
+                                                               const wheel::VenvLayout& layout,
+                                                               const fs::path& cache_dir,
+                                                               std::shared_ptr<net::HttpClient> http,
+                                                               util::TransferObserver* transfers,
+                                                               std::optional<fs::path> netrc);
+
 // The project's own layer: a .pth naming its import root, its .dist-info and its script launchers.
 Result<VenvLayer> project_layer(const wheel::Project& project, const wheel::VenvLayout& layout);
 
