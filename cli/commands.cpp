@@ -189,15 +189,18 @@ int run_push(const PushArgs& args, const Globals& g) {
   return 0;
 }
 
+// What `inspect` shows of the image at `ref`, for the global --platform: its manifest, config and
+// layers (check-gpu reads its labels from the same document).
+util::Result<nlohmann::json> inspect_location(const std::string& ref, const Globals& g) {
+  auto loc = TRY(image::Location::parse(ref));
+  auto plat = TRY(platform(g));
+  auto source = TRY(image::open_source(loc, open_options(g)));
+  return image::inspect(*source, plat);
+}
+
 int run_inspect(const std::string& ref, const Globals& g) {
   auto fail = [&](const Error& e) { return g.out.error(e); };
-  auto loc = image::Location::parse(ref);
-  if (!loc) return fail(loc.error());
-  auto plat = platform(g);
-  if (!plat) return fail(plat.error());
-  auto source = image::open_source(*loc, open_options(g));
-  if (!source) return fail(source.error());
-  auto doc = image::inspect(**source, *plat);
+  auto doc = inspect_location(ref, g);
   if (!doc) return fail(doc.error());
   if (g.out.json) {
     g.out.document(*doc);
@@ -229,13 +232,7 @@ int run_check_gpu(const std::string& ref, const std::optional<std::string>& give
   if (given)
     if (auto valid = buildpacks::cuda::compare_drivers(*given, *given); !valid)
       return fail(Error{ErrorKind::invalid_input, "invalid `--driver`: " + valid.error().message});
-  auto loc = image::Location::parse(ref);
-  if (!loc) return fail(loc.error());
-  auto plat = platform(g);
-  if (!plat) return fail(plat.error());
-  auto source = image::open_source(*loc, open_options(g));
-  if (!source) return fail(source.error());
-  auto doc = image::inspect(**source, *plat);
+  auto doc = inspect_location(ref, g);
   if (!doc) return fail(doc.error());
   std::map<std::string, std::string> labels;
   std::vector<std::string> env;
