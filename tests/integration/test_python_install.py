@@ -204,6 +204,9 @@ class PythonInstall(TempTestCase):
         members["impostor-1.0.dist-info/METADATA"] = metadata_text("plainpkg", "1.0", {"requires_python": ">=3.8"}).encode()
         write_wheel(impostor, members)
         paths.append(impostor)
+        # A decompression bomb (issue 15): 64 KB of wheel whose one file inflates to 64 MiB, past
+        # 1000:1 (zlib's default level makes ~1020:1 of zeros; the 2 MB wheel that became 2 GiB).
+        paths.append(bad("bomb", {"bomb/__init__.py": b"", "bomb/zeros.bin": bytes(64 << 20)}))
         # A real wheel cut short: its central directory is gone.
         truncated = bad("truncated", {"truncated/__init__.py": b"X = 1\n" * 200})
         with open(truncated, "r+b") as f:
@@ -211,6 +214,7 @@ class PythonInstall(TempTestCase):
         paths.append(truncated)
         metadata = {os.path.basename(truncated): metadata_text("truncated", "1.0", {"requires_python": ">=3.8"}),
                     os.path.basename(impostor): metadata_text("impostor", "1.0", {"requires_python": ">=3.8"}),
+                    "bomb-1.0-py3-none-any.whl": metadata_text("bomb", "1.0", {"requires_python": ">=3.8"}),
                     CORRUPT_WHEEL: metadata_text("corruptwheel", "1.0", {"requires_python": None})}
         cls.corpus = all(os.path.isfile(os.path.join(PIP_PACKAGES, w)) for w in CORPUS_WHEELS + [CORRUPT_WHEEL])
         if cls.corpus:
@@ -693,6 +697,11 @@ class PythonInstall(TempTestCase):
         r = self.build_fails(self.requirements_project("impostor", "impostor"), 1, "impostor",
                              "impostor-1.0-py3-none-any.whl")
         self.assertIn("its METADATA says it is `plainpkg 1.0`, but its file name says `impostor 1.0`", r.stderr)
+
+    def test_wheel_that_would_unpack_past_the_limits_is_refused(self):
+        r = self.build_fails(self.requirements_project("bomb", "bomb"), 1, "bomb", "bomb-1.0-py3-none-any.whl",
+                             "`bomb/zeros.bin` would unpack to 67108864 bytes")
+        self.assertIn("more than 1000 times its compressed size", r.stderr)
 
     def test_truncated_wheel_is_refused(self):
         self.build_fails(self.requirements_project("truncated", "truncated"), 1, "truncated")
