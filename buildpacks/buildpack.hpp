@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "archive/decompress.hpp"
 #include "archive/layer.hpp"
 #include "buildpacks/facts.hpp"
 #include "detectors/project_config.hpp"
@@ -120,6 +121,9 @@ struct Options {
   fs::path ca_file;
   // Told about downloads as their bytes arrive; may be null.
   util::TransferObserver* transfers = nullptr;
+  // How far one package may unpack (wheels, .debs): against decompression bombs; the CLI's
+  // --unpack-max-ratio / --unpack-max-size raise it.
+  archive::UnpackLimits unpack;
 };
 
 // The image the layers go on. The pipeline fills it in once per run: the base as named (a

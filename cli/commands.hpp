@@ -53,6 +53,8 @@ struct ProjectArgs {
   bool no_cache = false;            // --no-cache
   std::string sbom = "spdx";        // --sbom spdx|cyclonedx|both|none
   std::string sbom_file;            // --sbom-file: the SBOM is written here too
+  std::optional<std::uint64_t> unpack_max_ratio;  // --unpack-max-ratio: how far one member may inflate
+  std::optional<std::uint64_t> unpack_max_size;   // --unpack-max-size: bytes one package may unpack to
 };
 
 int run_version(const Globals& g);

@@ -156,6 +156,17 @@ int main(int argc, char** argv) {
   build_cmd->add_option("--sbom", project.sbom, "SBOM to attach, written from the lock: spdx (default), cyclonedx, both or none")
       ->check(CLI::IsMember({"spdx", "cyclonedx", "both", "none"}));
   build_cmd->add_option("--sbom-file", project.sbom_file, "Write the SBOM to this file too");
+  // Against decompression bombs: how far one package (wheel, .deb) may unpack.
+  for (auto* cmd : {lock_cmd, build_cmd}) {
+    cmd->add_option("--unpack-max-ratio", project.unpack_max_ratio,
+                    "A package member may unpack to at most N times its compressed size (default 1000)")
+        ->type_name("N")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--unpack-max-size", project.unpack_max_size,
+                    "A package may unpack to at most BYTES in all (default 8 GiB)")
+        ->type_name("BYTES")
+        ->check(CLI::PositiveNumber);
+  }
 
   std::string ref;
   auto* inspect_cmd = app.add_subcommand("inspect", "Show an image's digest, config and layers");

@@ -24,6 +24,9 @@ util::Result<pipeline::Options> options_for(const ProjectArgs& args, const Globa
   o.ca_file = open.ca_file;
   o.env = g.env;
   o.no_cache = args.no_cache;
+  if (args.unpack_max_ratio) o.unpack.max_ratio = *args.unpack_max_ratio;
+  if (args.unpack_max_size) o.unpack.max_total = *args.unpack_max_size;
+  o.unpack.raise_hint = "if the package is genuine, raise the limit with --unpack-max-ratio N or --unpack-max-size BYTES";
   return o;
 }
 

@@ -302,7 +302,7 @@ Result<void> add_pip_layer(Context& ctx, const lock::LockFile& lock, LayerSink& 
   sink.fetching(std::to_string(wheels.size()) +
                 " Python wheels for the conda environment: downloading (sha256-verified)");
   auto dists = TRY(python::install_locked_wheels(wheels, layout, ctx.options.cache_dir, http_client(ctx),
-                                                 ctx.options.transfers, std::move(netrc)));
+                                                 ctx.options.transfers, std::move(netrc), ctx.options.unpack));
   auto entries = TRY(wheel::layer_entries(std::move(dists)));
   sink.add(TRY(sink.write(Layer{std::move(entries), contents}, FileTimes::fixed, key)));
   return {};

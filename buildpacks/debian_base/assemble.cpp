@@ -128,6 +128,7 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env)
   TRY(util::parallel_for(packages.size(), util::hardware_threads(), [&](std::size_t i) -> Result<void> {
     deb::DebOptions options;
     options.staging_dir = out.staging_dir;
+    options.unpack = env.unpack;
     // On a base image that is not usr-merged, files go where the packages put them.
     if (env.base_image && !env.base_image->usrmerged) options.usrmerge = deb::UsrMerge::no;
     options.label = packages[i]->name + "_" + packages[i]->version + "_" + packages[i]->architecture + ".deb";

@@ -296,6 +296,7 @@ class DebianBase final : public Buildpack {
     Environment env{ctx.options.cache_dir, ctx.project.dir, verify_, ctx.http};
     env.transfers = ctx.options.transfers;
     env.ca_file = ctx.options.ca_file;
+    env.unpack = ctx.options.unpack;
     return env;
   }
 

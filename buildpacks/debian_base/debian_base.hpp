@@ -13,6 +13,7 @@
 #include "apt/client.hpp"
 #include "buildpacks/debian_base/accounts.hpp"
 #include "buildpacks/debian_base/base_image.hpp"
+#include "archive/decompress.hpp"
 #include "archive/layer.hpp"
 #include "lock/lockfile.hpp"
 #include "net/http.hpp"
@@ -69,6 +70,7 @@ struct Environment {
   // Told about .deb downloads as their bytes arrive; may be null.
   util::TransferObserver* transfers = nullptr;
   fs::path ca_file;  // CA certificates trusted beside the system's (for the libcurl client)
+  archive::UnpackLimits unpack;  // how far one .deb may unpack
 };
 
 // The apt sources for a request: the distribution's (debian:bookworm → main + security) and the

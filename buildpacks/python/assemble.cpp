@@ -129,7 +129,8 @@ Result<std::vector<wheel::Distribution>> install_locked_wheels(const std::vector
                                                                const fs::path& cache_dir,
                                                                std::shared_ptr<net::HttpClient> http,
                                                                util::TransferObserver* transfers,
-                                                               std::optional<fs::path> netrc) {
+                                                               std::optional<fs::path> netrc,
+                                                               const archive::UnpackLimits& unpack) {
   if (!http) http = net::make_curl_client();
   pyindex::IndexOptions options;
   options.cache_dir = cache_dir / "pypi";
@@ -152,6 +153,7 @@ Result<std::vector<wheel::Distribution>> install_locked_wheels(const std::vector
     install.filename = file.filename;
     install.name = p.name;  // the wheel must be what the lock says it is
     install.version = p.version;
+    install.unpack = unpack;
     dists[i] = TRY(wheel::install_wheel(path, digest, layout, install));  // names the wheel file, hence the package
     return {};
   }));
@@ -161,13 +163,13 @@ Result<std::vector<wheel::Distribution>> install_locked_wheels(const std::vector
 Result<std::vector<VenvLayer>> assemble(const std::vector<VenvGroup>& groups, const wheel::VenvLayout& layout,
                                         const wheel::VenvOptions& venv_options, const fs::path& cache_dir,
                                         std::shared_ptr<net::HttpClient> http, util::TransferObserver* transfers,
-                                        std::optional<fs::path> netrc) {
+                                        std::optional<fs::path> netrc, const archive::UnpackLimits& unpack) {
   std::vector<std::pair<std::size_t, const lock::Package*>> wheels;  // group, package
   for (std::size_t g = 0; g < groups.size(); ++g)
     for (const auto* p : groups[g].wheels) wheels.emplace_back(g, p);
   std::vector<const lock::Package*> packages;
   for (const auto& w : wheels) packages.push_back(w.second);
-  auto dists = TRY(install_locked_wheels(packages, layout, cache_dir, std::move(http), transfers, std::move(netrc)));
+  auto dists = TRY(install_locked_wheels(packages, layout, cache_dir, std::move(http), transfers, std::move(netrc), unpack));
   auto venv = TRY(wheel::venv_entries(layout, venv_options));
   for (std::size_t g = 0; g < groups.size(); ++g)
     if (groups[g].skeleton) {

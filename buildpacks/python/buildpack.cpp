@@ -351,7 +351,7 @@ class Python final : public Buildpack {
       // venv's layers; only the layers missing from the cache are compressed.
       if (wheel_count) sink.fetching(std::to_string(wheel_count) + " Python wheels: downloading (sha256-verified)");
       auto assembled = TRY(assemble(groups, layout, options, ctx.options.cache_dir, http_client(ctx), ctx.options.transfers,
-                                    pyindex::Netrc::default_path(env_)));
+                                    pyindex::Netrc::default_path(env_), ctx.options.unpack));
       for (std::size_t i = 0; i < groups.size(); ++i) {
         if (hits[i]) continue;
         hits[i] = TRY(sink.write(Layer{std::move(assembled[i].entries), assembled[i].contents}, FileTimes::fixed, keys[i]));

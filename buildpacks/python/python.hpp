@@ -165,7 +165,8 @@ Result<std::vector<VenvLayer>> assemble(const std::vector<VenvGroup>& groups, co
                                         const wheel::VenvOptions& options, const fs::path& cache_dir,
                                         std::shared_ptr<net::HttpClient> http = nullptr,
                                         util::TransferObserver* transfers = nullptr,
-                                        std::optional<fs::path> netrc = std::nullopt);
+                                        std::optional<fs::path> netrc = std::nullopt,
+                                        const archive::UnpackLimits& unpack = {});
 
 // Downloads (or finds in the cache) each locked wheel, verifying its sha256, and installs it into
 // `layout` (the wheel must be what the lock names), four at a time; the distributions in the
@@ -175,7 +176,8 @@ Result<std::vector<wheel::Distribution>> install_locked_wheels(const std::vector
                                                                const fs::path& cache_dir,
                                                                std::shared_ptr<net::HttpClient> http,
                                                                util::TransferObserver* transfers,
-                                                               std::optional<fs::path> netrc);
+                                                               std::optional<fs::path> netrc,
+                                                               const archive::UnpackLimits& unpack);
 
 // The project's own layer: a .pth naming its import root, its .dist-info and its script launchers.
 Result<VenvLayer> project_layer(const wheel::Project& project, const wheel::VenvLayout& layout);

@@ -702,6 +702,17 @@ class PythonInstall(TempTestCase):
         r = self.build_fails(self.requirements_project("bomb", "bomb"), 1, "bomb", "bomb-1.0-py3-none-any.whl",
                              "`bomb/zeros.bin` would unpack to 67108864 bytes")
         self.assertIn("more than 1000 times its compressed size", r.stderr)
+        self.assertIn("--unpack-max-ratio", r.stderr)  # the error says how to raise the limit
+        # A genuine package that compresses that well builds once the limit is raised for it; the
+        # total stays bounded (--no-cache: a cached layer would not be unpacked again).
+        project = self.requirements_project("bomb-ok", "bomb")
+        r = self.mlpack_cmd("build", project, "-o", f"oci:{self.path('out-bomb-ok')}:ok",
+                            "--unpack-max-ratio", "100000", check=False)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = self.mlpack_cmd("build", project, "-o", f"oci:{self.path('out-bomb-small')}:x",
+                            "--unpack-max-ratio", "100000", "--unpack-max-size", str(1 << 20), "--no-cache",
+                            check=False)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
 
     def test_truncated_wheel_is_refused(self):
         self.build_fails(self.requirements_project("truncated", "truncated"), 1, "truncated")
