@@ -227,6 +227,7 @@ Result<Activation> add_environment_layers(Context& ctx, const lock::LockFile& lo
       condaindex::PackageFile file{request_url(p, sources), p.sha256, extra(p, "md5"), p.size};
       auto blob = TRY_CONTEXT(client.download_package(file), "downloading conda package " + p.name + " " + p.version);
       condapkg::InstallOptions options;
+      options.unpack = ctx.options.unpack;
       options.streams = budgets[group_of[i]];
       installed[i] = TRY(condapkg::install_package(blob, refs[i], prefix, options));
       return {};

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "archive/decompress.hpp"
 #include "archive/layer.hpp"
 #include "util/error.hpp"
 
@@ -108,8 +109,9 @@ struct InstallOptions {
   std::uint64_t max_inline = 64 << 20;
   // A file whose placeholder must be replaced is held in memory: larger ones are refused.
   std::uint64_t max_prefix_file = 1ULL << 30;
-  // Decompressed bytes of one package's payload: a bomb is refused past this.
-  std::uint64_t max_unpacked = 64ULL << 30;
+  // How far one package may unpack, as for wheels and .debs (archive/decompress.hpp): each
+  // compressed stream at most max_ratio times its size past ratio_floor, max_total in all.
+  archive::UnpackLimits unpack;
 };
 
 // Reads the package at `archive` (the lock's file, in the blob store) and links it into `prefix`:
@@ -121,7 +123,7 @@ struct InstallOptions {
 //    FIFOs, a member twice, a member larger than paths.json declares, a file whose sha256 is not
 //    paths.json's, a paths.json entry the archive lacks or a member paths.json does not list, a
 //    type that is not the one paths.json gives, symlinks that leave the prefix (with the links of
-//    the same package: archive::check_links), a payload past max_unpacked;
+//    the same package: archive::check_links), a package past its unpack limits;
 //  - info/paths.json, else the older info/files + info/has_prefix (+ info/no_link, which changes
 //    nothing when copying); a package with neither is taken as its payload lists it;
 //  - placeholders replaced as replace_text_prefix / replace_binary_prefix say (binary: a prefix

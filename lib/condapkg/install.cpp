@@ -35,7 +35,7 @@ struct Payload {
   fs::path file;
   Format format = Format::conda;
   std::optional<archive::ZipMember> member;  // .conda: pkg-*.tar.zst; none: an info-only package
-  std::uint64_t max_unpacked = 0;
+  archive::UnpackLimits unpack;
 };
 
 // The chain of readers under a TarCursor over the payload.
@@ -53,9 +53,16 @@ archive::ReadOptions payload_read_options() {
   return o;
 }
 
+// The info tar: metadata only, so at most 1 GiB whatever the package's limits.
+archive::DecompressOptions info_options(const archive::UnpackLimits& limits) {
+  auto o = limits.stream();
+  o.max_size = std::min<std::uint64_t>(o.max_size, 1ULL << 30);
+  return o;
+}
+
 Result<std::unique_ptr<PayloadStream>> open_payload(const Payload& p) {
   auto s = std::make_unique<PayloadStream>();
-  archive::DecompressOptions d{.max_size = p.max_unpacked};
+  archive::DecompressOptions d = p.unpack.stream();
   if (p.format == Format::conda) {
     s->raw = TRY(archive::open_zip_member(p.file, *p.member));
     s->plain = TRY(archive::decompress(*s->raw, archive::Codec::zstd, d));
@@ -444,11 +451,11 @@ Result<Installed> install_package(const fs::path& file, const PackageRef& ref, c
 
   Payload payload;
   payload.file = file;
-  payload.max_unpacked = options.max_unpacked;
+  payload.unpack = options.unpack;
   std::map<std::string, std::string> info;
   if (ref.filename.ends_with(".conda")) {
     payload.format = Format::conda;
-    auto zip = TRY_CONTEXT(archive::ZipReader::open(file), what);
+    auto zip = TRY_CONTEXT(archive::ZipReader::open(file, options.unpack), what);
     std::optional<archive::ZipMember> metadata, info_member;
     for (const auto& m : zip.members()) {
       if (m.is_directory() && m.size == 0) continue;  // a folder some zip tools record (rattler's ca-certificates)
@@ -476,13 +483,13 @@ Result<Installed> install_package(const fs::path& file, const PackageRef& ref, c
     if (!info_member) return refuse("no info-*.tar.zst member");
     auto raw = TRY_CONTEXT(zip.open_member(*info_member), what);
     auto plain =
-        TRY_CONTEXT(archive::decompress(*raw, archive::Codec::zstd, {.max_size = 1ULL << 30}), what + ": info");
+        TRY_CONTEXT(archive::decompress(*raw, archive::Codec::zstd, info_options(options.unpack)), what + ": info");
     info = TRY_CONTEXT(read_info(*plain, false), what + ": info");
   } else if (ref.filename.ends_with(".tar.bz2")) {
     payload.format = Format::tar_bz2;
     auto raw = TRY_CONTEXT(util::FileReader::open(file.string()), what);
     auto plain =
-        TRY_CONTEXT(archive::decompress(*raw, archive::Codec::bzip2, {.max_size = options.max_unpacked}), what);
+        TRY_CONTEXT(archive::decompress(*raw, archive::Codec::bzip2, options.unpack.stream()), what);
     info = TRY_CONTEXT(read_info(*plain, true), what);
   } else {
     return fail(ErrorKind::unsupported, what + ": not a .conda or .tar.bz2 file");

@@ -433,3 +433,21 @@ TEST_CASE("install: a path that is not UTF-8 does not break conda-meta") {
   REQUIRE_MESSAGE(r2, (r2 ? "" : r2.error().message));
   CHECK(find(r2->entries, "opt/conda/conda-meta/demo-1.0-h0_0.json"));
 }
+
+TEST_CASE("hostile: a payload that inflates past the unpack limits is refused, and the limits can be raised") {
+  auto dir = temp_dir();
+  Spec s;
+  s.payload = {{"share/zeros.bin", std::string(8 << 20, '\0')}};  // zstd makes a few hundred bytes of it
+  auto made = write_package(dir.path(), s);
+  auto r = condapkg::install_package(made.file, made.ref, prefix311());
+  REQUIRE(!r);
+  CHECK(r.error().message.find(made.ref.filename) != std::string::npos);
+  condapkg::InstallOptions raised;
+  raised.unpack.max_ratio = 1'000'000;
+  auto ok = condapkg::install_package(made.file, made.ref, prefix311(), raised);
+  CHECK(ok);
+  condapkg::InstallOptions small;
+  small.unpack.max_ratio = 1'000'000;
+  small.unpack.max_total = 1 << 20;
+  CHECK_FALSE(condapkg::install_package(made.file, made.ref, prefix311(), small));
+}
