@@ -23,25 +23,16 @@
 #include "util/digest.hpp"
 #include "util/fs.hpp"
 #include "util/parallel.hpp"
+#include "bench_common.hpp"
 
 namespace fs = std::filesystem;
 using namespace mlpack;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::cpu_seconds;
+using bench::die;
+using bench::since;
 
 namespace {
-
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-double cpu_seconds() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-[[noreturn]] void die(const std::string& what, const util::Error& e) {
-  std::fprintf(stderr, "%s: %s\n", what.c_str(), e.message.c_str());
-  std::exit(1);
-}
 
 condapkg::PackageRef ref_of(const fs::path& p) {
   std::string fn = p.filename().string();
@@ -69,25 +60,11 @@ condapkg::PackageRef ref_of(const fs::path& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  archive::Compression compression = archive::Compression::gzip;
-  int runs = 1;
-  fs::path out = "layer.tar.gz";
-  std::vector<fs::path> packages;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--compression" && i + 1 < argc) {
-      std::string c = argv[++i];
-      compression = c == "none" ? archive::Compression::none
-                    : c == "zstd" ? archive::Compression::zstd
-                                  : archive::Compression::gzip;
-    } else if (a == "--runs" && i + 1 < argc) {
-      runs = std::atoi(argv[++i]);
-    } else if (a == "--out" && i + 1 < argc) {
-      out = argv[++i];
-    } else {
-      packages.emplace_back(a);
-    }
-  }
+  auto args = bench::parse_layer_args(argc, argv, 1);
+  auto compression = args.compression;
+  int runs = args.runs;
+  fs::path out = args.out;
+  const auto& packages = args.inputs;
   if (packages.empty()) {
     std::fprintf(stderr, "usage: %s [--compression none|gzip|zstd] [--runs N] [--out FILE] PACKAGE...\n", argv[0]);
     return 2;

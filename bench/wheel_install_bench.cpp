@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "bench_common.hpp"
 #include "archive/layer.hpp"
 #include "util/digest.hpp"
 #include "util/fs.hpp"
@@ -35,23 +36,12 @@
 
 namespace fs = std::filesystem;
 using namespace mlpack;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::cpu_seconds;
+using bench::die;
+using bench::since;
 
 namespace {
-
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// CPU seconds (user + system) of the whole process, all threads, or of the calling thread.
-double cpu_seconds(clockid_t clock = CLOCK_PROCESS_CPUTIME_ID) {
-  timespec ts{};
-  ::clock_gettime(clock, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-[[noreturn]] void die(const std::string& what, const util::Error& e) {
-  std::fprintf(stderr, "%s: %s\n", what.c_str(), e.message.c_str());
-  std::exit(1);
-}
 
 std::vector<util::Digest> digests_of(const std::vector<fs::path>& wheels) {
   std::vector<util::Digest> out;
@@ -236,25 +226,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string mode = argv[1];
-  archive::Compression compression = archive::Compression::gzip;
-  int runs = 1;
-  fs::path out = "layer.tar.gz";
-  std::vector<fs::path> wheels;
-  for (int i = 2; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--compression" && i + 1 < argc) {
-      std::string c = argv[++i];
-      compression = c == "none" ? archive::Compression::none
-                    : c == "zstd" ? archive::Compression::zstd
-                                  : archive::Compression::gzip;
-    } else if (a == "--runs" && i + 1 < argc) {
-      runs = std::atoi(argv[++i]);
-    } else if (a == "--out" && i + 1 < argc) {
-      out = argv[++i];
-    } else {
-      wheels.emplace_back(a);
-    }
-  }
+  auto args = bench::parse_layer_args(argc, argv, 2);
+  const auto& wheels = args.inputs;
+  auto compression = args.compression;
+  int runs = args.runs;
+  fs::path out = args.out;
   if (mode == "select") return select(wheels);
   if (mode == "run") return run(wheels, compression, runs, fs::absolute(out));
   if (mode == "parts") return parts(wheels);
