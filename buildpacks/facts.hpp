@@ -5,6 +5,7 @@
 // in registry order read it. The pipeline never looks inside.
 #include <any>
 #include <functional>
+#include <memory>
 #include <map>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "detectors/requirements.hpp"
+#include "lock/lockfile.hpp"
 
 namespace mlpack::buildpacks {
 
@@ -79,6 +81,29 @@ inline constexpr Fact<std::string> libc_version{"os.libc"};
 // Lock and build: interpreters a registry base image's files hold: "/usr/local/bin/python3.12".
 // Sorted.
 inline constexpr Fact<std::vector<std::string>> base_interpreters{"base.interpreters"};
+
+// Resolve: OS packages an ecosystem finds it needs once its own packages are resolved (the system
+// libraries R binaries link to). The OS buildpack publishes the function at resolve; a buildpack
+// after it calls it, and the packages land in the lock in a layer group of their own. Returns the
+// packages asked for, after "-dev" names were turned into their runtime libraries.
+struct OsRequest {
+  std::vector<std::string> packages;        // installed as named
+  std::vector<std::string> runtime_of_dev;  // "-dev" packages: the runtime libraries they depend on, not them
+  std::string why;                          // "system libraries of R packages"
+};
+using OsAdd = std::function<util::Result<std::vector<std::string>>(const OsRequest&, lock::LockFile&)>;
+inline constexpr Fact<OsAdd> os_add{"os.add"};
+
+// Build: every path the OS holds (its layers, and a registry base's files), for checks that what
+// an ecosystem installs resolves inside the image (the DT_NEEDED libraries of its ELF objects).
+// A function, so the list is made only when a check needs it.
+struct OsPath {
+  std::string path;  // relative: "usr/lib/x86_64-linux-gnu/libxml2.so.2"
+  bool symlink = false;
+  std::string link;  // a symlink's target, as written
+};
+using OsPaths = std::function<util::Result<std::shared_ptr<const std::vector<OsPath>>>()>;
+inline constexpr Fact<OsPaths> os_paths{"os.paths"};
 
 // Detect: the project's Python comes from another ecosystem's environment (conda's python in
 // /opt/conda), not from the OS; pip requirements that environment lists for itself

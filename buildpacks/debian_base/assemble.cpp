@@ -74,6 +74,7 @@ Result<std::vector<archive::Entry>> certificate_store(const std::vector<archive:
 std::string describe_group(std::string_view group, std::size_t count) {
   std::string what = group == layer_os        ? "core OS"
                      : group == layer_runtime ? "language runtime"
+                     : group == layer_libs    ? "system libraries"
                      : group == layer_apt     ? "apt.txt packages"
                                               : std::string(group);
   return "debian: " + std::to_string(count) + " package" + (count == 1 ? "" : "s") + " (" + what + ")";
@@ -137,7 +138,7 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env)
   }));
 
   // Group by layer, in the lock's order (sorted by name).
-  static const std::vector<std::string_view> order = {layer_os, layer_runtime, layer_apt};
+  static const std::vector<std::string_view> order = {layer_os, layer_runtime, layer_libs, layer_apt};
   std::map<std::string, std::vector<std::size_t>> by_group;
   for (std::size_t i = 0; i < packages.size(); ++i) {
     auto it = packages[i]->extra.find("layer");

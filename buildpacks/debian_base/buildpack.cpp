@@ -201,6 +201,26 @@ class DebianBase final : public Buildpack {
     publish_os(ctx, resolved.packages, image);
     for (auto& s : resolved.sources) lock.sources.push_back(std::move(s));
     for (auto& p : resolved.packages) lock.packages.push_back(std::move(p));
+    // For the ecosystems above: resolve again with their system libraries, replacing the OS part.
+    Context* c = &ctx;
+    ctx.facts.publish(facts::os_add, facts::OsAdd([this, c, image](const facts::OsRequest& more, lock::LockFile& lock)
+                                                      -> Result<std::vector<std::string>> {
+      auto request = request_for(*c);
+      if (image) {
+        request.base = image->distribution;
+        request.base_image = &*image;
+      }
+      request.libs = more.packages;
+      request.runtime_of_dev = more.runtime_of_dev;
+      request.libs_why = more.why;
+      auto resolved = TRY(debian_base::resolve(request, environment_for(*c)));
+      std::erase_if(lock.packages, [](const lock::Package& p) { return p.ecosystem == "deb"; });
+      std::erase_if(lock.sources, [](const lock::Source& s) { return s.ecosystem == "deb"; });
+      publish_os(*c, resolved.packages, image);
+      for (auto& s : resolved.sources) lock.sources.push_back(std::move(s));
+      for (auto& p : resolved.packages) lock.packages.push_back(std::move(p));
+      return resolved.libs;
+    }));
     return {};
   }
 
@@ -220,11 +240,12 @@ class DebianBase final : public Buildpack {
         all_debs.push_back(&p);
       }
     std::vector<std::string> keys;  // bottom to top
-    for (std::string_view g : {layer_os, layer_runtime, layer_apt})
+    for (std::string_view g : {layer_os, layer_runtime, layer_libs, layer_apt})
       if (groups.contains(std::string(g))) keys.push_back(layer_key(g, groups[std::string(g)], options));
     if (!all_debs.empty()) keys.push_back(layer_key("dpkg", all_debs, options));
 
     std::vector<BuiltLayer> layers;
+    std::shared_ptr<std::vector<facts::OsPath>> paths;  // when the layers were laid out in this run
     bool all_cached = !ctx.base.image;  // the layer cache keys do not cover what a base image holds
     for (const auto& key : keys) {
       auto hit = sink.find(key);
@@ -247,12 +268,15 @@ class DebianBase final : public Buildpack {
       sink.timing("fetch_unpack_s", since(t_assemble));
       if (assembled.layers.size() != keys.size() && !(ctx.base.image && all_debs.empty()))
         return util::fail(ErrorKind::internal, "the Debian layers do not match the lock's layer groups");
+      paths = std::make_shared<std::vector<facts::OsPath>>();
+      for (const auto& layer : assembled.layers) add_paths(layer.entries, *paths);
       for (std::size_t i = 0; i < assembled.layers.size(); ++i) {
         auto& layer = assembled.layers[i];
         layers.push_back(TRY(sink.write(buildpacks::Layer{std::move(layer.entries), layer.contents}, FileTimes::fixed, keys[i])));
       }
     }
     for (auto& l : layers) sink.add(std::move(l));
+    publish_paths(ctx, lock, image, std::move(paths));
     // mlpack's own core OS has the user; a registry base image may not.
     if (image && runs_as_app(ctx.project)) TRY(add_accounts_layer(*image, sink));
     sink.timing("debian_layers_s", since(t_assemble));
@@ -269,6 +293,44 @@ class DebianBase final : public Buildpack {
 
  private:
   static constexpr std::string_view default_distribution = "debian:bookworm";
+
+  static void add_paths(const std::vector<archive::Entry>& entries, std::vector<facts::OsPath>& out) {
+    for (const auto& e : entries)
+      out.push_back(facts::OsPath{e.path, e.type == archive::EntryType::symlink,
+                                  e.type == archive::EntryType::symlink ? e.link_target : std::string()});
+  }
+
+  // The OS's paths for the buildpacks above: those of the layers laid out in this run, else (every
+  // layer came from the cache) laid out again when a check asks; plus a registry base's files.
+  void publish_paths(Context& ctx, const lock::LockFile& lock, const std::optional<BaseImage>& image,
+                     std::shared_ptr<std::vector<facts::OsPath>> laid_out) const {
+    lock::LockFile debs;
+    debs.sources = lock.sources;
+    for (const auto& p : lock.packages)
+      if (p.ecosystem == "deb") debs.packages.push_back(p);
+    auto env = environment_for(ctx);
+    auto base_files = ctx.base.files;
+    bool has_image = image.has_value();
+    std::optional<BaseImage> base = image;
+    auto cached = std::make_shared<std::shared_ptr<const std::vector<facts::OsPath>>>();
+    ctx.facts.publish(facts::os_paths, facts::OsPaths([=]() mutable -> Result<std::shared_ptr<const std::vector<facts::OsPath>>> {
+      if (*cached) return *cached;
+      auto all = std::make_shared<std::vector<facts::OsPath>>();
+      if (base_files)
+        for (const auto& [path, info] : base_files->files)
+          all->push_back(facts::OsPath{path, info.type == image::FileInfo::Type::symlink,
+                                       info.type == image::FileInfo::Type::symlink ? info.link : std::string()});
+      if (laid_out) {
+        all->insert(all->end(), laid_out->begin(), laid_out->end());
+      } else if (!debs.packages.empty()) {
+        if (has_image) env.base_image = &*base;
+        auto assembled = TRY_CONTEXT(assemble(debs, env), "laying out the OS to check its libraries");
+        for (const auto& layer : assembled.layers) add_paths(layer.entries, *all);
+      }
+      *cached = all;
+      return *cached;
+    }));
+  }
 
   bool wants_apt() const { return !apt_.empty() || !config_.apt.empty(); }
 
@@ -288,6 +350,8 @@ class DebianBase final : public Buildpack {
     // The interpreters the buildpacks above run on, when mlpack lays the OS down itself.
     auto runtimes = ctx.project.facts.get_or(facts::wanted_runtimes);
     r.python = std::find(runtimes.begin(), runtimes.end(), "python3") != runtimes.end();
+    // R's interpreter and its base packages (the recommended ones are CRAN packages like any other).
+    if (std::find(runtimes.begin(), runtimes.end(), "R") != runtimes.end()) r.runtimes.push_back("r-base-core");
     r.arch = ctx.options.platform.architecture;
     return r;
   }

@@ -27,6 +27,7 @@ using util::Result;
 // The layer a package belongs to (recorded in the lock as extra["layer"]).
 inline constexpr std::string_view layer_os = "os";
 inline constexpr std::string_view layer_runtime = "runtime";
+inline constexpr std::string_view layer_libs = "libs";  // system libraries other ecosystems' packages need
 inline constexpr std::string_view layer_apt = "apt";
 
 // An extra apt repository (e.g. NVIDIA's CUDA repository): mlpack.yaml `apt_repositories`, or
@@ -52,6 +53,13 @@ struct Request {
   std::vector<AptRepository> replace_sources;
   std::vector<std::string> apt;  // "name" or "name=version": apt.txt and mlpack.yaml `apt`
   bool python = false;           // add the suite's python3
+  // More language runtimes, as Debian names them ("r-base-core"), in the runtime group.
+  std::vector<std::string> runtimes;
+  // System libraries other ecosystems' packages need (the libs group, below apt.txt): packages
+  // installed as named, and "-dev" packages whose runtime libraries are wanted instead of them.
+  std::vector<std::string> libs;
+  std::vector<std::string> runtime_of_dev;
+  std::string libs_why = "system libraries";
   std::string arch = "amd64";
   // A registry base image: its packages count as installed (kept, never reinstalled), only
   // apt.txt is resolved on top, and neither the minimal base nor python3 is added.
@@ -80,6 +88,7 @@ Result<std::vector<apt::Source>> sources_for(const Request& request, const Envir
 struct Resolved {
   std::vector<lock::Source> sources;
   std::vector<lock::Package> packages;  // ecosystem "deb", extra["layer"] set
+  std::vector<std::string> libs;        // what the libs group asked for, after runtime_of_dev
 };
 
 // Fetches the verified indexes and resolves the request. Unknown packages are not_found naming

@@ -61,6 +61,26 @@ std::string snapshot_timestamp(std::int64_t epoch) {
   return out;
 }
 
+// The runtime libraries a "-dev" package stands for: what its newest version depends on at exactly
+// its own version (Debian's `libxml2 (= ${binary:Version})`: the same source's library), never
+// another -dev package. None when the index does not know it.
+std::vector<std::string> runtime_libraries(const deb::PackageIndex& index, const std::string& dev) {
+  const deb::IndexPackage* newest = nullptr;
+  for (auto id : index.named(dev)) {
+    const auto& p = index.package(id);
+    if (!newest || newest->version < p.version) newest = &p;
+  }
+  std::vector<std::string> out;
+  if (!newest) return out;
+  for (const auto& alternatives : newest->depends) {
+    if (alternatives.size() != 1) continue;
+    const auto& r = alternatives.front();
+    if (r.op != deb::RelOp::eq || !r.version || !(*r.version == newest->version) || r.name.ends_with("-dev")) continue;
+    out.push_back(r.name);
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<Resolved> resolve(const Request& request, const Environment& env) {
@@ -127,9 +147,22 @@ Result<Resolved> resolve(const Request& request, const Environment& env) {
     TRY(add_roots(base_packages(), "the base"));
     TRY_CONTEXT(solve_group(layer_os), "resolving the base");
   }
-  if (request.python && !request.base_image) {
-    TRY(add_roots({"python3"}, "the Python runtime"));
-    TRY_CONTEXT(solve_group(layer_runtime), "resolving python3");
+  std::vector<std::string> runtimes = request.runtimes;
+  if (request.python) runtimes.insert(runtimes.begin(), "python3");
+  if (!runtimes.empty() && !request.base_image) {
+    TRY(add_roots(runtimes, "the language runtime"));
+    TRY_CONTEXT(solve_group(layer_runtime), "resolving " + util::join(runtimes, ", "));
+  }
+  out.libs = request.libs;
+  for (const auto& dev : request.runtime_of_dev) {
+    auto runtime = runtime_libraries(index, dev);
+    out.libs.insert(out.libs.end(), runtime.begin(), runtime.end());
+  }
+  std::sort(out.libs.begin(), out.libs.end());
+  out.libs.erase(std::unique(out.libs.begin(), out.libs.end()), out.libs.end());
+  if (!out.libs.empty()) {
+    TRY(add_roots(out.libs, request.libs_why));
+    TRY_CONTEXT(solve_group(layer_libs), "resolving " + request.libs_why);
   }
   if (!request.apt.empty()) {
     TRY(add_roots(request.apt, "apt.txt"));

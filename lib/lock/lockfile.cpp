@@ -150,6 +150,8 @@ Result<LockFile> parse(std::string_view yaml, std::string_view source) {
       auto python = TRY(scalar(t, "python", source, false));
       auto cuda = TRY(scalar(t, "cuda", source, false));
       auto glibc = TRY(scalar(t, "glibc", source, false));
+      auto r = TRY(scalar(t, "r", source, false));
+      if (!r.empty()) lock.target.r = r;
       if (!python.empty()) lock.target.python = python;
       if (!cuda.empty()) lock.target.cuda = cuda;
       if (!glibc.empty()) lock.target.glibc = glibc;
@@ -218,6 +220,7 @@ std::string emit(const LockFile& input) {
   out << YAML::Key << "cuda" << YAML::Value;
   if (lock.target.cuda) out << YAML::DoubleQuoted << *lock.target.cuda; else out << YAML::Null;
   if (lock.target.glibc) out << YAML::Key << "glibc" << YAML::Value << YAML::DoubleQuoted << *lock.target.glibc;
+  if (lock.target.r) out << YAML::Key << "r" << YAML::Value << YAML::DoubleQuoted << *lock.target.r;
   if (!lock.target.virtual_packages.empty()) {
     out << YAML::Key << "virtual_packages" << YAML::Value << YAML::BeginMap;
     for (const auto& [k, v] : lock.target.virtual_packages) out << YAML::Key << k << YAML::Value << YAML::DoubleQuoted << v;

@@ -23,6 +23,7 @@ struct Target {
   std::string platform = "linux/amd64";
   std::optional<std::string> python;  // "3.11"
   std::optional<std::string> cuda;    // "12.1"
+  std::optional<std::string> r;       // "4.2.2": the exact R the image runs (R packages are built for it)
   std::optional<std::string> glibc;   // "2.36": the base's C library, which decides manylinux wheels
   // conda: the virtual packages the solve assumed for the target ("__glibc" → "2.36", "__archspec"
   // → "1=x86_64"), never the build machine's.
@@ -31,7 +32,7 @@ struct Target {
   // Everything but the platform, in the lock's order, for output that lists the target whatever
   // it holds (`mlpack lock --json`).
   std::vector<std::pair<std::string, std::optional<std::string>>> entries() const {
-    return {{"python", python}, {"cuda", cuda}, {"glibc", glibc}};
+    return {{"python", python}, {"cuda", cuda}, {"glibc", glibc}, {"r", r}};
   }
 };
 

@@ -305,6 +305,7 @@ Description describe(const lock::LockFile& lock, const ImageFacts& image) {
   d.properties["mlpack:cuda"] = lock.target.cuda.value_or("none");
   if (lock.target.python) d.properties["mlpack:python"] = *lock.target.python;
   if (lock.target.glibc) d.properties["mlpack:glibc"] = *lock.target.glibc;
+  if (lock.target.r) d.properties["mlpack:r"] = *lock.target.r;
   d.properties["mlpack:base"] = lock.base;
   if (!lock.base_digest.empty()) d.properties["mlpack:base_digest"] = lock.base_digest;
   for (const auto& [k, v] : lock.target.virtual_packages) d.properties["mlpack:conda:virtual:" + k] = v;

@@ -66,6 +66,7 @@ TEST_CASE("lock write is atomic and readable") {
 TEST_CASE("conda entries keep their dependency graph and the virtual packages assumed") {
   auto l = sample();
   l.target.virtual_packages = {{"__glibc", "2.36"}, {"__archspec", "1=x86_64"}, {"__unix", "0"}};
+  l.target.r = "4.2.2";
   lock::Package numpy{"conda", "numpy", "1.26.4", "", "https://conda.anaconda.org/conda-forge",
                       "linux-64/numpy-1.26.4-py311h64a7726_0.conda", std::string(64, 'c'), 7000000,
                       {{"build", "py311h64a7726_0"}, {"subdir", "linux-64"}}};
@@ -78,6 +79,7 @@ TEST_CASE("conda entries keep their dependency graph and the virtual packages as
   CHECK(lock::emit(*parsed) == text);
   CHECK(parsed->target.virtual_packages.at("__glibc") == "2.36");
   CHECK(parsed->target.virtual_packages.size() == 3);
+  CHECK(parsed->target.r == "4.2.2");
   const auto& p = parsed->packages.front();  // conda sorts before deb
   CHECK(p.name == "numpy");
   CHECK(p.depends == numpy.depends);  // order kept, not sorted
