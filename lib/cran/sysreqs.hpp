@@ -17,6 +17,8 @@
 
 namespace mlpack::cran {
 
+using util::Result;
+
 struct SysreqConstraint {
   std::string os;            // "linux"
   std::string distribution;  // "debian", "ubuntu", ...
