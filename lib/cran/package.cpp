@@ -110,8 +110,9 @@ Result<PackageRecord> record_from_paragraph(const dcf::Paragraph& p, std::string
       r.depends.push_back(std::move(dep));
       continue;
     }
-    // Only lower bounds become r_min: R itself accepts any operator here, but real packages
-    // state minimums, and an upper bound on R is not something a binary repository can honour.
+    if (dep.constraint) r.r_constraints.push_back(*dep.constraint);
+    // r_min is the highest lower bound, for messages and for choosing an R; r_constraints keeps
+    // them all.
     if (dep.constraint && (dep.constraint->op == Op::ge || dep.constraint->op == Op::gt) &&
         (!r.r_min || *r.r_min < dep.constraint->version))
       r.r_min = dep.constraint->version;
@@ -178,8 +179,8 @@ Result<void> check_loadable(const PackageRecord& record, const Version& target_r
   if (target_r < by)
     return refuse("built by R " + by.str() + ", newer than R " + target_r.str() +
                   " (R would only warn, but the package may use what this R lacks)");
-  if (record.r_min && target_r < *record.r_min)
-    return refuse("needs R >= " + record.r_min->str() + ", this is R " + target_r.str());
+  for (const auto& c : record.r_constraints)
+    if (!c.satisfied_by(target_r)) return refuse("needs R " + c.str() + ", this is R " + target_r.str());
   if (!built.platform.empty()) {
     // R's testPlatformEquivalence: the vendor part (`pc`, `unknown`, `redhat`) does not count.
     const auto& platform = built.platform;

@@ -35,6 +35,9 @@ struct PackageRecord {
   std::vector<Dependency> linking_to;
   std::vector<Dependency> suggests;
   std::optional<Version> r_min;  // from `Depends: R (>= x)` (the highest when given twice)
+  // Every versioned `R (op x)` in Depends, in order: binary repositories add upper bounds
+  // ("R (>= 4.4), R (< 4.4.99)"), which r_min leaves out.
+  std::vector<Constraint> r_constraints;
   std::string system_requirements;  // whitespace runs (newlines too) folded to one space
   std::optional<bool> needs_compilation;
   std::string license;
@@ -70,7 +73,7 @@ Result<std::vector<PackageRecord>> parse_packages_index(std::string_view text, s
 // it must have `Built:` (else "`name` is a source package"), built by the same R major version
 // as the target, by an R no newer than the target (R only warns; we refuse, as a package built
 // by a newer R may call functions the target lacks), not before 4.0.0 when the target is R 4.x
-// (R refuses those), with OS type unix, and a platform that is empty (no compiled code) or
+// (R refuses those), whose `Depends: R (op x)` constraints all hold for the target, with OS type unix, and a platform that is empty (no compiled code) or
 // `<target_arch>-*-linux-gnu`. `target_arch` is "x86_64" or "aarch64".
 // Refusals are ErrorKind::unsatisfiable (the package exists; it is the wrong build for this R,
 // the user picks another snapshot or R version), with the message "`name` version: <why>".
