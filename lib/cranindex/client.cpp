@@ -186,7 +186,8 @@ struct Client::Impl {
       TRY(gunzip(contrib / "PACKAGES.gz", scratch.path() / "PACKAGES", "`" + contrib_url + "/PACKAGES.gz`"));
       return parse_file(scratch.path() / "PACKAGES", contrib_url + "/PACKAGES.gz");
     }
-    if (fs::is_regular_file(contrib / "PACKAGES", ec)) return parse_file(contrib / "PACKAGES", contrib_url + "/PACKAGES");
+    if (fs::is_regular_file(contrib / "PACKAGES", ec))
+      return parse_file(contrib / "PACKAGES", contrib_url + "/PACKAGES");
     return fail(ErrorKind::not_found, "repository " + repo.url + " not found (no " + contrib_url +
                                           "/PACKAGES.gz or PACKAGES); a CRAN-like repository has its index there");
   }
@@ -311,8 +312,8 @@ struct Client::Impl {
     auto request = request_for(listing_url, repo.credentials);
     auto response = send(request, nullptr);
     if (!response)
-      return std::unexpected(
-          scrub(std::move(response.error()), repo.credentials).context("listing the archived versions of " + std::string(name)));
+      return std::unexpected(scrub(std::move(response.error()), repo.credentials)
+                                 .context("listing the archived versions of " + std::string(name)));
     if (response->status == 404 || response->status == 410) return std::vector<std::string>{};
     if (response->status != 200) return std::unexpected(status_error(*response, listing_url));
     return TRY_CONTEXT(cran::parse_archive_listing(response->body, name), "reading " + listing_url);
@@ -377,8 +378,9 @@ struct Client::Impl {
       return fail(ErrorKind::integrity, shown + " has sha256 " + actual_sha + ", expected " + sha256 +
                                             " (the repository changed it, or it was corrupted on the way)");
     if (!md5.empty() && actual_md5 != md5)
-      return fail(ErrorKind::integrity, shown + " has md5 " + actual_md5 + ", expected " + md5 +
-                                            " from the repository's index (corrupted on the way, or the index is stale)");
+      return fail(ErrorKind::integrity,
+                  shown + " has md5 " + actual_md5 + ", expected " + md5 +
+                      " from the repository's index (corrupted on the way, or the index is stale)");
     const auto dest = blobs / actual_sha;
     const auto size = spool.count();
     TRY_CONTEXT(spool.file().commit_as(dest), what);

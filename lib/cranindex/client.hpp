@@ -45,7 +45,7 @@ struct ClientOptions {
 };
 
 struct RepositoryIndex {
-  std::string url;  // the repository as given, without credentials or a trailing `/`
+  std::string url;                            // the repository as given, without credentials or a trailing `/`
   std::vector<cran::PackageRecord> packages;  // cran::parse_packages_index's order: by name
 };
 
@@ -82,14 +82,13 @@ class Client {
   // max_package_bytes. A mismatch is ErrorKind::integrity naming the URL (without credentials),
   // and nothing is left under a blob's name. With neither digest the download is only named by
   // its sha256. file:// URLs are copied. Thread-safe.
-  Result<Downloaded> download(std::string_view url, std::optional<std::string> sha256,
-                              std::optional<std::string> md5);
+  Result<Downloaded> download(std::string_view url, std::optional<std::string> sha256, std::optional<std::string> md5);
 
   struct Stats {
-    std::size_t requests = 0;       // HTTP requests sent (retries not counted)
-    std::size_t not_modified = 0;   // 304 answers: the cached index used
-    std::size_t gz_fallbacks = 0;   // indexes read from PACKAGES after PACKAGES.gz was refused
-    std::size_t cache_hits = 0;     // downloads already in the blob store
+    std::size_t requests = 0;      // HTTP requests sent (retries not counted)
+    std::size_t not_modified = 0;  // 304 answers: the cached index used
+    std::size_t gz_fallbacks = 0;  // indexes read from PACKAGES after PACKAGES.gz was refused
+    std::size_t cache_hits = 0;    // downloads already in the blob store
   };
   Stats stats() const;
 

@@ -23,7 +23,9 @@ namespace {
 
 constexpr std::string_view kUserAgent = "R (4.2.2 x86_64-pc-linux-gnu x86_64 linux-gnu)";
 
-std::string gzip(const std::string& data) { return test::zlib_deflate(data, 6, 15 + 16); }
+std::string gzip(const std::string& data) {
+  return test::zlib_deflate(data, 6, 15 + 16);
+}
 
 const std::string kPackages =
     "Package: R6\nVersion: 2.5.1\nDepends: R (>= 3.0)\nSuggests: testthat, pryr\nLicense: MIT + file LICENSE\n"
@@ -244,7 +246,8 @@ TEST_CASE("index: a file:// repository is read in place, .gz or plain; an empty 
   fs::create_directories(dir.path() / "empty");
   ClientOptions o;  // no cache, no HTTP client: neither is needed
   Client c(nullptr, o);
-  std::vector<std::string> urls = {util::path_to_file_url(dir.path() / "plain"), util::path_to_file_url(dir.path() / "gz")};
+  std::vector<std::string> urls = {util::path_to_file_url(dir.path() / "plain"),
+                                   util::path_to_file_url(dir.path() / "gz")};
   auto r = c.fetch_indexes(urls);
   REQUIRE_MESSAGE(r, (r ? "" : r.error().message));
   CHECK((*r)[0].packages.size() == 2);
@@ -357,7 +360,8 @@ TEST_CASE_FIXTURE(Fixture, "download: bounded in size; a 404 is http; no cache i
   CHECK(missing.error().kind == util::ErrorKind::http);
   CHECK(missing.error().message.find("404") != std::string::npos);
 
-  auto no_cache = Client(repo.http, ClientOptions{}).download("https://cran.example/big.tar.gz", std::nullopt, std::nullopt);
+  auto no_cache =
+      Client(repo.http, ClientOptions{}).download("https://cran.example/big.tar.gz", std::nullopt, std::nullopt);
   REQUIRE(!no_cache);
   CHECK(no_cache.error().kind == util::ErrorKind::invalid_input);
 }

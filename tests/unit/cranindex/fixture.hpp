@@ -26,7 +26,8 @@ extern char** environ;
 namespace mlpack::test {
 
 inline std::filesystem::path cran_fixture_script() {
-  if (const char* src = std::getenv("MLPACK_SOURCE_DIR")) return std::filesystem::path(src) / "tests/fixtures/cran_repo.py";
+  if (const char* src = std::getenv("MLPACK_SOURCE_DIR"))
+    return std::filesystem::path(src) / "tests/fixtures/cran_repo.py";
   // tests/unit/cranindex/fixture.hpp -> tests/fixtures/cran_repo.py
   return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "fixtures" / "cran_repo.py";
 }

@@ -1,13 +1,14 @@
 // cranindex::Client over libcurl against tests/fixtures/cran_repo.py: a CRAN-like repository of
 // Debian bookworm's R packages repacked as R binary packages, served on loopback. Skipped (with a
 // message) where the .debs cannot be had.
+#include "cranindex/fixture.hpp"
+
 #include <doctest/doctest.h>
 
 #include <string>
 
 #include "cran/repository.hpp"
 #include "cranindex/client.hpp"
-#include "cranindex/fixture.hpp"
 #include "net/curl_client.hpp"
 #include "net/fakes.hpp"
 #include "util/digest.hpp"
