@@ -70,10 +70,16 @@ std::map<std::string, int> field_lines(std::string_view text) {
   return out;
 }
 
-// The offset (in lines, from the field's first line) of each non-blank comma-separated entry of a
-// field value as lib/dcf gives it (continuation lines joined by '\n', so each '\n' is one line).
-std::vector<int> entry_line_offsets(std::string_view value) {
-  std::vector<int> out;
+// The non-blank comma-separated entries of a field value as lib/dcf gives it (continuation lines
+// joined by '\n', so each '\n' is one line), each with the offset in lines from the field's first
+// line to where the entry starts.
+struct Entry {
+  int offset = 0;
+  std::string_view text;
+};
+
+std::vector<Entry> entries(std::string_view value) {
+  std::vector<Entry> out;
   int line = 0;
   std::size_t start = 0;
   while (start <= value.size()) {
@@ -88,7 +94,7 @@ std::vector<int> entry_line_offsets(std::string_view value) {
       }
       if (c == '\n') ++line;
     }
-    if (found) out.push_back(at);
+    if (found) out.push_back({at, piece});
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
@@ -140,14 +146,21 @@ Result<RDescription> parse_r_description_text(std::string_view text, std::string
     auto value = paragraph.get(field);
     if (!value) continue;
     int first = line_of(field);
+    auto pieces = entries(*value);
     auto deps = cran::parse_dependencies(*value);
-    if (!deps)
-      return util::fail(ErrorKind::invalid_input, where(shown, first) + std::string(field) + ": " + deps.error().message);
-    auto offsets = entry_line_offsets(*value);
-    if (offsets.size() != deps->size()) offsets.assign(deps->size(), 0);  // never expected; the field's line then
+    if (!deps) {
+      int line = first;  // the line of the entry at fault, when one entry alone is
+      for (const auto& piece : pieces)
+        if (!cran::parse_dependencies(piece.text)) {
+          line = first + piece.offset;
+          break;
+        }
+      return util::fail(ErrorKind::invalid_input, where(shown, line) + std::string(field) + ": " + deps.error().message);
+    }
+    if (pieces.size() != deps->size()) pieces.assign(deps->size(), Entry{});  // never expected; the field's line then
     for (std::size_t i = 0; i < deps->size(); ++i) {
       const auto& dep = (*deps)[i];
-      int line = first + offsets[i];
+      int line = first + pieces[i].offset;
       if (dep.name == "R") {
         if (field != "Depends" || !dep.constraint) continue;
         auto op = dep.constraint->op;
