@@ -141,15 +141,16 @@ Result<Plan> plan(std::span<const Package> packages, const Options& options) {
   std::map<std::pair<int, std::string>, std::vector<std::size_t>> groups;  // members in name order
   for (std::size_t i : order) groups[{packages[i].tier, packages[i].ecosystem}].push_back(i);
 
-  const std::size_t fixed = options.base_layers + options.reserved;
-  if (fixed + groups.size() > options.budget)
+  // Compared by subtraction: a base's layer count comes from outside and must not wrap around.
+  if (options.base_layers > options.budget || options.reserved > options.budget - options.base_layers ||
+      groups.size() > options.budget - options.base_layers - options.reserved)
     return util::fail(
         util::ErrorKind::invalid_input,
         fmt::format("a budget of {} layers cannot hold the base image's {}, the {} added beside the packages "
                     "and one for each of the {} tier and ecosystem groups; raise the layer budget (at most "
                     "127, containerd's limit) or choose a base image with fewer layers",
                     options.budget, options.base_layers, options.reserved, groups.size()));
-  const std::size_t available = options.budget - fixed;
+  const std::size_t available = options.budget - options.base_layers - options.reserved;
 
   // Bucket slots depend on the budget and the number of groups only, never on what the groups
   // hold, so adding a package never rehashes a group. Empty buckets keep their slot.

@@ -223,6 +223,12 @@ TEST_CASE("the budget holds: a base image with 90 layers leaves few, and one ove
   CHECK(layerplan::plan({}, empty_plan));
   empty_plan.base_layers = 101;
   CHECK_FALSE(layerplan::plan({}, empty_plan));
+  empty_plan.base_layers = SIZE_MAX;  // no wrap-around
+  empty_plan.reserved = 2;
+  CHECK_FALSE(layerplan::plan({}, empty_plan));
+  empty_plan.base_layers = 2;
+  empty_plan.reserved = SIZE_MAX;
+  CHECK_FALSE(layerplan::plan({}, empty_plan));
 }
 
 TEST_CASE("a tight budget halves the buckets, merging them, never splitting") {
