@@ -104,9 +104,11 @@ struct Section {
 Result<void> check_table(const File& f, std::uint64_t offset, std::uint64_t count, std::uint64_t entsize,
                          std::uint64_t minimum, std::string_view what) {
   if (count == 0) return {};
-  if (entsize < minimum) return f.bad(std::string(what) + " entry size " + std::to_string(entsize) + " is below " + std::to_string(minimum));
+  if (entsize < minimum)
+    return f.bad(std::string(what) + " entry size " + std::to_string(entsize) + " is below " + std::to_string(minimum));
   if (count > f.size() / entsize || !f.contains(offset, count * entsize))
-    return f.bad(std::string(what) + " (" + std::to_string(count) + " entries at offset " + std::to_string(offset) + ") runs past the end of the file");
+    return f.bad(std::string(what) + " (" + std::to_string(count) + " entries at offset " + std::to_string(offset) +
+                 ") runs past the end of the file");
   return {};
 }
 
@@ -201,8 +203,9 @@ Result<std::string> table_string(const File& f, Range table, std::uint64_t offse
   const auto rest = f.text(Range{table.offset + offset, table.size - offset});
   const auto end = rest.substr(0, max_string + 1).find('\0');
   if (end == std::string_view::npos)
-    return f.bad(std::string(what) + " at string table offset " + std::to_string(offset) +
-                 (rest.size() > max_string ? " is longer than " + std::to_string(max_string) + " bytes" : " is not terminated"));
+    return f.bad(
+        std::string(what) + " at string table offset " + std::to_string(offset) +
+        (rest.size() > max_string ? " is longer than " + std::to_string(max_string) + " bytes" : " is not terminated"));
   total += end + 1;  // the NUL too, so a million empty strings count
   if (total > max_strings_total)
     return f.bad("its dynamic strings add up to more than " + std::to_string(max_strings_total) + " bytes");
@@ -231,13 +234,26 @@ DynamicEntries read_dynamic_entries(const File& f, Range dyn) {
     const auto val = f.uint(at + w, w);
     if (tag == dt_null) break;
     switch (tag) {
-      case dt_needed: e.needed.push_back(val); break;
-      case dt_soname: e.soname = val; break;
-      case dt_strtab: e.strtab = val; break;
-      case dt_strsz: e.strsz = val; break;
-      case dt_rpath: e.rpath.push_back(val); break;
-      case dt_runpath: e.runpath.push_back(val); break;
-      default: break;
+      case dt_needed:
+        e.needed.push_back(val);
+        break;
+      case dt_soname:
+        e.soname = val;
+        break;
+      case dt_strtab:
+        e.strtab = val;
+        break;
+      case dt_strsz:
+        e.strsz = val;
+        break;
+      case dt_rpath:
+        e.rpath.push_back(val);
+        break;
+      case dt_runpath:
+        e.runpath.push_back(val);
+        break;
+      default:
+        break;
     }
   }
   return e;
@@ -266,7 +282,8 @@ util::Result<std::optional<DynamicInfo>> read_dynamic(std::span<const std::byte>
   const auto data = std::to_integer<int>(bytes[5]);
   if (cls != 1 && cls != 2) return f.bad("unknown class " + std::to_string(cls));
   if (data != 1 && data != 2) return f.bad("unknown data encoding " + std::to_string(data));
-  if (std::to_integer<int>(bytes[6]) != 1) return f.bad("unknown version " + std::to_string(std::to_integer<int>(bytes[6])));
+  if (std::to_integer<int>(bytes[6]) != 1)
+    return f.bad("unknown version " + std::to_string(std::to_integer<int>(bytes[6])));
   f.set_layout(cls == 2, data == 2);
   const auto header = TRY(read_header(f));
 
@@ -303,7 +320,8 @@ util::Result<std::optional<DynamicInfo>> read_dynamic(std::span<const std::byte>
     if (s.link != 0 && s.link < header.shnum) {
       auto str = read_section(f, header, s.link);
       if (str.type == sht_strtab) {
-        if (!f.contains(str.offset, str.size)) return f.bad("the dynamic string table section runs past the end of the file");
+        if (!f.contains(str.offset, str.size))
+          return f.bad("the dynamic string table section runs past the end of the file");
         dynstr_section = Range{str.offset, str.size};
       }
     }
@@ -329,7 +347,8 @@ util::Result<std::optional<DynamicInfo>> read_dynamic(std::span<const std::byte>
   for (auto offset : entries.needed) info.needed.push_back(TRY(table_string(f, *strtab, offset, total, "DT_NEEDED")));
   if (entries.soname) info.soname = TRY(table_string(f, *strtab, *entries.soname, total, "DT_SONAME"));
   for (auto offset : entries.rpath)
-    for (auto& dir : split_path_list(TRY(table_string(f, *strtab, offset, total, "DT_RPATH")))) info.rpath.push_back(std::move(dir));
+    for (auto& dir : split_path_list(TRY(table_string(f, *strtab, offset, total, "DT_RPATH"))))
+      info.rpath.push_back(std::move(dir));
   for (auto offset : entries.runpath)
     for (auto& dir : split_path_list(TRY(table_string(f, *strtab, offset, total, "DT_RUNPATH"))))
       info.runpath.push_back(std::move(dir));

@@ -25,20 +25,20 @@ inline constexpr std::uint16_t em_aarch64 = 183;
 inline constexpr std::uint16_t em_riscv = 243;
 
 struct DynamicInfo {
-  std::uint16_t machine = 0;  // e_machine
-  bool is_64 = false;         // ELFCLASS64
-  bool big_endian = false;    // ELFDATA2MSB
-  std::uint16_t type = 0;     // e_type: 1 relocatable, 2 executable, 3 shared object or PIE
-  std::string soname;         // DT_SONAME, "" when absent
-  std::vector<std::string> needed;  // DT_NEEDED, in the file's order
-  std::vector<std::string> rpath;   // DT_RPATH split on ':' (empty parts dropped)
-  std::vector<std::string> runpath; // DT_RUNPATH split on ':'
-  std::string interpreter;          // PT_INTERP, "" when absent
+  std::uint16_t machine = 0;         // e_machine
+  bool is_64 = false;                // ELFCLASS64
+  bool big_endian = false;           // ELFDATA2MSB
+  std::uint16_t type = 0;            // e_type: 1 relocatable, 2 executable, 3 shared object or PIE
+  std::string soname;                // DT_SONAME, "" when absent
+  std::vector<std::string> needed;   // DT_NEEDED, in the file's order
+  std::vector<std::string> rpath;    // DT_RPATH split on ':' (empty parts dropped)
+  std::vector<std::string> runpath;  // DT_RUNPATH split on ':'
+  std::string interpreter;           // PT_INTERP, "" when absent
 };
 
 // Caps for one file: a real object has tens of DT_NEEDED and strings far below these.
-inline constexpr std::size_t max_string = 64 * 1024;         // one DT_* string
-inline constexpr std::size_t max_strings_total = 1024 * 1024; // all the strings taken together
+inline constexpr std::size_t max_string = 64 * 1024;           // one DT_* string
+inline constexpr std::size_t max_strings_total = 1024 * 1024;  // all the strings taken together
 
 // Whether `head` (the first bytes of a file; 4 are enough) starts with the ELF magic.
 bool looks_like_elf(std::span<const std::byte> head);

@@ -55,7 +55,8 @@ std::string join_path(std::string_view dir, std::string_view name) {
 }
 
 void replace_all(std::string& s, std::string_view from, std::string_view to) {
-  for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
 }
 
 // An RPATH/RUNPATH entry as a directory relative to the image root, or nullopt when it cannot be
@@ -128,14 +129,29 @@ bool ImagePaths::exists(std::string_view path) const {
 std::vector<std::string> default_library_dirs(std::uint16_t machine) {
   std::string triplet;
   switch (machine) {
-    case em_x86_64: triplet = "x86_64-linux-gnu"; break;
-    case em_aarch64: triplet = "aarch64-linux-gnu"; break;
-    case em_386: triplet = "i386-linux-gnu"; break;
-    case em_arm: triplet = "arm-linux-gnueabihf"; break;
-    case em_ppc64: triplet = "powerpc64le-linux-gnu"; break;
-    case em_s390: triplet = "s390x-linux-gnu"; break;
-    case em_riscv: triplet = "riscv64-linux-gnu"; break;
-    default: break;
+    case em_x86_64:
+      triplet = "x86_64-linux-gnu";
+      break;
+    case em_aarch64:
+      triplet = "aarch64-linux-gnu";
+      break;
+    case em_386:
+      triplet = "i386-linux-gnu";
+      break;
+    case em_arm:
+      triplet = "arm-linux-gnueabihf";
+      break;
+    case em_ppc64:
+      triplet = "powerpc64le-linux-gnu";
+      break;
+    case em_s390:
+      triplet = "s390x-linux-gnu";
+      break;
+    case em_riscv:
+      triplet = "riscv64-linux-gnu";
+      break;
+    default:
+      break;
   }
   std::vector<std::string> dirs;
   if (!triplet.empty()) {

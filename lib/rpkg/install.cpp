@@ -1,5 +1,3 @@
-#include "rpkg/rpkg.hpp"
-
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -10,6 +8,7 @@
 #include "archive/entry.hpp"
 #include "archive/links.hpp"
 #include "archive/reader.hpp"
+#include "rpkg/rpkg.hpp"
 #include "util/digest.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
@@ -54,9 +53,13 @@ Result<Opened> open_tarball(const fs::path& tarball, const archive::UnpackLimits
   return o;
 }
 
-std::string_view top_folder(std::string_view path) { return path.substr(0, path.find('/')); }
+std::string_view top_folder(std::string_view path) {
+  return path.substr(0, path.find('/'));
+}
 
-std::string ticked(std::string_view text) { return "`" + util::printable_excerpt(text, 160) + "`"; }
+std::string ticked(std::string_view text) {
+  return "`" + util::printable_excerpt(text, 160) + "`";
+}
 
 // A file written once into the staging folder.
 class StagedFile final : public util::Writer {
@@ -98,13 +101,18 @@ struct Member {
   archive::TarType type = archive::TarType::file;
   std::uint32_t mode = 0;
   std::uint64_t size = 0;
-  std::string data;                 // a small file's content
-  std::optional<fs::path> staged;   // a large file's content
-  std::string link_target;          // symlinks
-  bool elf = false;                 // starts with the ELF magic
+  std::string data;                // a small file's content
+  std::optional<fs::path> staged;  // a large file's content
+  std::string link_target;         // symlinks
+  bool elf = false;                // starts with the ELF magic
 };
 
-bool is_elf_magic(std::string_view head) { return head.size() >= 4 && head.substr(0, 4) == std::string_view("\x7f" "ELF", 4); }
+bool is_elf_magic(std::string_view head) {
+  return head.size() >= 4 && head.substr(0, 4) == std::string_view(
+                                                      "\x7f"
+                                                      "ELF",
+                                                      4);
+}
 
 }  // namespace
 
@@ -124,11 +132,12 @@ Result<cran::PackageRecord> inspect(const fs::path& tarball, const archive::Unpa
                     "/` (a binary package holds one folder, named after the package)");
     if (e->path != top + "/DESCRIPTION") continue;
     if (e->type != archive::TarType::file) return refuse(ticked(e->path) + " is not a regular file");
-    auto text = TRY_CONTEXT(util::read_all(opened.cursor->content(), max_description), what + ": reading " + ticked(e->path));
+    auto text =
+        TRY_CONTEXT(util::read_all(opened.cursor->content(), max_description), what + ": reading " + ticked(e->path));
     auto record = TRY(cran::parse_description(text, tarball.filename().string() + ": " + e->path));
     if (record.name != top)
-      return refuse("DESCRIPTION says `Package: " + util::printable_excerpt(record.name, 80) + "` but the top folder is `" +
-                    top + "/`");
+      return refuse("DESCRIPTION says `Package: " + util::printable_excerpt(record.name, 80) +
+                    "` but the top folder is `" + top + "/`");
     return record;
   }
   if (top.empty()) return refuse("the archive is empty");
@@ -173,12 +182,16 @@ Result<Installed> install(const fs::path& tarball, std::string_view name, std::s
     m.type = e->type;
     m.mode = e->mode;
     switch (e->type) {
-      case archive::TarType::directory: break;
-      case archive::TarType::symlink: m.link_target = e->link_target; break;
+      case archive::TarType::directory:
+        break;
+      case archive::TarType::symlink:
+        m.link_target = e->link_target;
+        break;
       case archive::TarType::hardlink: {
         auto target = members.find(e->link_target);
         if (target == members.end() || target->second.type != archive::TarType::file)
-          return refuse(ticked(e->path) + " is a hardlink to " + ticked(e->link_target) + ", which is no earlier file of the package");
+          return refuse(ticked(e->path) + " is a hardlink to " + ticked(e->link_target) +
+                        ", which is no earlier file of the package");
         m = target->second;
         m.mode = e->mode;
         break;
@@ -186,8 +199,10 @@ Result<Installed> install(const fs::path& tarball, std::string_view name, std::s
       case archive::TarType::file: {
         const bool description = e->path == pkg + "/DESCRIPTION";
         if (description && e->size > max_description)
-          return refuse(ticked(e->path) + " is " + std::to_string(e->size) + " bytes, over " + std::to_string(max_description));
-        const bool small = description || (e->size <= options.inline_limit && inline_bytes + e->size <= options.max_inline);
+          return refuse(ticked(e->path) + " is " + std::to_string(e->size) + " bytes, over " +
+                        std::to_string(max_description));
+        const bool small =
+            description || (e->size <= options.inline_limit && inline_bytes + e->size <= options.max_inline);
         std::unique_ptr<StagedFile> out;
         if (small) {
           inline_bytes += e->size;
@@ -197,7 +212,8 @@ Result<Installed> install(const fs::path& tarball, std::string_view name, std::s
                                                  " bytes and no staging folder was given");
           if (staging.empty()) {
             auto tmpl = (options.staging_dir / (pkg + "-XXXXXX")).string();
-            if (!::mkdtemp(tmpl.data())) return std::unexpected(util::errno_error("creating a folder in", options.staging_dir, errno));
+            if (!::mkdtemp(tmpl.data()))
+              return std::unexpected(util::errno_error("creating a folder in", options.staging_dir, errno));
             staging = tmpl;
           }
           m.staged = staging / std::to_string(staged_count++);
@@ -210,14 +226,17 @@ Result<Installed> install(const fs::path& tarball, std::string_view name, std::s
           std::string_view chunk(reinterpret_cast<const char*>(buf.data()), n);
           if (head.size() < 4) head.append(chunk.substr(0, 4 - head.size()));
           m.size += n;
-          if (out) TRY_CONTEXT(out->write({buf.data(), n}), what);
-          else m.data.append(chunk);
+          if (out)
+            TRY_CONTEXT(out->write({buf.data(), n}), what);
+          else
+            m.data.append(chunk);
         }
         if (out) TRY_CONTEXT(out->close(), what);
         m.elf = is_elf_magic(head);
         break;
       }
-      default: return refuse(ticked(e->path) + ": devices and FIFOs are refused");
+      default:
+        return refuse(ticked(e->path) + ": devices and FIFOs are refused");
     }
     members.emplace(e->path, std::move(m));
   }
@@ -235,10 +254,11 @@ Result<Installed> install(const fs::path& tarball, std::string_view name, std::s
     return refuse("no `" + pkg + "/DESCRIPTION` (not an R package, or a top folder other than the package's name)");
   auto record = TRY_CONTEXT(cran::parse_description(description->second.data, pkg + "/DESCRIPTION"), what);
   if (record.name != pkg)
-    return refuse("DESCRIPTION says `Package: " + util::printable_excerpt(record.name, 80) + "`; the lock says `" + pkg + "`");
+    return refuse("DESCRIPTION says `Package: " + util::printable_excerpt(record.name, 80) + "`; the lock says `" +
+                  pkg + "`");
   if (record.version != lock_version)
-    return refuse("DESCRIPTION says `Version: " + util::printable_excerpt(record.version.str(), 80) + "`; the lock says " +
-                  std::string(version));
+    return refuse("DESCRIPTION says `Version: " + util::printable_excerpt(record.version.str(), 80) +
+                  "`; the lock says " + std::string(version));
   TRY_CONTEXT(cran::check_loadable(record, options.target_r, options.arch), what);
 
   std::vector<archive::LinkSpec> links;
@@ -259,16 +279,22 @@ Result<Installed> install(const fs::path& tarball, std::string_view name, std::s
     }
     auto at = image_path(path);
     switch (m.type) {
-      case archive::TarType::directory: entries.insert_or_assign(at, archive::dir_entry(at)); break;
-      case archive::TarType::symlink: entries.emplace(at, archive::symlink_entry(at, m.link_target)); break;
+      case archive::TarType::directory:
+        entries.insert_or_assign(at, archive::dir_entry(at));
+        break;
+      case archive::TarType::symlink:
+        entries.emplace(at, archive::symlink_entry(at, m.link_target));
+        break;
       default: {
         archive::Entry f;
         f.path = at;
         f.type = archive::EntryType::file;
         f.mode = (m.mode & 0111) ? 0755 : 0644;
         f.size = m.size;
-        if (m.staged) f.source = *m.staged;
-        else f.data = m.data;  // a hardlinked copy may share it, so no move
+        if (m.staged)
+          f.source = *m.staged;
+        else
+          f.data = m.data;  // a hardlinked copy may share it, so no move
         out.size += m.size;
         if (m.elf && path.starts_with(pkg + "/libs/")) out.shared_objects.push_back(at);
         entries.emplace(at, std::move(f));

@@ -36,8 +36,8 @@ Result<cran::PackageRecord> inspect(const fs::path& tarball, const archive::Unpa
 
 struct InstallOptions {
   std::string site_library = std::string(default_site_library);  // relative to the image root
-  cran::Version target_r;     // the R the image runs: check_loadable's target
-  std::string arch = "x86_64";  // "x86_64" or "aarch64"
+  cran::Version target_r;                                        // the R the image runs: check_loadable's target
+  std::string arch = "x86_64";                                   // "x86_64" or "aarch64"
   archive::UnpackLimits limits;
   // Files over `inline_limit` bytes (and all files once `max_inline` bytes are held in memory)
   // are written here, one file each, and the entries point at them (Entry::source): the folder

@@ -1,5 +1,7 @@
 // read_dynamic over real files of the host (checked against binutils' readelf), hand-made ELF32
 // and big-endian files, and hostile ones: every truncation and byte flips of a real library.
+#include "elf/dynamic.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -8,7 +10,6 @@
 #include <random>
 #include <sstream>
 
-#include "elf/dynamic.hpp"
 #include "elf_builder.hpp"
 #include "util/fs.hpp"
 #include "util/process.hpp"
@@ -47,10 +48,14 @@ std::optional<Readelf> readelf(const fs::path& p) {
     return parts;
   };
   for (std::string line; std::getline(lines, line);) {
-    if (line.find("(NEEDED)") != std::string::npos) r.needed.push_back(bracket(line));
-    else if (line.find("(SONAME)") != std::string::npos) r.soname = bracket(line);
-    else if (line.find("(RUNPATH)") != std::string::npos) r.runpath = split(bracket(line));
-    else if (line.find("(RPATH)") != std::string::npos) r.rpath = split(bracket(line));
+    if (line.find("(NEEDED)") != std::string::npos)
+      r.needed.push_back(bracket(line));
+    else if (line.find("(SONAME)") != std::string::npos)
+      r.soname = bracket(line);
+    else if (line.find("(RUNPATH)") != std::string::npos)
+      r.runpath = split(bracket(line));
+    else if (line.find("(RPATH)") != std::string::npos)
+      r.rpath = split(bracket(line));
   }
   return r;
 }
@@ -182,19 +187,29 @@ TEST_CASE("read_dynamic: ELF32 and ELF64, both byte orders, program or section h
 }
 
 TEST_CASE("read_dynamic: not ELF is nullopt, ELF magic with garbage is an error") {
-  CHECK(!elf::looks_like_elf(std::string_view("\x7f" "EL")));
-  CHECK(elf::looks_like_elf(std::string_view("\x7f" "ELF")));
+  CHECK(
+      !elf::looks_like_elf(std::string_view("\x7f"
+                                            "EL")));
+  CHECK(
+      elf::looks_like_elf(std::string_view("\x7f"
+                                           "ELF")));
   auto r = elf::read_dynamic(std::string_view("#!/bin/sh\necho hi\n"));
   REQUIRE(r);
   CHECK(!r->has_value());
   r = elf::read_dynamic(std::string_view(""));
   REQUIRE(r);
   CHECK(!r->has_value());
-  r = elf::read_dynamic(std::string_view("\x7f" "ELF\x02\x01\x01", 7), "libs/x.so");
+  r = elf::read_dynamic(std::string_view("\x7f"
+                                         "ELF\x02\x01\x01",
+                                         7),
+                        "libs/x.so");
   REQUIRE(!r);
   CHECK(r.error().kind == util::ErrorKind::invalid_input);
   CHECK(r.error().message.starts_with("libs/x.so: malformed ELF file"));
-  r = elf::read_dynamic(std::string_view("\x7f" "ELF\x03\x01\x01\0\0\0\0\0\0\0\0\0", 16));
+  r =
+      elf::read_dynamic(std::string_view("\x7f"
+                                         "ELF\x03\x01\x01\0\0\0\0\0\0\0\0\0",
+                                         16));
   REQUIRE(!r);
   CHECK(r.error().message.find("class 3") != std::string::npos);
 }

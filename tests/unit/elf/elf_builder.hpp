@@ -60,16 +60,18 @@ inline std::string build_elf(const ElfSpec& s) {
   const std::uint64_t interp_off = ehsize + phnum * phentsize;
   const std::uint64_t strtab_off = interp_off + interp.size();
   const std::uint64_t dyn_off = strtab_off + strtab.size();
-  dyn.emplace_back(5, base + strtab_off);   // DT_STRTAB
-  dyn.emplace_back(10, strtab.size());      // DT_STRSZ
-  dyn.emplace_back(0, 0);                   // DT_NULL
+  dyn.emplace_back(5, base + strtab_off);  // DT_STRTAB
+  dyn.emplace_back(10, strtab.size());     // DT_STRSZ
+  dyn.emplace_back(0, 0);                  // DT_NULL
   const std::uint64_t dyn_size = dyn.size() * 2 * w;
   const std::uint64_t shoff = dyn_off + dyn_size;
   const std::uint64_t shnum = s.section_headers ? 3 : 0;
   const std::uint64_t total = shoff + shnum * shentsize;
 
   Bytes b(s);
-  b.out += "\x7f" "ELF";
+  b.out +=
+      "\x7f"
+      "ELF";
   b.out += static_cast<char>(s.is_64 ? 2 : 1);
   b.out += static_cast<char>(s.big_endian ? 2 : 1);
   b.out += '\1';
@@ -77,10 +79,10 @@ inline std::string build_elf(const ElfSpec& s) {
   b.put(3, 2);  // ET_DYN
   b.put(s.machine, 2);
   b.put(1, 4);
-  b.word(0);                        // e_entry
-  b.word(phnum ? ehsize : 0);       // e_phoff
-  b.word(shnum ? shoff : 0);        // e_shoff
-  b.put(0, 4);                      // e_flags
+  b.word(0);                   // e_entry
+  b.word(phnum ? ehsize : 0);  // e_phoff
+  b.word(shnum ? shoff : 0);   // e_shoff
+  b.put(0, 4);                 // e_flags
   b.put(ehsize, 2);
   b.put(phentsize, 2);
   b.put(phnum, 2);
@@ -89,11 +91,23 @@ inline std::string build_elf(const ElfSpec& s) {
   b.put(0, 2);  // e_shstrndx
   auto phdr = [&](std::uint32_t type, std::uint64_t off, std::uint64_t size) {
     if (s.is_64) {
-      b.put(type, 4); b.put(6, 4); b.word(off); b.word(base + off); b.word(base + off);
-      b.word(size); b.word(size); b.word(8);
+      b.put(type, 4);
+      b.put(6, 4);
+      b.word(off);
+      b.word(base + off);
+      b.word(base + off);
+      b.word(size);
+      b.word(size);
+      b.word(8);
     } else {
-      b.put(type, 4); b.word(off); b.word(base + off); b.word(base + off); b.word(size); b.word(size);
-      b.put(6, 4); b.word(4);
+      b.put(type, 4);
+      b.word(off);
+      b.word(base + off);
+      b.word(base + off);
+      b.word(size);
+      b.word(size);
+      b.put(6, 4);
+      b.word(4);
     }
   };
   if (phnum) {
@@ -108,8 +122,16 @@ inline std::string build_elf(const ElfSpec& s) {
     b.word(val);
   }
   auto shdr = [&](std::uint32_t type, std::uint64_t off, std::uint64_t size, std::uint32_t link) {
-    b.put(0, 4); b.put(type, 4); b.word(0); b.word(type ? base + off : 0); b.word(off); b.word(size);
-    b.put(link, 4); b.put(0, 4); b.word(type ? 8 : 0); b.word(type == 6 ? 2 * w : 0);
+    b.put(0, 4);
+    b.put(type, 4);
+    b.word(0);
+    b.word(type ? base + off : 0);
+    b.word(off);
+    b.word(size);
+    b.put(link, 4);
+    b.put(0, 4);
+    b.word(type ? 8 : 0);
+    b.word(type == 6 ? 2 * w : 0);
   };
   if (shnum) {
     shdr(0, 0, 0, 0);

@@ -1,11 +1,11 @@
 // ImagePaths (symlinks, usrmerge) and check_needed's search order over made-up images.
+#include "elf/needed.hpp"
+
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include "elf/needed.hpp"
 
 using namespace mlpack;
 
@@ -114,13 +114,15 @@ TEST_CASE("check_needed: $ORIGIN, RPATH ignored beside RUNPATH, paths with a sla
   o.info.rpath = {"/opt/other"};
   CHECK(elf::check_needed(std::span(&o, 1), image).empty());
   o.info.runpath = {"/nowhere"};
-  CHECK(elf::check_needed(std::span(&o, 1), image) == std::vector<elf::Missing>{{"opt/pkg/bin/tool", "libonly_rpath.so"}});
+  CHECK(elf::check_needed(std::span(&o, 1), image) ==
+        std::vector<elf::Missing>{{"opt/pkg/bin/tool", "libonly_rpath.so"}});
 
   // A name with a "/" is a path, not searched.
   o.info.runpath = {};
   o.info.rpath = {};
   o.info.needed = {"/opt/pkg/lib/libdep.so.1", "/usr/lib/libdep.so.1"};
-  CHECK(elf::check_needed(std::span(&o, 1), image) == std::vector<elf::Missing>{{"opt/pkg/bin/tool", "/usr/lib/libdep.so.1"}});
+  CHECK(elf::check_needed(std::span(&o, 1), image) ==
+        std::vector<elf::Missing>{{"opt/pkg/bin/tool", "/usr/lib/libdep.so.1"}});
 
   // Another object being installed counts, wherever the image lists it or not.
   std::vector<elf::Object> both{object("usr/local/lib/R/site-library/a/libs/a.so", {"libhelper.so"}),
@@ -159,11 +161,14 @@ TEST_CASE("check_needed: a real library's needs against the host's own files") {
   image.add_symlink("lib", "usr/lib");
   for (const auto& e : std::filesystem::directory_iterator("/usr/lib/x86_64-linux-gnu")) {
     auto name = e.path().filename().string();
-    if (e.is_symlink()) image.add_symlink("usr/lib/x86_64-linux-gnu/" + name, std::filesystem::read_symlink(e.path()).string());
-    else image.add_file("usr/lib/x86_64-linux-gnu/" + name);
+    if (e.is_symlink())
+      image.add_symlink("usr/lib/x86_64-linux-gnu/" + name, std::filesystem::read_symlink(e.path()).string());
+    else
+      image.add_file("usr/lib/x86_64-linux-gnu/" + name);
   }
   elf::Object o{"usr/local/lib/R/site-library/curl/libs/curl.so", **info};
   CHECK(elf::check_needed(std::span(&o, 1), image).empty());
   o.info.needed.push_back("libnot-installed-anywhere.so.9");
-  CHECK(elf::check_needed(std::span(&o, 1), image) == std::vector<elf::Missing>{{o.path, "libnot-installed-anywhere.so.9"}});
+  CHECK(elf::check_needed(std::span(&o, 1), image) ==
+        std::vector<elf::Missing>{{o.path, "libnot-installed-anywhere.so.9"}});
 }

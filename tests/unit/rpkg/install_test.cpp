@@ -37,14 +37,16 @@ Made make(const fs::path& dir, const std::vector<TarMember>& members, const std:
 }
 
 // The refusal of a package: an error of `kind` naming the package and holding `needle`.
-void check_refused(const std::vector<TarMember>& members, const std::string& needle, ErrorKind kind = ErrorKind::integrity,
-                   const std::string& r = "4.2.3", const std::string& version = "1.0.2") {
+void check_refused(const std::vector<TarMember>& members, const std::string& needle,
+                   ErrorKind kind = ErrorKind::integrity, const std::string& r = "4.2.3",
+                   const std::string& version = "1.0.2") {
   auto dir = temp_dir();
   auto made = make(dir.path(), members);
   auto r_ = rpkg::install(made.file, "demo", version, made.sha256, options_for(dir.path(), r));
   REQUIRE_MESSAGE(!r_, needle);
   CHECK_MESSAGE(r_.error().kind == kind, r_.error().message);
-  CHECK_MESSAGE(r_.error().message.starts_with("R package `demo` " + version + " (demo_1.0.2.tar.gz)"), r_.error().message);
+  CHECK_MESSAGE(r_.error().message.starts_with("R package `demo` " + version + " (demo_1.0.2.tar.gz)"),
+                r_.error().message);
   CHECK_MESSAGE(r_.error().message.find(needle) != std::string::npos, r_.error().message);
 }
 
@@ -60,7 +62,12 @@ std::string layer_digest(std::vector<archive::Entry> entries) {
 TEST_CASE("install: the package's tree under the site library, modes normalised, large files staged") {
   auto dir = temp_dir();
   auto members = package_members("demo", "1.0.2");
-  std::string big_so = fs::exists(host_library) ? slurp(host_library) : std::string("\x7f" "ELF", 4) + std::string(200000, 'x');
+  std::string big_so = fs::exists(host_library) ? slurp(host_library)
+                                                : std::string(
+                                                      "\x7f"
+                                                      "ELF",
+                                                      4) +
+                                                      std::string(200000, 'x');
   members.push_back({"demo/libs/demo.so", big_so, '0', 0755});
   members.push_back({"demo/libs/symbols.rds", "not elf", '0', 0644});
   if (fs::exists(small_library)) members.push_back({"demo/libs/libhelper.so", slurp(small_library), '0', 0644});
@@ -89,7 +96,7 @@ TEST_CASE("install: the package's tree under the site library, modes normalised,
   CHECK(find(e, root)->type == archive::EntryType::directory);
   REQUIRE(find(e, root + "/Meta"));  // implied by Meta/package.rds
   CHECK(find(e, root + "/Meta")->mode == 0755);
-  CHECK(find(e, root + "/R")->mode == 0755);  // 0700 in the archive
+  CHECK(find(e, root + "/R")->mode == 0755);          // 0700 in the archive
   CHECK(find(e, root + "/NAMESPACE")->mode == 0644);  // 0600 in the archive
   CHECK(find(e, root + "/exec/tool")->mode == 0755);
   CHECK(content_of(*find(e, root + "/DESCRIPTION")) == description("demo", "1.0.2"));
@@ -169,7 +176,8 @@ TEST_CASE("inspect: DESCRIPTION wherever it is, the top folder must be the packa
   CHECK(r.error().kind == ErrorKind::integrity);
   CHECK_MESSAGE(r.error().message.find("the top folder is `other/`") != std::string::npos, r.error().message);
 
-  auto two = make(dir.path(), {{"demo/NAMESPACE", "", '0', 0644}, {"extra/DESCRIPTION", description("demo", "1.0.2"), '0', 0644}},
+  auto two = make(dir.path(),
+                  {{"demo/NAMESPACE", "", '0', 0644}, {"extra/DESCRIPTION", description("demo", "1.0.2"), '0', 0644}},
                   "two.tar.gz");
   r = rpkg::inspect(two.file);
   REQUIRE(!r);
@@ -326,7 +334,8 @@ TEST_CASE("site_library_dirs: every folder down to the site library, 0755, root'
     CHECK(d.mode == 0755);
     CHECK(d.uid == 0);
   }
-  CHECK(paths == std::vector<std::string>{"usr", "usr/local", "usr/local/lib", "usr/local/lib/R", "usr/local/lib/R/site-library"});
+  CHECK(paths == std::vector<std::string>{"usr", "usr/local", "usr/local/lib", "usr/local/lib/R",
+                                          "usr/local/lib/R/site-library"});
   CHECK(rpkg::site_library_dirs("/opt/R/").size() == 2);
 }
 
@@ -335,7 +344,8 @@ TEST_CASE("install: Debian's jsonlite repacked as a binary package") {
   auto out = dir.path() / "apt.out";
   auto err = dir.path() / "apt.err";
   // apt-get download writes into the working directory; run it through sh to set one.
-  auto rc = util::run_program({"sh", "-c", "cd '" + dir.path().string() + "' && timeout 60 apt-get download -q r-cran-jsonlite"}, out, err);
+  auto rc = util::run_program(
+      {"sh", "-c", "cd '" + dir.path().string() + "' && timeout 60 apt-get download -q r-cran-jsonlite"}, out, err);
   fs::path deb;
   for (const auto& f : fs::directory_iterator(dir.path()))
     if (f.path().extension() == ".deb") deb = f.path();
@@ -357,9 +367,12 @@ TEST_CASE("install: Debian's jsonlite repacked as a binary package") {
     auto rel = fs::relative(p, site).string();
     auto st = fs::symlink_status(p);
     auto mode = static_cast<unsigned>(st.permissions()) & 07777;
-    if (fs::is_symlink(st)) members.push_back({rel, fs::read_symlink(p).string(), '2', 0777});
-    else if (fs::is_directory(st)) members.push_back({rel, "", '5', mode});
-    else members.push_back({rel, slurp(p), '0', mode});
+    if (fs::is_symlink(st))
+      members.push_back({rel, fs::read_symlink(p).string(), '2', 0777});
+    else if (fs::is_directory(st))
+      members.push_back({rel, "", '5', mode});
+    else
+      members.push_back({rel, slurp(p), '0', mode});
   }
   auto desc = slurp(site / "jsonlite/DESCRIPTION");
   auto version_at = desc.find("\nVersion: ") + 10;

@@ -22,8 +22,8 @@ using namespace mlpack;
 
 struct TarMember {
   std::string path;
-  std::string content;      // files; the target for symlinks and hardlinks
-  char type = '0';          // '0' file, '5' dir, '2' symlink, '1' hardlink, '6' fifo, '3' char device
+  std::string content;  // files; the target for symlinks and hardlinks
+  char type = '0';      // '0' file, '5' dir, '2' symlink, '1' hardlink, '6' fifo, '3' char device
   unsigned mode = 0644;
 };
 
@@ -32,14 +32,16 @@ inline std::string description(const std::string& name, const std::string& versi
                                const std::string& extra = "") {
   std::string d = "Package: " + name + "\nVersion: " + version +
                   "\nTitle: A Test Package\nDepends: R (>= 3.5.0)\nImports: methods\nLicense: MIT\n"
-                  "NeedsCompilation: yes\n" + extra;
+                  "NeedsCompilation: yes\n" +
+                  extra;
   if (!built.empty()) d += "Built: " + built + "\n";
   return d;
 }
 
 // A typical binary package's tree under `name/`.
-inline std::vector<TarMember> package_members(const std::string& name, const std::string& version,
-                                              const std::string& built = "R 4.2.2; x86_64-pc-linux-gnu; 2023-01-01 00:00:00 UTC; unix") {
+inline std::vector<TarMember> package_members(
+    const std::string& name, const std::string& version,
+    const std::string& built = "R 4.2.2; x86_64-pc-linux-gnu; 2023-01-01 00:00:00 UTC; unix") {
   return {
       {name, "", '5', 0755},
       {name + "/DESCRIPTION", description(name, version, built), '0', 0644},
@@ -64,7 +66,9 @@ inline void write_tarball(const fs::path& path, const std::vector<TarMember>& me
     archive_entry_set_mtime(e, 1672531200, 0);
     archive_entry_set_perm(e, m.mode);
     switch (m.type) {
-      case '5': archive_entry_set_filetype(e, AE_IFDIR); break;
+      case '5':
+        archive_entry_set_filetype(e, AE_IFDIR);
+        break;
       case '2':
         archive_entry_set_filetype(e, AE_IFLNK);
         archive_entry_set_symlink(e, m.content.c_str());
@@ -73,8 +77,12 @@ inline void write_tarball(const fs::path& path, const std::vector<TarMember>& me
         archive_entry_set_filetype(e, AE_IFREG);
         archive_entry_set_hardlink(e, m.content.c_str());
         break;
-      case '6': archive_entry_set_filetype(e, AE_IFIFO); break;
-      case '3': archive_entry_set_filetype(e, AE_IFCHR); break;
+      case '6':
+        archive_entry_set_filetype(e, AE_IFIFO);
+        break;
+      case '3':
+        archive_entry_set_filetype(e, AE_IFCHR);
+        break;
       default:
         archive_entry_set_filetype(e, AE_IFREG);
         archive_entry_set_size(e, static_cast<la_int64_t>(m.content.size()));
@@ -114,6 +122,8 @@ inline const archive::Entry* find(const std::vector<archive::Entry>& entries, st
   return nullptr;
 }
 
-inline std::string content_of(const archive::Entry& e) { return e.source ? slurp(*e.source) : e.data; }
+inline std::string content_of(const archive::Entry& e) {
+  return e.source ? slurp(*e.source) : e.data;
+}
 
 }  // namespace rpkg_test
