@@ -124,6 +124,16 @@ class LockReader {
       // "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error …"
       if (auto colon = what.find(": "); colon != std::string::npos) what = what.substr(colon + 2);
       return fail(line_at(text_, e.byte == 0 ? 0 : e.byte - 1), "not valid JSON: " + util::printable_excerpt(what));
+    } catch (const json::exception& e) {
+      // A number out of range ("number overflow parsing '5e400'"): no byte offset, but the
+      // number's text is quoted; its first occurrence gives the line.
+      std::string what = e.what();
+      if (auto colon = what.find("] "); colon != std::string::npos) what = what.substr(colon + 2);
+      int line = 1;
+      if (auto q = what.find('\''); q != std::string::npos)
+        if (auto end = what.find('\'', q + 1); end != std::string::npos && end > q + 1)
+          if (auto at = text_.find(what.substr(q + 1, end - q - 1)); at != std::string_view::npos) line = line_at(text_, at);
+      return fail(line, "not valid JSON: " + util::printable_excerpt(what));
     }
     if (!doc.is_object()) return fail(1, "expected a JSON object (an renv lockfile)");
     auto top_line = [&](std::string_view key) {

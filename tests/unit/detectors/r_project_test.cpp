@@ -313,6 +313,7 @@ TEST_CASE("renv.lock: malformed locks are refused naming file and line") {
   check("{\n  \"R\": {\"Version\": \"4.3\"},\n  \"Packages\": {\n    \"a1\": {\"Version\": 1.0,}\n  }\n}\n",
         "binder/renv.lock:4: not valid JSON");
   check("[]", "binder/renv.lock:1: expected a JSON object");
+  check("{\n\"R\": {\"Version\": \"4.3\", \"x\": 5e47357111}}", "binder/renv.lock:2: not valid JSON: number overflow");
   check("{\"Packages\": []}", "binder/renv.lock:1: `Packages` must be an object");
   check("{\n\"Packages\": {\n\"a1\": {\"Package\": \"a1\"}}}", "binder/renv.lock:3: package `a1` has no `Version`");
   check("{\n\"Packages\": {\n\"a1\": {\"Package\": \"a1\", \"Version\": \"1.x\"}}}", "binder/renv.lock:3: package `a1`: ");
