@@ -25,17 +25,17 @@ constexpr std::size_t kMaxScript = 1 << 20;
 constexpr int kMaxNesting = 64;
 
 enum class Tok {
-  name,       // an identifier, `backticked` or bare
-  string,     // "…" or '…', escapes decoded
-  number,     // 1, 1.5e3, 0x10, 2L
-  open,       // ( [ {
-  close,      // ) ] }
+  name,    // an identifier, `backticked` or bare
+  string,  // "…" or '…', escapes decoded
+  number,  // 1, 1.5e3, 0x10, 2L
+  open,    // ( [ {
+  close,   // ) ] }
   comma,
-  equals,     // = (an argument's name)
-  colons,     // :: or :::
+  equals,  // = (an argument's name)
+  colons,  // :: or :::
   newline,
   semicolon,
-  other,      // an operator or anything else R would read
+  other,  // an operator or anything else R would read
 };
 
 struct Token {
@@ -44,8 +44,12 @@ struct Token {
   int line;
 };
 
-bool is_name_start(unsigned char c) { return std::isalpha(c) || c == '.' || c >= 0x80; }
-bool is_name_char(unsigned char c) { return std::isalnum(c) || c == '.' || c == '_' || c >= 0x80; }
+bool is_name_start(unsigned char c) {
+  return std::isalpha(c) || c == '.' || c >= 0x80;
+}
+bool is_name_char(unsigned char c) {
+  return std::isalnum(c) || c == '.' || c == '_' || c >= 0x80;
+}
 
 class Script {
  public:
@@ -120,7 +124,8 @@ class Script {
         tokens_.push_back({Tok::name, std::string(name), line});
         line += static_cast<int>(std::count(name.begin(), name.end(), '\n'));
         i = end + 1;
-      } else if (std::isdigit(c) || (c == '.' && i + 1 < text_.size() && std::isdigit(static_cast<unsigned char>(text_[i + 1])))) {
+      } else if (std::isdigit(c) ||
+                 (c == '.' && i + 1 < text_.size() && std::isdigit(static_cast<unsigned char>(text_[i + 1])))) {
         std::size_t start = i;
         while (i < text_.size() && (is_name_char(static_cast<unsigned char>(text_[i])))) ++i;
         tokens_.push_back({Tok::number, std::string(text_.substr(start, i - start)), line});
@@ -332,7 +337,8 @@ class Script {
     auto matched = TRY(match(args, {"pkgs"}, line));
     if (!matched[0]) return not_understood(line, "`install.packages` without packages");
     auto names = strings(*matched[0]);
-    if (!names) return not_understood(line, "the packages must be written out as strings (`\"a\"` or `c(\"a\", \"b\")`)");
+    if (!names)
+      return not_understood(line, "the packages must be written out as strings (`\"a\"` or `c(\"a\", \"b\")`)");
     for (const auto* t : *names) {
       TRY(check_name(*t));
       if (cran::is_base_package(t->text)) continue;

@@ -36,14 +36,18 @@ std::string shown_as(const fs::path& path, const fs::path& project_root) {
   return display_path(absolute_normal(path), absolute_normal(project_root));
 }
 
-std::string where(std::string_view shown, int line) { return std::string(shown) + ":" + std::to_string(line) + ": "; }
+std::string where(std::string_view shown, int line) {
+  return std::string(shown) + ":" + std::to_string(line) + ": ";
+}
 
 std::string_view rstrip(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
   return s;
 }
 
-std::string lower(std::string_view s) { return util::to_lower(s); }
+std::string lower(std::string_view s) {
+  return util::to_lower(s);
+}
 
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -155,7 +159,8 @@ Result<RDescription> parse_r_description_text(std::string_view text, std::string
           line = first + piece.offset;
           break;
         }
-      return util::fail(ErrorKind::invalid_input, where(shown, line) + std::string(field) + ": " + deps.error().message);
+      return util::fail(ErrorKind::invalid_input,
+                        where(shown, line) + std::string(field) + ": " + deps.error().message);
     }
     if (pieces.size() != deps->size()) pieces.assign(deps->size(), Entry{});  // never expected; the field's line then
     for (std::size_t i = 0; i < deps->size(); ++i) {
@@ -226,8 +231,9 @@ Result<std::optional<RRuntime>> parse_r_runtime_text(std::string_view text, std:
     }
     if (!ok)
       return util::fail(ErrorKind::invalid_input,
-                        where(shown, number) + "expected `r-<version>-<YYYY>-<MM>-<DD>` (such as `r-4.3-2024-01-15`), "
-                                               "`r-<YYYY>-<MM>-<DD>` or `r-<version>`, got " +
+                        where(shown, number) +
+                            "expected `r-<version>-<YYYY>-<MM>-<DD>` (such as `r-4.3-2024-01-15`), "
+                            "`r-<YYYY>-<MM>-<DD>` or `r-<version>`, got " +
                             quote_text(line));
     return std::optional<RRuntime>(std::move(out));
   }

@@ -37,22 +37,22 @@ struct RenvRepository {
 struct RenvPackage {
   std::string name;
   std::string version;
-  std::string source;      // "Repository", "CRAN" (renv 0.x), "Bioconductor", "GitHub", "Local", …
-  std::string repository;  // "CRAN", "RSPM", a repository URL, or ""
-  std::string remote_type; // RemoteType: "standard", "github", … or ""
-  std::string hash;        // renv's Hash, or ""
+  std::string source;       // "Repository", "CRAN" (renv 0.x), "Bioconductor", "GitHub", "Local", …
+  std::string repository;   // "CRAN", "RSPM", a repository URL, or ""
+  std::string remote_type;  // RemoteType: "standard", "github", … or ""
+  std::string hash;         // renv's Hash, or ""
   // The packages it needs, in lockfile order, each once, without R and the base packages:
   // `Requirements` (renv 1.0), else the names in Depends, Imports and LinkingTo (renv 1.1).
   std::vector<std::string> requirements;
-  int line = 0;            // where its entry under "Packages" starts
+  int line = 0;  // where its entry under "Packages" starts
 };
 
 struct RenvLock {
   std::string file;
-  std::optional<std::string> r_version;            // R.Version
-  std::vector<RenvRepository> repositories;        // R.Repositories, in order
-  std::optional<std::string> bioconductor_version; // Bioconductor.Version
-  std::vector<RenvPackage> packages;               // in file order, every Source kept
+  std::optional<std::string> r_version;             // R.Version
+  std::vector<RenvRepository> repositories;         // R.Repositories, in order
+  std::optional<std::string> bioconductor_version;  // Bioconductor.Version
+  std::vector<RenvPackage> packages;                // in file order, every Source kept
 };
 
 // runtime.txt's R pin.
@@ -66,11 +66,11 @@ struct RRuntime {
 // A DESCRIPTION file as a project's declaration of what it needs.
 struct RDescription {
   std::string file;
-  std::optional<std::string> package;       // Package, when given
-  std::optional<std::string> r_minimum;     // `Depends: R (>= 4.1.0)` → "4.1.0" (the highest lower bound)
+  std::optional<std::string> package;    // Package, when given
+  std::optional<std::string> r_minimum;  // `Depends: R (>= 4.1.0)` → "4.1.0" (the highest lower bound)
   int r_minimum_line = 0;
-  std::vector<RRequirement> requirements;   // Depends, Imports, LinkingTo in that order; no base packages
-  std::vector<std::string> remotes;         // Remotes entries, trimmed, as written (noted, not built)
+  std::vector<RRequirement> requirements;  // Depends, Imports, LinkingTo in that order; no base packages
+  std::vector<std::string> remotes;        // Remotes entries, trimmed, as written (noted, not built)
 };
 
 struct RProject {
@@ -83,9 +83,9 @@ struct RProject {
   // dropped. A name may appear more than once (Imports and LinkingTo; DESCRIPTION and renv.lock):
   // the resolver meets them all.
   std::vector<RRequirement> requirements;
-  std::vector<std::string> remotes;          // DESCRIPTION Remotes (noted, not built)
+  std::vector<std::string> remotes;  // DESCRIPTION Remotes (noted, not built)
   std::optional<RenvLock> renv;
-  bool has_r_files = false;                  // has_r_files(project_root)
+  bool has_r_files = false;  // has_r_files(project_root)
 };
 
 // Each reader takes the file's path (absolute, or relative to the working directory) and the

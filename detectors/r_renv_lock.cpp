@@ -1,9 +1,8 @@
 // renv.lock: renv's lockfile, JSON. renv 0.x writes `Source: "CRAN"` or `"Repository"` records
 // without `Requirements`; renv 1.0 adds `Requirements` (names); renv 1.1 writes the DESCRIPTION's
 // own fields instead (`Depends`, `Imports`, `LinkingTo` as lists of "name (op version)").
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <system_error>
 
@@ -132,7 +131,8 @@ class LockReader {
       int line = 1;
       if (auto q = what.find('\''); q != std::string::npos)
         if (auto end = what.find('\'', q + 1); end != std::string::npos && end > q + 1)
-          if (auto at = text_.find(what.substr(q + 1, end - q - 1)); at != std::string_view::npos) line = line_at(text_, at);
+          if (auto at = text_.find(what.substr(q + 1, end - q - 1)); at != std::string_view::npos)
+            line = line_at(text_, at);
       return fail(line, "not valid JSON: " + util::printable_excerpt(what));
     }
     if (!doc.is_object()) return fail(1, "expected a JSON object (an renv lockfile)");

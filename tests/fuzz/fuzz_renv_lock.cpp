@@ -12,7 +12,9 @@
 
 namespace {
 
-int lines_in(std::string_view text) { return 1 + static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
+int lines_in(std::string_view text) {
+  return 1 + static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
 
 void check(bool ok) {
   if (!ok) std::abort();

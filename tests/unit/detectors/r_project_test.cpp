@@ -1,18 +1,18 @@
 // R projects (issue 13 item 1): DESCRIPTION, renv.lock, runtime.txt and install.R, and the
 // project that holds them.
-#include <doctest/doctest.h>
+#include "detectors/r_project.hpp"
 
-#include <nlohmann/json.hpp>
+#include <doctest/doctest.h>
 
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
 #include "corpora.hpp"
 #include "cran/base_packages.hpp"
-#include "detectors/r_project.hpp"
 #include "python_test_util.hpp"
 #include "util/fs.hpp"
 
@@ -56,19 +56,19 @@ bool contains(const std::vector<detectors::RRequirement>& reqs, std::string_view
 
 TEST_CASE("DESCRIPTION: fields, constraints, the line of each entry, R's minimum, base packages, Remotes") {
   const std::string text =
-      "Package: analysis\n"                           // 1
-      "Title: An analysis\n"                          // 2
-      "Depends: R (>= 4.1.0), methods,\n"             // 3
-      "    R(>= 3.5)\n"                               // 4
-      "Imports:\n"                                    // 5
-      "    dplyr (>= 1.1.0),\n"                       // 6
-      "    ggplot2, stats, lifecycle (>=\n"           // 7
-      "        1.0.5),\n"                             // 8
-      "    tibble\n"                                  // 9
-      "LinkingTo: Rcpp\n"                             // 10
-      "Suggests: testthat\n"                          // 11
-      "Remotes: tidyverse/ggplot2,\n"                 // 12
-      "    github::r-lib/cli\n";                      // 13
+      "Package: analysis\n"                  // 1
+      "Title: An analysis\n"                 // 2
+      "Depends: R (>= 4.1.0), methods,\n"    // 3
+      "    R(>= 3.5)\n"                      // 4
+      "Imports:\n"                           // 5
+      "    dplyr (>= 1.1.0),\n"              // 6
+      "    ggplot2, stats, lifecycle (>=\n"  // 7
+      "        1.0.5),\n"                    // 8
+      "    tibble\n"                         // 9
+      "LinkingTo: Rcpp\n"                    // 10
+      "Suggests: testthat\n"                 // 11
+      "Remotes: tidyverse/ggplot2,\n"        // 12
+      "    github::r-lib/cli\n";             // 13
   auto d = detectors::parse_r_description_text(text, "DESCRIPTION");
   REQUIRE_MESSAGE(d, d.error().message);
   CHECK(d->package == "analysis");
@@ -191,17 +191,20 @@ TEST_CASE("DESCRIPTION conformance: CRAN's and renv's test packages") {
   CHECK(with_minimum >= 10);
   CHECK(requirements >= 50);
   // Spot checks against the files themselves.
-  auto dplyr = detectors::parse_r_description_text(slurp(*corpus / "cran_DESCRIPTION/dplyr_1.2.1.DESCRIPTION"), "DESCRIPTION");
+  auto dplyr =
+      detectors::parse_r_description_text(slurp(*corpus / "cran_DESCRIPTION/dplyr_1.2.1.DESCRIPTION"), "DESCRIPTION");
   REQUIRE(dplyr);
   CHECK(dplyr->r_minimum == "4.1.0");
   CHECK(find(dplyr->requirements, "lifecycle").constraint == ">= 1.0.5");
   CHECK(find(dplyr->requirements, "vctrs").constraint == ">= 0.7.1");
   CHECK_FALSE(contains(dplyr->requirements, "utils"));
-  auto breakfast = detectors::parse_r_description_text(slurp(*corpus / "renv_test_repo_packages/breakfast/DESCRIPTION"), "DESCRIPTION");
+  auto breakfast = detectors::parse_r_description_text(slurp(*corpus / "renv_test_repo_packages/breakfast/DESCRIPTION"),
+                                                       "DESCRIPTION");
   REQUIRE(breakfast);
   CHECK(find(breakfast->requirements, "toast", "Depends").constraint == ">= 1.0.0");
   CHECK_FALSE(find(breakfast->requirements, "oatmeal", "Depends").constraint);
-  auto today = detectors::parse_r_description_text(slurp(*corpus / "renv_test_repo_packages/today/DESCRIPTION"), "DESCRIPTION");
+  auto today =
+      detectors::parse_r_description_text(slurp(*corpus / "renv_test_repo_packages/today/DESCRIPTION"), "DESCRIPTION");
   REQUIRE(today);
   CHECK(today->r_minimum == "99.99.99");
   CHECK(today->requirements.empty());
@@ -297,7 +300,8 @@ TEST_CASE("renv.lock: renv 0.x and renv 1.1 forms") {
   CHECK(newer->packages[0].requirements == std::vector<std::string>{"cli", "clipr", "vroom", "cpp11", "tzdb"});
 
   // No Packages at all, or an empty object: a lock with nothing to install.
-  auto empty = detectors::parse_renv_lock_text(R"J({"R": {"Version": "4.3.2", "Repositories": []}, "Packages": {}})J", "renv.lock");
+  auto empty = detectors::parse_renv_lock_text(R"J({"R": {"Version": "4.3.2", "Repositories": []}, "Packages": {}})J",
+                                               "renv.lock");
   REQUIRE(empty);
   CHECK(empty->packages.empty());
 }
@@ -316,16 +320,20 @@ TEST_CASE("renv.lock: malformed locks are refused naming file and line") {
   check("{\n\"R\": {\"Version\": \"4.3\", \"x\": 5e47357111}}", "binder/renv.lock:2: not valid JSON: number overflow");
   check("{\"Packages\": []}", "binder/renv.lock:1: `Packages` must be an object");
   check("{\n\"Packages\": {\n\"a1\": {\"Package\": \"a1\"}}}", "binder/renv.lock:3: package `a1` has no `Version`");
-  check("{\n\"Packages\": {\n\"a1\": {\"Package\": \"a1\", \"Version\": \"1.x\"}}}", "binder/renv.lock:3: package `a1`: ");
-  check("{\n\"Packages\": {\n\"a1\": {\"Package\": \"b1\", \"Version\": \"1.0\"}}}", "binder/renv.lock:3: the entry `a1` is for package `b1`");
+  check("{\n\"Packages\": {\n\"a1\": {\"Package\": \"a1\", \"Version\": \"1.x\"}}}",
+        "binder/renv.lock:3: package `a1`: ");
+  check("{\n\"Packages\": {\n\"a1\": {\"Package\": \"b1\", \"Version\": \"1.0\"}}}",
+        "binder/renv.lock:3: the entry `a1` is for package `b1`");
   check("{\n\"Packages\": {\n\"a1\": {\"Version\": \"1.0\"},\n\"a1\": {\"Version\": \"1.1\"}}}",
         "binder/renv.lock:4: package `a1` is listed twice");
   check("{\n\"Packages\": {\n\"a1\": {\"Version\": \"1.0\", \"Requirements\": \"b1\"}}}",
         "binder/renv.lock:3: package `a1`: `Requirements` must be a list");
   check("{\"R\": {\"Version\": 4}}", "binder/renv.lock:1: `R.Version` must be a string");
   check("{\"R\": {\"Repositories\": [{\"Name\": \"CRAN\"}]}}", "binder/renv.lock:1: each of `R.Repositories`");
-  check("{\"Packages\": " + std::string(100, '[') + std::string(100, ']') + "}", "binder/renv.lock:1: nested deeper than 64");
-  check("{\"Packages\": {\"a1\": {\"Version\": \"1.0\", \"Imports\": [\"b1 (>> 2)\"]}}}", "binder/renv.lock:1: package `a1`: `Imports`");
+  check("{\"Packages\": " + std::string(100, '[') + std::string(100, ']') + "}",
+        "binder/renv.lock:1: nested deeper than 64");
+  check("{\"Packages\": {\"a1\": {\"Version\": \"1.0\", \"Imports\": [\"b1 (>> 2)\"]}}}",
+        "binder/renv.lock:1: package `a1`: `Imports`");
 }
 
 TEST_CASE("renv.lock conformance: real lockfiles") {
@@ -345,7 +353,8 @@ TEST_CASE("renv.lock conformance: real lockfiles") {
     auto lock = detectors::parse_renv_lock_text(text, "renv.lock");
     REQUIRE_MESSAGE(lock, lock.error().message);
     REQUIRE(lock->packages.size() == json["Packages"].size());
-    if (json.contains("R") && json["R"].contains("Version")) CHECK(lock->r_version == json["R"]["Version"].get<std::string>());
+    if (json.contains("R") && json["R"].contains("Version"))
+      CHECK(lock->r_version == json["R"]["Version"].get<std::string>());
     if (json.contains("R") && json["R"].contains("Repositories"))
       CHECK(lock->repositories.size() == json["R"]["Repositories"].size());
     auto lines = lines_of(text);
@@ -362,12 +371,14 @@ TEST_CASE("renv.lock conformance: real lockfiles") {
       CHECK(lines[p.line - 1].find("\"" + p.name + "\"") != std::string::npos);
       if (record.contains("Requirements"))
         for (const auto& r : p.requirements)
-          CHECK(std::find(record["Requirements"].begin(), record["Requirements"].end(), r) != record["Requirements"].end());
+          CHECK(std::find(record["Requirements"].begin(), record["Requirements"].end(), r) !=
+                record["Requirements"].end());
     }
     CHECK(names.size() == lock->packages.size());
     if (name == "CLIF_sepsis.renv.lock") {
       CHECK(lock->packages.size() == 133);
-      CHECK(std::count_if(lock->packages.begin(), lock->packages.end(), [](const auto& p) { return p.source == "GitHub"; }) == 2);
+      CHECK(std::count_if(lock->packages.begin(), lock->packages.end(),
+                          [](const auto& p) { return p.source == "GitHub"; }) == 2);
     }
   }
   CHECK(files >= 1);
@@ -420,25 +431,25 @@ TEST_CASE("runtime.txt: repo2docker's R forms") {
 
 TEST_CASE("install.R: the install calls it understands") {
   const std::string text =
-      "# packages for the analysis\n"                                              // 1
-      "install.packages(\"tidyverse\")\n"                                            // 2
-      "install.packages(c('data.table', \"zoo\"), repos = 'https://cloud.r-project.org')\n"  // 3
-      "\n"                                                                          // 4
-      "utils::install.packages(pkgs = c(\n"                                          // 5
-      "  \"sf\",  # spatial\n"                                                      // 6
-      "  \"stats\"\n"                                                               // 7
-      "), dependencies = TRUE, repos = c(CRAN = \"https://x\"))\n"                   // 8
-      "library(remotes); remotes::install_version(\"ggplot2\", \"3.4.4\")\n"          // 9
+      "# packages for the analysis\n"                                                          // 1
+      "install.packages(\"tidyverse\")\n"                                                      // 2
+      "install.packages(c('data.table', \"zoo\"), repos = 'https://cloud.r-project.org')\n"    // 3
+      "\n"                                                                                     // 4
+      "utils::install.packages(pkgs = c(\n"                                                    // 5
+      "  \"sf\",  # spatial\n"                                                                 // 6
+      "  \"stats\"\n"                                                                          // 7
+      "), dependencies = TRUE, repos = c(CRAN = \"https://x\"))\n"                             // 8
+      "library(remotes); remotes::install_version(\"ggplot2\", \"3.4.4\")\n"                   // 9
       "install_version('dplyr', version = '1.1.2', repos = \"https://cran.r-project.org\")\n"  // 10
-      "devtools::install_version(\"Rcpp\", \">= 1.0.10\")\n"                         // 11
-      "install_version(package = \"lubridate\", version = NULL)\n"                  // 12
-      "require(\"zoo\"); requireNamespace('zoo', quietly = TRUE)\n";                // 13
+      "devtools::install_version(\"Rcpp\", \">= 1.0.10\")\n"                                   // 11
+      "install_version(package = \"lubridate\", version = NULL)\n"                             // 12
+      "require(\"zoo\"); requireNamespace('zoo', quietly = TRUE)\n";                           // 13
   auto r = detectors::parse_install_r_text(text, "install.R");
   REQUIRE_MESSAGE(r, r.error().message);
   std::vector<std::string> got;
   for (const auto& q : *r) got.push_back(q.name + ":" + std::to_string(q.line));
-  CHECK(got == std::vector<std::string>{"tidyverse:2", "data.table:3", "zoo:3", "sf:6", "ggplot2:9", "dplyr:10", "Rcpp:11",
-                                        "lubridate:12"});
+  CHECK(got == std::vector<std::string>{"tidyverse:2", "data.table:3", "zoo:3", "sf:6", "ggplot2:9", "dplyr:10",
+                                        "Rcpp:11", "lubridate:12"});
   CHECK(find(*r, "ggplot2").exact_version == "3.4.4");
   CHECK(find(*r, "dplyr").exact_version == "1.1.2");
   CHECK(find(*r, "Rcpp").constraint == ">= 1.0.10");
