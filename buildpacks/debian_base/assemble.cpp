@@ -71,6 +71,14 @@ Result<std::vector<archive::Entry>> certificate_store(const std::vector<archive:
   return out;
 }
 
+// Templates whose postinst copies them into /etc with ucf: r-base-core's Renviron (without it R
+// starts with no EDITOR, PAGER or R_LIBS_SITE, and utils fails to load).
+const std::vector<std::pair<std::string, std::string>>& ucf_templates() {
+  static const std::vector<std::pair<std::string, std::string>> templates = {
+      {"usr/lib/R/etc/Renviron.ucf", "etc/R/Renviron"}};
+  return templates;
+}
+
 std::string describe_group(std::string_view group, std::size_t count) {
   std::string what = group == layer_os        ? "core OS"
                      : group == layer_runtime ? "language runtime"
@@ -173,6 +181,19 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env)
       generated.insert(generated.end(), certs.begin(), certs.end());
       lists.push_back(std::move(generated));
     }
+    // Configuration files a maintainer script would have made from a template the package ships
+    // (ucf), in the layer of the package that ships it.
+    std::vector<archive::Entry> from_templates;
+    for (const auto& l : lists)
+      for (const auto& e : l)
+        for (const auto& [from, to] : ucf_templates())
+          if (e.path == from && e.type == archive::EntryType::file) {
+            archive::Entry copy = e;
+            copy.path = to;
+            copy.mode = 0644;
+            from_templates.push_back(std::move(copy));
+          }
+    if (!from_templates.empty()) lists.push_back(std::move(from_templates));
     auto merged = TRY_CONTEXT(deb::merge_entries(lists), "laying out the " + std::string(group) + " layer");
     out.layers.push_back(
         Layer{std::string(group), describe_group(group, it->second.size()), std::move(merged.entries)});

@@ -350,8 +350,12 @@ class DebianBase final : public Buildpack {
     // The interpreters the buildpacks above run on, when mlpack lays the OS down itself.
     auto runtimes = ctx.project.facts.get_or(facts::wanted_runtimes);
     r.python = std::find(runtimes.begin(), runtimes.end(), "python3") != runtimes.end();
-    // R's interpreter and its base packages (the recommended ones are CRAN packages like any other).
-    if (std::find(runtimes.begin(), runtimes.end(), "R") != runtimes.end()) r.runtimes.push_back("r-base-core");
+    // R's interpreter and its base packages (the recommended ones are CRAN packages like any other),
+    // and what its scripts run that Debian takes for granted (Essential: never a dependency):
+    // /usr/bin/R is a bash script calling sed, grep and uname; Sys.which() runs `which`; libc-bin
+    // has the C.UTF-8 locale LANG names, without which R warns for every locale category.
+    if (std::find(runtimes.begin(), runtimes.end(), "R") != runtimes.end())
+      r.runtimes.insert(r.runtimes.end(), {"r-base-core", "bash", "sed", "grep", "debianutils", "libc-bin"});
     r.arch = ctx.options.platform.architecture;
     return r;
   }
