@@ -14,12 +14,14 @@ namespace mlpack::buildpacks {
 namespace debian_base { std::shared_ptr<Buildpack> make_buildpack(); }
 namespace conda { std::shared_ptr<Buildpack> make_buildpack(); }
 namespace python { std::shared_ptr<Buildpack> make_buildpack(); }
+namespace r { std::shared_ptr<Buildpack> make_buildpack(); }
 namespace cuda { std::shared_ptr<Buildpack> make_buildpack(); }  // after the ecosystems: reads their CUDA hints
 namespace app { std::shared_ptr<Buildpack> make_buildpack(); }
 
 // Fresh instances: a buildpack may keep what it detected in one project.
 inline Buildpacks default_buildpacks() {
-  return {debian_base::make_buildpack(), conda::make_buildpack(), python::make_buildpack(), cuda::make_buildpack(),
+  return {debian_base::make_buildpack(), conda::make_buildpack(), python::make_buildpack(), r::make_buildpack(),
+          cuda::make_buildpack(),
           app::make_buildpack()};
 }
 
