@@ -16,9 +16,49 @@ import time
 import unittest
 import urllib.request
 import ssl
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import skip_policy  # noqa: E402
 
 MLPACK = os.environ.get("MLPACK_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "mlpack")
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def corpus_dir(name):
+    """Where a third-party corpus is: $MLPACK_CORPORA/<name>, else ../shared/corpora/<name> beside
+    the repository. The path is returned whether or not it exists; callers skip, saying where they
+    looked, when it does not."""
+    base = os.environ.get("MLPACK_CORPORA") or os.path.join(os.path.dirname(REPO), "shared", "corpora")
+    return os.path.join(base, name)
+
+
+def _install_skip_policy():
+    """Under CI=true a skip that tests/skips.txt does not name is recorded as a failure (see
+    tests/skip_policy.py). Every suite imports this module, so the policy holds for all of them,
+    class-level skips (SkipTest in setUpClass) included."""
+    def wrap(cls):
+        original = cls.addSkip
+
+        def addSkip(self, test, reason):
+            message = skip_policy.unexpected(test.id(), reason)
+            if message is None:
+                return original(self, test, reason)
+            try:
+                raise AssertionError(message)
+            except AssertionError:
+                self.addFailure(test, sys.exc_info())
+        addSkip._mlpack_skip_policy = True
+        cls.addSkip = addSkip
+
+    for cls in (unittest.TestResult, unittest.TextTestResult):
+        if not getattr(cls.addSkip, "_mlpack_skip_policy", False):
+            wrap(cls)
+
+
+_install_skip_policy()
 
 
 def free_port():
