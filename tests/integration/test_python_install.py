@@ -20,14 +20,13 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
-from harness import MLPACK, Registry, TempTestCase, need, run, runc_run, umoci_unpack  # noqa: E402
+from harness import MLPACK, Registry, TempTestCase, corpus_dir, need, run, runc_run, umoci_unpack  # noqa: E402
 from test_debian import BASE, EXTRA  # noqa: E402
 
 import apt_archive  # noqa: E402
 from python_index import Server, build_index, metadata_text, publish_files, sha256_file, write_wheel  # noqa: E402
 
-CORPORA = os.environ.get("MLPACK_CORPORA", "/work/shared/corpora")
-PIP_PACKAGES = os.path.join(CORPORA, "pip_test_data", "packages")
+PIP_PACKAGES = os.path.join(corpus_dir("pip_test_data"), "packages")
 CORPUS_WHEELS = [
     "simplewheel-1.0-py2.py3-none-any.whl",
     "simplewheel-2.0-py2.py3-none-any.whl",
@@ -265,7 +264,8 @@ class PythonInstall(TempTestCase):
 
     def need_corpus(self):
         if not self.corpus:
-            self.skipTest(f"pip's test wheels are not in {PIP_PACKAGES} (set MLPACK_CORPORA to the corpora folder)")
+            self.skipTest(f"pip's test wheels are not in {PIP_PACKAGES} (set MLPACK_CORPORA to the corpora folder,"
+                          " or put them in ../shared/corpora beside the repository)")
 
     # --- projects, builds and images ----------------------------------------------------------
 

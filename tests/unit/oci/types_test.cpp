@@ -3,8 +3,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "corpora.hpp"
 #include "oci/transport.hpp"
 #include "oci/types.hpp"
+#include "skip.hpp"
 #include "util/fs.hpp"
 
 using namespace mlpack;
@@ -14,8 +16,13 @@ using util::ErrorKind;
 namespace {
 Digest dg(char c) { return *Digest::parse("sha256:" + std::string(64, c)); }
 
+// The OCI image spec corpus ($MLPACK_CORPORA or ../shared/corpora, tests/unit/corpora.hpp).
+std::optional<std::filesystem::path> spec_corpus() { return test::corpus_dir("oci_image_spec"); }
+
 std::string corpus(const std::string& rel) {
-  auto r = util::read_file("/work/shared/corpora/oci_image_spec/" + rel);
+  auto dir = spec_corpus();
+  if (!dir) return {};
+  auto r = util::read_file((*dir / rel).string());
   return r ? *r : std::string();
 }
 
@@ -84,11 +91,12 @@ TEST_CASE("index and descriptor JSON omit empty optional fields") {
 }
 
 TEST_CASE("parses the OCI spec examples") {
-  auto manifest_text = corpus("examples/manifest__Manifest_8.json");
-  if (manifest_text.empty()) {
-    MESSAGE("skipped: /work/shared/corpora/oci_image_spec is not present");
+  if (!spec_corpus()) {
+    MLPACK_SKIP("corpus oci_image_spec not found (set MLPACK_CORPORA or put it in ../shared/corpora)");
     return;
   }
+  auto manifest_text = corpus("examples/manifest__Manifest_8.json");
+  REQUIRE_FALSE(manifest_text.empty());
   auto m = parse_manifest(manifest_text);
   REQUIRE_MESSAGE(m, m.error().message);
   CHECK(m->media_type == media::oci_manifest);
@@ -122,11 +130,13 @@ TEST_CASE("parses the OCI spec examples") {
 }
 
 TEST_CASE("parses real Docker schema 2 documents (spec backwards-compatibility cases)") {
-  std::ifstream in("/work/shared/corpora/oci_image_spec/schema_validation_cases.jsonl");
-  if (!in) {
-    MESSAGE("skipped: corpus not present");
+  auto dir = spec_corpus();
+  if (!dir) {
+    MLPACK_SKIP("corpus oci_image_spec not found (set MLPACK_CORPORA or put it in ../shared/corpora)");
     return;
   }
+  std::ifstream in(*dir / "schema_validation_cases.jsonl");
+  REQUIRE(in);
   int checked = 0;
   std::string line;
   while (std::getline(in, line)) {
