@@ -7,7 +7,11 @@ The Debian packages come from a signed apt archive of real .debs served on loopb
 each copy gets an `apt_sources` entry in its mlpack.yaml, the only change made to an example.
 The conda example's packages come from a local conda channel (tests/fixtures/conda_channel.py and
 conda_debian.py: Debian's python3.11 repacked, tomli and pip generated) that `conda-forge` is mapped
-to with CONDA_CHANNEL_ALIAS, and its `pip:` part from a local index (PIP_INDEX_URL)."""
+to with CONDA_CHANNEL_ALIAS, and its `pip:` part from a local index (PIP_INDEX_URL).
+The R example (a DESCRIPTION project) gets R itself, r-base-core and the helpers its scripts run,
+from the same apt archive, and its packages from a local CRAN-like repository of real binaries
+(tests/fixtures/cran_repo.py: Debian's r-cran-* builds repacked): its copy's mlpack.yaml also gets
+`cran: <that repository>` next to `apt_sources`, in place of Posit Package Manager."""
 
 import json
 import os
@@ -24,18 +28,28 @@ from test_sbom import check_layout_spdx  # noqa: E402
 
 import apt_archive  # noqa: E402
 import conda_debian  # noqa: E402
+import cran_repo  # noqa: E402
 from conda_channel import build_channel  # noqa: E402
 from python_index import Server, build_index  # noqa: E402
 
 EXAMPLES = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "examples"))
 # mlpack's minimal base and the suite's Python, which every example here uses.
 BASE = ["base-files", "ca-certificates", "coreutils", "dash", "dpkg", "libc6", "netbase", "usr-is-merged", "python3"]
+# What an R project's image needs from Debian: R and what its scripts run (bash, sed, grep,
+# debianutils; libc-bin for the C.UTF-8 locale), and libxml2 for xml2 (the buildpack adds it from
+# xml2's SystemRequirements; libxml2-dev is in the index, as on any mirror, for its Depends).
+R_PACKAGES = ["r-base-core", "bash", "sed", "grep", "debianutils", "libc-bin", "libxml2"]
+R_INDEX_ONLY = ["libxml2-dev"]
 # Left behind by building an example in place; never part of what is tested.
 LEFTOVERS = shutil.ignore_patterns(".mlpack", "mlpack.lock", "__pycache__", "*.pyc", "*.tar")
 
 
 def examples():
     return sorted(e for e in os.listdir(EXAMPLES) if os.path.isfile(os.path.join(EXAMPLES, e, "verify")))
+
+
+def is_r_project(example):
+    return os.path.exists(os.path.join(EXAMPLES, example, "DESCRIPTION"))
 
 
 def apt_txt_names(example):
@@ -65,8 +79,12 @@ class Examples(unittest.TestCase):
         need("apt-ftparchive", "gpg", "gpgv")
         cls.work = tempfile.mkdtemp(prefix="mlpack-examples-")
         wanted = BASE + [n for e in examples() for n in apt_txt_names(e)]
+        extra = []
+        if any(is_r_project(e) for e in examples()):
+            wanted += R_PACKAGES
+            extra = R_INDEX_ONLY
         try:
-            debs = apt_archive.fetch_debs(apt_archive.closure(wanted))
+            debs = apt_archive.fetch_debs(sorted(set(apt_archive.closure(wanted)) | set(extra)))
         except apt_archive.FixtureSkip as e:
             shutil.rmtree(cls.work, ignore_errors=True)
             raise unittest.SkipTest(str(e))
@@ -80,12 +98,15 @@ class Examples(unittest.TestCase):
         cls.builds = {}
 
         cls.conda = None
+        cls.cran = None
 
     @classmethod
     def tearDownClass(cls):
         cls.server.stop()
         if cls.conda:
             cls.conda.stop()
+        if cls.cran:
+            cls.cran.stop()
         shutil.rmtree(cls.work, ignore_errors=True)
 
     def copy(self, example, where):
@@ -99,7 +120,21 @@ class Examples(unittest.TestCase):
                     "    suite: bookworm\n"
                     "    components: [main]\n"
                     f"    keyring: {self.keyring}\n")
+            if is_r_project(example):
+                f.write(f"cran: {self.cran_url()}\n")
         return dest
+
+    @classmethod
+    def cran_url(cls):
+        """For the R example: a local CRAN-like repository of binaries (made once per run)."""
+        if cls.cran is None:
+            try:
+                repo = cran_repo.create(os.path.join(cls.work, "cran"))
+            except apt_archive.FixtureSkip as e:
+                raise unittest.SkipTest(str(e))
+            cls.cran_info = repo
+            cls.cran = cran_repo.Server(repo["root"], log=repo["log"], faults_file=repo["faults"])
+        return cls.cran.url.rstrip("/")
 
     @classmethod
     def conda_env(cls):
@@ -226,6 +261,35 @@ class Examples(unittest.TestCase):
 
     def test_conda_env_verify(self):
         self.check_verify("conda-env")
+
+    def test_r_analysis_build(self):
+        config = self.check_build("r-analysis", ecosystems=("deb", "cran"))
+        doc, layout, _ = self.built("r-analysis")
+        cran = {p["name"]: p for p in doc["packages"] if p["ecosystem"] == "cran"}
+        # DESCRIPTION's Imports and what they need, each the repository's binary.
+        self.assertTrue({"cli", "jsonlite", "R6", "xml2"} <= set(cran), sorted(cran))
+        served = {p["name"]: p for p in self.cran_info["packages"]}
+        for name, p in cran.items():
+            self.assertEqual((p["version"], p["sha256"]), (served[name]["version"], served[name]["sha256"]), name)
+        debs = {p["name"] for p in doc["packages"] if p["ecosystem"] == "deb"}
+        self.assertIn("r-base-core", debs)
+        self.assertIn("libxml2", debs)  # from xml2's SystemRequirements
+        self.assertNotIn("libxml2-dev", debs)
+        self.assertNotIn("python3", debs)
+        layers = [l["contents"] for l in doc["image"]["layers"]]
+        self.assertTrue(any(c.startswith("r: ") and c.endswith("in /usr/local/lib/R/site-library") for c in layers),
+                        layers)
+        self.assertEqual(config.get("Cmd"), ["Rscript", "/app/analysis.R"], config)
+        self.assertEqual(config["Labels"]["org.mlpack.r.version"], self.cran_info["r_version"], config)
+        self.assertIn("ANALYSIS_DATA=/app/data", config.get("Env", []), config)
+        # The lock pins R and every package; runtime.txt's snapshot date does not matter with `cran:`.
+        with open(os.path.join(os.path.dirname(layout), "..", "mlpack.lock")) as f:
+            lock = f.read()
+        self.assertIn(f'r: "{self.cran_info["r_version"]}"', lock)
+        self.assertNotIn("packagemanager.posit.co", lock)
+
+    def test_r_analysis_verify(self):
+        self.check_verify("r-analysis")
 
     def test_every_example_is_tested_and_documented(self):
         tested = {name[len("test_"):] for name in dir(self) if name.startswith("test_")}
