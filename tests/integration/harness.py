@@ -7,6 +7,7 @@ import contextlib
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -113,9 +114,11 @@ def busybox_rootfs(root):
 
 
 class Registry:
-    """A real docker-registry on a free loopback port, optionally with TLS and htpasswd."""
+    """A real docker-registry on a free loopback port, optionally with TLS and htpasswd.
+    With request_log, the registry logs every request it answered, which `requests()` reads: what
+    the registry itself saw, for checks that must not trust mlpack's own account."""
 
-    def __init__(self, workdir, tls=False, user=None, password=None):
+    def __init__(self, workdir, tls=False, user=None, password=None, request_log=False):
         need("docker-registry")
         self.dir = tempfile.mkdtemp(dir=workdir, prefix="registry-")
         self.port = free_port()
@@ -123,7 +126,7 @@ class Registry:
         self.tls = tls
         self.ca = None
         cfg = ["version: 0.1",
-               "log: {level: error, accesslog: {disabled: true}}",
+               f"log: {{level: {'info' if request_log else 'error'}, accesslog: {{disabled: true}}}}",
                "storage:",
                f"  filesystem: {{rootdirectory: {self.dir}/data}}",
                "  delete: {enabled: true}",
@@ -165,6 +168,22 @@ class Registry:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError("docker-registry did not start")
+
+    def requests(self):
+        """[{"method", "uri", "status"}] of the requests the registry answered, in order, from its
+        own log ("response completed" lines; needs request_log=True)."""
+        out = []
+        with open(f"{self.dir}/registry.log") as f:
+            for line in f:
+                if 'msg="response completed' not in line:
+                    continue
+                fields = dict(re.findall(r'(http\.(?:request|response)\.[a-z]+)=("(?:[^"\\]|\\.)*"|\S+)', line))
+                uri = fields.get("http.request.uri", "")
+                if uri.startswith('"'):
+                    uri = json.loads(uri)
+                out.append({"method": fields.get("http.request.method"), "uri": uri,
+                            "status": int(fields.get("http.response.status", "0"))})
+        return out
 
     def stop(self):
         self.proc.terminate()

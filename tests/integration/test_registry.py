@@ -5,6 +5,7 @@ import json
 import os
 import sys
 import unittest
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (RegistryTestCase, busybox_rootfs, docker_config, need, run,  # noqa: E402
@@ -12,6 +13,8 @@ from harness import (RegistryTestCase, busybox_rootfs, docker_config, need, run,
 
 
 class AnonymousRegistry(RegistryTestCase):
+    registry_options = {"request_log": True}
+
     def build(self, tag_dest, *extra):
         root = busybox_rootfs(self.path("rootfs"))
         return self.mlpack("append", "--layer", root, "--entrypoint", "/bin/sh", *extra,
@@ -39,11 +42,21 @@ class AnonymousRegistry(RegistryTestCase):
         again = json.loads(self.mlpack("push", f"oci:{layout}:v1", f"{host}/a/img:v1", "--json").stdout)
         self.assertEqual(again["blobs_copied"], 0)
         self.assertEqual(again["blobs_skipped"], 2)
-        # Registry to registry on the same host: blobs are mounted, not uploaded.
+        # Registry to registry on the same host: blobs are mounted, not uploaded. The registry's own
+        # log says so, not only mlpack's count: for b/img it answered one mount (201) per blob and
+        # took no blob data (no PATCH, no PUT of an upload).
+        seen = len(self.registry.requests())
         moved = json.loads(self.mlpack("push", f"docker://{host}/a/img:v1", f"docker://{host}/b/img:v2",
                                        "--json").stdout)
         self.assertEqual(moved["digest"], digest)
         self.assertEqual(moved["bytes_copied"], 0, moved)
+        uploads = [r for r in self.registry.requests()[seen:] if r["uri"].startswith("/v2/b/img/blobs/uploads/")]
+        query = [urllib.parse.parse_qs(urllib.parse.urlsplit(r["uri"]).query) for r in uploads]
+        mounts = [r for r, q in zip(uploads, query)
+                  if r["method"] == "POST" and q.get("mount", [""])[0].startswith("sha256:") and q.get("from") == ["a/img"]]
+        self.assertEqual(len(mounts), 2, uploads)
+        self.assertTrue(all(r["status"] == 201 for r in mounts), uploads)
+        self.assertEqual([r for r in uploads if r["method"] in ("PATCH", "PUT")], [], uploads)
         status, _ = self.registry.api("GET", "/v2/b/img/manifests/v2",
                                       headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
         self.assertEqual(status, 200)
