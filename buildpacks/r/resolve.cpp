@@ -7,6 +7,7 @@
 
 #include "buildpacks/r/r.hpp"
 #include "cran/base_packages.hpp"
+#include "cran/license.hpp"
 #include "cran/package.hpp"
 #include "cran/repository.hpp"
 #include "cran/sysreqs.hpp"
@@ -348,7 +349,8 @@ Result<void> resolve_packages(Context& ctx, const Inputs& in, lock::LockFile& lo
     p.size = checked[i].file.size;
     p.extra["repository"] = util::strip_userinfo(c.repo);
     if (rec.built) p.extra["built"] = "R " + rec.built->r_version.str() + (rec.built->platform.empty() ? "" : "; " + rec.built->platform);
-    if (!rec.license.empty()) p.extra["license"] = rec.license;
+    // The SBOM's licence: an SPDX expression when R's standard form pins one down, else as written.
+    if (!rec.license.empty()) p.extra["license"] = cran::license_to_spdx(rec.license).value_or(rec.license);
     if (c.index_record && !c.index_record->md5sum.empty()) p.extra["md5"] = c.index_record->md5sum;
     for (const auto& d : rec.runtime_dependencies())
       p.depends.push_back(d.constraint ? d.name + " (" + d.constraint->str() + ")" : d.name);
