@@ -294,10 +294,10 @@ class FaultProxy:
                     status = rule["status"]
                     payload = b'{"errors":[{"code":"UNKNOWN","message":"injected fault"}]}'
                     extra = "".join(f"{k}: {v}\r\n" for k, v in rule.get("headers", {}).items())
+                    with self.lock:  # before answering: the client may be gone by the time it reads
+                        self.log.append((method, path, status))
                     conn.sendall((f"HTTP/1.1 {status} Injected\r\nContent-Type: application/json\r\n"
                                   f"Content-Length: {len(payload)}\r\n{extra}\r\n").encode() + payload)
-                    with self.lock:
-                        self.log.append((method, path, status))
                     continue
                 up = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=60)
                 fwd = {k: v for k, v in headers if k.lower() not in ("connection", "host")}
@@ -311,10 +311,10 @@ class FaultProxy:
                         continue
                     out.append(f"{k}: {v}\r\n")
                 out.append(f"Content-Length: {len(data)}\r\n\r\n")
-                conn.sendall("".join(out).encode("latin-1") + (b"" if method == "HEAD" else data))
                 up.close()
-                with self.lock:
+                with self.lock:  # before answering, as above
                     self.log.append((method, path, resp.status))
+                conn.sendall("".join(out).encode("latin-1") + (b"" if method == "HEAD" else data))
         except (OSError, ValueError):
             return
         finally:
