@@ -4,7 +4,7 @@
 #   the set: a CRAN-like repository of real binaries made by tests/fixtures/cran_repo.py (the
 #   tests' repository maker): Debian bookworm's r-cran-* builds of RPKGS and their Depends/Imports
 #   closure, repacked as <pkg>_<version>.tar.gz with a PACKAGES index (default: dplyr, tidyr,
-#   readr, data.table, stringi, jsonlite, xml2, cli, R6: 32 packages, 17 MiB of tarballs);
+#   readr, data.table, stringi, jsonlite, xml2, cli, R6: 32 packages, 17.4 MB of tarballs);
 #   mlpack: bench/r_install_bench (linked against mlpack_rpkg/elf/cran/archive/util) doing what
 #   `mlpack build` does for the site-library layer: rpkg::install of each (4 at a time; sha256,
 #   member checks, DESCRIPTION against the lock and the target R), the DT_NEEDED check of every
@@ -99,3 +99,5 @@ for k in r1 r4 none gzip; do
 done
 ratio() { echo "scale=1; $(median "${wall[$1]}") / $(median "${wall[$2]}")" | bc -l; }
 echo "speed-up (wall): R/mlpack-gzip $(ratio r1 gzip)x, R-Ncpus4/mlpack-gzip $(ratio r4 gzip)x, R/mlpack-none $(ratio r1 none)x; goal >= 5x"
+cpu_ratio() { echo "scale=1; $(median "${cpu[$1]}") / $(median "${cpu[$2]}")" | bc -l; }
+echo "speed-up (CPU): R/mlpack-gzip $(cpu_ratio r1 gzip)x, R-Ncpus4/mlpack-gzip $(cpu_ratio r4 gzip)x"
