@@ -177,6 +177,9 @@ struct BuiltLayer {
   util::Digest diff_id = util::Digest::sha256_of("");
   std::string contents;
   bool cached = false;  // re-used from the cache, not compressed again
+  // The packages it holds, as the layer plan (facts::layer_plan) has them: "numpy 1.26.4"; empty
+  // for a layer outside the plan. Set by the buildpack before add(), for --json and the summary.
+  std::vector<std::string> packages;
 };
 
 // Where buildpacks put their layers; the pipeline implements it over its blob store and layer

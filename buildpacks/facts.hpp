@@ -4,6 +4,7 @@
 // of them. A fact is declared once as a typed key; a buildpack publishes it and the ones after it
 // in registry order read it. The pipeline never looks inside.
 #include <any>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <map>
@@ -146,6 +147,34 @@ inline constexpr Fact<std::vector<CudaHint>> cuda_hints{"cuda.hints"};
 // Detect (the cuda buildpack, after the ecosystems), and again at lock and build from the lock:
 // the decision pip, conda (`__cuda`) and the image follow.
 inline constexpr Fact<CudaDecision> cuda{"cuda.decision"};
+
+// Build: the image's layer plan (lib/layerplan), made once by the pipeline from every package of
+// every ecosystem in the lock, within the image's layer budget (mlpack.yaml `layers`, --layers).
+// Each buildpack writes the layers of its own ecosystem in plan order, holding exactly the
+// members planned, under a cache key that covers those members and the layer encoding.
+struct PlannedLayer {
+  std::string ecosystem;                // "deb", "pypi", "conda", "cran"
+  int tier = 0;                         // 1 runtimes, 2 system libraries, 3 project packages
+  std::string key;                      // stable: "deb:libc6", "pypi:@tier3-bucket-2-of-8"
+  std::string description;              // history text: names the packages, never the project
+  std::vector<std::string> packages;    // the members' names, sorted
+  std::uint64_t size = 0;               // their installed bytes (the lock's size where unknown)
+};
+struct LayerPlan {
+  std::size_t budget = 0;       // layers the whole image may have
+  std::size_t base_layers = 0;  // the registry base's, plus the core OS layer
+  std::size_t reserved = 0;     // layers the buildpacks add beside the plan (dpkg database, /app…)
+  std::vector<PlannedLayer> layers;  // bottom to top
+
+  // The layers of one ecosystem, bottom to top.
+  std::vector<const PlannedLayer*> of(std::string_view ecosystem) const {
+    std::vector<const PlannedLayer*> out;
+    for (const auto& l : layers)
+      if (l.ecosystem == ecosystem) out.push_back(&l);
+    return out;
+  }
+};
+inline constexpr Fact<LayerPlan> layer_plan{"layers.plan"};
 
 }  // namespace facts
 

@@ -90,7 +90,40 @@ std::string describe_group(std::string_view group, std::size_t count) {
 
 }  // namespace
 
-Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env) {
+std::vector<LayerSpec> group_layout(const lock::LockFile& locked) {
+  static const std::vector<std::string_view> order = {layer_os, layer_runtime, layer_libs, layer_apt};
+  std::vector<LayerSpec> out;
+  for (std::string_view group : order) {
+    LayerSpec spec{std::string(group), "", {}};
+    for (const auto& p : locked.packages) {
+      if (p.ecosystem != "deb") continue;
+      auto it = p.extra.find("layer");
+      if ((it == p.extra.end() ? std::string(layer_apt) : it->second) == group) spec.packages.push_back(p.name);
+    }
+    if (spec.packages.empty()) continue;
+    spec.contents = describe_group(group, spec.packages.size());
+    out.push_back(std::move(spec));
+  }
+  return out;
+}
+
+std::vector<LayerSpec> planned_layout(const lock::LockFile& locked, const facts::LayerPlan& plan) {
+  std::vector<LayerSpec> out;
+  LayerSpec os{std::string(layer_os), "", {}};
+  for (const auto& p : locked.packages) {
+    if (p.ecosystem != "deb") continue;
+    auto it = p.extra.find("layer");
+    if (it != p.extra.end() && it->second == layer_os) os.packages.push_back(p.name);
+  }
+  if (!os.packages.empty()) {
+    os.contents = describe_group(layer_os, os.packages.size());
+    out.push_back(std::move(os));
+  }
+  for (const auto* l : plan.of("deb")) out.push_back(LayerSpec{l->key, l->description, l->packages});
+  return out;
+}
+
+Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env, const std::vector<LayerSpec>& layout) {
   std::vector<const lock::Package*> packages;
   for (const auto& p : locked.packages)
     if (p.ecosystem == "deb") packages.push_back(&p);
@@ -145,27 +178,41 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env)
     return {};
   }));
 
-  // Group by layer, in the lock's order (sorted by name).
-  static const std::vector<std::string_view> order = {layer_os, layer_runtime, layer_libs, layer_apt};
-  std::map<std::string, std::vector<std::size_t>> by_group;
-  for (std::size_t i = 0; i < packages.size(); ++i) {
-    auto it = packages[i]->extra.find("layer");
-    std::string group = it == packages[i]->extra.end() ? std::string(layer_apt) : it->second;
-    if (std::find(order.begin(), order.end(), group) == order.end())
-      return util::fail(ErrorKind::invalid_input, "lock entry for `" + packages[i]->name + "` names unknown layer `" + group + "`");
-    by_group[group].push_back(i);
-  }
+  // Which layer each package goes in.
+  std::vector<LayerSpec> specs = layout.empty() ? group_layout(locked) : layout;
+  std::map<std::string, std::size_t> index_of;
+  for (std::size_t i = 0; i < packages.size(); ++i) index_of[packages[i]->name] = i;
+  std::vector<std::vector<std::size_t>> members(specs.size());
+  std::vector<int> placed(packages.size(), 0);
+  for (std::size_t s = 0; s < specs.size(); ++s)
+    for (const auto& name : specs[s].packages) {
+      auto it = index_of.find(name);
+      if (it == index_of.end())
+        return util::fail(ErrorKind::internal, "the layer plan names `" + name + "`, which the lock has no Debian package of");
+      members[s].push_back(it->second);
+      ++placed[it->second];
+    }
+  for (std::size_t i = 0; i < packages.size(); ++i)
+    if (placed[i] != 1)
+      return util::fail(ErrorKind::internal, "the layer plan puts `" + packages[i]->name + "` in " +
+                                                 std::to_string(placed[i]) + " layers, not one");
 
   std::set<std::string> merged_dirs = {"bin", "lib", "sbin"};
   for (const auto& d : unpacked) merged_dirs.insert(d->merged_dirs.begin(), d->merged_dirs.end());
+  // The usrmerge links the core OS layer has: those its own packages need (so its bytes depend on
+  // its packages only); a package above needing another one gets it in its own layer.
+  bool has_os = std::any_of(specs.begin(), specs.end(), [](const LayerSpec& s) { return s.group == layer_os; });
+  std::set<std::string> os_dirs = {"bin", "lib", "sbin"};
+  for (std::size_t s = 0; s < specs.size(); ++s)
+    if (specs[s].group == layer_os)
+      for (std::size_t i : members[s]) os_dirs.insert(unpacked[i]->merged_dirs.begin(), unpacked[i]->merged_dirs.end());
 
-  for (std::string_view group : order) {
-    auto it = by_group.find(std::string(group));
-    if (it == by_group.end()) continue;
+  std::vector<std::vector<std::vector<archive::Entry>>> layer_lists;  // per layer, per part
+  for (std::size_t s = 0; s < specs.size(); ++s) {
     std::vector<std::vector<archive::Entry>> lists;
-    for (std::size_t i : it->second) lists.push_back(unpacked[i]->entries);
-    if (group == layer_os) {
-      std::vector<std::string> dirs(merged_dirs.begin(), merged_dirs.end());
+    for (std::size_t i : members[s]) lists.push_back(unpacked[i]->entries);
+    if (specs[s].group == layer_os) {
+      std::vector<std::string> dirs(os_dirs.begin(), os_dirs.end());
       lists.push_back(deb::usrmerge_links(dirs));
       std::vector<archive::Entry> generated = core_os_accounts();
       generated.push_back(archive::dir_entry("home", 0755));
@@ -180,6 +227,15 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env)
       auto certs = TRY_CONTEXT(certificate_store(os_entries), "generating the certificate store");
       generated.insert(generated.end(), certs.begin(), certs.end());
       lists.push_back(std::move(generated));
+    } else if (has_os) {
+      std::set<std::string> extra_dirs;
+      for (std::size_t i : members[s])
+        for (const auto& d : unpacked[i]->merged_dirs)
+          if (!os_dirs.contains(d)) extra_dirs.insert(d);
+      if (!extra_dirs.empty()) {
+        std::vector<std::string> dirs(extra_dirs.begin(), extra_dirs.end());
+        lists.push_back(deb::usrmerge_links(dirs));
+      }
     }
     // Configuration files a maintainer script would have made from a template the package ships
     // (ucf), in the layer of the package that ships it.
@@ -194,12 +250,20 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env)
             from_templates.push_back(std::move(copy));
           }
     if (!from_templates.empty()) lists.push_back(std::move(from_templates));
-    auto merged = TRY_CONTEXT(deb::merge_entries(lists), "laying out the " + std::string(group) + " layer");
-    out.layers.push_back(
-        Layer{std::string(group), describe_group(group, it->second.size()), std::move(merged.entries)});
-    if (group == layer_runtime)
-      for (const auto& e : out.layers.back().entries)
-        if (e.path == "usr/bin/python3") out.python = "/usr/bin/python3";
+    layer_lists.push_back(std::move(lists));
+  }
+  // Conflicts across the whole image, in layer order: what the layers stack up to.
+  {
+    std::vector<std::vector<archive::Entry>> everything;
+    for (const auto& lists : layer_lists) everything.insert(everything.end(), lists.begin(), lists.end());
+    TRY_CONTEXT(deb::merge_entries(everything), "laying out the Debian packages");
+  }
+  for (std::size_t s = 0; s < specs.size(); ++s) {
+    if (members[s].empty()) continue;
+    auto merged = TRY_CONTEXT(deb::merge_entries(layer_lists[s]), "laying out the layer " + specs[s].contents);
+    out.layers.push_back(Layer{specs[s].group, specs[s].contents, std::move(merged.entries)});
+    for (const auto& e : out.layers.back().entries)
+      if (e.path == "usr/bin/python3") out.python = "/usr/bin/python3";
   }
 
   // update-alternatives, as the postinst scripts would have run it, over everything installed.

@@ -78,10 +78,12 @@ void publish_os(Context& ctx, const std::vector<lock::Package>& added, const std
   if (image) ctx.facts.publish(facts::base_os, facts::OsRelease{image->os_id, image->distribution});
 }
 
-std::string layer_key(std::string_view group, const std::vector<const lock::Package*>& packages,
+// Covers the layer's identity in the plan, its history text, its members and the encoding: the
+// same packages give the same key (and bytes) in every project.
+std::string layer_key(std::string_view group, std::string_view contents, const std::vector<const lock::Package*>& packages,
                       const archive::LayerOptions& options) {
   // Bump the version when what mlpack generates into these layers changes.
-  std::string text = "mlpack-debian-layer-v3\n" + std::string(group) + "\n" +
+  std::string text = "mlpack-debian-layer-v4\n" + std::string(group) + "\n" + std::string(contents) + "\n" +
                      archive::encoding_key(options).value_or("invalid-options") + " mtime " +
                      std::to_string(options.mtime) + "\n";
   for (const auto* p : packages) text += p->name + " " + p->version + " " + p->architecture + " " + p->sha256 + "\n";
@@ -231,18 +233,37 @@ class DebianBase final : public Buildpack {
     publish_os(ctx, lock.packages, image);
     const auto& options = sink.options(FileTimes::fixed);
 
-    std::map<std::string, std::vector<const lock::Package*>> groups;
+    // The core OS, then the Debian layers of the image's plan (one per lock group when no plan was
+    // made, as for a lock read on its own), then the dpkg database over them all.
+    std::vector<LayerSpec> layout;
+    if (const auto* plan = ctx.facts.find(facts::layer_plan)) layout = planned_layout(lock, *plan);
+    else layout = group_layout(lock);
+    std::map<std::string, const lock::Package*> by_name;
     std::vector<const lock::Package*> all_debs;
     for (const auto& p : lock.packages)
       if (p.ecosystem == "deb") {
-        auto it = p.extra.find("layer");
-        groups[it == p.extra.end() ? "apt" : it->second].push_back(&p);
+        by_name[p.name] = &p;
         all_debs.push_back(&p);
       }
     std::vector<std::string> keys;  // bottom to top
-    for (std::string_view g : {layer_os, layer_runtime, layer_libs, layer_apt})
-      if (groups.contains(std::string(g))) keys.push_back(layer_key(g, groups[std::string(g)], options));
-    if (!all_debs.empty()) keys.push_back(layer_key("dpkg", all_debs, options));
+    std::vector<std::vector<std::string>> members;
+    for (const auto& spec : layout) {
+      std::vector<const lock::Package*> ps;
+      std::vector<std::string> names;
+      for (const auto& n : spec.packages) {
+        auto it = by_name.find(n);
+        if (it == by_name.end())
+          return util::fail(ErrorKind::internal, "the layer plan names `" + n + "`, which the lock has no Debian package of");
+        ps.push_back(it->second);
+        names.push_back(n + " " + it->second->version);
+      }
+      keys.push_back(layer_key(spec.group, spec.contents, ps, options));
+      members.push_back(std::move(names));
+    }
+    if (!all_debs.empty()) {
+      keys.push_back(layer_key("dpkg", "", all_debs, options));
+      members.emplace_back();
+    }
 
     std::vector<BuiltLayer> layers;
     std::shared_ptr<std::vector<facts::OsPath>> paths;  // when the layers were laid out in this run
@@ -264,7 +285,7 @@ class DebianBase final : public Buildpack {
       layers.clear();
       auto env = environment_for(ctx);
       if (image) env.base_image = &*image;
-      auto assembled = TRY(assemble(lock, env));
+      auto assembled = TRY(assemble(lock, env, layout));
       sink.timing("fetch_unpack_s", since(t_assemble));
       if (assembled.layers.size() != keys.size() && !(ctx.base.image && all_debs.empty()))
         return util::fail(ErrorKind::internal, "the Debian layers do not match the lock's layer groups");
@@ -275,7 +296,10 @@ class DebianBase final : public Buildpack {
         layers.push_back(TRY(sink.write(buildpacks::Layer{std::move(layer.entries), layer.contents}, FileTimes::fixed, keys[i])));
       }
     }
-    for (auto& l : layers) sink.add(std::move(l));
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      if (i < members.size()) layers[i].packages = members[i];
+      sink.add(std::move(layers[i]));
+    }
     publish_paths(ctx, lock, image, std::move(paths));
     // mlpack's own core OS has the user; a registry base image may not.
     if (image && runs_as_app(ctx.project)) TRY(add_accounts_layer(*image, sink));

@@ -13,6 +13,7 @@
 #include "apt/client.hpp"
 #include "buildpacks/debian_base/accounts.hpp"
 #include "buildpacks/debian_base/base_image.hpp"
+#include "buildpacks/facts.hpp"
 #include "archive/decompress.hpp"
 #include "archive/layer.hpp"
 #include "lock/lockfile.hpp"
@@ -96,10 +97,26 @@ struct Resolved {
 Result<Resolved> resolve(const Request& request, const Environment& env);
 
 struct Layer {
-  std::string group;     // "os", "runtime", "apt", "dpkg"
+  std::string group;     // "os", the plan's key, or "dpkg"
   std::string contents;  // for history and --json: "debian: 12 packages (core OS)"
   std::vector<archive::Entry> entries;
 };
+
+// Which packages go in which layer, bottom to top (the dpkg database always comes last, above
+// them all). The core OS (`group` "os") also gets what mlpack generates for the image: the usrmerge
+// links, the accounts, /home, /root, /tmp and the certificate store.
+struct LayerSpec {
+  std::string group;                  // "os", else the layer plan's key ("deb:libc6", "deb:@tier2-bucket-3-of-8")
+  std::string contents;               // history text
+  std::vector<std::string> packages;  // the deb lock entries' names
+};
+
+// One layer per lock group (os, runtime, libs, apt), as the lock records them.
+std::vector<LayerSpec> group_layout(const lock::LockFile& locked);
+// The core OS as one layer (the same in every image on that distribution), then the Debian layers
+// of the image's plan. Every deb package of the lock must be in exactly one of them (assemble()
+// checks).
+std::vector<LayerSpec> planned_layout(const lock::LockFile& locked, const facts::LayerPlan& plan);
 
 struct Assembled {
   std::vector<Layer> layers;  // bottom to top
@@ -110,6 +127,10 @@ struct Assembled {
 // Downloads (or finds in the cache) every locked deb package, verifying each sha256, unpacks
 // them, and lays them out as layers. `locked` may hold packages of other ecosystems; they are
 // ignored. Fallback URLs from a source's snapshot are tried when the mirror lost a file.
-Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env);
+// Conflicts between packages (a path that is a directory in one and not in another) are checked
+// across the whole image, not per layer; a file two packages ship comes from the upper layer, as
+// dpkg unpacking them in layer order would leave it. `layout` empty: group_layout().
+Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env,
+                           const std::vector<LayerSpec>& layout = {});
 
 }  // namespace mlpack::buildpacks::debian_base

@@ -1,4 +1,5 @@
 #include "pipeline/pipeline.hpp"
+#include "pipeline/layer_plan.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -476,10 +477,24 @@ Result<Built> Session::build(const Locked& locked, const BuildRequest& request) 
     }
   }
 
+  // One plan for every ecosystem's packages, within the image's budget; each buildpack writes its
+  // own ecosystem's layers as planned.
+  LayerBudget budget;
+  budget.budget = options.layers.value_or(d.config.layers.value_or(budget.budget));
+  budget.base_layers = base_layers.size();
+  budget.base_image = ctx.base.image;
+  ctx.facts.publish(buildpacks::facts::layer_plan, TRY(plan_layers(locked.lock, budget)));
+  built.layer_budget = budget.budget;
+
   // Each buildpack's layers, bottom to top; the project's files come last (the app buildpack).
   Sink sink(store, cache, report, deps_options, layer_options, built.timings, built.warnings);
   for (const auto& bp : d.buildpacks) TRY(bp->layers(ctx, locked.lock, sink));
   std::vector<BuiltLayer> layers = sink.take();
+  if (base_layers.size() + layers.size() > budget.budget)
+    return util::fail(ErrorKind::internal,
+                      fmt::format("the image has {} layers, over its budget of {}: the layer plan left too few for the "
+                                  "layers beside it",
+                                  base_layers.size() + layers.size(), budget.budget));
   config.architecture = options.platform.architecture;
   config.os = options.platform.os;
   config.variant = options.platform.variant;

@@ -62,6 +62,9 @@ struct Options : buildpacks::Options {
   std::vector<std::string> insecure_registries;
   std::optional<fs::path> docker_config;  // registry credentials (nullopt: ask anonymously)
   bool no_cache = false;         // --no-cache: build every layer again (the cache is still filled)
+  // --layers N: the most layers the image may have, the base's included; nullopt: mlpack.yaml
+  // `layers`, else the planner's default (lib/layerplan).
+  std::optional<std::size_t> layers;
   Reporter* reporter = nullptr;  // progress; nullptr: silent
 };
 
@@ -97,6 +100,7 @@ struct Built {
   std::size_t blobs_pushed = 0;
   std::size_t blobs_skipped = 0;
   std::vector<BuiltSbom> sboms;
+  std::size_t layer_budget = 0;  // the most layers the image could have had
 };
 
 struct BuildRequest {
