@@ -1,5 +1,6 @@
 // Turning the locked wheels into the image's /opt/venv layer.
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -91,9 +92,36 @@ std::vector<VenvGroup> plan_venv(const lock::LockFile& lock, const wheel::VenvLa
   return groups;
 }
 
+Result<std::vector<VenvGroup>> plan_venv(const lock::LockFile& lock, const wheel::VenvLayout& layout,
+                                         const facts::LayerPlan& plan) {
+  std::map<std::string, const lock::Package*> by_name;
+  for (const auto& p : lock.packages)
+    if (p.ecosystem == "pypi" && !p.extra.contains("installer")) by_name[p.name] = &p;
+  std::vector<VenvGroup> groups;
+  groups.push_back(VenvGroup{{}, true, "python: the virtual environment " + layout.prefix + " (" + layout.interpreter + ")"});
+  std::map<std::string, int> placed;
+  for (const auto* layer : plan.of("pypi")) {
+    VenvGroup g;
+    g.contents = layer->description;
+    for (const auto& name : layer->packages) {
+      auto it = by_name.find(name);
+      if (it == by_name.end())
+        return util::fail(ErrorKind::internal, "the layer plan names `" + name + "`, which the lock has no venv wheel of");
+      g.wheels.push_back(it->second);
+      ++placed[name];
+    }
+    groups.push_back(std::move(g));
+  }
+  for (const auto& [name, p] : by_name)
+    if (placed[name] != 1)
+      return util::fail(ErrorKind::internal, "the layer plan puts wheel `" + name + "` in " + std::to_string(placed[name]) +
+                                                 " layers, not one");
+  return groups;
+}
+
 std::string layer_key_text(const VenvGroup& group, const wheel::VenvLayout& layout, const wheel::VenvOptions& options) {
   // Bump the version when what mlpack generates into the venv changes.
-  std::string text = "mlpack-venv-layer-v3\n" + layout.prefix + " " + layout.interpreter + " " + layout.python_version +
+  std::string text = "mlpack-venv-layer-v4\n" + group.contents + "\n" + layout.prefix + " " + layout.interpreter + " " + layout.python_version +
                      (options.apt_packages == wheel::AptPackages::visible ? " apt-visible" : "") +
                      (options.activate == wheel::Activate::yes ? " activate" : "") +
                      (group.skeleton ? " skeleton" : "") + "\n";

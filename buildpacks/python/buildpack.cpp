@@ -332,7 +332,10 @@ class Python final : public Buildpack {
     auto layout = TRY(venv_layout(lock, base_python(ctx)));
     const auto& deps_options = sink.options(FileTimes::fixed);
     auto options = venv_options(lock);
-    auto groups = plan_venv(lock, layout);
+    // The image's layer plan when the pipeline made one; else the large-wheel rule on its own.
+    std::vector<VenvGroup> groups;
+    if (const auto* plan = ctx.facts.find(facts::layer_plan)) groups = TRY(plan_venv(lock, layout, *plan));
+    else groups = plan_venv(lock, layout);
     std::vector<std::string> keys;
     std::vector<std::optional<BuiltLayer>> hits;
     bool all_hit = true;
@@ -357,7 +360,11 @@ class Python final : public Buildpack {
         hits[i] = TRY(sink.write(Layer{std::move(assembled[i].entries), assembled[i].contents}, FileTimes::fixed, keys[i]));
       }
     }
-    for (auto& h : hits) sink.add(std::move(*h));
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+      hits[i]->packages.clear();
+      for (const auto* p : groups[i].wheels) hits[i]->packages.push_back(p->name + " " + p->version);
+      sink.add(std::move(*hits[i]));
+    }
     if (project) {
       auto p = TRY(project_layer(*project, layout));
       sink.add(TRY(sink.write_by_content(Layer{std::move(p.entries), p.contents}, FileTimes::fixed)));

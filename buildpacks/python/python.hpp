@@ -106,6 +106,7 @@ Result<std::vector<lock::Package>> resolve_lockfile(const Inputs& inputs, const 
 
 }  // namespace mlpack::buildpacks::python
 
+#include "buildpacks/facts.hpp"
 #include "archive/layer.hpp"
 #include "wheel/wheel.hpp"
 
@@ -136,7 +137,7 @@ wheel::VenvOptions venv_options(const lock::LockFile& lock);
 // venv skeleton and every other wheel share one layer, last. Always at least that one group.
 struct VenvGroup {
   std::vector<const lock::Package*> wheels;  // sorted by name
-  bool skeleton = false;                     // holds pyvenv.cfg, bin/python… (the last group)
+  bool skeleton = false;                     // holds pyvenv.cfg, bin/python…
   std::string contents;                      // "python: torch 2.3.0", "python: 41 packages in /opt/venv"
 };
 inline constexpr std::size_t default_venv_budget = 8;
@@ -144,6 +145,13 @@ inline constexpr std::uint64_t default_large_wheel = 50ull << 20;
 std::vector<VenvGroup> plan_venv(const lock::LockFile& lock, const wheel::VenvLayout& layout,
                                  std::size_t budget = default_venv_budget,
                                  std::uint64_t large_bytes = default_large_wheel);
+
+// The venv's layers as the image's layer plan has them (facts::layer_plan, lib/layerplan): the venv
+// skeleton alone first (its bytes depend on the interpreter only, so every project on the same
+// Python shares it), then the plan's pypi layers bottom to top, each described by the plan (history
+// text naming its packages). A venv wheel the plan leaves out, or puts twice, is an internal error.
+Result<std::vector<VenvGroup>> plan_venv(const lock::LockFile& lock, const wheel::VenvLayout& layout,
+                                         const facts::LayerPlan& plan);
 
 // The text a venv layer's cache key is derived from: the layout, the options and the group's wheels.
 std::string layer_key_text(const VenvGroup& group, const wheel::VenvLayout& layout, const wheel::VenvOptions& options);
