@@ -49,7 +49,7 @@ std::string request_url(const lock::Package& p, const EnvSources& sources) {
 
 // What a group's layer is a function of: bump the version when what mlpack writes changes.
 std::string key_text(const EnvGroup& group, const condapkg::Prefix& prefix, const EnvSources& sources) {
-  std::string text = "mlpack-conda-layer-v1\n" + prefix.path + " " + prefix.site_packages + "\n";
+  std::string text = "mlpack-conda-layer-v2\n" + prefix.path + " " + prefix.site_packages + "\n" + group.contents + "\n";
   for (const auto* p : group.packages) {
     auto ref = package_ref(*p, sources.requested);
     text += p->name + " " + p->version + " " + extra(*p, "build") + " " + p->sha256 + " " +
@@ -136,6 +136,30 @@ std::vector<EnvGroup> plan_environment(const lock::LockFile& lock, std::size_t b
   return groups;
 }
 
+Result<std::vector<EnvGroup>> plan_environment(const lock::LockFile& lock, const facts::LayerPlan& plan) {
+  std::map<std::string, const lock::Package*> by_name;
+  for (const auto* p : conda_packages(lock)) by_name[p->name] = p;
+  std::map<std::string, int> placed;
+  std::vector<EnvGroup> groups;
+  for (const auto* layer : plan.of("conda")) {
+    EnvGroup g;
+    g.contents = layer->description;
+    for (const auto& name : layer->packages) {
+      auto it = by_name.find(name);
+      if (it == by_name.end())
+        return util::fail(ErrorKind::internal, "the layer plan names `" + name + "`, which the lock has no conda package of");
+      g.packages.push_back(it->second);
+      ++placed[name];
+    }
+    groups.push_back(std::move(g));
+  }
+  for (const auto& [name, p] : by_name)
+    if (placed[name] != 1)
+      return util::fail(ErrorKind::internal, "the layer plan puts conda package `" + name + "` in " +
+                                                 std::to_string(placed[name]) + " layers, not one");
+  return groups;
+}
+
 condapkg::Prefix prefix_of(const lock::LockFile& lock) {
   condapkg::Prefix prefix;
   prefix.path = std::string(environment_prefix);
@@ -181,7 +205,10 @@ condapkg::PackageRef package_ref(const lock::Package& p, const std::map<std::str
 
 Result<Activation> add_environment_layers(Context& ctx, const lock::LockFile& lock, LayerSink& sink,
                                           const EnvSources& sources) {
-  auto groups = plan_environment(lock);
+  // The image's layer plan when the pipeline made one; else the large-package rule on its own.
+  std::vector<EnvGroup> groups;
+  if (const auto* plan = ctx.facts.find(facts::layer_plan)) groups = TRY(plan_environment(lock, *plan));
+  else groups = plan_environment(lock);
   if (groups.empty()) return Activation{};
   auto prefix = prefix_of(lock);
   const auto& options = sink.options(FileTimes::fixed);
@@ -250,7 +277,11 @@ Result<Activation> add_environment_layers(Context& ctx, const lock::LockFile& lo
       hits[g] = TRY(sink.write(Layer{std::move(entries), groups[g].contents}, FileTimes::fixed, keys[g]));
     }
   }
-  for (auto& h : hits) sink.add(std::move(*h));
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    hits[g]->packages.clear();
+    for (const auto* p : groups[g].packages) hits[g]->packages.push_back(p->name + " " + p->version);
+    sink.add(std::move(*hits[g]));
+  }
   // conda-meta/history names every package: a small layer of its own, so a changed package does
   // not rebuild the layer of the others.
   std::vector<archive::Entry> history{archive::dir_entry("opt"), archive::dir_entry("opt/conda"),

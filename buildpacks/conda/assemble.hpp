@@ -34,6 +34,11 @@ inline constexpr std::uint64_t default_large_package = 50ull << 20;
 std::vector<EnvGroup> plan_environment(const lock::LockFile& lock, std::size_t budget = default_env_budget,
                                        std::uint64_t large_bytes = default_large_package);
 
+// The environment's layers as the image's layer plan has them (facts::layer_plan, lib/layerplan):
+// its conda layers bottom to top, each described by the plan (history text naming its packages).
+// A conda package the plan leaves out, or puts twice, is an internal error.
+Result<std::vector<EnvGroup>> plan_environment(const lock::LockFile& lock, const facts::LayerPlan& plan);
+
 // The prefix the lock's packages go to: /opt/conda, with the locked python's site-packages
 // (`lib/pythonX.Y/site-packages`, or its record's python_site_packages_path); no python: none.
 condapkg::Prefix prefix_of(const lock::LockFile& lock);
