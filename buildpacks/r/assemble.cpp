@@ -1,7 +1,7 @@
 // The R packages' layers, from the lock only: each binary verified and unpacked into the site
 // library by lib/rpkg, the DT_NEEDED libraries of every shared object they install checked
-// against the image's files (lib/elf), packages of 50 MiB or more in layers of their own and the
-// rest in one.
+// against the image's files (lib/elf), in the layers the image's layer plan (lib/layerplan) gives
+// them.
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -48,10 +48,10 @@ std::map<std::string, std::string> contrib_urls(const Inputs& in, const lock::Lo
   return out;
 }
 
-std::string layer_key(const std::vector<const lock::Package*>& packages, const archive::LayerOptions& options,
-                      const std::string& os_digest, const std::string& r) {
+std::string layer_key(const std::vector<const lock::Package*>& packages, const std::string& contents,
+                      const archive::LayerOptions& options, const std::string& os_digest, const std::string& r) {
   // Bump the version when what mlpack generates into these layers changes.
-  std::string text = "mlpack-r-layer-v1\n" + std::string(site_library) + "\nR " + r + "\n" +
+  std::string text = "mlpack-r-layer-v2\n" + contents + "\n" + std::string(site_library) + "\nR " + r + "\n" +
                      archive::encoding_key(options).value_or("invalid-options") + " mtime " + std::to_string(options.mtime) +
                      "\nos " + os_digest + "\n";
   for (const auto* p : packages) text += p->name + " " + p->version + " " + p->sha256 + "\n";
@@ -73,15 +73,52 @@ Result<void> add_layers(Context& ctx, const Inputs& in, const lock::LockFile& lo
   std::string os_digest = util::Digest::sha256_of(os_text + ctx.base.digest).hex();
   const auto& options = sink.options(FileTimes::fixed);
 
-  // Large packages alone, the rest together; bottom to top: the shared layer, then by name.
-  std::vector<std::vector<const lock::Package*>> groups(1);
-  for (const auto* p : packages) {
-    if (p->size >= own_layer_bytes) groups.push_back({p});
-    else groups.front().push_back(p);
+  // The image's layer plan when the pipeline made one; else large packages alone, the rest
+  // together (bottom to top: the shared layer, then by name).
+  std::vector<std::vector<const lock::Package*>> groups;
+  std::vector<std::string> descriptions;
+  if (const auto* plan = ctx.facts.find(facts::layer_plan)) {
+    std::map<std::string, const lock::Package*> by_name;
+    for (const auto* p : packages) by_name[p->name] = p;
+    std::map<std::string, int> placed;
+    for (const auto* layer : plan->of("cran")) {
+      std::vector<const lock::Package*> g;
+      for (const auto& name : layer->packages) {
+        auto it = by_name.find(name);
+        if (it == by_name.end())
+          return util::fail(ErrorKind::internal, "the layer plan names `" + name + "`, which the lock has no R package of");
+        g.push_back(it->second);
+        ++placed[name];
+      }
+      groups.push_back(std::move(g));
+      descriptions.push_back(layer->description);
+    }
+    for (const auto* p : packages)
+      if (placed[p->name] != 1)
+        return util::fail(ErrorKind::internal, "the layer plan puts R package `" + p->name + "` in " +
+                                                   std::to_string(placed[p->name]) + " layers, not one");
+  } else {
+    groups.resize(1);
+    for (const auto* p : packages) {
+      if (p->size >= own_layer_bytes) groups.push_back({p});
+      else groups.front().push_back(p);
+    }
+    if (groups.front().empty()) groups.erase(groups.begin());
+    for (const auto& g : groups) {
+      std::string contents = "r: " + (g.size() == 1 ? g.front()->name + " " + g.front()->version
+                                                     : std::to_string(g.size()) + " packages") +
+                             " in /" + std::string(site_library);
+      descriptions.push_back(contents);
+    }
   }
-  if (groups.front().empty()) groups.erase(groups.begin());
   std::vector<std::string> keys;
-  for (const auto& g : groups) keys.push_back(layer_key(g, options, os_digest, *lock.target.r));
+  for (std::size_t g = 0; g < groups.size(); ++g)
+    keys.push_back(layer_key(groups[g], descriptions[g], options, os_digest, *lock.target.r));
+  auto members = [&](std::size_t g) {
+    std::vector<std::string> out;
+    for (const auto* p : groups[g]) out.push_back(p->name + " " + p->version);
+    return out;
+  };
 
   std::vector<BuiltLayer> cached;
   for (const auto& key : keys)
@@ -89,7 +126,10 @@ Result<void> add_layers(Context& ctx, const Inputs& in, const lock::LockFile& lo
   sink.fetching(std::to_string(packages.size()) + " R packages" +
                 (cached.size() == keys.size() ? ": layers reused" : ": downloading (sha256-verified)"));
   if (cached.size() == keys.size()) {
-    for (auto& l : cached) sink.add(std::move(l));
+    for (std::size_t g = 0; g < cached.size(); ++g) {
+      cached[g].packages = members(g);
+      sink.add(std::move(cached[g]));
+    }
     return {};
   }
 
@@ -165,18 +205,15 @@ Result<void> add_layers(Context& ctx, const Inputs& in, const lock::LockFile& lo
   std::vector<archive::Entry> dirs = rpkg::site_library_dirs(install_options.site_library);
   for (std::size_t g = 0; g < groups.size(); ++g) {
     std::vector<archive::Entry> entries = dirs;
-    std::vector<std::string> names;
     for (const auto* p : groups[g]) {
       auto i = static_cast<std::size_t>(std::find(packages.begin(), packages.end(), p) - packages.begin());
       auto& pkg_entries = installed[i]->entries;
       entries.insert(entries.end(), std::make_move_iterator(pkg_entries.begin()), std::make_move_iterator(pkg_entries.end()));
-      names.push_back(p->name + " " + p->version);
     }
     std::sort(entries.begin(), entries.end(), [](const archive::Entry& a, const archive::Entry& b) { return a.path < b.path; });
-    std::string contents = "r: " + (groups[g].size() == 1 ? names.front() : std::to_string(groups[g].size()) + " packages") +
-                           " in /" + std::string(site_library);
-    auto built = TRY_CONTEXT(sink.write(buildpacks::Layer{std::move(entries), contents}, FileTimes::fixed, keys[g]),
+    auto built = TRY_CONTEXT(sink.write(buildpacks::Layer{std::move(entries), descriptions[g]}, FileTimes::fixed, keys[g]),
                              "writing the R packages' layer");
+    built.packages = members(g);
     sink.add(std::move(built));
   }
   return {};
