@@ -51,6 +51,7 @@ struct ProjectArgs {
   std::string progress = "auto";    // --progress auto|plain|none
   std::string digest_file;          // --digest-file: the manifest digest is written here
   bool no_cache = false;            // --no-cache
+  std::optional<std::size_t> layers;  // --layers N: the image's layer budget
   std::string sbom = "spdx";        // --sbom spdx|cyclonedx|both|none
   std::string sbom_file;            // --sbom-file: the SBOM is written here too
   std::optional<std::uint64_t> unpack_max_ratio;  // --unpack-max-ratio: how far one member may inflate

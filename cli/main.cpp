@@ -153,6 +153,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "plain", "none"}));
   build_cmd->add_option("--digest-file", project.digest_file, "Write the image's manifest digest to this file");
   build_cmd->add_flag("--no-cache", project.no_cache, "Build every layer again instead of reusing cached ones");
+  build_cmd->add_option("--layers", project.layers,
+                        "The most layers the image may have, the base image's included (default 100; mlpack.yaml `layers`)")
+      ->type_name("N")
+      ->check(CLI::Range(2, 127));
   build_cmd->add_option("--sbom", project.sbom, "SBOM to attach, written from the lock: spdx (default), cyclonedx, both or none")
       ->check(CLI::IsMember({"spdx", "cyclonedx", "both", "none"}));
   build_cmd->add_option("--sbom-file", project.sbom_file, "Write the SBOM to this file too");

@@ -24,6 +24,7 @@ util::Result<pipeline::Options> options_for(const ProjectArgs& args, const Globa
   o.ca_file = open.ca_file;
   o.env = g.env;
   o.no_cache = args.no_cache;
+  o.layers = args.layers;
   if (args.unpack_max_ratio) o.unpack.max_ratio = *args.unpack_max_ratio;
   if (args.unpack_max_size) o.unpack.max_total = *args.unpack_max_size;
   o.unpack.raise_hint = "if the package is genuine, raise the limit with --unpack-max-ratio N or --unpack-max-size BYTES";
@@ -169,11 +170,13 @@ int run_build(const ProjectArgs& args, const Globals& g) {
                         {"size", l.descriptor.size},
                         {"media_type", l.descriptor.media_type},
                         {"cached", l.cached},
-                        {"contents", l.contents}});
+                        {"contents", l.contents},
+                        {"packages", l.packages}});
     doc["image"] = {{"digest", built->manifest.digest.str()},
                     {"config_digest", built->config_digest.str()},
                     {"outputs", built->outputs},
-                    {"layers", layers}};
+                    {"layers", layers},
+                    {"layer_budget", built->layer_budget}};
     doc["summary"] = {{"layers_built", built->layers.size() - reused},
                       {"layers_reused", reused},
                       {"blobs_pushed", built->blobs_pushed},

@@ -15,7 +15,7 @@ using util::ErrorKind;
 
 const std::vector<std::string>& project_config_keys() {
   static const std::vector<std::string> keys = {"name",    "base",  "env",  "entrypoint",
-                                                "command", "ports", "user", "exclude"};
+                                                "command", "ports", "user", "exclude", "layers"};
   return keys;
 }
 
@@ -180,6 +180,12 @@ Result<ProjectConfig> parse_project_config(std::string_view yaml, std::string_vi
             return std::unexpected(r.error(e.second, "the value of " + quote_text(e.first.Scalar()) + " in `env` must be a string"));
           config.env[e.first.Scalar()] = e.second.Scalar();
         }
+      } else if (key == "layers") {
+        int n = 0;
+        if (!v.IsScalar() || !YAML::convert<int>::decode(v, n) || n < 2 || n > 127)
+          return std::unexpected(r.error(v, "`layers` must be a number from 2 to 127 (containerd refuses images of more "
+                                            "than 127 layers)"));
+        config.layers = static_cast<std::size_t>(n);
       } else if (key == "ports") {
         if (!v.IsSequence()) return std::unexpected(r.error(v, "`ports` must be a list of port numbers"));
         for (const auto& p : v) {

@@ -56,6 +56,8 @@ struct ProjectConfig {
   std::vector<int> ports;
   std::optional<std::string> user;
   std::vector<std::string> exclude;
+  // `layers`: the most layers the image may have, the base image's included (2 to 127).
+  std::optional<std::size_t> layers;
   // The buildpacks' own keys as written, for them to read (Buildpack::config_keys).
   std::map<std::string, ConfigValue> sections;
 
