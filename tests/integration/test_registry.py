@@ -52,8 +52,8 @@ class AnonymousRegistry(RegistryTestCase):
         self.assertEqual(moved["bytes_copied"], 0, moved)
         uploads = [r for r in self.registry.requests()[seen:] if r["uri"].startswith("/v2/b/img/blobs/uploads/")]
         query = [urllib.parse.parse_qs(urllib.parse.urlsplit(r["uri"]).query) for r in uploads]
-        mounts = [r for r, q in zip(uploads, query)
-                  if r["method"] == "POST" and q.get("mount", [""])[0].startswith("sha256:") and q.get("from") == ["a/img"]]
+        mounts = [r for r, q in zip(uploads, query) if r["method"] == "POST"
+                  and q.get("mount", [""])[0].startswith("sha256:") and q.get("from") == ["a/img"]]
         self.assertEqual(len(mounts), 2, uploads)
         self.assertTrue(all(r["status"] == 201 for r in mounts), uploads)
         self.assertEqual([r for r in uploads if r["method"] in ("PATCH", "PUT")], [], uploads)
