@@ -176,7 +176,11 @@ Result<void> check_loadable(const PackageRecord& record, const Version& target_r
     return refuse("built by R " + by.str() + ", before R 4.0.0; R " + target_r.str() + " refuses to load it");
   if (by.major() != target_r.major())
     return refuse("built by R " + by.str() + ", another major version than R " + target_r.str());
-  if (target_r < by)
+  // A newer patch release of the same R x.y is fine: binary repositories build each R minor
+  // series with its latest patch (Posit Package Manager's 4.2 binaries say "R 4.2.3", Debian
+  // bookworm's R is 4.2.2), and R keeps its API within a series. A newer minor may use what this R
+  // lacks: R only warns, we refuse.
+  if (by.major() == target_r.major() && by.minor() > target_r.minor())
     return refuse("built by R " + by.str() + ", newer than R " + target_r.str() +
                   " (R would only warn, but the package may use what this R lacks)");
   for (const auto& c : record.r_constraints)

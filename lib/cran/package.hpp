@@ -71,8 +71,9 @@ Result<std::vector<PackageRecord>> parse_packages_index(std::string_view text, s
 
 // R's rule for loading a binary package (R's library() and tools:::.getRequiredPackages2):
 // it must have `Built:` (else "`name` is a source package"), built by the same R major version
-// as the target, by an R no newer than the target (R only warns; we refuse, as a package built
-// by a newer R may call functions the target lacks), not before 4.0.0 when the target is R 4.x
+// as the target, by an R whose minor version is no newer than the target's (R only warns; we
+// refuse, as a package built by a newer R may call functions the target lacks; a newer patch of
+// the same x.y is accepted, as binary repositories build each series with its latest patch), not before 4.0.0 when the target is R 4.x
 // (R refuses those), whose `Depends: R (op x)` constraints all hold for the target, with OS type unix, and a platform that is empty (no compiled code) or
 // `<target_arch>-*-linux-gnu`. `target_arch` is "x86_64" or "aarch64".
 // Refusals are ErrorKind::unsatisfiable (the package exists; it is the wrong build for this R,

@@ -9,6 +9,7 @@
 
 #include "cran/base_packages.hpp"
 #include "corpora.hpp"
+#include "skip.hpp"
 #include "util/fs.hpp"
 #include "util/process.hpp"
 
@@ -143,7 +144,9 @@ TEST_CASE("cran package: the loadability rule") {
   ok(record("R 4.1.0; x86_64-redhat-linux-gnu; 2021-06-16 11:22:33 UTC; unix"));  // vendor does not count
   ok(record("R 4.3.0; aarch64-unknown-linux-gnu; 2023-06-16 11:22:33 UTC; unix"), r432, "aarch64");
   refused(record(""), "`abc` 1.0: a source package");
-  refused(record("R 4.3.3; x86_64-pc-linux-gnu; 2024-01-16 11:22:33 UTC; unix"), "built by R 4.3.3, newer than R 4.3.2");
+  // A newer patch of the same series is what binary repositories ship (PPM builds 4.3 with 4.3.3).
+  ok(record("R 4.3.3; x86_64-pc-linux-gnu; 2024-01-16 11:22:33 UTC; unix"));
+  refused(record("R 4.4.1; x86_64-pc-linux-gnu; 2024-07-16 11:22:33 UTC; unix"), "built by R 4.4.1, newer than R 4.3.2");
   refused(record("R 4.4.0; ; 2024-01-16 11:22:33 UTC; unix"), "newer than R 4.3.2");
   refused(record("R 3.6.3; ; 2020-01-16 11:22:33 UTC; unix"), "before R 4.0.0");
   refused(record("R 3.6.3; x86_64-pc-linux-gnu; 2020-01-16 11:22:33 UTC; unix"), "before R 4.0.0");
@@ -192,7 +195,7 @@ TEST_CASE("cran package: PACKAGES keeps the highest version, skips other OS type
 TEST_CASE("cran package: every DESCRIPTION of ../shared/corpora/r_packages") {
   auto corpus = test::corpus_dir("r_packages");
   if (!corpus) {
-    MESSAGE("skipping: corpus r_packages not found (set MLPACK_CORPORA)");
+    MLPACK_SKIP("corpus r_packages not found (set MLPACK_CORPORA)");
     return;
   }
   std::map<std::string, PackageRecord> by_file;
@@ -257,7 +260,7 @@ TEST_CASE("cran package: every DESCRIPTION of ../shared/corpora/r_packages") {
 TEST_CASE("cran package: every PACKAGES index of ../shared/corpora/r_packages/pkgcache_fixtures") {
   auto corpus = test::corpus_dir("r_packages");
   if (!corpus) {
-    MESSAGE("skipping: corpus r_packages not found (set MLPACK_CORPORA)");
+    MLPACK_SKIP("corpus r_packages not found (set MLPACK_CORPORA)");
     return;
   }
   const auto dir = *corpus / "pkgcache_fixtures";
@@ -270,7 +273,7 @@ TEST_CASE("cran package: every PACKAGES index of ../shared/corpora/r_packages/pk
   for (const auto& [rel, count] : expected) {
     auto text = read_index(dir / rel);
     if (!text) {
-      MESSAGE("skipping ", rel, ": gzip is not installed");
+      MLPACK_SKIP(rel << ": gzip is not installed");
       continue;
     }
     auto r = cran::parse_packages_index(*text, rel);
