@@ -45,6 +45,11 @@ struct CoreMetadata {
   std::optional<std::string> requires_python;
   std::vector<std::string> requires_dist;   // PEP 508 strings, unparsed
   std::vector<std::string> provides_extra;
+  // The licence as the distribution states it: PEP 639's License-Expression, else the License
+  // field, else the `License ::` trove classifiers (each "License :: OSI Approved :: MIT License").
+  std::optional<std::string> license_expression;
+  std::optional<std::string> license;
+  std::vector<std::string> license_classifiers;
 };
 
 // Parses RFC 822-style core metadata (continuation lines, repeated fields, body ignored).

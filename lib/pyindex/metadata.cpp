@@ -31,6 +31,9 @@ Result<CoreMetadata> parse_core_metadata(std::string_view text) {
     else if (key == "requires-python" && !value.empty()) out.requires_python = value;
     else if (key == "requires-dist" && !value.empty()) out.requires_dist.push_back(value);
     else if (key == "provides-extra" && !value.empty()) out.provides_extra.push_back(value);
+    else if (key == "license-expression" && !value.empty() && !out.license_expression) out.license_expression = value;
+    else if (key == "license" && !value.empty() && !out.license) out.license = value;
+    else if (key == "classifier" && value.starts_with("License ::")) out.license_classifiers.push_back(value);
   }
   if (out.name.empty() || out.version.empty())
     return util::fail(util::ErrorKind::invalid_input,

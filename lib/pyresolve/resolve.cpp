@@ -451,6 +451,14 @@ Result<Resolved> resolve(const Request& request, pyindex::IndexClient& index) {
     p.version = c.version;
     p.file = c.file;
     p.requested = provider.requested(c.project);
+    if (auto meta = index.metadata(c.file)) {
+      p.license = license_of(*meta);
+      auto env = marker_environment(request);
+      for (const auto& text : meta->requires_dist) {
+        auto req = pypi::Requirement::parse(text);
+        if (req && (!req->marker || (!req->marker->uses_extra() && req->marker->evaluate(env)))) p.depends.push_back(text);
+      }
+    }
     if (auto sha = c.file.hashes.find("sha256"); sha != c.file.hashes.end()) {
       p.sha256 = sha->second;
     } else {
@@ -461,6 +469,22 @@ Result<Resolved> resolve(const Request& request, pyindex::IndexClient& index) {
     out.packages.push_back(std::move(p));
   }
   std::sort(out.packages.begin(), out.packages.end(), [](const Package& a, const Package& b) { return a.name < b.name; });
+  return out;
+}
+
+std::string license_of(const pyindex::CoreMetadata& meta) {
+  if (meta.license_expression) return *meta.license_expression;
+  // Many distributions put the whole licence text in License: a name is one short line.
+  if (meta.license && meta.license->size() <= 100 && meta.license->find('\n') == std::string::npos &&
+      util::to_lower(*meta.license) != "unknown")
+    return *meta.license;
+  std::string out;
+  for (const auto& c : meta.license_classifiers) {
+    auto name = c.substr(c.rfind("::") + 2);
+    name = util::trim(name);
+    if (name.empty() || name == "OSI Approved") continue;
+    out += (out.empty() ? "" : " | ") + name;
+  }
   return out;
 }
 
@@ -478,6 +502,8 @@ lock::Package lock_package(const Package& p) {
   l.extra["wheel"] = p.file.filename;
   if (!p.file.index.empty()) l.extra["index"] = strip_userinfo(p.file.index);
   if (p.requested) l.extra["requested"] = "true";
+  if (!p.license.empty()) l.extra["license"] = p.license;
+  l.depends = p.depends;
   return l;
 }
 

@@ -48,7 +48,16 @@ struct Package {
   pyindex::DistFile file;
   std::string sha256;   // hex
   bool requested = false;  // a root names it (REQUESTED in the image)
+  // From its core metadata, for the SBOM: the licence it states (see license_of) and the
+  // Requires-Dist that apply to the target, as written.
+  std::string license;
+  std::vector<std::string> depends;
 };
+
+// The licence a distribution states, best first: License-Expression (PEP 639), a License field
+// short enough to be a name rather than the licence's text, else the trove classifiers' names
+// ("MIT License"); empty when it states none.
+std::string license_of(const pyindex::CoreMetadata& meta);
 
 struct Resolved {
   std::vector<Package> packages;  // sorted by name
