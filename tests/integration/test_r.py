@@ -37,6 +37,8 @@ def setUpModule():
         repo = cran_repo.create(os.path.join(work, "cran"), archive={"jsonlite": "1.8.0"})
         bad = cran_repo.create(os.path.join(work, "cran-bad"), packages=["r-cran-jsonlite", "r-cran-xml2"],
                                source_only=["jsonlite"], strip_sysreqs=["xml2"])
+        # Like Posit Package Manager: binaries for R's User-Agent, sources for anyone else.
+        ppm = cran_repo.create(os.path.join(work, "cran-ppm"), packages=["r-cran-r6", "r-cran-jsonlite"], ppm=True)
     except apt_archive.FixtureSkip as e:
         shutil.rmtree(work, ignore_errors=True)
         raise unittest.SkipTest(str(e))
@@ -49,10 +51,13 @@ def setUpModule():
     STATE["cran"] = cran_repo.Server(repo["root"], log=repo["log"], faults_file=repo["faults"])
     STATE["bad"] = bad
     STATE["cran_bad"] = cran_repo.Server(bad["root"], log=bad["log"], faults_file=bad["faults"])
+    STATE["ppm"] = ppm
+    STATE["cran_ppm"] = cran_repo.Server(ppm["root"], source_root=ppm["source_root"], log=ppm["log"],
+                                         faults_file=ppm["faults"])
 
 
 def tearDownModule():
-    for k in ("apt", "cran", "cran_bad"):
+    for k in ("apt", "cran", "cran_bad", "cran_ppm"):
         if k in STATE:
             STATE[k].stop()
     if "work" in STATE:
@@ -171,8 +176,10 @@ class RBuild(TempTestCase):
         layout = self.path("layout")
         _, doc = self.build(d, f"oci:{layout}:desc")
         contents = [l["contents"] for l in doc["image"]["layers"]]
-        self.assertTrue(any(c.startswith("r: ") and "site-library" in c for c in contents), contents)
-        self.assertIn("debian: 1 package (system libraries)", contents)
+        # The image's layer plan: R packages in cran layers naming them; libxml2 (a system library)
+        # with Debian's tier-2 packages.
+        self.assertTrue(any(c.startswith("cran: ") and "jsonlite " in c for c in contents), contents)
+        self.assertTrue(any(c.startswith("deb: ") and "(tier 2" in c and "libxml2 " in c for c in contents), contents)
         names = sorted(cran)
         code = "; ".join(f"suppressPackageStartupMessages(library({n}))" for n in names) + \
             '; cat("loaded", length(.packages()), "\\n"); cat(.libPaths()[1], "\\n"); ' \
@@ -201,7 +208,7 @@ class RBuild(TempTestCase):
         self.assertEqual(first["image"]["digest"], second["image"]["digest"])
         _, warm = self.build(a, f"oci:{self.path('lc')}:t", cache=self.path("cache-1"))
         self.assertEqual(warm["image"]["digest"], first["image"]["digest"])
-        r_layers = [l for l in warm["image"]["layers"] if l["contents"].startswith("r: ")]
+        r_layers = [l for l in warm["image"]["layers"] if l["contents"].startswith("cran: ")]
         self.assertTrue(r_layers and all(l["cached"] for l in r_layers), r_layers)
 
     def test_renv_lock_pins_an_archived_version(self):
@@ -304,6 +311,18 @@ class RBuild(TempTestCase):
             STATE["cran"].faults.pop("/" + r6["file"], None)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("R6", r.stderr)
+
+    def test_a_ppm_like_repository_serves_binaries_to_r_s_user_agent(self):
+        d = self.project("ppm", {"DESCRIPTION": "Package: p\nVersion: 1.0\nImports: jsonlite, R6\n"}, server="cran_ppm")
+        lock = self.lock_of(d)
+        binaries = {p["name"]: p["sha256"] for p in STATE["ppm"]["packages"]}
+        sources = {p["name"]: p["sha256"] for p in STATE["ppm"]["source_packages"]}
+        for p in lock["packages"]:
+            if p["ecosystem"] == "cran":
+                self.assertEqual(p["sha256"], binaries[p["name"]], p["name"])
+                self.assertNotEqual(p["sha256"], sources[p["name"]], p["name"])
+        # Every request said it was R, or the repository would have answered with sources.
+        self.assertTrue(all(line.split(" ", 3)[3].startswith("R (") for line in STATE["cran_ppm"].requests()))
 
     def test_the_user_agent_is_r_s(self):
         d = self.project("ua", {"DESCRIPTION": "Package: p\nVersion: 1.0\nImports: R6\n"})
