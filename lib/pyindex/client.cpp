@@ -4,6 +4,7 @@
 #include <atomic>
 #include <future>
 #include <mutex>
+#include <set>
 
 #include "pyindex/http_cache.hpp"
 #include "pyindex/index.hpp"
@@ -13,6 +14,7 @@
 #include "pyindex/wheel_metadata.hpp"
 #include "pypi/filename.hpp"
 #include "pypi/name.hpp"
+#include "pypi/version.hpp"
 #include "util/digest.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
@@ -77,6 +79,16 @@ std::string with_slash(std::string s) {
 
 bool is_url(std::string_view s) { return s.find("://") != std::string_view::npos || util::is_file_url(s); }
 
+// The public version a distribution filename names ("2.3.1" of torch-2.3.1+cu121-…whl), or "" when
+// it names none that parses.
+std::string public_version_of(std::string_view filename) {
+  std::string version;
+  if (auto w = pypi::parse_wheel_filename(filename)) version = w->version;
+  else if (auto sd = pypi::parse_sdist_filename(filename)) version = sd->version;
+  auto v = pypi::Version::parse(version);
+  return v ? v->public_version().str() : std::string();
+}
+
 }  // namespace
 
 struct IndexClient::Impl {
@@ -88,6 +100,12 @@ struct IndexClient::Impl {
   std::map<std::string, util::Credentials> url_credentials;  // by authority, from the configured URLs
   std::vector<std::string> indexes;                     // no userinfo, trailing '/'
   std::vector<std::string> find_links;                  // no userinfo
+  struct Route {
+    const IndexRoute* route;
+    std::vector<std::string> indexes;  // no userinfo, trailing '/'
+  };
+  std::vector<Route> routes;
+  std::map<std::string, std::size_t> routed;  // normalised project → its route in `routes`
 
   std::mutex mutex;
   Memo<std::vector<DistFile>> projects;
@@ -111,6 +129,12 @@ struct IndexClient::Impl {
       for (const auto& u : options.index_urls) indexes.push_back(with_slash(remember(u)));
     }
     for (const auto& f : options.find_links) find_links.push_back(is_url(f) ? remember(f) : f);
+    for (const auto& r : options.routes) {
+      Route route{&r, {}};
+      for (const auto& u : r.urls) route.indexes.push_back(with_slash(remember(u)));
+      for (const auto& p : r.projects) routed.emplace(pypi::normalize_name(p), routes.size());
+      routes.push_back(std::move(route));
+    }
   }
 
   // A GET for `url` with credentials as a header: the URL's own userinfo, else what a configured
@@ -231,7 +255,41 @@ struct IndexClient::Impl {
     });
   }
 
+  // A routed project: each public version from the first of the route's indexes that lists a file
+  // of it that counts.
+  Result<std::vector<DistFile>> routed_project(const std::string& name, const Route& route) {
+    if (route.indexes.empty())
+      return fail(ErrorKind::unsatisfiable, route.route->unavailable.empty()
+                                                ? "`" + name + "` is served from no index"
+                                                : route.route->unavailable);
+    std::vector<std::vector<DistFile>> pages;
+    for (const auto& index : route.indexes) {
+      auto page = TRY_CONTEXT(fetch_page(index + name + "/", simple_accept, index),
+                              "looking up `" + name + "` on index " + net::display_url(index));
+      pages.push_back(page ? std::move(*page) : std::vector<DistFile>{});
+    }
+    // A version no index has a file of that counts (only an sdist, no wheel for the target) is
+    // still listed, from the first index that has it, so the resolver can say why it is not used.
+    std::map<std::string, std::size_t> chosen;  // public version → the page it comes from
+    for (std::size_t i = 0; i < pages.size(); ++i)
+      for (const auto& f : pages[i]) {
+        auto version = public_version_of(f.filename);
+        bool counts = !route.route->counts || route.route->counts(f);
+        auto it = chosen.find(version);
+        if (it == chosen.end()) chosen.emplace(version, counts ? i : pages.size() + i);
+        else if (counts && it->second >= pages.size()) it->second = i;
+      }
+    std::vector<DistFile> out;
+    for (std::size_t i = 0; i < pages.size(); ++i)
+      for (auto& f : pages[i]) {
+        auto at = chosen.at(public_version_of(f.filename));
+        if (at == i || at == pages.size() + i) out.push_back(std::move(f));
+      }
+    return out;
+  }
+
   Result<std::vector<DistFile>> compute_project(const std::string& name) {
+    if (auto it = routed.find(name); it != routed.end()) return routed_project(name, routes[it->second]);
     std::vector<DistFile> out;
     if (!find_links.empty()) {
       auto links = TRY(all_find_links());

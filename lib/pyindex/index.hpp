@@ -6,6 +6,7 @@
 // directory, else a full download).
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -60,6 +61,20 @@ enum class IndexStrategy {
   best_match,   // opt-in: files from every index are merged and the best version wins
 };
 
+// Projects served only from given indexes, never from the other indexes or find-links (as uv's
+// `explicit = true` indexes that [tool.uv.sources] name): the torch family from the PyTorch backend
+// indexes of the project's CUDA decision. Each version (its public part: 2.3.1 of 2.3.1+cu121)
+// comes from the first of `urls` that lists a file of it that `counts` (every file when unset), so
+// `urls` newest backend first gives, per version, the newest backend that has it for the target.
+struct IndexRoute {
+  std::vector<std::string> projects;  // normalised names
+  std::vector<std::string> urls;      // in order of preference; may carry userinfo
+  std::function<bool(const DistFile&)> counts;
+  // When `urls` is empty: why these projects have no index (project_files fails with it,
+  // ErrorKind::unsatisfiable).
+  std::string unavailable;
+};
+
 struct IndexOptions {
   // The primary index first, then extra indexes in order. Empty with no_index false means PyPI.
   std::vector<std::string> index_urls;
@@ -72,6 +87,7 @@ struct IndexOptions {
   net::RetryPolicy retry;                // for 429/5xx and dropped connections
   util::Clock* clock = nullptr;          // default: the system clock (tests pass a fake)
   util::TransferObserver* transfers = nullptr;  // told about download() bytes; may be null
+  std::vector<IndexRoute> routes;  // a project in several routes takes the first
 };
 
 inline constexpr std::string_view default_index = "https://pypi.org/simple/";
@@ -88,7 +104,8 @@ class IndexClient {
   // be reached (ErrorKind::network), or answers other than 200/304/404 (ErrorKind::http), is an
   // error that names it (credentials never shown). Under first_index, an index "has" a project
   // when it serves a page for it, even an empty one. Find-links files come first. Answers are
-  // memoised (errors too); thread-safe.
+  // memoised (errors too); thread-safe. A project that options.routes names is looked up on its
+  // route's indexes only (see IndexRoute).
   Result<std::vector<DistFile>> project_files(std::string_view name);
 
   // Core metadata of one wheel (or an sdist's PKG-INFO when the index serves `.metadata` for it),
