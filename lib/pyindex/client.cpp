@@ -166,7 +166,7 @@ struct IndexClient::Impl {
 
   // A page's files, or nullopt when the page does not exist (404, or no such file).
   Result<std::optional<std::vector<DistFile>>> fetch_page(const std::string& page_url, std::string_view accept,
-                                                          const std::string& index) {
+                                                          const std::string& index, bool forbidden_is_missing = false) {
     using Files = std::optional<std::vector<DistFile>>;
     if (util::is_file_url(page_url)) {
       auto path = util::file_url_to_path(page_url);
@@ -182,7 +182,7 @@ struct IndexClient::Impl {
     auto cached = cache.load(request.url, accept);
     if (cached) HttpCache::add_validators(request, *cached);
     auto resp = TRY(send(request, nullptr));
-    if (resp.status == 404) return Files();
+    if (resp.status == 404 || (resp.status == 403 && forbidden_is_missing)) return Files();
     std::optional<std::string> content_type;
     std::string body;
     if (resp.status == 304 && cached) {
@@ -264,7 +264,7 @@ struct IndexClient::Impl {
                                                 : route.route->unavailable);
     std::vector<std::vector<DistFile>> pages;
     for (const auto& index : route.indexes) {
-      auto page = TRY_CONTEXT(fetch_page(index + name + "/", simple_accept, index),
+      auto page = TRY_CONTEXT(fetch_page(index + name + "/", simple_accept, index, route.route->forbidden_is_missing),
                               "looking up `" + name + "` on index " + net::display_url(index));
       pages.push_back(page ? std::move(*page) : std::vector<DistFile>{});
     }

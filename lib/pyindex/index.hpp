@@ -70,6 +70,8 @@ struct IndexRoute {
   std::vector<std::string> projects;  // normalised names
   std::vector<std::string> urls;      // in order of preference; may carry userinfo
   std::function<bool(const DistFile&)> counts;
+  // download.pytorch.org answers 403 (S3 behind CloudFront), not 404, for a project it lacks.
+  bool forbidden_is_missing = false;
   // When `urls` is empty: why these projects have no index (project_files fails with it,
   // ErrorKind::unsatisfiable).
   std::string unavailable;

@@ -49,7 +49,10 @@ TEST_CASE_FIXTURE(Fixture, "a routed project comes from its route's indexes only
   o.routes.push_back({{"torch", "torchvision"},
                       {"https://pypi.test/whl/cu124", "https://pypi.test/whl/cu121/"},
                       [](const pyindex::DistFile& f) { return f.filename.find("x86_64") != std::string::npos; },
+                      true,
                       ""});
+  // As download.pytorch.org does for a project a backend lacks.
+  server.resources["/whl/cu124/torchvision/"] = {"<Error>AccessDenied</Error>", "application/xml", std::nullopt, 403};
   IndexClient client(server.http, o);
   auto torch = *client.project_files("Torch");
   // 2.4.0 from cu124 (the first that has it); 2.3.1 from cu121 (cu124's only file does not count);
@@ -68,10 +71,20 @@ TEST_CASE_FIXTURE(Fixture, "a routed project comes from its route's indexes only
 
 TEST_CASE_FIXTURE(Fixture, "a route with no index fails with its reason") {
   auto o = options();
-  o.routes.push_back({{"torch"}, {}, nullptr, "CUDA 12.0 has no PyTorch backend index"});
+  o.routes.push_back({{"torch"}, {}, nullptr, false, "CUDA 12.0 has no PyTorch backend index"});
   IndexClient client(server.http, o);
   auto r = client.project_files("torch");
   REQUIRE(!r);
   CHECK(r.error().kind == util::ErrorKind::unsatisfiable);
   CHECK(r.error().message == "CUDA 12.0 has no PyTorch backend index");
+}
+
+TEST_CASE_FIXTURE(Fixture, "403 is an error on a route that does not say it means missing") {
+  server.resources["/whl/cu121/torch/"] = {"denied", "application/xml", std::nullopt, 403};
+  auto o = options();
+  o.routes.push_back({{"torch"}, {"https://pypi.test/whl/cu121"}, nullptr, false, ""});
+  IndexClient client(server.http, o);
+  auto r = client.project_files("torch");
+  REQUIRE(!r);
+  CHECK(r.error().message.find("403") != std::string::npos);
 }
