@@ -18,7 +18,7 @@
 #include <string>
 #include <string_view>
 
-namespace mlpack::test {
+namespace mlpack::skips {
 
 // tests/skips.txt: this file is <repo>/tests/unit/skip.hpp (see corpora.hpp on __FILE__).
 inline std::filesystem::path skips_file() {
@@ -87,16 +87,16 @@ inline std::optional<std::string> unexpected_skip(const std::string& reason) {
          " (add it to tests/skips.txt with a reason if it is fine)";
 }
 
-}  // namespace mlpack::test
+}  // namespace mlpack::skips
 
 // Reports a skip at the caller's line; the caller then returns. Takes a stream expression:
 // MLPACK_SKIP("cannot fetch `" << name << "`").
-#define MLPACK_SKIP(...)                                                                   \
-  do {                                                                                     \
-    std::ostringstream mlpack_skip_reason_;                                                \
-    mlpack_skip_reason_ << __VA_ARGS__;                                                    \
-    if (auto mlpack_skip_failure_ = ::mlpack::test::unexpected_skip(mlpack_skip_reason_.str())) \
-      FAIL_CHECK(*mlpack_skip_failure_);                                                   \
-    else                                                                                   \
-      MESSAGE("skipped: " << mlpack_skip_reason_.str());                                   \
+#define MLPACK_SKIP(...)                                                                         \
+  do {                                                                                           \
+    std::ostringstream mlpack_skip_reason_;                                                      \
+    mlpack_skip_reason_ << __VA_ARGS__;                                                          \
+    if (auto mlpack_skip_failure_ = ::mlpack::skips::unexpected_skip(mlpack_skip_reason_.str())) \
+      FAIL_CHECK(*mlpack_skip_failure_);                                                         \
+    else                                                                                         \
+      MESSAGE("skipped: " << mlpack_skip_reason_.str());                                         \
   } while (false)

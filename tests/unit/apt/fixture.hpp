@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "skip.hpp"
 #include "util/fs.hpp"
 
 extern char** environ;
@@ -64,7 +65,7 @@ class AptFixture {
     ::close(out[0]);
     auto info = nlohmann::json::parse(line, nullptr, false);
     if (info.is_object() && info.contains("skip")) {
-      MESSAGE("SKIPPED: the local apt archive fixture cannot be built here: " << info["skip"].get<std::string>());
+      MLPACK_SKIP("the local apt archive fixture cannot be built here: " << info["skip"].get<std::string>());
       return nullptr;
     }
     REQUIRE_MESSAGE((info.is_object() && info.contains("url")), "apt fixture did not start: " << line);

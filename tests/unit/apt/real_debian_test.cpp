@@ -6,10 +6,11 @@
 #include <filesystem>
 
 #include "apt/client.hpp"
+#include "apt/test_util.hpp"
 #include "net/curl_client.hpp"
 #include "net/fakes.hpp"
+#include "skip.hpp"
 #include "util/fs.hpp"
-#include "apt/test_util.hpp"
 
 using namespace mlpack;
 namespace fs = std::filesystem;
@@ -22,7 +23,7 @@ const fs::path removed_keys = "/usr/share/keyrings/debian-archive-removed-keys.g
 
 TEST_CASE("Debian's own InRelease verifies against the Debian keyring, also against only one of its keys") {
   if (!fs::exists(lists_inrelease) || !fs::exists(apt::debian_archive_keyring) || !fs::exists(stable_key)) {
-    MESSAGE("SKIPPED: no apt lists for bookworm or no debian-archive-keyring on this machine");
+    MLPACK_SKIP("no apt lists for bookworm or no debian-archive-keyring on this machine");
     return;
   }
   auto doc = util::read_file(lists_inrelease);
@@ -52,7 +53,7 @@ TEST_CASE("Debian's own InRelease verifies against the Debian keyring, also agai
 
 TEST_CASE("deb.debian.org: bookworm and bookworm-security InRelease, verified (network)") {
   if (!fs::exists(apt::debian_archive_keyring)) {
-    MESSAGE("SKIPPED: no debian-archive-keyring on this machine");
+    MLPACK_SKIP("no debian-archive-keyring on this machine");
     return;
   }
   auto sources = apt::distribution_sources("debian:bookworm");
@@ -71,7 +72,7 @@ TEST_CASE("deb.debian.org: bookworm and bookworm-security InRelease, verified (n
   for (const auto& source : *sources) {
     auto rel = client.fetch_release(source);
     if (!rel && (rel.error().kind == util::ErrorKind::network || rel.error().kind == util::ErrorKind::http)) {
-      MESSAGE("SKIPPED: deb.debian.org is unreachable: " << rel.error().message);
+      MLPACK_SKIP("deb.debian.org is unreachable: " << rel.error().message);
       return;
     }
     REQUIRE_MESSAGE(rel, test::why(rel));

@@ -10,6 +10,7 @@
 #include "conda/channel_url.hpp"
 #include "conda/version.hpp"
 #include "corpora.hpp"
+#include "skip.hpp"
 #include "util/fs.hpp"
 
 using namespace mlpack;
@@ -280,7 +281,7 @@ const std::map<std::string, Expected>& corpus_expectations() {
 TEST_CASE("repodata: every repodata.json of ../shared/corpora/conda_channels_packages") {
   auto corpus = test::corpus_dir("conda_channels_packages");
   if (!corpus) {
-    MESSAGE("skipping: corpus conda_channels_packages not found (set MLPACK_CORPORA)");
+    MLPACK_SKIP("corpus conda_channels_packages not found (set MLPACK_CORPORA)");
     return;
   }
   std::size_t seen = 0;
@@ -318,7 +319,7 @@ TEST_CASE("repodata: every repodata.json of ../shared/corpora/conda_channels_pac
 TEST_CASE("repodata corpus: .conda preferred, base_url, fields as the files say") {
   auto corpus = test::corpus_dir("conda_channels_packages");
   if (!corpus) {
-    MESSAGE("skipping: corpus conda_channels_packages not found (set MLPACK_CORPORA)");
+    MLPACK_SKIP("corpus conda_channels_packages not found (set MLPACK_CORPORA)");
     return;
   }
   auto zlib = conda::parse_repodata_file(*corpus / "conda_format_repo/linux-64/repodata.json",

@@ -2,13 +2,14 @@
 
 #include <doctest/doctest.h>
 
-#include "conformance.hpp"
-
 #include <algorithm>
 #include <fstream>
 #include <string>
 #include <unordered_set>
 #include <vector>
+
+#include "conformance.hpp"
+#include "skip.hpp"
 
 using namespace mlpack;
 using conda::Version;
@@ -76,7 +77,7 @@ TEST_CASE("starts_with") {
 TEST_CASE("conformance: version_parse.jsonl") {
   auto dir = test::conda_corpus();
   if (!dir) {
-    MESSAGE("corpus conda_version_matchspec absent: skipping");
+    MLPACK_SKIP("corpus conda_version_matchspec absent");
     return;
   }
   test::Tally tally{"version_parse.jsonl"};
@@ -98,7 +99,10 @@ TEST_CASE("conformance: version_parse.jsonl") {
 
 TEST_CASE("conformance: version_order_lists.json") {
   auto dir = test::conda_corpus();
-  if (!dir) return;
+  if (!dir) {
+    MLPACK_SKIP("corpus conda_version_matchspec absent");
+    return;
+  }
   test::Tally tally{"version_order_lists.json"};
   auto doc = test::read_json(*dir / "version_order_lists.json");
   for (const auto& [name, list] : doc["lists"].items()) {
@@ -121,10 +125,13 @@ TEST_CASE("conformance: version_order_lists.json") {
 
 TEST_CASE("conformance: rattler versions sorted by conda") {
   auto dir = test::conda_corpus();
-  if (!dir) return;
+  if (!dir) {
+    MLPACK_SKIP("corpus conda_version_matchspec absent");
+    return;
+  }
   auto oracle = *dir / "oracle_rattler_versions_sorted_by_conda.txt";
   if (!std::filesystem::exists(oracle)) {
-    MESSAGE("oracle_rattler_versions_sorted_by_conda.txt absent from the corpus: skipping");
+    MLPACK_SKIP("oracle_rattler_versions_sorted_by_conda.txt absent from the corpus");
     return;
   }
   test::Tally tally{"oracle_rattler_versions_sorted_by_conda.txt"};

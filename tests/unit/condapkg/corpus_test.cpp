@@ -4,6 +4,7 @@
 
 #include "condapkg_test_util.hpp"
 #include "corpora.hpp"
+#include "skip.hpp"
 
 using namespace condapkg_test;
 
@@ -11,7 +12,7 @@ namespace {
 
 std::optional<fs::path> corpus() {
   auto dir = mlpack::test::corpus_dir("conda_channels_packages");
-  if (!dir) MESSAGE("skipping: ../shared/corpora/conda_channels_packages is absent");
+  if (!dir) MLPACK_SKIP("../shared/corpora/conda_channels_packages is absent");
   return dir;
 }
 

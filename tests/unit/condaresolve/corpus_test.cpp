@@ -5,6 +5,7 @@
 #include "conda/repodata.hpp"
 #include "condaresolve/solve.hpp"
 #include "corpora.hpp"
+#include "skip.hpp"
 
 using namespace mlpack;
 
@@ -52,7 +53,7 @@ std::string failure(const condaresolve::Request& r) {
 TEST_CASE("rattler's dummy channel") {
   auto rd = channel("dummy", "linux-64");
   if (!rd) {
-    MESSAGE("skipping: ../shared/corpora/conda_channels_packages is absent");
+    MLPACK_SKIP("../shared/corpora/conda_channels_packages is absent");
     return;
   }
   CHECK(solved(request(*rd, {"foo"})) == std::vector<std::string>{"foo 4.0.2 py36h1af98f8_2"});
@@ -83,7 +84,7 @@ TEST_CASE("rattler's dummy channel") {
 TEST_CASE("rattler's pytorch channel alone cannot install pytorch, and says why") {
   auto rd = channel("pytorch", "linux-64");
   if (!rd) {
-    MESSAGE("skipping: ../shared/corpora/conda_channels_packages is absent");
+    MLPACK_SKIP("../shared/corpora/conda_channels_packages is absent");
     return;
   }
   auto r = request(*rd, {"pytorch=2.1.0=py3.11_cpu_0"});

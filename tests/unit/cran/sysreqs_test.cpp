@@ -5,6 +5,7 @@
 #include <map>
 
 #include "corpora.hpp"
+#include "skip.hpp"
 #include "util/fs.hpp"
 
 using namespace mlpack;
@@ -122,7 +123,7 @@ TEST_CASE("cran sysreqs: rules in renv's format") {
 TEST_CASE("cran sysreqs: renv's database in ../shared/corpora/r_packages agrees with our table") {
   auto corpus = test::corpus_dir("r_packages");
   if (!corpus) {
-    MESSAGE("skipping: corpus r_packages not found (set MLPACK_CORPORA)");
+    MLPACK_SKIP("corpus r_packages not found (set MLPACK_CORPORA)");
     return;
   }
   auto json = util::read_file(*corpus / "renv_sysreqs" / "sysreqs.json");

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "skip.hpp"
 #include "util/fs.hpp"
 
 extern char** environ;
@@ -66,7 +67,7 @@ class CranFixture {
     ::close(out[0]);
     auto info = nlohmann::json::parse(line, nullptr, false);
     if (info.is_object() && info.contains("skip")) {
-      MESSAGE("SKIPPED: the local CRAN repository fixture cannot be built here: " << info["skip"].get<std::string>());
+      MLPACK_SKIP("the local CRAN repository fixture cannot be built here: " << info["skip"].get<std::string>());
       return nullptr;
     }
     REQUIRE_MESSAGE((info.is_object() && info.contains("url")), "CRAN fixture did not start: " << line);

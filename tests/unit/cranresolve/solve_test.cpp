@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "corpora.hpp"
+#include "skip.hpp"
 #include "util/fs.hpp"
 
 using namespace mlpack;
@@ -63,7 +64,7 @@ std::optional<std::vector<cran::PackageRecord>> renv_repo() {
 TEST_CASE("cranresolve: renv's test repository") {
   auto packages = renv_repo();
   if (!packages) {
-    MESSAGE("skipping: corpus r_packages not found (set MLPACK_CORPORA)");
+    MLPACK_SKIP("corpus r_packages not found (set MLPACK_CORPORA)");
     return;
   }
   CHECK(std::none_of(packages->begin(), packages->end(), [](const auto& p) { return p.name == "windowsonly"; }));

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "deb_test_util.hpp"
+#include "skip.hpp"
 #include "util/digest.hpp"
 #include "util/fs.hpp"
 
@@ -96,7 +97,7 @@ std::vector<Listed> dpkg_deb_contents(const fs::path& deb) {
 
 TEST_CASE("real .debs: entries, file list and md5sums agree with dpkg-deb") {
   if (test::run("command -v dpkg-deb >/dev/null && command -v apt-get >/dev/null").status != 0) {
-    MESSAGE("dpkg-deb or apt-get missing; skipping the real .deb tests");
+    MLPACK_SKIP("dpkg-deb or apt-get missing");
     return;
   }
   auto staging = util::TempDir::create();
@@ -105,7 +106,7 @@ TEST_CASE("real .debs: entries, file list and md5sums agree with dpkg-deb") {
   for (const char* name : {"base-files", "netbase", "tzdata", "libc6", "perl-base", "python3-minimal"}) {
     auto path = test::real_deb(name);
     if (!path) {
-      MESSAGE("cannot fetch `" << name << "` with apt-get download (offline?); skipping it");
+      MLPACK_SKIP("cannot fetch `" << name << "` with apt-get download (offline?)");
       continue;
     }
     CAPTURE(name);
@@ -206,7 +207,7 @@ TEST_CASE("real .debs: usrmerge rewrites top-level directories into usr/") {
   for (const char* name : {"libc6", "base-files"}) {
     auto path = test::real_deb(name);
     if (!path) {
-      MESSAGE("cannot fetch `" << name << "`; skipping");
+      MLPACK_SKIP("cannot fetch `" << name << "`");
       continue;
     }
     CAPTURE(name);

@@ -1,3 +1,5 @@
+#include "detectors/conda_env.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -5,7 +7,7 @@
 #include <set>
 
 #include "corpora.hpp"
-#include "detectors/conda_env.hpp"
+#include "skip.hpp"
 #include "test_files.hpp"
 #include "util/fs.hpp"
 
@@ -319,7 +321,7 @@ TEST_CASE("find_conda_env: a lock before environment.yml, in the environment fol
 TEST_CASE("conda environment files corpus: the valid ones parse, the invalid ones fail with a location") {
   auto corpus = test::corpus_dir("conda_environment_files");
   if (!corpus) {
-    MESSAGE("skipping: ../shared/corpora/conda_environment_files is absent");
+    MLPACK_SKIP("../shared/corpora/conda_environment_files is absent");
     return;
   }
   // Meant to be invalid, by name (SOURCE.md and conda's tests): invalid_keys.yml misspells every key

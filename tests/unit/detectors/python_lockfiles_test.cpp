@@ -1,9 +1,11 @@
+#include "detectors/python_lockfiles.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
 
 #include "corpora.hpp"
-#include "detectors/python_lockfiles.hpp"
+#include "skip.hpp"
 #include "util/fs.hpp"
 
 using namespace mlpack;
@@ -1128,7 +1130,7 @@ TEST_CASE("pylock.toml: lock versions, sources and hashes") {
 TEST_CASE("pylock.toml: pip's test lockfiles") {
   auto corpus = test::corpus_dir("pip_test_data");
   if (!corpus) {
-    MESSAGE("skipping: ../shared/corpora/pip_test_data is absent");
+    MLPACK_SKIP("../shared/corpora/pip_test_data is absent");
     return;
   }
   const auto dir = *corpus / "lockfiles";

@@ -14,6 +14,7 @@
 #include "corpora.hpp"
 #include "cran/base_packages.hpp"
 #include "python_test_util.hpp"
+#include "skip.hpp"
 #include "util/fs.hpp"
 
 using namespace mlpack;
@@ -152,7 +153,7 @@ TEST_CASE("DESCRIPTION: a link out of the project is refused, not read") {
 TEST_CASE("DESCRIPTION conformance: CRAN's and renv's test packages") {
   auto corpus = test::corpus_dir("r_packages");
   if (!corpus) {
-    MESSAGE("skipping: ../shared/corpora/r_packages is absent");
+    MLPACK_SKIP("../shared/corpora/r_packages is absent");
     return;
   }
   std::vector<fs::path> files;
@@ -339,7 +340,7 @@ TEST_CASE("renv.lock: malformed locks are refused naming file and line") {
 TEST_CASE("renv.lock conformance: real lockfiles") {
   auto corpus = test::corpus_dir("r_packages");
   if (!corpus) {
-    MESSAGE("skipping: ../shared/corpora/r_packages is absent");
+    MLPACK_SKIP("../shared/corpora/r_packages is absent");
     return;
   }
   int files = 0;

@@ -1,3 +1,5 @@
+#include "detectors/requirements.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -5,8 +7,8 @@
 #include <set>
 
 #include "corpora.hpp"
-#include "detectors/requirements.hpp"
 #include "python_test_util.hpp"
+#include "skip.hpp"
 #include "util/fs.hpp"
 
 using namespace mlpack;
@@ -382,7 +384,7 @@ TEST_CASE("requirements.txt: pip's split of requirement and options") {
   using detectors::detail::split_requirement_options;
   auto corpus = test::corpus_dir("pip_requirements_files");
   if (!corpus) {
-    MESSAGE("skipping: ../shared/corpora/pip_requirements_files is absent");
+    MLPACK_SKIP("../shared/corpora/pip_requirements_files is absent");
     return;
   }
   auto cases = test::read_json(*corpus / "break_args_options.json");
@@ -492,7 +494,7 @@ std::string compare(const detectors::PythonRequirement& got, const nlohmann::jso
 TEST_CASE("requirements.txt: pip's parse of the corpus cases") {
   auto corpus = test::corpus_dir("pip_requirements_files");
   if (!corpus) {
-    MESSAGE("skipping: ../shared/corpora/pip_requirements_files is absent");
+    MLPACK_SKIP("../shared/corpora/pip_requirements_files is absent");
     return;
   }
   const auto cases = test::read_json(*corpus / "requirements_file_cases.json");

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "elf_builder.hpp"
+#include "skip.hpp"
 #include "util/fs.hpp"
 #include "util/process.hpp"
 
@@ -63,7 +64,7 @@ std::optional<Readelf> readelf(const fs::path& p) {
 void check_against_readelf(const fs::path& p, const elf::DynamicInfo& info) {
   auto expected = readelf(p);
   if (!expected) {
-    MESSAGE("readelf is not installed: ", p, " checked without it");
+    MLPACK_SKIP("readelf is not installed: " << p << " checked without it");
     return;
   }
   CHECK(info.needed == expected->needed);
@@ -86,7 +87,7 @@ const fs::path small_lib = "/usr/lib/x86_64-linux-gnu/libdl.so.2";
 
 TEST_CASE("read_dynamic: libcurl as the loader sees it") {
   if (!fs::exists(libcurl)) {
-    MESSAGE("skipped: ", libcurl, " is not installed");
+    MLPACK_SKIP(libcurl << " is not installed");
     return;
   }
   auto info = read_ok(slurp(libcurl));
@@ -117,13 +118,13 @@ TEST_CASE("read_dynamic: an executable has its interpreter, a .o has no dynamic 
     CHECK(info.needed.empty());
     CHECK(info.interpreter.empty());
   } else {
-    MESSAGE("skipped: no ", object);
+    MLPACK_SKIP("no " << object);
   }
 }
 
 TEST_CASE("read_dynamic: RUNPATH and RPATH set by patchelf") {
   if (!fs::exists(small_lib) || !util::program_output({"patchelf", "--version"})) {
-    MESSAGE("skipped: needs patchelf and ", small_lib);
+    MLPACK_SKIP("needs patchelf and " << small_lib);
     return;
   }
   auto dir = util::TempDir::create();
@@ -242,7 +243,7 @@ TEST_CASE("read_dynamic: strings past the table or unterminated are errors") {
 
 TEST_CASE("read_dynamic: every truncation of a real library is an error or a result, never a crash") {
   if (!fs::exists(small_lib)) {
-    MESSAGE("skipped: no ", small_lib);
+    MLPACK_SKIP("no " << small_lib);
     return;
   }
   const auto bytes = slurp(small_lib);

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "skip.hpp"
+
 using namespace mlpack;
 
 namespace {
@@ -147,7 +149,7 @@ TEST_CASE("check_needed: aarch64 objects search the aarch64 directories") {
 TEST_CASE("check_needed: a real library's needs against the host's own files") {
   const std::filesystem::path lib = "/usr/lib/x86_64-linux-gnu/libcurl.so.4";
   if (!std::filesystem::exists(lib)) {
-    MESSAGE("skipped: no ", lib);
+    MLPACK_SKIP("no " << lib);
     return;
   }
   std::ifstream in(lib, std::ios::binary);

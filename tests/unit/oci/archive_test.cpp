@@ -1,10 +1,10 @@
 #include <doctest/doctest.h>
-
 #include <zstd.h>
 
 #include "oci/archive_transport.hpp"
 #include "oci/layout.hpp"
 #include "oci/tar_io.hpp"
+#include "skip.hpp"
 #include "test_image.hpp"
 #include "util/fs.hpp"
 
@@ -119,7 +119,7 @@ TEST_CASE("oci-archive: round trip, deterministic bytes, skopeo reads it") {
   CHECK(*util::sha256_file(file.string()) == *util::sha256_file(file2.string()));
 
   if (!test_image::have_skopeo()) {
-    MESSAGE("skipped skopeo check: skopeo is not installed");
+    MLPACK_SKIP("the skopeo check: skopeo is not installed");
     return;
   }
   for (std::string loc : {"oci-archive:" + file.string(), "oci-archive:" + file.string() + ":v1"}) {
@@ -190,7 +190,7 @@ TEST_CASE("docker-archive: layers stored uncompressed, round trip, skopeo reads 
   CHECK(*util::sha256_file(file.string()) == *util::sha256_file(file2.string()));
 
   if (!test_image::have_skopeo()) {
-    MESSAGE("skipped skopeo check: skopeo is not installed");
+    MLPACK_SKIP("the skopeo check: skopeo is not installed");
     return;
   }
   auto [rc, out] = test_image::run("skopeo inspect docker-archive:" + file.string());

@@ -1,5 +1,6 @@
-#include <doctest/doctest.h>
+#include "oci/layout.hpp"
 
+#include <doctest/doctest.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,7 +8,7 @@
 #include <csignal>
 #include <set>
 
-#include "oci/layout.hpp"
+#include "skip.hpp"
 #include "test_image.hpp"
 #include "util/fs.hpp"
 #include "util/parallel.hpp"
@@ -259,7 +260,7 @@ TEST_CASE("layout: a destination that cannot be written is a clear io error nami
   REQUIRE(util::make_dirs(ro));
   ::chmod(ro.c_str(), 0555);
   if (::geteuid() == 0) {
-    MESSAGE("running as root: chmod 0555 does not stop writes; only the ENOTDIR case was checked");
+    MLPACK_SKIP("running as root: chmod 0555 does not stop writes; only the ENOTDIR case was checked");
   } else {
     auto r = open_layout_destination(ro / "layout", "t");
     REQUIRE_FALSE(r);
@@ -327,7 +328,7 @@ TEST_CASE("layout: opening a destination removes what a killed writer left, neve
 
 TEST_CASE("layout: skopeo accepts what we wrote") {
   if (!test_image::have_skopeo()) {
-    MESSAGE("skipped: skopeo is not installed");
+    MLPACK_SKIP("skopeo is not installed");
     return;
   }
   auto tmp = util::TempDir::create();

@@ -3,9 +3,10 @@
 #include "corpora.hpp"
 #include "fake_index.hpp"
 #include "pyindex/index.hpp"
-#include "util/url.hpp"
+#include "skip.hpp"
 #include "util/digest.hpp"
 #include "util/fs.hpp"
+#include "util/url.hpp"
 #include "wheel_builder.hpp"
 
 using namespace mlpack;
@@ -277,7 +278,7 @@ TEST_CASE_FIXTURE(Fixture, "a find-links page over HTTP") {
 TEST_CASE_FIXTURE(Fixture, "a file:// index (pip's `in dex` fixture, with a space)") {
   auto dir = test::corpus_dir("pip_test_data");
   if (!dir) {
-    MESSAGE("skipping: corpus pip_test_data not found");
+    MLPACK_SKIP("corpus pip_test_data not found");
     return;
   }
   auto o = options();

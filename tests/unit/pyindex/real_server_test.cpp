@@ -1,8 +1,7 @@
 // The real curl client against a real local HTTP server: python3 -m http.server serving pip's
 // test data. It ignores Range, so metadata comes from one full answer.
-#include <doctest/doctest.h>
-
 #include <arpa/inet.h>
+#include <doctest/doctest.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -17,6 +16,7 @@
 #include "corpora.hpp"
 #include "net/curl_client.hpp"
 #include "pyindex/index.hpp"
+#include "skip.hpp"
 #include "util/digest.hpp"
 #include "util/fs.hpp"
 
@@ -80,12 +80,12 @@ struct PythonHttpServer {
 TEST_CASE("the curl client against python3 -m http.server serving pip's index fixtures") {
   auto dir = test::corpus_dir("pip_test_data");
   if (!dir) {
-    MESSAGE("skipping: corpus pip_test_data not found");
+    MLPACK_SKIP("corpus pip_test_data not found");
     return;
   }
   PythonHttpServer server(*dir);
   if (!server.up()) {
-    MESSAGE("skipping: could not start python3 -m http.server");
+    MLPACK_SKIP("could not start python3 -m http.server");
     return;
   }
   auto tmp = *util::TempDir::create();

@@ -1,7 +1,9 @@
+#include "pyindex/simple_api.hpp"
+
 #include <doctest/doctest.h>
 
 #include "corpora.hpp"
-#include "pyindex/simple_api.hpp"
+#include "skip.hpp"
 #include "util/fs.hpp"
 
 using namespace mlpack;
@@ -93,7 +95,7 @@ TEST_CASE("content negotiation: the response's Content-Type picks the parser") {
 TEST_CASE("pip's index fixtures parse as pip reads them") {
   auto dir = test::corpus_dir("pip_test_data");
   if (!dir) {
-    MESSAGE("skipping: corpus pip_test_data not found");
+    MLPACK_SKIP("corpus pip_test_data not found");
     return;
   }
   auto page = [&](const char* rel) { return *util::read_file(*dir / "indexes" / rel); };

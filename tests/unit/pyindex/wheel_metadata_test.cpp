@@ -1,9 +1,11 @@
+#include "pyindex/wheel_metadata.hpp"
+
 #include <doctest/doctest.h>
 
 #include "corpora.hpp"
 #include "fake_index.hpp"
 #include "pyindex/index.hpp"
-#include "pyindex/wheel_metadata.hpp"
+#include "skip.hpp"
 #include "wheel_builder.hpp"
 
 using namespace mlpack;
@@ -118,7 +120,7 @@ TEST_CASE("a large zip64 wheel through range requests") {
 TEST_CASE("pip's wheels: METADATA as the manifest records it") {
   auto dir = test::corpus_dir("pip_test_data");
   if (!dir) {
-    MESSAGE("skipping: corpus pip_test_data not found");
+    MLPACK_SKIP("corpus pip_test_data not found");
     return;
   }
   auto manifest = test::read_json(*dir / "packages_manifest.json");

@@ -1,13 +1,14 @@
-#include <doctest/doctest.h>
+#include "pypi/filename.hpp"
 
-#include "corpora.hpp"
+#include <doctest/doctest.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "pypi/filename.hpp"
+#include "corpora.hpp"
+#include "skip.hpp"
 
 using namespace mlpack::pypi;
 namespace fs = std::filesystem;
@@ -57,7 +58,7 @@ TEST_CASE("parse_sdist_filename") {
 TEST_CASE("conformance: pypa utils/wheel_filenames.jsonl and sdist_filenames.jsonl") {
   const auto dir = pypa_corpus_files() / "utils";
   if (!fs::exists(dir / "wheel_filenames.jsonl")) {
-    MESSAGE("skipped: " << dir.string() << " absent");
+    MLPACK_SKIP(dir.string() << " absent");
     return;
   }
   int wheels = 0, sdists = 0, order_excluded = 0;

@@ -2,13 +2,14 @@
 
 #include <doctest/doctest.h>
 
-#include "corpora.hpp"
-
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "corpora.hpp"
+#include "skip.hpp"
 
 using namespace mlpack;
 using mlpack::test::read_json;
@@ -193,7 +194,7 @@ TEST_CASE("marker errors say what and where") {
 TEST_CASE("pypa/packaging marker vectors") {
   auto dir = corpus();
   if (!dir) {
-    MESSAGE("skipped: pypa_packaging corpus not found (set MLPACK_CORPORA)");
+    MLPACK_SKIP("pypa_packaging corpus not found (set MLPACK_CORPORA)");
     return;
   }
   int total = 0;

@@ -1,13 +1,14 @@
-#include <doctest/doctest.h>
+#include "pypi/name.hpp"
 
-#include "corpora.hpp"
+#include <doctest/doctest.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "pypi/name.hpp"
+#include "corpora.hpp"
+#include "skip.hpp"
 
 using namespace mlpack::pypi;
 namespace fs = std::filesystem;
@@ -40,7 +41,7 @@ TEST_CASE("is_valid_name follows PEP 508") {
 TEST_CASE("conformance: pypa utils/canonicalize_name.json") {
   const auto path = pypa_corpus_name() / "utils" / "canonicalize_name.json";
   if (!fs::exists(path)) {
-    MESSAGE("skipped: " << path.string() << " absent");
+    MLPACK_SKIP(path.string() << " absent");
     return;
   }
   const auto doc = nlohmann::json::parse(std::ifstream(path));

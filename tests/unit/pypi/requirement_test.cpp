@@ -2,13 +2,14 @@
 
 #include <doctest/doctest.h>
 
-#include "corpora.hpp"
-
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "corpora.hpp"
+#include "skip.hpp"
 
 using namespace mlpack;
 using mlpack::test::read_json;
@@ -132,7 +133,7 @@ TEST_CASE("requirement errors say what was expected where") {
 TEST_CASE("pypa/packaging requirement vectors") {
   auto dir = corpus();
   if (!dir) {
-    MESSAGE("skipped: pypa_packaging corpus not found (set MLPACK_CORPORA)");
+    MLPACK_SKIP("pypa_packaging corpus not found (set MLPACK_CORPORA)");
     return;
   }
   int total = 0;

@@ -2,8 +2,6 @@
 
 #include <doctest/doctest.h>
 
-#include "corpora.hpp"
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +10,9 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "corpora.hpp"
+#include "skip.hpp"
 
 using namespace mlpack;
 using mlpack::test::read_json;
@@ -119,7 +120,7 @@ TEST_CASE("errors say what is wrong") {
 TEST_CASE("conformance: pypa/packaging specifier vectors") {
   auto dir = corpus();
   if (!dir) {
-    MESSAGE("skipped: pypa_packaging corpus not found (set MLPACK_CORPORA)");
+    MLPACK_SKIP("pypa_packaging corpus not found (set MLPACK_CORPORA)");
     return;
   }
   auto sdir = *dir / "specifiers";

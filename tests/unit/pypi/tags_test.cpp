@@ -1,14 +1,15 @@
-#include <doctest/doctest.h>
+#include "pypi/tags.hpp"
 
-#include "corpora.hpp"
+#include <doctest/doctest.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "corpora.hpp"
 #include "pypi/filename.hpp"
-#include "pypi/tags.hpp"
+#include "skip.hpp"
 
 using namespace mlpack::pypi;
 namespace fs = std::filesystem;
@@ -73,7 +74,7 @@ TEST_CASE("compatible_tags for CPython 3.11 on glibc 2.36") {
 TEST_CASE("conformance: pypa tags/parse_tag.jsonl") {
   const auto path = pypa_corpus_tags() / "tags" / "parse_tag.jsonl";
   if (!fs::exists(path)) {
-    MESSAGE("skipped: " << path.string() << " absent");
+    MLPACK_SKIP(path.string() << " absent");
     return;
   }
   std::ifstream in(path);
@@ -96,7 +97,7 @@ TEST_CASE("conformance: pypa tags/parse_tag.jsonl") {
 TEST_CASE("conformance: pypa manylinux/musllinux platform generation") {
   const auto dir = pypa_corpus_tags() / "tags";
   if (!fs::exists(dir / "manylinux_platform_tags.jsonl")) {
-    MESSAGE("skipped: " << dir.string() << " absent");
+    MLPACK_SKIP(dir.string() << " absent");
     return;
   }
   int many = 0, musl = 0;
@@ -133,7 +134,7 @@ TEST_CASE("conformance: pypa manylinux/musllinux platform generation") {
 TEST_CASE("conformance: pypa tag_generation_explicit_args.json") {
   const auto path = pypa_corpus_tags() / "tags" / "tag_generation_explicit_args.json";
   if (!fs::exists(path)) {
-    MESSAGE("skipped: " << path.string() << " absent");
+    MLPACK_SKIP(path.string() << " absent");
     return;
   }
   int checked = 0;
@@ -162,7 +163,7 @@ TEST_CASE("conformance: pypa tag_generation_explicit_args.json") {
 TEST_CASE("conformance: pypa supported tags, cp311 glibc 2.36 x86_64") {
   const auto path = pypa_corpus_tags() / "tags" / "supported_tags_cp311_manylinux_x86_64_glibc2.36.txt";
   if (!fs::exists(path)) {
-    MESSAGE("skipped: " << path.string() << " absent");
+    MLPACK_SKIP(path.string() << " absent");
     return;
   }
   std::vector<std::string> expected;
@@ -179,7 +180,7 @@ TEST_CASE("conformance: pypa supported tags, cp311 glibc 2.36 x86_64") {
 TEST_CASE("conformance: pypa tags/wheel_selection_example.json") {
   const auto path = pypa_corpus_tags() / "tags" / "wheel_selection_example.json";
   if (!fs::exists(path)) {
-    MESSAGE("skipped: " << path.string() << " absent");
+    MLPACK_SKIP(path.string() << " absent");
     return;
   }
   const auto doc = nlohmann::json::parse(std::ifstream(path));

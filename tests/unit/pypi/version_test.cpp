@@ -2,8 +2,6 @@
 
 #include <doctest/doctest.h>
 
-#include "corpora.hpp"
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +9,9 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "corpora.hpp"
+#include "skip.hpp"
 
 using namespace mlpack;
 using mlpack::test::read_json;
@@ -105,7 +106,7 @@ TEST_CASE("errors name the text") {
 TEST_CASE("conformance: pypa/packaging version vectors") {
   auto dir = corpus();
   if (!dir) {
-    MESSAGE("skipped: pypa_packaging corpus not found (set MLPACK_CORPORA)");
+    MLPACK_SKIP("pypa_packaging corpus not found (set MLPACK_CORPORA)");
     return;
   }
   int passed = 0;

@@ -7,6 +7,7 @@
 
 #include "archive/layer.hpp"
 #include "rpkg_test_util.hpp"
+#include "skip.hpp"
 #include "util/io.hpp"
 #include "util/process.hpp"
 
@@ -350,7 +351,7 @@ TEST_CASE("install: Debian's jsonlite repacked as a binary package") {
   for (const auto& f : fs::directory_iterator(dir.path()))
     if (f.path().extension() == ".deb") deb = f.path();
   if (!rc || *rc != 0 || deb.empty()) {
-    MESSAGE("skipped: `apt-get download r-cran-jsonlite` did not work here");
+    MLPACK_SKIP("`apt-get download r-cran-jsonlite` did not work here");
     return;
   }
   auto tree = dir.path() / "tree";

@@ -2,6 +2,7 @@
 // distribution and its entry points, and the generated launchers work.
 #include <unistd.h>
 
+#include "skip.hpp"
 #include "util/text.hpp"
 #include "wheel_test_util.hpp"
 
@@ -11,7 +12,7 @@ TEST_CASE("end to end: a venv on the host's python3 from the layer") {
   auto pkgs = pip_packages();
   if (!pkgs) return;
   if (::access("/usr/bin/python3", X_OK) != 0 || ::access("/usr/bin/tar", X_OK) != 0) {
-    MESSAGE("no /usr/bin/python3 or /usr/bin/tar; skipping");
+    MLPACK_SKIP("no /usr/bin/python3 or /usr/bin/tar");
     return;
   }
   auto [vrc, version] = run("/usr/bin/python3 -c 'import sys, platform; print(sys.executable, platform.python_version())'");

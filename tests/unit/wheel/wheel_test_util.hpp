@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "corpora.hpp"
+#include "skip.hpp"
 #include "util/digest.hpp"
 #include "util/fs.hpp"
 #include "wheel/dist_info.hpp"
@@ -122,7 +123,7 @@ inline util::TempDir temp_dir() {
 inline std::optional<fs::path> pip_packages() {
   auto dir = test::corpus_dir("pip_test_data");
   if (!dir) {
-    MESSAGE("pip_test_data corpus not found; skipping");
+    MLPACK_SKIP("pip_test_data corpus not found");
     return std::nullopt;
   }
   return *dir / "packages";
