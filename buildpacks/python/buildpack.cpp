@@ -9,12 +9,14 @@
 
 #include "buildpacks/cuda/hints.hpp"
 #include "buildpacks/python/python.hpp"
+#include "buildpacks/python/variant.hpp"
 #include "buildpacks/registry.hpp"
 #include "net/curl_client.hpp"
 #include "pyindex/netrc.hpp"
 #include "pypi/name.hpp"
 #include "util/expected.hpp"
 #include "util/text.hpp"
+#include "util/url.hpp"
 
 namespace mlpack::buildpacks::python {
 
@@ -98,7 +100,11 @@ class Python final : public Buildpack {
   std::vector<FlagSpec> flags() const override {
     return {FlagSpec{"--python", "X.Y", "Target Python X.Y (default: mlpack.yaml, runtime.txt, else the base's)", false},
             FlagSpec{"--extra", "NAME", "Include this pyproject.toml extra (repeatable)", true},
-            FlagSpec{"--group", "NAME", "Include this pyproject.toml dependency group (repeatable)", true}};
+            FlagSpec{"--group", "NAME", "Include this pyproject.toml dependency group (repeatable)", true},
+            FlagSpec{"--pytorch-index", "URL",
+                     "PyTorch's wheel index, holding cpu/ and cuXYZ/ (default: $MLPACK_PYTORCH_INDEX, else "
+                     "https://download.pytorch.org/whl)",
+                     false}};
   }
   std::vector<std::string> config_keys() const override { return {"python"}; }
   std::vector<std::string> looks_for() const override {
@@ -113,6 +119,21 @@ class Python final : public Buildpack {
           python->find('.', dot + 1) != std::string::npos)
         return util::fail(ErrorKind::invalid_input, "invalid `--python " + *python + "`: expected X.Y, e.g. 3.11");
       flag_python_ = *python;
+    }
+    // The PyTorch index the torch family comes from: the flag, else MLPACK_PYTORCH_INDEX.
+    std::optional<std::string> pytorch = flags.value("--pytorch-index");
+    std::string where = "--pytorch-index";
+    if (!pytorch) {
+      pytorch = env.non_empty("MLPACK_PYTORCH_INDEX");
+      where = "MLPACK_PYTORCH_INDEX";
+    }
+    if (pytorch) {
+      std::string u = util::trim(*pytorch);
+      if (!(u.starts_with("https://") || u.starts_with("http://") || util::is_file_url(u)) || u.find_first_of(" \t\n") != std::string::npos)
+        return util::fail(ErrorKind::invalid_input, "invalid " + where + " `" + util::printable_excerpt(util::redact_url(u)) +
+                                                        "`: expected an http(s):// or file:// URL, e.g. https://download.pytorch.org/whl");
+      while (u.ends_with('/')) u.pop_back();
+      pytorch_index_ = u;
     }
     selection_.extras = flags.all("--extra");
     selection_.groups = flags.all("--group");
@@ -167,7 +188,7 @@ class Python final : public Buildpack {
     return d;
   }
 
-  DetectSection describe(const Project&) const override {
+  DetectSection describe(const Project& project) const override {
     DetectSection s;
     nlohmann::json requirements = nlohmann::json::array();
     if (in_.requirements)
@@ -196,6 +217,11 @@ class Python final : public Buildpack {
     s.json["dependency_groups"] = groups;
     s.json["indexes"] = indexes;
     s.json["find_links"] = index.find_links;
+    // Where the torch family comes from for the CUDA decision (empty: the indexes above).
+    nlohmann::json torch = nlohmann::json::array();
+    if (auto route = torch_route(in_, variant(project)))
+      for (const auto& u : route->urls) torch.push_back(util::redact_url(u));
+    s.json["torch_indexes"] = torch;
     s.json["lockfile"] = in_.lockfile ? nlohmann::json(*in_.lockfile) : nlohmann::json(nullptr);
     if (environment_)
       s.lines.push_back("python: from the " + environment_->installer + " environment (" + environment_->origin + ")");
@@ -209,6 +235,8 @@ class Python final : public Buildpack {
     nlohmann::json python = {{"needed", needed_},
                              {"inputs", python::describe(in_, selection_)},
                              {"version", wanted_python().value_or("")}};
+    // Only when set, so locks made before it existed stay valid.
+    if (pytorch_index_) python["pytorch_index"] = util::redact_url(*pytorch_index_);
     return {InputPart{"python", python.dump(),
                       "the Python requirements (requirements.txt, pyproject.toml, --extra/--group) or version"}};
   }
@@ -257,7 +285,8 @@ class Python final : public Buildpack {
     target.arch = machine_for(ctx.options.platform.architecture);
     target.glibc = glibc;
     if (glibc) lock.target.glibc = std::to_string(glibc->first) + "." + std::to_string(glibc->second);
-    auto wheels = TRY(python::resolve(py, selection_, target, ctx.options.cache_dir, http_client(ctx), ctx.options.transfers));
+    auto wheels = TRY(python::resolve(py, selection_, target, variant(ctx.project), ctx.options.cache_dir, http_client(ctx),
+                                      ctx.options.transfers));
     for (auto& w : wheels) lock.packages.push_back(std::move(w));
     return {};
   }
@@ -309,7 +338,8 @@ class Python final : public Buildpack {
     target.arch = machine_for(ctx.options.platform.architecture);
     if (const auto* libc = ctx.facts.find(facts::libc_version)) target.glibc = glibc_of(*libc);
     if (target.glibc) lock.target.glibc = std::to_string(target.glibc->first) + "." + std::to_string(target.glibc->second);
-    auto wheels = TRY(python::resolve(in_, selection_, target, ctx.options.cache_dir, http_client(ctx), ctx.options.transfers));
+    auto wheels = TRY(python::resolve(in_, selection_, target, variant(ctx.project), ctx.options.cache_dir, http_client(ctx),
+                                      ctx.options.transfers));
     // One distribution from both installers would be two copies in one site-packages.
     std::map<std::string, const lock::Package*> others;
     for (const auto& p : lock.packages)
@@ -373,6 +403,14 @@ class Python final : public Buildpack {
   }
 
 
+  // What pip follows of the CUDA decision (the cuda buildpack publishes it at detect).
+  Variant variant(const Project& project) const {
+    Variant v;
+    if (const auto* d = project.facts.find(facts::cuda)) v.cuda = *d;
+    if (pytorch_index_) v.pytorch_index = *pytorch_index_;
+    return v;
+  }
+
   // The Python X.Y the project asks for: --python, else mlpack.yaml `python`, else runtime.txt or
   // .python-version; nullopt leaves it to the base.
   std::optional<std::string> wanted_python() const {
@@ -385,6 +423,7 @@ class Python final : public Buildpack {
   std::optional<std::string> config_python_;  // mlpack.yaml `python`
   Selection selection_;                       // --extra / --group
   util::Environment env_;                     // PIP_INDEX_URL…
+  std::optional<std::string> pytorch_index_;  // --pytorch-index, else MLPACK_PYTORCH_INDEX; no trailing '/' 
   Inputs in_;
   bool needed_ = false;     // the project runs Python, so the OS should have an interpreter
   // Set when another ecosystem's environment provides the interpreter (facts::python_environment).

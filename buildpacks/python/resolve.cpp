@@ -1,12 +1,18 @@
 // Detecting and resolving the Python part of a project.
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 
 #include "buildpacks/python/python.hpp"
+#include "buildpacks/cuda/hints.hpp"
+#include "buildpacks/python/variant.hpp"
 #include "detectors/project_file.hpp"
 #include "net/curl_client.hpp"
 #include "pyindex/netrc.hpp"
 #include "pypi/name.hpp"
+#include "pyresolve/cuda.hpp"
 #include "pyresolve/resolve.hpp"
+#include "pypi/filename.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
@@ -163,10 +169,54 @@ nlohmann::json describe(const Inputs& inputs, const Selection& selection) {
   return doc;
 }
 
-Result<std::vector<lock::Package>> resolve(const Inputs& inputs, const Selection& selection, const Target& target,
-                                           const fs::path& cache_dir, std::shared_ptr<net::HttpClient> http,
-                                           util::TransferObserver* transfers) {
-  if (inputs.lockfile) return resolve_lockfile(inputs, selection, target, cache_dir, std::move(http), transfers);
+namespace {
+
+// PyTorch's backends on download.pytorch.org/whl/<backend>/ for Linux, newest first. Source:
+// pytorch.org/get-started/previous-versions (the `--index-url` of each release's pip command) and
+// PyTorch's RELEASE.md compatibility matrix, read 2026-12; the same backends astral-sh/uv's
+// uv-torch knows of. Backends PyTorch never published (cu120, cu122…) are left out: the index
+// answers 403 for them.
+constexpr std::string_view kCudaBackends[] = {"cu130", "cu129", "cu128", "cu126", "cu124", "cu121",
+                                              "cu118", "cu117", "cu116", "cu115", "cu113", "cu111",
+                                              "cu110", "cu102", "cu101", "cu100", "cu92"};
+
+// The projects PyTorch builds for each backend and serves from each backend index (uv routes the
+// same names for --torch-backend); their other dependencies (numpy, nvidia-*…) come from the
+// project's own indexes.
+constexpr std::string_view kTorchFamily[] = {"pytorch-triton",     "pytorch-triton-rocm", "pytorch-triton-xpu",
+                                             "torch",              "torcharrow",          "torchaudio",
+                                             "torchcsprng",        "torchdata",           "torchdistx",
+                                             "torchtext",          "torchvision",         "triton"};
+
+// "cu121" → {12, 1}; "cu92" → {9, 2}.
+std::pair<int, int> backend_cuda(std::string_view backend) {
+  auto digits = backend.substr(2);
+  std::size_t major = digits.size() == 2 ? 1 : 2;
+  return {std::stoi(std::string(digits.substr(0, major))), std::stoi(std::string(digits.substr(major)))};
+}
+
+std::optional<std::pair<int, int>> cuda_pair(const std::string& cuda) {
+  int major = 0, minor = 0;
+  if (std::sscanf(cuda.c_str(), "%d.%d", &major, &minor) != 2) return std::nullopt;
+  return std::pair{major, minor};
+}
+
+std::string decision_text(const facts::CudaDecision& d) {
+  return d.version.value_or("none") + " (" + d.reason + ")";
+}
+
+// Where each selected root was written, for the chains of the CUDA check.
+std::map<std::string, std::string> root_origins(const std::vector<const detectors::PythonRequirement*>& roots) {
+  std::map<std::string, std::string> out;
+  for (const auto* r : roots)
+    if (!r->requirement.name.empty())
+      out.emplace(r->requirement.normalized_name(), r->requirement.str() + " (" + r->file + ":" + std::to_string(r->line) + ")");
+  return out;
+}
+
+Result<std::vector<lock::Package>> resolve_with(const Inputs& inputs, const Selection& selection, const Target& target,
+                                                const Variant& variant, const fs::path& cache_dir,
+                                                std::shared_ptr<net::HttpClient> http, util::TransferObserver* transfers) {
   std::vector<std::string> unknown;
   auto roots = selected(inputs, selection, &unknown);
   if (!unknown.empty())
@@ -194,11 +244,98 @@ Result<std::vector<lock::Package>> resolve(const Inputs& inputs, const Selection
   }
   if (!http) http = net::make_curl_client();
   auto options = index_options(inputs, cache_dir, transfers);
+  if (auto route = torch_route(inputs, variant)) {
+    // A version counts on a backend when it has a wheel for the target there.
+    auto ranker = std::make_shared<pypi::TagRanker>(request.target);
+    route->counts = [ranker](const pyindex::DistFile& f) {
+      auto w = pypi::parse_wheel_filename(f.filename);
+      return w && ranker->rank(w->tags).has_value();
+    };
+    std::vector<std::string> shown;
+    for (const auto& u : route->urls) shown.push_back(util::redact_url(u));
+    if (!shown.empty()) request.indexes.push_back("for the torch family: " + util::join(shown, ", "));
+    options.routes.push_back(std::move(*route));
+  }
   for (const auto& u : options.index_urls) request.indexes.push_back(util::redact_url(u));
   for (const auto& u : options.find_links) request.indexes.push_back(util::redact_url(u));
   pyindex::IndexClient index(http, options);
   auto resolved = TRY(pyresolve::resolve(request, index));
   return pyresolve::lock_packages(resolved);
+}
+
+}  // namespace
+
+bool torch_family(std::string_view name) {
+  auto n = pypi::normalize_name(name);
+  return std::find(std::begin(kTorchFamily), std::end(kTorchFamily), n) != std::end(kTorchFamily);
+}
+
+std::span<const std::string_view> pytorch_cuda_backends() { return kCudaBackends; }
+
+std::vector<std::string> pytorch_backends_for(const std::optional<std::string>& cuda) {
+  if (!cuda) return {"cpu"};
+  std::vector<std::string> out;
+  auto wanted = cuda_pair(*cuda);
+  if (!wanted) return out;
+  for (auto b : kCudaBackends) {
+    auto have = backend_cuda(b);
+    if (have.first == wanted->first && have <= *wanted) out.emplace_back(b);
+  }
+  return out;
+}
+
+std::optional<pyindex::IndexRoute> torch_route(const Inputs& inputs, const Variant& variant) {
+  if (!variant.cuda) return std::nullopt;
+  auto options = index_options(inputs, "");
+  if (options.no_index) return std::nullopt;
+  for (const auto& f : options.find_links)
+    if (!cuda::index_hints(f, "").empty()) return std::nullopt;
+  pyindex::IndexRoute route;
+  route.projects.assign(std::begin(kTorchFamily), std::end(kTorchFamily));
+  route.forbidden_is_missing = true;
+  // The project's own PyTorch backend indexes, as it orders them.
+  for (const auto& u : options.index_urls)
+    if (!cuda::index_hints(u, "").empty()) route.urls.push_back(u);
+  if (!route.urls.empty()) return route;
+  std::string base = variant.pytorch_index;
+  while (base.ends_with('/')) base.pop_back();
+  auto backends = pytorch_backends_for(variant.cuda->version);
+  for (const auto& b : backends) route.urls.push_back(base + "/" + b + "/");
+  if (route.urls.empty()) {
+    std::vector<std::string> same_major;
+    auto wanted = cuda_pair(variant.cuda->version.value_or(""));
+    for (auto b : kCudaBackends)
+      if (wanted && backend_cuda(b).first == wanted->first) same_major.emplace_back(b);
+    std::reverse(same_major.begin(), same_major.end());
+    const std::string major = std::to_string(wanted ? wanted->first : 0);
+    route.unavailable = "the project's CUDA is " + decision_text(*variant.cuda) + ", and PyTorch publishes no build for CUDA " +
+                        major + " at or below it" +
+                        (same_major.empty() ? std::string(": choose another CUDA with `cuda:` in mlpack.yaml or --cuda")
+                                            : "; its CUDA " + major + " backends are " + util::join(same_major, ", ") +
+                                                  ": choose one with `cuda:` in mlpack.yaml or --cuda");
+  }
+  return route;
+}
+
+Result<std::vector<lock::Package>> resolve(const Inputs& inputs, const Selection& selection, const Target& target,
+                                           const Variant& variant, const fs::path& cache_dir,
+                                           std::shared_ptr<net::HttpClient> http, util::TransferObserver* transfers) {
+  std::vector<lock::Package> wheels;
+  if (inputs.lockfile)
+    wheels = TRY(resolve_lockfile(inputs, selection, target, cache_dir, std::move(http), transfers));
+  else
+    wheels = TRY(resolve_with(inputs, selection, target, variant, cache_dir, std::move(http), transfers));
+  if (variant.cuda) {
+    pyresolve::CudaCheck check{variant.cuda->version, variant.cuda->reason, root_origins(selected(inputs, selection, nullptr))};
+    TRY(pyresolve::check_cuda_wheels(wheels, check));
+  }
+  return wheels;
+}
+
+Result<std::vector<lock::Package>> resolve(const Inputs& inputs, const Selection& selection, const Target& target,
+                                           const fs::path& cache_dir, std::shared_ptr<net::HttpClient> http,
+                                           util::TransferObserver* transfers) {
+  return resolve(inputs, selection, target, Variant{}, cache_dir, std::move(http), transfers);
 }
 
 }  // namespace mlpack::buildpacks::python
