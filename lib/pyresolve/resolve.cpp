@@ -31,6 +31,7 @@ struct VersionEntry {
   bool yanked = false;                     // the chosen wheel is yanked
   std::vector<std::string> files;          // every file of the version, for explanations
   std::string requires_python;             // why the version was set aside, when it was
+  std::string index;                       // where its files were listed (the first one's index)
 };
 
 struct Project {
@@ -239,6 +240,18 @@ class PypiProvider final : public resolve::Provider {
         notes.push_back(what + " is yanked (only an exact `==` pin may use it)");
       if (notes.size() >= 4) break;
     }
+    if (notes.empty() && prereleases == 0) {
+      // Nothing near: what there is, and where it was listed (a local version such as +cu118 pins
+      // one build, and the index of another CUDA has other builds).
+      std::vector<std::string> have;
+      for (const auto& v : p.versions) {
+        if (have.size() == 4) break;
+        have.push_back(v.text);
+      }
+      std::string more = p.versions.size() > have.size() ? ", …" : "";
+      std::string where = p.versions.front().index.empty() ? std::string() : ", listed by " + util::redact_url(p.versions.front().index);
+      notes.push_back("`" + info.project + "` has " + util::join(have, ", ") + more + where);
+    }
     if (prereleases > 0)
       notes.push_back(std::to_string(prereleases) + " pre-release version(s) match, but pre-releases need an explicit opt-in (`" +
                       info.project + ">=X.YaN` or --pre)");
@@ -354,6 +367,7 @@ class PypiProvider final : public resolve::Provider {
       std::optional<Best> best, best_yanked;
       for (const auto* f : list) {
         e.files.push_back(f->filename);
+        if (e.index.empty()) e.index = f->index;
         auto w = pypi::parse_wheel_filename(f->filename);
         if (e.text.empty()) {
           if (w) e.text = w->version;

@@ -185,7 +185,7 @@ class CudaPip(TempTestCase):
         d = self.project("torch==2.3.1+cu118\n")
         r = self.lock(d, "--cuda", "12.1", check=False)
         self.assertNotEqual(r.returncode, 0)
-        self.assertIn("torch", self.error(r))
+        self.assertIn("`torch` has 2.3.1+cu121, listed by " + f"{self.pytorch}/cu121/", self.error(r))
 
     def test_a_cuda_without_a_pytorch_build_says_which_exist(self):
         d = self.project("torch==2.3.1\n")
