@@ -1,5 +1,6 @@
 // Detecting and resolving the Python part of a project.
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 
@@ -205,6 +206,35 @@ std::string decision_text(const facts::CudaDecision& d) {
   return d.version.value_or("none") + " (" + d.reason + ")";
 }
 
+// The extras of a root that choose CUDA, made to match the decision: tensorflow[and-cuda] and
+// jax[cudaNN…] lose them under none (a CPU image), and jax[cudaNN_pip] of another major than the
+// decision's becomes jax[cudaXX_pip]. Other requirements are left as written.
+pypi::Requirement cuda_extras(pypi::Requirement req, const std::optional<std::string>& cuda) {
+  const std::string name = req.normalized_name();
+  const bool jax = name == "jax" || name == "jaxlib";
+  if (name != "tensorflow" && !jax) return req;
+  std::vector<std::string> extras;
+  for (const auto& e : req.extras) {
+    std::string x = pypi::normalize_name(e);
+    if (name == "tensorflow" && x == "and-cuda") {
+      if (cuda) extras.push_back(e);
+      continue;
+    }
+    std::size_t digits = 4;
+    while (jax && digits < x.size() && std::isdigit(static_cast<unsigned char>(x[digits]))) ++digits;
+    if (!jax || !x.starts_with("cuda") || digits == 4 || digits > 6) {
+      extras.push_back(e);
+      continue;
+    }
+    if (!cuda) continue;
+    extras.push_back("cuda" + cuda->substr(0, cuda->find('.')) + x.substr(digits));
+  }
+  std::sort(extras.begin(), extras.end());
+  extras.erase(std::unique(extras.begin(), extras.end()), extras.end());
+  req.extras = std::move(extras);
+  return req;
+}
+
 // Where each selected root was written, for the chains of the CUDA check.
 std::map<std::string, std::string> root_origins(const std::vector<const detectors::PythonRequirement*>& roots) {
   std::map<std::string, std::string> out;
@@ -235,7 +265,7 @@ Result<std::vector<lock::Package>> resolve_with(const Inputs& inputs, const Sele
   if (inputs.pyproject && inputs.pyproject->requires_python) request.requires_python = inputs.pyproject->requires_python;
   for (const auto* r : roots) {
     pyresolve::Root root;
-    root.requirement = r->requirement;
+    root.requirement = variant.cuda ? cuda_extras(r->requirement, variant.cuda->version) : r->requirement;
     root.hashes = r->hashes;
     root.path = r->path;
     root.constraint = r->constraint;

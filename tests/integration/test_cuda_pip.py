@@ -43,6 +43,11 @@ PYPI = {
     "torch": {"versions": {"2.3.1": {"requires_python": ">=3.8"}}},
     "speech-kit": {"versions": {"1.0": {"requires_python": ">=3.8", "requires": ["audio-ops>=2"]}}},
     "audio-ops": {"versions": {"2.0": {"requires_python": ">=3.8", "requires": ["nvidia-cublas-cu11"]}}},
+    "tensorflow": {"versions": {"2.16.1": {"requires_python": ">=3.8",
+                                           "extras": {"and-cuda": ["nvidia-cublas-cu12==12.1.3.1"]}}}},
+    "jax": {"versions": {"0.4.30": {"requires_python": ">=3.8",
+                                    "extras": {"cuda12-pip": ["nvidia-cublas-cu12==12.1.3.1"],
+                                               "cuda11-pip": ["nvidia-cublas-cu11"]}}}},
 }
 
 
@@ -186,6 +191,21 @@ class CudaPip(TempTestCase):
         r = self.lock(d, "--cuda", "12.1", check=False)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("`torch` has 2.3.1+cu121, listed by " + f"{self.pytorch}/cu121/", self.error(r))
+
+    def test_tensorflow_and_jax_get_the_extra_that_matches(self):
+        # tensorflow[and-cuda]: its CUDA wheels under a CUDA decision, none under none.
+        d = self.project("tensorflow[and-cuda]==2.16.1\n")
+        doc = self.lock(d).doc
+        self.assertEqual(doc["target"]["cuda"], "12.3")
+        self.assertIn("nvidia-cublas-cu12", self.pypi(doc))
+        d = self.project("tensorflow[and-cuda]==2.16.1\n")
+        self.assertEqual(set(self.pypi(self.lock(d, "--cuda", "none").doc)), {"tensorflow"})
+        # jax[cuda12_pip] under CUDA 11.8 takes jax[cuda11_pip]; under none, plain jax.
+        d = self.project("jax[cuda12_pip]==0.4.30\n")
+        got = self.pypi(self.lock(d, "--cuda", "11.8").doc)
+        self.assertEqual(set(got), {"jax", "nvidia-cublas-cu11"})
+        d = self.project("jax[cuda12_pip]==0.4.30\n")
+        self.assertEqual(set(self.pypi(self.lock(d, "--cuda", "none").doc)), {"jax"})
 
     def test_a_cuda_without_a_pytorch_build_says_which_exist(self):
         d = self.project("torch==2.3.1\n")
