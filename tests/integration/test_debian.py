@@ -139,7 +139,15 @@ class DebianBuilds(TempTestCase):
         self.assertTrue({"libc6", "python3", "libgomp1", "ca-certificates"} <= names, names)
         self.assertTrue(all(p["ecosystem"] == "deb" and len(p["sha256"]) == 64 for p in doc["packages"]))
         groups = [l["contents"] for l in doc["image"]["layers"]]
-        self.assertEqual(len(groups), 5, groups)  # os, runtime, apt, dpkg db, project
+        # The core OS, the plan's Debian layers (python3's runtime, apt.txt's libgomp1), the dpkg
+        # database, the project.
+        self.assertTrue(groups[0].endswith("(core OS)"), groups)
+        self.assertTrue(groups[-2].startswith("debian: dpkg database"), groups)
+        self.assertEqual(groups[-1], "project files at /app")
+        planned = [l for l in doc["image"]["layers"][1:-2]]
+        self.assertTrue(planned and all(l["contents"].startswith("deb: ") and l["packages"] for l in planned), groups)
+        self.assertTrue(any(p.startswith("libgomp1 ") for l in planned for p in l["packages"]), groups)
+        self.assertTrue(any(p.startswith("python3 ") for l in planned for p in l["packages"]), groups)
         layout = os.path.join(project, ".mlpack", "image")
         bundle = self.path("bundle")
         umoci_unpack(f"{layout}:proj", bundle)
