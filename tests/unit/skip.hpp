@@ -20,9 +20,19 @@
 
 namespace mlpack::skips {
 
-// tests/skips.txt: this file is <repo>/tests/unit/skip.hpp (see corpora.hpp on __FILE__).
+// tests/skips.txt: this file is <repo>/tests/unit/skip.hpp (see corpora.hpp on __FILE__: relative
+// to the build folder, where tests run). Else beside the build folder that holds the test binary.
 inline std::filesystem::path skips_file() {
-  return std::filesystem::absolute(__FILE__).lexically_normal().parent_path().parent_path() / "skips.txt";
+  namespace fs = std::filesystem;
+  auto beside_source = fs::absolute(__FILE__).lexically_normal().parent_path().parent_path() / "skips.txt";
+  if (fs::is_regular_file(beside_source)) return beside_source;
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto beside_build = exe.parent_path().parent_path() / "tests" / "skips.txt";
+    if (fs::is_regular_file(beside_build)) return beside_build;
+  }
+  return beside_source;
 }
 
 inline bool under_ci() {
@@ -64,6 +74,7 @@ inline std::string current_test_id() {
 // Whether tests/skips.txt allows this skip. A malformed line or a missing list allows nothing.
 inline bool skip_allowed(const std::string& test_id, const std::string& reason) {
   std::ifstream in(skips_file());
+  if (!in) return false;  // no list: nothing is allowed (unexpected_skip names where it looked)
   const std::string subject = test_id + ": " + reason;
   for (std::string line; std::getline(in, line);) {
     auto first = line.find_first_not_of(" \t");
@@ -83,8 +94,10 @@ inline std::optional<std::string> unexpected_skip(const std::string& reason) {
   if (!under_ci()) return std::nullopt;
   auto id = current_test_id();
   if (skip_allowed(id, reason)) return std::nullopt;
+  std::string where;
+  if (!std::filesystem::is_regular_file(skips_file())) where = "; the list was not found at " + skips_file().string();
   return "unexpected skip under CI=true: " + id + ": " + reason +
-         " (add it to tests/skips.txt with a reason if it is fine)";
+         " (add it to tests/skips.txt with a reason if it is fine" + where + ")";
 }
 
 }  // namespace mlpack::skips
