@@ -2,6 +2,8 @@
 // Skipped unless LAYERPLAN_MEASURE is set:  LAYERPLAN_MEASURE=1 ./unit_layerplan -tc='measure*'
 #include <doctest/doctest.h>
 
+#include "skip.hpp"
+
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -18,7 +20,7 @@ TEST_CASE("measure: sharing, layer count and stability against the defaults" *
           doctest::skip(std::getenv("LAYERPLAN_MEASURE") == nullptr)) {
   auto index = debian_index();
   if (!index) {
-    MESSAGE("skipping: no Debian package index under /var/lib/apt/lists");
+    MLPACK_SKIP("no Debian package index under /var/lib/apt/lists");
     return;
   }
   const auto a = debian_closure(*index, {"python3-pandas", "python3-matplotlib"});
@@ -61,7 +63,7 @@ TEST_CASE("measure: sharing, layer count and stability against the defaults" *
 TEST_CASE("measure: planning time for a 150-package apt.txt" * doctest::skip(std::getenv("LAYERPLAN_MEASURE") == nullptr)) {
   auto index = debian_index();
   if (!index) {
-    MESSAGE("skipping: no Debian package index under /var/lib/apt/lists");
+    MLPACK_SKIP("no Debian package index under /var/lib/apt/lists");
     return;
   }
   std::vector<std::string> roots;

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "skip.hpp"
+
 #include <algorithm>
 #include <random>
 #include <set>
@@ -357,13 +359,13 @@ TEST_CASE("malformed input is refused") {
 TEST_CASE("Debian: two projects that differ by one package share most of their bytes") {
   auto index = debian_index();
   if (!index) {
-    MESSAGE("skipping: no Debian package index under /var/lib/apt/lists");
+    MLPACK_SKIP("no Debian package index under /var/lib/apt/lists");
     return;
   }
   auto a = debian_closure(*index, {"python3-pandas", "python3-matplotlib"});
   auto b = debian_closure(*index, {"python3-pandas", "python3-matplotlib", "python3-sklearn"});
   if (a.size() < 50 || b.size() <= a.size()) {
-    MESSAGE("skipping: this index lacks python3-pandas, python3-matplotlib or python3-sklearn");
+    MLPACK_SKIP("this index lacks python3-pandas, python3-matplotlib or python3-sklearn");
     return;
   }
   Options o;
@@ -392,7 +394,7 @@ TEST_CASE("Debian: two projects that differ by one package share most of their b
 TEST_CASE("Debian: a 150-package apt.txt, its budget and removals from the middle") {
   auto index = debian_index();
   if (!index) {
-    MESSAGE("skipping: no Debian package index under /var/lib/apt/lists");
+    MLPACK_SKIP("no Debian package index under /var/lib/apt/lists");
     return;
   }
   // 150 roots spread over the python, science and utils sections, and everything they need.
@@ -404,7 +406,7 @@ TEST_CASE("Debian: a 150-package apt.txt, its budget and removals from the middl
       roots.push_back(name);
   auto in = debian_closure(*index, roots);
   if (in.size() < 300) {
-    MESSAGE("skipping: this index is too small for a 150-package project");
+    MLPACK_SKIP("this index is too small for a 150-package project");
     return;
   }
   Options o;
