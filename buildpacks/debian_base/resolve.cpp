@@ -183,6 +183,11 @@ Result<Resolved> resolve(const Request& request, const Environment& env) {
     pkg.filename = p.filename;
     pkg.sha256 = p.sha256;
     pkg.size = p.size;
+    // For the layer planner (installed bytes) and the SBOM's graph (Pre-Depends and Depends as the
+    // index writes them).
+    if (p.installed_size) pkg.extra["installed_size"] = std::to_string(p.installed_size);
+    for (const auto& group : p.pre_depends) pkg.depends.push_back(deb::to_string(group));
+    for (const auto& group : p.depends) pkg.depends.push_back(deb::to_string(group));
     for (const auto& [group, members] : groups)
       if (members.contains(id)) {
         pkg.extra["layer"] = std::string(group);

@@ -88,6 +88,10 @@ Result<void> PackageIndex::add_paragraph(const Paragraph& p, std::size_t reposit
   pkg.priority = util::to_lower(p.get_or("Priority"));
   pkg.filename = p.get_or("Filename");
   if (auto s = p.get("Size")) pkg.size = std::strtoull(std::string(*s).c_str(), nullptr, 10);
+  if (auto s = p.get("Installed-Size")) {
+    std::uint64_t kib = std::strtoull(std::string(*s).c_str(), nullptr, 10);
+    if (kib < (std::uint64_t(1) << 40)) pkg.installed_size = kib * 1024;
+  }
   pkg.sha256 = util::to_lower(p.get_or("SHA256"));
   pkg.repository = repository;
 

@@ -32,6 +32,7 @@ struct IndexPackage {
   std::string priority;  // "required", "important", "standard", "optional", "extra", or empty
   std::string filename;  // pool path relative to the repository root; empty for installed-only
   std::uint64_t size = 0;
+  std::uint64_t installed_size = 0;  // bytes: Installed-Size (KiB) × 1024; 0 when not given
   std::string sha256;
   std::size_t repository = 0;  // index into PackageIndex::repositories()
   bool installed = false;      // present in the base image's dpkg status

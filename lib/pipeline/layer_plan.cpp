@@ -17,7 +17,7 @@ std::string extra(const lock::Package& p, const std::string& key) {
 // The name a dependency string starts with, as the ecosystems write them: "libc6", "numpy >=1.21"
 // (conda), "Rcpp (>= 1.0)" (cran), "idna>=2.5; python_version…" (pypi).
 std::string dependency_name(const std::string& text) {
-  auto end = text.find_first_of(" \t(<>=!~;[,");
+  auto end = text.find_first_of(" \t(<>=!~;[,:|");  // deb: "libc6:any | libc6-udeb"
   return text.substr(0, end);
 }
 
