@@ -12,15 +12,8 @@ namespace mlpack::cran {
 
 namespace {
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-std::string_view trim_view(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
+using util::trim_view;
+bool is_space(char c) { return util::is_ascii_space(c); }
 
 // Runs of whitespace (continuation lines too) become one space.
 std::string fold_whitespace(std::string_view s) {

@@ -9,15 +9,8 @@ namespace mlpack::cran {
 
 namespace {
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-std::string_view trim_view(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
+using util::trim_view;
+bool is_space(char c) { return util::is_ascii_space(c); }
 
 util::Error invalid(std::string_view text, std::string_view why) {
   return util::Error{util::ErrorKind::invalid_input,

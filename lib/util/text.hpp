@@ -10,6 +10,10 @@ std::vector<std::string> split(std::string_view s, char sep);
 bool starts_with_ci(std::string_view s, std::string_view prefix);
 std::string to_lower(std::string_view s);
 std::string trim(std::string_view s);
+// ASCII whitespace as the C locale's isspace has it (space, \t, \n, \r, \f, \v), without a locale.
+bool is_ascii_space(char c);
+// `s` without leading and trailing ASCII whitespace, as a view into it.
+std::string_view trim_view(std::string_view s);
 
 // Removes userinfo (user:password@) from a URL so it can be shown to people.
 std::string redact_url(std::string_view url);

@@ -1,90 +1,26 @@
 #pragma once
 // Runs tests/fixtures/cran_repo.py: a CRAN-like repository of real R binary packages (Debian
-// bookworm's r-cran-* repacked) served over HTTP on loopback, for as long as this object lives.
-// When the machine cannot fetch the .debs (offline) the fixture says so (exit 77) and start()
-// returns null after a doctest MESSAGE, so tests skip.
-#include <doctest/doctest.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
+// bookworm's r-cran-* repacked) served over HTTP on loopback, for as long as this object lives
+// (served_fixture.hpp). When the machine cannot fetch the .debs (offline) start() returns null and
+// the test skips.
 #include <memory>
-#include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "skip.hpp"
-#include "util/fs.hpp"
-
-extern char** environ;
+#include "served_fixture.hpp"
 
 namespace mlpack::test {
 
-inline std::filesystem::path cran_fixture_script() {
-  if (const char* src = std::getenv("MLPACK_SOURCE_DIR"))
-    return std::filesystem::path(src) / "tests/fixtures/cran_repo.py";
-  // tests/unit/cranindex/fixture.hpp -> tests/fixtures/cran_repo.py
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "fixtures" / "cran_repo.py";
-}
-
-class CranFixture {
+class CranFixture : public ServedFixture {
  public:
-  // Starts the fixture with extra arguments (e.g. {"--layout", "flat"}).
+  // Starts the fixture with extra arguments (e.g. {"--ppm"}); null when it cannot be built here.
   static std::unique_ptr<CranFixture> start(const std::vector<std::string>& extra = {}) {
-    auto dir = util::TempDir::create({}, "mlpack-cran-test-");
-    REQUIRE(dir);
-    std::unique_ptr<CranFixture> f(new CranFixture(std::move(*dir)));
-    std::vector<std::string> args = {"python3", cran_fixture_script().string(), "--dir", f->dir_.path().string(),
-                                     "--serve"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-
-    int in[2], out[2];
-    REQUIRE(::pipe2(in, O_CLOEXEC) == 0);
-    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    int rc = ::posix_spawnp(&f->pid_, "python3", &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(in[0]);
-    ::close(out[1]);
-    REQUIRE(rc == 0);
-    f->stdin_ = in[1];
-
-    std::string line;
-    char c;
-    while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    ::close(out[0]);
-    auto info = nlohmann::json::parse(line, nullptr, false);
-    if (info.is_object() && info.contains("skip")) {
-      MLPACK_SKIP("the local CRAN repository fixture cannot be built here: " << info["skip"].get<std::string>());
-      return nullptr;
-    }
-    REQUIRE_MESSAGE((info.is_object() && info.contains("url")), "CRAN fixture did not start: " << line);
-    f->info = info;
+    std::unique_ptr<CranFixture> f(new CranFixture());
+    if (!f->launch("cran_repo.py", extra, "the local CRAN repository fixture")) return nullptr;
     return f;
   }
 
-  ~CranFixture() {
-    if (stdin_ >= 0) ::close(stdin_);  // the fixture serves until its stdin closes
-    if (pid_ > 0) {
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-  }
-
-  std::string url() const { return info["url"]; }
-  std::filesystem::path root() const { return info["root"].get<std::string>(); }
   // The entry of `name` in info["packages"] (name, version, file, sha256, md5, size, compiled).
   nlohmann::json package(std::string_view name) const {
     for (const auto& p : info["packages"])
@@ -92,42 +28,9 @@ class CranFixture {
     FAIL("the CRAN fixture has no package " << name);
     return {};
   }
-  const std::filesystem::path& work() const { return dir_.path(); }
-
-  // "GET /src/contrib/PACKAGES.gz 200 R (4.2.2 …)" (method, path, status, User-Agent) for each
-  // request so far, in order.
-  std::vector<std::string> requests() const {
-    std::vector<std::string> out;
-    std::ifstream in(info["log"].get<std::string>());
-    for (std::string line; std::getline(in, line);) out.push_back(line);
-    return out;
-  }
-  void clear_requests() const { std::ofstream(info["log"].get<std::string>(), std::ios::trunc); }
-
-  // Makes the server answer `path` with `fault` (an HTTP status, or "flip" to corrupt one byte).
-  void set_fault(const std::string& path, nlohmann::json fault) {
-    faults_[path] = std::move(fault);
-    std::ofstream(info["faults"].get<std::string>(), std::ios::trunc) << faults_.dump();
-  }
-
-  // Flips one bit of a file in the served tree, in the middle.
-  void tamper(const std::filesystem::path& relative, std::size_t offset_from_middle = 0) const {
-    auto path = root() / relative;
-    auto content = util::read_file(path);
-    REQUIRE(content);
-    REQUIRE(!content->empty());
-    (*content)[content->size() / 2 + offset_from_middle] ^= 0x01;
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << *content;
-  }
-
-  nlohmann::json info;
 
  private:
-  explicit CranFixture(util::TempDir dir) : dir_(std::move(dir)) {}
-  util::TempDir dir_;
-  pid_t pid_ = -1;
-  int stdin_ = -1;
-  nlohmann::json faults_ = nlohmann::json::object();
+  CranFixture() : ServedFixture("mlpack-cran-test-") {}
 };
 
 }  // namespace mlpack::test
