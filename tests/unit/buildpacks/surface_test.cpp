@@ -103,7 +103,7 @@ TEST_CASE("debian-base owns apt.txt, the apt keys of mlpack.yaml and --insecure-
   }
 }
 
-TEST_CASE("python owns --python/--extra/--group, mlpack.yaml `python`, and publishes that it needs python3") {
+TEST_CASE("python owns --python/--extra/--group/--pytorch-index, mlpack.yaml `python`, and publishes that it needs python3") {
   auto tmp = util::TempDir::create();
   REQUIRE(tmp);
   const fs::path dir = tmp->path();
@@ -111,7 +111,7 @@ TEST_CASE("python owns --python/--extra/--group, mlpack.yaml `python`, and publi
   REQUIRE(python);
   std::vector<std::string> names;
   for (const auto& f : python->flags()) names.push_back(f.name);
-  CHECK(names == std::vector<std::string>{"--python", "--extra", "--group"});
+  CHECK(names == std::vector<std::string>{"--python", "--extra", "--group", "--pytorch-index"});
 
   SUBCASE("a malformed --python is invalid input") {
     bp::FlagValues flags;
