@@ -19,6 +19,8 @@ packages=(
   gpgv debian-archive-keyring gnupg apt-utils
   # conda end to end: Debian's python3.11 repacked as a conda package gets its RUNPATH from patchelf
   patchelf
+  # the Bearer token refresh test's token server signs RS256 JWTs
+  python3-cryptography
 )
 missing=()
 for p in "${packages[@]}"; do

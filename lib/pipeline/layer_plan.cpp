@@ -75,6 +75,11 @@ Result<buildpacks::facts::LayerPlan> plan_layers(const lock::LockFile& lock, con
   options.budget = budget.budget;
   options.base_layers = budget.base_layers;
   options.reserved = layers_beside_plan(lock, budget.base_image);
+  // Measured on real images (bench/layer_share.py: Debian's pandas + matplotlib, then + scikit-learn,
+  // sizes from the lock's installed sizes): at the planner's 4 MiB B kept 70.7% of its compressed
+  // bytes in A's layers (32 layers), at 1 MiB 90.1% (53 layers), well within the budget. A package
+  // is alone by its own size, so the threshold keeps plans stable.
+  options.own_layer_size = std::uint64_t(1) << 20;
   auto plan = TRY_CONTEXT(layerplan::plan(inputs, options), "planning the image's layers");
   buildpacks::facts::LayerPlan out;
   out.budget = options.budget;
