@@ -6,12 +6,14 @@ binaries (e.g. one built before the layer planner and one after):
   B: the same + python3-sklearn
 
 from Debian bookworm's real packages (a local signed apt archive of their closure,
-tests/fixtures/apt_archive.py; the .debs are cached in $MLPACK_TEST_DEB_CACHE). A is built into an
-OCI layout, then B into the same layout: the bytes of B's layers whose blobs A already wrote are
-what a registry, a CI cache or a node shares between them. Also prints each build's time and
-layer count, and a warm rebuild's.
+tests/fixtures/apt_archive.py; the .debs are cached in $MLPACK_TEST_DEB_CACHE). With --venv the
+same pair is made of wheels instead (bench/make_wheel_set.py's data-science set, Debian's python3
+underneath): A is the set without scikit-learn, joblib and threadpoolctl, B the whole set. A is
+built into an OCI layout, then B into the same layout: the bytes of B's layers whose blobs A
+already wrote are what a registry, a CI cache or a node shares between them. Also prints each
+build's time and layer count, and a warm rebuild's.
 
-    bench/layer_share.py BINARY [BINARY...]
+    bench/layer_share.py [--venv] BINARY [BINARY...]
 """
 
 import json
@@ -41,24 +43,49 @@ def manifest_layers(layout, tag):
     return blob(m["digest"])["layers"]
 
 
+SKLEARN = {"scikit-learn", "joblib", "threadpoolctl"}
+
+
+def wheel_projects(work):
+    """requirements.txt contents for A and B over the generated wheel set (find-links, no index)."""
+    wheels = os.path.join(work, "wheels")
+    out = subprocess.run([sys.executable, os.path.join(HERE, "make_wheel_set.py"), wheels], check=True,
+                         capture_output=True, text=True).stdout
+    pins = []
+    for line in out.splitlines():
+        name, version = line.split()[0].split("-")[:2]
+        pins.append((name.replace("_", "-"), version))
+    head = f"--no-index\n--find-links {wheels}\n"
+    a = head + "".join(f"{n}=={v}\n" for n, v in pins if n not in SKLEARN)
+    b = head + "".join(f"{n}=={v}\n" for n, v in pins)
+    return a, b
+
+
 def main():
-    binaries = sys.argv[1:] or [os.path.join(HERE, "..", "build", "mlpack")]
+    args = sys.argv[1:]
+    venv = "--venv" in args
+    binaries = [a for a in args if a != "--venv"] or [os.path.join(HERE, "..", "build", "mlpack")]
     work = tempfile.mkdtemp(prefix="mlpack-layer-share-")
-    debs = apt_archive.fetch_debs(apt_archive.closure(BASE + B + ["python3"]))
+    debs = apt_archive.fetch_debs(apt_archive.closure(BASE + (["python3"] if venv else B + ["python3"])))
+    wheel_reqs = wheel_projects(work) if venv else None
     key = apt_archive.make_key(os.path.join(work, "gnupg"), os.path.join(work, "keyring.gpg"))
     apt_archive.build_archive(os.path.join(work, "archive"), debs, key)
     apt_archive.stop_agent(key.home)
     server = apt_archive.Server(os.path.join(work, "archive"))
     try:
         projects = {}
-        for name, packages in (("a", A), ("b", B)):
+        for k, (name, packages) in enumerate((("a", A), ("b", B))):
             d = os.path.join(work, name)
             os.makedirs(d)
             with open(os.path.join(d, "mlpack.yaml"), "w") as f:
                 f.write(f"apt_sources:\n  - url: {server.url}\n    suite: bookworm\n    components: [main]\n"
                         f"    keyring: {work}/keyring.gpg\n")
-            with open(os.path.join(d, "apt.txt"), "w") as f:
-                f.write("\n".join(packages) + "\n")
+            if venv:
+                with open(os.path.join(d, "requirements.txt"), "w") as f:
+                    f.write(wheel_reqs[k])
+            else:
+                with open(os.path.join(d, "apt.txt"), "w") as f:
+                    f.write("\n".join(packages) + "\n")
             with open(os.path.join(d, "main.py"), "w") as f:
                 f.write("import pandas, matplotlib\n")
             projects[name] = d

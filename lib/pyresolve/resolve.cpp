@@ -1,6 +1,7 @@
 #include "pyresolve/resolve.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -479,6 +480,9 @@ Result<Resolved> resolve(const Request& request, pyindex::IndexClient& index) {
       // No digest from the index (a plain find-links page): the file itself gives it.
       auto path = TRY_CONTEXT(index.download(c.file), "hashing " + c.file.filename);
       p.sha256 = path.filename().string();
+      // Its size too, which such pages do not give either (the layer planner weighs by it).
+      std::error_code ec;
+      if (auto n = std::filesystem::file_size(path, ec); !ec && !p.file.size) p.file.size = n;
     }
     out.packages.push_back(std::move(p));
   }
