@@ -214,6 +214,22 @@ class RBuild(TempTestCase):
         r_layers = [l for l in warm["image"]["layers"] if l["contents"].startswith("cran: ")]
         self.assertTrue(r_layers and all(l["cached"] for l in r_layers), r_layers)
 
+    def test_an_renv_lock_project_twice_gives_one_digest(self):
+        renv = {"R": {"Version": STATE["repo"]["r_version"],
+                      "Repositories": [{"Name": "CRAN", "URL": "https://cloud.r-project.org"}]},
+                "Packages": {"R6": {"Package": "R6", "Version": version_of("R6"), "Source": "Repository",
+                                    "Repository": "CRAN"},
+                             "jsonlite": {"Package": "jsonlite", "Version": "1.8.0", "Source": "Repository",
+                                          "Repository": "CRAN"}}}
+        a = self.project("renv-twice", {"renv.lock": json.dumps(renv, indent=2)})
+        b = os.path.join(self.path("elsewhere-renv"), "renv-twice")
+        shutil.copytree(a, b)
+        _, first = self.build(a, f"oci:{self.path('ra')}:t", cache=self.path("renv-cache-1"))
+        _, second = self.build(b, f"oci:{self.path('rb')}:t", cache=self.path("renv-cache-2"))
+        self.assertEqual(first["image"]["digest"], second["image"]["digest"])
+        with open(os.path.join(a, "mlpack.lock")) as fa, open(os.path.join(b, "mlpack.lock")) as fb:
+            self.assertEqual(fa.read(), fb.read())
+
     def test_renv_lock_pins_an_archived_version(self):
         need("umoci")
         archived = STATE["repo"]["archive"][0]
