@@ -45,6 +45,7 @@ void tidy_project(const std::string& dir) { util::remove_abandoned_temp_paths(di
 image::OpenOptions open_options(const Globals& g) {
   image::OpenOptions o{g.cache_dir, g.insecure_registries, registry::docker_config_path(g.env)};
   o.ca_file = g.env.non_empty("SSL_CERT_FILE").value_or("");
+  o.upload_chunk_size = g.upload_chunk_size;
   return o;
 }
 

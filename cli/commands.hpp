@@ -14,6 +14,7 @@ namespace mlpack::cli {
 struct Globals {
   std::string cache_dir;  // resolved (never empty)
   std::vector<std::string> insecure_registries;
+  std::optional<std::uint64_t> upload_chunk_size;  // --upload-chunk-size
   std::string platform = "linux/amd64";
   std::string color = "auto";  // --color
   Output out;

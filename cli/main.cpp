@@ -83,6 +83,9 @@ int main(int argc, char** argv) {
   app.add_option("--color", color, "auto|always|never (NO_COLOR is honoured)")
       ->check(CLI::IsMember({"auto", "always", "never"}));
   app.add_option("--insecure-registry", g.insecure_registries, "Allow plain HTTP to this registry host");
+  app.add_option("--upload-chunk-size", g.upload_chunk_size,
+                 "Registry uploads: blobs over BYTES go up in chunks of BYTES (default 64 MiB)")
+      ->check(CLI::Range(std::uint64_t{1024}, std::uint64_t{1} << 40));
 
   auto* version = app.add_subcommand("version", "Print the version");
 

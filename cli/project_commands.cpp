@@ -22,6 +22,7 @@ util::Result<pipeline::Options> options_for(const ProjectArgs& args, const Globa
   o.insecure_registries = open.insecure_registries;
   o.docker_config = open.docker_config;
   o.ca_file = open.ca_file;
+  o.upload_chunk_size = open.upload_chunk_size;
   o.env = g.env;
   o.no_cache = args.no_cache;
   o.layers = args.layers;
@@ -132,6 +133,9 @@ int run_build(const ProjectArgs& args, const Globals& g) {
   auto start = std::chrono::steady_clock::now();
   auto detected = detect_project(args.dir, args, g);
   if (!detected) return fail(detected.error());
+  // The default output is checked before any work too, as -o is above.
+  if (args.outputs.empty())
+    if (auto out = check_outputs({pipeline::default_output(*detected)}); !out) return fail(out.error());
   pipeline::Session session(*detected, *options);
   for (const auto& n : detected->notes) reporter.warning(n);
   reporter.step(pipeline::Step::detect, detected->files.empty() ? std::string("no project files")

@@ -37,6 +37,9 @@ struct OpenOptions {
   // from an environment); nullopt: none, registries are asked anonymously.
   std::optional<fs::path> docker_config;
   fs::path ca_file;  // CA certificates trusted for registries beside the system's; empty: none
+  // Registry uploads: blobs over this size go up in PATCH chunks of this size (default: the
+  // registry client's, 64 MiB).
+  std::optional<std::uint64_t> upload_chunk_size;
 };
 
 Result<std::unique_ptr<oci::ImageSource>> open_source(const Location& location, const OpenOptions& options);

@@ -13,6 +13,7 @@ registry::RegistryOptions registry_options(const OpenOptions& options) {
   r.cache_dir = options.cache_dir;
   r.docker_config = options.docker_config;
   r.ca_file = options.ca_file;
+  if (options.upload_chunk_size) r.monolithic_limit = r.chunk_size = *options.upload_chunk_size;
   return r;
 }
 }  // namespace

@@ -328,7 +328,21 @@ Result<void> check_layout_destination(const fs::path& dir, std::string_view tag)
 
   std::error_code ec;
   auto st = fs::status(dir, ec);
-  if (!fs::exists(st)) return {};
+  if (!fs::exists(st)) {
+    // A folder to be made: the nearest existing folder above it must be one (a file named
+    // `.mlpack` would only fail once the build is done).
+    for (auto up = fs::absolute(dir, ec).parent_path(); !up.empty(); up = up.parent_path()) {
+      auto s = fs::status(up, ec);
+      if (!fs::exists(s)) {
+        if (up == up.parent_path()) break;
+        continue;
+      }
+      if (!fs::is_directory(s))
+        return fail(ErrorKind::invalid_input, where + ": `" + up.string() + "` is in the way: it is not a directory");
+      break;
+    }
+    return {};
+  }
   if (!fs::is_directory(st))
     return fail(ErrorKind::invalid_input, where + ": `" + dir.string() + "` exists and is not a directory");
   bool is_layout = fs::exists(dir / "oci-layout", ec);

@@ -126,7 +126,8 @@ Result<void> Session::open_base(const std::string& pinned_digest) {
     }
   auto loc = TRY_CONTEXT(image::Location::parse(base.name), "base");
   base.image = true;
-  image::OpenOptions open{options_.cache_dir, options_.insecure_registries, options_.docker_config, options_.ca_file};
+  image::OpenOptions open{options_.cache_dir, options_.insecure_registries, options_.docker_config, options_.ca_file,
+                          options_.upload_chunk_size};
   base.source = TRY_CONTEXT(image::open_source(loc, open), "opening the base image");
   oci::RawManifest raw;
   if (!pinned_digest.empty()) {
@@ -425,6 +426,8 @@ fs::path sbom_file_for(const fs::path& requested, sbom::Format format, bool seve
   return p + ".cdx.json";
 }
 
+std::string default_output(const Detected& d) { return "oci:" + (d.dir / ".mlpack" / "image").string() + ":" + d.name; }
+
 Result<Built> Session::build(const Locked& locked, const BuildRequest& request) {
   const Detected& d = detected_;
   const Options& options = options_;
@@ -434,7 +437,7 @@ Result<Built> Session::build(const Locked& locked, const BuildRequest& request) 
 
   std::vector<image::Location> outputs;
   std::vector<std::string> output_texts = request.outputs;
-  if (output_texts.empty()) output_texts.push_back("oci:" + (d.dir / ".mlpack" / "image").string() + ":" + d.name);
+  if (output_texts.empty()) output_texts.push_back(default_output(d));
   for (const auto& o : output_texts) outputs.push_back(TRY(image::Location::parse(o)));
 
   // git is asked once per build: for `created` and for the revision and source labels.
@@ -548,7 +551,8 @@ Result<Built> Session::build(const Locked& locked, const BuildRequest& request) 
   }
 
   auto t_out = Clock::now();
-  image::OpenOptions open{options.cache_dir, options.insecure_registries, options.docker_config, options.ca_file};
+  image::OpenOptions open{options.cache_dir, options.insecure_registries, options.docker_config, options.ca_file,
+                          options.upload_chunk_size};
   std::vector<std::unique_ptr<oci::ImageDestination>> destinations;
   for (const auto& loc : outputs) {
     report.step(Step::output, loc.str());

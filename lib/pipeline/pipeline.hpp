@@ -43,6 +43,9 @@ struct Detected : buildpacks::Project {
 // The flags of every buildpack in `buildpacks`, in registry order, for the CLI to offer.
 std::vector<buildpacks::FlagSpec> buildpack_flags(const buildpacks::Buildpacks& buildpacks);
 
+// Where `build` writes when no -o is given: "oci:<dir>/.mlpack/image:<name>".
+std::string default_output(const Detected& detected);
+
 // Hands each buildpack its flags, reads mlpack.yaml with every buildpack's keys, then runs each
 // buildpack's detect() in order. Files are listed once: mlpack's own first, then what each
 // buildpack understood.
@@ -61,6 +64,7 @@ Report report(const Detected& detected);
 struct Options : buildpacks::Options {
   std::vector<std::string> insecure_registries;
   std::optional<fs::path> docker_config;  // registry credentials (nullopt: ask anonymously)
+  std::optional<std::uint64_t> upload_chunk_size;  // registry uploads in chunks over this size
   bool no_cache = false;         // --no-cache: build every layer again (the cache is still filled)
   // --layers N: the most layers the image may have, the base's included; nullopt: mlpack.yaml
   // `layers`, else the planner's default (lib/layerplan).

@@ -186,9 +186,21 @@ class Dockerignore(TempTestCase):
         self.assertIn("app/src/deep/er", dirs)
 
 
+class DefaultOutput(TempTestCase):
+    # Issue 15 item 7: the default output (.mlpack/image) is checked before any work, like -o.
+    def test_a_default_output_that_cannot_be_written_is_refused_before_locking(self):
+        project = procfile_project(self.path("proj"), {"README.md": "x\n"})
+        with open(os.path.join(project, ".mlpack"), "w") as f:
+            f.write("a file where the folder goes\n")
+        r = self.mlpack("build", project, "--base", BASES["glibc"], check=False)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn(".mlpack` is in the way: it is not a directory", r.stderr)
+        self.assertNotIn("lock:", r.stderr)  # refused before the lock step began
+        self.assertFalse(os.path.exists(os.path.join(project, "mlpack.lock")))
+
+
 # --- chunked upload -----------------------------------------------------------------------------
 
-MONOLITHIC_LIMIT = 64 << 20  # RegistryOptions::monolithic_limit and chunk_size
 
 
 class ChunkedUpload(TempTestCase):
@@ -204,15 +216,17 @@ class ChunkedUpload(TempTestCase):
         shutil.rmtree(cls.work, ignore_errors=True)
 
     def test_layer_over_the_limit_goes_up_in_patch_chunks_and_reads_back_intact(self):
-        # Incompressible bytes, so the gzip layer stays over the 64 MiB single-PUT limit.
-        big = random.Random(15).randbytes(MONOLITHIC_LIMIT + (6 << 20))
+        # The threshold lowered to 1 MiB (--upload-chunk-size); incompressible bytes, so the gzip
+        # layer stays over it: at least 5 chunks.
+        chunk = 1 << 20
+        big = random.Random(15).randbytes(5 * chunk + 12345)
         project = procfile_project(self.path("proj"), {"README.md": "chunked\n", "weights.bin": big})
         host = self.registry.host
         ref = f"{host}/chunked/app:1"
-        doc = json.loads(self.mlpack("build", project, "--base", BASES["glibc"], "--json",
-                                     "-o", f"docker://{ref}").stdout)
+        doc = json.loads(self.mlpack("--upload-chunk-size", str(chunk), "build", project, "--base", BASES["glibc"],
+                                     "--json", "-o", f"docker://{ref}").stdout)
         layer = next(l for l in doc["image"]["layers"] if l["contents"] == "project files at /app")
-        self.assertGreater(layer["size"], MONOLITHIC_LIMIT)
+        self.assertGreater(layer["size"], 5 * chunk)
 
         # The registry's own log: the upload session that committed the big layer took its bytes in
         # more than one PATCH, and no other upload of it happened.
@@ -223,7 +237,7 @@ class ChunkedUpload(TempTestCase):
         self.assertEqual(commits[0]["status"], 201, commits)
         session = commits[0]["uri"].split("/blobs/uploads/", 1)[1].split("?", 1)[0]
         patches = [r for r in requests if r["method"] == "PATCH" and f"/blobs/uploads/{session}" in r["uri"]]
-        self.assertGreaterEqual(len(patches), 2, requests)
+        self.assertGreaterEqual(len(patches), 5, requests)
         self.assertTrue(all(r["status"] == 202 for r in patches), patches)
 
         # Read back by an independent client: the same manifest digest, the layer's bytes as built,
