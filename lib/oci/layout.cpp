@@ -330,7 +330,7 @@ Result<void> check_layout_destination(const fs::path& dir, std::string_view tag)
   auto st = fs::status(dir, ec);
   if (!fs::exists(st)) {
     // A folder to be made: the nearest existing folder above it must be one (a file named
-    // `.mlpack` would only fail once the build is done).
+    // `.mlpack` would only fail once the build is done). As when making it fails: io, exit 1.
     for (auto up = fs::absolute(dir, ec).parent_path(); !up.empty(); up = up.parent_path()) {
       auto s = fs::status(up, ec);
       if (!fs::exists(s)) {
@@ -338,7 +338,7 @@ Result<void> check_layout_destination(const fs::path& dir, std::string_view tag)
         continue;
       }
       if (!fs::is_directory(s))
-        return fail(ErrorKind::invalid_input, where + ": `" + up.string() + "` is in the way: it is not a directory");
+        return fail(ErrorKind::io, where + ": `" + up.string() + "` is in the way: it is not a directory");
       break;
     }
     return {};

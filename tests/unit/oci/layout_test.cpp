@@ -240,11 +240,10 @@ TEST_CASE("layout: a destination that cannot be written is a clear io error nami
   REQUIRE(tmp);
   // A path below a regular file fails for everyone, root included (ENOTDIR).
   REQUIRE(util::write_file_atomic(tmp->path() / "file", "x"));
-  // Found by the check every destination gets before work starts (a file in the way is the
-  // caller's mistake: invalid input), naming the file.
+  // Found by the check every destination gets before work starts, naming the file.
   auto under_file = open_layout_destination(tmp->path() / "file" / "layout", "t");
   REQUIRE_FALSE(under_file);
-  CHECK(under_file.error().kind == ErrorKind::invalid_input);
+  CHECK(under_file.error().kind == ErrorKind::io);
   CHECK_FALSE(check_layout_destination(tmp->path() / "file" / "layout", "t"));
   CHECK(under_file.error().message.find((tmp->path() / "file").string()) != std::string::npos);
 
