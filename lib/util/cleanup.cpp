@@ -101,4 +101,27 @@ std::size_t remove_abandoned_temp_paths(const fs::path& dir, std::string_view pr
   return removed;
 }
 
+std::size_t remove_abandoned_temp_paths_below(const fs::path& root, int max_depth, std::size_t max_folders) {
+  std::size_t removed = 0;
+  std::size_t listed = 0;
+  // Breadth first: the folders near the root, where most of a cache's writes land, come first
+  // when the bound cuts the walk short.
+  std::vector<std::pair<fs::path, int>> queue{{root, 0}};
+  for (std::size_t next = 0; next < queue.size() && listed < max_folders; ++next) {
+    auto [dir, depth] = queue[next];
+    ++listed;
+    removed += remove_abandoned_temp_paths(dir);
+    if (depth >= max_depth) continue;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      auto name = it->path().filename().string();
+      if (name.find(".tmp-") != std::string::npos) continue;  // a live temporary folder: its writer's
+      std::error_code type_ec;
+      if (it->symlink_status(type_ec).type() == fs::file_type::directory && !type_ec)
+        queue.emplace_back(it->path(), depth + 1);
+    }
+  }
+  return removed;
+}
+
 }  // namespace mlpack::util

@@ -68,4 +68,14 @@ Result<bool> hold_temp(int fd, const std::filesystem::path& path);
 // removed is left alone. Returns how many entries were removed.
 std::size_t remove_abandoned_temp_paths(const std::filesystem::path& dir, std::string_view prefix = {});
 
+// remove_abandoned_temp_paths() over `root` and every folder below it down to `max_depth` levels
+// (0: `root` alone): for a cache, where each module writes into folders of its own (blobs, apt
+// indexes, index pages by hash prefix, layer keys), so that the one sweep a run starts with
+// reaches whatever a killed run left anywhere in it, naming no module. Symlinks are not followed,
+// a temporary folder is removed whole or left whole (never entered), and at most `max_folders`
+// folders are listed, so a cache pointed at a large tree costs a bounded walk. Returns how many
+// entries were removed.
+std::size_t remove_abandoned_temp_paths_below(const std::filesystem::path& root, int max_depth,
+                                              std::size_t max_folders = 4096);
+
 }  // namespace mlpack::util

@@ -208,6 +208,108 @@ TEST_CASE("a temporary file is held from creation to rename") {
   CHECK(names_in(dir->path()) == std::vector<std::string>{"index.json"});
 }
 
+namespace {
+// A file under a temporary name that no process holds: what a killed writer leaves.
+void abandoned(const fs::path& path) {
+  fs::create_directories(path.parent_path());
+  REQUIRE(write_file_atomic(path, "half"));
+}
+}  // namespace
+
+TEST_CASE("a sweep below a folder reaches each level down to its depth, and no further") {
+  auto dir = TempDir::create();
+  REQUIRE(dir);
+  const auto root = dir->path() / "cache";
+  // As a cache lays them out: blobs/sha256, pypi/http-v1/<xx>, layers; one level too deep.
+  std::vector<fs::path> reached = {root / "layers" / "key.tmp-dead1",
+                                   root / "blobs" / "sha256" / ".incoming.tmp-dead2",
+                                   root / "pypi" / "http-v1" / "ab" / "abcd.tmp-dead3", root / "top.tmp-dead0"};
+  const auto too_deep = root / "a" / "b" / "c" / "d" / "x.tmp-dead4";
+  for (const auto& p : reached) abandoned(p);
+  abandoned(too_deep);
+  // Finished entries stay, whatever their names look like otherwise.
+  REQUIRE(write_file_atomic(root / "blobs" / "sha256" / "0123abcd", "blob"));
+  REQUIRE(write_file_atomic(root / "layers" / "content-tmp", "key"));
+  // A folder a killed run was filling goes whole.
+  abandoned(root / "apt" / "stage.tmp-deadd" / "inside");
+
+  CHECK(remove_abandoned_temp_paths_below(root, 0) == 1);  // the root alone
+  CHECK_FALSE(fs::exists(root / "top.tmp-dead0"));
+  CHECK(fs::exists(reached[0]));
+  CHECK(remove_abandoned_temp_paths_below(root, 3) == 4);
+  for (const auto& p : reached) CHECK_FALSE(fs::exists(p));
+  CHECK_FALSE(fs::exists(root / "apt" / "stage.tmp-deadd"));
+  CHECK(fs::exists(too_deep));
+  CHECK(fs::exists(root / "blobs" / "sha256" / "0123abcd"));
+  CHECK(fs::exists(root / "layers" / "content-tmp"));
+  CHECK(remove_abandoned_temp_paths_below(root, 4) == 1);
+  CHECK_FALSE(fs::exists(too_deep));
+  CHECK(remove_abandoned_temp_paths_below(root, 4) == 0);
+  // A root that does not exist is nothing to do.
+  CHECK(remove_abandoned_temp_paths_below(root / "missing", 3) == 0);
+}
+
+TEST_CASE("a sweep below a folder follows no link, enters no live temporary folder, and stops at its bound") {
+  auto dir = TempDir::create();
+  REQUIRE(dir);
+  const auto root = dir->path() / "cache";
+  const auto outside = dir->path() / "elsewhere";
+  abandoned(outside / "theirs.tmp-dead1");
+  fs::create_directories(root);
+  fs::create_directory_symlink(outside, root / "link");
+  // A live run's staging folder: what lies inside is its writer's business, locked or not.
+  auto live = TempDir::create(root, "stage.tmp-");
+  REQUIRE(live);
+  abandoned(live->path() / "inner.tmp-dead2");
+
+  CHECK(remove_abandoned_temp_paths_below(root, 3) == 0);
+  CHECK(fs::exists(outside / "theirs.tmp-dead1"));
+  CHECK(fs::exists(live->path() / "inner.tmp-dead2"));
+
+  // max_folders: the root is listed first, then its folders breadth first.
+  abandoned(root / "a" / "one.tmp-dead3");
+  abandoned(root / "a" / "b" / "two.tmp-dead4");
+  CHECK(remove_abandoned_temp_paths_below(root, 3, 2) == 1);
+  CHECK(fs::exists(root / "a" / "b" / "two.tmp-dead4"));
+  CHECK(remove_abandoned_temp_paths_below(root, 3, 3) == 1);
+}
+
+TEST_CASE("a sweep below a folder leaves what another live process is writing") {
+  auto dir = TempDir::create();
+  REQUIRE(dir);
+  const auto root = dir->path() / "cache";
+  fs::create_directories(root / "apt" / "indexes");
+  abandoned(root / "apt" / "indexes" / "download-ab.tmp-dead1");
+  int ready[2], done[2];
+  REQUIRE(::pipe(ready) == 0);
+  REQUIRE(::pipe(done) == 0);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    // Another mlpack run, part way through an index download and a layer.
+    auto f = AtomicFile::create(root / "apt" / "indexes" / "abcd");
+    auto d = TempDir::create(root / "apt", "unpack.tmp-");
+    char c = (f && d && (*f)->write(as_bytes("part"))) ? 'y' : 'n';
+    (void)!::write(ready[1], &c, 1);
+    (void)!::read(done[0], &c, 1);
+    if (!(*f)->write(as_bytes(" and the rest")) || !(*f)->commit()) ::_exit(2);
+    ::_exit(0);
+  }
+  char c = 0;
+  REQUIRE(::read(ready[0], &c, 1) == 1);
+  REQUIRE(c == 'y');
+  CHECK(remove_abandoned_temp_paths_below(root, 3) == 1);  // the dead one only
+  auto live_names = names_in(root / "apt" / "indexes");
+  CHECK(live_names.size() == 1);
+  CHECK(live_names[0].starts_with("abcd.tmp-"));
+  CHECK(names_in(root / "apt").size() == 2);  // indexes, and the live staging folder
+  REQUIRE(::write(done[1], "x", 1) == 1);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  CHECK(*read_file(root / "apt" / "indexes" / "abcd") == "part and the rest");
+  for (int fd : {ready[0], ready[1], done[0], done[1]}) ::close(fd);
+}
+
 TEST_CASE("an interrupt removes every registered temporary path and refuses new ones") {
   // A plain folder, not a TempDir: the child removes everything registered, its parent's too.
   auto dir = fs::temp_directory_path() / ("mlpack-unit-interrupt-" + std::to_string(::getpid()));
