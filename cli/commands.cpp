@@ -6,7 +6,6 @@
 
 #include "buildpacks/cuda/cuda.hpp"
 #include "image/append.hpp"
-#include "image/blob_store.hpp"
 #include "image/copy.hpp"
 #include "image/inspect.hpp"
 #include "image/location.hpp"
@@ -38,7 +37,9 @@ util::Result<std::vector<image::Location>> check_outputs(const std::vector<std::
   return locations;
 }
 
-void tidy_cache(const Globals& g) { image::BlobStore(g.cache_dir).remove_abandoned_temp_files(); }
+// Three levels reach every folder the modules write into (the deepest: pypi/http-v1/<xx> and
+// pypi/blobs/sha256), naming none of them. A module that writes deeper must sweep that itself.
+void tidy_cache(const Globals& g) { util::remove_abandoned_temp_paths_below(g.cache_dir, 3); }
 
 void tidy_project(const std::string& dir) { util::remove_abandoned_temp_paths(dir, "mlpack.lock.tmp-"); }
 

@@ -85,8 +85,8 @@ std::string default_cache_dir(const util::Environment& env);
 // that would be refused at the end is refused first, with nothing resolved, downloaded or written.
 util::Result<std::vector<image::Location>> check_outputs(const std::vector<std::string>& outputs);
 
-// Remove the temporary files that killed runs left in the blob cache, and beside the project's
-// mlpack.lock (a live run's stay: util/cleanup.hpp).
+// Remove the temporary files that killed runs left anywhere in the cache (blobs, indexes, pages,
+// layer keys), and beside the project's mlpack.lock (a live run's stay: util/cleanup.hpp).
 void tidy_cache(const Globals& g);
 void tidy_project(const std::string& dir);
 
