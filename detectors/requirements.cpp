@@ -23,10 +23,12 @@ using namespace internal;
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// Decoding, as pip's auto_decode: a BOM wins (UTF-8, then UTF-16 LE/BE, then UTF-32; note that a
-// UTF-32 LE BOM starts like UTF-16 LE's and pip takes it as UTF-16, as we do), then a PEP 263
-// `# coding: …` comment on one of the first two lines, else UTF-8. Bytes that are not valid
-// UTF-8 pass through: only comments could hold them, names and versions are ASCII.
+// Decoding, as pip's auto_decode: a BOM wins (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE), then a PEP 263
+// `# coding: …` comment on one of the first two lines, else UTF-8. A UTF-32 LE BOM (FF FE 00 00)
+// starts like UTF-16 LE's; pip tests UTF-16 first and so reads such a file as NUL-riddled UTF-16
+// that no line of survives. We test UTF-32 LE first: a UTF-16 file whose first character is
+// U+0000 is no text anyone writes. Bytes that are not valid UTF-8 pass through: only comments
+// could hold them, names and versions are ASCII.
 
 std::optional<std::string> from_utf16(std::string_view data, bool big_endian) {
   if (data.size() % 2) return std::nullopt;
@@ -96,6 +98,10 @@ Result<std::string> decode_text(std::string_view data, const std::string& file) 
   };
   using namespace std::string_view_literals;
   if (starts("\xEF\xBB\xBF"sv)) return std::string(data.substr(3));
+  if (starts("\xFF\xFE\x00\x00"sv)) {
+    if (auto s = from_utf32(data.substr(4), false)) return *s;
+    return bad("UTF-32");
+  }
   if (starts("\xFF\xFE"sv)) {
     if (auto s = from_utf16(data.substr(2), false)) return *s;
     return bad("UTF-16");
@@ -785,6 +791,12 @@ Result<PythonRequirement> RequirementsParser::requirement_line(const std::string
     }
     req = std::move(*parsed);
     if (auto p = file_url_path(req.url, root_)) out.path = p->string();
+  }
+
+  // A local archive is read (hashed, installed) on the project's behalf: it must pass the one rule
+  // for project files, so `../elsewhere/x.whl` or a link out of the project is refused here.
+  if (!out.path.empty() && is_file(out.path)) {
+    TRY_CONTEXT(check_project_file(out.path, root_, name), where);
   }
 
   if (!marker_text.empty()) {

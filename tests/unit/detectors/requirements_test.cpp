@@ -577,3 +577,131 @@ TEST_CASE("requirements.txt: pip's parse of the corpus cases") {
                                       << cases.size());
   CHECK(passed + skipped + failed == static_cast<int>(cases.size()));
 }
+
+// --- issue 15 item 8: encodings in includes, local wheels, VCS references, rejected options -------
+
+namespace {
+
+// `text` (ASCII) in UTF-16 or UTF-32, either byte order, after its BOM.
+std::string encode(std::string_view text, int width, bool big_endian) {
+  std::string out;
+  auto unit = [&](char32_t c) {
+    for (int k = 0; k < width; ++k) {
+      int shift = big_endian ? 8 * (width - 1 - k) : 8 * k;
+      out.push_back(static_cast<char>((c >> shift) & 0xFF));
+    }
+  };
+  unit(0xFEFF);
+  for (char c : text) unit(static_cast<unsigned char>(c));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("requirements.txt: UTF-16 and UTF-32 with a BOM, in the main file and in includes") {
+  Project p;
+  p.write("requirements.txt", encode("numpy==1.0\n-r more.txt\n-c constraints.txt\n", 2, true));
+  p.write("more.txt", encode("# more\npandas>=2\n-r deeper.txt\n", 4, false));
+  p.write("deeper.txt", encode("\nscipy\n", 2, false));
+  p.write("constraints.txt", encode("pandas<3\n", 4, true));
+  auto r = detectors::parse_requirements_file("requirements.txt", p.root());
+  REQUIRE_MESSAGE(r, r.error().message);
+  CHECK(names(*r) == std::vector<std::string>{"numpy", "pandas", "scipy", "pandas"});
+  CHECK(r->requirements[1].file == "more.txt");
+  CHECK(r->requirements[1].line == 2);
+  CHECK(r->requirements[2].file == "deeper.txt");
+  CHECK(r->requirements[2].line == 2);
+  CHECK(r->requirements[3].constraint);
+  CHECK(r->requirements[3].requirement.specifier.str() == "<3");
+  CHECK(r->files == std::vector<std::string>{"requirements.txt", "more.txt", "deeper.txt", "constraints.txt"});
+
+  // A UTF-32 LE BOM is not taken for UTF-16 LE's (pip's order would leave NULs in every line).
+  p.write("u32le.txt", encode("Django==1.4.2\n", 4, false));
+  auto le = detectors::parse_requirements_file("u32le.txt", p.root());
+  REQUIRE_MESSAGE(le, le.error().message);
+  CHECK(names(*le) == std::vector<std::string>{"Django"});
+  p.write("broken.txt", std::string("\xFF\xFE\x00\x00n\x00\x00", 7));
+  auto broken = detectors::parse_requirements_file("broken.txt", p.root());
+  REQUIRE_FALSE(broken);
+  CHECK(broken.error().message == "broken.txt: not valid UTF-32 text");
+}
+
+TEST_CASE("requirements.txt: a local wheel by path or bare file name, inside the project only") {
+  Project p;
+  p.write("wheels/foo-1.0-py3-none-any.whl", "w");
+  p.write("bar-2.0-py3-none-any.whl", "w");
+  p.write("sub/requirements.txt", "wheels/foo-1.0-py3-none-any.whl\n");
+  auto r = parse_text(p, "./wheels/foo-1.0-py3-none-any.whl\nbar-2.0-py3-none-any.whl\n-r sub/requirements.txt\n");
+  REQUIRE_MESSAGE(r, r.error().message);
+  REQUIRE(r->requirements.size() == 3);
+  CHECK(r->requirements[0].requirement.name == "foo");
+  CHECK(r->requirements[0].path == (p.root() / "wheels/foo-1.0-py3-none-any.whl").string());
+  CHECK(r->requirements[1].requirement.name == "bar");
+  CHECK(r->requirements[1].path == (p.root() / "bar-2.0-py3-none-any.whl").string());
+  CHECK(r->requirements[1].requirement.url == "file://" + (p.root() / "bar-2.0-py3-none-any.whl").string());
+  // Paths on requirement lines are relative to the project root (pip's working directory), even
+  // in an included file.
+  CHECK(r->requirements[2].file == "sub/requirements.txt");
+  CHECK(r->requirements[2].path == r->requirements[0].path);
+}
+
+TEST_CASE("requirements.txt: a local archive outside the project is refused, never read") {
+  Project outside;
+  outside.write("evil-1.0-py3-none-any.whl", "w");
+  Project p;
+  p.write("inner/x.txt", "");
+  const auto wheel = (outside.root() / "evil-1.0-py3-none-any.whl").string();
+  for (const auto& line : {wheel, "file://" + wheel, "evil @ file://" + wheel}) {
+    auto r = parse_text(p, "numpy\n" + line + "\n");
+    REQUIRE_FALSE_MESSAGE(r, line);
+    CHECK_MESSAGE(r.error().kind == util::ErrorKind::invalid_input, line);
+    CHECK_MESSAGE(r.error().message.starts_with("requirements.txt:2: "), r.error().message);
+    CHECK_MESSAGE(r.error().message.find("outside the project") != std::string::npos, r.error().message);
+  }
+  // A link inside the project that leads out of it is refused the same way.
+  std::error_code ec;
+  fs::create_symlink(wheel, p.root() / "linked-1.0-py3-none-any.whl", ec);
+  REQUIRE_FALSE(ec);
+  auto linked = parse_text(p, "linked-1.0-py3-none-any.whl\n");
+  REQUIRE_FALSE(linked);
+  CHECK(linked.error().message.find("outside the project") != std::string::npos);
+}
+
+TEST_CASE("requirements.txt: VCS and direct URL references are kept with their URL") {
+  Project p;
+  auto r = parse_text(p,
+                      "git+https://github.com/o/r.git@v1.0#egg=r\n"
+                      "pkg @ git+https://github.com/o/pkg.git@main\n"
+                      "hg+https://hg.example.com/repo#egg=Repo\n"
+                      "https://example.com/src/thing-1.0.tar.gz#egg=thing\n"
+                      "lib @ https://example.com/lib-2.0-py3-none-any.whl#sha256=00\n");
+  REQUIRE_MESSAGE(r, r.error().message);
+  REQUIRE(r->requirements.size() == 5);
+  CHECK(r->requirements[0].requirement.name == "r");
+  CHECK(r->requirements[0].requirement.url == "git+https://github.com/o/r.git@v1.0#egg=r");
+  CHECK(r->requirements[1].requirement.name == "pkg");
+  CHECK(r->requirements[1].requirement.url == "git+https://github.com/o/pkg.git@main");
+  CHECK(r->requirements[2].requirement.name == "Repo");
+  CHECK(r->requirements[3].requirement.name == "thing");
+  CHECK(r->requirements[3].requirement.url == "https://example.com/src/thing-1.0.tar.gz#egg=thing");
+  CHECK(r->requirements[4].requirement.url == "https://example.com/lib-2.0-py3-none-any.whl#sha256=00");
+  for (const auto& req : r->requirements) CHECK(req.path.empty());
+}
+
+TEST_CASE("requirements.txt: options pip's requirements-file parser does not have are refused") {
+  Project p;
+  // pip install's own options are not requirements-file options: pip stops with "no such option".
+  for (std::string_view opt : {"--user", "--upgrade", "-U", "--no-deps", "--target=/x", "--install-option=--x",
+                               "--global-option=--x", "--force-reinstall", "--break-system-packages", "--src=x"}) {
+    auto r = parse_text(p, "numpy\nscipy " + std::string(opt) + "\n");
+    REQUIRE_FALSE_MESSAGE(r, opt);
+    CHECK_MESSAGE(r.error().kind == util::ErrorKind::invalid_input, opt);
+    CHECK_MESSAGE(r.error().message.starts_with("requirements.txt:2: unknown option `"), r.error().message);
+    auto alone = parse_text(p, std::string(opt) + "\n");
+    REQUIRE_FALSE_MESSAGE(alone, opt);
+  }
+  CHECK(error_of(parse_text(p, "numpy --hash=md5:0123\n")) ==
+        "requirements.txt:1: `--hash` allows sha256, sha384 or sha512, not `md5`");
+  CHECK(error_of(parse_text(p, "numpy --hash=0123\n"))
+            .starts_with("requirements.txt:1: `--hash` must be an algorithm and a digest"));
+}
