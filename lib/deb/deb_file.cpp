@@ -545,6 +545,37 @@ Result<DebFile> read_deb(const fs::path& path, DebOptions options) {
   return read_deb(*f, options);
 }
 
+Result<void> read_data_members(const fs::path& path, const archive::UnpackLimits& limits,
+                               const archive::TarVisitor& visit) {
+  std::string who = "package `" + path.filename().string() + "`";
+  auto f = TRY_CONTEXT(util::FileReader::open(path.string()), who);
+  archive::la::ReaderSource src(*f, 1 << 16);
+  ArchivePtr outer = TRY_CONTEXT(archive::la::new_reader(), who);
+  archive_read_support_format_ar(outer.get());
+  if (archive::la::open_reader(outer.get(), src) != ARCHIVE_OK)
+    return util::fail(ErrorKind::integrity, who + ": not a .deb (ar) archive: " + archive_message(outer.get()));
+  struct archive_entry* e = nullptr;
+  for (;;) {
+    int r = archive_read_next_header(outer.get(), &e);
+    if (r == ARCHIVE_EOF) break;
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+      if (src.error) return std::unexpected(std::move(*src.error).context(who));
+      return util::fail(ErrorKind::integrity, who + ": not a valid .deb: " + archive_message(outer.get()));
+    }
+    std::string name = entry_path(e);
+    while (name.ends_with('/')) name.pop_back();
+    if (!name.starts_with("data.tar")) continue;
+    TRY_CONTEXT(read_inner_tar(outer.get(), name, visit,
+                               {.max_member_size = limits.max_total,
+                                .symlinks = archive::Symlinks::inside_root,
+                                .special_files = archive::SpecialFiles::refuse},
+                               limits.stream()),
+                who);
+    return {};
+  }
+  return util::fail(ErrorKind::integrity, who + ": truncated .deb: no data member");
+}
+
 std::vector<archive::Entry> usrmerge_links(std::span<const std::string> dirs) {
   std::vector<archive::Entry> out;
   for (const auto& d : dirs) {

@@ -13,6 +13,7 @@
 
 #include "archive/decompress.hpp"
 #include "archive/layer.hpp"
+#include "archive/reader.hpp"
 #include "deb/control.hpp"
 #include "util/error.hpp"
 #include "util/io.hpp"
@@ -108,6 +109,13 @@ struct DebFile {
 // members whose names start with '_' are ignored.
 Result<DebFile> read_deb(util::Reader& in, const DebOptions& options);
 Result<DebFile> read_deb(const fs::path& path, DebOptions options);
+
+// Calls `visit` for each member of a .deb's data.tar, read by the same rules as read_deb (paths,
+// links inside the root, no devices, the unpack limits) but staging nothing: for callers that
+// want a file or two out of a package (its copyright file). Earlier members are skipped, not
+// checked.
+Result<void> read_data_members(const fs::path& path, const archive::UnpackLimits& limits,
+                               const archive::TarVisitor& visit);
 
 // The usrmerge top-level symlinks for `dirs` ("bin" -> "usr/bin", ...), sorted by path.
 std::vector<archive::Entry> usrmerge_links(std::span<const std::string> dirs);

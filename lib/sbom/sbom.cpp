@@ -240,7 +240,12 @@ Description describe(const lock::LockFile& lock, const ImageFacts& image) {
     c.download_url = p.filename.empty() && p.source.empty() ? std::string() : clean_url(p, p.url());
     c.sha256 = lower(p.sha256);
     c.license = extra(p, "license");
-    if (!c.license.empty()) c.license_expression = spdx_expression(c.license);
+    if (c.license.empty())
+      if (auto it = image.stated_licenses.find({p.ecosystem, p.name, p.version}); it != image.stated_licenses.end())
+        c.license = it->second;
+    // Debian's licences are written in its copyright format's syntax, which takes SPDX ids too.
+    if (!c.license.empty())
+      c.license_expression = p.ecosystem == "deb" ? debian_license_expression(c.license) : spdx_expression(c.license);
     if (p.ecosystem == "deb") {
       auto host = host_of(p.source);
       c.supplier = host.ends_with("debian.org") ? "Debian" : clean_url(p, p.source);

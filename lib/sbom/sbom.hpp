@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "lock/lockfile.hpp"
@@ -50,6 +51,10 @@ struct ImageFacts {
   std::vector<BasePackage> base_packages;
   std::string base_os_id;         // "debian", "ubuntu" (os-release ID): those packages' purl namespace
   std::string base_distribution;  // "debian:bookworm", for their purl's `distro`; may be empty
+  // Licences packages state outside the lock, by (ecosystem, name, version): for "deb", the
+  // statement of the package's machine-readable copyright file (deb::license_statement, in that
+  // format's syntax; debian_license_expression maps it). A lock entry's own `license` wins.
+  std::map<std::tuple<std::string, std::string, std::string>, std::string> stated_licenses;
 };
 
 // One package as the documents describe it.
