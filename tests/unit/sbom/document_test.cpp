@@ -237,3 +237,33 @@ TEST_CASE("a registry base: by digest, with its own packages marked as the base'
     }
   }
 }
+
+TEST_CASE("Debian packages' licences from their copyright files, mapped or kept as text") {
+  auto f = facts();
+  f.stated_licenses[{"deb", "libc6", "2.36-9+deb12u4"}] = "GPL-2+ or Artistic-2.0, and BSD-3-clause";
+  f.stated_licenses[{"deb", "libgcc-s1", "12.2.0-14"}] = "GPL-3+ with GCC-Runtime-Library exception";
+  f.stated_licenses[{"deb", "libgcc-s1", "0-other-version"}] = "MIT";       // not the locked version
+  f.stated_licenses[{"conda", "numpy", "1.26.4"}] = "GPL-3.0-only";         // the lock's own licence wins
+  auto d = sbom::describe(sample(), f);
+  std::map<std::string, const sbom::Component*> by_name;
+  for (const auto& c : d.components) by_name[c.name] = &c;
+  CHECK(by_name["libc6"]->license_expression == "(GPL-2.0-or-later OR Artistic-2.0) AND BSD-3-Clause");
+  CHECK(by_name["libgcc-s1"]->license == "GPL-3+ with GCC-Runtime-Library exception");
+  CHECK(!by_name["libgcc-s1"]->license_expression);
+  CHECK(by_name["numpy"]->license_expression == "BSD-3-Clause");
+
+  auto spdx = json::parse(sbom::write_spdx(d));
+  std::map<std::string, json> pkgs;
+  for (const auto& p : spdx["packages"]) pkgs[p["name"].get<std::string>()] = p;
+  CHECK(pkgs["libc6"]["licenseDeclared"] == "(GPL-2.0-or-later OR Artistic-2.0) AND BSD-3-Clause");
+  CHECK(pkgs["libc6"]["licenseConcluded"] == "NOASSERTION");  // nothing was analysed
+  CHECK(pkgs["libgcc-s1"]["licenseDeclared"] == "NOASSERTION");
+  CHECK(pkgs["libgcc-s1"]["licenseComments"].get<std::string>().ends_with(": GPL-3+ with GCC-Runtime-Library exception"));
+  auto cdx = json::parse(sbom::write_cyclonedx(d));
+  for (const auto& c : cdx["components"])
+    if (c["name"] == "libgcc-s1") CHECK(c["licenses"][0]["license"]["name"] == "GPL-3+ with GCC-Runtime-Library exception");
+  // Without the copyright facts, as before: no licence.
+  auto plain = sbom::describe(sample(), facts());
+  for (const auto& c : plain.components)
+    if (c.ecosystem == "deb") CHECK(c.license.empty());
+}
