@@ -176,6 +176,18 @@ struct LayerPlan {
 };
 inline constexpr Fact<LayerPlan> layer_plan{"layers.plan"};
 
+// Build: licences packages state outside the lock (debian-base: each package's machine-readable
+// copyright file, in that format's syntax), for the SBOM's sbom::ImageFacts::stated_licenses.
+// A function, so they are read only when an SBOM is written.
+struct StatedLicense {
+  std::string ecosystem;  // "deb"
+  std::string name;
+  std::string version;
+  std::string text;  // "GPL-2+ or Artistic-2.0, and BSD-3-clause"
+};
+using StatedLicenses = std::function<util::Result<std::vector<StatedLicense>>()>;
+inline constexpr Fact<StatedLicenses> stated_licenses{"sbom.stated_licenses"};
+
 }  // namespace facts
 
 }  // namespace mlpack::buildpacks

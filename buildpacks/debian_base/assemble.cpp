@@ -13,6 +13,7 @@
 #include "apt/source.hpp"
 #include "archive/entry.hpp"
 #include "buildpacks/debian_base/debian_base.hpp"
+#include "deb/copyright.hpp"
 #include "deb/deb_file.hpp"
 #include "deb/dpkg_db.hpp"
 #include "net/curl_client.hpp"
@@ -88,6 +89,63 @@ std::string describe_group(std::string_view group, std::size_t count) {
   return "debian: " + std::to_string(count) + " package" + (count == 1 ? "" : "s") + " (" + what + ")";
 }
 
+// Downloads (or finds in the cache) the locked .debs `packages`, sha256-verified: the locked URL,
+// then the archive as a snapshot service kept it.
+Result<std::vector<fs::path>> fetch_locked(const lock::LockFile& locked, const std::vector<const lock::Package*>& packages,
+                                           const Environment& env) {
+  std::vector<apt::Source> sources;
+  for (const auto& s : locked.sources)
+    if (s.ecosystem == "deb") sources.push_back(apt::Source{s.url, s.suite, s.components, {}, std::nullopt});
+  std::vector<apt::DebFile> debs;
+  for (const auto* p : packages) {
+    auto digest = TRY_CONTEXT(util::Digest::parse("sha256:" + p->sha256), "lock entry for `" + p->name + "`");
+    apt::DebFile d{p->name + " " + p->version + " (" + p->architecture + ")", {p->url()}, digest, p->size};
+    for (const auto& s : locked.sources) {
+      if (s.ecosystem != "deb" || s.snapshot.empty()) continue;
+      std::string root = s.url.ends_with('/') ? s.url : s.url + "/";
+      if (!p->source.starts_with(s.url) && !root.starts_with(p->source)) continue;
+      if (auto snap = apt::snapshot_url(s.url, s.snapshot); snap && *snap != p->source)
+        d.urls.push_back(apt::file_url(*snap, p->filename));
+    }
+    debs.push_back(std::move(d));
+  }
+  std::shared_ptr<net::HttpClient> http = env.http;
+  if (!http) {
+    net::CurlOptions options;
+    options.insecure_hosts = apt::plain_http_hosts(sources);
+    options.ca_file = env.ca_file;
+    for (const auto* p : packages)
+      if (auto parts = net::parse_url(p->source); parts && parts->scheme == "http")
+        options.insecure_hosts.push_back(parts->authority());
+    http = net::make_curl_client(options);
+  }
+  apt::ClientOptions client_options;
+  client_options.cache_dir = env.cache_dir;
+  client_options.transfers = env.transfers;
+  apt::ArchiveClient client(http, client_options);
+  return client.fetch_debs(debs);
+}
+
+// Where what a .deb's copyright file says is kept, by the .deb's sha256 (deb/copyright.hpp).
+fs::path copyright_records(const Environment& env) {
+  return env.cache_dir / "deb-copyright";
+}
+
+// The copyright record of an unpacked package, from its entries (usr/share/doc is never merged).
+Result<deb::PackageCopyright> copyright_of(const deb::DebFile& unpacked, std::string_view package) {
+  const std::string dir = "usr/share/doc/" + std::string(package);
+  const std::string file = dir + "/copyright";
+  std::optional<std::string> text;
+  std::string link;
+  for (const auto& e : unpacked.entries) {
+    if (e.path == file && e.type == archive::EntryType::file)
+      text = e.source ? TRY(util::read_file(*e.source, 16 << 20)) : e.data;
+    else if (e.path == dir && e.type == archive::EntryType::symlink)
+      link = e.link_target;
+  }
+  return deb::package_copyright(text, link);
+}
+
 }  // namespace
 
 std::vector<LayerSpec> group_layout(const lock::LockFile& locked) {
@@ -129,39 +187,7 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env,
     if (p.ecosystem == "deb") packages.push_back(&p);
   Assembled out;
   if (packages.empty()) return out;
-
-  // Where to fetch: the locked URL, then the archive as a snapshot service kept it.
-  std::vector<apt::Source> sources;
-  for (const auto& s : locked.sources)
-    if (s.ecosystem == "deb") sources.push_back(apt::Source{s.url, s.suite, s.components, {}, std::nullopt});
-  std::vector<apt::DebFile> debs;
-  for (const auto* p : packages) {
-    auto digest = TRY_CONTEXT(util::Digest::parse("sha256:" + p->sha256), "lock entry for `" + p->name + "`");
-    apt::DebFile d{p->name + " " + p->version + " (" + p->architecture + ")", {p->url()}, digest, p->size};
-    for (const auto& s : locked.sources) {
-      if (s.ecosystem != "deb" || s.snapshot.empty()) continue;
-      std::string root = s.url.ends_with('/') ? s.url : s.url + "/";
-      if (!p->source.starts_with(s.url) && !root.starts_with(p->source)) continue;
-      if (auto snap = apt::snapshot_url(s.url, s.snapshot); snap && *snap != p->source)
-        d.urls.push_back(apt::file_url(*snap, p->filename));
-    }
-    debs.push_back(std::move(d));
-  }
-  std::shared_ptr<net::HttpClient> http = env.http;
-  if (!http) {
-    net::CurlOptions options;
-    options.insecure_hosts = apt::plain_http_hosts(sources);
-    options.ca_file = env.ca_file;
-    for (const auto* p : packages)
-      if (auto parts = net::parse_url(p->source); parts && parts->scheme == "http")
-        options.insecure_hosts.push_back(parts->authority());
-    http = net::make_curl_client(options);
-  }
-  apt::ClientOptions client_options;
-  client_options.cache_dir = env.cache_dir;
-  client_options.transfers = env.transfers;
-  apt::ArchiveClient client(http, client_options);
-  auto paths = TRY(client.fetch_debs(debs));
+  auto paths = TRY(fetch_locked(locked, packages, env));
 
   // Unpack. Contents are staged content-addressed in the cache, so a rebuild re-uses them.
   out.staging_dir = env.cache_dir / "deb-staging";
@@ -175,6 +201,12 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env,
     if (env.base_image && !env.base_image->usrmerged) options.usrmerge = deb::UsrMerge::no;
     options.label = packages[i]->name + "_" + packages[i]->version + "_" + packages[i]->architecture + ".deb";
     unpacked[i] = TRY(deb::read_deb(paths[i], options));
+    // What its copyright file says, for the SBOM of this build and of warm ones that unpack nothing.
+    auto digest = TRY(util::Digest::parse("sha256:" + packages[i]->sha256));
+    if (!deb::load_copyright_record(copyright_records(env), digest)) {
+      auto record = TRY_CONTEXT(copyright_of(*unpacked[i], packages[i]->name), "package `" + packages[i]->name + "`");
+      TRY_CONTEXT(deb::store_copyright_record(copyright_records(env), digest, record), "caching what `" + packages[i]->name + "`'s copyright file says");
+    }
     return {};
   }));
 
@@ -288,6 +320,57 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env,
   }
   out.layers.push_back(Layer{"dpkg", "debian: dpkg database (" + std::to_string(all.size()) + " packages)", std::move(db)});
   return out;
+}
+
+// The licences the locked Debian packages state (their machine-readable copyright files), for the
+// SBOM: from the records assemble() keeps by each .deb's sha256, else read out of the .deb (from
+// the cache, downloaded and verified when the cache lacks it) and recorded, so a warm build and a
+// build from another cache state the same. A package whose doc directory links to another locked
+// package's states that one's. Read when called, so a build without an SBOM reads nothing.
+facts::StatedLicenses stated_licenses(const lock::LockFile& locked, const Environment& env) {
+  lock::LockFile debs;
+  debs.sources = locked.sources;
+  for (const auto& p : locked.packages)
+    if (p.ecosystem == "deb") debs.packages.push_back(p);
+  Environment quiet = env;
+  quiet.transfers = nullptr;  // called after the layers were reported
+  return [debs = std::move(debs), env = std::move(quiet)]() -> Result<std::vector<facts::StatedLicense>> {
+    const auto dir = copyright_records(env);
+    std::vector<std::optional<deb::PackageCopyright>> records;
+    std::vector<const lock::Package*> missing;
+    std::vector<std::size_t> missing_at;
+    for (const auto& p : debs.packages) {
+      auto digest = TRY_CONTEXT(util::Digest::parse("sha256:" + p.sha256), "lock entry for `" + p.name + "`");
+      records.push_back(deb::load_copyright_record(dir, digest));
+      if (!records.back()) {
+        missing.push_back(&p);
+        missing_at.push_back(records.size() - 1);
+      }
+    }
+    if (!missing.empty()) {
+      auto paths = TRY_CONTEXT(fetch_locked(debs, missing, env), "reading the Debian packages' copyright files");
+      TRY(util::parallel_for(missing.size(), util::hardware_threads(), [&](std::size_t i) -> Result<void> {
+        const auto& p = *missing[i];
+        auto record = TRY_CONTEXT(deb::read_package_copyright(paths[i], p.name, env.unpack),
+                                  "reading `" + p.name + "`'s copyright file");
+        TRY(deb::store_copyright_record(dir, TRY(util::Digest::parse("sha256:" + p.sha256)), record));
+        records[missing_at[i]] = std::move(record);
+        return {};
+      }));
+    }
+    std::map<std::string, std::string> by_name;  // a package's own statement
+    for (std::size_t i = 0; i < debs.packages.size(); ++i)
+      if (!records[i]->statement.empty()) by_name.emplace(debs.packages[i].name, records[i]->statement);
+    std::vector<facts::StatedLicense> out;
+    for (std::size_t i = 0; i < debs.packages.size(); ++i) {
+      const auto& p = debs.packages[i];
+      std::string text = records[i]->statement;
+      if (text.empty() && !records[i]->doc_link.empty())
+        if (auto it = by_name.find(records[i]->doc_link); it != by_name.end()) text = it->second;
+      if (!text.empty()) out.push_back(facts::StatedLicense{"deb", p.name, p.version, std::move(text)});
+    }
+    return out;
+  };
 }
 
 }  // namespace mlpack::buildpacks::debian_base
