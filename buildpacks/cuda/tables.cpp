@@ -51,6 +51,25 @@ constexpr DriverFloor kDrivers[] = {
     {10, 0, "410.48"},
 };
 
+// NVIDIA's redistributable CUDA libraries. Sources, read 2026-12: the CUDA Toolkit EULA,
+// "Attachment A: CUDA Toolkit Redistributable Software" (docs.nvidia.com/cuda/eula, the Linux
+// .so names of the runtime, cuBLAS, cuFFT, cuRAND, cuSOLVER, cuSPARSE, NPP, nvJPEG, NVRTC,
+// nvJitLink, NVVM, CUPTI, NVTX, cuFile), the cuDNN and NCCL and cuSPARSELt and cuTENSOR
+// "Software License Agreement" supplements, and the lib/ folders of the PyPI wheels
+// nvidia-*-cu11/-cu12 (nvidia/<part>/lib/*.so*), which carry the same file names as the
+// Debian (libcudart12, libcublas12, libcudnn9-cuda-12, libnccl2) and conda-forge (cuda-cudart,
+// libcublas, cudnn, nccl) packages.
+constexpr CudaLibrary kLibraries[] = {
+    {"libcublas"},      {"libcublasLt"},   {"libcudart"},        {"libcudnn", true}, {"libcufft"},
+    {"libcufftw"},      {"libcufile"},     {"libcufile_rdma"},   {"libcupti"},       {"libcurand"},
+    {"libcusolver"},    {"libcusolverMg"}, {"libcusparse"},      {"libcusparseLt"},  {"libcutensor"},
+    {"libcutensorMg"},  {"libnccl"},       {"libnppc"},          {"libnppial"},      {"libnppicc"},
+    {"libnppidei"},     {"libnppif"},      {"libnppig"},         {"libnppim"},       {"libnppist"},
+    {"libnppisu"},      {"libnppitc"},     {"libnpps"},          {"libnvJitLink"},   {"libnvToolsExt"},
+    {"libnvblas"},      {"libnvjpeg"},     {"libnvperf_host"},   {"libnvperf_target"}, {"libnvrtc"},
+    {"libnvrtc-builtins"}, {"libnvvm"},    {"libpcsamplingutil"},
+};
+
 std::optional<int> number(std::string_view s) {
   int v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -62,6 +81,21 @@ std::optional<int> number(std::string_view s) {
 
 std::span<const FrameworkDefault> framework_defaults() { return kFrameworks; }
 std::span<const DriverFloor> driver_floors() { return kDrivers; }
+std::span<const CudaLibrary> cuda_libraries() { return kLibraries; }
+
+bool is_cuda_library_file(std::string_view filename) {
+  auto so = filename.find(".so");
+  if (so == std::string_view::npos || so == 0) return false;
+  auto rest = filename.substr(so + 3);
+  if (!rest.empty() && rest.front() != '.') return false;
+  auto stem = filename.substr(0, so);
+  for (const auto& lib : kLibraries) {
+    if (stem == lib.stem) return true;
+    if (lib.family && stem.size() > lib.stem.size() + 1 && stem.starts_with(lib.stem) && stem[lib.stem.size()] == '_')
+      return true;
+  }
+  return false;
+}
 
 std::optional<std::string> driver_floor(std::string_view cuda) {
   auto dot = cuda.find('.');

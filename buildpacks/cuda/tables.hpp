@@ -32,4 +32,20 @@ std::span<const DriverFloor> driver_floors();
 // The floor for CUDA "X.Y" (or "X"), when the table has it.
 std::optional<std::string> driver_floor(std::string_view cuda);
 
+// The shared libraries NVIDIA redistributes with CUDA and its math and deep-learning libraries, as
+// the names of their files before ".so" ("libcudart", "libcublasLt"), with `family` set when every
+// name that starts with `stem` followed by "_" is one of them too (cuDNN 8 and 9 split
+// libcudnn into libcudnn_ops_infer, libcudnn_graph, ...). The same library reaches an image
+// as a pip nvidia-* wheel, a conda package and a Debian package; two copies are wasted space.
+// The driver's own libraries (libcuda, libnvidia-*) are not here: the container toolkit mounts them.
+struct CudaLibrary {
+  std::string_view stem;
+  bool family = false;
+};
+std::span<const CudaLibrary> cuda_libraries();
+
+// Whether a file named `filename` ("libcudart.so.12.1.105", "libcudnn_graph.so.9") is one of
+// cuda_libraries(): `stem` then ".so", then nothing or "." and more.
+bool is_cuda_library_file(std::string_view filename);
+
 }  // namespace mlpack::buildpacks::cuda

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "buildpacks/cuda/tables.hpp"
 #include "image/append.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
@@ -12,6 +13,12 @@ using buildpacks::BuiltLayer;
 using util::ErrorKind;
 
 std::optional<BuiltLayer> LayerCache::find(const std::string& key) const {
+  auto hit = lookup(key);
+  if (!hit) return std::nullopt;
+  return std::move(hit->layer);
+}
+
+std::optional<LayerCache::Hit> LayerCache::lookup(const std::string& key) const {
   if (disabled) return std::nullopt;
   auto text = util::read_file(dir / key, 1 << 16);
   if (!text) return std::nullopt;
@@ -24,22 +31,32 @@ std::optional<BuiltLayer> LayerCache::find(const std::string& key) const {
     desc.media_type = doc.at("media_type").get<std::string>();
     desc.digest = *digest;
     desc.size = doc.at("size").get<std::int64_t>();
-    return BuiltLayer{desc, *diff_id, doc.at("contents").get<std::string>(), true};
+    if (!doc.contains("libraries")) return std::nullopt;
+    auto libraries = libraries_from_json(doc.at("libraries"));
+    if (!libraries) return std::nullopt;
+    return Hit{BuiltLayer{desc, *diff_id, doc.at("contents").get<std::string>(), true}, std::move(*libraries)};
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;
   }
 }
 
-void LayerCache::remember(const std::string& key, const BuiltLayer& layer) const {
+void LayerCache::remember(const std::string& key, const BuiltLayer& layer,
+                          std::span<const SharedLibrary> libraries) const {
   nlohmann::json doc = {{"digest", layer.descriptor.digest.str()},
                         {"diff_id", layer.diff_id.str()},
                         {"size", layer.descriptor.size},
                         {"media_type", layer.descriptor.media_type},
-                        {"contents", layer.contents}};
+                        {"contents", layer.contents},
+                        {"libraries", to_json(libraries)}};
   if (util::make_dirs(dir)) (void)util::write_file_atomic(dir / key, doc.dump());
 }
 
 namespace {
+
+struct Written {
+  BuiltLayer layer;
+  std::vector<SharedLibrary> libraries;
+};
 
 Result<BuiltLayer> write_layer(image::BlobStore& store, std::vector<archive::Entry> entries,
                                const archive::LayerOptions& options, std::string contents) {
@@ -59,8 +76,11 @@ Result<BuiltLayer> write_layer(image::BlobStore& store, std::vector<archive::Ent
 // A layer whose entries can be read twice (files on disk, data in memory): its tar is hashed
 // first, and the compressed blob is taken from the cache by that content digest (the diff_id),
 // so a rebuild with unchanged files compresses nothing. A miss costs one extra read.
-Result<BuiltLayer> write_layer_by_content(image::BlobStore& store, const LayerCache& cache, std::vector<archive::Entry> entries,
-                                          const archive::LayerOptions& options, std::string contents) {
+Result<Written> write_layer_by_content(image::BlobStore& store, const LayerCache& cache, std::vector<archive::Entry> entries,
+                                       const archive::LayerOptions& options, std::string contents,
+                                       const LibraryFilter& filter) {
+  LibraryScan scan(filter);
+  scan.prepare(entries);
   struct Discard final : util::Writer {
     Result<void> write(util::Bytes) override { return {}; }
   } discard;
@@ -71,27 +91,63 @@ Result<BuiltLayer> write_layer_by_content(image::BlobStore& store, const LayerCa
                                                            archive::encoding_key(options).value_or("invalid-options") +
                                                            " " + contents)
                                      .hex();
-  if (auto hit = cache.find(key); hit && hit->diff_id == hashed.diff_id) return *hit;
+  if (auto hit = cache.lookup(key); hit && hit->layer.diff_id == hashed.diff_id)
+    return Written{std::move(hit->layer), std::move(hit->libraries)};
   auto built = TRY(write_layer(store, std::move(entries), options, contents));
   if (built.diff_id != hashed.diff_id)
     return util::fail(ErrorKind::io, contents + " changed while the image was being built; build again");
-  cache.remember(key, built);
-  return built;
+  auto libraries = scan.libraries();
+  cache.remember(key, built, libraries);
+  return Written{std::move(built), std::move(libraries)};
+}
+
+// Who put a layer's files there, for people: its one package with the buildpack's word before
+// it ("python: nvidia-cuda-runtime-cu12 12.1.105"), else what the layer holds.
+std::string source_of(const BuiltLayer& layer) {
+  if (layer.packages.size() != 1) return layer.contents;
+  auto colon = layer.contents.find(':');
+  if (colon == std::string::npos) return layer.packages.front();
+  return layer.contents.substr(0, colon) + ": " + layer.packages.front();
 }
 
 }  // namespace
 
+LibraryFilter Sink::default_library_filter() { return buildpacks::cuda::is_cuda_library_file; }
+
+std::optional<BuiltLayer> Sink::find(const std::string& key) const {
+  auto hit = cache_.lookup(key);
+  if (!hit) return std::nullopt;
+  libraries_[hit->layer.diff_id.str()] = std::move(hit->libraries);
+  return std::move(hit->layer);
+}
+
 Result<BuiltLayer> Sink::write(buildpacks::Layer layer, buildpacks::FileTimes times, const std::string& key) {
+  LibraryScan scan(filter_);
+  scan.prepare(layer.entries);
   auto built = TRY(write_layer(store_, std::move(layer.entries), options(times), std::move(layer.contents)));
-  cache_.remember(key, built);
+  auto libraries = scan.libraries();
+  cache_.remember(key, built, libraries);
+  libraries_[built.diff_id.str()] = std::move(libraries);
   return built;
 }
 
 Result<BuiltLayer> Sink::write_by_content(buildpacks::Layer layer, buildpacks::FileTimes times) {
-  return write_layer_by_content(store_, cache_, std::move(layer.entries), options(times), std::move(layer.contents));
+  auto written = TRY(write_layer_by_content(store_, cache_, std::move(layer.entries), options(times),
+                                            std::move(layer.contents), filter_));
+  libraries_[written.layer.diff_id.str()] = std::move(written.libraries);
+  return std::move(written.layer);
+}
+
+std::vector<BuiltLayer> Sink::take() {
+  duplicates_ = find_duplicates(added_);
+  for (const auto& d : duplicates_) warning(describe(d));
+  added_.clear();
+  return std::move(layers_);
 }
 
 void Sink::add(BuiltLayer layer) {
+  auto found = libraries_.find(layer.diff_id.str());
+  added_.push_back({source_of(layer), found == libraries_.end() ? std::vector<SharedLibrary>{} : found->second});
   report_.layer(layer.contents, static_cast<std::uint64_t>(layer.descriptor.size), layer.cached);
   layers_.push_back(std::move(layer));
 }
