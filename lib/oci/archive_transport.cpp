@@ -91,16 +91,34 @@ class OciArchiveDestination final : public ImageDestination {
   Result<void> commit(const RawManifest& top) override {
     auto what = "writing " + describe();
     TRY_CONTEXT(layout_->commit(top), what);
-    auto members = TRY_CONTEXT(tar_io::list_tree(staging_.path() / "layout"), what);
-    TRY_CONTEXT(write_archive(file_, members), what);
+    TRY_CONTEXT(write_from_staging(), what);
+    committed_ = true;
+    return {};
+  }
+  // The archive is written at commit. An artifact attached after that (an SBOM) joins the image
+  // in the staging layout, which this destination keeps until it is destroyed, and the archive is
+  // written again from it, atomically as the first time: the file then holds the image and its
+  // referrers, listed in index.json as a layout lists them. Each attachment costs one more write
+  // of the archive.
+  Result<void> put_referrer(const RawManifest& artifact) override {
+    auto what = "attaching " + artifact.digest.short_str() + " to " + describe();
+    if (!committed_) return fail(ErrorKind::internal, what + ": the image is not written yet");
+    TRY_CONTEXT(layout_->put_referrer(artifact), what);
+    TRY_CONTEXT(write_from_staging(), what);
     return {};
   }
 
  private:
+  Result<void> write_from_staging() {
+    auto members = TRY(tar_io::list_tree(staging_.path() / "layout"));
+    return write_archive(file_, members);
+  }
+
   fs::path file_;
   std::string tag_;
   util::TempDir staging_;
   std::unique_ptr<ImageDestination> layout_;
+  bool committed_ = false;
 };
 
 // A source over a temporary extraction, which it owns and removes.

@@ -5,14 +5,16 @@
 
 namespace mlpack::pipeline {
 
-// An OCI layout lists the artifact beside its image, a registry takes it as a referrer of the
+// An OCI layout lists the artifact beside its image, an oci-archive likewise (the archive is
+// written again with it: lib/oci/archive_transport.cpp), a registry takes it as a referrer of the
 // image (the referrers API, else the `sha256-<hex>` tag); a docker-archive, which cannot hold
-// one, gets the document beside it. oci-archives do not carry SBOMs yet (issue 16).
+// one, gets the document beside it.
 Result<void> attach_sbom(const image::Location& loc, oci::ImageDestination& dest, const sbom::Artifact& a,
                          BuiltSbom& record) {
   auto ext = a.format == sbom::Format::spdx ? ".spdx.json" : ".cdx.json";
   switch (loc.kind) {
     case image::Location::Kind::oci_layout:
+    case image::Location::Kind::oci_archive:
     case image::Location::Kind::registry: {
       for (const auto& [desc, bytes] : {std::pair{a.config, std::string(sbom::empty_config)}, std::pair{a.layer, a.document}}) {
         if (TRY(dest.has_blob(desc, std::nullopt))) continue;
@@ -30,10 +32,8 @@ Result<void> attach_sbom(const image::Location& loc, oci::ImageDestination& dest
       record.written.push_back(path.string());
       return {};
     }
-    default:
-      record.skipped.push_back(loc.str() + ": not attached (SBOMs go to OCI layouts, registries and beside docker-archives for now)");
-      return {};
   }
+  return util::fail(util::ErrorKind::internal, "no way to attach an SBOM to " + loc.str());
 }
 
 }  // namespace mlpack::pipeline
