@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <span>
 #include <set>
 
@@ -61,7 +62,10 @@ CopyrightLicenses parse_copyright(std::string_view text) {
       out.licenses.clear();
       return out;
     }
-    if (seen.insert(first).second) out.licenses.push_back(std::move(first));
+    // Short names are case-insensitive (BSD-3-Clause and BSD-3-clause in one file are one).
+    std::string key = first;
+    for (auto& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (seen.insert(key).second) out.licenses.push_back(std::move(first));
   }
   return out;
 }

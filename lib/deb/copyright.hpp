@@ -26,7 +26,7 @@ using util::Result;
 struct CopyrightLicenses {
   bool machine_readable = false;  // copyright-format 1.0
   // The first line of each `Files:` paragraph's `License:` field (whitespace collapsed), each
-  // once, in the file's order. Empty when not machine_readable, or when a Files paragraph states
+  // once (compared case-insensitively, as short names are), in the file's order. Empty when not machine_readable, or when a Files paragraph states
   // no licence (then the file as a whole does not say what the package is under).
   std::vector<std::string> licenses;
 };

@@ -37,6 +37,10 @@ constexpr const char* dep5 =
     "Copyright: 2010 Packager\n"
     "License: GPL-2+\n"
     "\n"
+    "Files: lib/other.c\n"
+    "Copyright: 2002 Another\n"
+    "License: BSD-3-Clause\n"
+    "\n"
     "License: BSD-3-clause\n"
     " Redistribution and use in source and binary forms ...\n";
 
