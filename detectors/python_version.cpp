@@ -21,18 +21,17 @@ using internal::split_lines;
 using internal::strip;
 using internal::ticked;
 
-namespace {
-
-// "3.11" or "3.11.4" → "3.11"; else empty.
-std::string major_minor(std::string_view v) {
-  auto parts = util::split(v, '.');
-  if (parts.size() < 2 || parts.size() > 3) return "";
-  for (const auto& p : parts)
-    if (p.empty() || !std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; })) return "";
-  return parts[0] + "." + parts[1];
+std::optional<std::string> parse_python_request(std::string_view text, Precision precision) {
+  auto parts = util::split(text, '.');
+  std::size_t least = precision == Precision::major_allowed ? 1 : 2;
+  if (parts.size() < least || parts.size() > 3) return std::nullopt;
+  for (const auto& p : parts) {
+    if (p.empty() || p.size() > 4 || !std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return std::nullopt;
+    if (p.size() > 1 && p[0] == '0') return std::nullopt;
+  }
+  return std::string(text);
 }
-
-}  // namespace
 
 Result<std::optional<PythonVersionFile>> read_python_version(const fs::path& dir, const fs::path& project_root) {
   auto root = absolute_normal(project_root);
@@ -50,11 +49,12 @@ Result<std::optional<PythonVersionFile>> read_python_version(const fs::path& dir
       if (name == "runtime.txt") {
         // repo2docker's runtime.txt also pins R (`r-4.3-2024-01-15`): not ours.
         if (line.starts_with("r-")) break;
-        auto version = line.starts_with("python-") ? major_minor(line.substr(7)) : "";
-        if (version.empty())
+        std::optional<std::string> version;
+        if (line.starts_with("python-")) version = parse_python_request(line.substr(7), Precision::major_allowed);
+        if (!version)
           return util::fail(ErrorKind::invalid_input,
-                            where + "expected `python-X.Y` or `python-X.Y.Z`, got " + ticked(line));
-        return PythonVersionFile{version, shown};
+                            where + "expected `python-X.Y`, `python-X.Y.Z` or `python-3`, got " + ticked(line));
+        return PythonVersionFile{*version, shown};
       }
       std::string_view v = line;
       for (std::string_view prefix : {"cpython-", "cpython@", "cpython"})
@@ -62,11 +62,11 @@ Result<std::optional<PythonVersionFile>> read_python_version(const fs::path& dir
           v.remove_prefix(prefix.size());
           break;
         }
-      auto version = major_minor(v);
-      if (version.empty())
+      auto version = parse_python_request(v, Precision::major_allowed);
+      if (!version)
         return util::fail(ErrorKind::invalid_input,
                           where + "expected a CPython version such as `3.11` or `3.11.4`, got " + ticked(line));
-      return PythonVersionFile{version, shown};
+      return PythonVersionFile{*version, shown};
     }
   }
   return std::optional<PythonVersionFile>{};
