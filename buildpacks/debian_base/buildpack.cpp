@@ -187,6 +187,10 @@ class DebianBase final : public Buildpack {
     for (const auto& repo : r.extra_repositories)
       repos.push_back({{"url", repo.url}, {"suite", repo.suite}, {"components", repo.components}, {"keyring", repo.keyring}});
     nlohmann::json apt = {{"apt", r.apt}, {"apt_repositories", repos}};
+    // Only when a runtime's version is constrained, so other projects' digests stay as they were.
+    std::vector<std::string> versions;
+    for (const auto& rv : r.runtime_versions) versions.push_back(rv.identity);
+    if (!versions.empty()) apt["runtime_versions"] = versions;
     return {InputPart{"base", base.dump(), "the base or platform (mlpack.yaml `base`, --base, --platform)"},
             InputPart{"apt", apt.dump(), "the OS packages (apt.txt, mlpack.yaml `apt` or its repositories)"}};
   }
@@ -380,6 +384,7 @@ class DebianBase final : public Buildpack {
     // has the C.UTF-8 locale LANG names, without which R warns for every locale category.
     if (std::find(runtimes.begin(), runtimes.end(), "R") != runtimes.end())
       r.runtimes.insert(r.runtimes.end(), {"r-base-core", "bash", "sed", "grep", "debianutils", "libc-bin"});
+    r.runtime_versions = ctx.project.facts.get_or(runtime_versions);
     r.arch = ctx.options.platform.architecture;
     return r;
   }

@@ -5,6 +5,7 @@
 // and turns the locked packages into layers: core OS, language runtime, apt extras, and the dpkg
 // database on top.
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,7 +39,31 @@ struct AptRepository {
   std::string suite;                    // "bookworm", or "./" style for flat repositories
   std::vector<std::string> components;  // empty for flat repositories
   std::string keyring;                  // path to the repository's keyring (binary or armored)
+  // The keyring's ASCII-armoured text, when it is pinned in mlpack's code rather than a file
+  // (used when `keyring` is empty): written once to <cache>/apt/keys/<sha256>.asc.
+  std::string key;
 };
+
+// A language runtime whose version the project constrains (R's r-base-core for `Depends: R (>= x)`,
+// runtime.txt, renv.lock, mlpack.yaml `r`). The suite's package when one of its versions is
+// accepted (the newest such); otherwise the newest accepted version of the `fallback` repository
+// for the distribution (CRAN's Debian repository `bookworm-cran40/`), which then joins the sources
+// so the runtime's own dependencies resolve from the suite and it together. The ecosystem that
+// knows the runtime publishes these at detect (facts below); debian-base knows no runtime.
+struct RuntimeVersion {
+  std::string package;  // "r-base-core"
+  std::string wanted;   // for messages: "R >= 4.4 wanted (DESCRIPTION:3)"
+  std::function<bool(std::string_view debian_version)> accepts;
+  // The repository to look in, for a distribution ("debian:bookworm"); nullopt: none for it; an
+  // error when there is one but it cannot be used (no key to verify it with).
+  std::function<Result<std::optional<AptRepository>>(std::string_view distribution)> fallback;
+  std::string fallback_name;  // "CRAN's Debian repository"
+  // What decides the choice, for the lock's input digest: the wanted version and the fallback's URL.
+  std::string identity;
+};
+
+// Detect: the runtimes whose versions the project constrains (see RuntimeVersion).
+inline constexpr Fact<std::vector<RuntimeVersion>> runtime_versions{"os.runtime_versions"};
 
 // The packages the minimal base asks for: what libc, /etc/os-release and ca-certificates need,
 // plus a POSIX shell and dpkg (so `dpkg -l` and scanners work in the image), plus netbase for
@@ -56,6 +81,8 @@ struct Request {
   bool python = false;           // add the suite's python3
   // More language runtimes, as Debian names them ("r-base-core"), in the runtime group.
   std::vector<std::string> runtimes;
+  // Versions some of `runtimes` must have (ignored on a registry base image).
+  std::vector<RuntimeVersion> runtime_versions;
   // System libraries other ecosystems' packages need (the libs group, below apt.txt): packages
   // installed as named, and "-dev" packages whose runtime libraries are wanted instead of them.
   std::vector<std::string> libs;

@@ -8,6 +8,7 @@
 #include "net/curl_client.hpp"
 #include "resolve/resolver.hpp"
 #include "util/expected.hpp"
+#include "util/fs.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::buildpacks::debian_base {
@@ -23,21 +24,41 @@ const std::vector<std::string>& base_packages() {
   return names;
 }
 
+namespace {
+
+// A keyring pinned as text, as a file gpgv can read: <cache>/apt/keys/<sha256>.asc, written once.
+Result<fs::path> pinned_keyring(const fs::path& cache_dir, std::string_view armoured) {
+  auto path = cache_dir / "apt" / "keys" / (util::Digest::sha256_of(armoured).hex() + ".asc");
+  std::error_code ec;
+  if (fs::is_regular_file(path, ec)) return path;
+  fs::create_directories(path.parent_path(), ec);
+  TRY_CONTEXT(util::write_file_atomic(path, armoured), "writing a pinned keyring");
+  return path;
+}
+
+Result<apt::Source> source_of(const AptRepository& repo, const Environment& env) {
+  apt::Source s;
+  s.url = repo.url;
+  s.suite = repo.suite;
+  s.components = repo.components;
+  if (repo.keyring.empty() && !repo.key.empty()) {
+    s.keyring = TRY(pinned_keyring(env.cache_dir, repo.key));
+  } else {
+    fs::path keyring = repo.keyring;
+    s.keyring = keyring.is_absolute() ? keyring : env.project_dir / keyring;
+  }
+  TRY_CONTEXT(apt::validate(s), "apt repository " + repo.url);
+  return s;
+}
+
+}  // namespace
+
 Result<std::vector<apt::Source>> sources_for(const Request& request, const Environment& env) {
   auto sources = TRY_CONTEXT(apt::distribution_sources(request.base, request.snapshot), "base `" + request.base + "`");
   if (!request.replace_sources.empty()) sources.clear();
   std::vector<AptRepository> repos = request.replace_sources;
   repos.insert(repos.end(), request.extra_repositories.begin(), request.extra_repositories.end());
-  for (const auto& repo : repos) {
-    apt::Source s;
-    s.url = repo.url;
-    s.suite = repo.suite;
-    s.components = repo.components;
-    fs::path keyring = repo.keyring;
-    s.keyring = keyring.is_absolute() ? keyring : env.project_dir / keyring;
-    TRY_CONTEXT(apt::validate(s), "apt repository " + repo.url);
-    sources.push_back(std::move(s));
-  }
+  for (const auto& repo : repos) sources.push_back(TRY(source_of(repo, env)));
   return sources;
 }
 
@@ -81,6 +102,34 @@ std::vector<std::string> runtime_libraries(const deb::PackageIndex& index, const
   return out;
 }
 
+// The versions of `name` for the target architecture that repositories [from, to) of the index list,
+// newest first.
+std::vector<const deb::IndexPackage*> versions_in(const deb::PackageIndex& index, const std::string& name,
+                                                  std::string_view arch, std::size_t from, std::size_t to) {
+  std::vector<const deb::IndexPackage*> out;
+  for (auto id : index.named(name)) {
+    const auto& p = index.package(id);
+    if (p.installed || p.repository < from || p.repository >= to) continue;
+    if (p.architecture != arch && p.architecture != "all") continue;
+    out.push_back(&p);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto* a, const auto* b) { return b->version < a->version; });
+  return out;
+}
+
+std::string list_versions(const std::vector<const deb::IndexPackage*>& ps) {
+  std::vector<std::string> out;
+  for (const auto* p : ps)
+    if (std::find(out.begin(), out.end(), p->version.str()) == out.end()) out.push_back(p->version.str());
+  return out.empty() ? std::string("none") : util::join(out, ", ");
+}
+
+const deb::IndexPackage* newest_accepted(const std::vector<const deb::IndexPackage*>& ps, const RuntimeVersion& rv) {
+  for (const auto* p : ps)
+    if (rv.accepts && rv.accepts(p->version.str())) return p;
+  return nullptr;
+}
+
 }  // namespace
 
 Result<Resolved> resolve(const Request& request, const Environment& env) {
@@ -91,13 +140,24 @@ Result<Resolved> resolve(const Request& request, const Environment& env) {
   options.arch = request.arch;
   options.verify = env.verify;
   options.transfers = env.transfers;
-  apt::ArchiveClient client(http_for(env, sources), options);
+  // The repositories a wanted runtime version may need, so their hosts are allowed too.
+  std::vector<apt::Source> all_sources = sources;
+  if (!request.base_image)
+    for (const auto& rv : request.runtime_versions)
+      if (rv.fallback)
+        if (auto repo = rv.fallback(request.base); repo && *repo) {
+          apt::Source s;
+          s.url = (*repo)->url;
+          s.suite = (*repo)->suite;
+          all_sources.push_back(std::move(s));
+        }
+  apt::ArchiveClient client(http_for(env, all_sources), options);
   auto fetched = TRY(client.fetch_sources(sources));
 
   deb::PackageIndex index;
   std::vector<std::string> repository_roots;  // by PackageIndex repository id
   Resolved out;
-  for (const auto& src : fetched) {
+  auto add_fetched = [&](const apt::ArchiveClient::SourceIndexes& src) -> Result<void> {
     lock::Source ls;
     ls.ecosystem = "deb";
     ls.url = src.release.source.url;
@@ -120,7 +180,42 @@ Result<Resolved> resolve(const Request& request, const Environment& env) {
         return index.add_paragraph(p, repo, idx.url);
       }), "reading " + idx.url);
     }
-  }
+    return {};
+  };
+  for (const auto& src : fetched) TRY(add_fetched(src));
+
+  // Runtimes the project wants at some version: the suite's when it has one, else the fallback
+  // repository's, pinned exactly (the fallback then stays among the sources, for its dependencies).
+  std::vector<std::string> runtimes = request.runtimes;
+  if (!request.base_image)
+    for (const auto& rv : request.runtime_versions) {
+      if (std::find(runtimes.begin(), runtimes.end(), rv.package) == runtimes.end()) continue;
+      std::size_t suite_end = repository_roots.size();
+      auto in_suite = versions_in(index, rv.package, request.arch, 0, suite_end);
+      const deb::IndexPackage* chosen = newest_accepted(in_suite, rv);
+      std::string seen = request.base + " has " + rv.package + " " + list_versions(in_suite);
+      if (!chosen) {
+        std::optional<AptRepository> repo;
+        if (rv.fallback) repo = TRY_CONTEXT(rv.fallback(request.base), rv.wanted + ", but " + seen);
+        if (!repo)
+          return util::fail(ErrorKind::unsatisfiable, rv.wanted + ", but " + seen + ", and " +
+                                                          (rv.fallback_name.empty() ? std::string("no other repository")
+                                                                                    : rv.fallback_name) +
+                                                          " has none for " + request.base);
+        auto source = TRY_CONTEXT(source_of(*repo, env), rv.fallback_name);
+        std::string where = rv.fallback_name + " (" + source.display() + ")";
+        auto more = TRY_CONTEXT(client.fetch_sources(std::span<const apt::Source>(&source, 1)),
+                                rv.wanted + " and " + seen + ": reading " + where);
+        for (const auto& src : more) TRY(add_fetched(src));
+        auto in_fallback = versions_in(index, rv.package, request.arch, suite_end, repository_roots.size());
+        chosen = newest_accepted(in_fallback, rv);
+        if (!chosen)
+          return util::fail(ErrorKind::unsatisfiable, rv.wanted + ", but " + seen + ", and " + where + " has " +
+                                                          rv.package + " " + list_versions(in_fallback));
+      }
+      for (auto& r : runtimes)
+        if (r == rv.package) r = rv.package + "=" + chosen->version.str();
+    }
 
   if (request.base_image)
     TRY_CONTEXT(index.add_installed(request.base_image->installed), "reading the base image's packages");
@@ -147,7 +242,6 @@ Result<Resolved> resolve(const Request& request, const Environment& env) {
     TRY(add_roots(base_packages(), "the base"));
     TRY_CONTEXT(solve_group(layer_os), "resolving the base");
   }
-  std::vector<std::string> runtimes = request.runtimes;
   if (request.python) runtimes.insert(runtimes.begin(), "python3");
   if (!runtimes.empty() && !request.base_image) {
     TRY(add_roots(runtimes, "the language runtime"));

@@ -36,6 +36,22 @@ class R final : public Buildpack {
   std::vector<std::string> config_keys() const override { return {"r", "cran"}; }
   std::vector<std::string> looks_for() const override { return {"DESCRIPTION", "renv.lock", "runtime.txt (r-X.Y)", "install.R"}; }
 
+  // CRAN's Debian repository as the environment names it (a mirror; tests serve their own).
+  Result<std::vector<std::string>> accept(const FlagValues&, const util::Environment& env) override {
+    cran_debian_ = CranDebian{};
+    if (auto url = env.non_empty("MLPACK_CRAN_DEBIAN_URL")) {
+      std::string u = util::trim(*url);
+      if (!(u.starts_with("https://") || u.starts_with("http://")) || u.find_first_of(" \t\n") != std::string::npos)
+        return util::fail(ErrorKind::invalid_input, "invalid MLPACK_CRAN_DEBIAN_URL `" +
+                                                        util::printable_excerpt(util::redact_url(u)) +
+                                                        "`: expected an http(s):// URL, e.g. " + std::string(cran_debian_url));
+      while (u.ends_with('/')) u.pop_back();
+      cran_debian_.url = u;
+    }
+    if (auto key = env.non_empty("MLPACK_CRAN_DEBIAN_KEY")) cran_debian_.keyring = util::trim(*key);
+    return std::vector<std::string>{};
+  }
+
   Result<Detection> detect(Project& project) override {
     in_ = Inputs{};
     in_.root = project.dir;
@@ -67,6 +83,12 @@ class R final : public Buildpack {
     auto runtimes = project.facts.get_or(facts::wanted_runtimes);
     runtimes.push_back("R");
     project.facts.publish(facts::wanted_runtimes, std::move(runtimes));
+    // The R wanted decides which r-base-core the OS gets: the suite's, else CRAN's Debian repository's.
+    if (auto wanted = r::wanted_r(in_); wanted.any()) {
+      auto versions = project.facts.get_or(debian_base::runtime_versions);
+      versions.push_back(runtime_version(wanted, cran_debian_));
+      project.facts.publish(debian_base::runtime_versions, std::move(versions));
+    }
     return d;
   }
 
@@ -190,6 +212,7 @@ class R final : public Buildpack {
   }
 
   Inputs in_;
+  CranDebian cran_debian_;
 };
 
 }  // namespace

@@ -87,17 +87,6 @@ std::string arch_of(const oci::Platform& platform) {
   return platform.architecture;
 }
 
-// Whether `have` meets the R version a file asks for: each component given must match ("4.3"
-// is any 4.3.x).
-bool meets(const cran::Version& have, std::string_view wanted) {
-  auto want = util::split(wanted, '.');
-  auto got = util::split(have.str(), '.');
-  if (want.size() > got.size()) return false;
-  for (std::size_t i = 0; i < want.size(); ++i)
-    if (std::stoll("0" + want[i]) != std::stoll("0" + got[i])) return false;
-  return true;
-}
-
 // One package chosen: where it comes from and what is known of it before the download.
 struct Choice {
   std::string name;
@@ -152,26 +141,15 @@ Result<void> resolve_packages(Context& ctx, const Inputs& in, lock::LockFile& lo
   if (!r_version)
     return util::fail(ErrorKind::unsupported, "R projects need Debian's R (r-base-core) in the image, and the base `" + base +
                                                   "` has none: use a Debian base (debian:bookworm, debian:trixie)");
-  std::optional<std::string> wanted = in.settings.r ? in.settings.r : project.r_version;
-  std::string wanted_where = in.settings.r ? in.settings.r_origin : project.r_version_origin;
-  if (wanted && project.renv && !in.settings.r && project.r_version_origin.starts_with(project.renv->file)) {
-    // renv records the exact R it ran; a patch release of the same R loads the same packages.
-    auto parts = util::split(*wanted, '.');
-    if (parts.size() > 2) wanted = parts[0] + "." + parts[1];
-  }
   std::string suite = suite_of(base);
-  if (wanted && !meets(*r_version, *wanted))
+  // debian-base chose r-base-core for this (runtime_version()); on a registry base image R is the base's.
+  auto wanted = wanted_r(in);
+  if (!wanted.accepts(*r_version))
     return util::fail(ErrorKind::unsatisfiable,
-                      "R " + *wanted + " wanted (" + wanted_where + "), but " + base + " has R " + r_version->str() +
-                          ": build on a Debian release that has it (debian:trixie has R 4.5), or add CRAN's Debian "
-                          "repository (https://cloud.r-project.org/bin/linux/debian " + suite +
-                          "-cran40/) with mlpack.yaml `apt_repositories`");
-  if (project.r_minimum) {
-    auto minimum = cran::Version::parse(*project.r_minimum);
-    if (minimum && *r_version < *minimum)
-      return util::fail(ErrorKind::unsatisfiable, "DESCRIPTION needs R >= " + *project.r_minimum + ", but " + base +
-                                                      " has R " + r_version->str());
-  }
+                      wanted.describe() + ", but " + base + " has R " + r_version->str() +
+                          ": build on a Debian release that has it (debian:trixie has R 4.5), or let mlpack lay "
+                          "down the OS (a debian: base), which takes R from CRAN's Debian repository ("
+                          + std::string(cran_debian_url) + " " + suite + "-cran40/) when the suite's is too old");
   lock.target.r = r_version->str();
   std::string arch = arch_of(ctx.options.platform);
 
