@@ -424,6 +424,64 @@ class SbomBuildTest(TempTestCase):
         self.assertIn(built["image"]["digest"], [p.get("versionInfo") for p in doc["packages"]])
 
 
+    def test_oci_archive_carries_the_sbom(self):
+        project = self.project("ociarch")
+        archive = self.path("img.oci.tar")
+        built = self.build(project, "--sbom", "both", "-o", f"oci-archive:{archive}:t").doc
+        digest = built["image"]["digest"]
+        self.assertEqual([s["written"] for s in built["sbom"]], [[f"oci-archive:{archive}:t"]] * 2, built["sbom"])
+        self.assertEqual([s["skipped"] for s in built["sbom"]], [[], []])
+        # The archive lists the image and both artifacts, as a layout does; `mlpack sbom` reads
+        # each back, byte for byte what --json reported.
+        extracted = self.path("extracted")
+        with tarfile.open(archive) as tar:
+            tar.extractall(extracted)
+        for s, media in zip(built["sbom"], (SPDX, CYCLONEDX)):
+            [(desc, manifest)] = self.attached(extracted, digest, media)
+            self.assertEqual(desc["digest"], s["digest"])
+            fmt = "spdx" if media == SPDX else "cyclonedx"
+            r = run([MLPACK, "sbom", f"oci-archive:{archive}:t", "--format", fmt])
+            self.assertEqual(json.loads(r.stdout), json.loads(self.blob(extracted, manifest["layers"][0]["digest"])))
+        # skopeo still reads the image by its tag, unchanged.
+        inspected = json.loads(run(["skopeo", "inspect", f"oci-archive:{archive}:t"]).stdout)
+        self.assertEqual(inspected["Digest"], digest)
+
+    def test_debian_packages_state_the_licences_of_their_copyright_files(self):
+        project = self.project("deblic")
+        cache = self.path("cache-deblic")
+        out = self.path("cold.spdx.json")
+        self.build(project, "--sbom", "both", "--sbom-file", out, cache=cache)
+        with open(out, "rb") as f:
+            cold = f.read()
+        doc = json.loads(cold)
+        self.assertEqual(schema_errors("spdx-schema-2.3.json", doc), [])
+        by_name = {p["name"]: p for p in doc["packages"]}
+        # Machine-readable copyright files (bookworm's), mapped to SPDX; never a conclusion.
+        self.assertEqual(by_name["netbase"]["licenseDeclared"], "GPL-2.0-only")
+        self.assertEqual(by_name["ca-certificates"]["licenseDeclared"], "GPL-2.0-or-later AND MPL-2.0")
+        self.assertEqual(by_name["netbase"]["licenseConcluded"], "NOASSERTION")
+        # One with a short name SPDX lacks: NOASSERTION, the statement kept as written.
+        self.assertEqual(by_name["dash"]["licenseDeclared"], "NOASSERTION")
+        self.assertIn("public-domain", by_name["dash"]["licenseComments"])
+        # A free-text copyright file (libc6's) states nothing machine-readable.
+        self.assertEqual(by_name["libc6"]["licenseDeclared"], "NOASSERTION")
+        self.assertNotIn("licenseComments", by_name["libc6"])
+        with open(self.path("cold.cdx.json")) as f:
+            comps = {c["name"]: c for c in json.load(f)["components"]}
+        self.assertEqual(comps["netbase"]["licenses"], [{"expression": "GPL-2.0-only"}])
+
+        # A warm build (every layer from the cache, nothing unpacked) states the same, and so does
+        # one whose records of the copyright files are gone (read again from the cached .debs).
+        for name in ("warm", "no-records"):
+            if name == "no-records":
+                shutil.rmtree(os.path.join(cache, "deb-copyright"))
+            again = self.path(f"{name}.spdx.json")
+            built = self.build(project, "--locked", "--sbom", "both", "--sbom-file", again, cache=cache).doc
+            self.assertEqual(built["summary"]["layers_built"], 0, built["summary"])
+            with open(again, "rb") as f:
+                self.assertEqual(f.read(), cold, name)
+        self.assertTrue(os.listdir(os.path.join(cache, "deb-copyright")))
+
     def test_registry_keeps_the_sbom_under_the_referrers_tag(self):
         need("docker-registry")
         registry = Registry(self.tmp)
