@@ -73,7 +73,8 @@ std::string normalize_registry_host(std::string_view key) {
 Result<std::optional<Credentials>> run_credential_helper(std::string_view helper, std::string_view server) {
   const std::string program = "docker-credential-" + std::string(helper);
   auto failure = [&](std::string why) {
-    return fail(ErrorKind::auth, "credential helper `" + program + "` for " + std::string(server) + ": " + why);
+    return fail(ErrorKind::auth, "credential helper `" + util::printable_excerpt(program) + "` for " +
+                                     util::printable_excerpt(server) + ": " + why);
   };
   if (helper.empty() || helper.find('/') != std::string_view::npos) return failure("bad helper name");
 
@@ -126,7 +127,7 @@ Result<std::optional<Credentials>> run_credential_helper(std::string_view helper
     // Helpers' error output names the problem, not the secret.
     std::string first_line = util::trim(output.substr(0, output.find('\n')));
     return failure("exited with status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) +
-                   (first_line.empty() ? "" : ": " + first_line.substr(0, 200)));
+                   (first_line.empty() ? "" : ": " + util::printable_excerpt(first_line)));
   }
   auto doc = nlohmann::json::parse(output, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return failure("answered with something that is not JSON");
@@ -143,21 +144,21 @@ Result<std::optional<Credentials>> run_credential_helper(std::string_view helper
   return std::optional<Credentials>(std::move(c));
 }
 
-Result<std::optional<Credentials>> lookup_credentials(std::string_view registry, const fs::path& config_file) {
-  std::error_code ec;
-  if (!fs::exists(config_file, ec)) return std::optional<Credentials>();
-  auto text = TRY(util::read_file(config_file, 4 << 20));
+Result<ConfigCredentials> parse_docker_config(std::string_view text, std::string_view registry,
+                                              std::string_view source) {
   auto doc = nlohmann::json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object())
-    return fail(ErrorKind::invalid_input, "`" + config_file.string() + "` is not a JSON object");
+    return fail(ErrorKind::invalid_input, "`" + util::printable_excerpt(source) + "` is not a JSON object");
 
   const std::string want = normalize_registry_host(registry);
-  const std::string server = helper_server_name(want);
+  ConfigCredentials out;
 
   if (auto helpers = doc.find("credHelpers"); helpers != doc.end() && helpers->is_object()) {
     for (const auto& [key, value] : helpers->items())
-      if (normalize_registry_host(key) == want && value.is_string())
-        return run_credential_helper(value.get<std::string>(), server);
+      if (normalize_registry_host(key) == want && value.is_string()) {
+        out.helper = value.get<std::string>();
+        return out;
+      }
   }
 
   if (auto auths = doc.find("auths"); auths != doc.end() && auths->is_object()) {
@@ -168,7 +169,8 @@ Result<std::optional<Credentials>> lookup_credentials(std::string_view registry,
         auto decoded = net::base64_decode(auth);
         auto colon = decoded ? decoded->find(':') : std::string::npos;
         if (colon == std::string::npos)
-          return fail(ErrorKind::invalid_input, "`" + config_file.string() + "`: the `auth` entry for `" + key +
+          return fail(ErrorKind::invalid_input, "`" + util::printable_excerpt(source) + "`: the `auth` entry for `" +
+                                                    util::printable_excerpt(key) +
                                                     "` is not base64 of `user:password`");
         c.username = decoded->substr(0, colon);
         c.password = decoded->substr(colon + 1);
@@ -178,13 +180,26 @@ Result<std::optional<Credentials>> lookup_credentials(std::string_view registry,
       }
       c.identity_token = str_field(entry, "identitytoken");
       // An empty entry is what `docker login` leaves beside a credsStore; the store has the secret.
-      if (!c.username.empty() || !c.password.empty() || !c.identity_token.empty())
-        return std::optional<Credentials>(std::move(c));
+      if (!c.username.empty() || !c.password.empty() || !c.identity_token.empty()) {
+        out.credentials = std::move(c);
+        return out;
+      }
     }
   }
 
   if (auto store = doc.find("credsStore"); store != doc.end() && store->is_string() && !store->get<std::string>().empty())
-    return run_credential_helper(store->get<std::string>(), server);
+    out.helper = store->get<std::string>();
+  return out;
+}
+
+Result<std::optional<Credentials>> lookup_credentials(std::string_view registry, const fs::path& config_file) {
+  std::error_code ec;
+  if (!fs::exists(config_file, ec)) return std::optional<Credentials>();
+  auto text = TRY(util::read_file(config_file, 4 << 20));
+  auto found = TRY(parse_docker_config(text, registry, config_file.string()));
+  if (found.credentials) return std::move(found.credentials);
+  if (found.helper)
+    return run_credential_helper(*found.helper, helper_server_name(normalize_registry_host(registry)));
   return std::optional<Credentials>();
 }
 

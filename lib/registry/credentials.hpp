@@ -39,6 +39,20 @@ std::string normalize_registry_host(std::string_view key);
 // ErrorKind::invalid_input naming the file; a helper that cannot run or fails is ErrorKind::auth.
 Result<std::optional<Credentials>> lookup_credentials(std::string_view registry, const fs::path& config_file);
 
+// What a config file's text says about `registry`, before any helper runs: the inline
+// credentials, or the helper to ask (credHelpers for the host, else credsStore), or neither.
+struct ConfigCredentials {
+  std::optional<Credentials> credentials;
+  // "desktop" for docker-credential-desktop; nullopt when none applies. A credHelpers entry is
+  // kept even when empty (running it fails: a bad helper name); an empty credsStore means none.
+  std::optional<std::string> helper;
+};
+
+// Parses config.json's `text` as lookup_credentials does; `source` names the file in errors
+// (invalid_input: not a JSON object, or an `auth` that is not base64 of `user:password`).
+Result<ConfigCredentials> parse_docker_config(std::string_view text, std::string_view registry,
+                                              std::string_view source);
+
 // Runs `docker-credential-<helper> get` (found on PATH) with the server on stdin and parses its
 // JSON answer ({"Username", "Secret"}; Username "<token>" means Secret is an identity token).
 Result<std::optional<Credentials>> run_credential_helper(std::string_view helper, std::string_view server);
