@@ -105,7 +105,7 @@ Result<Release> parse_release(std::string_view text, std::string_view source) {
     auto t = parse_release_date(*v);
     if (!t)
       return fail(ErrorKind::invalid_input,
-                  std::string(source) + ": " + field + " `" + std::string(*v) + "` is not a date");
+                  std::string(source) + ": " + field + " `" + util::printable_excerpt(*v) + "` is not a date");
     *slot = *t;
   }
   auto sums = p.get("SHA256");
@@ -118,7 +118,7 @@ Result<Release> parse_release(std::string_view text, std::string_view source) {
     auto size = w.size() == 3 ? to_number<std::uint64_t>(w[1]) : std::nullopt;
     if (!size || !is_sha256_hex(util::to_lower(w[0])))
       return fail(ErrorKind::invalid_input,
-                  std::string(source) + ": malformed SHA256 entry `" + util::trim(line) + "`");
+                  std::string(source) + ": malformed SHA256 entry `" + util::printable_excerpt(util::trim(line)) + "`");
     r.files[w[2]] = IndexEntry{*size, util::to_lower(w[0])};
   }
   return r;
