@@ -81,6 +81,17 @@ struct FlagSpec {
   std::string value_name;  // "X.Y"; empty for a switch, which takes no value
   std::string help;
   bool repeatable = false;
+  // Each value makes one variant of the image (`--cuda 12.1 --cuda none`): `mlpack build` and
+  // `mlpack lock` run once per value and write one image index (the pipeline's variant_flags).
+  bool variants = false;
+};
+
+// What sets one variant of an image apart from its siblings in an index: the annotations of its
+// manifest's entry in the index ("org.mlpack.cuda": "12.1") and the suffix of its tag and lock
+// file ("cu121": TAG-cu121, mlpack.cu121.lock).
+struct VariantId {
+  std::map<std::string, std::string> annotations;
+  std::string suffix;
 };
 
 // The values given for the buildpacks' flags: name → values in order (a switch given: {""}).
@@ -234,6 +245,9 @@ class Buildpack {
   virtual Result<Detection> detect(Project& project) = 0;
   // Its part of `mlpack detect` (after detect()).
   virtual DetectSection describe(const Project&) const { return {}; }
+  // After detect(), its part of what names this variant of the image, when one of its flags makes
+  // variants (FlagSpec::variants); nullopt: none.
+  virtual std::optional<VariantId> variant_id(const Project&) const { return std::nullopt; }
   // The base it lays down itself when the project names none ("debian:bookworm"); the first
   // buildpack with one gives the default.
   virtual std::optional<std::string> default_base() const { return std::nullopt; }

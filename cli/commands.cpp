@@ -41,7 +41,8 @@ util::Result<std::vector<image::Location>> check_outputs(const std::vector<std::
 // pypi/blobs/sha256), naming none of them. A module that writes deeper must sweep that itself.
 void tidy_cache(const Globals& g) { util::remove_abandoned_temp_paths_below(g.cache_dir, 3); }
 
-void tidy_project(const std::string& dir) { util::remove_abandoned_temp_paths(dir, "mlpack.lock.tmp-"); }
+// mlpack.lock and the variants' mlpack.<suffix>.lock.
+void tidy_project(const std::string& dir) { util::remove_abandoned_temp_paths(dir, "mlpack."); }
 
 image::OpenOptions open_options(const Globals& g) {
   image::OpenOptions o{g.cache_dir, g.insecure_registries, registry::docker_config_path(g.env)};

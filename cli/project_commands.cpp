@@ -72,6 +72,79 @@ std::string plan_text(const pipeline::Detected& detected, const pipeline::Locked
   return text + "; " + (list.empty() ? "no packages" : list + " packages");
 }
 
+// A variant of an index build: its own detection, session and lock (mlpack.<suffix>.lock).
+struct VariantRun {
+  pipeline::Detected detected;
+  std::unique_ptr<pipeline::Session> session;
+  pipeline::Locked locked;
+};
+
+// Detects, names and locks each variant the flags ask for (pipeline::variant_flags).
+util::Result<std::vector<std::unique_ptr<VariantRun>>> lock_variants(const ProjectArgs& args, const Globals& g,
+                                                                     const std::vector<buildpacks::FlagValues>& sets,
+                                                                     const pipeline::Options& options, bool locked,
+                                                                     bool upgrade) {
+  std::vector<std::unique_ptr<VariantRun>> runs;
+  for (const auto& set : sets) {
+    auto run = std::make_unique<VariantRun>();
+    ProjectArgs one = args;
+    one.buildpack_flags = set;
+    run->detected = TRY(detect_project(args.dir, one, g));
+    TRY(pipeline::name_variant(run->detected));
+    run->session = std::make_unique<pipeline::Session>(run->detected, options);
+    run->locked = locked ? TRY(run->session->read_lock()) : TRY(run->session->lock(upgrade));
+    if (options.reporter)
+      options.reporter->step(pipeline::Step::lock,
+                             fmt::format("{} {} ({})", run->locked.reused ? "reused" : "wrote",
+                                         run->locked.path.string(), run->detected.variant->suffix));
+    runs.push_back(std::move(run));
+  }
+  return runs;
+}
+
+nlohmann::json variant_json(const std::optional<buildpacks::VariantId>& id) {
+  if (!id) return nullptr;
+  return {{"suffix", id->suffix}, {"annotations", id->annotations}};
+}
+
+// The image part of build's --json: digests, outputs, layers and SBOMs.
+nlohmann::json image_json(const pipeline::Built& built) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& l : built.layers)
+    layers.push_back({{"digest", l.descriptor.digest.str()},
+                      {"diff_id", l.diff_id.str()},
+                      {"size", l.descriptor.size},
+                      {"media_type", l.descriptor.media_type},
+                      {"cached", l.cached},
+                      {"contents", l.contents},
+                      {"packages", l.packages}});
+  return {{"digest", built.manifest.digest.str()},
+          {"media_type", built.manifest.media_type},
+          {"config_digest", built.config_digest.str()},
+          {"outputs", built.outputs},
+          {"layers", layers},
+          {"layer_budget", built.layer_budget}};
+}
+
+nlohmann::json sbom_json(const pipeline::Built& built) {
+  nlohmann::json sboms = nlohmann::json::array();
+  for (const auto& s : built.sboms)
+    sboms.push_back({{"format", sbom::format_name(s.format)},
+                     {"media_type", s.media_type},
+                     {"digest", s.digest.str()},
+                     {"document_digest", s.document_digest.str()},
+                     {"written", s.written},
+                     {"skipped", s.skipped}});
+  return sboms;
+}
+
+void print_sboms(const Globals& g, const pipeline::Built& built) {
+  for (const auto& s : built.sboms) {
+    for (const auto& w : s.written) g.out.info(fmt::format("    sbom: {} {} in {}", sbom::format_name(s.format), s.digest.short_str(), w));
+    for (const auto& w : s.skipped) g.out.info(fmt::format("    sbom: {} {}", sbom::format_name(s.format), w));
+  }
+}
+
 }  // namespace
 
 int run_detect(const std::string& dir, const buildpacks::FlagValues& flags, const Globals& g) {
@@ -99,6 +172,25 @@ int run_lock(const ProjectArgs& args, const Globals& g) {
   if (!options) return g.out.error(options.error());
   tidy_cache(g);
   tidy_project(args.dir);
+  auto sets = pipeline::variant_flags(buildpacks::default_buildpacks(), args.buildpack_flags);
+  if (sets.size() > 1) {
+    auto runs = lock_variants(args, g, sets, *options, false, args.upgrade);
+    if (!runs) return g.out.error(runs.error());
+    if (g.out.json) {
+      nlohmann::json variants = nlohmann::json::array();
+      for (const auto& r : *runs) {
+        auto doc = lock_json(r->locked);
+        doc["variant"] = variant_json(r->detected.variant);
+        variants.push_back(std::move(doc));
+      }
+      g.out.document({{"variants", variants}});
+    } else {
+      for (const auto& r : *runs)
+        g.out.info(fmt::format("{} {} ({} packages)", r->locked.reused ? "kept" : "wrote", r->locked.path.string(),
+                               r->locked.lock.packages.size()));
+    }
+    return 0;
+  }
   auto detected = detect_project(args.dir, args, g);
   if (!detected) return g.out.error(detected.error());
   pipeline::Session session(*detected, *options);
@@ -120,6 +212,7 @@ int run_build(const ProjectArgs& args, const Globals& g) {
   if (!args.sbom_file.empty() && args.sbom == "none")
     return g.out.error(
         util::Error{util::ErrorKind::invalid_input, "`--sbom-file` writes the SBOM, and `--sbom none` asks for none"});
+  auto sets = pipeline::variant_flags(buildpacks::default_buildpacks(), args.buildpack_flags);
   tidy_cache(g);
   tidy_project(args.dir);
   ConsoleReporter reporter(progress_mode(args.progress, g.out.json, g.out.quiet, g.env), use_color(g.color, g.env),
@@ -131,31 +224,66 @@ int run_build(const ProjectArgs& args, const Globals& g) {
     return g.out.error(e);
   };
   auto start = std::chrono::steady_clock::now();
-  auto detected = detect_project(args.dir, args, g);
-  if (!detected) return fail(detected.error());
-  // The default output is checked before any work too, as -o is above.
-  if (args.outputs.empty())
-    if (auto out = check_outputs({pipeline::default_output(*detected)}); !out) return fail(out.error());
-  pipeline::Session session(*detected, *options);
-  for (const auto& n : detected->notes) reporter.warning(n);
-  reporter.step(pipeline::Step::detect, detected->files.empty() ? std::string("no project files")
-                                                             : fmt::format("{}", fmt::join(detected->files, ", ")));
-  auto locked = args.locked ? session.read_lock() : session.lock(false);
-  if (!locked) return fail(locked.error());
-  double lock_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  reporter.step(pipeline::Step::lock, fmt::format("{} {} ({:.2f}s)", locked->reused ? "reused" : "wrote",
-                                               locked->path.string(), lock_s));
-  reporter.step(pipeline::Step::plan, plan_text(*detected, *locked));
+  auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   pipeline::BuildRequest request{args.outputs};
   request.sboms.clear();
   if (args.sbom == "spdx" || args.sbom == "both") request.sboms.push_back(sbom::Format::spdx);
   if (args.sbom == "cyclonedx" || args.sbom == "both") request.sboms.push_back(sbom::Format::cyclonedx);
   if (!args.sbom_file.empty()) request.sbom_file = args.sbom_file;
   request.tool_version = MLPACK_VERSION;
-  auto built = session.build(*locked, request);
+
+  // Several values of a variant flag (`--cuda 12.1 --cuda none`): one image index.
+  std::vector<std::unique_ptr<VariantRun>> runs;
+  std::optional<pipeline::Detected> single;
+  std::optional<pipeline::Session> session;
+  std::optional<pipeline::Locked> locked;
+  const pipeline::Detected* detected = nullptr;
+  if (sets.size() > 1) {
+    for (const auto& o : args.outputs)
+      if (o.starts_with("docker-archive:"))
+        return fail(util::Error{util::ErrorKind::invalid_input,
+                                "`" + o + "` holds one image, not an index of variants: write the variants to an OCI "
+                                "layout (oci:), an oci-archive or a registry, or build one variant at a time"});
+    auto r = lock_variants(args, g, sets, *options, args.locked, false);
+    if (!r) return fail(r.error());
+    runs = std::move(*r);
+    detected = &runs.front()->detected;
+  } else {
+    auto d = detect_project(args.dir, args, g);
+    if (!d) return fail(d.error());
+    single = std::move(*d);
+    detected = &*single;
+  }
+  // The default output is checked before any work too, as -o is above.
+  if (args.outputs.empty())
+    if (auto out = check_outputs({pipeline::default_output(*detected)}); !out) return fail(out.error());
+  for (const auto& n : detected->notes) reporter.warning(n);
+  reporter.step(pipeline::Step::detect, detected->files.empty() ? std::string("no project files")
+                                                             : fmt::format("{}", fmt::join(detected->files, ", ")));
+  util::Result<pipeline::Built> built = std::unexpected(util::Error{util::ErrorKind::internal, "not built"});
+  double lock_s = 0;
+  if (single) {
+    session.emplace(*single, *options);
+    auto l = args.locked ? session->read_lock() : session->lock(false);
+    if (!l) return fail(l.error());
+    locked = std::move(*l);
+    lock_s = seconds();
+    reporter.step(pipeline::Step::lock, fmt::format("{} {} ({:.2f}s)", locked->reused ? "reused" : "wrote",
+                                                 locked->path.string(), lock_s));
+    reporter.step(pipeline::Step::plan, plan_text(*single, *locked));
+    built = session->build(*locked, request);
+  } else {
+    lock_s = seconds();
+    std::vector<pipeline::VariantBuild> variants;
+    for (const auto& r : runs) {
+      reporter.step(pipeline::Step::plan, r->detected.variant->suffix + ": " + plan_text(r->detected, r->locked));
+      variants.push_back({r->session.get(), &r->locked});
+    }
+    built = pipeline::build_index(variants, request);
+  }
   if (!built) return fail(built.error());
   built->timings["lock_s"] = lock_s;
-  double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double total_s = seconds();
   built->timings["wall_s"] = total_s;
   reporter.finish();
 
@@ -163,52 +291,57 @@ int run_build(const ProjectArgs& args, const Globals& g) {
     if (auto w = util::write_file_atomic(args.digest_file, built->manifest.digest.str()); !w)
       return g.out.error(w.error().context("writing --digest-file"));
   }
-  std::size_t reused = 0;
+  // An index counts its variants' layers.
+  std::size_t layer_count = built->layers.size(), reused = 0;
   for (const auto& l : built->layers) reused += l.cached ? 1 : 0;
+  for (const auto& v : built->variants) {
+    layer_count += v.layers.size();
+    for (const auto& l : v.layers) reused += l.cached ? 1 : 0;
+  }
   if (g.out.json) {
-    auto doc = lock_json(*locked);
-    nlohmann::json layers = nlohmann::json::array();
-    for (const auto& l : built->layers)
-      layers.push_back({{"digest", l.descriptor.digest.str()},
-                        {"diff_id", l.diff_id.str()},
-                        {"size", l.descriptor.size},
-                        {"media_type", l.descriptor.media_type},
-                        {"cached", l.cached},
-                        {"contents", l.contents},
-                        {"packages", l.packages}});
-    doc["image"] = {{"digest", built->manifest.digest.str()},
-                    {"config_digest", built->config_digest.str()},
-                    {"outputs", built->outputs},
-                    {"layers", layers},
-                    {"layer_budget", built->layer_budget}};
-    doc["summary"] = {{"layers_built", built->layers.size() - reused},
+    nlohmann::json doc;
+    if (single) {
+      doc = lock_json(*locked);
+      doc["image"] = image_json(*built);
+      doc["sbom"] = sbom_json(*built);
+    } else {
+      nlohmann::json variants = nlohmann::json::array();
+      for (std::size_t i = 0; i < runs.size(); ++i) {
+        auto v = lock_json(runs[i]->locked);
+        v["variant"] = variant_json(built->variants[i].variant);
+        v["image"] = image_json(built->variants[i]);
+        v["sbom"] = sbom_json(built->variants[i]);
+        v["warnings"] = built->variants[i].warnings;
+        v["timings"] = built->variants[i].timings;
+        variants.push_back(std::move(v));
+      }
+      doc["image"] = {{"digest", built->manifest.digest.str()},
+                      {"media_type", built->manifest.media_type},
+                      {"outputs", built->outputs}};
+      doc["variants"] = variants;
+      doc["sbom"] = nlohmann::json::array();
+    }
+    doc["summary"] = {{"layers_built", layer_count - reused},
                       {"layers_reused", reused},
                       {"blobs_pushed", built->blobs_pushed},
                       {"blobs_skipped", built->blobs_skipped},
                       {"bytes_pushed", built->bytes_pushed},
                       {"seconds", total_s}};
-    nlohmann::json sboms = nlohmann::json::array();
-    for (const auto& s : built->sboms)
-      sboms.push_back({{"format", sbom::format_name(s.format)},
-                       {"media_type", s.media_type},
-                       {"digest", s.digest.str()},
-                       {"document_digest", s.document_digest.str()},
-                       {"written", s.written},
-                       {"skipped", s.skipped}});
-    doc["sbom"] = sboms;
     doc["warnings"] = built->warnings;
     doc["timings"] = built->timings;
     g.out.document(doc);
     return 0;
   }
   for (const auto& o : built->outputs) g.out.info("   image: " + o);
-  for (const auto& s : built->sboms) {
-    for (const auto& w : s.written) g.out.info(fmt::format("    sbom: {} {} in {}", sbom::format_name(s.format), s.digest.short_str(), w));
-    for (const auto& w : s.skipped) g.out.info(fmt::format("    sbom: {} {}", sbom::format_name(s.format), w));
+  print_sboms(g, *built);
+  for (const auto& v : built->variants) {
+    g.out.info(fmt::format(" variant: {} {}{}", v.variant->suffix, v.manifest.digest.str(),
+                           v.outputs.empty() ? std::string() : fmt::format(" ({})", fmt::join(v.outputs, ", "))));
+    print_sboms(g, v);
   }
   g.out.info("  digest: " + built->manifest.digest.str());
   g.out.info(fmt::format("    done: {} layers ({} built, {} reused), {} blobs written ({}), {} already there, in {:.2f}s",
-                         built->layers.size(), built->layers.size() - reused, reused, built->blobs_pushed,
+                         layer_count, layer_count - reused, reused, built->blobs_pushed,
                          human_bytes(built->bytes_pushed), built->blobs_skipped, total_s));
   fmt::print("{}\n", built->manifest.digest.str());
   return 0;

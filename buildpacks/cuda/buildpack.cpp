@@ -29,12 +29,25 @@ class Cuda final : public Buildpack {
 
   std::vector<FlagSpec> flags() const override {
     return {FlagSpec{"--cuda", "auto|none|X.Y",
-                     "CUDA variant (default: mlpack.yaml `cuda`, else auto: from the project's files, never the machine)",
-                     false}};
+                     "CUDA variant (default: mlpack.yaml `cuda`, else auto: from the project's files, never the machine); "
+                     "given more than once, `build` writes one image index with a variant per value",
+                     true, true}};
   }
   std::vector<std::string> config_keys() const override { return {"cuda"}; }
 
+  // org.mlpack.cuda=12.1, tag and lock suffix cu121; none: cpu, as PyTorch names its indexes.
+  std::optional<VariantId> variant_id(const Project&) const override {
+    VariantId id;
+    id.annotations["org.mlpack.cuda"] = decision_.version.value_or("none");
+    id.suffix = decision_.version ? "cu" + compact(*decision_.version) : "cpu";
+    return id;
+  }
+
   Result<std::vector<std::string>> accept(const FlagValues& flags, const util::Environment&) override {
+    if (auto all = flags.all("--cuda"); all.size() > 1)
+      return util::fail(util::ErrorKind::invalid_input,
+                        "`--cuda` is given " + std::to_string(all.size()) +
+                            " times: only `mlpack build` and `mlpack lock` make one variant per value");
     if (auto v = flags.value("--cuda")) {
       auto setting = parse_setting(*v);
       if (!setting)

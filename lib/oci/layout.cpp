@@ -247,9 +247,17 @@ class LayoutDestination final : public ImageDestination {
     auto lock = TRY_CONTEXT(DirLock::acquire(dir_), what);  // held until the index is written
     auto idx = TRY_CONTEXT(read_index(dir_), what);
 
+    // The images listed, and the images of the indexes listed (variants of one image index).
     std::set<std::string> images;
-    for (const auto& d : idx.manifests)
-      if (!is_artifact(d)) images.insert(d.digest.str());
+    for (const auto& d : idx.manifests) {
+      if (is_artifact(d)) continue;
+      images.insert(d.digest.str());
+      if (!media::is_index(d.media_type)) continue;
+      auto bytes = read_small_blob(dir_, d.digest);
+      auto child = bytes ? parse_index(*bytes) : Result<Index>(std::unexpected(bytes.error()));
+      if (child)
+        for (const auto& m : child->manifests) images.insert(m.digest.str());
+    }
     if (!images.contains(parsed.subject->digest.str()))
       return fail(ErrorKind::not_found, what + ": the layout does not list its subject " + parsed.subject->digest.short_str());
 

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <future>
 #include <iterator>
+#include <set>
 
 #include "image/append.hpp"
 #include "image/blob_store.hpp"
@@ -55,6 +56,40 @@ std::vector<buildpacks::FlagSpec> buildpack_flags(const buildpacks::Buildpacks& 
   for (const auto& bp : buildpacks)
     for (auto& f : bp->flags()) out.push_back(std::move(f));
   return out;
+}
+
+std::vector<buildpacks::FlagValues> variant_flags(const buildpacks::Buildpacks& buildpacks,
+                                                  const buildpacks::FlagValues& flags) {
+  std::vector<buildpacks::FlagValues> sets{flags};
+  for (const auto& spec : buildpack_flags(buildpacks)) {
+    auto values = flags.all(spec.name);
+    if (!spec.variants || values.size() < 2) continue;
+    std::vector<buildpacks::FlagValues> next;
+    for (const auto& set : sets)
+      for (const auto& v : values) {
+        auto one = set;
+        one.values[spec.name] = {v};
+        next.push_back(std::move(one));
+      }
+    sets = std::move(next);
+  }
+  return sets;
+}
+
+Result<void> name_variant(Detected& d) {
+  buildpacks::VariantId id;
+  bool named = false;
+  for (const auto& bp : d.buildpacks)
+    if (auto part = bp->variant_id(d)) {
+      named = true;
+      for (auto& [k, v] : part->annotations) id.annotations[k] = v;
+      id.suffix += (id.suffix.empty() ? "" : "-") + part->suffix;
+    }
+  if (!named || id.suffix.empty())
+    return util::fail(ErrorKind::invalid_input, "no buildpack names this variant of the image");
+  d.lock_file = "mlpack." + id.suffix + ".lock";
+  d.variant = std::move(id);
+  return {};
 }
 
 Result<Detected> detect(const fs::path& project, const DetectOptions& options, buildpacks::Buildpacks buildpacks) {
@@ -214,7 +249,7 @@ Result<Locked> Session::read_lock() {
   const Detected& d = detected_;
   TRY(check_buildable(d));
   Locked out;
-  out.path = d.dir / "mlpack.lock";
+  out.path = d.dir / d.lock_file;
   if (!path_exists(out.path))
     return util::fail(ErrorKind::invalid_input, "`--locked` was given but `" + out.path.string() + "` does not exist");
   auto lock = TRY(lock::read(out.path));
@@ -240,7 +275,7 @@ Result<Locked> Session::read_lock() {
 Result<Locked> Session::lock(bool upgrade) {
   const Detected& d = detected_;
   TRY(check_buildable(d));
-  if (!upgrade && path_exists(d.dir / "mlpack.lock")) {
+  if (!upgrade && path_exists(d.dir / d.lock_file)) {
     auto existing = read_lock();
     if (existing) return existing;
     // A stale lock is re-resolved; a malformed one is an error rather than silently replaced.
@@ -249,7 +284,7 @@ Result<Locked> Session::lock(bool upgrade) {
   if (options_.reporter) options_.reporter->step(Step::lock, "resolving the project's dependencies");
   TRY(open_base(""));
   Locked out;
-  out.path = d.dir / "mlpack.lock";
+  out.path = d.dir / d.lock_file;
   out.lock.target.platform = options_.platform.str();
   out.lock.base = ctx_.base.name;
   if (ctx_.base.image) out.lock.base_digest = ctx_.base.digest;
@@ -280,17 +315,14 @@ fs::path sbom_file_for(const fs::path& requested, sbom::Format format, bool seve
 
 std::string default_output(const Detected& d) { return "oci:" + (d.dir / ".mlpack" / "image").string() + ":" + d.name; }
 
-Result<Built> Session::build(const Locked& locked, const BuildRequest& request) {
+Result<Assembled> Session::assemble(const Locked& locked, const BuildRequest& request) {
   const Detected& d = detected_;
   const Options& options = options_;
 
-  Built built;
+  Assembled out;
+  Built& built = out.built;
   auto start = Clock::now();
-
-  std::vector<image::Location> outputs;
-  std::vector<std::string> output_texts = request.outputs;
-  if (output_texts.empty()) output_texts.push_back(default_output(d));
-  for (const auto& o : output_texts) outputs.push_back(TRY(image::Location::parse(o)));
+  built.variant = d.variant;
 
   // git is asked once per build: for `created` and for the revision and source labels.
   const GitFacts git = git_facts(d.dir);
@@ -373,11 +405,10 @@ Result<Built> Session::build(const Locked& locked, const BuildRequest& request) 
   manifest.config.size = static_cast<std::int64_t>(config_json.size());
   built.config_digest = manifest.config.digest;
   built.manifest = oci::RawManifest::from_bytes(oci::to_json(manifest), std::string(oci::media::oci_manifest));
-  image::StagedImage staged(built.manifest, config_json, store, ctx.base.source);
+  out.staged = std::make_shared<image::StagedImage>(built.manifest, config_json, store, ctx.base.source);
 
   // SBOMs from the lock: the image's digest is fixed by now and does not change with them. They
   // are written on another thread while the image goes to its outputs, and attached after.
-  std::future<std::pair<std::vector<sbom::Artifact>, double>> sboms;
   built.timings["sbom_s"] = 0;
   if (!request.sboms.empty()) {
     sbom::ImageFacts facts{d.name, built.manifest.digest, created_text, request.tool_version, {}, {}, {}};
@@ -391,7 +422,7 @@ Result<Built> Session::build(const Locked& locked, const BuildRequest& request) 
     }
     oci::Descriptor subject{built.manifest.media_type, built.manifest.digest,
                             static_cast<std::int64_t>(built.manifest.bytes.size())};
-    sboms = std::async(std::launch::async, [&lock = locked.lock, facts = std::move(facts), subject,
+    out.sboms = std::async(std::launch::async, [&lock = locked.lock, facts = std::move(facts), subject,
                                             formats = request.sboms, created_text] {
       auto t_sbom = Clock::now();
       auto description = sbom::describe(lock, facts);
@@ -402,50 +433,230 @@ Result<Built> Session::build(const Locked& locked, const BuildRequest& request) 
     });
   }
 
-  auto t_out = Clock::now();
+  built.layers = std::move(base_layers);
+  built.layers.insert(built.layers.end(), std::make_move_iterator(layers.begin()), std::make_move_iterator(layers.end()));
+  built.timings["assemble_s"] = since(start);
+  return out;
+}
+
+namespace {
+
+Result<std::vector<image::Location>> output_locations(const BuildRequest& request, const Detected& d) {
+  std::vector<image::Location> outputs;
+  std::vector<std::string> texts = request.outputs;
+  if (texts.empty()) texts.push_back(default_output(d));
+  for (const auto& o : texts) outputs.push_back(TRY(image::Location::parse(o)));
+  return outputs;
+}
+
+// Opens an output for writing, its parent folder made first.
+Result<std::unique_ptr<oci::ImageDestination>> open_output(const image::Location& loc, const Options& options) {
+  if (loc.kind == image::Location::Kind::oci_layout || loc.kind == image::Location::Kind::oci_archive ||
+      loc.kind == image::Location::Kind::docker_archive)
+    TRY(util::make_dirs(fs::absolute(loc.path).parent_path()));
   image::OpenOptions open{options.cache_dir, options.insecure_registries, options.docker_config, options.ca_file,
                           options.upload_chunk_size};
+  return image::open_destination(loc, open);
+}
+
+// Copies the image (or index) `source` names to `dest`, counting what went into `built`.
+Result<void> copy_to(oci::ImageSource& source, oci::ImageDestination& dest, const std::string& where,
+                     Reporter& report, Built& built) {
+  image::CopyOptions copy;
+  copy.on_blob = [&](const image::BlobEvent& e) { report.blob(where, static_cast<std::uint64_t>(e.blob.size), e.skipped); };
+  auto copied = TRY_CONTEXT(image::copy_image(source, dest, copy), "writing " + where);
+  built.bytes_pushed += copied.bytes_copied;
+  built.blobs_pushed += copied.blobs_copied;
+  built.blobs_skipped += copied.blobs_skipped;
+  return {};
+}
+
+// Waits for the image's SBOMs, records them in its Built, and returns their artifacts.
+std::vector<sbom::Artifact> finish_sboms(Assembled& a) {
+  if (!a.sboms.valid()) return {};
+  auto [artifacts, seconds] = a.sboms.get();
+  a.built.timings["sbom_s"] = seconds;
+  for (const auto& x : artifacts)
+    a.built.sboms.push_back(BuiltSbom{x.format, std::string(sbom::media_type(x.format)), x.manifest.digest,
+                                      x.layer.digest, x.document, {}, {}});
+  return artifacts;
+}
+
+// "sbom.spdx.json" for the variant cu121: "sbom.cu121.spdx.json".
+fs::path variant_path(const fs::path& requested, const std::string& suffix) {
+  if (suffix.empty()) return requested;
+  std::string p = requested.string();
+  for (std::string_view ext : {".spdx.json", ".cdx.json", ".json"})
+    if (p.ends_with(ext)) return p.substr(0, p.size() - ext.size()) + "." + suffix + std::string(ext);
+  return p + "." + suffix;
+}
+
+// --sbom-file: each format's document, atomically.
+Result<void> write_sbom_files(Built& built, const BuildRequest& request, const std::string& suffix) {
+  if (!request.sbom_file) return {};
+  for (auto& s : built.sboms) {
+    auto path = sbom_file_for(variant_path(*request.sbom_file, suffix), s.format, built.sboms.size() > 1);
+    TRY_CONTEXT(util::make_dirs(fs::absolute(path).parent_path()), "writing the SBOM");
+    TRY_CONTEXT(util::write_file_atomic(path, s.document), "writing the SBOM");
+    s.written.push_back(path.string());
+  }
+  return {};
+}
+
+Result<void> attach_sboms(const std::vector<image::Location>& outputs,
+                          const std::vector<std::unique_ptr<oci::ImageDestination>>& destinations,
+                          const std::vector<sbom::Artifact>& artifacts, Built& built) {
+  for (std::size_t o = 0; o < outputs.size(); ++o)
+    for (std::size_t i = 0; i < artifacts.size(); ++i)
+      TRY_CONTEXT(attach_sbom(outputs[o], *destinations[o], artifacts[i], built.sboms[i]),
+                  "attaching the SBOM to " + outputs[o].str());
+  return {};
+}
+
+// Where a variant is named alone: TAG-<suffix> in an OCI layout or a registry repository whose
+// location has a tag; nullopt elsewhere (an oci-archive is written whole, with the index alone).
+std::optional<image::Location> variant_location(const image::Location& loc, const std::string& suffix) {
+  image::Location out = loc;
+  switch (loc.kind) {
+    case image::Location::Kind::oci_layout:
+      if (loc.tag.empty()) return std::nullopt;
+      out.tag = loc.tag + "-" + suffix;
+      return out;
+    case image::Location::Kind::registry:
+      if (!loc.reference || loc.reference->tag.empty()) return std::nullopt;
+      out.reference->tag = loc.reference->tag + "-" + suffix;
+      out.reference->digest.reset();
+      return out;
+    default:
+      return std::nullopt;
+  }
+}
+
+// The index of several assembled images, as a source to copy from: the index first, then each
+// image's manifest, config and layers from that image.
+class IndexSource final : public oci::ImageSource {
+ public:
+  IndexSource(oci::RawManifest index, std::vector<Assembled>& images) : index_(std::move(index)) {
+    for (auto& a : images) {
+      images_.push_back(a.staged.get());
+      auto m = oci::parse_manifest(a.built.manifest.bytes);
+      if (!m) continue;
+      owner_.emplace(m->config.digest.str(), a.staged.get());
+      for (const auto& l : m->layers) owner_.emplace(l.digest.str(), a.staged.get());
+    }
+  }
+  std::string describe() const override { return "the built index " + index_.digest.short_str(); }
+  Result<oci::RawManifest> get_manifest(const std::optional<util::Digest>& digest) override {
+    if (!digest || *digest == index_.digest) return index_;
+    for (auto* image : images_)
+      if (image->manifest().digest == *digest) return image->manifest();
+    return util::fail(ErrorKind::not_found, describe() + " has no manifest " + digest->short_str());
+  }
+  Result<std::unique_ptr<util::Reader>> open_blob(const oci::Descriptor& blob) override {
+    auto it = owner_.find(blob.digest.str());
+    if (it == owner_.end()) return util::fail(ErrorKind::not_found, describe() + " has no blob " + blob.digest.short_str());
+    return it->second->open_blob(blob);
+  }
+  std::optional<oci::BlobSourceHint> blob_hint() const override {
+    return images_.empty() ? std::nullopt : images_.front()->blob_hint();
+  }
+  std::optional<fs::path> trusted_blob_file(const oci::Descriptor& blob) override {
+    auto it = owner_.find(blob.digest.str());
+    return it == owner_.end() ? std::nullopt : it->second->trusted_blob_file(blob);
+  }
+
+ private:
+  oci::RawManifest index_;
+  std::vector<image::StagedImage*> images_;
+  std::map<std::string, image::StagedImage*> owner_;
+};
+
+}  // namespace
+
+Result<Built> Session::build(const Locked& locked, const BuildRequest& request) {
+  auto start = Clock::now();
+  auto outputs = TRY(output_locations(request, detected_));
+  auto a = TRY(assemble(locked, request));
+  Built& built = a.built;
+  Reporter& report = options_.reporter ? *options_.reporter : silent_reporter();
+
+  auto t_out = Clock::now();
   std::vector<std::unique_ptr<oci::ImageDestination>> destinations;
   for (const auto& loc : outputs) {
     report.step(Step::output, loc.str());
-    if (loc.kind == image::Location::Kind::oci_layout || loc.kind == image::Location::Kind::oci_archive ||
-        loc.kind == image::Location::Kind::docker_archive)
-      TRY(util::make_dirs(fs::absolute(loc.path).parent_path()));
-    auto dest = TRY(image::open_destination(loc, open));
-    image::CopyOptions copy;
-    const std::string where = loc.str();
-    copy.on_blob = [&](const image::BlobEvent& e) {
-      report.blob(where, static_cast<std::uint64_t>(e.blob.size), e.skipped);
-    };
-    auto copied = TRY_CONTEXT(image::copy_image(staged, *dest, copy), "writing " + loc.str());
-    built.bytes_pushed += copied.bytes_copied;
-    built.blobs_pushed += copied.blobs_copied;
-    built.blobs_skipped += copied.blobs_skipped;
+    auto dest = TRY(open_output(loc, options_));
+    TRY(copy_to(*a.staged, *dest, loc.str(), report, built));
     built.outputs.push_back(loc.str());
     destinations.push_back(std::move(dest));
   }
-  if (sboms.valid()) {
-    auto [artifacts, seconds] = sboms.get();
-    built.timings["sbom_s"] = seconds;
-    for (const auto& a : artifacts)
-      built.sboms.push_back(BuiltSbom{a.format, std::string(sbom::media_type(a.format)), a.manifest.digest,
-                                      a.layer.digest, a.document, {}, {}});
-    for (std::size_t o = 0; o < outputs.size(); ++o)
-      for (std::size_t i = 0; i < artifacts.size(); ++i)
-        TRY_CONTEXT(attach_sbom(outputs[o], *destinations[o], artifacts[i], built.sboms[i]),
-                    "attaching the SBOM to " + outputs[o].str());
+  // SBOMs are written on another thread while the image goes to its outputs, and attached after.
+  TRY(attach_sboms(outputs, destinations, finish_sboms(a), built));
+  TRY(write_sbom_files(built, request, ""));
+  built.timings["output_s"] = since(t_out);
+  built.timings["total_s"] = since(start);
+  return std::move(a.built);
+}
+
+Result<Built> build_index(std::span<const VariantBuild> variants, const BuildRequest& request) {
+  if (variants.empty()) return util::fail(ErrorKind::internal, "an image index needs at least one variant");
+  auto start = Clock::now();
+  const Detected& first = variants.front().session->detected();
+  const Options& options = variants.front().session->options();
+  Reporter& report = options.reporter ? *options.reporter : silent_reporter();
+  auto outputs = TRY(output_locations(request, first));
+  for (const auto& loc : outputs)
+    if (loc.kind == image::Location::Kind::docker_archive)
+      return util::fail(ErrorKind::invalid_input,
+                        "`" + loc.str() + "` holds one image, not an index of variants: write the variants to an "
+                        "OCI layout (oci:), an oci-archive or a registry, or build one variant at a time");
+  std::set<std::string> suffixes;
+  for (const auto& v : variants) {
+    const auto& id = v.session->detected().variant;
+    if (!id) return util::fail(ErrorKind::internal, "a variant of the index has no name");
+    if (!suffixes.insert(id->suffix).second)
+      return util::fail(ErrorKind::invalid_input,
+                        "two variants of the index are both `" + id->suffix + "`: give each value once");
   }
-  if (request.sbom_file) {
-    for (auto& s : built.sboms) {
-      auto path = sbom_file_for(*request.sbom_file, s.format, built.sboms.size() > 1);
-      TRY_CONTEXT(util::make_dirs(fs::absolute(path).parent_path()), "writing the SBOM");
-      TRY_CONTEXT(util::write_file_atomic(path, s.document), "writing the SBOM");
-      s.written.push_back(path.string());
-    }
+
+  std::vector<Assembled> assembled;
+  for (const auto& v : variants) assembled.push_back(TRY(v.session->assemble(*v.locked, request)));
+
+  Built built;
+  oci::Index index;
+  for (const auto& a : assembled) {
+    oci::Descriptor d{a.built.manifest.media_type, a.built.manifest.digest,
+                      static_cast<std::int64_t>(a.built.manifest.bytes.size())};
+    d.platform = options.platform;
+    d.annotations = a.built.variant->annotations;
+    index.manifests.push_back(std::move(d));
+    for (const auto& w : a.built.warnings)
+      if (std::find(built.warnings.begin(), built.warnings.end(), w) == built.warnings.end()) built.warnings.push_back(w);
+  }
+  built.manifest = oci::RawManifest::from_bytes(oci::to_json(index), std::string(oci::media::oci_index));
+  built.layer_budget = assembled.front().built.layer_budget;
+  IndexSource source(built.manifest, assembled);
+
+  auto t_out = Clock::now();
+  std::vector<std::unique_ptr<oci::ImageDestination>> destinations;
+  for (const auto& loc : outputs) {
+    report.step(Step::output, loc.str());
+    auto dest = TRY(open_output(loc, options));
+    TRY(copy_to(source, *dest, loc.str(), report, built));
+    built.outputs.push_back(loc.str());
+    destinations.push_back(std::move(dest));
+    for (auto& a : assembled)
+      if (auto alone = variant_location(loc, a.built.variant->suffix)) {
+        auto to = TRY(open_output(*alone, options));
+        TRY(copy_to(*a.staged, *to, alone->str(), report, built));
+        a.built.outputs.push_back(alone->str());
+      }
+  }
+  for (auto& a : assembled) {
+    TRY(attach_sboms(outputs, destinations, finish_sboms(a), a.built));
+    TRY(write_sbom_files(a.built, request, a.built.variant->suffix));
+    built.variants.push_back(std::move(a.built));
   }
   built.timings["output_s"] = since(t_out);
-  built.layers = std::move(base_layers);
-  built.layers.insert(built.layers.end(), std::make_move_iterator(layers.begin()), std::make_move_iterator(layers.end()));
   built.timings["total_s"] = since(start);
   return built;
 }

@@ -6,6 +6,9 @@
 // each buildpack's inputs computed once.
 #include <chrono>
 #include <filesystem>
+#include <future>
+#include <memory>
+#include <span>
 #include <map>
 #include <optional>
 #include <string>
@@ -14,6 +17,7 @@
 #include "buildpacks/buildpack.hpp"
 #include "buildpacks/registry.hpp"
 #include "image/location.hpp"
+#include "image/staged.hpp"
 #include "lock/lockfile.hpp"
 #include "oci/types.hpp"
 #include "pipeline/progress.hpp"
@@ -38,7 +42,22 @@ struct Detected : buildpacks::Project {
   bool applies = false;                 // some buildpack found something it understood
   std::vector<std::string> ecosystems;  // what the buildpacks contribute ("deb", "pypi"), in order
   std::vector<std::string> warnings;    // what the flags given weaken (--insecure-skip-verify)
+  // The lock, in `dir`: mlpack.lock; a variant's (name_variant): mlpack.<suffix>.lock.
+  std::string lock_file = "mlpack.lock";
+  std::optional<buildpacks::VariantId> variant;  // set by name_variant
 };
+
+// The buildpacks' flags for each variant the command line asks for: one set per value of a flag
+// that makes variants (FlagSpec::variants) given more than once — `--cuda 12.1 --cuda none` gives
+// two, in the order given; with two such flags, every combination. One set (the flags as given)
+// otherwise.
+std::vector<buildpacks::FlagValues> variant_flags(const buildpacks::Buildpacks& buildpacks,
+                                                  const buildpacks::FlagValues& flags);
+
+// Marks `detected` as one variant of an image index: its VariantId (the buildpacks', merged:
+// annotations joined, suffixes joined by '-') and its own lock file, mlpack.<suffix>.lock.
+// invalid_input when no buildpack names the variant.
+Result<void> name_variant(Detected& detected);
 
 // The flags of every buildpack in `buildpacks`, in registry order, for the CLI to offer.
 std::vector<buildpacks::FlagSpec> buildpack_flags(const buildpacks::Buildpacks& buildpacks);
@@ -105,6 +124,18 @@ struct Built {
   std::size_t blobs_skipped = 0;
   std::vector<BuiltSbom> sboms;
   std::size_t layer_budget = 0;  // the most layers the image could have had
+  // An image index of variants (build_index): `manifest` is the index, and each variant's image,
+  // with its VariantId and the locations that name it alone (TAG-<suffix>), is here.
+  std::optional<buildpacks::VariantId> variant;
+  std::vector<Built> variants;
+};
+
+// An image assembled from the lock, not yet written anywhere (Session::assemble): its manifest,
+// config and layers (in `built`), the image to copy from, and its SBOMs, being written.
+struct Assembled {
+  Built built;
+  std::shared_ptr<image::StagedImage> staged;
+  std::future<std::pair<std::vector<sbom::Artifact>, double>> sboms;
 };
 
 struct BuildRequest {
@@ -140,6 +171,12 @@ class Session {
   Result<Locked> read_lock();
   // Assembles the image from the lock and writes it to every output.
   Result<Built> build(const Locked& locked, const BuildRequest& request);
+  // Assembles the image from the lock (layers in the blob store, the SBOMs started) without
+  // writing it to an output.
+  Result<Assembled> assemble(const Locked& locked, const BuildRequest& request);
+
+  const Detected& detected() const { return detected_; }
+  const Options& options() const { return options_; }
 
  private:
   // The base the project names, opened once per run: a distribution a buildpack lays down, or a
@@ -155,5 +192,19 @@ class Session {
   std::optional<std::map<std::string, std::string>> input_parts_;
   std::optional<std::string> inputs_digest_;
 };
+
+// One variant of an index build: its session (over its own Detected, see name_variant) and lock.
+struct VariantBuild {
+  Session* session = nullptr;
+  const Locked* locked = nullptr;
+};
+
+// Several variants of one image (`--cuda 12.1 --cuda none`), built and written as one OCI image
+// index: a manifest per variant in the order given, each entry annotated with its VariantId's
+// annotations and sharing every layer that does not depend on the variant (the layer cache and
+// blob store are shared). Every output gets the index under its tag; OCI layouts and registries
+// also get each variant under TAG-<suffix> (a location without a tag: none). A docker-archive,
+// which holds one image, is refused. The variants' SBOMs are attached to their own manifests.
+Result<Built> build_index(std::span<const VariantBuild> variants, const BuildRequest& request);
 
 }  // namespace mlpack::pipeline
