@@ -164,6 +164,7 @@ Result<Installed> install(const fs::path& tarball, std::string_view name, std::s
   std::map<std::string, Member> members;
   std::uint64_t inline_bytes = 0;
   fs::path staging;  // made on first use: one fresh folder per install under options.staging_dir
+  std::shared_ptr<util::TempDir> staging_dir;
   std::size_t staged_count = 0;
   std::vector<std::byte> buf(256 << 10);
   for (;;) {
@@ -211,10 +212,9 @@ Result<Installed> install(const fs::path& tarball, std::string_view name, std::s
             return fail(ErrorKind::internal, what + ": " + ticked(e->path) + " is " + std::to_string(e->size) +
                                                  " bytes and no staging folder was given");
           if (staging.empty()) {
-            auto tmpl = (options.staging_dir / (pkg + "-XXXXXX")).string();
-            if (!::mkdtemp(tmpl.data()))
-              return std::unexpected(util::errno_error("creating a folder in", options.staging_dir, errno));
-            staging = tmpl;
+            staging_dir = std::make_shared<util::TempDir>(
+                TRY_CONTEXT(util::TempDir::create(options.staging_dir, pkg + ".tmp-"), what));
+            staging = staging_dir->path();
           }
           m.staged = staging / std::to_string(staged_count++);
           out = TRY_CONTEXT(StagedFile::create(*m.staged), what);
@@ -267,6 +267,7 @@ Result<Installed> install(const fs::path& tarball, std::string_view name, std::s
   TRY_CONTEXT(archive::check_links(links, root), what);
 
   Installed out;
+  out.staging = staging_dir;
   out.name = pkg;
   out.version = record.version.str();
   std::map<std::string, archive::Entry> entries;

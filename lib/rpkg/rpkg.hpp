@@ -9,6 +9,7 @@
 // no host path in the entries' bytes), so the same lock gives the same layer bytes.
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "cran/package.hpp"
 #include "cran/version.hpp"
 #include "util/error.hpp"
+#include "util/fs.hpp"
 
 namespace mlpack::rpkg {
 
@@ -60,6 +62,10 @@ struct Installed {
   // check that their DT_NEEDED libraries are in the image (lib/elf). Each is an entry of
   // `entries`, its bytes in Entry::data or the staged Entry::source.
   std::vector<std::string> shared_objects;
+  // The staging folder of its large files (`<staging_dir>/<pkg>.tmp-XXXXXX`), removed when the
+  // last copy of this is dropped (keep it while the entries are written) or, after a SIGKILL, by
+  // the next run's sweep; null when every file was held in memory.
+  std::shared_ptr<util::TempDir> staging;
 };
 
 // Installs the binary package `tarball`, which the lock says is `name` `version` with `sha256`

@@ -142,6 +142,18 @@ TEST_CASE("install: the package's tree under the site library, modes normalised,
   REQUIRE(other);
   CHECK(other->entries.front().path == "opt/R/site/demo");
 
+  // The staging folder is a temp folder (swept by name after a SIGKILL) that lives as long as
+  // the result: dropped, it is gone.
+  {
+    REQUIRE(other->staging);
+    auto folder = other->staging->path();
+    CHECK(folder.parent_path() == staging);
+    CHECK(folder.filename().string().starts_with("demo.tmp-"));
+    CHECK(fs::is_directory(folder));
+    other = std::unexpected(util::Error{ErrorKind::internal, "dropped"});
+    CHECK(!fs::exists(folder));
+  }
+
   // Without a staging folder a large file has nowhere to go.
   o.staging_dir.clear();
   auto none = rpkg::install(made.file, "demo", "1.0.2", made.sha256, o);
