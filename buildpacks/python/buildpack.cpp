@@ -11,6 +11,7 @@
 #include "buildpacks/python/python.hpp"
 #include "buildpacks/python/variant.hpp"
 #include "buildpacks/registry.hpp"
+#include "detectors/entrypoint.hpp"
 #include "net/curl_client.hpp"
 #include "pyindex/netrc.hpp"
 #include "pypi/name.hpp"
@@ -29,6 +30,11 @@ std::optional<std::pair<int, int>> glibc_of(const std::string& version) {
   int major = 0, minor = 0;
   if (std::sscanf(version.c_str(), "%d.%d", &major, &minor) != 2) return std::nullopt;
   return std::pair{major, minor};
+}
+
+// 1 for "3", 2 for "3.11", 3 for "3.11.2"; 0 for "".
+int parts_of(const std::string& version) {
+  return version.empty() ? 0 : 1 + static_cast<int>(std::count(version.begin(), version.end(), '.'));
 }
 
 std::string major_minor(const std::string& version) {
@@ -98,7 +104,8 @@ class Python final : public Buildpack {
   std::string_view name() const override { return "python"; }
 
   std::vector<FlagSpec> flags() const override {
-    return {FlagSpec{"--python", "X.Y", "Target Python X.Y (default: mlpack.yaml, runtime.txt, else the base's)", false},
+    return {FlagSpec{"--python", "X.Y", "Target Python X.Y, or exactly X.Y.Z (default: mlpack.yaml, runtime.txt, else the base's)",
+                     false},
             FlagSpec{"--extra", "NAME", "Include this pyproject.toml extra (repeatable)", true},
             FlagSpec{"--group", "NAME", "Include this pyproject.toml dependency group (repeatable)", true},
             FlagSpec{"--pytorch-index", "URL",
@@ -114,10 +121,10 @@ class Python final : public Buildpack {
 
   Result<std::vector<std::string>> accept(const FlagValues& flags, const util::Environment& env) override {
     if (auto python = flags.value("--python")) {
-      auto dot = python->find('.');
-      if (dot == std::string::npos || python->find_first_not_of("0123456789.") != std::string::npos ||
-          python->find('.', dot + 1) != std::string::npos)
-        return util::fail(ErrorKind::invalid_input, "invalid `--python " + *python + "`: expected X.Y, e.g. 3.11");
+      // X.Y.Z too, as pip's --python-version and uv's --python take it.
+      if (!detectors::parse_python_request(*python))
+        return util::fail(ErrorKind::invalid_input,
+                          "invalid `--python " + util::printable_excerpt(*python) + "`: expected X.Y, e.g. 3.11");
       flag_python_ = *python;
     }
     // The PyTorch index the torch family comes from: the flag, else MLPACK_PYTORCH_INDEX.
@@ -142,7 +149,13 @@ class Python final : public Buildpack {
   }
 
   Result<Detection> detect(Project& project) override {
-    if (const auto* v = project.config.section("python")) config_python_ = TRY(v->string());
+    if (const auto* v = project.config.section("python")) {
+      auto text = TRY(v->string());
+      if (!detectors::parse_python_request(text))
+        return std::unexpected(v->error("`python` must be X.Y or X.Y.Z, e.g. `python: \"3.11\"`, got `" +
+                                        util::printable_excerpt(text) + "`"));
+      config_python_ = text;
+    }
     Detection d;
     d.files = existing_files(project.dir, {"requirements.txt", "pyproject.toml", "runtime.txt", ".python-version"});
     in_ = TRY(python::detect(project.dir, env_));
@@ -171,13 +184,16 @@ class Python final : public Buildpack {
       return d;
     }
 
-    // Python is needed when the project says so or has Python in it.
+    // Python is needed when the project says so or has Python in it: as repo2docker has it, a
+    // project with no Python requirement files but notebooks, *.py files or an executable script
+    // whose shebang runs Python (anywhere under the root) gets Python from the base.
     needed_ = config_python_.has_value() || in_.has_dependencies() || in_.version_file.has_value();
     if (!existing_files(project.dir, {"requirements.txt", "pyproject.toml", ".python-version", "setup.py"}).empty())
       needed_ = true;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(project.dir, ec))
-      if (entry.path().extension() == ".py" || entry.path().extension() == ".ipynb") needed_ = true;
+    if (!needed_) {
+      python_code_ = detectors::find_python_code(project.dir);
+      needed_ = python_code_.has_value();
+    }
     if (needed_) {
       auto runtimes = project.facts.get_or(facts::wanted_runtimes);
       runtimes.push_back("python3");
@@ -194,8 +210,7 @@ class Python final : public Buildpack {
     if (in_.requirements)
       for (const auto& r : in_.requirements->requirements) requirements.push_back(requirement_json(r));
     nlohmann::json extras = nlohmann::json::object(), groups = nlohmann::json::object();
-    std::optional<std::string> python = config_python_;
-    if (!python && in_.version_file) python = in_.version_file->version;
+    std::optional<std::string> python = wanted_python();
     if (in_.pyproject) {
       for (const auto& r : in_.pyproject->dependencies) requirements.push_back(requirement_json(r));
       for (const auto& [name, list] : in_.pyproject->optional_dependencies) {
@@ -226,7 +241,10 @@ class Python final : public Buildpack {
     if (environment_)
       s.lines.push_back("python: from the " + environment_->installer + " environment (" + environment_->origin + ")");
     else
-      s.lines.push_back("python: " + python.value_or(needed_ ? "from the base" : "not needed"));
+      s.lines.push_back("python: " +
+                        (python ? parts_of(*python) == 1 ? *python + ".x from the base" : *python
+                                : needed_ ? "from the base" : "not needed") +
+                        (python_code_ ? " (for " + *python_code_ + ")" : ""));
     if (in_.lockfile) s.lines.push_back("python lockfile: " + *in_.lockfile + " (installed exactly as locked)");
     return s;
   }
@@ -261,18 +279,14 @@ class Python final : public Buildpack {
     auto wanted = wanted_python();
     if (base.image && base_python_full.empty()) {
       auto bp = base_python(ctx);
-      bool has_wanted = wanted && std::any_of(bp.interpreters.begin(), bp.interpreters.end(),
-                                              [&](const std::string& p) { return p.ends_with("python" + *wanted); });
-      base_python_full = has_wanted ? (major_minor(bp.version) == *wanted ? bp.version : *wanted) : image_python(bp);
+      bool has_wanted = wanted && parts_of(*wanted) >= 2 &&
+                        std::any_of(bp.interpreters.begin(), bp.interpreters.end(), [&](const std::string& p) {
+                          return p.ends_with("python" + major_minor(*wanted));
+                        });
+      base_python_full = has_wanted ? (major_minor(bp.version) == major_minor(*wanted) ? bp.version : major_minor(*wanted))
+                                    : image_python(bp);
     }
-    if (wanted && !base_python_full.empty() && major_minor(base_python_full) != *wanted)
-      return util::fail(ErrorKind::invalid_input,
-                        "the project asks for Python " + *wanted + ", but `" + base.name + "` provides Python " +
-                            major_minor(base_python_full) + "; use a base with Python " + *wanted +
-                            " (e.g. `base: docker.io/library/python:" + *wanted +
-                            "-slim` in mlpack.yaml) or ask for " + major_minor(base_python_full));
-    std::string python_full = wanted ? *wanted : base_python_full;
-    if (!base_python_full.empty() && major_minor(base_python_full) == major_minor(python_full)) python_full = base_python_full;
+    std::string python_full = TRY(target_python(wanted, base_python_full, base.name));
     if (!python_full.empty()) lock.target.python = major_minor(python_full);
     const Inputs& py = in_;
     if (!py.has_dependencies()) return {};
@@ -411,12 +425,52 @@ class Python final : public Buildpack {
     return v;
   }
 
-  // The Python X.Y the project asks for: --python, else mlpack.yaml `python`, else runtime.txt or
-  // .python-version; nullopt leaves it to the base.
+  // The Python the project asks for ("3", "3.11" or "3.11.4"): --python, else mlpack.yaml `python`,
+  // else runtime.txt or .python-version; nullopt leaves it to the base.
   std::optional<std::string> wanted_python() const {
     if (flag_python_) return flag_python_;
     if (config_python_) return config_python_;
     return requested_python(in_);
+  }
+
+  // Where wanted_python() was asked for, for messages.
+  std::string wanted_origin() const {
+    if (flag_python_) return "--python " + *flag_python_;
+    if (config_python_) return "mlpack.yaml `python: " + *config_python_ + "`";
+    if (in_.version_file) return in_.version_file->file;
+    return "";
+  }
+
+  // The interpreter's X.Y.Z (or X.Y when that is all anyone says) the wheels are chosen for, from
+  // what is wanted and what the base has (`base_full`: "3.11.2", "3.11", or "" when unknown):
+  // - "3" takes the base's Python 3, whatever its minor version (repo2docker's `python-3`);
+  // - "3.11" takes the base's 3.11.x; another minor version is invalid_input;
+  // - "3.11.4" must be exactly the base's, as uv, pyenv and `python:3.11.4` images read it: a base
+  //   with 3.11.2 is invalid_input naming both. When the base says only X.Y (an image's python3.11
+  //   without PYTHON_VERSION), X.Y.Z is taken as pip's --python-version takes it, for markers.
+  Result<std::string> target_python(const std::optional<std::string>& wanted, const std::string& base_full,
+                                    const std::string& base_name) const {
+    if (!wanted) return base_full;
+    auto asked = "the project asks for Python " + *wanted + " (" + wanted_origin() + ")";
+    if (parts_of(*wanted) == 1) {
+      if (!base_full.empty() && base_full.substr(0, base_full.find('.')) != *wanted)
+        return util::fail(ErrorKind::invalid_input, asked + ", but `" + base_name + "` provides Python " + base_full +
+                                                        "; use a base with Python " + *wanted);
+      return base_full;
+    }
+    auto xy = major_minor(*wanted);
+    if (!base_full.empty() && major_minor(base_full) != xy)
+      return util::fail(ErrorKind::invalid_input,
+                        asked + ", but `" + base_name + "` provides Python " + major_minor(base_full) +
+                            "; use a base with Python " + xy + " (e.g. `base: docker.io/library/python:" + *wanted +
+                            "-slim` in mlpack.yaml) or ask for " + major_minor(base_full));
+    if (parts_of(*wanted) == 3 && parts_of(base_full) == 3 && base_full != *wanted)
+      return util::fail(ErrorKind::invalid_input,
+                        "the project asks for exactly Python " + *wanted + " (" + wanted_origin() + "), but `" + base_name + "` provides Python " + base_full + ", its only Python " +
+                            xy + "; ask for " + xy + " (any " + xy + ".x) or " + base_full +
+                            ", or use a base with Python " + *wanted + " (e.g. `base: docker.io/library/python:" +
+                            *wanted + "-slim` in mlpack.yaml)");
+    return parts_of(base_full) == 3 ? base_full : *wanted;
   }
 
   std::optional<std::string> flag_python_;    // --python
@@ -426,6 +480,7 @@ class Python final : public Buildpack {
   std::optional<std::string> pytorch_index_;  // --pytorch-index, else MLPACK_PYTORCH_INDEX; no trailing '/' 
   Inputs in_;
   bool needed_ = false;     // the project runs Python, so the OS should have an interpreter
+  std::optional<std::string> python_code_;  // what made it needed when no Python file asks (find_python_code)
   // Set when another ecosystem's environment provides the interpreter (facts::python_environment).
   std::optional<facts::PythonEnvironment> environment_;
 };

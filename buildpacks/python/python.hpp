@@ -77,7 +77,8 @@ pyindex::IndexOptions index_options(const Inputs& inputs, const fs::path& cache_
 // comments do not invalidate a lock), the selection and the index configuration.
 nlohmann::json describe(const Inputs& inputs, const Selection& selection);
 
-// The requested Python X.Y from the project's own files (runtime.txt / .python-version), if any.
+// What the project's own files (runtime.txt / .python-version) ask for, if anything: "3", "3.11" or
+// "3.11.4" (detectors::PythonVersionFile).
 std::optional<std::string> requested_python(const Inputs& inputs);
 
 // Resolves the project's requirements for `target`; with a lockfile, takes its pins as they are
