@@ -359,3 +359,25 @@ TEST_CASE("the sink says nothing of one copy, nor of libraries it does not watch
   sink.take();
   CHECK(warnings.empty());
 }
+
+TEST_CASE("soname readers stay in bounds on damaged files") {
+  // Every byte of the headers, the dynamic array and the strings set to values that make offsets,
+  // counts and sizes wrong: a name or none, never a read out of bounds (run under ASan too).
+  for (bool is_64 : {true, false}) {
+    elf_test::ElfSpec spec;
+    spec.is_64 = is_64;
+    spec.soname = "libcudart.so.12";
+    spec.needed = {"libc.so.6"};
+    auto good = elf_test::build_elf(spec);
+    for (std::size_t i = 0; i < good.size(); ++i) {
+      for (unsigned char v : {0x00, 0x01, 0x7f, 0x80, 0xff}) {
+        auto bad = good;
+        bad[i] = static_cast<char>(v);
+        (void)elf::soname_from_head(bad);
+        elf::SonameStream stream(good.size() / 2);
+        for (std::size_t at = 0; at < bad.size(); at += 13) stream.feed(std::string_view(bad).substr(at, 13));
+        (void)stream.soname();
+      }
+    }
+  }
+}
