@@ -75,6 +75,23 @@ def run(cmd, check=True, env=None, input=None, timeout=300, cwd=None):
     return proc
 
 
+def clean_env(cache, **extra):
+    """The environment of a CI job for an mlpack run: os.environ without what would change its
+    answer from outside the test (pip's PIP_* settings, CI, SOURCE_DATE_EPOCH, NO_COLOR, GIT_DIR,
+    GIT_WORK_TREE), with MLPACK_CACHE_DIR set to `cache`, then `extra` (a value of None removes
+    the variable)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PIP_") and k not in ("SOURCE_DATE_EPOCH", "CI", "NO_COLOR", "GIT_DIR",
+                                                       "GIT_WORK_TREE", "MLPACK_CACHE_DIR")}
+    env["MLPACK_CACHE_DIR"] = cache
+    for k, v in extra.items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = v
+    return env
+
+
 def mlpack(*args, check=True, env=None, cache=None):
     e = dict(os.environ if env is None else env)
     if cache is not None:

@@ -13,7 +13,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
-from harness import MLPACK, TempTestCase, free_port, run  # noqa: E402
+from harness import MLPACK, TempTestCase, clean_env, free_port, run  # noqa: E402
 from base_image import glibc_base  # noqa: E402
 from conda_channel import build_channel, file_name  # noqa: E402
 from python_index import Server, build_index  # noqa: E402
@@ -101,8 +101,7 @@ class CondaTest(TempTestCase):
                 "dependencies:\n" + "".join(f"  - {d}\n" for d in deps) + extra)
 
     def lock(self, project, *args, check=True, env=None, cache=None):
-        e = dict(os.environ if env is None else env)
-        e["MLPACK_CACHE_DIR"] = cache or self.cache
+        e = clean_env(cache or self.cache) if env is None else dict(env, MLPACK_CACHE_DIR=cache or self.cache)
         r = run([MLPACK, "lock", project, "--json", *args], check=False, env=e)
         doc = json.loads(r.stdout) if r.stdout.strip() else {}
         if check:
@@ -141,7 +140,7 @@ class CondaTest(TempTestCase):
         self.project({"environment.yml": self.env_yml(["tqdm"])}, name="rel")
         r = run([MLPACK, "detect", "rel", "--json"], cwd=self.tmp)
         self.assertEqual([q["name"] for q in json.loads(r.stdout)["requirements"]], ["tqdm"])
-        r = run([MLPACK, "lock", "rel", "--json"], cwd=self.tmp, env=dict(os.environ, MLPACK_CACHE_DIR=self.cache))
+        r = run([MLPACK, "lock", "rel", "--json"], cwd=self.tmp, env=clean_env(self.cache))
         self.assertIn("tqdm", {p["name"] for p in json.loads(r.stdout)["packages"]})
 
     def test_bad_spec_is_exit_2_with_file_and_line(self):
@@ -249,14 +248,14 @@ class CondaTest(TempTestCase):
             os.symlink(os.path.join(self.served, "main"), link)
         url = f"{self.server.url}/t/${{CONDA_TOKEN}}/main"
         project = self.project({"environment.yml": self.env_yml(["tqdm", "python 3.12.*"], channels=[url])})
-        env = dict(os.environ, CONDA_TOKEN="s3cr3t-token")
+        env = clean_env(self.cache, CONDA_TOKEN="s3cr3t-token")
         r, doc = self.lock(project, env=env)
         self.assertNotIn("s3cr3t", r.stdout + r.stderr)
         self.assertNotIn("s3cr3t", self.read_lock(project))
         r = run([MLPACK, "detect", project, "--json"], env=env)
         self.assertNotIn("s3cr3t", r.stdout + r.stderr)
         # Unset, the variable is named, not guessed.
-        r, doc = self.lock(project, check=False, env=dict(os.environ))
+        r, doc = self.lock(project, check=False, env=clean_env(self.cache, CONDA_TOKEN=None))
         self.assertEqual(r.returncode, 2)
         self.assertIn("CONDA_TOKEN", doc["error"]["message"])
 
@@ -274,7 +273,7 @@ class CondaTest(TempTestCase):
         with open(os.path.join(project, "environment.yml"), "a") as f:
             f.write("  - python\n")
         r = run([MLPACK, "build", project, "--locked"], check=False,
-                env=dict(os.environ, MLPACK_CACHE_DIR=self.cache))
+                env=clean_env(self.cache))
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("conda", r.stderr)
 

@@ -15,7 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
-from harness import MLPACK, TempTestCase, need, run, runc_run, umoci_unpack, write  # noqa: E402
+from harness import MLPACK, TempTestCase, clean_env, need, run, runc_run, umoci_unpack, write  # noqa: E402
 
 import apt_archive  # noqa: E402
 import conda_debian  # noqa: E402
@@ -85,14 +85,6 @@ def tearDownModule():
             ARCHIVE[k].stop()
     if "work" in ARCHIVE:
         shutil.rmtree(ARCHIVE["work"], ignore_errors=True)
-
-
-def clean_env(cache):
-    env = dict(os.environ)
-    for k in ("SOURCE_DATE_EPOCH", "CI", "NO_COLOR", "MLPACK_CACHE_DIR"):
-        env.pop(k, None)
-    env["MLPACK_CACHE_DIR"] = cache
-    return env
 
 
 class CondaBuild(TempTestCase):

@@ -14,7 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
-from harness import MLPACK, TempTestCase, need, run, runc_run, umoci_unpack, write  # noqa: E402
+from harness import MLPACK, TempTestCase, clean_env, need, run, runc_run, umoci_unpack, write  # noqa: E402
 
 import apt_archive  # noqa: E402
 import cran_repo  # noqa: E402
@@ -62,14 +62,6 @@ def tearDownModule():
             STATE[k].stop()
     if "work" in STATE:
         shutil.rmtree(STATE["work"], ignore_errors=True)
-
-
-def clean_env(cache):
-    env = dict(os.environ)
-    for k in ("SOURCE_DATE_EPOCH", "CI", "NO_COLOR", "MLPACK_CACHE_DIR"):
-        env.pop(k, None)
-    env["MLPACK_CACHE_DIR"] = cache
-    return env
 
 
 def version_of(name, repo=None):
