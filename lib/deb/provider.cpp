@@ -54,10 +54,10 @@ std::size_t PackageIndex::add_repository(std::string_view name) {
 Result<void> PackageIndex::add_paragraph(const Paragraph& p, std::size_t repository, std::string_view source) {
   IndexPackage pkg;
   pkg.name = p.get_or("Package");
-  auto where = std::string(source) + ":" + std::to_string(p.line) + ": package `" + pkg.name + "`";
+  auto where = std::string(source) + ":" + std::to_string(p.line) + ": package `" + util::printable_excerpt(pkg.name) + "`";
   if (!valid_package_name(pkg.name))
     return util::fail(ErrorKind::invalid_input,
-                      std::string(source) + ":" + std::to_string(p.line) + ": invalid package name `" + pkg.name + "`");
+                      std::string(source) + ":" + std::to_string(p.line) + ": invalid package name `" + util::printable_excerpt(pkg.name) + "`");
   auto version = TRY_CONTEXT(Version::parse(p.get_or("Version")), where);
   pkg.version = std::move(version);
   pkg.architecture = p.get_or("Architecture");
@@ -83,7 +83,7 @@ Result<void> PackageIndex::add_paragraph(const Paragraph& p, std::size_t reposit
   TRY(list("Breaks", pkg.breaks));
   for (const auto& prov : pkg.provides)
     if (prov.op != RelOp::any && prov.op != RelOp::eq)
-      return util::fail(ErrorKind::invalid_input, where + ": Provides: only `=` is allowed, in `" + prov.str() + "`");
+      return util::fail(ErrorKind::invalid_input, where + ": Provides: only `=` is allowed, in `" + util::printable_excerpt(prov.str()) + "`");
   pkg.essential = util::to_lower(p.get_or("Essential")) == "yes";
   pkg.priority = util::to_lower(p.get_or("Priority"));
   pkg.filename = p.get_or("Filename");

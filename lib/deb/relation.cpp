@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "util/expected.hpp"
+#include "util/text.hpp"
 
 namespace mlpack::deb {
 
@@ -18,7 +19,7 @@ bool is_space(char c) {
 
 Result<Relation> parse_error(std::string_view field, std::string_view part, std::string_view why) {
   return util::fail(util::ErrorKind::invalid_input,
-                    std::string(field) + ": `" + std::string(part) + "`: " + std::string(why));
+                    std::string(field) + ": `" + util::printable_excerpt(part) + "`: " + std::string(why));
 }
 
 // The version relation operators as written, the canonical spelling of each first; "<" and ">"
@@ -71,7 +72,7 @@ Result<Relation> parse_one(std::string_view text, std::string_view field) {
     ++c.i;
   r.name = std::string(text.substr(start, c.i - start));
   if (r.name.empty()) return parse_error(field, text, "missing package name");
-  if (!valid_package_name(r.name)) return parse_error(field, text, "invalid package name `" + r.name + "`");
+  if (!valid_package_name(r.name)) return parse_error(field, text, "invalid package name `" + util::printable_excerpt(r.name) + "`");
   if (c.peek() == ':') {
     ++c.i;
     start = c.i;
@@ -90,12 +91,12 @@ Result<Relation> parse_one(std::string_view text, std::string_view field) {
                               [&](const auto& o) { return o.first == op; });
     if (op.empty()) return parse_error(field, text, "missing version relation operator");
     if (known == std::end(op_spellings))
-      return parse_error(field, text, "unknown version relation operator `" + std::string(op) + "`");
+      return parse_error(field, text, "unknown version relation operator `" + util::printable_excerpt(op) + "`");
     r.op = known->second;
     auto close = text.find(')', c.i);
     if (close == std::string_view::npos) return parse_error(field, text, "missing `)`");
     r.version = TRY_CONTEXT(Version::parse(text.substr(c.i, close - c.i)),
-                            std::string(field) + ": `" + std::string(text) + "`");
+                            std::string(field) + ": `" + util::printable_excerpt(text) + "`");
     c.i = close + 1;
     c.skip_ws();
   }
@@ -115,7 +116,7 @@ Result<Relation> parse_one(std::string_view text, std::string_view field) {
     if (terms.empty()) return parse_error(field, text, "empty build profile list");
     r.profiles.push_back(std::move(terms));
   }
-  if (!c.at_end()) return parse_error(field, text, "unexpected `" + std::string(text.substr(c.i)) + "`");
+  if (!c.at_end()) return parse_error(field, text, "unexpected `" + util::printable_excerpt(text.substr(c.i)) + "`");
   return r;
 }
 
@@ -228,7 +229,7 @@ Result<std::vector<Alternatives>> parse_relations(std::string_view value, std::s
       if (pos > value.size() && !groups.empty()) break;
       if (trim_view(value).empty()) break;
       return util::fail(util::ErrorKind::invalid_input,
-                        std::string(field) + ": empty entry in `" + std::string(trim_view(value)) + "`");
+                        std::string(field) + ": empty entry in `" + util::printable_excerpt(trim_view(value)) + "`");
     }
     Alternatives alts;
     std::size_t apos = 0;
@@ -238,7 +239,7 @@ Result<std::vector<Alternatives>> parse_relations(std::string_view value, std::s
       apos = bar == std::string_view::npos ? group_text.size() + 1 : bar + 1;
       if (trim_view(alt).empty())
         return util::fail(util::ErrorKind::invalid_input,
-                          std::string(field) + ": empty alternative in `" + std::string(trim_view(group_text)) + "`");
+                          std::string(field) + ": empty alternative in `" + util::printable_excerpt(trim_view(group_text)) + "`");
       alts.push_back(TRY(parse_one(trim_view(alt), field)));
     }
     groups.push_back(std::move(alts));
@@ -252,7 +253,7 @@ Result<std::vector<Relation>> parse_relation_list(std::string_view value, std::s
   for (auto& g : groups) {
     if (g.size() != 1)
       return util::fail(util::ErrorKind::invalid_input,
-                        std::string(field) + ": alternatives are not allowed here: `" + to_string(g) + "`");
+                        std::string(field) + ": alternatives are not allowed here: `" + util::printable_excerpt(to_string(g)) + "`");
     out.push_back(std::move(g.front()));
   }
   return out;

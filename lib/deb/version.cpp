@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "util/text.hpp"
+
 namespace mlpack::deb {
 
 namespace {
@@ -21,7 +23,7 @@ int weight(char c) {
 }
 
 Result<Version> bad(std::string_view text, std::string_view why) {
-  return util::fail(util::ErrorKind::invalid_input, "invalid version `" + std::string(text) + "`: " + std::string(why));
+  return util::fail(util::ErrorKind::invalid_input, "invalid version `" + util::printable_excerpt(text) + "`: " + std::string(why));
 }
 
 }  // namespace
