@@ -6,8 +6,9 @@
 #include <cctype>
 #include <map>
 
-#include "util/url.hpp"
+#include "util/digest.hpp"
 #include "util/expected.hpp"
+#include "util/url.hpp"
 #include "util/text.hpp"
 
 namespace mlpack::pyindex {
@@ -17,9 +18,8 @@ using util::fail;
 
 namespace {
 
-bool is_hex(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
-}
+// Hex digits in either case (indexes write both); the value is lowercased once accepted.
+bool is_hex(std::string_view s) { return util::is_lower_hex(util::to_lower(s)); }
 
 // A character reference as HTML reads it: NUL, surrogates and out-of-range values become U+FFFD.
 void append_reference(std::string& out, unsigned long cp) {

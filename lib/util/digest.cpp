@@ -8,13 +8,12 @@
 
 namespace mlpack::util {
 
-namespace {
-bool is_lower_hex(std::string_view s) {
+bool is_lower_hex(std::string_view s, std::size_t digits) {
+  if (s.empty() || (digits != 0 && s.size() != digits)) return false;
   for (char c : s)
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   return true;
 }
-}  // namespace
 
 Result<Digest> Digest::parse(std::string_view text) {
   auto colon = text.find(':');
@@ -24,7 +23,7 @@ Result<Digest> Digest::parse(std::string_view text) {
   std::size_t want = algo == "sha256" ? 64 : algo == "sha512" ? 128 : 0;
   if (want == 0)
     return fail(ErrorKind::unsupported, "unsupported digest algorithm `" + std::string(algo) + "`");
-  if (hex.size() != want || !is_lower_hex(hex))
+  if (!is_lower_hex(hex, want))
     return fail(ErrorKind::invalid_input, "invalid digest `" + std::string(text) + "`");
   return Digest(std::string(algo), std::string(hex));
 }

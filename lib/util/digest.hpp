@@ -71,4 +71,8 @@ Result<Digest> sha256_file(const std::string& path);
 
 std::string to_hex(Bytes data);
 
+// Whether `s` is lowercase hex digits only: exactly `digits` of them, or (digits 0) any
+// non-empty number. Index files' checksums are checked with it before they are compared.
+bool is_lower_hex(std::string_view s, std::size_t digits = 0);
+
 }  // namespace mlpack::util
