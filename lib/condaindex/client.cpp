@@ -4,12 +4,13 @@
 #include "condaindex/client.hpp"
 
 #include <atomic>
-#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "archive/decompress.hpp"
 #include "conda/channel_url.hpp"
-#include "net/base64.hpp"
+#include "net/authorized_get.hpp"
+#include "net/spool.hpp"
+#include "net/validators.hpp"
 #include "util/digest.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
@@ -26,74 +27,8 @@ using util::fail;
 
 namespace {
 
-// What a cache entry remembers besides the body: the validators of the variant it holds, and
-// when the channel last refused the .zst.
-struct EntryState {
-  std::string url;      // canonical, for people reading the cache
-  std::string variant;  // "zst" or "json": which file the validators belong to
-  std::optional<std::string> etag, last_modified;
-  std::optional<std::int64_t> zst_missing_at;
-};
-
-std::optional<EntryState> load_state(const fs::path& path) {
-  auto text = util::read_file(path, 1 << 16);
-  if (!text) return std::nullopt;
-  auto j = nlohmann::json::parse(*text, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  EntryState s;
-  auto str = [&](const char* k) -> std::optional<std::string> {
-    if (auto it = j.find(k); it != j.end() && it->is_string()) return it->get<std::string>();
-    return std::nullopt;
-  };
-  s.url = str("url").value_or("");
-  s.variant = str("variant").value_or("");
-  s.etag = str("etag");
-  s.last_modified = str("last_modified");
-  if (auto it = j.find("zst_missing_at"); it != j.end() && it->is_number_integer())
-    s.zst_missing_at = it->get<std::int64_t>();
-  return s;
-}
-
-util::Result<void> store_state(const fs::path& path, const EntryState& s) {
-  nlohmann::json j = {{"url", s.url}, {"variant", s.variant}};
-  if (s.etag) j["etag"] = *s.etag;
-  if (s.last_modified) j["last_modified"] = *s.last_modified;
-  if (s.zst_missing_at) j["zst_missing_at"] = *s.zst_missing_at;
-  return util::write_file_atomic(path, j.dump() + "\n");
-}
-
-// A download into a file that appears under `dest` only on commit(); restart() starts it over
-// (a dropped connection retried), and more than `limit` bytes is refused.
-class SpoolFile final : public util::Writer {
- public:
-  SpoolFile(fs::path dest, std::uint64_t limit, std::string what)
-      : dest_(std::move(dest)), limit_(limit), what_(std::move(what)) {}
-  util::Result<void> restart() {
-    file_.reset();
-    file_ = TRY(util::AtomicFile::create(dest_));
-    count_ = 0;
-    return {};
-  }
-  util::Result<void> write(util::Bytes data) override {
-    count_ += data.size();
-    if (count_ > limit_)
-      return fail(ErrorKind::invalid_input, what_ + " is larger than " + util::human_bytes(limit_) + "; refused");
-    return file_->write(data);
-  }
-  util::AtomicFile& file() { return *file_; }
-
- private:
-  fs::path dest_;
-  std::uint64_t limit_;
-  std::string what_;
-  std::unique_ptr<util::AtomicFile> file_;
-  std::uint64_t count_ = 0;
-};
-
-bool is_hex(std::string_view s, std::size_t digits) {
-  return s.size() == digits &&
-         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
+// The state.json key under which a cache entry remembers when the channel last refused the .zst.
+constexpr std::string_view zst_missing_at_key = "zst_missing_at";
 
 }  // namespace
 
@@ -114,10 +49,7 @@ struct ChannelClient::Impl {
 
   // A GET for `url` (token in the path kept), with `credentials` as Basic authentication.
   static net::Request request_for(std::string url, const std::optional<util::Credentials>& credentials) {
-    net::Request r;
-    r.url = std::move(url);
-    if (credentials) r.headers.set("Authorization", net::basic_authorization(credentials->user, credentials->password));
-    return r;
+    return net::authorized_get(std::move(url), credentials);
   }
 
   util::Result<net::Response> send(const net::Request& request, util::Writer* sink,
@@ -134,14 +66,8 @@ struct ChannelClient::Impl {
   // replaced: a token in the path is not userinfo, so display_url would leave it.
   static util::Error scrub(util::Error e, std::string_view request_url,
                            const std::optional<util::Credentials>& credentials) {
-    auto replace_all = [&](std::string_view secret) {
-      if (secret.size() < 2) return;  // too short to tell from ordinary text
-      for (std::size_t pos = 0; (pos = e.message.find(secret, pos)) != std::string::npos;)
-        e.message.replace(pos, secret.size(), "***");
-    };
-    if (auto token = conda::channel_token(request_url)) replace_all(*token);
-    if (credentials) replace_all(credentials->password);
-    return e;
+    if (auto token = conda::channel_token(request_url)) e = net::scrub_secret(std::move(e), *token);
+    return net::scrub_credentials(std::move(e), credentials);
   }
 
   // ---- repodata --------------------------------------------------------------------------
@@ -179,11 +105,21 @@ struct ChannelClient::Impl {
     const auto body_path = dir / "repodata.json";
     const auto state_path = dir / "state.json";
     std::error_code ec;
-    std::optional<EntryState> state;
-    if (!scratch && fs::is_regular_file(body_path, ec)) state = load_state(state_path);
-    EntryState next;
+    std::optional<net::EntryState> state;
+    if (!scratch && fs::is_regular_file(body_path, ec)) state = net::load_entry_state(state_path);
+    net::EntryState next;
     next.url = source;
-    if (state) next.zst_missing_at = state->zst_missing_at;
+    std::optional<std::int64_t> zst_missing_at, was_missing_at;
+    if (state)
+      if (auto it = state->numbers.find(zst_missing_at_key); it != state->numbers.end())
+        zst_missing_at = was_missing_at = it->second;
+    // A failure to store costs a full fetch next time.
+    auto store = [&](net::EntryState s) {
+      if (scratch) return;
+      s.numbers.erase(std::string(zst_missing_at_key));
+      if (zst_missing_at) s.numbers.emplace(zst_missing_at_key, *zst_missing_at);
+      (void)net::store_entry_state(state_path, s);
+    };
 
     const auto request_base = channel.request_base + "/" + subdir + "/";
     auto parse_cached = [&]() -> util::Result<std::optional<conda::Repodata>> {
@@ -196,12 +132,9 @@ struct ChannelClient::Impl {
     auto get = [&](const std::string& variant, net::Response& out) -> util::Result<Outcome> {
       auto request =
           request_for(request_base + (variant == "zst" ? "repodata.json.zst" : "repodata.json"), channel.credentials);
-      if (state && state->variant == variant) {
-        if (state->etag) request.headers.set("If-None-Match", *state->etag);
-        if (state->last_modified) request.headers.set("If-Modified-Since", *state->last_modified);
-      }
+      if (state && state->variant == variant) state->validators.add_to(request);
       const auto what = "`" + source + (variant == "zst" ? ".zst`" : "`");
-      SpoolFile spool(variant == "zst" ? dir / "repodata.json.zst" : body_path, options.max_repodata_bytes, what);
+      net::Spool spool(variant == "zst" ? dir / "repodata.json.zst" : body_path, options.max_repodata_bytes, what);
       TRY(spool.restart());
       out = TRY(send(request, &spool, [&] { return spool.restart(); }));
       if (out.status == 304 && state && state->variant == variant) return Outcome::cached;
@@ -219,46 +152,41 @@ struct ChannelClient::Impl {
         TRY(spool.file().commit());
       }
       next.variant = variant;
-      next.etag = out.headers.get("ETag");
-      next.last_modified = out.headers.get("Last-Modified");
+      next.validators = net::Validators::of(out);
       return Outcome::fresh;
     };
-    auto status_error = [&](const net::Response& r, std::string_view file) {
-      std::string hint = r.status == 401 || r.status == 403
-                             ? " (credentials come from the channel URL: `https://user:password@host/…` or "
-                               "`/t/<token>/`)"
-                             : "";
-      return fail(ErrorKind::http, "GET " + std::string(file) + ": " + net::status_line(r.status) + hint);
+    auto status_error = [&](const net::Response& r, std::string_view file) -> util::Result<std::optional<conda::Repodata>> {
+      return std::unexpected(net::status_error(
+          r, file, "credentials come from the channel URL: `https://user:password@host/…` or `/t/<token>/`"));
     };
 
     net::Response response;
-    bool zst_known_missing = next.zst_missing_at && now_seconds() - *next.zst_missing_at < options.zst_recheck.count();
+    bool zst_known_missing = zst_missing_at && now_seconds() - *zst_missing_at < options.zst_recheck.count();
     if (!zst_known_missing) {
       auto outcome = TRY(get("zst", response));
       if (outcome == Outcome::cached) return parse_cached();
       if (outcome == Outcome::fresh) {
-        next.zst_missing_at.reset();
-        if (!scratch) (void)store_state(state_path, next);  // a failure costs a full fetch next time
+        zst_missing_at.reset();
+        store(next);
         return std::optional(TRY(conda::parse_repodata_file(body_path, channel.url, source)));
       }
       // Servers refuse what they do not have in several ways (404, 403 from object stores); any
       // client error means: ask for the plain file.
       if (response.status < 400 || response.status >= 500) return status_error(response, source + ".zst");
-      next.zst_missing_at = now_seconds();
+      zst_missing_at = now_seconds();
       ++zst_fallbacks;
     }
     auto outcome = TRY(get("json", response));
     if (outcome == Outcome::cached) {
-      if (!scratch && next.zst_missing_at != state->zst_missing_at) {
-        next.variant = state->variant;
-        next.etag = state->etag;
-        next.last_modified = state->last_modified;
-        (void)store_state(state_path, next);
+      if (zst_missing_at != was_missing_at) {
+        auto kept = *state;
+        kept.url = source;
+        store(std::move(kept));
       }
       return parse_cached();
     }
     if (outcome == Outcome::fresh) {
-      if (!scratch) (void)store_state(state_path, next);
+      store(next);
       return std::optional(TRY(conda::parse_repodata_file(body_path, channel.url, source)));
     }
     if (response.status == 404) return std::optional<conda::Repodata>();
@@ -323,9 +251,9 @@ struct ChannelClient::Impl {
       return fail(ErrorKind::invalid_input, what + ": downloading packages needs a cache directory");
     auto sha256 = util::to_lower(file.sha256);
     auto md5 = util::to_lower(file.md5);
-    if (!sha256.empty() && !is_hex(sha256, 64))
+    if (!sha256.empty() && !util::is_lower_hex(sha256, 64))
       return fail(ErrorKind::invalid_input, what + ": `" + sha256 + "` is not a sha256");
-    if (sha256.empty() && !md5.empty() && !is_hex(md5, 32))
+    if (sha256.empty() && !md5.empty() && !util::is_lower_hex(md5, 32))
       return fail(ErrorKind::invalid_input, what + ": `" + md5 + "` is not an md5");
     if (sha256.empty() && md5.empty())
       return fail(ErrorKind::invalid_input, what + ": no sha256 or md5 to check it against");

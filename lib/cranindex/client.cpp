@@ -4,12 +4,13 @@
 
 #include <algorithm>
 #include <atomic>
-#include <nlohmann/json.hpp>
 
 #include "archive/decompress.hpp"
 #include "cran/depends.hpp"
 #include "cran/repository.hpp"
-#include "net/base64.hpp"
+#include "net/authorized_get.hpp"
+#include "net/spool.hpp"
+#include "net/validators.hpp"
 #include "util/digest.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
@@ -24,75 +25,6 @@ using util::ErrorKind;
 using util::fail;
 
 namespace {
-
-// The validators of the cached index and which file (`gz` or `plain`) they belong to.
-struct EntryState {
-  std::string url;  // without credentials, for people reading the cache
-  std::string variant;
-  std::optional<std::string> etag, last_modified;
-};
-
-std::optional<EntryState> load_state(const fs::path& path) {
-  auto text = util::read_file(path, 1 << 16);
-  if (!text) return std::nullopt;
-  auto j = nlohmann::json::parse(*text, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  auto str = [&](const char* k) -> std::optional<std::string> {
-    if (auto it = j.find(k); it != j.end() && it->is_string()) return it->get<std::string>();
-    return std::nullopt;
-  };
-  return EntryState{str("url").value_or(""), str("variant").value_or(""), str("etag"), str("last_modified")};
-}
-
-util::Result<void> store_state(const fs::path& path, const EntryState& s) {
-  nlohmann::json j = {{"url", s.url}, {"variant", s.variant}};
-  if (s.etag) j["etag"] = *s.etag;
-  if (s.last_modified) j["last_modified"] = *s.last_modified;
-  return util::write_file_atomic(path, j.dump() + "\n");
-}
-
-// A download into a file that appears under its name only on commit; restart() starts it over
-// (a dropped connection retried); more than `limit` bytes is refused before it reaches the disk.
-class Spool final : public util::Writer {
- public:
-  Spool(fs::path dest, std::uint64_t limit, std::string what, ErrorKind too_large)
-      : dest_(std::move(dest)), limit_(limit), what_(std::move(what)), too_large_(too_large) {}
-  util::Result<void> restart() {
-    file_.reset();
-    file_ = TRY(util::AtomicFile::create(dest_));
-    sha_.emplace();
-    md5_.emplace();
-    count_ = 0;
-    return {};
-  }
-  util::Result<void> write(util::Bytes data) override {
-    if (data.size() > limit_ - count_)
-      return fail(too_large_, what_ + " is larger than " + util::human_bytes(limit_) + "; refused");
-    count_ += data.size();
-    sha_->update(data);
-    TRY(md5_->write(data));
-    return file_->write(data);
-  }
-  util::AtomicFile& file() { return *file_; }
-  std::uint64_t count() const { return count_; }
-  std::string sha256_hex() { return sha_->finish().hex(); }
-  std::string md5_hex() { return md5_->finish_hex(); }
-
- private:
-  fs::path dest_;
-  std::uint64_t limit_;
-  std::string what_;
-  ErrorKind too_large_;
-  std::unique_ptr<util::AtomicFile> file_;
-  std::optional<util::Sha256Writer> sha_;
-  std::optional<util::Md5Writer> md5_;
-  std::uint64_t count_ = 0;
-};
-
-bool is_hex(std::string_view s, std::size_t digits) {
-  return s.size() == digits &&
-         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
 
 std::string trim_slashes(std::string url) {
   while (url.size() > 1 && url.back() == '/') url.pop_back();
@@ -123,11 +55,7 @@ struct Client::Impl {
       : http(std::move(h)), options(std::move(o)), clock(options.clock ? *options.clock : util::system_clock()) {}
 
   net::Request request_for(std::string url, const std::optional<util::Credentials>& credentials) const {
-    net::Request r;
-    r.url = std::move(url);
-    if (!options.user_agent.empty()) r.headers.set("User-Agent", options.user_agent);
-    if (credentials) r.headers.set("Authorization", net::basic_authorization(credentials->user, credentials->password));
-    return r;
+    return net::authorized_get(std::move(url), credentials, options.user_agent);
   }
 
   util::Result<net::Response> send(const net::Request& request, util::Writer* sink,
@@ -140,19 +68,8 @@ struct Client::Impl {
     return net::send_with_retry(*http, request, sink, retry, clock);
   }
 
-  // Messages from below with a password that slipped into them replaced.
-  static util::Error scrub(util::Error e, const std::optional<util::Credentials>& credentials) {
-    if (!credentials || credentials->password.size() < 2) return e;
-    for (std::size_t pos = 0; (pos = e.message.find(credentials->password, pos)) != std::string::npos;)
-      e.message.replace(pos, credentials->password.size(), "***");
-    return e;
-  }
-
   static util::Error status_error(const net::Response& r, std::string_view what) {
-    std::string hint = r.status == 401 || r.status == 403
-                           ? " (credentials come from the repository URL: `https://user:password@host/…`)"
-                           : "";
-    return util::Error{ErrorKind::http, "GET " + std::string(what) + ": " + net::status_line(r.status) + hint};
+    return net::status_error(r, what, "credentials come from the repository URL: `https://user:password@host/…`");
   }
 
   // ---- indexes ---------------------------------------------------------------------------
@@ -215,8 +132,8 @@ struct Client::Impl {
     const auto body_path = dir / "PACKAGES";
     const auto state_path = dir / "state.json";
     std::error_code ec;
-    std::optional<EntryState> state;
-    if (!scratch && fs::is_regular_file(body_path, ec)) state = load_state(state_path);
+    std::optional<net::EntryState> state;
+    if (!scratch && fs::is_regular_file(body_path, ec)) state = net::load_entry_state(state_path);
 
     enum class Outcome { cached, fresh, other };
     std::string origin;  // the file the index came from, for messages
@@ -224,13 +141,10 @@ struct Client::Impl {
       const auto file = variant == "gz" ? std::string("PACKAGES.gz") : std::string("PACKAGES");
       origin = contrib + "/" + file;
       auto request = request_for(contrib + "/" + file, repo.credentials);
-      if (state && state->variant == variant) {
-        if (state->etag) request.headers.set("If-None-Match", *state->etag);
-        if (state->last_modified) request.headers.set("If-Modified-Since", *state->last_modified);
-      }
+      if (state && state->variant == variant) state->validators.add_to(request);
       const auto what = "`" + origin + "`";
-      Spool spool(variant == "gz" ? dir / "PACKAGES.gz" : body_path, options.max_index_bytes, what,
-                  ErrorKind::invalid_input);
+      net::Spool spool(variant == "gz" ? dir / "PACKAGES.gz" : body_path, options.max_index_bytes, what,
+                       ErrorKind::invalid_input);
       TRY(spool.restart());
       out = TRY(send(request, &spool, [&] { return spool.restart(); }));
       if (out.status == 304 && state && state->variant == variant) return Outcome::cached;
@@ -240,8 +154,8 @@ struct Client::Impl {
       else
         TRY(spool.file().commit());
       if (!scratch) {
-        EntryState next{origin, variant, out.headers.get("ETag"), out.headers.get("Last-Modified")};
-        (void)store_state(state_path, next);  // a failure costs a full fetch next time
+        net::EntryState next{origin, variant, net::Validators::of(out), {}};
+        (void)net::store_entry_state(state_path, next);  // a failure costs a full fetch next time
       }
       return Outcome::fresh;
     };
@@ -275,7 +189,7 @@ struct Client::Impl {
                              [&](std::size_t i) -> util::Result<void> {
                                auto r = fetch_index(repos[i]);
                                if (!r)
-                                 r = std::unexpected(scrub(std::move(r.error()), repos[i].credentials)
+                                 r = std::unexpected(net::scrub_credentials(std::move(r.error()), repos[i].credentials)
                                                          .context("fetching the index of repository " + repos[i].url));
                                results[i] = std::move(r);
                                return {};
@@ -312,7 +226,7 @@ struct Client::Impl {
     auto request = request_for(listing_url, repo.credentials);
     auto response = send(request, nullptr);
     if (!response)
-      return std::unexpected(scrub(std::move(response.error()), repo.credentials)
+      return std::unexpected(net::scrub_credentials(std::move(response.error()), repo.credentials)
                                  .context("listing the archived versions of " + std::string(name)));
     if (response->status == 404 || response->status == 410) return std::vector<std::string>{};
     if (response->status != 200) return std::unexpected(status_error(*response, listing_url));
@@ -327,7 +241,7 @@ struct Client::Impl {
     const auto shown = util::redact_url(url);
     const auto what = "downloading " + shown;
     auto result = download_into(url, credentials, shown, what, sha256_in, md5_in);
-    if (!result) return std::unexpected(scrub(std::move(result.error()), credentials));
+    if (!result) return std::unexpected(net::scrub_credentials(std::move(result.error()), credentials));
     return result;
   }
 
@@ -339,9 +253,9 @@ struct Client::Impl {
       return fail(ErrorKind::invalid_input, what + ": downloading packages needs a cache directory");
     auto sha256 = util::to_lower(sha256_in.value_or(""));
     auto md5 = util::to_lower(md5_in.value_or(""));
-    if (!sha256.empty() && !is_hex(sha256, 64))
+    if (!sha256.empty() && !util::is_lower_hex(sha256, 64))
       return fail(ErrorKind::invalid_input, what + ": `" + util::printable_excerpt(sha256) + "` is not a sha256");
-    if (!md5.empty() && !is_hex(md5, 32))
+    if (!md5.empty() && !util::is_lower_hex(md5, 32))
       return fail(ErrorKind::invalid_input, what + ": `" + util::printable_excerpt(md5) + "` is not an md5");
     const auto blobs = options.cache_dir / "blobs" / "sha256";
     TRY(util::make_dirs(blobs));
@@ -355,7 +269,8 @@ struct Client::Impl {
     }
 
     const auto name = util::url_filename(url);
-    Spool spool(blobs / "download", options.max_package_bytes, "`" + shown + "`", ErrorKind::integrity);
+    net::Spool spool(blobs / "download", options.max_package_bytes, "`" + shown + "`", ErrorKind::integrity,
+                     net::Spool::Hashes::sha256_md5);
     TRY(spool.restart());
     util::WatchedTransfer transfer(options.transfers, shown, name, 0);
     util::WatchedWriter watched(spool, transfer);

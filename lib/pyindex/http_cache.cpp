@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "net/validators.hpp"
 #include "util/digest.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
@@ -40,13 +41,12 @@ std::optional<CachedPage> HttpCache::load(std::string_view url, std::string_view
 
 util::Result<void> HttpCache::store(std::string_view url, std::string_view key, const net::Response& response) const {
   if (!enabled() || response.status != 200) return {};
-  auto etag = response.headers.get("ETag");
-  auto modified = response.headers.get("Last-Modified");
-  if (!etag && !modified) return {};
+  auto validators = net::Validators::of(response);
+  if (validators.empty()) return {};
   if (util::to_lower(response.headers.get("Cache-Control").value_or("")).find("no-store") != std::string::npos) return {};
   nlohmann::json head = {{"url", url}};
-  if (etag) head["etag"] = *etag;
-  if (modified) head["last_modified"] = *modified;
+  if (validators.etag) head["etag"] = *validators.etag;
+  if (validators.last_modified) head["last_modified"] = *validators.last_modified;
   if (auto ct = response.headers.get("Content-Type")) head["content_type"] = *ct;
   auto path = path_for(url, key);
   TRY(util::make_dirs(path.parent_path()));
@@ -54,8 +54,7 @@ util::Result<void> HttpCache::store(std::string_view url, std::string_view key, 
 }
 
 void HttpCache::add_validators(net::Request& request, const CachedPage& page) {
-  if (page.etag) request.headers.set("If-None-Match", *page.etag);
-  if (page.last_modified) request.headers.set("If-Modified-Since", *page.last_modified);
+  net::Validators{page.etag, page.last_modified}.add_to(request);
 }
 
 }  // namespace mlpack::pyindex
