@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "detectors/requirements.hpp"
 #include "pypi/marker.hpp"
 #include "util/error.hpp"
 
@@ -64,6 +65,28 @@ struct LockSelection {
 util::Result<ImportedLock> import_lockfile(const fs::path& path, const fs::path& project_root,
                                            const pypi::MarkerEnvironment& env,
                                            const LockSelection& selection = {});
+
+// A Pipfile (pipenv's TOML manifest), for a project that has no Pipfile.lock: what pipenv would
+// lock from it, as requirements. [packages] are always in; [dev-packages] carry the group `dev`
+// (pipenv's `--dev`; `--group dev`, `develop` or `dev-packages` select them). A package's value is
+// `"*"`, a specifier (`"==1.2"`, `">=1,<2"`; a bare version `"1.2"` is `==1.2`, as pipenv takes
+// it) or a table of `version`, `extras`, `markers`, PEP 508 marker keys (`sys_platform = "==
+// 'linux'"`), `git`/`hg`/`svn`/`bzr` with `ref` and `subdirectory` (a VCS reference: listed, never
+// built), `file` (a URL), `path` (a local archive or project directory, relative to the Pipfile and
+// inside the project, as every project file), `editable` and `index` (a [[source]] by name).
+// [[source]] urls are the indexes in order, the first replacing PyPI (pipenv's first source is its
+// index); [requires] python_version (or python_full_version's X.Y) is the Python it asks for.
+// Malformed TOML, values of the wrong type and invalid requirements are invalid_input naming
+// file:line:column. `path` is relative to `project_root` or absolute.
+struct Pipfile {
+  RequirementsFile requirements;  // `files` holds the Pipfile, relative to the project root
+  std::optional<std::string> python_version;  // "3.11"
+  int python_version_line = 0;
+};
+util::Result<Pipfile> parse_pipfile(const fs::path& path, const fs::path& project_root);
+
+// The group name of Pipfile's [dev-packages] when `group` (as --group gives it) selects them.
+bool selects_pipfile_dev(std::string_view group);
 
 // The lockfile names mlpack recognises, in precedence order.
 const std::vector<std::string>& lockfile_names();

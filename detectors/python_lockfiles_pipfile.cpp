@@ -1,11 +1,17 @@
 // Pipfile.lock (pipenv, pipfile-spec 6): JSON with a flat "default" and "develop" set, each entry
-// already carrying the marker under which pipenv installs it.
+// already carrying the marker under which pipenv installs it. And the Pipfile itself, for a
+// project that has no lock (parse_pipfile).
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <set>
 
+#include "detectors/python_internal.hpp"
 #include "detectors/python_lockfiles_internal.hpp"
+#include "detectors/requirements.hpp"
+#include "util/text.hpp"
 #include "pypi/name.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
@@ -206,3 +212,217 @@ Result<ImportedLock> import_pipfile(const Context& ctx, std::string_view text) {
 }
 
 }  // namespace mlpack::detectors::lockfiles
+
+// ---------------------------------------------------------------------------------------------
+// Pipfile without its lock: the manifest, read as requirements.
+
+namespace mlpack::detectors {
+
+namespace {
+
+using util::ErrorKind;
+
+// The PEP 508 marker variables pipenv takes as keys of a package's table.
+constexpr std::string_view kMarkerKeys[] = {
+    "os_name",          "sys_platform",   "platform_machine",    "platform_python_implementation",
+    "platform_release", "platform_system", "platform_version",   "python_version",
+    "python_full_version", "implementation_name", "implementation_version"};
+
+constexpr std::string_view kVcsKeys[] = {"git", "hg", "svn", "bzr"};
+
+class PipfileReader {
+ public:
+  PipfileReader(fs::path path, fs::path root, std::string file)
+      : path_(std::move(path)), root_(std::move(root)), file_(std::move(file)) {}
+
+  util::Error error(const toml::node& at, const std::string& what) const {
+    const auto& b = at.source().begin;
+    std::string where = file_;
+    if (b.line > 0) where += ":" + std::to_string(b.line) + ":" + std::to_string(b.column);
+    return util::Error{ErrorKind::invalid_input, where + ": " + what};
+  }
+
+  Result<std::string> string(const toml::node& n, const std::string& what) const {
+    if (const auto* s = n.as_string()) return s->get();
+    return std::unexpected(error(n, what + " must be a string"));
+  }
+
+  // One entry of [packages] / [dev-packages].
+  Result<PythonRequirement> package(std::string_view raw_name, const toml::node& value, const std::string& section) {
+    const std::string name(raw_name);
+    const std::string what = "`[" + section + "]` " + quote_text(name);
+    if (!pypi::is_valid_name(name)) return std::unexpected(error(value, what + " is not a valid project name"));
+    std::string extras, spec, url, marker;
+    std::optional<fs::path> local;
+    bool editable = false;
+    auto version_spec = [&](const toml::node& n) -> Result<std::string> {
+      auto v = util::trim(TRY(string(n, what + "'s version")));
+      if (v.empty() || v == "*") return std::string();
+      // pipenv takes a bare version as an exact pin.
+      if (std::isdigit(static_cast<unsigned char>(v[0]))) return "==" + v;
+      return v;
+    };
+    if (value.is_string()) {
+      spec = TRY(version_spec(value));
+    } else if (const auto* t = value.as_table()) {
+      std::vector<std::string> markers;
+      std::string vcs, ref, subdirectory;
+      for (const auto& [k, v] : *t) {
+        const std::string key(k.str());
+        if (key == "version") {
+          spec = TRY(version_spec(v));
+        } else if (key == "extras") {
+          const auto* arr = v.as_array();
+          if (!arr) return std::unexpected(error(v, what + "'s `extras` must be a list of strings"));
+          std::vector<std::string> names;
+          for (const auto& e : *arr) names.push_back(TRY(string(e, "each of " + what + "'s `extras`")));
+          if (!names.empty()) extras = "[" + util::join(names, ",") + "]";
+        } else if (key == "markers") {
+          markers.push_back("(" + TRY(string(v, what + "'s `markers`")) + ")");
+        } else if (std::find(std::begin(kMarkerKeys), std::end(kMarkerKeys), key) != std::end(kMarkerKeys)) {
+          markers.push_back(key + " " + TRY(string(v, what + "'s `" + key + "`")));
+        } else if (std::find(std::begin(kVcsKeys), std::end(kVcsKeys), key) != std::end(kVcsKeys)) {
+          auto repo = TRY(string(v, what + "'s `" + key + "`"));
+          vcs = repo.starts_with(key + "+") ? repo : key + "+" + repo;
+        } else if (key == "ref") {
+          ref = TRY(string(v, what + "'s `ref`"));
+        } else if (key == "subdirectory") {
+          subdirectory = TRY(string(v, what + "'s `subdirectory`"));
+        } else if (key == "file") {
+          url = TRY(string(v, what + "'s `file`"));
+        } else if (key == "path") {
+          auto written = TRY(string(v, what + "'s `path`"));
+          fs::path p{written};
+          if (p.is_relative()) p = path_.parent_path() / p;
+          p = internal::normal(p);
+          if (internal::is_file(p)) {
+            // Read on the project's behalf (hashed, installed): the one rule for project files.
+            auto checked = check_project_file(p, root_, written);
+            if (!checked) return std::unexpected(error(v, checked.error().message));
+          } else if (!internal::is_dir(p)) {
+            return std::unexpected(error(v, what + "'s `path` " + quote_text(written) + ": no such file or directory"));
+          }
+          local = p;
+          url = detail::path_to_url(p);
+        } else if (key == "editable") {
+          if (!v.is_boolean()) return std::unexpected(error(v, what + "'s `editable` must be true or false"));
+          editable = v.as_boolean()->get();
+        } else if (key == "index") {
+          auto index = TRY(string(v, what + "'s `index`"));
+          if (!source_names_.contains(index))
+            return std::unexpected(error(v, what + "'s `index` " + quote_text(index) + " is not a `[[source]]` name"));
+        }
+        // Other keys (pipenv's `os_markers`, tool settings) do not change what is installed.
+      }
+      if (!vcs.empty()) {
+        if (!url.empty()) return std::unexpected(error(value, what + " names both a repository and a file or path"));
+        url = vcs + (ref.empty() ? "" : "@" + ref) + (subdirectory.empty() ? "" : "#subdirectory=" + subdirectory);
+      }
+      marker = util::join(markers, " and ");
+    } else {
+      return std::unexpected(error(value, what + " must be a version string or a table"));
+    }
+    if (!url.empty() && !spec.empty())
+      return std::unexpected(error(value, what + " has both a version and a file, path or repository"));
+
+    std::string text = name + extras + (url.empty() ? spec : " @ " + url) + (marker.empty() ? "" : " ; " + marker);
+    auto parsed = pypi::Requirement::parse(text);
+    if (!parsed) return std::unexpected(error(value, what + ": invalid requirement " + quote_text(text) + ": " +
+                                                         parsed.error().message));
+    PythonRequirement out;
+    out.requirement = std::move(*parsed);
+    out.text = text;
+    out.file = file_;
+    out.line = static_cast<int>(value.source().begin.line);
+    out.column = static_cast<int>(value.source().begin.column);
+    out.editable = editable && local && internal::is_dir(*local);
+    if (local) out.path = local->string();
+    return out;
+  }
+
+  Result<Pipfile> read(const toml::table& doc) {
+    Pipfile out;
+    if (const auto* node = doc.get("source")) {
+      const auto* arr = node->as_array();
+      if (!arr) return std::unexpected(error(*node, "`[[source]]` must be an array of tables"));
+      for (const auto& item : *arr) {
+        const auto* t = item.as_table();
+        if (!t) return std::unexpected(error(item, "each `[[source]]` must be a table"));
+        const auto* url = t->get("url");
+        if (!url) return std::unexpected(error(item, "a `[[source]]` without a `url`"));
+        auto u = TRY(string(*url, "`[[source]]`'s `url`"));
+        if (const auto* n = t->get("name")) source_names_.insert(TRY(string(*n, "`[[source]]`'s `name`")));
+        out.requirements.index_urls.push_back(u);
+        out.requirements.index_url_set = true;
+      }
+    }
+    for (const char* section : {"packages", "dev-packages"}) {
+      const auto* node = doc.get(section);
+      if (!node) continue;
+      const auto* t = node->as_table();
+      if (!t) return std::unexpected(error(*node, "`[" + std::string(section) + "]` must be a table"));
+      // toml++ keeps a table by key; the requirements are listed as the Pipfile writes them.
+      std::vector<std::pair<std::string_view, const toml::node*>> entries;
+      for (const auto& [k, v] : *t) entries.emplace_back(k.str(), &v);
+      std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+        const auto &x = a.second->source().begin, &y = b.second->source().begin;
+        return std::pair{x.line, x.column} < std::pair{y.line, y.column};
+      });
+      for (const auto& [k, v] : entries) {
+        auto req = TRY(package(k, *v, section));
+        if (std::string_view(section) == "dev-packages") req.group = "dev";
+        out.requirements.requirements.push_back(std::move(req));
+      }
+    }
+    if (const auto* node = doc.get("requires")) {
+      const auto* t = node->as_table();
+      if (!t) return std::unexpected(error(*node, "`[requires]` must be a table"));
+      const toml::node* v = t->get("python_version");
+      if (!v) v = t->get("python_full_version");
+      if (v) {
+        auto text = TRY(string(*v, "`[requires]` python_version"));
+        int major = 0, minor = 0;
+        char rest = 0;
+        auto dots = std::count(text.begin(), text.end(), '.');
+        if (dots < 1 || dots > 2 || std::sscanf(text.c_str(), "%d.%d%c", &major, &minor, &rest) < 2 ||
+            text.find_first_not_of("0123456789.") != std::string::npos)
+          return std::unexpected(error(*v, "`[requires]` python version " + quote_text(text) + " is not X.Y or X.Y.Z"));
+        out.python_version = std::to_string(major) + "." + std::to_string(minor);
+        out.python_version_line = static_cast<int>(v->source().begin.line);
+      }
+    }
+    out.requirements.files.push_back(file_);
+    return out;
+  }
+
+ private:
+  fs::path path_, root_;
+  std::string file_;
+  std::set<std::string> source_names_;
+};
+
+}  // namespace
+
+bool selects_pipfile_dev(std::string_view group) {
+  auto g = pypi::normalize_name(group);
+  return g == "dev" || g == "develop" || g == "dev-packages";
+}
+
+Result<Pipfile> parse_pipfile(const fs::path& path, const fs::path& project_root) {
+  const auto root = internal::absolute_normal(project_root);
+  const auto file = internal::absolute_normal(path.is_relative() ? root / path : path);
+  const std::string shown = file.lexically_relative(root).generic_string();
+  auto text = TRY(read_project_file(file, root, 1 << 20));
+  toml::table doc;
+  try {
+    doc = toml::parse(text, shown);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    return util::fail(ErrorKind::invalid_input, shown + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
+                                                    ": " + std::string(e.description()));
+  }
+  PipfileReader reader(file, root, shown);
+  return reader.read(doc);
+}
+
+}  // namespace mlpack::detectors

@@ -19,6 +19,9 @@ struct PythonRequirement {
   std::string path;                 // a local wheel/sdist/directory it names, absolute; else empty
   bool constraint = false;          // from a -c file: limits versions, installs nothing
   bool editable = false;            // -e (accepted for local directories only)
+  // The dependency group that brings it, installed only when selected ("dev": a Pipfile's
+  // [dev-packages]); empty: always installed.
+  std::string group;
   std::string file;                 // path relative to the project root ("requirements.txt")
   int line = 0;                     // 1-based line where the requirement starts
   int column = 0;                   // pyproject.toml: 1-based column of the string; else 0

@@ -494,9 +494,9 @@ bool is_url(std::string_view s) {
 }
 
 
-// pip's path_to_url: `file://` and the absolute path, percent-encoded except for `/` and the
-// unreserved characters.
-std::string path_to_url(const fs::path& p) {
+}  // namespace
+
+std::string detail::path_to_url(const fs::path& p) {
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string out = "file://";
   for (unsigned char c : p.generic_string()) {
@@ -510,6 +510,10 @@ std::string path_to_url(const fs::path& p) {
   }
   return out;
 }
+
+namespace {
+
+using detail::path_to_url;
 
 // The path part of a URL, without query and fragment.
 std::string_view url_path(std::string_view url) {

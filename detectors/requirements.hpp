@@ -55,6 +55,9 @@ namespace detail {
 // pip's split of a requirements line: the requirement before the first space-separated token
 // that starts with `-`, the options from there on (joined with single spaces, as written).
 std::pair<std::string, std::string> split_requirement_options(std::string_view line);
+// pip's path_to_url: `file://` and the absolute path, percent-encoded except for `/` and the
+// unreserved characters.
+std::string path_to_url(const fs::path& p);
 }  // namespace detail
 
 }  // namespace mlpack::detectors

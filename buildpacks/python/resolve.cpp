@@ -8,6 +8,7 @@
 #include "buildpacks/cuda/hints.hpp"
 #include "buildpacks/python/variant.hpp"
 #include "detectors/project_file.hpp"
+#include "detectors/python_lockfiles.hpp"
 #include "net/curl_client.hpp"
 #include "pyindex/netrc.hpp"
 #include "pypi/name.hpp"
@@ -49,7 +50,28 @@ Result<Inputs> detect(const fs::path& project_dir, const util::Environment& env)
     in.files.push_back("pyproject.toml");
     in.pyproject = std::move(p);
   }
-  auto lockfile = TRY(find_lockfile(project));
+  // A binder folder's lockfile wins over the root's (repo2docker reads the binder folder's
+  // Pipfile / Pipfile.lock when there is one); else the root's, beside pyproject.toml.
+  std::optional<std::string> lockfile;
+  if (in.env_dir != project) {
+    if (auto in_binder = TRY(find_lockfile(in.env_dir)))
+      lockfile = (in.env_dir.lexically_relative(project) / *in_binder).generic_string();
+  }
+  if (!lockfile) lockfile = TRY(find_lockfile(project));
+  // A Pipfile without its lock is what pipenv would lock: its packages, resolved here. A
+  // requirements.txt beside it is what gets installed (the Pipfile is then not read).
+  std::optional<detectors::Pipfile> pipfile;
+  if (!lockfile && !in.requirements) {
+    for (const auto& dir : {in.env_dir, project}) {
+      if (!detectors::project_file_present(dir / "Pipfile")) continue;
+      pipfile = TRY(detectors::parse_pipfile(dir / "Pipfile", project));
+      break;
+    }
+  }
+  if (pipfile) {
+    for (const auto& f : pipfile->requirements.files) in.files.push_back(f);
+    in.requirements = std::move(pipfile->requirements);
+  }
   if (lockfile) {
     auto bytes = TRY(detectors::read_project_file(project / *lockfile, project, 64 << 20));
     in.lockfile_digest = util::Digest::sha256_of(bytes).str();
@@ -60,6 +82,8 @@ Result<Inputs> detect(const fs::path& project_dir, const util::Environment& env)
   if (v) {
     in.files.push_back(v->file);
     in.version_file = std::move(*v);
+  } else if (pipfile && pipfile->python_version) {
+    in.version_file = detectors::PythonVersionFile{*pipfile->python_version, in.requirements->files.front()};
   }
   return in;
 }
@@ -125,8 +149,15 @@ nlohmann::json requirement_json(const detectors::PythonRequirement& r) {
 std::vector<const detectors::PythonRequirement*> selected(const Inputs& inputs, const Selection& selection,
                                                           std::vector<std::string>* unknown) {
   std::vector<const detectors::PythonRequirement*> out;
+  // A requirement of a group (a Pipfile's [dev-packages]) only when --group names it.
+  bool pipfile_dev = std::any_of(selection.groups.begin(), selection.groups.end(),
+                                 [](const std::string& g) { return detectors::selects_pipfile_dev(g); });
+  bool has_dev = false;
   if (inputs.requirements)
-    for (const auto& r : inputs.requirements->requirements) out.push_back(&r);
+    for (const auto& r : inputs.requirements->requirements) {
+      if (r.group == "dev") has_dev = true;
+      if (r.group.empty() || (r.group == "dev" && pipfile_dev)) out.push_back(&r);
+    }
   if (inputs.pyproject) {
     const auto& p = *inputs.pyproject;
     for (const auto& r : p.dependencies) out.push_back(&r);
@@ -135,6 +166,7 @@ std::vector<const detectors::PythonRequirement*> selected(const Inputs& inputs, 
       for (const auto& name : names) {
         auto it = table.find(pypi::normalize_name(name));
         if (it == table.end()) {
+          if (what != "extra" && has_dev && detectors::selects_pipfile_dev(name)) continue;
           if (unknown) unknown->push_back(what + " `" + name + "`");
           continue;
         }

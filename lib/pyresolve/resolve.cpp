@@ -73,6 +73,17 @@ bool is_exact(const pypi::SpecifierSet& spec) {
          (s[0].op() == pypi::Operator::equal || s[0].op() == pypi::Operator::arbitrary);
 }
 
+// `git+https://…`, `hg+ssh://…`, `svn+…`, `bzr+…`, or the bare `git://` scheme: a repository,
+// which only a build would turn into a distribution.
+bool is_vcs_url(std::string_view url) {
+  auto colon = url.find(':');
+  if (colon == std::string_view::npos) return false;
+  auto scheme = util::to_lower(url.substr(0, colon));
+  for (std::string_view vcs : {"git", "hg", "svn", "bzr"})
+    if (scheme == vcs || scheme.starts_with(std::string(vcs) + "+")) return true;
+  return false;
+}
+
 std::string url_without_fragment(std::string url) {
   if (auto hash = url.find('#'); hash != std::string::npos) url.erase(hash);
   return url;
@@ -106,6 +117,11 @@ class PypiProvider final : public resolve::Provider {
         constraints_[project].push_back(req.specifier);
         continue;
       }
+      if (root.path.empty() && is_vcs_url(req.url))
+        return util::fail(ErrorKind::unsupported,
+                          root.origin + ": `" + req.name + "` is a VCS reference (`" + util::redact_url(req.url) +
+                              "`); mlpack installs wheels only and never builds from a repository: require a "
+                              "released version, or build a wheel and list its path");
       if (!root.path.empty() || !req.url.empty()) {
         pyindex::DistFile file;
         file.url = root.path.empty() ? url_without_fragment(req.url) : "file://" + root.path;

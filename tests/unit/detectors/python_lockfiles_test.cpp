@@ -1201,3 +1201,136 @@ TEST_CASE("lockfile names and unknown files") {
   auto missing = p.import("uv.lock", linux());
   REQUIRE_FALSE(missing);
 }
+
+// --- Pipfile without its lock (issue 15 item 8) -----------------------------------------------------
+
+namespace {
+
+util::Result<detectors::Pipfile> pipfile_of(Project& p, const std::string& text) {
+  p.write("Pipfile", text);
+  return detectors::parse_pipfile("Pipfile", p.dir.path());
+}
+
+std::string pipfile_error(Project& p, const std::string& text) {
+  auto r = pipfile_of(p, text);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == util::ErrorKind::invalid_input);
+  return r.error().message;
+}
+
+}  // namespace
+
+TEST_CASE("Pipfile: [packages] and [dev-packages] as pipenv reads them") {
+  Project p;
+  REQUIRE(util::make_dirs(p.dir.path() / "wheels"));
+  p.write("wheels/local_pkg-1.0-py3-none-any.whl", "w");
+  auto r = pipfile_of(p, R"([[source]]
+url = "https://pypi.example.com/simple"
+verify_ssl = true
+name = "main"
+
+[[source]]
+url = "https://extra.example.com/simple"
+name = "extra"
+
+[packages]
+numpy = "*"
+pandas = "==2.2.0"
+scipy = {version = ">=1.11"}
+requests = {extras = ["socks", "security"], version = "~=2.31"}
+attrs = "23.1"
+pywin32 = {version = "*", sys_platform = "== 'win32'"}
+uvloop = {version = "*", markers = "sys_platform != 'win32'", os_name = "== 'posix'"}
+mylib = {git = "https://github.com/o/mylib.git", ref = "v1.0"}
+other = {git = "git+ssh://git@github.com/o/other.git", subdirectory = "pkg"}
+local-pkg = {path = "./wheels/local_pkg-1.0-py3-none-any.whl"}
+remote = {file = "https://example.com/remote-1.0-py3-none-any.whl"}
+private = {version = "*", index = "extra"}
+
+[dev-packages]
+pytest = ">=8"
+
+[requires]
+python_version = "3.11"
+)");
+  REQUIRE_MESSAGE(r, r.error().message);
+  const auto& f = r->requirements;
+  CHECK(f.files == std::vector<std::string>{"Pipfile"});
+  CHECK(f.index_url_set);
+  CHECK(f.index_urls == std::vector<std::string>{"https://pypi.example.com/simple", "https://extra.example.com/simple"});
+  REQUIRE(f.requirements.size() == 13);
+  std::vector<std::string> got;
+  for (const auto& req : f.requirements) got.push_back(req.requirement.str());
+  CHECK(got == std::vector<std::string>{
+                   "numpy",
+                   "pandas==2.2.0",
+                   "scipy>=1.11",
+                   "requests[security,socks]~=2.31",
+                   "attrs==23.1",
+                   "pywin32; sys_platform == \"win32\"",
+                   "uvloop; sys_platform != \"win32\" and os_name == \"posix\"",
+                   "mylib @ git+https://github.com/o/mylib.git@v1.0",
+                   "other @ git+ssh://git@github.com/o/other.git#subdirectory=pkg",
+                   "local-pkg @ file://" + (p.dir.path() / "wheels/local_pkg-1.0-py3-none-any.whl").string(),
+                   "remote @ https://example.com/remote-1.0-py3-none-any.whl",
+                   "private",
+                   "pytest>=8",
+               });
+  CHECK(f.requirements[0].file == "Pipfile");
+  CHECK(f.requirements[0].line == 11);  // in the order written, not toml++'s by name
+  CHECK(f.requirements[9].path == (p.dir.path() / "wheels/local_pkg-1.0-py3-none-any.whl").string());
+  for (std::size_t i = 0; i + 1 < f.requirements.size(); ++i) CHECK(f.requirements[i].group.empty());
+  CHECK(f.requirements.back().group == "dev");
+  CHECK(r->python_version == "3.11");
+  CHECK(r->python_version_line == 28);
+
+  CHECK(detectors::selects_pipfile_dev("dev"));
+  CHECK(detectors::selects_pipfile_dev("Develop"));
+  CHECK(detectors::selects_pipfile_dev("dev_packages"));
+  CHECK_FALSE(detectors::selects_pipfile_dev("docs"));
+}
+
+TEST_CASE("Pipfile: no sources means PyPI; python_full_version gives X.Y") {
+  Project p;
+  auto r = pipfile_of(p, "[packages]\nflask = \"*\"\n[requires]\npython_full_version = \"3.12.1\"\n");
+  REQUIRE_MESSAGE(r, r.error().message);
+  CHECK_FALSE(r->requirements.index_url_set);
+  CHECK(r->requirements.index_urls.empty());
+  CHECK(r->python_version == "3.12");
+  auto empty = pipfile_of(p, "");
+  REQUIRE(empty);
+  CHECK(empty->requirements.requirements.empty());
+  CHECK_FALSE(empty->python_version);
+}
+
+TEST_CASE("Pipfile: what pipenv would refuse names file, line and column") {
+  Project p;
+  CHECK(pipfile_error(p, "[packages]\nnumpy = \n").starts_with("Pipfile:2:"));
+  CHECK(pipfile_error(p, "[packages]\nnumpy = 3\n") ==
+        "Pipfile:2:9: `[packages]` `numpy` must be a version string or a table");
+  CHECK(pipfile_error(p, "[packages]\nnumpy = \">>1\"\n")
+            .starts_with("Pipfile:2:9: `[packages]` `numpy`: invalid requirement `numpy>>1`"));
+  CHECK(pipfile_error(p, "[dev-packages]\nx = {extras = \"a\"}\n") ==
+        "Pipfile:2:15: `[dev-packages]` `x`'s `extras` must be a list of strings");
+  CHECK(pipfile_error(p, "[packages]\n\"not valid!\" = \"*\"\n") ==
+        "Pipfile:2:16: `[packages]` `not valid!` is not a valid project name");
+  CHECK(pipfile_error(p, "[packages]\nx = {version = \"*\", index = \"nowhere\"}\n") ==
+        "Pipfile:2:29: `[packages]` `x`'s `index` `nowhere` is not a `[[source]]` name");
+  CHECK(pipfile_error(p, "[packages]\nx = {path = \"./missing-1.0-py3-none-any.whl\"}\n") ==
+        "Pipfile:2:13: `[packages]` `x`'s `path` `./missing-1.0-py3-none-any.whl`: no such file or directory");
+  CHECK(pipfile_error(p, "[packages]\nx = {version = \"1.0\", git = \"https://g/x.git\"}\n")
+            .starts_with("Pipfile:2:5: `[packages]` `x` has both a version and"));
+  CHECK(pipfile_error(p, "[requires]\npython_version = \"three\"\n") ==
+        "Pipfile:2:18: `[requires]` python version `three` is not X.Y or X.Y.Z");
+  CHECK(pipfile_error(p, "[[source]]\nname = \"x\"\n").starts_with("Pipfile:1:"));
+}
+
+TEST_CASE("Pipfile: a path outside the project is refused") {
+  Project outside;
+  outside.write("evil-1.0-py3-none-any.whl", "w");
+  Project p;
+  auto message = pipfile_error(
+      p, "[packages]\nevil = {path = \"" + (outside.dir.path() / "evil-1.0-py3-none-any.whl").string() + "\"}\n");
+  CHECK(message.starts_with("Pipfile:2:16: "));
+  CHECK(message.find("outside the project") != std::string::npos);
+}
