@@ -125,6 +125,11 @@ json properties_array(const std::map<std::string, std::string>& props) {
   return out;
 }
 
+// A string member of a JSON object, without a copy (the documents' sorts compare them often).
+const std::string& key(const json& object, const char* name) {
+  return object.at(name).get_ref<const std::string&>();
+}
+
 std::string spdx_id(std::string_view ref) {
   std::string out = "SPDXRef-";
   for (char c : ref) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-') ? c : '-';
@@ -412,7 +417,7 @@ std::string write_spdx(const Description& d) {
   if (d.base) packages.push_back(package(*d.base, "CONTAINER"));
   for (const auto& c : d.components) packages.push_back(package(c, "LIBRARY"));
   std::sort(packages.begin(), packages.end(), [](const json& a, const json& b) {
-    return a["SPDXID"].get<std::string>() < b["SPDXID"].get<std::string>();
+    return key(a, "SPDXID") < key(b, "SPDXID");
   });
 
   std::set<std::tuple<std::string, std::string, std::string>> rels;
@@ -465,7 +470,7 @@ std::string write_cyclonedx(const Description& d) {
   if (d.base) components.push_back(component(*d.base, "container"));
   for (const auto& c : d.components) components.push_back(component(c, "library"));
   std::sort(components.begin(), components.end(), [](const json& a, const json& b) {
-    return a["bom-ref"].get<std::string>() < b["bom-ref"].get<std::string>();
+    return key(a, "bom-ref") < key(b, "bom-ref");
   });
 
   // The image depends on what nothing else in it depends on (with no graph: on everything).
@@ -481,7 +486,7 @@ std::string write_cyclonedx(const Description& d) {
   if (d.base) dependencies.push_back({{"ref", d.base->ref}, {"dependsOn", d.base->depends_on}});
   for (const auto& c : d.components) dependencies.push_back({{"ref", c.ref}, {"dependsOn", c.depends_on}});
   std::sort(dependencies.begin(), dependencies.end(),
-            [](const json& a, const json& b) { return a["ref"].get<std::string>() < b["ref"].get<std::string>(); });
+            [](const json& a, const json& b) { return key(a, "ref") < key(b, "ref"); });
 
   json image = {
       {"type", "container"},        {"bom-ref", image_ref},
