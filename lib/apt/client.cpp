@@ -159,8 +159,8 @@ Result<FetchedRelease> ArchiveClient::fetch_release(const Source& source) const 
   // A validly signed Release of another suite (an old one, say) must not stand in for this one.
   if (!source.flat() && !(r.suite.empty() && r.codename.empty()) && r.suite != source.suite &&
       r.codename != source.suite)
-    return fail(ErrorKind::integrity, context + ": " + net::display_url(out.url) + " is for suite `" + r.suite +
-                                          "` (codename `" + r.codename + "`), not `" + source.suite + "`");
+    return fail(ErrorKind::integrity, context + ": " + net::display_url(out.url) + " is for suite `" + util::printable_excerpt(r.suite) +
+                                          "` (codename `" + util::printable_excerpt(r.codename) + "`), not `" + source.suite + "`");
   std::int64_t now = options_.wall_clock ? options_.wall_clock() : static_cast<std::int64_t>(std::time(nullptr));
   // Snapshots serve Release files as they were, so their Valid-Until is long past by design.
   if (r.valid_until && *r.valid_until < now && !source.snapshot)

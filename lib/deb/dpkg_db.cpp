@@ -91,7 +91,7 @@ Result<std::vector<archive::Entry>> dpkg_database(std::span<const DebFile> packa
                       const std::string& multi_arch) -> Result<void> {
     std::string key = multi_arch == "same" ? package + ":" + arch : package;
     if (!names.insert(key).second)
-      return util::fail(util::ErrorKind::invalid_input, "package `" + key + "` is recorded twice in the dpkg database");
+      return util::fail(util::ErrorKind::invalid_input, "package `" + util::printable_excerpt(key) + "` is recorded twice in the dpkg database");
     return {};
   };
   for (const auto& p : already_installed) {

@@ -113,7 +113,7 @@ Result<void> PackageIndex::add_installed(std::span<const InstalledPackage> insta
   std::size_t repo = repositories_.size();
   bool repo_added = false;
   for (const auto& inst : installed) {
-    auto v = TRY_CONTEXT(Version::parse(inst.version), "installed package `" + inst.name + "`");
+    auto v = TRY_CONTEXT(Version::parse(inst.version), "installed package `" + util::printable_excerpt(inst.name) + "`");
     bool found = false;
     for (auto id : named(inst.name)) {
       auto& p = packages_[id];

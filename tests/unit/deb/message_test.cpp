@@ -30,3 +30,14 @@ TEST_CASE("deb: messages quote a Packages index's text printable") {
   CHECK(added.error().message.find('\x01') == std::string::npos);
   CHECK(added.error().message.find("bad\\x01name") != std::string::npos);
 }
+
+TEST_CASE("deb: an installed package's name from the dpkg status is quoted printable") {
+  auto status = deb::parse_dpkg_status("Package: add\x1auser\nStatus: install ok installed\nVersion: 3.1\x01\nArchitecture: all\n");
+  REQUIRE(status);
+  deb::PackageIndex index;
+  auto added = index.add_installed(*status);
+  REQUIRE_FALSE(added);
+  CHECK(added.error().message.find('\x1a') == std::string::npos);
+  CHECK(added.error().message.find('\x01') == std::string::npos);
+  CHECK(added.error().message.find("add\\x1auser") != std::string::npos);
+}
