@@ -55,5 +55,5 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
   }
-  return 0;
+  return mlpack::fuzz::finish();
 }

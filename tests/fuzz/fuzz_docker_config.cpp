@@ -20,5 +20,5 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       __builtin_trap();
   }
   (void)mlpack::registry::normalize_registry_host(text.substr(0, 256));
-  return 0;
+  return mlpack::fuzz::finish();
 }

@@ -16,5 +16,5 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto c = mlpack::detectors::parse_project_config(text, "mlpack.yaml", buildpack_keys);
   mlpack::fuzz::check_error(c);
   (void)mlpack::detectors::nearest(text.substr(0, 64), mlpack::detectors::project_config_keys());
-  return 0;
+  return mlpack::fuzz::finish();
 }

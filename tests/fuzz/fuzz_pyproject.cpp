@@ -18,5 +18,5 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& [group, reqs] : p->dependency_groups)
       if (group.empty()) __builtin_trap();
   }
-  return 0;
+  return mlpack::fuzz::finish();
 }

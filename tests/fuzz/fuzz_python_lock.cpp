@@ -33,5 +33,5 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (i > 0 && lock->distributions[i - 1].name > d.name) __builtin_trap();  // sorted by name
     }
   }
-  return 0;
+  return mlpack::fuzz::finish();
 }
