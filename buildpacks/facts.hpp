@@ -147,6 +147,10 @@ inline constexpr Fact<std::vector<CudaHint>> cuda_hints{"cuda.hints"};
 // Detect (the cuda buildpack, after the ecosystems), and again at lock and build from the lock:
 // the decision pip, conda (`__cuda`) and the image follow.
 inline constexpr Fact<CudaDecision> cuda{"cuda.decision"};
+// Detect (the cuda buildpack): which shared-library file names ("libcudart.so.12.1.105", no folder)
+// the pipeline reads for their soname as layers are written, to warn of one library that reaches
+// the image twice (NVIDIA's redistributable CUDA libraries). Unpublished: none is watched.
+inline constexpr Fact<std::function<bool(std::string_view)>> watched_libraries{"image.watched_libraries"};
 
 // Build: the image's layer plan (lib/layerplan), made once by the pipeline from every package of
 // every ecosystem in the lock, within the image's layer budget (mlpack.yaml `layers`, --layers).

@@ -138,6 +138,12 @@ nlohmann::json sbom_json(const pipeline::Built& built) {
   return sboms;
 }
 
+nlohmann::json duplicates_json(const pipeline::Built& built) {
+  auto out = nlohmann::json::array();
+  for (const auto& d : built.duplicate_libraries) out.push_back(pipeline::to_json(d));
+  return out;
+}
+
 void print_sboms(const Globals& g, const pipeline::Built& built) {
   for (const auto& s : built.sboms) {
     for (const auto& w : s.written) g.out.info(fmt::format("    sbom: {} {} in {}", sbom::format_name(s.format), s.digest.short_str(), w));
@@ -304,6 +310,7 @@ int run_build(const ProjectArgs& args, const Globals& g) {
       doc = lock_json(*locked);
       doc["image"] = image_json(*built);
       doc["sbom"] = sbom_json(*built);
+      doc["duplicate_libraries"] = duplicates_json(*built);
     } else {
       nlohmann::json variants = nlohmann::json::array();
       for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -312,6 +319,7 @@ int run_build(const ProjectArgs& args, const Globals& g) {
         v["image"] = image_json(built->variants[i]);
         v["sbom"] = sbom_json(built->variants[i]);
         v["warnings"] = built->variants[i].warnings;
+        v["duplicate_libraries"] = duplicates_json(built->variants[i]);
         v["timings"] = built->variants[i].timings;
         variants.push_back(std::move(v));
       }

@@ -6,6 +6,7 @@
 // into an image.
 #include "buildpacks/buildpack.hpp"
 #include "buildpacks/cuda/cuda.hpp"
+#include "buildpacks/cuda/tables.hpp"
 #include "util/expected.hpp"
 
 namespace mlpack::buildpacks::cuda {
@@ -68,6 +69,8 @@ class Cuda final : public Buildpack {
     if (flag_) setting = *flag_;
     decision_ = TRY(decide(setting, project.facts.get_or(facts::cuda_hints)));
     project.facts.publish(facts::cuda, decision_);
+    // Whatever the decision: a CPU image can still get CUDA libraries twice (conda and pip).
+    project.facts.publish(facts::watched_libraries, std::function<bool(std::string_view)>(is_cuda_library_file));
     return Detection{};
   }
 

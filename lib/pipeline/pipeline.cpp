@@ -375,8 +375,10 @@ Result<Assembled> Session::assemble(const Locked& locked, const BuildRequest& re
 
   // Each buildpack's layers, bottom to top; the project's files come last (the app buildpack).
   Sink sink(store, cache, report, deps_options, layer_options, built.timings, built.warnings);
+  if (const auto* watched = d.facts.find(buildpacks::facts::watched_libraries)) sink.watch(*watched);
   for (const auto& bp : d.buildpacks) TRY(bp->layers(ctx, locked.lock, sink));
   std::vector<BuiltLayer> layers = sink.take();
+  built.duplicate_libraries = sink.duplicates();
   if (base_layers.size() + layers.size() > budget.budget)
     return util::fail(ErrorKind::internal,
                       fmt::format("the image has {} layers, over its budget of {}: the layer plan left too few for the "

@@ -21,6 +21,7 @@
 #include "lock/lockfile.hpp"
 #include "oci/types.hpp"
 #include "pipeline/progress.hpp"
+#include "pipeline/shared_libs.hpp"
 #include "sbom/sbom.hpp"
 
 namespace mlpack::pipeline {
@@ -124,6 +125,8 @@ struct Built {
   std::size_t blobs_skipped = 0;
   std::vector<BuiltSbom> sboms;
   std::size_t layer_budget = 0;  // the most layers the image could have had
+  // One shared library (by soname) at two paths or more (each also a warning): what --json lists.
+  std::vector<DuplicateLibrary> duplicate_libraries;
   // An image index of variants (build_index): `manifest` is the index, and each variant's image,
   // with its VariantId and the locations that name it alone (TAG-<suffix>), is here.
   std::optional<buildpacks::VariantId> variant;

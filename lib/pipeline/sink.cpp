@@ -2,7 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "buildpacks/cuda/tables.hpp"
 #include "image/append.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
@@ -112,7 +111,6 @@ std::string source_of(const BuiltLayer& layer) {
 
 }  // namespace
 
-LibraryFilter Sink::default_library_filter() { return buildpacks::cuda::is_cuda_library_file; }
 
 std::optional<BuiltLayer> Sink::find(const std::string& key) const {
   auto hit = cache_.lookup(key);

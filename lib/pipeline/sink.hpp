@@ -47,11 +47,10 @@ class Sink final : public buildpacks::LayerSink {
   Sink(image::BlobStore& store, const LayerCache& cache, Reporter& report, const archive::LayerOptions& fixed,
        const archive::LayerOptions& created, std::map<std::string, double>& timings, std::vector<std::string>& warnings)
       : store_(store), cache_(cache), report_(report), fixed_(fixed), created_(created), timings_(timings),
-        warnings_(warnings), filter_(default_library_filter()) {}
+        warnings_(warnings) {}
 
-  // Which files are read for their DT_SONAME (default_library_filter(): NVIDIA's redistributable
-  // CUDA libraries, buildpacks/cuda/tables.hpp); an empty filter reads none.
-  static LibraryFilter default_library_filter();
+  // Which files are read for their DT_SONAME: the buildpacks' facts::watched_libraries (the cuda
+  // buildpack's NVIDIA redistributable libraries); none until given, and an empty filter reads none.
   void watch(LibraryFilter filter) { filter_ = std::move(filter); }
 
   const archive::LayerOptions& options(buildpacks::FileTimes times) const override {

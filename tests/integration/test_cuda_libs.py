@@ -148,6 +148,11 @@ class CudaLibraries(TempTestCase):
         self.assertIn(w, r.stderr)
         # The symlink libcudart.so.12 -> libcudart.so.12.0.107 is no third copy.
         self.assertNotIn("opt/conda/lib/libcudart.so.12 ", w)
+        # --json lists it with each copy and the bytes wasted.
+        [dup] = doc["duplicate_libraries"]
+        self.assertEqual(dup["soname"], "libcudart.so.12")
+        self.assertEqual(sorted(c["path"].lstrip("/") for c in dup["copies"]), sorted(sizes))
+        self.assertEqual(dup["wasted"], wasted)
 
         # Warm: every layer from the cache, no package unpacked, the same warning.
         r2, warm = self.build(project, f"oci:{self.path('warm')}:t")
@@ -161,6 +166,7 @@ class CudaLibraries(TempTestCase):
         project = self.project("one", ["python=3.11", "cuda-cudart"])
         r, doc = self.build(project, f"oci:{self.path('out-one')}:t")
         self.assertEqual(self.cudart_warnings(doc["warnings"]), [])
+        self.assertEqual(doc["duplicate_libraries"], [])
         self.assertNotIn("is in the image twice", r.stderr)
         project = self.project("wheel", ["python=3.11", "pip"],
                                pip=[f"--index-url {STATE['served'].url}/pypi/simple/", "nvidia-cuda-runtime-cu12==12.1.105"])

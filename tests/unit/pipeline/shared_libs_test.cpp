@@ -275,6 +275,7 @@ Build build(const fs::path& cache_dir, bool wheel_has_cudart = true) {
   std::map<std::string, double> timings;
   Build out;
   Sink sink(store, cache, report, fixed, created, timings, out.warnings);
+  sink.watch(mlpack::buildpacks::cuda::is_cuda_library_file);  // as the cuda buildpack's fact asks
 
   auto by_key = [&](const std::string& key, std::vector<archive::Entry> entries, std::string contents,
                     std::vector<std::string> packages) {
