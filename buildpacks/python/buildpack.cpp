@@ -95,6 +95,7 @@ nlohmann::json requirement_json(const detectors::PythonRequirement& r) {
           {"hashes", r.hashes},
           {"constraint", r.constraint},
           {"editable", r.editable},
+          {"group", r.group.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.group)},
           {"file", r.file},
           {"line", r.line}};
 }
@@ -107,7 +108,7 @@ class Python final : public Buildpack {
     return {FlagSpec{"--python", "X.Y", "Target Python X.Y, or exactly X.Y.Z (default: mlpack.yaml, runtime.txt, else the base's)",
                      false},
             FlagSpec{"--extra", "NAME", "Include this pyproject.toml extra (repeatable)", true},
-            FlagSpec{"--group", "NAME", "Include this pyproject.toml dependency group (repeatable)", true},
+            FlagSpec{"--group", "NAME", "Include this pyproject.toml dependency group, or `dev` for a Pipfile's [dev-packages] (repeatable)", true},
             FlagSpec{"--pytorch-index", "URL",
                      "PyTorch's wheel index, holding cpu/ and cuXYZ/ (default: $MLPACK_PYTORCH_INDEX, else "
                      "https://download.pytorch.org/whl)",
@@ -116,7 +117,7 @@ class Python final : public Buildpack {
   std::vector<std::string> config_keys() const override { return {"python"}; }
   std::vector<std::string> looks_for() const override {
     return {"requirements.txt", "pyproject.toml", "uv.lock",     "poetry.lock",     "Pipfile.lock",
-            "pylock.toml",      "runtime.txt",    ".python-version", "*.py files"};
+            "Pipfile",          "pylock.toml",      "runtime.txt",    ".python-version", "*.py files"};
   }
 
   Result<std::vector<std::string>> accept(const FlagValues& flags, const util::Environment& env) override {

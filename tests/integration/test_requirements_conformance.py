@@ -191,6 +191,7 @@ class RequirementsConformanceTest(TempTestCase):
         self.assertEqual(doc["indexes"], [self.index])
         self.assertEqual([(q["name"], q["file"]) for q in doc["requirements"]],
                          [("six", "Pipfile"), ("attrs", "Pipfile"), ("pytest", "Pipfile")])
+        self.assertEqual([q["group"] for q in doc["requirements"]], [None, None, "dev"])
         _, lock = self.lock(project)
         self.assertEqual({n: p["version"] for n, p in self.pypi(lock).items()}, {"six": "1.16.0", "attrs": "23.1.0"})
         _, dev = self.lock(project, "--group", "dev")
