@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <zstd.h>
 
+#include <nlohmann/json.hpp>
+
 #include <map>
 #include <optional>
 #include <string>
@@ -133,6 +135,32 @@ TEST_CASE_FIXTURE(Fixture, "repodata: a refused .zst falls back to repodata.json
     REQUIRE(c.fetch_repodata({channel("forge")}, {"linux-64"}));
   }
   CHECK(server.count("linux-64/repodata.json.zst") == 2);
+}
+
+TEST_CASE_FIXTURE(Fixture, "repodata: state.json keeps the keys earlier versions wrote, so old caches revalidate") {
+  server.put("/forge/linux-64/repodata.json", repodata("linux-64", "numpy"));
+  server.files["/forge/linux-64/repodata.json.zst"] = {"", "", 404};
+  {
+    auto c = client();
+    REQUIRE(c.fetch_repodata({channel("forge")}, {"linux-64"}));
+  }
+  std::vector<std::filesystem::path> states;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(cache.path() / "conda-repodata-v1"))
+    if (e.path().filename() == "state.json") states.push_back(e.path());
+  REQUIRE(states.size() == 1);
+  auto j = nlohmann::json::parse(*util::read_file(states[0]));
+  CHECK(j["url"] == "https://conda.example/forge/linux-64/repodata.json");
+  CHECK(j["variant"] == "json");
+  CHECK(j["etag"].is_string());
+  CHECK(j["zst_missing_at"] == now);
+  // An entry as an earlier version left it: its validators are sent, and the 304 reuses the body.
+  j.erase("last_modified");
+  REQUIRE(util::write_file_atomic(states[0], j.dump() + "\n"));
+  auto c = client();
+  REQUIRE(c.fetch_repodata({channel("forge")}, {"linux-64"}));
+  CHECK(c.stats().not_modified == 1);
+  CHECK(c.stats().zst_fallbacks == 0);
+  CHECK(server.count("repodata.json.zst") == 1);
 }
 
 TEST_CASE_FIXTURE(Fixture, "repodata: cached copies are revalidated; 304 reuses them, 200 replaces them") {

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <map>
 #include <string>
 
@@ -182,6 +184,29 @@ TEST_CASE_FIXTURE(Fixture, "index: cached on disk and revalidated with the ETag 
   REQUIRE(changed);
   REQUIRE((*changed)[0].packages.size() == 1);
   CHECK((*changed)[0].packages[0].name == "cli");
+}
+
+TEST_CASE_FIXTURE(Fixture, "index: state.json keeps the keys earlier versions wrote, so old caches revalidate") {
+  repo.put("/src/contrib/PACKAGES.gz", gzip(kPackages), "\"abc\"");
+  std::vector<std::string> urls = {"https://user:pw@cran.example/"};
+  REQUIRE(client().fetch_indexes(urls));
+  std::vector<fs::path> states;
+  for (const auto& e : fs::recursive_directory_iterator(cache.path() / "cran-index-v1"))
+    if (e.path().filename() == "state.json") states.push_back(e.path());
+  REQUIRE(states.size() == 1);
+  CHECK(fs::is_regular_file(states[0].parent_path() / "PACKAGES"));
+  auto j = nlohmann::json::parse(*util::read_file(states[0]));
+  CHECK(j == nlohmann::json{{"url", "https://cran.example/src/contrib/PACKAGES.gz"}, {"variant", "gz"}, {"etag", "\"abc\""}});
+  // As an earlier version wrote it, with a Last-Modified too: both validators go out.
+  j["last_modified"] = "Tue, 01 Dec 2026 10:00:00 GMT";
+  REQUIRE(util::write_file_atomic(states[0], j.dump() + "\n"));
+  auto c = client();
+  auto r = c.fetch_indexes(urls);
+  REQUIRE(r);
+  CHECK((*r)[0].packages.size() == 2);
+  CHECK(c.stats().not_modified == 1);
+  CHECK(repo.http->log.back().headers.get("If-None-Match") == "\"abc\"");
+  CHECK(repo.http->log.back().headers.get("If-Modified-Since") == "Tue, 01 Dec 2026 10:00:00 GMT");
 }
 
 TEST_CASE_FIXTURE(Fixture, "index: the cache is kept apart by User-Agent (Posit Package Manager answers by it)") {
