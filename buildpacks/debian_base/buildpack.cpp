@@ -305,6 +305,7 @@ class DebianBase final : public Buildpack {
       sink.add(std::move(layers[i]));
     }
     publish_paths(ctx, lock, image, std::move(paths));
+    ctx.facts.publish(facts::stated_licenses, stated_licenses(lock, environment_for(ctx)));
     // mlpack's own core OS has the user; a registry base image may not.
     if (image && runs_as_app(ctx.project)) TRY(add_accounts_layer(*image, sink));
     sink.timing("debian_layers_s", since(t_assemble));

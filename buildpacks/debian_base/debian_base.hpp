@@ -160,4 +160,9 @@ struct Assembled {
 Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env,
                            const std::vector<LayerSpec>& layout = {});
 
+// The licences the locked Debian packages state in their machine-readable copyright files, read
+// when called (only when an SBOM is written): from the records assemble() keeps per .deb, else out
+// of the .deb (cached, or downloaded and verified) and recorded, so warm and cold builds agree.
+facts::StatedLicenses stated_licenses(const lock::LockFile& locked, const Environment& env);
+
 }  // namespace mlpack::buildpacks::debian_base

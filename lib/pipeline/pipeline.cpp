@@ -422,6 +422,10 @@ Result<Assembled> Session::assemble(const Locked& locked, const BuildRequest& re
       facts.base_os_id = release->id;
       facts.base_distribution = release->distribution;
     }
+    // Licences stated outside the lock (Debian's copyright files), read now that an SBOM is asked for.
+    if (const auto* stated = ctx.facts.find(buildpacks::facts::stated_licenses))
+      for (auto& l : TRY_CONTEXT((*stated)(), "reading the packages' licences for the SBOM"))
+        facts.stated_licenses[{l.ecosystem, l.name, l.version}] = std::move(l.text);
     oci::Descriptor subject{built.manifest.media_type, built.manifest.digest,
                             static_cast<std::int64_t>(built.manifest.bytes.size())};
     out.sboms = std::async(std::launch::async, [&lock = locked.lock, facts = std::move(facts), subject,
