@@ -262,9 +262,16 @@ class LayoutDestination final : public ImageDestination {
       return fail(ErrorKind::not_found, what + ": the layout does not list its subject " + parsed.subject->digest.short_str());
 
     const std::string before = to_json(idx);
+    Descriptor entry{artifact.media_type, artifact.digest, static_cast<std::int64_t>(artifact.bytes.size())};
+    entry.artifact_type = parsed.artifact_type.empty() ? parsed.config.media_type : parsed.artifact_type;
     std::vector<Descriptor> kept;
+    bool listed = false;  // attached again (a warm rebuild): it keeps its place
     for (auto& d : idx.manifests) {
-      if (d.digest == artifact.digest) continue;
+      if (d.digest == artifact.digest) {
+        if (!listed) kept.push_back(entry);
+        listed = true;
+        continue;
+      }
       if (is_artifact(d)) {
         auto bytes = read_small_blob(dir_, d.digest);
         auto m = bytes ? parse_manifest(*bytes) : Result<Manifest>(std::unexpected(bytes.error()));
@@ -272,9 +279,7 @@ class LayoutDestination final : public ImageDestination {
       }
       kept.push_back(std::move(d));
     }
-    Descriptor entry{artifact.media_type, artifact.digest, static_cast<std::int64_t>(artifact.bytes.size())};
-    entry.artifact_type = parsed.artifact_type.empty() ? parsed.config.media_type : parsed.artifact_type;
-    kept.push_back(std::move(entry));
+    if (!listed) kept.push_back(std::move(entry));
     idx.manifests = std::move(kept);
     // A warm rebuild attaches the same artifact again: the index is left as it is (no write).
     if (auto after = to_json(idx); after != before)

@@ -383,6 +383,24 @@ TEST_CASE("layout: artifacts attached to an image are listed untagged and found 
   struct stat after {};
   REQUIRE(::stat((dir / "index.json").c_str(), &after) == 0);
   CHECK(after.st_ino == before.st_ino);  // and index.json is not written again
+  // Two artifacts attached again in the same order (a warm rebuild with both SBOMs): each keeps its
+  // place, so index.json is not rewritten.
+  auto cdx = attach(**dest, a.manifest, "{\"bomFormat\":\"CycloneDX\"}");
+  REQUIRE(::stat((dir / "index.json").c_str(), &before) == 0);
+  attach(**dest, a.manifest, "{\"spdxVersion\":\"SPDX-2.3\"}");
+  attach(**dest, a.manifest, "{\"bomFormat\":\"CycloneDX\"}");
+  REQUIRE(::stat((dir / "index.json").c_str(), &after) == 0);
+  CHECK(after.st_ino == before.st_ino);
+  {
+    auto listed = parse_index(*util::read_file(dir / "index.json"));
+    REQUIRE(listed);
+    REQUIRE(listed->manifests.size() == 3);
+    CHECK(listed->manifests[1].digest == sbom.digest);
+    CHECK(listed->manifests[2].digest == cdx.digest);
+    // Back to one artifact for what follows.
+    listed->manifests.pop_back();
+    REQUIRE(util::write_file_atomic(dir / "index.json", to_json(*listed)));
+  }
 
   auto idx = parse_index(*util::read_file(dir / "index.json"));
   REQUIRE(idx);
