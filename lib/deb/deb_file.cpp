@@ -17,6 +17,7 @@
 #include "archive/reader.hpp"
 #include "deb/relation.hpp"
 #include "deb/version.hpp"
+#include "util/cleanup.hpp"
 #include "util/digest.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
@@ -177,12 +178,36 @@ Result<Staged> stage_member(util::Reader& in, const std::string& name, const fs:
   Staged st;
   Md5 md5;
   util::Sha256Writer sha;
-  std::string temp = (dir / ".staging-XXXXXX").string();
+  // The temporary name has `.tmp-` and the file is locked while it lives (util/cleanup.hpp), so
+  // what a killed run leaves is swept by the next one.
+  std::string temp;
   int fd = -1;
+  util::TempRegistration registration;
   auto cleanup = [&] {
+    ::unlink(temp.c_str());  // before close: the lock outlives the name
     if (fd >= 0) ::close(fd);
     fd = -1;
-    ::unlink(temp.c_str());
+    registration.reset();
+  };
+  auto create = [&]() -> Result<void> {
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      temp = (dir / ".staging.tmp-XXXXXX").string();
+      registration = TRY(util::create_registered_temp(util::TempKind::file, [&]() -> Result<fs::path> {
+        fd = ::mkstemp(temp.data());
+        if (fd < 0) return std::unexpected(util::errno_error("creating", temp, errno));
+        return fs::path(temp);
+      }));
+      auto held = util::hold_temp(fd, temp);
+      if (held && *held) return {};
+      ::close(fd);
+      fd = -1;
+      registration.reset();
+      if (!held) {
+        ::unlink(temp.c_str());
+        return std::unexpected(held.error());
+      }
+    }
+    return util::fail(util::ErrorKind::io, "creating a staging file in `" + dir.string() + "`: removed by another process 8 times");
   };
   std::array<char, 1 << 16> buf;
   for (;;) {
@@ -201,10 +226,7 @@ Result<Staged> stage_member(util::Reader& in, const std::string& name, const fs:
                                        (st.size > limit ? "member is larger than " + util::human_bytes(limit)
                                                         : "data is larger than " + util::human_bytes(total_limit))));
     }
-    if (fd < 0) {
-      fd = ::mkstemp(temp.data());
-      if (fd < 0) return std::unexpected(util::errno_error("creating", temp, errno));
-    }
+    if (fd < 0) TRY(create());
     md5.update(buf.data(), n);
     sha.update({reinterpret_cast<const std::byte*>(buf.data()), n});
     for (std::size_t off = 0; off < n;) {
@@ -220,19 +242,19 @@ Result<Staged> stage_member(util::Reader& in, const std::string& name, const fs:
   }
   st.md5 = md5.finish();
   if (fd < 0) return st;  // empty: kept in memory as Entry::data
-  if (::close(fd) != 0) {
-    fd = -1;
-    int err = errno;
-    ::unlink(temp.c_str());
-    return std::unexpected(util::errno_error("closing", temp, err));
-  }
-  fd = -1;
   auto dest = dir / sha.finish().hex();
+  // Renamed while still open (and locked): a sweep never sees the name unlocked.
   if (::rename(temp.c_str(), dest.c_str()) != 0) {
     int err = errno;
-    ::unlink(temp.c_str());
+    cleanup();
     return std::unexpected(util::errno_error("renaming into", dest, err));
   }
+  registration.reset();
+  if (::close(fd) != 0) {
+    fd = -1;
+    return std::unexpected(util::errno_error("closing", dest, errno));
+  }
+  fd = -1;
   st.source = dest;
   return st;
 }
