@@ -8,6 +8,7 @@
 #include "detectors/project_file.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
+#include "util/text.hpp"
 
 namespace mlpack::detectors {
 
@@ -150,7 +151,7 @@ Result<ProjectConfig> parse_project_config(std::string_view yaml, std::string_vi
   try {
     root = YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
-    return std::unexpected(r.error_at(e.mark, e.msg));
+    return std::unexpected(r.error_at(e.mark, util::printable_excerpt(e.msg)));
   }
   ProjectConfig config;
   if (root.IsNull()) return config;  // an empty file
@@ -199,7 +200,7 @@ Result<ProjectConfig> parse_project_config(std::string_view yaml, std::string_vi
       }
     }
   } catch (const YAML::Exception& e) {
-    return std::unexpected(r.error_at(e.mark, e.msg));
+    return std::unexpected(r.error_at(e.mark, util::printable_excerpt(e.msg)));
   }
   return config;
 }
