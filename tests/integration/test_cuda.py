@@ -17,6 +17,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
 from harness import MLPACK, TempTestCase, need, run, write  # noqa: E402
+import apt_archive  # noqa: E402
 
 PACKAGES = ["base-files", "ca-certificates", "coreutils", "dash", "dpkg", "libc6", "netbase", "usr-is-merged",
             "python3", "libgomp1"]
@@ -131,19 +132,8 @@ class Build(TempTestCase):
     @classmethod
     def setUpClass(cls):
         need("apt-ftparchive", "gpg", "gpgv", "dpkg-deb")
-        import apt_archive
         cls.work = tempfile.mkdtemp(prefix="mlpack-cuda-")
-        try:
-            debs = apt_archive.fetch_debs(apt_archive.closure(PACKAGES))
-        except apt_archive.FixtureSkip as e:
-            shutil.rmtree(cls.work, ignore_errors=True)
-            raise unittest.SkipTest(str(e))
-        key = apt_archive.make_key(os.path.join(cls.work, "gnupg"), os.path.join(cls.work, "keyring.gpg"))
-        archive = os.path.join(cls.work, "archive")
-        apt_archive.build_archive(archive, debs, key)
-        apt_archive.stop_agent(key.home)
-        cls.server = apt_archive.Server(archive)
-        cls.keyring = os.path.join(cls.work, "keyring.gpg")
+        cls.server, cls.keyring = apt_archive.serve_closure(cls.work, PACKAGES)
         cls.cache = os.path.join(cls.work, "cache")
 
     @classmethod
@@ -161,12 +151,7 @@ class Build(TempTestCase):
 
     def project(self, cuda_line):
         d = self.path("gpu")
-        write(os.path.join(d, "mlpack.yaml"),
-              "apt_sources:\n"
-              f"  - url: {self.server.url}\n"
-              "    suite: bookworm\n"
-              "    components: [main]\n"
-              f"    keyring: {self.keyring}\n" + cuda_line)
+        write(os.path.join(d, "mlpack.yaml"), apt_archive.apt_sources_yaml(self.server, self.keyring) + cuda_line)
         write(os.path.join(d, "model.txt"), "weights\n")
         return d
 

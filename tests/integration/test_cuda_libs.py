@@ -45,15 +45,7 @@ def setUpModule():
     need("apt-ftparchive", "gpg", "gpgv", "dpkg-deb", "zstd", "gcc")
     work = tempfile.mkdtemp(prefix="mlpack-cuda-libs-")
     STATE["work"] = work
-    try:
-        debs = apt_archive.fetch_debs(apt_archive.closure(OS_PACKAGES))
-    except apt_archive.FixtureSkip as e:
-        raise unittest.SkipTest(str(e))
-    key = apt_archive.make_key(os.path.join(work, "gnupg"), os.path.join(work, "keyring.gpg"))
-    apt_archive.build_archive(os.path.join(work, "archive"), debs, key)
-    apt_archive.stop_agent(key.home)
-    STATE["apt"] = apt_archive.Server(os.path.join(work, "archive"))
-    STATE["keyring"] = os.path.join(work, "keyring.gpg")
+    STATE["apt"], STATE["keyring"] = apt_archive.serve_closure(work, OS_PACKAGES)
 
     # Two builds of one library, as conda-forge's cuda-cudart and NVIDIA's wheel are: one soname.
     conda_so = shared_object(work, "libcudart.so.12", 200_000)
@@ -100,11 +92,7 @@ class CudaLibraries(TempTestCase):
     def project(self, name, deps, pip=None):
         d = self.path(name)
         write(os.path.join(d, "mlpack.yaml"),
-              "apt_sources:\n"
-              f"  - url: {STATE['apt'].url}\n"
-              "    suite: bookworm\n"
-              "    components: [main]\n"
-              f"    keyring: {STATE['keyring']}\n"
+              apt_archive.apt_sources_yaml(STATE["apt"], STATE["keyring"]) +
               # A pip: list's nvidia-* wheel decides no CUDA by itself (the decision reads the
               # ecosystems' hints): named here, as a project with such a list does.
               "cuda: \"12.1\"\n")

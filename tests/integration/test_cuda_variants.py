@@ -46,20 +46,12 @@ WORK = {}
 def setUpModule():
     need("apt-ftparchive", "gpg", "gpgv", "dpkg-deb", "skopeo", "umoci")
     work = tempfile.mkdtemp(prefix="mlpack-variants-")
-    try:
-        debs = apt_archive.fetch_debs(apt_archive.closure(BASE + EXTRA))
-    except apt_archive.FixtureSkip as e:
-        shutil.rmtree(work, ignore_errors=True)
-        raise unittest.SkipTest(str(e))
-    key = apt_archive.make_key(os.path.join(work, "gnupg"), os.path.join(work, "keyring.gpg"))
-    apt_archive.build_archive(os.path.join(work, "archive"), debs, key)
-    apt_archive.stop_agent(key.home)
+    WORK["work"] = work
+    WORK["apt"], WORK["keyring"] = apt_archive.serve_closure(work, BASE + EXTRA)
     served = os.path.join(work, "served")
     pytorch_index.build_pytorch_index(BACKENDS, served)
     python_index.build_index(PYPI, os.path.join(served, "pypi"))
-    WORK.update(work=work, apt=apt_archive.Server(os.path.join(work, "archive")),
-                web=pytorch_index.Server(served), keyring=os.path.join(work, "keyring.gpg"),
-                cache=os.path.join(work, "cache"))
+    WORK.update(web=pytorch_index.Server(served), cache=os.path.join(work, "cache"))
 
 
 def tearDownModule():
@@ -73,12 +65,7 @@ def tearDownModule():
 class Variants(TempTestCase):
     def project(self, name="model"):
         d = self.path(name)
-        write(os.path.join(d, "mlpack.yaml"),
-              "apt_sources:\n"
-              f"  - url: {WORK['apt'].url}\n"
-              "    suite: bookworm\n"
-              "    components: [main]\n"
-              f"    keyring: {WORK['keyring']}\n")
+        write(os.path.join(d, "mlpack.yaml"), apt_archive.apt_sources_yaml(WORK["apt"], WORK["keyring"]))
         write(os.path.join(d, "requirements.txt"), f"--index-url {WORK['web'].url}/pypi/simple/\ntorch==2.3.1\n")
         write(os.path.join(d, "serve.py"), "print('serving')\n")
         return d

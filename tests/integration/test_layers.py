@@ -32,16 +32,8 @@ ARCHIVE = {}
 def setUpModule():
     need("apt-ftparchive", "gpg", "gpgv", "dpkg-deb")
     work = tempfile.mkdtemp(prefix="mlpack-layers-")
-    try:
-        debs = apt_archive.fetch_debs(apt_archive.closure(BASE + MIDDLE + ["python3"]))
-    except apt_archive.FixtureSkip as e:
-        shutil.rmtree(work, ignore_errors=True)
-        raise unittest.SkipTest(str(e))
-    key = apt_archive.make_key(os.path.join(work, "gnupg"), os.path.join(work, "keyring.gpg"))
-    archive = os.path.join(work, "archive")
-    apt_archive.build_archive(archive, debs, key)
-    apt_archive.stop_agent(key.home)
-    ARCHIVE.update(work=work, server=apt_archive.Server(archive), keyring=os.path.join(work, "keyring.gpg"))
+    ARCHIVE["work"] = work
+    ARCHIVE["server"], ARCHIVE["keyring"] = apt_archive.serve_closure(work, BASE + MIDDLE + ["python3"])
 
 
 def tearDownModule():
@@ -64,11 +56,7 @@ class LayerCase(TempTestCase):
     def project(self, name, apt, parent=None, yaml_extra=""):
         d = os.path.join(parent or self.tmp, name)
         write(os.path.join(d, "mlpack.yaml"),
-              "apt_sources:\n"
-              f"  - url: {ARCHIVE['server'].url}\n"
-              "    suite: bookworm\n"
-              "    components: [main]\n"
-              f"    keyring: {ARCHIVE['keyring']}\n" + yaml_extra)
+              apt_archive.apt_sources_yaml(ARCHIVE["server"], ARCHIVE["keyring"]) + yaml_extra)
         write(os.path.join(d, "apt.txt"), "".join(p + "\n" for p in apt))
         write(os.path.join(d, "main.py"), "print('hello')\n")
         return d

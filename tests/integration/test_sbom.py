@@ -46,18 +46,10 @@ WORK = {}
 def setUpModule():
     need("apt-ftparchive", "gpg", "gpgv", "dpkg-deb", "skopeo", "umoci")
     work = tempfile.mkdtemp(prefix="mlpack-sbom-")
-    try:
-        debs = apt_archive.fetch_debs(apt_archive.closure(BASE + EXTRA))
-    except apt_archive.FixtureSkip as e:
-        shutil.rmtree(work, ignore_errors=True)
-        raise unittest.SkipTest(str(e))
-    key = apt_archive.make_key(os.path.join(work, "gnupg"), os.path.join(work, "keyring.gpg"))
-    apt_archive.build_archive(os.path.join(work, "archive"), debs, key)
-    apt_archive.stop_agent(key.home)
+    WORK["work"] = work
+    WORK["apt"], WORK["keyring"] = apt_archive.serve_closure(work, BASE + EXTRA)
     build_index(INDEX, os.path.join(work, "index"))
-    WORK.update(work=work, apt=apt_archive.Server(os.path.join(work, "archive")),
-                pypi=Server(os.path.join(work, "index")), keyring=os.path.join(work, "keyring.gpg"),
-                warm=os.path.join(work, "warm-cache"))
+    WORK.update(pypi=Server(os.path.join(work, "index")), warm=os.path.join(work, "warm-cache"))
 
 
 def tearDownModule():
@@ -172,12 +164,7 @@ class PurlParserTest(unittest.TestCase):
 class SbomBuildTest(TempTestCase):
     def project(self, name="sbomproj", requirements="toolkit\n"):
         d = self.path(name)
-        write(os.path.join(d, "mlpack.yaml"),
-              "apt_sources:\n"
-              f"  - url: {WORK['apt'].url}\n"
-              "    suite: bookworm\n"
-              "    components: [main]\n"
-              f"    keyring: {WORK['keyring']}\n")
+        write(os.path.join(d, "mlpack.yaml"), apt_archive.apt_sources_yaml(WORK["apt"], WORK["keyring"]))
         write(os.path.join(d, "requirements.txt"), f"--index-url {WORK['pypi'].url}/simple/\n{requirements}")
         write(os.path.join(d, "app.py"), "print('hi')\n")
         return d
