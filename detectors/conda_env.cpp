@@ -52,7 +52,7 @@ class Yaml {
     try {
       root = YAML::Load(text);
     } catch (const YAML::Exception& e) {
-      return std::unexpected(error_at(e.mark, e.msg));
+      return std::unexpected(error_at(e.mark, util::printable_excerpt(e.msg)));
     }
     if (root.IsNull()) return std::unexpected(util::Error{ErrorKind::invalid_input, file_ + ":1:1: the file is empty; expected " + expected});
     if (!root.IsMap()) return std::unexpected(error(root, "expected " + expected));
@@ -126,7 +126,7 @@ class EnvironmentReader {
         }
       }
     } catch (const YAML::Exception& e) {
-      return std::unexpected(yaml_.error_at(e.mark, e.msg));
+      return std::unexpected(yaml_.error_at(e.mark, util::printable_excerpt(e.msg)));
     }
     return env;
   }
@@ -308,7 +308,7 @@ class LockReader {
       if (!packages.IsSequence()) return std::unexpected(yaml_.error(packages, "`package` must be a list"));
       for (const auto& p : packages) lock.packages.push_back(TRY(read_package(p, lock)));
     } catch (const YAML::Exception& e) {
-      return std::unexpected(yaml_.error_at(e.mark, e.msg));
+      return std::unexpected(yaml_.error_at(e.mark, util::printable_excerpt(e.msg)));
     }
     return lock;
   }

@@ -12,6 +12,7 @@
 #include "pypi/filename.hpp"
 #include "pypi/name.hpp"
 #include "pypi/specifier.hpp"
+#include "util/text.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
 
@@ -250,11 +251,11 @@ Result<PyProject> parse_pyproject(const fs::path& path, const fs::path& project_
   try {
     doc = toml::parse(bytes, shown);
   } catch (const toml::parse_error& e) {
-    return std::unexpected(r.error(e.source(), std::string(e.description())));
+    return std::unexpected(r.error(e.source(), util::printable_excerpt(e.description())));
   }
 #else
   auto parsed = toml::parse(bytes, shown);
-  if (!parsed) return std::unexpected(r.error(parsed.error().source(), std::string(parsed.error().description())));
+  if (!parsed) return std::unexpected(r.error(parsed.error().source(), util::printable_excerpt(parsed.error().description())));
   doc = std::move(parsed).table();
 #endif
   PyProject out;

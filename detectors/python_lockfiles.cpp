@@ -5,6 +5,7 @@
 #include "detectors/python_lockfiles_internal.hpp"
 #include "pypi/name.hpp"
 #include "pypi/specifier.hpp"
+#include "util/text.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
 
@@ -37,7 +38,8 @@ Result<toml::table> parse_toml(const Context& ctx, std::string_view text) {
     return toml::parse(text, ctx.file);
   } catch (const toml::parse_error& e) {
     const auto& begin = e.source().begin;
-    return std::unexpected(ctx.error(e.description(), static_cast<int>(begin.line), static_cast<int>(begin.column)));
+    return std::unexpected(
+        ctx.error(util::printable_excerpt(e.description()), static_cast<int>(begin.line), static_cast<int>(begin.column)));
   }
 }
 

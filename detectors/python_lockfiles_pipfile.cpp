@@ -75,7 +75,12 @@ Result<ImportedLock> import_pipfile(const Context& ctx, std::string_view text) {
     std::string what = e.what();
     // "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error …"
     if (auto colon = what.find(": "); colon != std::string::npos) what = what.substr(colon + 2);
-    return std::unexpected(ctx.error("not valid JSON: " + what, line));
+    return std::unexpected(ctx.error("not valid JSON: " + util::printable_excerpt(what), line));
+  } catch (const json::exception& e) {
+    // A number out of range ("1e999") and the like: nlohmann throws other than parse_error.
+    std::string what = e.what();
+    if (auto close = what.find("] "); close != std::string::npos) what = what.substr(close + 2);
+    return std::unexpected(ctx.error("not valid JSON: " + util::printable_excerpt(what), 1));
   }
   if (!doc.is_object()) return std::unexpected(ctx.error("expected a JSON object", 1));
 
@@ -419,7 +424,7 @@ Result<Pipfile> parse_pipfile(const fs::path& path, const fs::path& project_root
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
     return util::fail(ErrorKind::invalid_input, shown + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
-                                                    ": " + std::string(e.description()));
+                                                    ": " + util::printable_excerpt(e.description()));
   }
   PipfileReader reader(file, root, shown);
   return reader.read(doc);

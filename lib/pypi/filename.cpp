@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "pypi/name.hpp"
+#include "util/text.hpp"
 #include "util/expected.hpp"
 
 namespace mlpack::pypi {
@@ -12,7 +13,7 @@ namespace {
 
 std::unexpected<util::Error> bad(std::string_view filename, std::string_view why) {
   return util::fail(util::ErrorKind::invalid_input,
-                    "invalid distribution filename `" + std::string(filename) + "`: " + std::string(why));
+                    "invalid distribution filename `" + util::printable_excerpt(filename) + "`: " + std::string(why));
 }
 
 // A wheel's name part: word characters and dots. Bytes >= 0x80 count as word
@@ -54,22 +55,22 @@ util::Result<WheelFilename> parse_wheel_filename(std::string_view filename) {
   if (parts.size() != 5 && parts.size() != 6) {
     return bad(filename, "expected name-version[-build]-python-abi-platform");
   }
-  if (!is_wheel_name_part(parts[0])) return bad(filename, "invalid project name `" + std::string(parts[0]) + "`");
-  if (!is_valid_version_string(parts[1])) return bad(filename, "invalid version `" + std::string(parts[1]) + "`");
+  if (!is_wheel_name_part(parts[0])) return bad(filename, "invalid project name `" + util::printable_excerpt(parts[0]) + "`");
+  if (!is_valid_version_string(parts[1])) return bad(filename, "invalid version `" + util::printable_excerpt(parts[1]) + "`");
   WheelFilename out{normalize_name(parts[0]), std::string(parts[1]), std::nullopt, {}};
   if (parts.size() == 6) {
     auto build = parts[2];
     BuildTag tag;
     auto [end, ec] = std::from_chars(build.data(), build.data() + build.size(), tag.number);
     if (ec != std::errc{} || end == build.data()) {
-      return bad(filename, "build tag `" + std::string(build) + "` must start with a digit");
+      return bad(filename, "build tag `" + util::printable_excerpt(build) + "` must start with a digit");
     }
     tag.suffix.assign(end, build.data() + build.size());
     out.build = std::move(tag);
   }
   const auto tag_begin = parts[parts.size() - 3].data();
   auto tags = TRY_CONTEXT(parse_tag(std::string_view(tag_begin, stem.data() + stem.size())),
-                          "invalid distribution filename `" + std::string(filename) + "`");
+                          "invalid distribution filename `" + util::printable_excerpt(filename) + "`");
   out.tags = std::move(tags);
   return out;
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/text.hpp"
+
 namespace mlpack::pypi {
 namespace {
 
@@ -45,7 +47,7 @@ std::string Tag::to_string() const { return interpreter + "-" + abi + "-" + plat
 util::Result<std::vector<Tag>> parse_tag(std::string_view tag_set) {
   auto bad = [&](std::string_view why) {
     return util::fail(util::ErrorKind::invalid_input,
-                      "invalid tag `" + std::string(tag_set) + "`: " + std::string(why));
+                      "invalid tag `" + util::printable_excerpt(tag_set) + "`: " + std::string(why));
   };
   std::string lower(tag_set);
   for (char& c : lower) {
@@ -62,12 +64,12 @@ util::Result<std::vector<Tag>> parse_tag(std::string_view tag_set) {
     fields.push_back(std::move(values));
   }
   for (auto interp : fields[0]) {
-    if (!is_valid_interpreter(interp)) return bad("invalid interpreter `" + std::string(interp) + "`");
+    if (!is_valid_interpreter(interp)) return bad("invalid interpreter `" + util::printable_excerpt(interp) + "`");
   }
   for (std::size_t f = 1; f < 3; ++f) {
     for (auto v : fields[f]) {
       if (!std::all_of(v.begin(), v.end(), is_lower_word)) {
-        return bad("invalid character in `" + std::string(v) + "`");
+        return bad("invalid character in `" + util::printable_excerpt(v) + "`");
       }
     }
   }

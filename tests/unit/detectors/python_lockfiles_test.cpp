@@ -1005,6 +1005,20 @@ TEST_CASE("Pipfile.lock: spec versions, indexes, hashes and JSON errors name the
   REQUIRE_FALSE(json);
   CHECK(json.error().kind == util::ErrorKind::invalid_input);
   CHECK(json.error().message.starts_with("Pipfile.lock:4: not valid JSON"));
+
+  // A number past double's range is an error of its own kind in nlohmann (out_of_range, not
+  // parse_error): invalid input all the same, never an abort (found by fuzz_python_lock).
+  p.write("Pipfile.lock", "{\"_meta\": 1e999}");
+  auto huge = p.import("Pipfile.lock", linux());
+  REQUIRE_FALSE(huge);
+  CHECK(huge.error().kind == util::ErrorKind::invalid_input);
+  CHECK(huge.error().message.starts_with("Pipfile.lock:1: not valid JSON"));
+
+  // Outside text in the message is escaped (a raw DEL, control byte or stray byte never reaches a terminal).
+  p.write("Pipfile.lock", std::string("{\"_meta\": \x7f\x1b[31m}"));
+  auto raw = p.import("Pipfile.lock", linux());
+  REQUIRE_FALSE(raw);
+  for (char c : raw.error().message) CHECK((static_cast<unsigned char>(c) >= 0x20 && c != 0x7f));
 }
 
 TEST_CASE("Pipfile.lock: git, editable path and local archive entries") {

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "pypi/filename.hpp"
 #include "pypi/requirement.hpp"
 
 using namespace mlpack;
@@ -22,4 +23,14 @@ TEST_CASE("requirement syntax errors: control characters escaped, long sources c
   auto plain = pypi::Requirement::parse("name>=1 x");
   REQUIRE_FALSE(plain);
   CHECK_MESSAGE(plain.error().message.ends_with("\n    name>=1 x\n        ~~~~^"), plain.error().message);
+}
+
+TEST_CASE("filename and tag errors quote the name escaped (found by fuzz_requirements_file)") {
+  auto bad = pypi::parse_wheel_filename(std::string("na\x1bme-1.0-py3-none-any.whl"));
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find('\x1b') == std::string::npos);
+  CHECK(bad.error().message.find("na\\x1bme") != std::string::npos);
+  auto tag = pypi::parse_wheel_filename(std::string("name-1.0-py3-none-an\x7fy.whl"));
+  REQUIRE_FALSE(tag);
+  CHECK(tag.error().message.find('\x7f') == std::string::npos);
 }
