@@ -116,6 +116,25 @@ class CudaPip(TempTestCase):
         det = json.loads(run([MLPACK, "detect", "--json", d, "--pytorch-index", self.pytorch]).stdout)
         self.assertEqual(det["torch_indexes"], [f"{self.pytorch}/cu121/"])
 
+    def test_one_line_of_mlpack_yaml_picks_the_variant_never_the_machine(self):
+        # The promise: cu121, cu118 or cpu wheels by changing one line of mlpack.yaml. A
+        # GPU on the build machine (an nvidia-smi that answers) changes nothing.
+        bin_dir = self.path("gpu-bin")
+        os.makedirs(bin_dir)
+        smi = os.path.join(bin_dir, "nvidia-smi")
+        with open(smi, "w") as f:
+            f.write("#!/bin/sh\necho 550.54.14\n")
+        os.chmod(smi, 0o755)
+        gpu_env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ["PATH"])
+        for line, torch, nvidia in (('cuda: "12.1"\n', "2.3.1+cu121", "nvidia-cublas-cu12"),
+                                    ('cuda: "11.8"\n', "2.3.1+cu118", "nvidia-cublas-cu11"),
+                                    ("cuda: none\n", "2.3.1+cpu", None)):
+            for env in (None, gpu_env):
+                d = self.project("torch==2.3.1\n", line)
+                got = self.pypi(self.lock(d, env=env).doc)
+                self.assertEqual(got["torch"]["version"], torch, line)
+                self.assertEqual([n for n in got if n.startswith("nvidia-")], [nvidia] if nvidia else [], line)
+
     def test_cuda_12_4_takes_the_newest_backend_not_above_it_that_has_the_version(self):
         d = self.project("torch==2.3.1\ntorchvision\n")
         got = self.pypi(self.lock(d, "--cuda", "12.4").doc)
