@@ -8,7 +8,6 @@ through `apt_sources` in mlpack.yaml. Results are checked by reading the OCI lay
 with skopeo, independently of mlpack."""
 
 import fcntl
-import hashlib
 import json
 import os
 import random
@@ -30,6 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
 from harness import MLPACK, FaultProxy, Registry, TempTestCase, need, run, write  # noqa: E402
 
 import apt_archive  # noqa: E402
+from python_index import sha256_file  # noqa: E402
 
 PACKAGES = ["base-files", "ca-certificates", "coreutils", "dash", "dpkg", "libc6", "netbase", "usr-is-merged",
             "python3", "libgomp1"]
@@ -72,14 +72,6 @@ def clean_env(cache, **extra):
     env["MLPACK_CACHE_DIR"] = cache
     env.update({k: str(v) for k, v in extra.items()})
     return env
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def layout_files(layout):

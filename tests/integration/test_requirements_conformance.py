@@ -6,7 +6,6 @@ does not have; a Pipfile without Pipfile.lock resolved from [packages] (and [dev
 `--group dev`); the binder folder's Pipfile.lock over the root's. Locks run against a generated
 index served on loopback, for a base image that only says it has glibc 2.36."""
 
-import hashlib
 import json
 import os
 import shutil
@@ -18,7 +17,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
 from harness import MLPACK, TempTestCase  # noqa: E402
 from base_image import glibc_base  # noqa: E402
-from python_index import Server, build_index, make_wheel, metadata_text  # noqa: E402
+from python_index import Server, build_index, make_wheel, metadata_text, sha256_file  # noqa: E402
 
 PACKAGES = {
     "six": {"versions": {"1.16.0": {"requires_python": ">=2.7"}}},
@@ -30,11 +29,6 @@ PACKAGES = {
 def encoded(text, codec):
     """`text` with the BOM of `codec` (utf-16-le, utf-16-be, utf-32-le, utf-32-be) first."""
     return ("\ufeff" + text).encode(codec)
-
-
-def sha256_of(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 class RequirementsConformanceTest(TempTestCase):
@@ -124,8 +118,8 @@ class RequirementsConformanceTest(TempTestCase):
         got = self.pypi(lock)
         self.assertEqual(set(got), {"foo", "bar", "six"})
         self.assertEqual(got["foo"]["version"], "1.0")
-        self.assertEqual(got["foo"]["sha256"], sha256_of(foo))
-        self.assertEqual(got["bar"]["sha256"], sha256_of(bar))
+        self.assertEqual(got["foo"]["sha256"], sha256_file(foo))
+        self.assertEqual(got["bar"]["sha256"], sha256_file(bar))
         self.assertTrue(got["foo"]["source"].startswith("file://"), got["foo"])
         # The same file, the same lock: nothing of the run's temp paths gets in but the project's.
         _, again = self.lock(project)
@@ -197,7 +191,7 @@ class RequirementsConformanceTest(TempTestCase):
         _, dev = self.lock(project, "--group", "dev")
         self.assertEqual({n: p["version"] for n, p in self.pypi(dev).items()},
                          {"six": "1.16.0", "attrs": "23.1.0", "pytest": "8.0.0"})
-        self.assertEqual(self.pypi(dev)["pytest"].get("sha256"), sha256_of(os.path.join(self.files, "pytest-8.0.0-py3-none-any.whl")))
+        self.assertEqual(self.pypi(dev)["pytest"].get("sha256"), sha256_file(os.path.join(self.files, "pytest-8.0.0-py3-none-any.whl")))
 
     def test_a_pipfile_git_package_is_listed_and_refused(self):
         project = self.project({"Pipfile": self.pipfile('six = "*"\nmylib = {git = "https://github.com/o/mylib.git", ref = "v1"}\n')})
@@ -221,7 +215,7 @@ class RequirementsConformanceTest(TempTestCase):
             return json.dumps({
                 "_meta": {"hash": {"sha256": "0" * 64}, "pipfile-spec": 6, "requires": {"python_version": "3.12"},
                           "sources": [{"name": "local", "url": self.index, "verify_ssl": False}]},
-                "default": {name: {"hashes": ["sha256:" + sha256_of(os.path.join(self.files, fn))],
+                "default": {name: {"hashes": ["sha256:" + sha256_file(os.path.join(self.files, fn))],
                                    "version": f"=={version}"}},
                 "develop": {}}, indent=4) + "\n"
         project = self.project({

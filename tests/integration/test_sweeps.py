@@ -16,7 +16,6 @@ chosen file, then waits, so each kill point is reached for certain, not raced.""
 
 import fcntl
 import functools
-import hashlib
 import http.server
 import json
 import os
@@ -36,7 +35,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
 from harness import MLPACK, TempTestCase, need, run, write  # noqa: E402
 
 import apt_archive  # noqa: E402
-from python_index import build_index  # noqa: E402
+from python_index import build_index, sha256_file  # noqa: E402
 
 PACKAGES = ["base-files", "ca-certificates", "coreutils", "dash", "dpkg", "libc6", "netbase", "usr-is-merged",
             "python3", "libgomp1"]
@@ -155,14 +154,6 @@ def finished_files(root):
             if ".tmp-" not in n:
                 out.add(os.path.relpath(os.path.join(dirpath, n), root))
     return out
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class KilledRuns(TempTestCase):
