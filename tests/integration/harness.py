@@ -100,12 +100,21 @@ def mlpack(*args, check=True, env=None, cache=None):
 
 
 def write(path, text, mode=None):
-    """Writes `text` to `path`, making its folders, and sets `mode` when given."""
+    """Writes `text` (str, or bytes as they are) to `path`, making its folders, and sets `mode`
+    when given."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
+    with open(path, "wb" if isinstance(text, bytes) else "w") as f:
         f.write(text)
     if mode is not None:
         os.chmod(path, mode)
+
+
+def write_files(root, files):
+    """Writes each {relative path: text or bytes} of `files` under `root`; returns `root`."""
+    os.makedirs(root, exist_ok=True)
+    for rel, content in files.items():
+        write(os.path.join(root, rel), content)
+    return root
 
 
 def need(*tools):

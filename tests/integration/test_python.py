@@ -12,7 +12,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
-from harness import MLPACK, TempTestCase, run  # noqa: E402
+from harness import MLPACK, TempTestCase, run, write_files  # noqa: E402
 from base_image import glibc_base  # noqa: E402
 from python_index import Server, build_index  # noqa: E402
 
@@ -61,16 +61,7 @@ class PythonLockTest(TempTestCase):
         shutil.rmtree(cls.served, ignore_errors=True)
 
     def project(self, files, name="proj"):
-        root = self.path(name)
-        os.makedirs(root, exist_ok=True)
-        files = dict(files)
-        files.setdefault("mlpack.yaml", f"base: {self.base}\n")
-        for rel, text in files.items():
-            p = os.path.join(root, rel)
-            os.makedirs(os.path.dirname(p), exist_ok=True)
-            with open(p, "w") as f:
-                f.write(text)
-        return root
+        return write_files(self.path(name), {"mlpack.yaml": f"base: {self.base}\n", **files})
 
     def lock(self, project, *args, check=True):
         r = self.mlpack("lock", project, "--python", "3.12", "--json", *args, check=False)

@@ -15,7 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
-from harness import MLPACK, TempTestCase  # noqa: E402
+from harness import MLPACK, TempTestCase, write_files  # noqa: E402
 from base_image import glibc_base  # noqa: E402
 from python_index import Server, build_index, make_wheel, metadata_text, sha256_file  # noqa: E402
 
@@ -47,16 +47,7 @@ class RequirementsConformanceTest(TempTestCase):
         shutil.rmtree(cls.served, ignore_errors=True)
 
     def project(self, files, name="proj"):
-        root = self.path(name)
-        os.makedirs(root, exist_ok=True)
-        files = dict(files)
-        files.setdefault("mlpack.yaml", f"base: {self.base}\n")
-        for rel, content in files.items():
-            p = os.path.join(root, rel)
-            os.makedirs(os.path.dirname(p), exist_ok=True)
-            with open(p, "wb") as f:
-                f.write(content if isinstance(content, bytes) else content.encode())
-        return root
+        return write_files(self.path(name), {"mlpack.yaml": f"base: {self.base}\n", **files})
 
     def wheel(self, project, rel, name, version, requires=()):
         path = os.path.join(project, rel)
