@@ -189,9 +189,12 @@ Result<Assembled> assemble(const lock::LockFile& locked, const Environment& env,
   if (packages.empty()) return out;
   auto paths = TRY(fetch_locked(locked, packages, env));
 
-  // Unpack. Contents are staged content-addressed in the cache, so a rebuild re-uses them.
-  out.staging_dir = env.cache_dir / "deb-staging";
-  TRY(util::make_dirs(out.staging_dir));
+  // Unpack. Contents are staged content-addressed (one copy of a file several packages ship) in a
+  // folder of this build, removed once the layers are written: the staged copies are scratch, and
+  // kept they grew the cache by every file of every package ever unpacked.
+  TRY(util::make_dirs(env.cache_dir / "deb-staging"));
+  out.staging = std::make_shared<util::TempDir>(TRY(util::TempDir::create(env.cache_dir / "deb-staging", "build.tmp-")));
+  out.staging_dir = out.staging->path();
   std::vector<std::optional<deb::DebFile>> unpacked(packages.size());
   TRY(util::parallel_for(packages.size(), util::hardware_threads(), [&](std::size_t i) -> Result<void> {
     deb::DebOptions options;

@@ -15,6 +15,7 @@
 #include "buildpacks/debian_base/accounts.hpp"
 #include "buildpacks/debian_base/base_image.hpp"
 #include "buildpacks/facts.hpp"
+#include "util/fs.hpp"
 #include "archive/decompress.hpp"
 #include "archive/layer.hpp"
 #include "lock/lockfile.hpp"
@@ -148,7 +149,11 @@ std::vector<LayerSpec> planned_layout(const lock::LockFile& locked, const facts:
 struct Assembled {
   std::vector<Layer> layers;  // bottom to top
   std::string python;         // "/usr/bin/python3" when the runtime layer has it, else ""
-  fs::path staging_dir;       // holds the unpacked file contents the entries point at
+  // The unpacked file contents the entries point at: a folder of this build under
+  // <cache>/deb-staging, removed when the last copy of this is dropped (keep it until the layers
+  // are written), and swept by name after a SIGKILL.
+  std::shared_ptr<util::TempDir> staging;
+  fs::path staging_dir;
 };
 
 // Downloads (or finds in the cache) every locked deb package, verifying each sha256, unpacks

@@ -422,15 +422,17 @@ Result<Assembled> Session::assemble(const Locked& locked, const BuildRequest& re
       facts.base_os_id = release->id;
       facts.base_distribution = release->distribution;
     }
-    // Licences stated outside the lock (Debian's copyright files), read now that an SBOM is asked for.
-    if (const auto* stated = ctx.facts.find(buildpacks::facts::stated_licenses))
-      for (auto& l : TRY_CONTEXT((*stated)(), "reading the packages' licences for the SBOM"))
-        facts.stated_licenses[{l.ecosystem, l.name, l.version}] = std::move(l.text);
+    // Licences stated outside the lock (Debian's copyright files), read on the SBOM's thread too.
+    buildpacks::facts::StatedLicenses stated;
+    if (const auto* f = ctx.facts.find(buildpacks::facts::stated_licenses)) stated = *f;
     oci::Descriptor subject{built.manifest.media_type, built.manifest.digest,
                             static_cast<std::int64_t>(built.manifest.bytes.size())};
-    out.sboms = std::async(std::launch::async, [&lock = locked.lock, facts = std::move(facts), subject,
-                                            formats = request.sboms, created_text] {
+    out.sboms = std::async(std::launch::async, [&lock = locked.lock, facts = std::move(facts), stated, subject,
+                                            formats = request.sboms, created_text]() mutable -> SbomsResult {
       auto t_sbom = Clock::now();
+      if (stated)
+        for (auto& l : TRY_CONTEXT(stated(), "reading the packages' licences for the SBOM"))
+          facts.stated_licenses[{l.ecosystem, l.name, l.version}] = std::move(l.text);
       auto description = sbom::describe(lock, facts);
       std::vector<sbom::Artifact> out;
       for (auto format : formats)
@@ -478,9 +480,9 @@ Result<void> copy_to(oci::ImageSource& source, oci::ImageDestination& dest, cons
 }
 
 // Waits for the image's SBOMs, records them in its Built, and returns their artifacts.
-std::vector<sbom::Artifact> finish_sboms(Assembled& a) {
-  if (!a.sboms.valid()) return {};
-  auto [artifacts, seconds] = a.sboms.get();
+Result<std::vector<sbom::Artifact>> finish_sboms(Assembled& a) {
+  if (!a.sboms.valid()) return std::vector<sbom::Artifact>{};
+  auto [artifacts, seconds] = TRY(a.sboms.get());
   a.built.timings["sbom_s"] = seconds;
   for (const auto& x : artifacts)
     a.built.sboms.push_back(BuiltSbom{x.format, std::string(sbom::media_type(x.format)), x.manifest.digest,
@@ -596,7 +598,7 @@ Result<Built> Session::build(const Locked& locked, const BuildRequest& request) 
     destinations.push_back(std::move(dest));
   }
   // SBOMs are written on another thread while the image goes to its outputs, and attached after.
-  TRY(attach_sboms(outputs, destinations, finish_sboms(a), built));
+  TRY(attach_sboms(outputs, destinations, TRY(finish_sboms(a)), built));
   TRY(write_sbom_files(built, request, ""));
   built.timings["output_s"] = since(t_out);
   built.timings["total_s"] = since(start);
@@ -658,7 +660,7 @@ Result<Built> build_index(std::span<const VariantBuild> variants, const BuildReq
       }
   }
   for (auto& a : assembled) {
-    TRY(attach_sboms(outputs, destinations, finish_sboms(a), a.built));
+    TRY(attach_sboms(outputs, destinations, TRY(finish_sboms(a)), a.built));
     TRY(write_sbom_files(a.built, request, a.built.variant->suffix));
     built.variants.push_back(std::move(a.built));
   }

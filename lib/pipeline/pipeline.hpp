@@ -135,10 +135,11 @@ struct Built {
 
 // An image assembled from the lock, not yet written anywhere (Session::assemble): its manifest,
 // config and layers (in `built`), the image to copy from, and its SBOMs, being written.
+using SbomsResult = Result<std::pair<std::vector<sbom::Artifact>, double>>;  // the artifacts, seconds
 struct Assembled {
   Built built;
   std::shared_ptr<image::StagedImage> staged;
-  std::future<std::pair<std::vector<sbom::Artifact>, double>> sboms;
+  std::future<SbomsResult> sboms;
 };
 
 struct BuildRequest {
