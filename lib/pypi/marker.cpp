@@ -443,11 +443,13 @@ bool word_boundary(std::string_view s, std::size_t i) { return word_before(s, i)
 
 util::Error to_error(std::string_view source, const SyntaxError& e) {
   // The source comes from a project file: a line with control characters (other than the line
-  // breaks and tabs packaging shows as they are), or too long to read, is shown escaped and cut
-  // (util::printable_excerpt), without the underline it would no longer match.
+  // feeds and tabs packaging shows as they are), or too long to read, is shown escaped and cut
+  // (util::printable_excerpt), without the underline it would no longer match. A carriage return
+  // is escaped too, unlike packaging: a terminal would return to the line's start and hide what
+  // came before it.
   std::string probe(source);
   for (char& c : probe)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    if (c == '\n' || c == '\t') c = ' ';
   if (util::printable_excerpt(probe) != probe)
     return util::Error{util::ErrorKind::invalid_input,
                        e.message + " at column " + std::to_string(code_points(source.substr(0, std::min(e.end, source.size()))) + 1) +

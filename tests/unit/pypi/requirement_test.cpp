@@ -139,6 +139,7 @@ TEST_CASE("pypa/packaging requirement vectors") {
   int total = 0;
   int passed = 0;
   int message_differs = 0;
+  int escaped = 0;
   auto tally = [&](bool ok, const std::string& what) {
     ++total;
     if (ok)
@@ -189,6 +190,14 @@ TEST_CASE("pypa/packaging requirement vectors") {
       tally(true, "");
       continue;
     }
+    if (text.find('\r') != std::string::npos) {
+      // Ours shows a carriage return escaped (a terminal would obey it), packaging as it is.
+      ++escaped;
+      tally(r.error().message.find('\r') == std::string::npos &&
+                r.error().message.find("\\r") != std::string::npos,
+            "escaped \\r for " + text + ":\n" + r.error().message);
+      continue;
+    }
     auto underline = want.substr(underline_at + 5);
     auto head_end = want.size() - underline.size() - 5 - text.size() - 5;
     auto expected = want.substr(0, head_end) + " at column " + std::to_string(underline.size()) +
@@ -209,6 +218,7 @@ TEST_CASE("pypa/packaging requirement vectors") {
   }
 
   MESSAGE("pypa/packaging requirement vectors: ", passed, "/", total, " passed (", message_differs,
-          " error only checked as an error: SpecifierSet words its own message)");
+          " error only checked as an error: SpecifierSet words its own message; ", escaped,
+          " with a carriage return shown escaped rather than raw)");
   CHECK(passed == total);
 }
