@@ -6,6 +6,7 @@
 #include <set>
 
 #include "util/expected.hpp"
+#include "util/text.hpp"
 
 namespace mlpack::pypi {
 
@@ -151,7 +152,7 @@ std::vector<Item> items_of(std::span<const std::string> texts, std::vector<std::
 Result<Specifier> Specifier::parse(std::string_view text, Prereleases prereleases) {
   auto s = detail::strip_whitespace(text);
   auto invalid = [&](std::string_view why) {
-    return util::fail(util::ErrorKind::invalid_input, "`" + std::string(s) + "` " + std::string(why));
+    return util::fail(util::ErrorKind::invalid_input, "`" + util::printable_excerpt(s) + "` " + std::string(why));
   };
   // Longest operators first so `===` is not read as `==` followed by `=`.
   static constexpr std::array<std::pair<std::string_view, Operator>, 8> kOperators = {{
@@ -302,7 +303,7 @@ Result<SpecifierSet> SpecifierSet::parse(std::string_view text, Prereleases prer
     auto comma = text.find(',', start);
     auto item = text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     if (!detail::strip_whitespace(item).empty()) {
-      set.specs_.push_back(TRY_CONTEXT(Specifier::parse(item), "in `" + std::string(text) + "`"));
+      set.specs_.push_back(TRY_CONTEXT(Specifier::parse(item), "in `" + util::printable_excerpt(text) + "`"));
     }
     if (comma == std::string_view::npos) break;
     start = comma + 1;

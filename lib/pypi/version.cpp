@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "util/text.hpp"
+
 namespace mlpack::pypi {
 
 const char* to_string(PreKind kind) {
@@ -156,7 +158,7 @@ std::strong_ordering compare_local(std::string_view a, std::string_view b) {
 Result<Version> Version::parse(std::string_view text) {
   auto invalid = [&](std::string_view why) {
     return util::fail(util::ErrorKind::invalid_input,
-                      "`" + std::string(text) + "` is not a valid PEP 440 version: " + std::string(why));
+                      "`" + util::printable_excerpt(text) + "` is not a valid PEP 440 version: " + std::string(why));
   };
   auto stripped = detail::strip_whitespace(text);
   if (stripped.empty()) return invalid("it is empty");
@@ -227,7 +229,7 @@ Result<Version> Version::parse(std::string_view text) {
   }
 
   if (!p.at_end())
-    return invalid("unexpected `" + std::string(stripped.substr(p.pos())) + "`");
+    return invalid("unexpected `" + util::printable_excerpt(stripped.substr(p.pos())) + "`");
   if (p.overflow()) return invalid("a number is too large");
   return v;
 }

@@ -6,6 +6,7 @@
 
 #include "pypi/filename.hpp"
 #include "pypi/requirement.hpp"
+#include "pypi/version.hpp"
 
 using namespace mlpack;
 
@@ -33,4 +34,14 @@ TEST_CASE("filename and tag errors quote the name escaped (found by fuzz_require
   auto tag = pypi::parse_wheel_filename(std::string("name-1.0-py3-none-an\x7fy.whl"));
   REQUIRE_FALSE(tag);
   CHECK(tag.error().message.find('\x7f') == std::string::npos);
+}
+
+TEST_CASE("specifier and version errors quote their text escaped (found by fuzz_pyproject)") {
+  auto r = pypi::Requirement::parse(std::string("p=========<===y\bst>=,,,N"));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find('\b') == std::string::npos);
+  CHECK(r.error().message.find("y\\x08st") != std::string::npos);
+  auto v = pypi::Version::parse(std::string("1.0\x1b[2J"));
+  REQUIRE_FALSE(v);
+  CHECK(v.error().message.find('\x1b') == std::string::npos);
 }
