@@ -765,8 +765,8 @@ Result<PythonRequirement> RequirementsParser::requirement_line(const std::string
     } else if (auto egg = egg_fragment(link)) {
       if (!pypi::is_valid_name(*egg))
         return util::fail(ErrorKind::invalid_input, where + ": the `#egg=` fragment " + ticked(*egg) +
-                                                        " is not a valid project name; write `name @ " + link +
-                                                        "` instead");
+                                                        " is not a valid project name; write `name @ " +
+                                                        util::printable_excerpt(util::redact_url(link)) + "` instead");
       req.name = *egg;
     }
     req.url = link;

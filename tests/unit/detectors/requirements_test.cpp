@@ -357,6 +357,11 @@ TEST_CASE("requirements.txt: direct references, wheel URLs and local files") {
         "`setup.py`");
   CHECK(error_of(parse_text(p, "https://example.com/x.tar.gz#egg=not valid\n"))
             .starts_with("requirements.txt:1: the `#egg=` fragment `not valid` is not a valid project name"));
+  // The link quoted in the suggestion is escaped and its credentials hidden (found by
+  // fuzz_requirements_file: a DEL reached the message raw).
+  auto egg = error_of(parse_text(p, "git+https://user:s3cret@host/r.git#egg=Pro\x7f\n"));
+  CHECK(egg.find('\x7f') == std::string::npos);
+  CHECK(egg.find("s3cret") == std::string::npos);
 }
 
 TEST_CASE("requirements.txt: encodings") {
