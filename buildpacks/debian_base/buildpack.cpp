@@ -321,8 +321,6 @@ class DebianBase final : public Buildpack {
   }
 
  private:
-  static constexpr std::string_view default_distribution = "debian:bookworm";
-
   static void add_paths(const std::vector<archive::Entry>& entries, std::vector<facts::OsPath>& out) {
     for (const auto& e : entries)
       out.push_back(facts::OsPath{e.path, e.type == archive::EntryType::symlink,

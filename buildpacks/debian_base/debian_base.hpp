@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "apt/client.hpp"
@@ -55,7 +56,7 @@ struct RuntimeVersion {
   std::string package;  // "r-base-core"
   std::string wanted;   // for messages: "R >= 4.4 wanted (DESCRIPTION:3)"
   std::function<bool(std::string_view debian_version)> accepts;
-  // The repository to look in, for a distribution ("debian:bookworm"); nullopt: none for it; an
+  // The repository to look in, for a distribution ("debian:trixie"); nullopt: none for it; an
   // error when there is one but it cannot be used (no key to verify it with).
   std::function<Result<std::optional<AptRepository>>(std::string_view distribution)> fallback;
   std::string fallback_name;  // "CRAN's Debian repository"
@@ -71,8 +72,12 @@ inline constexpr Fact<std::vector<RuntimeVersion>> runtime_versions{"os.runtime_
 // /etc/services and /etc/protocols.
 const std::vector<std::string>& base_packages();
 
+// The base a project gets when it names none (no mlpack.yaml `base`, no --base): Debian's current
+// stable, trixie (13) since August 2025. Other releases (debian:bookworm…) stay available by name.
+inline constexpr std::string_view default_distribution = "debian:trixie";
+
 struct Request {
-  std::string base = "debian:bookworm";
+  std::string base = std::string(default_distribution);
   std::optional<std::string> snapshot;
   std::vector<AptRepository> extra_repositories;
   // When set, these replace the distribution's own sources (a mirror or a local archive holding
@@ -110,7 +115,7 @@ struct Environment {
   archive::UnpackLimits unpack;  // how far one .deb may unpack
 };
 
-// The apt sources for a request: the distribution's (debian:bookworm → main + security) and the
+// The apt sources for a request: the distribution's (debian:trixie → main + security) and the
 // extra repositories. Errors are invalid_input for an unknown base or a malformed repository.
 Result<std::vector<apt::Source>> sources_for(const Request& request, const Environment& env);
 

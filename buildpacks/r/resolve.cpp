@@ -110,7 +110,9 @@ std::string binary_repository(std::string url, std::string_view suite, const std
 }
 
 std::string ppm_default_for(const Inputs& in, std::string_view suite) {
-  return cran::ppm_repository(suite.empty() ? "bookworm" : suite,
+  // A base that names no Debian suite gets PPM's binaries for the default base's suite.
+  static const std::string default_suite = suite_of(debian_base::default_distribution);
+  return cran::ppm_repository(suite.empty() ? std::string_view(default_suite) : suite,
                               in.project && in.project->snapshot_date ? *in.project->snapshot_date : "latest");
 }
 

@@ -40,7 +40,9 @@ TEST_CASE("debian-base owns apt.txt, the apt keys of mlpack.yaml and --insecure-
   const fs::path dir = tmp->path();
   auto debian = named("debian-base");
   REQUIRE(debian);
-  CHECK(debian->default_base() == "debian:bookworm");
+  // Debian's current stable (13, since August 2025); bookworm stays available by name.
+  CHECK(debian->default_base() == "debian:trixie");
+  CHECK(debian->builds_base("debian:bookworm"));
   CHECK(debian->looks_for() == std::vector<std::string>{"apt.txt"});
   REQUIRE(debian->flags().size() == 1);
   CHECK(debian->flags()[0].name == "--insecure-skip-verify");
