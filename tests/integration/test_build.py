@@ -108,7 +108,9 @@ class BuildCase(TempTestCase):
 
     def project(self, name="proj", apt_txt="libgomp1\n", yaml_extra="", parent=None):
         d = os.path.join(parent or self.tmp, name)
+        # The archive holds bookworm's .debs: the project names that release (not the default).
         write(os.path.join(d, "mlpack.yaml"),
+              "base: debian:bookworm\n"
               "apt_sources:\n"
               f"  - url: {ARCHIVE['server'].url}\n"
               "    suite: bookworm\n"
@@ -554,10 +556,10 @@ class BadInput(BuildCase):
     def test_malformed_mlpack_yaml_names_line_and_column(self):
         project = self.project(name="badyaml")
         with open(os.path.join(project, "mlpack.yaml"), "a") as f:
-            f.write('ports: "eighty"\n')  # line 6
+            f.write('ports: "eighty"\n')  # line 7
         r = self.build(project, json_out=False, check=False)
         self.assertEqual(r.returncode, 2, r.stderr)
-        self.assertRegex(r.stderr, r"mlpack\.yaml:6:8: .*ports")
+        self.assertRegex(r.stderr, r"mlpack\.yaml:7:8: .*ports")
         write(os.path.join(project, "mlpack.yaml"), "name: x\nports: [8080\n")
         r = self.build(project, json_out=False, check=False)
         self.assertEqual(r.returncode, 2, r.stderr)
@@ -566,10 +568,10 @@ class BadInput(BuildCase):
     def test_unknown_key_suggests_the_nearest(self):
         project = self.project(name="typo")
         with open(os.path.join(project, "mlpack.yaml"), "a") as f:
-            f.write('entrypont: ["python3", "hello.py"]\n')  # line 6
+            f.write('entrypont: ["python3", "hello.py"]\n')  # line 7
         r = self.build(project, json_out=False, check=False)
         self.assertEqual(r.returncode, 2, r.stderr)
-        self.assertRegex(r.stderr, r"mlpack\.yaml:6:1: unknown key `entrypont`.*did you mean `entrypoint`")
+        self.assertRegex(r.stderr, r"mlpack\.yaml:7:1: unknown key `entrypont`.*did you mean `entrypoint`")
 
     def test_malformed_pyproject_names_the_location(self):
         project = self.project(name="badtoml")

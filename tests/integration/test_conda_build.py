@@ -91,6 +91,7 @@ class CondaBuild(TempTestCase):
     def project(self, name="proj", deps=("python=3.11", "demo", "hello", "bigdata"), pip=None):
         d = self.path(name)
         write(os.path.join(d, "mlpack.yaml"),
+              "base: debian:bookworm\n"  # the archive holds bookworm's .debs
               "apt_sources:\n"
               f"  - url: {ARCHIVE['apt'].url}\n"
               "    suite: bookworm\n"
@@ -323,6 +324,7 @@ class RealBinaries(TempTestCase):
     def test_debian_python_repacked_runs_from_opt_conda_as_uid_1000(self):
         d = self.path("real")
         write(os.path.join(d, "mlpack.yaml"),
+              "base: debian:bookworm\n"  # the archive holds bookworm's .debs
               "apt_sources:\n"
               f"  - url: {ARCHIVE['apt'].url}\n"
               "    suite: bookworm\n"

@@ -109,11 +109,13 @@ class DebianBuilds(TempTestCase):
         cls.server.stop()
         shutil.rmtree(cls.work, ignore_errors=True)
 
-    def project(self, apt_txt="libgomp1\n", keyring=None, name="proj"):
+    def project(self, apt_txt="libgomp1\n", keyring=None, name="proj", base="debian:bookworm"):
+        # The archive holds bookworm's .debs, so the project names that release (not the default).
         d = self.path(name)
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "mlpack.yaml"), "w") as f:
-            f.write("apt_sources:\n"
+            f.write(f"base: {base}\n"
+                    "apt_sources:\n"
                     f"  - url: {self.server.url}\n"
                     "    suite: bookworm\n"
                     "    components: [main]\n"
@@ -286,9 +288,7 @@ class DebianBuilds(TempTestCase):
         base_project = self.project("", name="base")
         base_ref = f"{registry.host}/bases/python:1"
         base_doc = json.loads(self.build(base_project, "-o", base_ref).stdout)
-        derived = self.project("libgomp1\n", name="derived")
-        with open(os.path.join(derived, "mlpack.yaml"), "a") as f:
-            f.write(f"base: {base_ref}\n")
+        derived = self.project("libgomp1\n", name="derived", base=base_ref)
         with open(os.path.join(derived, "hello.py"), "w") as f:
             f.write("import ctypes; ctypes.CDLL('libgomp.so.1'); print('gomp loaded')\n")
         doc = json.loads(self.build(derived).stdout)
@@ -344,9 +344,7 @@ class DebianBuilds(TempTestCase):
         base_ref = f"{registry.host}/bases/nouser:1"
         self.mlpack("push", f"oci:{layout}:base", base_ref)
 
-        derived = self.project("", name="derived")
-        with open(os.path.join(derived, "mlpack.yaml"), "a") as f:
-            f.write(f"base: {base_ref}\n")
+        derived = self.project("", name="derived", base=base_ref)
         doc = json.loads(self.build(derived).stdout)
         contents = [l["contents"] for l in doc["image"]["layers"]]
         self.assertIn("accounts: user app (1000)", contents)

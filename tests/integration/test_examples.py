@@ -4,7 +4,9 @@ an empty cache, which must give the same manifest digest.
 
 The Debian packages come from a signed apt archive of real .debs served on loopback
 (tests/fixtures/apt_archive.py), so the test needs neither deb.debian.org nor PyPI while it runs:
-each copy gets an `apt_sources` entry in its mlpack.yaml, the only change made to an example.
+each copy gets an `apt_sources` entry in its mlpack.yaml and, unless the example names a base,
+`base: debian:bookworm` (the archive holds this machine's bookworm .debs; an example that names no
+base is built on the default, debian:trixie, elsewhere), the only changes made to an example.
 The conda example's packages come from a local conda channel (tests/fixtures/conda_channel.py and
 conda_debian.py: Debian's python3.11 repacked, tomli and pip generated) that `conda-forge` is mapped
 to with CONDA_CHANNEL_ALIAS, and its `pip:` part from a local index (PIP_INDEX_URL).
@@ -114,7 +116,14 @@ class Examples(unittest.TestCase):
         Debian packages taken from the local archive."""
         dest = os.path.join(where, example)
         shutil.copytree(os.path.join(EXAMPLES, example), dest, ignore=LEFTOVERS, symlinks=True)
-        with open(os.path.join(dest, "mlpack.yaml"), "a") as f:
+        yaml = os.path.join(dest, "mlpack.yaml")
+        names_base = False
+        if os.path.exists(yaml):
+            with open(yaml) as f:
+                names_base = re.search(r"^base:", f.read(), re.M) is not None
+        with open(yaml, "a") as f:
+            if not names_base:
+                f.write("\nbase: debian:bookworm\n")
             f.write("\napt_sources:\n"
                     f"  - url: {self.server.url}\n"
                     "    suite: bookworm\n"

@@ -272,7 +272,8 @@ class PythonInstall(TempTestCase):
     def project(self, name, files):
         d = self.path(name)
         os.makedirs(d)
-        files = {"mlpack.yaml": ("apt_sources:\n"
+        files = {"mlpack.yaml": ("base: debian:bookworm\n"  # the archive holds bookworm's .debs
+                                 "apt_sources:\n"
                                  f"  - url: {self.apt.url}\n"
                                  "    suite: bookworm\n"
                                  "    components: [main]\n"

@@ -177,7 +177,8 @@ class ProjectsWithoutRequirementFiles(TempTestCase):
         apt_archive.stop_agent(key.home)
         server = apt_archive.Server(archive)
         self.addCleanup(server.stop)
-        sources = ("apt_sources:\n"
+        sources = ("base: debian:bookworm\n"  # the archive holds bookworm's .debs
+                   "apt_sources:\n"
                    f"  - url: {server.url}\n    suite: bookworm\n    components: [main]\n"
                    f"    keyring: {os.path.join(work, 'keyring.gpg')}\n")
         python3 = [p["Version"] for p, _ in debs if p["Package"] == "python3"]

@@ -101,6 +101,7 @@ class RBuild(TempTestCase):
     def project(self, name, files, server="cran"):
         d = self.path(name)
         write(os.path.join(d, "mlpack.yaml"),
+              "base: debian:bookworm\n"  # the archive holds bookworm's .debs (R 4.2.2)
               "apt_sources:\n"
               f"  - url: {STATE['apt'].url}\n"
               "    suite: bookworm\n"

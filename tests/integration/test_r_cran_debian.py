@@ -134,6 +134,7 @@ class RFromCranDebian(TempTestCase):
     def project(self, name, r):
         d = self.path(name)
         write(os.path.join(d, "mlpack.yaml"),
+              "base: debian:bookworm\n"  # the suite archive holds bookworm's .debs; CRAN's is bookworm-cran40/
               "apt_sources:\n"
               f"  - url: {STATE['apt'].url}\n"
               "    suite: bookworm\n"

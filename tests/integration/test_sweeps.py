@@ -165,6 +165,7 @@ class KilledRuns(TempTestCase):
     def project(self, parent, requirements="six\n"):
         d = os.path.join(parent, "proj")
         write(os.path.join(d, "mlpack.yaml"),
+              "base: debian:bookworm\n"  # the archive holds bookworm's .debs
               "apt_sources:\n"
               f"  - url: {self.server.url}/apt/\n"
               "    suite: bookworm\n"
