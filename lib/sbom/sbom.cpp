@@ -517,13 +517,19 @@ std::string write_document(Format format, const Description& d) {
 }
 
 Artifact make_artifact(Format format, std::string document, const oci::Descriptor& subject, std::string_view created) {
+  auto digest = util::Digest::sha256_of(document);
+  return make_artifact(format, std::move(document), digest, subject, created);
+}
+
+Artifact make_artifact(Format format, std::string document, const util::Digest& document_digest,
+                       const oci::Descriptor& subject, std::string_view created) {
   Artifact a;
   a.format = format;
   a.config.media_type = std::string(oci::media::oci_empty);
   a.config.digest = util::Digest::sha256_of(empty_config);
   a.config.size = static_cast<std::int64_t>(empty_config.size());
   a.layer.media_type = std::string(media_type(format));
-  a.layer.digest = util::Digest::sha256_of(document);
+  a.layer.digest = document_digest;
   a.layer.size = static_cast<std::int64_t>(document.size());
   a.layer.annotations["org.opencontainers.image.title"] = format == Format::spdx ? "sbom.spdx.json" : "sbom.cdx.json";
   a.document = std::move(document);

@@ -106,6 +106,9 @@ struct Artifact {
   oci::RawManifest manifest;
 };
 Artifact make_artifact(Format format, std::string document, const oci::Descriptor& subject, std::string_view created);
+// The same, for a document whose sha256 is known already (one read back from the cache, verified).
+Artifact make_artifact(Format format, std::string document, const util::Digest& document_digest,
+                       const oci::Descriptor& subject, std::string_view created);
 
 inline constexpr std::string_view empty_config = "{}";
 
