@@ -18,6 +18,7 @@
 #include "pipeline/git.hpp"
 #include "pipeline/sbom_attach.hpp"
 #include "pipeline/sink.hpp"
+#include "sbom/cache.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
@@ -47,6 +48,51 @@ std::string image_name(const fs::path& project, const detectors::ProjectConfig& 
 bool path_exists(const fs::path& p) {
   std::error_code ec;
   return fs::exists(p, ec);
+}
+
+// What the SBOM thread is given.
+struct SbomJob {
+  const lock::LockFile* lock;
+  sbom::ImageFacts facts;                    // without the stated licences
+  buildpacks::facts::StatedLicenses stated;  // may be empty
+  oci::Descriptor subject;
+  std::vector<sbom::Format> formats;
+  std::string created;
+  std::string writer;  // sbom::writer_identity
+  sbom::DocumentCache documents;
+  bool reuse;  // false with --no-cache: every document written again (and cached)
+};
+
+// Each format's document from the cache when it holds it (a warm build), else written and cached;
+// the licences stated outside the lock are read only then (they are not part of the key).
+SbomsResult make_sboms(SbomJob job) {
+  auto start = Clock::now();
+  auto description = sbom::describe(*job.lock, job.facts);
+  std::vector<util::Digest> keys;
+  std::vector<std::optional<sbom::Artifact>> made(job.formats.size());
+  for (std::size_t i = 0; i < job.formats.size(); ++i) {
+    keys.push_back(sbom::document_key(job.formats[i], description, job.writer));
+    if (auto cached = job.reuse ? job.documents.load(keys[i]) : std::nullopt)
+      made[i] =
+          sbom::make_artifact(job.formats[i], std::move(cached->document), cached->digest, job.subject, job.created);
+  }
+  if (std::any_of(made.begin(), made.end(), [](const auto& m) { return !m; })) {
+    if (job.stated) {
+      for (auto& l : TRY_CONTEXT(job.stated(), "reading the packages' licences for the SBOM"))
+        job.facts.stated_licenses[{l.ecosystem, l.name, l.version}] = std::move(l.text);
+      description = sbom::describe(*job.lock, job.facts);
+    }
+    for (std::size_t i = 0; i < job.formats.size(); ++i) {
+      if (made[i]) continue;
+      auto document = sbom::write_document(job.formats[i], description);
+      auto digest = util::Digest::sha256_of(document);
+      TRY_CONTEXT(job.documents.store(keys[i], document, digest), "caching the SBOM");
+      made[i] = sbom::make_artifact(job.formats[i], std::move(document), digest, job.subject, job.created);
+    }
+  }
+  std::vector<sbom::Artifact> out;
+  for (auto& m : made) out.push_back(std::move(*m));
+  return std::pair{std::move(out), since(start)};
 }
 
 }  // namespace
@@ -422,23 +468,17 @@ Result<Assembled> Session::assemble(const Locked& locked, const BuildRequest& re
       facts.base_os_id = release->id;
       facts.base_distribution = release->distribution;
     }
-    // Licences stated outside the lock (Debian's copyright files), read on the SBOM's thread too.
+    // Licences stated outside the lock (Debian's copyright files), read on the SBOM's thread too,
+    // and only for a document the cache (<cache>/sbom, lib/sbom/cache.hpp) does not hold: its key
+    // is the description without them, which names each package's archive by its sha256.
     buildpacks::facts::StatedLicenses stated;
     if (const auto* f = ctx.facts.find(buildpacks::facts::stated_licenses)) stated = *f;
     oci::Descriptor subject{built.manifest.media_type, built.manifest.digest,
                             static_cast<std::int64_t>(built.manifest.bytes.size())};
-    out.sboms = std::async(std::launch::async, [&lock = locked.lock, facts = std::move(facts), stated, subject,
-                                            formats = request.sboms, created_text]() mutable -> SbomsResult {
-      auto t_sbom = Clock::now();
-      if (stated)
-        for (auto& l : TRY_CONTEXT(stated(), "reading the packages' licences for the SBOM"))
-          facts.stated_licenses[{l.ecosystem, l.name, l.version}] = std::move(l.text);
-      auto description = sbom::describe(lock, facts);
-      std::vector<sbom::Artifact> out;
-      for (auto format : formats)
-        out.push_back(sbom::make_artifact(format, sbom::write_document(format, description), subject, created_text));
-      return std::pair{std::move(out), since(t_sbom)};
-    });
+    out.sboms = std::async(std::launch::async, make_sboms,
+                           SbomJob{&locked.lock, std::move(facts), std::move(stated), subject, request.sboms,
+                                   created_text, sbom::writer_identity(request.tool_version),
+                                   sbom::DocumentCache(options.cache_dir / "sbom"), !options.no_cache});
   }
 
   built.layers = std::move(base_layers);
@@ -482,8 +522,10 @@ Result<void> copy_to(oci::ImageSource& source, oci::ImageDestination& dest, cons
 // Waits for the image's SBOMs, records them in its Built, and returns their artifacts.
 Result<std::vector<sbom::Artifact>> finish_sboms(Assembled& a) {
   if (!a.sboms.valid()) return std::vector<sbom::Artifact>{};
+  auto t_wait = Clock::now();
   auto [artifacts, seconds] = TRY(a.sboms.get());
   a.built.timings["sbom_s"] = seconds;
+  a.built.timings["sbom_wait_s"] = since(t_wait);  // how long the output waited for them
   for (const auto& x : artifacts)
     a.built.sboms.push_back(BuiltSbom{x.format, std::string(sbom::media_type(x.format)), x.manifest.digest,
                                       x.layer.digest, x.document, {}, {}});

@@ -368,6 +368,62 @@ class SbomBuildTest(TempTestCase):
                 self.assertEqual(f1.read(), f2.read(), ext)
         self.assertEqual(self.index(la), self.index(lb))
 
+    def test_a_cached_sbom_is_the_fresh_one_and_a_damaged_entry_is_written_again(self):
+        """A warm build reads its documents from the cache (<cache>/sbom) instead of writing them
+        again: the same bytes as the build that wrote them from an empty cache. An entry cut short
+        or changed fails its digest check and is written again; its bytes are never attached."""
+        project = self.project("cached")
+        cache = self.path("cache-cached")
+        self.build(project, "--sbom", "both", "--sbom-file", self.path("fresh.spdx.json"), cache=cache)
+        fresh = {}
+        for ext in ("spdx.json", "cdx.json"):
+            with open(self.path(f"fresh.{ext}"), "rb") as f:
+                fresh[ext] = f.read()
+        entries_dir = os.path.join(cache, "sbom")
+        entries = {}
+        for name in sorted(os.listdir(entries_dir)):
+            with open(os.path.join(entries_dir, name), "rb") as f:
+                entries[name] = f.read()
+        self.assertEqual(len(entries), 2, entries.keys())  # one per format
+
+        def build_again(name):
+            layout = self.path(f"layout-{name}")
+            built = self.build(project, "--locked", "--sbom", "both", "-o", f"oci:{layout}:t",
+                               "--sbom-file", self.path(f"{name}.spdx.json"), cache=cache).doc
+            self.assertEqual(built["summary"]["layers_built"], 0, built["summary"])
+            for ext, listed in zip(("spdx.json", "cdx.json"), built["sbom"]):
+                with open(self.path(f"{name}.{ext}"), "rb") as f:
+                    self.assertEqual(f.read(), fresh[ext], f"{name}: {ext}")
+                [(_, artifact)] = self.attached(layout, built["image"]["digest"], listed["media_type"])
+                self.assertEqual(self.blob(layout, artifact["layers"][0]["digest"]), fresh[ext], f"{name}: {ext}")
+            return built
+
+        # From the cache: the Debian packages' copyright records are not read (gone here, and not
+        # made again), yet the documents state their licences as the fresh build did.
+        shutil.rmtree(os.path.join(cache, "deb-copyright"))
+        build_again("warm")
+        self.assertFalse(os.path.exists(os.path.join(cache, "deb-copyright")))
+
+        def other_hex_digit_at(b, i):
+            return b[:i] + (b"1" if b[i:i + 1] == b"0" else b"0") + b[i + 1:]
+
+        damages = {
+            "cut-short": lambda b: b[: len(b) - 100],
+            "one-byte-changed": lambda b: b[: len(b) // 2] + bytes([b[len(b) // 2] ^ 0x20]) + b[len(b) // 2 + 1:],
+            "digest-changed": lambda b: other_hex_digit_at(b, b.index(b"sha256:") + len("sha256:")),
+            "empty": lambda b: b"",
+        }
+        for name, damage in damages.items():
+            for entry, text in entries.items():
+                with open(os.path.join(entries_dir, entry), "wb") as f:
+                    f.write(damage(text))
+            build_again(name)
+            # Written again, whole: the records were read again to write it.
+            for entry, text in entries.items():
+                with open(os.path.join(entries_dir, entry), "rb") as f:
+                    self.assertEqual(f.read(), text, f"{name}: {entry}")
+        self.assertTrue(os.listdir(os.path.join(cache, "deb-copyright")))
+
     def test_a_licence_that_is_not_an_spdx_expression_is_noassertion_with_its_text(self):
         project = self.project("lic")
         self.build(project, "--sbom", "none")
@@ -458,10 +514,12 @@ class SbomBuildTest(TempTestCase):
         self.assertEqual(comps["netbase"]["licenses"], [{"expression": "GPL-2.0-only"}])
 
         # A warm build (every layer from the cache, nothing unpacked) states the same, and so does
-        # one whose records of the copyright files are gone (read again from the cached .debs).
+        # one whose records of the copyright files are gone (read again from the cached .debs; the
+        # cached documents go too, or the build would not read them).
         for name in ("warm", "no-records"):
             if name == "no-records":
                 shutil.rmtree(os.path.join(cache, "deb-copyright"))
+                shutil.rmtree(os.path.join(cache, "sbom"))
             again = self.path(f"{name}.spdx.json")
             built = self.build(project, "--locked", "--sbom", "both", "--sbom-file", again, cache=cache).doc
             self.assertEqual(built["summary"]["layers_built"], 0, built["summary"])
