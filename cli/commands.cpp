@@ -39,7 +39,9 @@ util::Result<std::vector<image::Location>> check_outputs(const std::vector<std::
 
 // Three levels reach every folder the modules write into (the deepest: pypi/http-v1/<xx> and
 // pypi/blobs/sha256), naming none of them. A module that writes deeper must sweep that itself.
-void tidy_cache(const Globals& g) { util::remove_abandoned_temp_paths_below(g.cache_dir, 3); }
+// The sweep runs only after a run died in this cache (util::begin_cache_run); the caller keeps the
+// returned run for as long as it uses the cache.
+util::CacheRun tidy_cache(const Globals& g) { return util::begin_cache_run(g.cache_dir, 3); }
 
 // mlpack.lock and the variants' mlpack.<suffix>.lock.
 void tidy_project(const std::string& dir) { util::remove_abandoned_temp_paths(dir, "mlpack."); }
@@ -121,7 +123,7 @@ int run_append(const AppendArgs& args, const Globals& g) {
     options.base = std::move(*source);
   }
 
-  tidy_cache(g);
+  auto cache_run = tidy_cache(g);
   auto built = image::append(options);
   if (!built) return fail(built.error());
   auto& staged = *built->image;

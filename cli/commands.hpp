@@ -7,6 +7,7 @@
 #include "buildpacks/buildpack.hpp"
 #include "cli/output.hpp"
 #include "image/location.hpp"
+#include "util/cleanup.hpp"
 #include "util/environment.hpp"
 
 namespace mlpack::cli {
@@ -86,8 +87,9 @@ std::string default_cache_dir(const util::Environment& env);
 util::Result<std::vector<image::Location>> check_outputs(const std::vector<std::string>& outputs);
 
 // Remove the temporary files that killed runs left anywhere in the cache (blobs, indexes, pages,
-// layer keys), and beside the project's mlpack.lock (a live run's stay: util/cleanup.hpp).
-void tidy_cache(const Globals& g);
+// layer keys) when a run died there since the last sweep, marking this run live for as long as the
+// result is kept; and beside the project's mlpack.lock (a live run's stay: util/cleanup.hpp).
+util::CacheRun tidy_cache(const Globals& g);
 void tidy_project(const std::string& dir);
 
 }  // namespace mlpack::cli

@@ -176,7 +176,7 @@ int run_detect(const std::string& dir, const buildpacks::FlagValues& flags, cons
 int run_lock(const ProjectArgs& args, const Globals& g) {
   auto options = options_for(args, g);
   if (!options) return g.out.error(options.error());
-  tidy_cache(g);
+  auto cache_run = tidy_cache(g);
   tidy_project(args.dir);
   auto sets = pipeline::variant_flags(buildpacks::default_buildpacks(), args.buildpack_flags);
   if (sets.size() > 1) {
@@ -219,7 +219,7 @@ int run_build(const ProjectArgs& args, const Globals& g) {
     return g.out.error(
         util::Error{util::ErrorKind::invalid_input, "`--sbom-file` writes the SBOM, and `--sbom none` asks for none"});
   auto sets = pipeline::variant_flags(buildpacks::default_buildpacks(), args.buildpack_flags);
-  tidy_cache(g);
+  auto cache_run = tidy_cache(g);
   tidy_project(args.dir);
   ConsoleReporter reporter(progress_mode(args.progress, g.out.json, g.out.quiet, g.env), use_color(g.color, g.env),
                            g.out.quiet);

@@ -124,4 +124,38 @@ std::size_t remove_abandoned_temp_paths_below(const fs::path& root, int max_dept
   return removed;
 }
 
+struct CacheRun::Marker {
+  std::unique_ptr<AtomicFile> file;  // never committed: destroying it removes it
+};
+
+CacheRun::CacheRun(CacheRun&&) noexcept = default;
+CacheRun& CacheRun::operator=(CacheRun&&) noexcept = default;
+CacheRun::~CacheRun() = default;
+
+CacheRun begin_cache_run(const fs::path& root, int max_depth) {
+  CacheRun run;
+  const auto runs = root / "runs";
+  std::error_code ec;
+  bool dead_run = !fs::is_directory(runs, ec);
+  for (fs::directory_iterator it(runs, ec), end; !dead_run && !ec && it != end; it.increment(ec)) {
+    if (it->path().filename().string().find(".tmp-") == std::string::npos) continue;
+    int fd = ::open(it->path().c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) continue;  // gone meanwhile: its run ended well
+    // A lock we get belongs to a marker whose run is gone; we only look, the sweep removes it.
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) dead_run = true;
+    ::close(fd);
+  }
+  auto made = make_dirs(runs);
+  std::unique_ptr<AtomicFile> marker;
+  if (made) {
+    if (auto file = AtomicFile::create(runs / "run")) marker = std::move(*file);
+  }
+  if (dead_run || !marker) {
+    run.removed_ = remove_abandoned_temp_paths_below(root, max_depth);
+    run.swept_ = true;
+  }
+  if (marker) run.marker_ = std::make_unique<CacheRun::Marker>(CacheRun::Marker{std::move(marker)});
+  return run;
+}
+
 }  // namespace mlpack::util

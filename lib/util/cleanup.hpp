@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string_view>
 #include <utility>
 
@@ -77,5 +78,31 @@ std::size_t remove_abandoned_temp_paths(const std::filesystem::path& dir, std::s
 // entries were removed.
 std::size_t remove_abandoned_temp_paths_below(const std::filesystem::path& root, int max_depth,
                                               std::size_t max_folders = 4096);
+
+// A run's presence in a cache: `<root>/runs/run.tmp-<random>`, locked while the run lives and
+// removed when it ends (or by an interrupt's cleanup). Only a run that died can leave temporary
+// paths behind, and a run that died leaves its marker unlocked, so begin_cache_run() sweeps the
+// whole cache (remove_abandoned_temp_paths_below to `max_depth`, which removes the dead markers
+// too) only when it finds such a marker, or when the cache has no `runs` folder yet (a new cache,
+// or one an older mlpack wrote without markers). A warm run that follows runs which ended well
+// lists one small folder instead of the whole cache. Best effort: when the marker cannot be made
+// (a read-only cache), the whole cache is swept as before.
+class CacheRun {
+ public:
+  CacheRun() = default;
+  CacheRun(CacheRun&&) noexcept;
+  CacheRun& operator=(CacheRun&&) noexcept;
+  ~CacheRun();
+  bool swept() const { return swept_; }  // whether this run's start swept the whole cache
+  std::size_t removed() const { return removed_; }
+
+ private:
+  friend CacheRun begin_cache_run(const std::filesystem::path&, int);
+  struct Marker;
+  std::unique_ptr<Marker> marker_;
+  bool swept_ = false;
+  std::size_t removed_ = 0;
+};
+CacheRun begin_cache_run(const std::filesystem::path& root, int max_depth);
 
 }  // namespace mlpack::util

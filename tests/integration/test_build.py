@@ -759,6 +759,8 @@ class Interruption(BuildCase):
         stale = [os.path.join(blobs, ".incoming.tmp-killed1"), os.path.join(blobs, "download.tmp-killed2")]
         for p in stale:
             write(p, "half")
+        # A killed build also leaves its run marker, unlocked: that is what makes the next run sweep.
+        write(os.path.join(cache, "runs", "run.tmp-killed3"), "")
         held = os.path.join(blobs, ".incoming.tmp-alive")
         write(held, "being written")
         with open(held, "rb") as f:

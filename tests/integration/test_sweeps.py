@@ -282,6 +282,8 @@ class KilledRuns(TempTestCase):
             fcntl.flock(held[-1], fcntl.LOCK_EX)
         for f in held:
             self.addCleanup(f.close)
+        # And the run marker such a kill leaves, unlocked (util::begin_cache_run sweeps on it).
+        write(os.path.join(cache, "runs", "run.tmp-killed"), "")
 
         # Another run, held part way through downloading a wheel no earlier run fetched, is alive
         # on the same cache while the next run sweeps it.
@@ -303,7 +305,10 @@ class KilledRuns(TempTestCase):
             for f in held:
                 self.assertTrue(os.path.exists(f.name), f.name)
             rest = temp_names(cache) - {os.path.relpath(f.name, cache) for f in held}
-            self.assertEqual(rest, {os.path.relpath(live, cache)})
+            # The other run's marker stays too: it is held while that run lives.
+            markers = {p for p in rest if p.startswith("runs" + os.sep)}
+            self.assertEqual(len(markers), 1, rest)
+            self.assertEqual(rest - markers, {os.path.relpath(live, cache)})
         finally:
             gate["open"].set()
             out, err = alive.communicate(timeout=240)

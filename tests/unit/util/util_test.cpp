@@ -332,3 +332,40 @@ TEST_CASE("an interrupt removes every registered temporary path and refuses new 
   CHECK(names_in(dir) == std::vector<std::string>{"kept"});
   fs::remove_all(dir);
 }
+
+TEST_CASE("a run sweeps the cache only when a run died there since the last sweep") {
+  auto dir = TempDir::create();
+  REQUIRE(dir);
+  const auto root = dir->path() / "cache";
+  // A cache without a runs folder (new, or written before runs were marked) is swept once.
+  abandoned(root / "layers" / "key.tmp-dead1");
+  {
+    auto first = begin_cache_run(root, 3);
+    CHECK(first.swept());
+    CHECK(first.removed() == 1);
+    CHECK_FALSE(fs::exists(root / "layers" / "key.tmp-dead1"));
+    // While it lives, its marker is there and held: a second run does not sweep.
+    REQUIRE(names_in(root / "runs").size() == 1);
+    abandoned(root / "blobs" / "sha256" / ".incoming.tmp-dead2");
+    auto second = begin_cache_run(root, 3);
+    CHECK_FALSE(second.swept());
+    CHECK(names_in(root / "runs").size() == 2);
+    CHECK(fs::exists(root / "blobs" / "sha256" / ".incoming.tmp-dead2"));
+  }
+  // Runs that ended well leave no marker, so the next run lists the runs folder and nothing else.
+  CHECK(names_in(root / "runs").empty());
+  CHECK_FALSE(begin_cache_run(root, 3).swept());
+  // A run that died (SIGKILL) leaves its marker unlocked: the next run sweeps everything, the
+  // dead marker included.
+  abandoned(root / "runs" / "run.tmp-dead3");
+  {
+    auto after_kill = begin_cache_run(root, 3);
+    CHECK(after_kill.swept());
+    CHECK(after_kill.removed() == 2);
+    CHECK_FALSE(fs::exists(root / "blobs" / "sha256" / ".incoming.tmp-dead2"));
+    auto left = names_in(root / "runs");
+    REQUIRE(left.size() == 1);  // its own
+    CHECK(left[0] != "run.tmp-dead3");
+  }
+  CHECK_FALSE(begin_cache_run(root, 3).swept());
+}
