@@ -309,8 +309,11 @@ class Context(types.SimpleNamespace):
     def __init__(self, services, fixtures):
         super().__init__(services=services, fixtures=fixtures)
 
-    def apt_sources(self):
-        return ("apt_sources:\n"
+    def apt_sources(self, base="debian:bookworm"):
+        # The archive holds this machine's .debs (bookworm's): the project names that release,
+        # since the default base (debian:trixie) would put another release's name on them.
+        return (f"base: {base}\n"
+                "apt_sources:\n"
                 f"  - url: {self.services.apt_url}\n"
                 "    suite: bookworm\n"
                 "    components: [main]\n"
@@ -328,7 +331,7 @@ class Context(types.SimpleNamespace):
                 f'size = {os.path.getsize(path)} }}')
 
 
-def make_files(project, ctx, files, apt=True):
+def make_files(project, ctx, files, apt=True, base="debian:bookworm"):
     os.makedirs(project, exist_ok=True)
     for rel, content in files.items():
         text, mode = content if isinstance(content, tuple) else (content, None)
@@ -336,7 +339,7 @@ def make_files(project, ctx, files, apt=True):
     if apt:
         ctx.add_keyring(project)
         with open(os.path.join(project, "mlpack.yaml"), "a") as f:
-            f.write(ctx.apt_sources())
+            f.write(ctx.apt_sources(base))
 
 
 def make_example(name):
@@ -411,9 +414,7 @@ def make_registry_base(project, ctx):
     make_files(project, ctx, {
         "apt.txt": "libgomp1\n",
         "hello.py": "import ctypes\nctypes.CDLL('libgomp.so.1')\nprint('gomp loaded')\n",
-    })
-    with open(os.path.join(project, "mlpack.yaml"), "a") as f:
-        f.write(f"base: {ctx.services.base_ref}\n")
+    }, base=ctx.services.base_ref)
 
 
 def make_procfile(project, ctx):
