@@ -232,7 +232,10 @@ class LayoutDestination final : public ImageDestination {
     // oci-layout first: a layout must never have an index.json without it.
     if (!fs::exists(dir_ / "oci-layout", ec))
       TRY_CONTEXT(util::write_file_atomic(dir_ / "oci-layout", layout_header), what);
-    TRY_CONTEXT(util::write_file_atomic(dir_ / "index.json", to_json(idx)), what);
+    // A rebuild that changes nothing leaves the index as it is (no write, no fsync).
+    auto text = to_json(idx);
+    if (auto current = util::read_file(dir_ / "index.json", text.size() + 1); current && *current == text) return {};
+    TRY_CONTEXT(util::write_file_atomic(dir_ / "index.json", text), what);
     return {};
   }
 

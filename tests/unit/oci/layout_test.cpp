@@ -444,3 +444,35 @@ TEST_CASE("layout: artifacts attached to an image are listed untagged and found 
   REQUIRE_FALSE(refused);
   CHECK(refused.error().kind == ErrorKind::not_found);
 }
+
+TEST_CASE("layout: writing the same image under the same tag again leaves index.json as it is") {
+  auto tmp = util::TempDir::create();
+  REQUIRE(tmp);
+  auto dir = tmp->path() / "layout";
+  auto a = make_image({base_files, {{"app/a.py", "print('a')\n"}}}, "a");
+  {
+    auto dest = open_layout_destination(dir, "t");
+    REQUIRE(dest);
+    REQUIRE(write_image(**dest, a));
+  }
+  struct stat before {};
+  REQUIRE(::stat((dir / "index.json").c_str(), &before) == 0);
+  {
+    auto dest = open_layout_destination(dir, "t");  // a warm rebuild: nothing changed
+    REQUIRE(dest);
+    REQUIRE(write_image(**dest, a));
+  }
+  struct stat after {};
+  REQUIRE(::stat((dir / "index.json").c_str(), &after) == 0);
+  CHECK(after.st_ino == before.st_ino);  // not replaced
+  // Another image under the tag is written.
+  auto b = make_image({base_files, {{"app/b.py", "print('b')\n"}}}, "b");
+  {
+    auto dest = open_layout_destination(dir, "t");
+    REQUIRE(dest);
+    REQUIRE(write_image(**dest, b));
+  }
+  REQUIRE(::stat((dir / "index.json").c_str(), &after) == 0);
+  CHECK(after.st_ino != before.st_ino);
+  CHECK(tags(dir).at("t") == b.manifest.digest.str());
+}
