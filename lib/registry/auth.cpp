@@ -1,5 +1,6 @@
 #include "registry/auth.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include <nlohmann/json.hpp>
@@ -89,9 +90,12 @@ Result<Token> parse_token_response(std::string_view body, std::chrono::steady_cl
     }
   }
   if (t.value.empty()) return fail(ErrorKind::auth, "the token server's answer holds no token");
+  // At most a day: the answer comes from outside, and a lifetime of 10^12 s would overflow the
+  // clock's nanoseconds. A token cut short is only fetched again sooner.
+  constexpr long long max_lifetime = 24 * 60 * 60;
   long long expires_in = 60;
   if (auto it = doc.find("expires_in"); it != doc.end() && it->is_number_integer() && it->get<long long>() > 0)
-    expires_in = it->get<long long>();
+    expires_in = std::min(it->get<long long>(), max_lifetime);
   t.expires = now + std::chrono::seconds(expires_in);
   return t;
 }

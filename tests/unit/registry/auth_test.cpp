@@ -197,3 +197,17 @@ TEST_CASE("docker config path: DOCKER_CONFIG, else HOME, from the environment gi
   if (old_home) ::setenv("HOME", saved_home.c_str(), 1);
   else ::unsetenv("HOME");
 }
+
+TEST_CASE("token responses: a lifetime past a day is cut to a day (found by fuzz_www_authenticate)") {
+  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(24 * 365);
+  // 3429496729500 s in nanoseconds overflowed a signed 64-bit count (UBSan).
+  auto t = parse_token_response(R"({"token":"abc","expires_in":3429496729500})", now);
+  REQUIRE(t);
+  CHECK(t->expires == now + std::chrono::hours(24));
+  auto max = parse_token_response(R"({"token":"abc","expires_in":9223372036854775807})", now);
+  REQUIRE(max);
+  CHECK(max->expires == now + std::chrono::hours(24));
+  auto day = parse_token_response(R"({"token":"abc","expires_in":86399})", now);
+  REQUIRE(day);
+  CHECK(day->expires == now + std::chrono::seconds(86399));
+}
