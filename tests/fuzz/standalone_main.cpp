@@ -39,6 +39,10 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
 
+// UBSan ends the process with _exit unless told to abort, and its runtime does not call ASan's
+// death callback: aborting lets the SIGABRT handler below keep the input. UBSAN_OPTIONS still wins.
+extern "C" const char* __ubsan_default_options() { return "abort_on_error=1:print_stacktrace=1"; }
+
 namespace {
 
 // The input being run, for the handlers: set before each call, read only when the process dies.
