@@ -45,6 +45,8 @@ record() {
 }
 fresh_project() {  # a copy of the project without what a build leaves behind
   rm -rf "$1"; cp -r "$src" "$1"; rm -rf "$1/.mlpack" "$1/mlpack.lock" "$1"/*.tar
+  # The peers start from a bookworm debootstrap: mlpack builds the same release (its default is trixie).
+  grep -qs '^base:' "$1/mlpack.yaml" || echo 'base: debian:bookworm' >>"$1/mlpack.yaml"
 }
 edit_file() {  # the .py file the edit scenarios change: predict.py if there is one, else the first
   if [ -f "$1/predict.py" ]; then echo "$1/predict.py"; else find "$1" -maxdepth 1 -name '*.py' | sort | head -1; fi

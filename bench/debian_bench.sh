@@ -12,6 +12,7 @@ mirror=${MIRROR:-http://deb.debian.org/debian}
 work=${BENCH_DIR:-/tmp/mlpack-debian-bench}
 rm -rf "$work"; mkdir -p "$work/project"
 echo 'print("hello")' >"$work/project/main.py"
+echo 'base: debian:bookworm' >"$work/project/mlpack.yaml"  # what debootstrap builds (the default is trixie)
 now() { date +%s.%N; }
 elapsed() { python3 -c "print(f'{$(now) - $1:.2f}')"; }
 
